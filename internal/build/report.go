@@ -1,0 +1,51 @@
+package build
+
+import (
+	"fmt"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// Options configure one archway instance's view of the Snapshot.
+type Options struct {
+	// IngressClass and ControllerClass select this instance's Ingresses;
+	// see package ingressclass.
+	IngressClass          string
+	ControllerClass       string
+	WatchWithoutClass     bool
+	AnnotationsPrefix     string
+	// DefaultBackendService ("namespace/name", port 80 or the Service's
+	// only port) serves unmatched requests when no Ingress has a
+	// spec.defaultBackend.
+	DefaultBackendService string
+}
+
+// Report says what Build served and what it rejected.
+type Report struct {
+	// Served lists the Ingresses of this instance that contributed at least
+	// one route or the default backend, sorted.
+	Served []model.Ref
+	// Problems are sorted by Object, Field, Reason.
+	Problems []Problem
+}
+
+// Problem is one rejected object or part of an object.
+type Problem struct {
+	Kind   string    // "Ingress", "Service", "File", ...
+	Object model.Ref // for a file: Namespace "" and Name the file path
+	// Field is the JSON path of the offending part, e.g.
+	// "spec.rules[0].http.paths[1].path"; empty for the whole object.
+	Field string
+	// Reason is a short CamelCase word, stable enough for metric labels and
+	// Kubernetes Event reasons (e.g. "ServiceNotFound", "PathConflict").
+	Reason  string
+	Message string
+}
+
+func (p Problem) String() string {
+	field := ""
+	if p.Field != "" {
+		field = " " + p.Field
+	}
+	return fmt.Sprintf("%s %s%s: %s: %s", p.Kind, p.Object, field, p.Reason, p.Message)
+}

@@ -1,0 +1,72 @@
+package model
+
+// Config is everything one archway instance serves.
+type Config struct {
+	// Servers are sorted by Host; each Host appears once.
+	Servers []Server
+	// DefaultBackend is the Backend.Name that serves requests no rule
+	// matches; empty means such requests get 404.
+	DefaultBackend string
+	// Backends are sorted by Name and referenced by Location.Backend.
+	Backends []Backend
+}
+
+// Server is one virtual host.
+type Server struct {
+	// Host is an exact DNS name ("foo.example.com") or a wildcard with one
+	// leading label ("*.example.com"), which matches exactly one extra label.
+	Host string
+	// Locations are sorted by Path, then Match; no two share Path and Match.
+	Locations []Location
+}
+
+// Wildcard reports whether the server's host is a wildcard host.
+func (s Server) Wildcard() bool { return len(s.Host) > 2 && s.Host[:2] == "*." }
+
+// Match is how a Location's Path is compared with the request path.
+type Match string
+
+const (
+	// MatchExact matches the path only, case-sensitively.
+	MatchExact Match = "Exact"
+	// MatchPrefix matches by whole path elements: "/foo" matches "/foo",
+	// "/foo/" and "/foo/bar", never "/foobar". Path never ends in "/"
+	// unless it is "/" itself.
+	MatchPrefix Match = "Prefix"
+)
+
+// Location routes one path of one server to a backend.
+type Location struct {
+	Path  string
+	Match Match
+	// Backend is a Backend.Name; empty means "no backend": answer 503.
+	Backend string
+	// Ingress is the Ingress that owns this route.
+	Ingress Ref
+}
+
+// Ref names a namespaced Kubernetes object.
+type Ref struct {
+	Namespace string
+	Name      string
+}
+
+func (r Ref) String() string { return r.Namespace + "/" + r.Name }
+
+// Backend is one Service port and its ready endpoints.
+type Backend struct {
+	// Name is unique in a Config and made only of [a-z0-9_.-].
+	Name    string
+	Service Ref
+	// Port is the Service port as the Ingress named it (number or name).
+	Port string
+	// Endpoints are sorted by Address then Port; empty means every request
+	// to this backend gets 503.
+	Endpoints []Endpoint
+}
+
+// Endpoint is one ready address of a backend.
+type Endpoint struct {
+	Address string // an IPv4 or IPv6 address, no brackets
+	Port    int32
+}
