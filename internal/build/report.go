@@ -10,10 +10,10 @@ import (
 type Options struct {
 	// IngressClass and ControllerClass select this instance's Ingresses;
 	// see package ingressclass.
-	IngressClass          string
-	ControllerClass       string
-	WatchWithoutClass     bool
-	AnnotationsPrefix     string
+	IngressClass      string
+	ControllerClass   string
+	WatchWithoutClass bool
+	AnnotationsPrefix string
 	// DefaultBackendService ("namespace/name", port 80 or the Service's
 	// only port) serves unmatched requests when no Ingress has a
 	// spec.defaultBackend.

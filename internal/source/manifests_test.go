@@ -1,0 +1,93 @@
+package source
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAddManifests(t *testing.T) {
+	tests := map[string]struct {
+		data          string
+		ingresses     []string // namespace/name
+		services      int
+		slices        int
+		classes       int
+		loadErrorDocs []int
+	}{
+		"multi-document yaml with a foreign kind": {
+			data: `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: a}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+---
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: web}
+`,
+			ingresses: []string{"default/a"},
+			services:  1,
+		},
+		"json list": {
+			data:    `{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"networking.k8s.io/v1","kind":"IngressClass","metadata":{"name":"archway"}},{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"e","namespace":"x"},"addressType":"IPv4","endpoints":[]}]}`,
+			classes: 1,
+			slices:  1,
+		},
+		"custom resource is ignored": {
+			data: "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+		},
+		"bad document keeps the ones before it": {
+			data: `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ok, namespace: web}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: [broken
+`,
+			ingresses:     []string{"web/ok"},
+			loadErrorDocs: []int{1},
+		},
+		"wrong field type is reported": {
+			data: `
+apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec: {ports: "not a list"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: t}
+`,
+			services:      1,
+			loadErrorDocs: []int{0},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var s Snapshot
+			s.AddManifests("f.yaml", []byte(tc.data))
+			var got []string
+			for _, ing := range s.Ingresses {
+				got = append(got, ing.Namespace+"/"+ing.Name)
+			}
+			require.Equal(t, tc.ingresses, got)
+			require.Len(t, s.Services, tc.services)
+			require.Len(t, s.EndpointSlices, tc.slices)
+			require.Len(t, s.IngressClasses, tc.classes)
+			var docs []int
+			for _, e := range s.LoadErrors {
+				require.Equal(t, "f.yaml", e.File)
+				require.Contains(t, e.Error(), "f.yaml document")
+				docs = append(docs, e.Doc)
+			}
+			require.Equal(t, tc.loadErrorDocs, docs)
+		})
+	}
+}
