@@ -1,0 +1,107 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Labels are the constant labels of every ingress-nginx compatible metric.
+type Labels struct {
+	Namespace string // controller_namespace
+	Class     string // controller_class
+	Pod       string // controller_pod
+}
+
+// Metrics holds archway's collectors.
+type Metrics struct {
+	reloadSuccessful     prometheus.Gauge
+	reloadSuccessfulTime prometheus.Gauge
+	configHash           prometheus.Gauge
+	reloads              prometheus.Counter
+	reloadErrors         prometheus.Counter
+	reloadDuration       prometheus.Histogram
+	reloadReasons        *prometheus.CounterVec
+	syncDuration         prometheus.Histogram
+	rejected             *prometheus.GaugeVec
+	ingresses            prometheus.Gauge
+}
+
+// New creates the collectors and registers them on reg.
+func New(reg prometheus.Registerer, l Labels) *Metrics {
+	constLabels := prometheus.Labels{
+		"controller_namespace": l.Namespace,
+		"controller_class":     l.Class,
+		"controller_pod":       l.Pod,
+	}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: constLabels})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: constLabels})
+	}
+	m := &Metrics{
+		reloadSuccessful:     gauge("nginx_ingress_controller_config_last_reload_successful", "Whether the last configuration reload attempt was successful (1) or not (0)."),
+		reloadSuccessfulTime: gauge("nginx_ingress_controller_config_last_reload_successful_timestamp_seconds", "Timestamp of the last successful configuration reload."),
+		configHash:           gauge("nginx_ingress_controller_config_hash", "Hash of the running configuration."),
+		reloads:              counter("nginx_ingress_controller_success", "Cumulative number of successful configuration reloads."),
+		reloadErrors:         counter("nginx_ingress_controller_errors", "Cumulative number of failed configuration reloads."),
+		reloadDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "archway_reload_duration_seconds", Help: "Time to test, swap, reload and verify one nginx configuration.",
+			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+		reloadReasons: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "archway_reloads_total", Help: "nginx reloads by the kind of object whose change caused them and by outcome.",
+			ConstLabels: constLabels,
+		}, []string{"reason", "outcome"}),
+		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "archway_sync_duration_seconds", Help: "Time of one sync: snapshot, build, render and apply.",
+			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		rejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "archway_rejected_objects", Help: "Objects or parts of objects rejected by the last sync, by kind and reason.",
+			ConstLabels: constLabels,
+		}, []string{"kind", "reason"}),
+		ingresses: gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
+	}
+	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
+		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses)
+	return m
+}
+
+// ReloadSucceeded records a successful reload of the config with the given
+// version (a hex string; its first 13 digits become the hash gauge, which a
+// float64 holds exactly).
+func (m *Metrics) ReloadSucceeded(reason, version string, took time.Duration, at time.Time) {
+	m.reloads.Inc()
+	m.reloadSuccessful.Set(1)
+	m.reloadSuccessfulTime.Set(float64(at.Unix()))
+	m.reloadDuration.Observe(took.Seconds())
+	m.reloadReasons.WithLabelValues(reason, "success").Inc()
+	if len(version) > 13 {
+		version = version[:13]
+	}
+	if hash, err := strconv.ParseUint(version, 16, 64); err == nil {
+		m.configHash.Set(float64(hash))
+	}
+}
+
+// ReloadFailed records a failed reload; nginx keeps its previous config.
+func (m *Metrics) ReloadFailed(reason string, took time.Duration) {
+	m.reloadErrors.Inc()
+	m.reloadSuccessful.Set(0)
+	m.reloadDuration.Observe(took.Seconds())
+	m.reloadReasons.WithLabelValues(reason, "failure").Inc()
+}
+
+// Synced records one sync's duration, its rejected objects counted by kind
+// and reason, and the number of Ingresses served.
+func (m *Metrics) Synced(took time.Duration, rejected map[[2]string]int, served int) {
+	m.syncDuration.Observe(took.Seconds())
+	m.rejected.Reset()
+	for key, n := range rejected {
+		m.rejected.WithLabelValues(key[0], key[1]).Set(float64(n))
+	}
+	m.ingresses.Set(float64(served))
+}

@@ -1,0 +1,223 @@
+package nginx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/render"
+)
+
+// verifyInterval is the pause between two looks at the status socket.
+const verifyInterval = 20 * time.Millisecond
+
+// Result describes a successful Apply.
+type Result struct {
+	Changed  bool          // false when out equalled the live config
+	Duration time.Duration // from the call to verified serving
+}
+
+// Apply makes out the live configuration: it writes out's files, tests the
+// new nginx.conf as a candidate with `nginx -t`, swaps it in, starts nginx
+// or reloads it with SIGHUP, and waits until nginx serves out.Version with
+// no worker of the previous configuration still accepting. Files other than
+// nginx.conf are written before the test, so the renderer must give them
+// content-addressed names. On any failure the previous configuration keeps
+// serving, and nginx.conf holds it again.
+func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) {
+	begin := time.Now()
+	digest, conf, err := inspect(out)
+	if err != nil {
+		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return Result{}, ErrStopped
+	}
+	if m.live != nil && m.live.digest == digest {
+		return Result{}, nil
+	}
+	if err := m.install(ctx, out); err != nil {
+		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+	}
+	if err := m.activate(ctx, out.Version); err != nil {
+		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
+	}
+	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf}
+	m.ready.Store(true)
+	return Result{Changed: true, Duration: time.Since(begin)}, nil
+}
+
+// install writes out's files and swaps in its nginx.conf once nginx -t
+// accepted it.
+func (m *Manager) install(ctx context.Context, out render.Output) error {
+	dir := m.opts.RuntimeDir
+	if !filepath.IsAbs(dir) {
+		return fmt.Errorf("runtime dir %q is not absolute", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create runtime dir: %w", err)
+	}
+	var conf []byte
+	for _, f := range out.Files {
+		if f.Name == render.ConfigFile {
+			conf = f.Data
+			continue
+		}
+		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode)); err != nil {
+			return err
+		}
+	}
+	if err := writeFile(dir, candidateFile, conf, 0o644); err != nil {
+		return err
+	}
+	candidate := filepath.Join(dir, candidateFile)
+	if err := m.test(ctx, candidate); err != nil {
+		_ = os.Remove(candidate)
+		return err
+	}
+	return rename(candidate, filepath.Join(dir, render.ConfigFile))
+}
+
+// test runs `nginx -t` on conf and returns nginx's complaint as the error.
+func (m *Manager) test(ctx context.Context, conf string) error {
+	cmd := exec.CommandContext(ctx, m.opts.Binary, "-t", "-q", "-p", m.opts.RuntimeDir, "-c", conf, "-e", "stderr")
+	cmd.Dir = m.opts.RuntimeDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nginx -t: %w: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// activate makes nginx load the nginx.conf in place and waits until it
+// serves version.
+func (m *Manager) activate(ctx context.Context, version string) error {
+	p := m.proc
+	if p == nil || p.hasExited() {
+		np, err := m.startLocked()
+		if err != nil {
+			return err
+		}
+		return m.verify(ctx, np, version, nil)
+	}
+	old, err := activeWorkers(p.pid())
+	if err != nil {
+		return err
+	}
+	if err := p.signal(syscall.SIGHUP); err != nil {
+		return err
+	}
+	return m.verify(ctx, p, version, old)
+}
+
+// rollback puts the live configuration back after cause made a new one
+// fail, and returns cause with anything that went wrong on the way back.
+func (m *Manager) rollback(ctx context.Context, cause error) error {
+	m.ready.Store(false)
+	if m.live == nil {
+		// Nothing served before: stop the unverified nginx, and leave no
+		// nginx.conf that a restart could pick up.
+		if p := m.proc; p != nil {
+			m.proc = nil
+			p.kill()
+		}
+		if err := os.Remove(filepath.Join(m.opts.RuntimeDir, render.ConfigFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return errors.Join(cause, fmt.Errorf("remove unverified config: %w", err))
+		}
+		return cause
+	}
+	if err := writeFile(m.opts.RuntimeDir, render.ConfigFile, m.live.conf, 0o644); err != nil {
+		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
+	}
+	// The way back must not be cut short by the caller giving up.
+	if err := m.activate(context.WithoutCancel(ctx), m.live.version); err != nil {
+		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
+	}
+	m.ready.Store(true)
+	m.log.Warn("new config failed; previous config serving again", "version", m.live.version, "err", cause)
+	return cause
+}
+
+// verify waits until p serves version and none of the workers in old
+// accepts connections any more.
+func (m *Manager) verify(ctx context.Context, p *process, version string, old []int) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.VerifyTimeout)
+	defer cancel()
+	tick := time.NewTicker(verifyInterval)
+	defer tick.Stop()
+	var reason error
+	for {
+		err := m.serves(ctx, p, version, old)
+		if err == nil {
+			return nil
+		}
+		// A check cut short by the deadline tells less than the one before.
+		if reason == nil || ctx.Err() == nil {
+			reason = err
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("nginx exited: %v", p.err)
+		case <-ctx.Done():
+			return fmt.Errorf("verify version %q: %w; last check: %w", version, ctx.Err(), reason)
+		case <-tick.C:
+		}
+	}
+}
+
+// serves checks once that old workers retired and then that the status
+// socket answers version. Checking retirement first means the answer cannot
+// come from an old worker.
+func (m *Manager) serves(ctx context.Context, p *process, version string, old []int) error {
+	if len(old) > 0 {
+		workers, err := activeWorkers(p.pid())
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(old, func(pid int) bool { return slices.Contains(workers, pid) }) {
+			return errors.New("workers of the previous config still accept connections")
+		}
+	}
+	got, err := m.servedVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if got != version {
+		return fmt.Errorf("status socket answers version %q", got)
+	}
+	return nil
+}
+
+// servedVersion asks the status socket which version it serves.
+func (m *Manager) servedVersion(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://nginx-status"+render.VersionPath, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := m.status.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("query status socket: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if err != nil {
+		return "", fmt.Errorf("read status socket: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status socket answers %s", resp.Status)
+	}
+	return strings.TrimSpace(string(body)), nil
+}

@@ -1,0 +1,211 @@
+package nginx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/render"
+)
+
+// ErrStopped is returned by Apply once Run has stopped nginx.
+var ErrStopped = errors.New("nginx manager stopped")
+
+const (
+	defaultBinary        = "/usr/sbin/nginx"
+	defaultVerifyTimeout = 10 * time.Second
+	defaultStopTimeout   = 30 * time.Second
+	minBackoff           = 100 * time.Millisecond
+	maxBackoff           = 10 * time.Second
+)
+
+// Options configure a Manager.
+type Options struct {
+	Binary     string // default /usr/sbin/nginx
+	RuntimeDir string // absolute; created 0755 if missing
+	Logger     *slog.Logger
+	// VerifyTimeout bounds the wait for nginx to serve a new version
+	// (default 10s).
+	VerifyTimeout time.Duration
+	// StopTimeout bounds the graceful stop before SIGKILL (default 30s).
+	StopTimeout time.Duration
+}
+
+// Manager runs nginx and applies configurations to it.
+type Manager struct {
+	opts    Options
+	log     *slog.Logger  // archway's own messages
+	nginx   *slog.Logger  // lines nginx printed
+	status  *http.Client  // talks to the status socket only
+	started chan struct{} // poked whenever a new process replaces proc
+	ready   atomic.Bool
+
+	mu      sync.Mutex
+	proc    *process    // nil until the first start and after a stop
+	live    *liveConfig // nil until the first successful Apply
+	stopped bool        // Run has returned; nothing may start nginx again
+}
+
+// liveConfig is what the last successful Apply made live.
+type liveConfig struct {
+	digest  [32]byte
+	version string
+	conf    []byte // nginx.conf, restored when a later Apply fails
+}
+
+// New returns a Manager; nothing starts before Apply is called.
+func New(opts Options) *Manager {
+	if opts.Binary == "" {
+		opts.Binary = defaultBinary
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.VerifyTimeout <= 0 {
+		opts.VerifyTimeout = defaultVerifyTimeout
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = defaultStopTimeout
+	}
+	socket := filepath.Join(opts.RuntimeDir, render.StatusSocket)
+	dialer := &net.Dialer{}
+	return &Manager{
+		opts:  opts,
+		log:   opts.Logger,
+		nginx: opts.Logger.With("component", "nginx"),
+		status: &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, "unix", socket)
+			},
+			// A kept-alive connection would stay with an old worker and
+			// keep answering the old version.
+			DisableKeepAlives: true,
+		}},
+		started: make(chan struct{}, 1),
+	}
+}
+
+// Ready tells whether nginx serves a verified configuration.
+func (m *Manager) Ready() bool { return m.ready.Load() }
+
+// Run supervises nginx until ctx ends: the first Apply starts nginx, and
+// Run restarts it with the live config, with exponential backoff, whenever
+// it exits on its own. When ctx ends, Run stops nginx gracefully (SIGQUIT,
+// then SIGKILL after StopTimeout) and returns nil if it stopped in time.
+// Run must be called once.
+func (m *Manager) Run(ctx context.Context) error {
+	delay := minBackoff
+	for {
+		p := m.current()
+		select {
+		case <-ctx.Done():
+			return m.shutdown()
+		case <-m.started:
+			continue
+		case <-p.exited():
+		}
+		if m.current() != p {
+			continue // stopped on purpose and replaced
+		}
+		m.ready.Store(false)
+		uptime := time.Since(p.started)
+		m.log.Error("nginx exited unexpectedly", "pid", p.pid(), "err", p.err, "uptime", uptime)
+		if uptime >= maxBackoff {
+			delay = minBackoff
+		}
+		for {
+			if !sleep(ctx, delay) {
+				return m.shutdown()
+			}
+			delay = min(2*delay, maxBackoff)
+			err := m.restart(ctx, p)
+			if err == nil {
+				break
+			}
+			m.log.Error("restart nginx", "err", err, "retry_in", delay)
+		}
+	}
+}
+
+func (m *Manager) current() *process {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.proc
+}
+
+// restart starts nginx again after p exited, unless someone already did.
+// It fails only when no nginx could be started.
+func (m *Manager) restart(ctx context.Context, p *process) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc != p || m.stopped {
+		return nil
+	}
+	np, err := m.startLocked()
+	if err != nil {
+		return err
+	}
+	// Verification failing here is left to Run: a dying nginx comes back
+	// through the exit path, a slow one keeps running unready.
+	if err := m.verify(ctx, np, m.live.version, nil); err != nil {
+		if ctx.Err() != nil {
+			return nil // shutting down anyway
+		}
+		m.log.Error("nginx restarted but does not serve the live config", "pid", np.pid(), "err", err)
+		return nil
+	}
+	m.ready.Store(true)
+	m.log.Info("nginx restarted", "pid", np.pid(), "version", m.live.version)
+	return nil
+}
+
+// startLocked starts nginx on the nginx.conf in place and tells Run to
+// watch it.
+func (m *Manager) startLocked() (*process, error) {
+	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx)
+	if err != nil {
+		return nil, err
+	}
+	m.proc = p
+	select {
+	case m.started <- struct{}{}:
+	default: // Run has a wake-up pending already
+	}
+	return p, nil
+}
+
+// shutdown stops nginx for good.
+func (m *Manager) shutdown() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stopped = true
+	m.ready.Store(false)
+	p := m.proc
+	m.proc = nil
+	if p == nil {
+		return nil
+	}
+	if err := p.stop(m.opts.StopTimeout); err != nil {
+		return err
+	}
+	m.log.Info("nginx stopped", "pid", p.pid())
+	return nil
+}
+
+// sleep waits for d and reports whether ctx is still alive.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

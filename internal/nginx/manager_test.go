@@ -1,0 +1,217 @@
+package nginx
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/render"
+)
+
+func TestApplyStartsThenReloads(t *testing.T) {
+	e := newEnv(t, 0)
+	require.False(t, e.m.Ready())
+	_, err := os.Stat(e.dir)
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing may start before the first Apply")
+
+	res := e.apply(e.config("a"))
+	require.True(t, res.Changed)
+	require.Positive(t, res.Duration)
+	require.True(t, e.m.Ready())
+	e.requireServes("body-a")
+	master := e.masterPid()
+	workersA, err := activeWorkers(master)
+	require.NoError(t, err)
+	require.Len(t, workersA, 2)
+
+	res = e.apply(e.config("b"))
+	require.True(t, res.Changed)
+	e.requireServes("body-b")
+	require.Equal(t, master, e.masterPid(), "a reload keeps the master")
+	require.Equal(t, 1, e.logs.count("(SIGHUP) received"))
+	workersB, err := activeWorkers(master)
+	require.NoError(t, err)
+	require.Len(t, workersB, 2)
+	require.NotContains(t, workersB, workersA[0])
+	require.NotContains(t, workersB, workersA[1])
+}
+
+func TestApplyIdenticalIsNoop(t *testing.T) {
+	e := newEnv(t, 0)
+	e.apply(e.config("a"))
+	e.apply(e.config("b"))
+	before, err := os.Stat(filepath.Join(e.dir, render.ConfigFile))
+	require.NoError(t, err)
+	workers, err := activeWorkers(e.masterPid())
+	require.NoError(t, err)
+
+	res := e.apply(e.config("b"))
+	require.False(t, res.Changed)
+
+	// A stray SIGHUP would show within milliseconds; wait well past that.
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 1, e.logs.count("(SIGHUP) received"))
+	after, err := activeWorkers(e.masterPid())
+	require.NoError(t, err)
+	require.ElementsMatch(t, workers, after)
+	now, err := os.Stat(filepath.Join(e.dir, render.ConfigFile))
+	require.NoError(t, err)
+	require.True(t, os.SameFile(before, now), "nginx.conf must not be rewritten")
+	require.Equal(t, before.ModTime(), now.ModTime())
+	e.requireServes("body-b")
+}
+
+func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
+	tests := map[string]struct {
+		bad     func(*env) render.Output
+		wantErr string
+	}{
+		"nginx -t rejects the candidate": {
+			bad: func(e *env) render.Output {
+				return e.output("v-bad", "v-bad", "body-bad", "no_such_directive on;")
+			},
+			wantErr: `unknown directive "no_such_directive"`,
+		},
+		"reloaded workers never answer the version": {
+			bad: func(e *env) render.Output {
+				return e.output("v-bad", "v-something-else", "body-bad")
+			},
+			wantErr: `status socket answers version "v-something-else"`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, time.Second)
+			good := e.config("a")
+			e.apply(good)
+			master := e.masterPid()
+
+			_, err := e.m.Apply(context.Background(), tc.bad(e))
+			require.ErrorContains(t, err, tc.wantErr)
+
+			require.Equal(t, good.Files[0].Data, e.diskConfig())
+			_, err = os.Stat(filepath.Join(e.dir, candidateFile))
+			require.ErrorIs(t, err, os.ErrNotExist)
+			require.True(t, e.m.Ready())
+			require.Equal(t, master, e.masterPid())
+			e.requireServes("body-a")
+			version, err := e.m.servedVersion(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, "v-a", version)
+
+			// The manager is not wedged: the next good config goes live.
+			e.apply(e.config("c"))
+			e.requireServes("body-c")
+		})
+	}
+}
+
+func TestFirstApplyFailureLeavesNothingRunning(t *testing.T) {
+	tests := map[string]struct {
+		bad     func(*env) render.Output
+		wantErr string
+	}{
+		"nginx -t rejects the candidate": {
+			bad: func(e *env) render.Output {
+				return e.output("v-bad", "v-bad", "body-bad", "no_such_directive on;")
+			},
+			wantErr: "unknown directive",
+		},
+		"started nginx never answers the version": {
+			bad: func(e *env) render.Output {
+				return e.output("v-bad", "v-something-else", "body-bad")
+			},
+			wantErr: "verify version",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, time.Second)
+			_, err := e.m.Apply(context.Background(), tc.bad(e))
+			require.ErrorContains(t, err, tc.wantErr)
+			require.False(t, e.m.Ready())
+			_, err = os.Stat(filepath.Join(e.dir, render.ConfigFile))
+			require.ErrorIs(t, err, os.ErrNotExist)
+			if pid, err := readPid(e.dir); err == nil {
+				require.False(t, alive(pid), "the unverified nginx must be stopped")
+			}
+			_, err = e.get()
+			require.Error(t, err)
+
+			e.apply(e.config("a"))
+			e.requireServes("body-a")
+		})
+	}
+}
+
+func TestRunRestartsKilledNginx(t *testing.T) {
+	e := newEnv(t, 0)
+	e.apply(e.config("a"))
+	master := e.masterPid()
+	workers, err := activeWorkers(master)
+	require.NoError(t, err)
+
+	require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
+
+	require.Eventually(t, func() bool {
+		pid, err := readPid(e.dir)
+		return err == nil && pid != master && alive(pid) && e.m.Ready()
+	}, 10*time.Second, 20*time.Millisecond)
+	for _, pid := range workers {
+		require.False(t, alive(pid), "orphaned worker %d must be killed", pid)
+	}
+	require.Equal(t, 1, e.logs.count("nginx exited unexpectedly"))
+	e.requireServes("body-a")
+
+	e.apply(e.config("b"))
+	e.requireServes("body-b")
+}
+
+func TestRunStopsNginxWhenContextEnds(t *testing.T) {
+	e := newEnv(t, 0)
+	e.apply(e.config("a"))
+	master := e.masterPid()
+	workers, err := activeWorkers(master)
+	require.NoError(t, err)
+
+	require.NoError(t, e.stop())
+
+	require.False(t, e.m.Ready())
+	require.False(t, alive(master))
+	for _, pid := range workers {
+		require.False(t, alive(pid))
+	}
+	require.ErrorIs(t, syscall.Kill(-master, 0), syscall.ESRCH, "no process of nginx's group may be left")
+	_, err = e.get()
+	require.Error(t, err)
+	_, err = e.m.Apply(context.Background(), e.config("b"))
+	require.True(t, errors.Is(err, ErrStopped))
+}
+
+func TestApplyWritesFilesWithTheirModes(t *testing.T) {
+	e := newEnv(t, 0)
+	out := e.config("a")
+	out.Files = append(out.Files,
+		render.File{Name: "certs/site.key", Data: []byte("secret key"), Mode: 0o600},
+		render.File{Name: "certs/site.crt", Data: []byte("certificate"), Mode: 0o644},
+	)
+	e.apply(out)
+
+	info, err := os.Stat(e.dir)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+	for _, f := range out.Files {
+		info, err := os.Stat(filepath.Join(e.dir, f.Name))
+		require.NoError(t, err)
+		require.Equal(t, f.Mode, info.Mode().Perm(), f.Name)
+		data, err := os.ReadFile(filepath.Join(e.dir, f.Name))
+		require.NoError(t, err)
+		require.Equal(t, f.Data, data, f.Name)
+	}
+}

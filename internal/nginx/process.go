@@ -1,0 +1,202 @@
+package nginx
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/render"
+)
+
+// process is one nginx master and, through its process group, its workers.
+type process struct {
+	cmd     *exec.Cmd
+	started time.Time
+	done    chan struct{} // closed once the master was reaped and its group killed
+	err     error         // Wait's result; read only after done is closed
+}
+
+// startProcess starts nginx on dir/nginx.conf. nginx's output is forwarded
+// to log line by line.
+func startProcess(binary, dir string, log *slog.Logger) (*process, error) {
+	// A socket file left by a killed nginx makes bind fail.
+	if err := os.Remove(filepath.Join(dir, render.StatusSocket)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale status socket: %w", err)
+	}
+	// An *os.File as stdout and stderr keeps exec from copying output in
+	// goroutines that Wait would wait for: orphaned workers hold the pipe
+	// open until the group is killed, which happens only after Wait.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start nginx: %w", err)
+	}
+	cmd := exec.Command(binary, "-p", dir, "-c", filepath.Join(dir, render.ConfigFile), "-e", "stderr")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// Should archway die without stopping nginx, the master shuts its
+		// workers down too instead of serving on unsupervised. (Linux sends
+		// it when the starting OS thread ends; Go ends threads only under
+		// LockOSThread, and a stray one would merely cause a restart.)
+		Pdeathsig: syscall.SIGTERM,
+	}
+	err = cmd.Start()
+	_ = w.Close()
+	if err != nil {
+		_ = r.Close()
+		return nil, fmt.Errorf("start nginx: %w", err)
+	}
+	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{})}
+	go forward(r, log)
+	go func() {
+		p.err = cmd.Wait()
+		// Workers outlive a killed master and would keep serving the old
+		// config on the ports a restart needs.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// exited is closed once the process is gone; nil (never ready) for no process.
+func (p *process) exited() <-chan struct{} {
+	if p == nil {
+		return nil
+	}
+	return p.done
+}
+
+func (p *process) hasExited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *process) signal(sig syscall.Signal) error {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal nginx %d with %s: %w", p.pid(), sig, err)
+	}
+	return nil
+}
+
+// stop shuts nginx down gracefully, and kills it if it takes longer than
+// timeout.
+func (p *process) stop(timeout time.Duration) error {
+	if p.hasExited() {
+		return nil
+	}
+	// Should the signal fail, the timeout below still ends nginx.
+	_ = p.signal(syscall.SIGQUIT)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-timer.C:
+		p.kill()
+		return fmt.Errorf("nginx did not stop within %s of SIGQUIT and was killed", timeout)
+	}
+}
+
+// kill ends the whole process group at once and waits until it is reaped.
+func (p *process) kill() {
+	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+	<-p.done
+}
+
+// forward logs each line read from r until every writer closed it. It never
+// stops reading early, since nginx would block on a full pipe.
+func forward(r io.ReadCloser, log *slog.Logger) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 16<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if text := string(bytes.TrimRight(line, "\r\n")); text != "" {
+			log.Log(context.Background(), levelOf(text), text)
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return
+		}
+	}
+}
+
+// levelOf maps the level of an nginx log line to a slog level. nginx writes
+// "2006/01/02 15:04:05 [warn] 1#1: ..." once its log is open and
+// "nginx: [emerg] ..." before.
+func levelOf(line string) slog.Level {
+	at := strings.IndexByte(line, '[')
+	if at < 0 || at > len("2006/01/02 15:04:05 ") {
+		return slog.LevelInfo
+	}
+	level, _, _ := strings.Cut(line[at+1:], "]")
+	switch level {
+	case "emerg", "alert", "crit", "error":
+		return slog.LevelError
+	case "warn":
+		return slog.LevelWarn
+	case "debug":
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+// activeWorkers lists the children of master that are nginx workers still
+// accepting connections. A worker retires the moment it gets a graceful
+// shutdown order: it renames itself "worker process is shutting down" and
+// closes its listening sockets right away.
+func activeWorkers(master int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("list workers: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		// Errors below mean the process just exited: not a worker.
+		if ppid, err := parentOf(pid); err != nil || ppid != master {
+			continue
+		}
+		title, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(title, []byte("worker process")) && !bytes.Contains(title, []byte("shutting down")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// parentOf reads the parent pid from /proc/<pid>/stat ("pid (comm) state ppid ...").
+func parentOf(pid int) (int, error) {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, err
+	}
+	// comm may hold spaces and parentheses; it ends at the last ')'.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 2 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strconv.Atoi(fields[1])
+}
