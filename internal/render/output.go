@@ -39,4 +39,7 @@ type Options struct {
 	// User runs the worker processes ("nobody"); empty when archway is not
 	// root, since nginx can only switch users as root.
 	User string
+	// Group is User's group ("nogroup" on Debian); empty means the group
+	// named like User, which nginx then requires to exist.
+	Group string
 }

@@ -1,0 +1,159 @@
+package render
+
+import (
+	"cmp"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// nginxBinary returns the nginx under test: $ARCHWAY_NGINX or /usr/sbin/nginx.
+func nginxBinary(t testing.TB) string {
+	t.Helper()
+	bin := cmp.Or(os.Getenv("ARCHWAY_NGINX"), "/usr/sbin/nginx")
+	_, err := os.Stat(bin)
+	require.NoError(t, err, "these tests need nginx: install it or set ARCHWAY_NGINX")
+	return bin
+}
+
+// workerUser returns the User and Group nginx workers run as: nobody when
+// the test runs as root, else none, since only root can switch users.
+func workerUser(t testing.TB) (string, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return "", ""
+	}
+	u, err := user.Lookup("nobody")
+	require.NoError(t, err)
+	g, err := user.LookupGroupId(u.Gid)
+	require.NoError(t, err)
+	return u.Username, g.Name
+}
+
+// writeConf writes nginx.conf into dir and returns its path.
+func writeConf(t testing.TB, dir string, conf []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, ConfigFile)
+	require.NoError(t, os.WriteFile(path, conf, 0o644))
+	return path
+}
+
+// nginxCheck fails unless `nginx -t` accepts conf (for runtime dir dir)
+// without a single warning.
+func nginxCheck(t testing.TB, dir string, conf []byte) {
+	t.Helper()
+	path := writeConf(t, dir, conf)
+	out, err := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").CombinedOutput()
+	require.NoError(t, err, "nginx -t:\n%s", out)
+	require.NotRegexp(t, `\[(warn|error|crit|alert|emerg)\]`, string(out))
+}
+
+// startNginx runs nginx in the foreground on out (rendered for runtime dir
+// dir), waits until its workers serve out.Version, and stops it at cleanup.
+func startNginx(t *testing.T, dir string, out Output) {
+	t.Helper()
+	path := writeConf(t, dir, out.Files[0].Data)
+	logPath := filepath.Join(dir, "nginx.stderr")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	defer logFile.Close()
+	cmd := exec.Command(nginxBinary(t), "-p", dir, "-c", path, "-e", "stderr")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	client := statusClient(t, dir)
+	deadline := time.After(10 * time.Second)
+	for {
+		if code, body, err := get(client, "archway", VersionPath); err == nil && code == http.StatusOK && body == out.Version {
+			return
+		}
+		select {
+		case <-done:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("nginx exited: %v\n%s", waitErr, log)
+		case <-deadline:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("nginx did not serve version %s within 10s\n%s", out.Version, log)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// statusClient talks HTTP to nginx's status socket in runtime dir dir.
+func statusClient(t testing.TB, dir string) *http.Client {
+	socket := filepath.Join(dir, StatusSocket)
+	return newClient(t, func(ctx context.Context) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	})
+}
+
+// tcpClient sends every request to 127.0.0.1:port, whatever its Host.
+func tcpClient(t testing.TB, port int) *http.Client {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return newClient(t, func(ctx context.Context) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	})
+}
+
+func newClient(t testing.TB, dial func(context.Context) (net.Conn, error)) *http.Client {
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) }}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{
+		Transport: tr,
+		Timeout:   5 * time.Second,
+		// A redirect is a routing result to assert, never to follow.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// get requests path with Host host and returns the status and body.
+func get(client *http.Client, host, path string) (int, string, error) {
+	code, body, _, err := getHeader(client, host, path, "")
+	return code, body, err
+}
+
+// getHeader is get that also returns the response header named header.
+func getHeader(client *http.Client, host, path, header string) (int, string, string, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+host+path, nil)
+	if err != nil {
+		return 0, "", "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header.Get(header), err
+}
+
+// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

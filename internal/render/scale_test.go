@@ -1,0 +1,81 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// scaleConfig returns servers servers with four locations each, spread
+// over backends backends with three endpoints each. Every tenth server is
+// a wildcard and every hundredth has a 253-byte host, the longest DNS allows.
+func scaleConfig(servers, backends int) model.Config {
+	cfg := model.Config{DefaultBackend: "b-0"}
+	for i := range backends {
+		cfg.Backends = append(cfg.Backends, backend(fmt.Sprintf("b-%d", i), 8080,
+			fmt.Sprintf("10.%d.%d.1", i/256%256, i%256), fmt.Sprintf("10.%d.%d.2", i/256%256, i%256), "fd00::1"))
+	}
+	slices.SortFunc(cfg.Backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })
+	for i := range servers {
+		name := fmt.Sprintf("b-%d", i%backends)
+		host := fmt.Sprintf("app-%d.team-%d.example.com", i, i%37)
+		switch {
+		case i%100 == 0:
+			label := fmt.Sprintf("%063d", i)
+			host = label + "." + label + "." + label + "." + strings.Repeat("x", 253-3*64)
+		case i%10 == 0:
+			host = "*." + host
+		}
+		cfg.Servers = append(cfg.Servers, model.Server{Host: host, Locations: []model.Location{
+			prefix("/", name), exact("/api", name), prefix("/api", name), prefix("/static", ""),
+		}})
+	}
+	slices.SortFunc(cfg.Servers, func(a, b model.Server) int { return strings.Compare(a.Host, b.Host) })
+	return cfg
+}
+
+// TestScaleNginxAccepts checks that nginx takes large configs, including
+// the longest hosts, without a warning: the server-name hash sizing holds.
+func TestScaleNginxAccepts(t *testing.T) {
+	// Few backends: nginx finds each proxy_pass upstream by a linear scan,
+	// so 10,000 upstreams would make nginx -t take many seconds.
+	tests := map[string]struct{ servers, backends int }{
+		"one server":     {servers: 1, backends: 1},
+		"1,000 servers":  {servers: 1000, backends: 100},
+		"10,000 servers": {servers: 10000, backends: 100},
+	}
+	r, err := New("")
+	require.NoError(t, err)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := Options{HTTPPort: 80, RuntimeDir: dir}
+			opts.User, opts.Group = workerUser(t)
+			out, err := r.Render(scaleConfig(tc.servers, tc.backends), opts)
+			require.NoError(t, err)
+			nginxCheck(t, dir, out.Files[0].Data)
+		})
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	r, err := New("")
+	require.NoError(b, err)
+	opts := Options{HTTPPort: 80, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"}
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("servers=%d", n), func(b *testing.B) {
+			cfg := scaleConfig(n, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Render(cfg, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// Options configure a Source.
+type Options struct {
+	// Namespace restricts the namespaced kinds to one namespace; "" watches
+	// all namespaces.
+	Namespace string
+	// ConfigMap is the controller's ConfigMap as "namespace/name"; "" for
+	// none.
+	ConfigMap string
+	// Logger receives the Source's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Source watches a cluster through shared informers.
+type Source struct {
+	logger    *slog.Logger
+	notifier  *source.Notifier
+	factories []informers.SharedInformerFactory
+	informers []cache.SharedIndexInformer
+	err       error // a malformed Options.ConfigMap, reported by Start
+
+	ingresses      networkinglisters.IngressLister
+	ingressClasses networkinglisters.IngressClassLister
+	services       corelisters.ServiceLister
+	endpointSlices discoverylisters.EndpointSliceLister
+	secrets        corelisters.SecretLister
+	configMaps     corelisters.ConfigMapNamespaceLister // nil without a ConfigMap
+	configMapName  string
+}
+
+var _ source.Source = (*Source)(nil)
+
+// New prepares the informers; nothing is read before Start.
+func New(client kubernetes.Interface, opts Options) *Source {
+	s := &Source{logger: opts.Logger, notifier: source.NewNotifier()}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	transform := informers.WithTransform(dropManagedFields)
+	watched := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(opts.Namespace), transform)
+	cluster := informers.NewSharedInformerFactoryWithOptions(client, 0, transform)
+	s.factories = []informers.SharedInformerFactory{watched, cluster}
+
+	ingresses := watched.Networking().V1().Ingresses()
+	services := watched.Core().V1().Services()
+	endpointSlices := watched.Discovery().V1().EndpointSlices()
+	secrets := watched.Core().V1().Secrets()
+	ingressClasses := cluster.Networking().V1().IngressClasses()
+	s.ingresses, s.services, s.endpointSlices, s.secrets, s.ingressClasses =
+		ingresses.Lister(), services.Lister(), endpointSlices.Lister(), secrets.Lister(), ingressClasses.Lister()
+	s.informers = []cache.SharedIndexInformer{
+		ingresses.Informer(), services.Informer(), endpointSlices.Informer(), secrets.Informer(), ingressClasses.Informer(),
+	}
+
+	if opts.ConfigMap == "" {
+		return s
+	}
+	namespace, name, ok := strings.Cut(opts.ConfigMap, "/")
+	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {
+		s.err = fmt.Errorf("configmap %q: want namespace/name", opts.ConfigMap)
+		return s
+	}
+	byName := informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+	})
+	own := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace), byName, transform)
+	configMaps := own.Core().V1().ConfigMaps()
+	s.factories = append(s.factories, own)
+	s.informers = append(s.informers, configMaps.Informer())
+	s.configMaps, s.configMapName = configMaps.Lister().ConfigMaps(namespace), name
+	return s
+}
+
+// dropManagedFields runs before an object enters a cache. archway never
+// reads managedFields, and they are often the largest part of an object.
+// Transforms may modify the object they are given.
+func dropManagedFields(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// Changed implements source.Source.
+func (s *Source) Changed() <-chan struct{} { return s.notifier.Changed() }
+
+// Start starts the informers and returns once their caches are filled, or
+// with an error when ctx ends first. The informers stop when ctx ends.
+func (s *Source) Start(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	handler := changeHandler(s.notifier)
+	for _, informer := range s.informers {
+		if _, err := informer.AddEventHandler(handler); err != nil {
+			return fmt.Errorf("add informer event handler: %w", err)
+		}
+	}
+	for _, f := range s.factories {
+		f.StartWithContext(ctx)
+	}
+	for _, f := range s.factories {
+		if err := f.WaitForCacheSyncWithContext(ctx).AsError(); err != nil {
+			return fmt.Errorf("fill informer caches: %w", err)
+		}
+	}
+	s.logger.Info("informer caches filled")
+	return nil
+}
+
+// changeHandler signals every add, update and delete after the initial
+// listing, except updates that carry a ResourceVersion seen before.
+func changeHandler(n *source.Notifier) cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(_ any, initial bool) {
+			if !initial {
+				n.Notify()
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			if !sameVersion(oldObj, newObj) {
+				n.Notify()
+			}
+		},
+		DeleteFunc: func(any) { n.Notify() },
+	}
+}
+
+// sameVersion reports whether two versions of an object are known to be
+// equal. The API server always sets a ResourceVersion; an empty one (a fake
+// client) proves nothing, so it counts as a change.
+func sameVersion(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(metav1.Object)
+	n, ok2 := newObj.(metav1.Object)
+	return ok1 && ok2 && o.GetResourceVersion() != "" && o.GetResourceVersion() == n.GetResourceVersion()
+}
+
+// Snapshot lists the informer caches. Listing a cache does not fail in
+// client-go today; should it ever, the error keeps the last config serving
+// rather than an empty one.
+func (s *Source) Snapshot() (source.Snapshot, error) {
+	var snap source.Snapshot
+	errs := []error{
+		listAll(&snap.Ingresses, s.ingresses),
+		listAll(&snap.IngressClasses, s.ingressClasses),
+		listAll(&snap.Services, s.services),
+		listAll(&snap.EndpointSlices, s.endpointSlices),
+		listAll(&snap.Secrets, s.secrets),
+	}
+	if s.configMaps != nil {
+		cm, err := s.configMaps.Get(s.configMapName)
+		switch {
+		case err == nil:
+			snap.ConfigMap = cm
+		case !apierrors.IsNotFound(err):
+			errs = append(errs, fmt.Errorf("get ConfigMap %q: %w", s.configMapName, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return source.Snapshot{}, fmt.Errorf("list informer caches: %w", err)
+	}
+	return snap, nil
+}
+
+type lister[T any] interface {
+	List(labels.Selector) ([]T, error)
+}
+
+func listAll[T any](dst *[]T, l lister[T]) error {
+	var err error
+	*dst, err = l.List(labels.Everything())
+	return err
+}
