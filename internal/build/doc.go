@@ -1,9 +1,26 @@
 // Package build turns a source.Snapshot into the data-plane model.
 //
 // In: a source.Snapshot and Options.
-// Out: a model.Config and a Report of everything that was rejected.
+// Out: a model.Config and a Report of what was served and what was rejected.
 // Invariants: Build is pure (no clients, no clock, no globals) and
 // deterministic: equal inputs give equal outputs, whatever the order of the
 // Snapshot's slices. Anything invalid is dropped alone and described in the
 // Report; it never takes other Ingresses or other paths down with it.
+// Ingresses of other classes are invisible: never served, never reported.
+// Every string that reaches the model has passed an allow-list: hosts are
+// DNS names, paths use A-Z a-z 0-9 . _ ~ / - only, backend names are built
+// from validated namespace, Service and port names, endpoint addresses are
+// canonical IP literals.
+//
+// How it works: Ingresses are taken oldest first (creationTimestamp, then
+// namespace/name), so the first to claim a route (host, path, match) or the
+// default backend is the one that wins; later claims are reported. Each
+// Service port is resolved to one shared Backend with the ready endpoints of
+// the Service's EndpointSlices. All lookups go through maps built once per
+// call, so Build grows with the size of the Snapshot, not its square.
+//
+// Files: build.go runs the steps; select.go picks this instance's Ingresses;
+// hosts.go and paths.go validate rule hosts, names and paths; conflicts.go
+// orders Ingresses and groups routes into servers; backends.go and
+// endpoints.go resolve Services and EndpointSlices.
 package build

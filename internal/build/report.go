@@ -14,8 +14,8 @@ type Options struct {
 	ControllerClass   string
 	WatchWithoutClass bool
 	AnnotationsPrefix string
-	// DefaultBackendService ("namespace/name", port 80 or the Service's
-	// only port) serves unmatched requests when no Ingress has a
+	// DefaultBackendService ("namespace/name", on the Service's first
+	// port) serves unmatched requests when no Ingress has a
 	// spec.defaultBackend.
 	DefaultBackendService string
 }
@@ -28,6 +28,31 @@ type Report struct {
 	// Problems are sorted by Object, Field, Reason.
 	Problems []Problem
 }
+
+// Problem kinds: the Kubernetes kinds Build reads, and manifest files.
+const (
+	KindIngress       = "Ingress"
+	KindIngressClass  = "IngressClass"
+	KindService       = "Service"
+	KindEndpointSlice = "EndpointSlice"
+	// KindFile is a manifest file that could not be read.
+	KindFile = "File"
+)
+
+// Problem reasons. They are stable: metrics and Events use them.
+const (
+	ReasonInvalidManifest        = "InvalidManifest"
+	ReasonInvalidName            = "InvalidName"
+	ReasonDuplicateObject        = "DuplicateObject"
+	ReasonInvalidHost            = "InvalidHost"
+	ReasonInvalidPath            = "InvalidPath"
+	ReasonPathConflict           = "PathConflict"
+	ReasonDefaultBackendConflict = "DefaultBackendConflict"
+	ReasonUnsupportedBackend     = "UnsupportedBackend"
+	ReasonServiceNotFound        = "ServiceNotFound"
+	ReasonServicePortNotFound    = "ServicePortNotFound"
+	ReasonInvalidEndpoint        = "InvalidEndpoint"
+)
 
 // Problem is one rejected object or part of an object.
 type Problem struct {

@@ -13,8 +13,10 @@ type Config struct {
 
 // Server is one virtual host.
 type Server struct {
-	// Host is an exact DNS name ("foo.example.com") or a wildcard with one
-	// leading label ("*.example.com"), which matches exactly one extra label.
+	// Host is an exact DNS name ("foo.example.com"), a wildcard with one
+	// leading label ("*.example.com"), which matches exactly one extra label,
+	// or "": the catch-all server for requests whose Host matches no other
+	// server.
 	Host string
 	// Locations are sorted by Path, then Match; no two share Path and Match.
 	Locations []Location

@@ -151,7 +151,8 @@ func levelOf(line string) slog.Level {
 		return slog.LevelError
 	case "warn":
 		return slog.LevelWarn
-	case "debug":
+	case "notice", "info", "debug":
+		// Signals, worker starts and exits: a dozen lines per reload.
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/archway-ingress/archway/internal/build"
+)
+
+// config is every command-line setting.
+type config struct {
+	kubeconfig     string
+	manifests      string
+	watchNamespace string
+	configMap      string
+	build          build.Options
+	templateDir    string
+	nginxBinary    string
+	runtimeDir     string
+	httpPort       int
+	httpsPort      int
+	metricsAddress string
+	syncHoldOff    time.Duration
+	syncMaxDelay   time.Duration
+	logFormat      string
+	logLevel       string
+}
+
+func newFlagSet(name string, cfg *config) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; empty uses the in-cluster config. Ignored with --manifests.")
+	fs.StringVar(&cfg.manifests, "manifests", "", "Serve the Kubernetes manifests (*.yaml, *.yml, *.json) in this folder instead of a cluster, and watch it for changes.")
+	fs.StringVar(&cfg.watchNamespace, "watch-namespace", "", "Watch only this namespace (default: all).")
+	fs.StringVar(&cfg.configMap, "configmap", "", "The controller's ConfigMap, as namespace/name.")
+	fs.StringVar(&cfg.build.IngressClass, "ingress-class", "archway", "Name of the IngressClass this instance serves.")
+	fs.StringVar(&cfg.build.ControllerClass, "controller-class", "archway.dev/ingress-controller", "spec.controller value of the IngressClasses this instance serves.")
+	fs.BoolVar(&cfg.build.WatchWithoutClass, "watch-ingress-without-class", false, "Also serve Ingresses that name no class at all.")
+	fs.StringVar(&cfg.build.AnnotationsPrefix, "annotations-prefix", "nginx.ingress.kubernetes.io", "Prefix of the annotations archway reads.")
+	fs.StringVar(&cfg.build.DefaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests no rule matches, when no Ingress sets spec.defaultBackend. Without either, they get 404.")
+	fs.StringVar(&cfg.templateDir, "template-dir", "", "Folder of nginx templates overriding the embedded ones.")
+	fs.StringVar(&cfg.nginxBinary, "nginx-binary", "/usr/sbin/nginx", "The nginx executable archway runs.")
+	fs.StringVar(&cfg.runtimeDir, "runtime-dir", filepath.Join(os.TempDir(), "archway"), "Folder for nginx.conf, certificates, sockets, the pid file and nginx's temp files.")
+	fs.IntVar(&cfg.httpPort, "http-port", 80, "Port nginx serves HTTP on.")
+	fs.IntVar(&cfg.httpsPort, "https-port", 443, "Port nginx serves HTTPS on.")
+	fs.StringVar(&cfg.metricsAddress, "metrics-address", ":10254", "Address serving /healthz, /readyz and /metrics.")
+	fs.DurationVar(&cfg.syncHoldOff, "sync-hold-off", 200*time.Millisecond, "Wait this long after the last change before syncing.")
+	fs.DurationVar(&cfg.syncMaxDelay, "sync-max-delay", time.Second, "Sync at most this long after the first change of a burst.")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "Log format: text or json.")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
+	return fs
+}
+
+func (c *config) validate() error {
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return fmt.Errorf("--log-format must be text or json, not %q", c.logFormat)
+	}
+	for name, port := range map[string]int{"--http-port": c.httpPort, "--https-port": c.httpsPort} {
+		if port < 1 || port > 65535 {
+			return fmt.Errorf("%s must be between 1 and 65535, not %d", name, port)
+		}
+	}
+	if c.syncHoldOff <= 0 || c.syncMaxDelay < c.syncHoldOff {
+		return fmt.Errorf("--sync-hold-off must be positive and at most --sync-max-delay")
+	}
+	abs, err := filepath.Abs(c.runtimeDir)
+	if err != nil {
+		return fmt.Errorf("--runtime-dir: %w", err)
+	}
+	c.runtimeDir = abs
+	return nil
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

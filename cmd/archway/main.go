@@ -1,0 +1,64 @@
+// Command archway is a Kubernetes Ingress controller that drives nginx.
+//
+//	archway [flags]          run the controller
+//	archway render [flags]   print the nginx.conf it would apply, and what it rejected
+//	archway version          print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "archway:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	command := "controller"
+	if len(args) > 0 && (args[0] == "render" || args[0] == "version") {
+		command, args = args[0], args[1:]
+	}
+	if command == "version" {
+		_, err := fmt.Fprintln(stdout, "archway", version)
+		return err
+	}
+	var cfg config
+	fs := newFlagSet("archway "+command, &cfg)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	logger, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if command == "render" {
+		return renderOnce(ctx, cfg, logger, stdout, stderr)
+	}
+	return runController(ctx, cfg, logger)
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"version"}, &out, io.Discard))
+	require.Equal(t, "archway dev\n", out.String())
+}
+
+func TestFlagErrors(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":     {args: []string{"--no-such-flag"}, want: "unknown flag"},
+		"bad log format":   {args: []string{"--log-format", "xml"}, want: "--log-format"},
+		"bad port":         {args: []string{"--http-port", "70000"}, want: "--http-port"},
+		"stray argument":   {args: []string{"render", "extra"}, want: "unexpected arguments"},
+		"hold-off too big": {args: []string{"--sync-hold-off", "2s", "--sync-max-delay", "1s"}, want: "--sync-hold-off"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), tc.args, io.Discard, io.Discard)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// TestRenderExample renders the demo manifests, checks the routes and the
+// report, and has the real nginx test the result.
+func TestRenderExample(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"render", "--manifests", "../../deploy/examples/local",
+		"--runtime-dir", dir, "--http-port", "8080"}, &out, &errs))
+	conf := out.String()
+	require.Contains(t, conf, `server_name "hello.localhost";`)
+	require.Contains(t, conf, "listen 8080")
+	require.Contains(t, errs.String(), "0 problems", errs.String())
+	require.Contains(t, errs.String(), "2 Ingresses served")
+
+	path := filepath.Join(dir, "nginx.conf")
+	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+	check := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr")
+	output, err := check.CombinedOutput()
+	require.NoError(t, err, string(output))
+}
+
+func nginxBinary(t *testing.T) string {
+	binary := os.Getenv("ARCHWAY_NGINX")
+	if binary == "" {
+		binary = "/usr/sbin/nginx"
+	}
+	_, err := os.Stat(binary)
+	require.NoError(t, err, "nginx is required (make test-deps installs it)")
+	return binary
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// folderInstance is the archway command running in-process on a folder of
+// manifests, exactly as `archway --manifests DIR` runs it.
+type folderInstance struct {
+	t        *testing.T
+	dir      string
+	httpPort int
+	metrics  string
+}
+
+func startFolderInstance(t *testing.T) *folderInstance {
+	runtimeDir := t.TempDir()
+	require.NoError(t, os.Chmod(runtimeDir, 0o755)) // workers (nobody) use its temp folders
+	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: freePort(t),
+		metrics: "127.0.0.1:" + strconv.Itoa(freePort(t))}
+	f.write("class.yaml", `
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: archway}
+spec: {controller: archway.dev/ingress-controller}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() {
+		done <- run(ctx, []string{"--manifests", f.dir, "--runtime-dir", runtimeDir,
+			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(freePort(t)),
+			"--metrics-address", f.metrics, "--nginx-binary", nginxBinary(t),
+			"--sync-hold-off", "50ms", "--sync-max-delay", "300ms"}, io.Discard, logs)
+	}()
+	t.Cleanup(func() {
+		cancel() // what SIGTERM does
+		require.NoError(t, <-done, logs.String())
+		out, _ := exec.Command("pgrep", "-f", "nginx.*"+runtimeDir).Output()
+		require.Empty(t, string(out), "nginx must be stopped with archway")
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + f.metrics + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond)
+	return f
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (f *folderInstance) write(name, content string) {
+	require.NoError(f.t, os.WriteFile(filepath.Join(f.dir, name), []byte(content), 0o644))
+}
+
+// waitFor polls host+path through nginx until it answers want (a status
+// code, or a status code and body as "200 body"), and returns how long that
+// took.
+func (f *folderInstance) waitFor(host, path, want string) time.Duration {
+	f.t.Helper()
+	start := time.Now()
+	var got string
+	for time.Since(start) < 2*time.Second {
+		got = f.get(host, path)
+		if got == want || strings.HasPrefix(got, want+" ") {
+			return time.Since(start)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.t.Fatalf("%s%s: want %q within 2s, last got %q", host, path, want, got)
+	return 0
+}
+
+func (f *folderInstance) get(host, path string) string {
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(f.httpPort)+path, nil)
+	require.NoError(f.t, err)
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, body))
+}
+
+func backendManifests(name string, port int) string {
+	return fmt.Sprintf(`
+apiVersion: v1
+kind: Service
+metadata: {name: %[1]s}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: %[1]s-1, labels: {kubernetes.io/service-name: %[1]s}}
+addressType: IPv4
+ports: [{name: http, port: %[2]d}]
+endpoints: [{addresses: [127.0.0.1]}]
+`, name, port)
+}
+
+func ingressManifest(name, host, path, service string) string {
+	return fmt.Sprintf(`
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: %s}
+spec:
+  ingressClassName: archway
+  rules:
+  - host: %s
+    http:
+      paths:
+      - {path: %s, pathType: Prefix, backend: {service: {name: %s, port: {number: 80}}}}
+`, name, host, path, service)
+}
+
+func namedBackend(t *testing.T, name string) int {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, name)
+	}))
+	t.Cleanup(server.Close)
+	return server.Listener.Addr().(*net.TCPAddr).Port
+}
+
+// TestFolderSource drives archway through its folder of manifests: adding,
+// editing (in place and by rename, as editors save), breaking and deleting
+// files changes what nginx serves within two seconds.
+func TestFolderSource(t *testing.T) {
+	f := startFolderInstance(t)
+	f.write("backends.yaml", backendManifests("one", namedBackend(t, "one"))+"---"+backendManifests("two", namedBackend(t, "two")))
+
+	f.write("a.yaml", ingressManifest("a", "a.example.com", "/", "one"))
+	t.Logf("new file served after %v", f.waitFor("a.example.com", "/", "200 one"))
+
+	f.write("a.yaml", ingressManifest("a", "a.example.com", "/", "two"))
+	t.Logf("in-place edit served after %v", f.waitFor("a.example.com", "/", "200 two"))
+
+	tmp := filepath.Join(f.dir, ".a.yaml.swp")
+	require.NoError(t, os.WriteFile(tmp, []byte(ingressManifest("a", "a.example.com", "/", "one")), 0o644))
+	require.NoError(t, os.Rename(tmp, filepath.Join(f.dir, "a.yaml")))
+	t.Logf("save-by-rename served after %v", f.waitFor("a.example.com", "/", "200 one"))
+
+	// A malformed file is skipped; the others keep serving and still follow edits.
+	f.write("broken.yaml", "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: [\n")
+	f.write("b.yaml", ingressManifest("b", "b.example.com", "/", "two"))
+	f.waitFor("b.example.com", "/", "200 two")
+	f.waitFor("a.example.com", "/", "200 one")
+
+	require.NoError(t, os.Remove(filepath.Join(f.dir, "a.yaml")))
+	t.Logf("deletion served after %v", f.waitFor("a.example.com", "/", "404"))
+	f.waitFor("b.example.com", "/", "200 two")
+
+	resp, err := http.Get("http://" + f.metrics + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), `nginx_ingress_controller_config_last_reload_successful{controller_class="archway"`)
+	require.Contains(t, string(body), `archway_rejected_objects{controller_class="archway",controller_namespace="",controller_pod="",kind="File",reason="InvalidManifest"} 1`)
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/controller"
+	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/source/dir"
+	"github.com/archway-ingress/archway/internal/source/kube"
+)
+
+func newSource(cfg config, logger *slog.Logger) (source.Source, error) {
+	if cfg.manifests != "" {
+		return dir.New(cfg.manifests, logger.With("source", "dir")), nil
+	}
+	restConfig, err := clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client config: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return kube.New(client, kube.Options{
+		Namespace: cfg.watchNamespace,
+		ConfigMap: cfg.configMap,
+		Logger:    logger.With("source", "kube"),
+	}), nil
+}
+
+func (c *config) renderOptions() render.Options {
+	opts := render.Options{HTTPPort: c.httpPort, HTTPSPort: c.httpsPort, RuntimeDir: c.runtimeDir}
+	opts.User, opts.Group = nginx.WorkerUser()
+	return opts
+}
+
+// renderOnce prints the nginx.conf that archway would apply and the report
+// of rejected objects, without starting nginx.
+func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, stderr io.Writer) error {
+	src, err := newSource(cfg, logger)
+	if err != nil {
+		return err
+	}
+	renderer, err := render.New(cfg.templateDir)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the source's watchers
+	if err := src.Start(ctx); err != nil {
+		return err
+	}
+	snap, err := src.Snapshot()
+	if err != nil {
+		return err
+	}
+	model, report := build.Build(snap, cfg.build)
+	out, err := renderer.Render(model, cfg.renderOptions())
+	if err != nil {
+		return err
+	}
+	for _, f := range out.Files {
+		if f.Name == render.ConfigFile {
+			if _, err := stdout.Write(f.Data); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "# version %s: %d servers, %d backends, %d Ingresses served, %d problems\n",
+		out.Version, len(model.Servers), len(model.Backends), len(report.Served), len(report.Problems))
+	for _, p := range report.Problems {
+		fmt.Fprintln(stderr, "# rejected:", p)
+	}
+	return nil
+}
+
+func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
+	src, err := newSource(cfg, logger)
+	if err != nil {
+		return err
+	}
+	renderer, err := render.New(cfg.templateDir)
+	if err != nil {
+		return err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(registry, metrics.Labels{
+		Namespace: os.Getenv("POD_NAMESPACE"),
+		Class:     cfg.build.IngressClass,
+		Pod:       os.Getenv("POD_NAME"),
+	})
+	manager := nginx.New(nginx.Options{
+		Binary:     cfg.nginxBinary,
+		RuntimeDir: cfg.runtimeDir,
+		Logger:     logger,
+	})
+	ctrl := controller.New(src, renderer, manager, controller.Options{
+		Build:      cfg.build,
+		Render:     cfg.renderOptions(),
+		HoldOff:    cfg.syncHoldOff,
+		MaxDelay:   cfg.syncMaxDelay,
+		RetryDelay: time.Second,
+		Logger:     logger.With("component", "controller"),
+		Metrics:    m,
+	})
+
+	listener, err := net.Listen("tcp", cfg.metricsAddress)
+	if err != nil {
+		return fmt.Errorf("--metrics-address: %w", err)
+	}
+	server := &http.Server{Handler: healthMux(registry, ctrl.Ready), ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan error, 3)
+	go func() { results <- manager.Run(ctx) }()
+	go func() {
+		err := server.Serve(listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		results <- err
+	}()
+	go func() { results <- ctrl.Run(ctx) }()
+	logger.Info("archway started", "version", version, "class", cfg.build.IngressClass,
+		"http_port", cfg.httpPort, "metrics", listener.Addr().String(), "runtime_dir", cfg.runtimeDir)
+
+	// The first part to stop (a signal ends ctx, or a part fails) stops
+	// the others; nginx is drained gracefully before the process exits.
+	errs := []error{<-results}
+	cancel()
+	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	errs = append(errs, server.Shutdown(shutdown), <-results, <-results)
+	logger.Info("archway stopped")
+	return errors.Join(errs...)
+}
+
+func healthMux(registry *prometheus.Registry, ready func() bool) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "no config is live yet", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	return mux
+}

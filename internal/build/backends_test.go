@@ -1,0 +1,145 @@
+package build
+
+import (
+	"testing"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+func TestBuildBackends(t *testing.T) {
+	routes := ref("shop", "routes")
+	api := func(port string, endpoints ...model.Endpoint) model.Backend {
+		return model.Backend{Name: "shop_api_" + port, Service: ref("shop", "api"), Port: port, Endpoints: endpoints}
+	}
+	failed := func(index, field, reason, message string) Problem {
+		return Problem{Kind: KindIngress, Object: routes, Field: "spec.rules[0].http.paths[" + index + "].backend." + field,
+			Reason: reason, Message: message}
+	}
+	runFixtures(t, map[string]fixture{
+		"ports by number and name, endpoints, and failures": {
+			files: []string{"classes.yaml", "backends.yaml"},
+			config: model.Config{
+				Servers: []model.Server{{Host: "shop.example.com", Locations: []model.Location{
+					prefix("/again", "shop_api_80", routes),
+					prefix("/bad-port-name", "", routes),
+					prefix("/by-name", "shop_api_http", routes),
+					prefix("/by-number", "shop_api_80", routes),
+					prefix("/external", "", routes),
+					prefix("/huge-port", "", routes),
+					prefix("/idle", "shop_idle_80", routes),
+					prefix("/metrics", "shop_api_metrics", routes),
+					prefix("/missing", "", routes),
+					prefix("/no-port", "", routes),
+					prefix("/no-port-name", "", routes),
+					prefix("/resource", "", routes),
+					prefix("/single", "shop_single_80", routes),
+				}}},
+				Backends: []model.Backend{
+					api("80", model.Endpoint{Address: "10.0.0.1", Port: 8080}, model.Endpoint{Address: "10.0.0.2", Port: 8080},
+						model.Endpoint{Address: "fd00::1", Port: 8080}),
+					api("http", model.Endpoint{Address: "10.0.0.1", Port: 8080}, model.Endpoint{Address: "10.0.0.2", Port: 8080},
+						model.Endpoint{Address: "fd00::1", Port: 8080}),
+					api("metrics", model.Endpoint{Address: "10.0.0.1", Port: 9100}, model.Endpoint{Address: "10.0.0.2", Port: 9100}),
+					{Name: "shop_idle_80", Service: ref("shop", "idle"), Port: "80"},
+					{Name: "shop_single_80", Service: ref("shop", "single"), Port: "80",
+						Endpoints: []model.Endpoint{{Address: "127.0.0.1", Port: 8080}}},
+				},
+			},
+			report: Report{
+				Served: []model.Ref{routes},
+				Problems: []Problem{
+					{Kind: KindEndpointSlice, Object: ref("shop", "idle-2"), Field: "ports[0].port",
+						Reason: ReasonInvalidEndpoint, Message: "port 0 is out of range"},
+					failed("10", "service.name", ReasonUnsupportedBackend,
+						"Service shop/external is of type ExternalName, which is not supported"),
+					failed("11", "resource", ReasonUnsupportedBackend, "resource backends are not supported"),
+					failed("12", "service.port.number", ReasonServicePortNotFound, "port 70000 is out of range"),
+					failed("6", "service.name", ReasonServiceNotFound, "Service shop/nope not found"),
+					failed("7", "service.port", ReasonServicePortNotFound, "Service shop/api has no port 81"),
+					failed("8", "service.port", ReasonServicePortNotFound, "Service shop/api has no port grpc"),
+					failed("9", "service.port.name", ReasonServicePortNotFound, `port name "HTTP_1" is not an IANA service name`),
+					{Kind: KindEndpointSlice, Object: ref("shop", "single-1"), Field: "endpoints[0].addresses[1]",
+						Reason: ReasonInvalidEndpoint, Message: `endpoint address: ParseAddr("not-an-ip"): unable to parse IP`},
+				},
+			},
+		},
+	})
+}
+
+func TestBuildDefaultBackend(t *testing.T) {
+	rulesOnly := []string{"classes.yaml", "service-web-app.yaml", "default-backend.yaml"}
+	withIngress := append(rulesOnly[:len(rulesOnly):len(rulesOnly)], "default-backend-ingress.yaml")
+	option := func(service string) *Options {
+		opts := defaultOpts()
+		opts.DefaultBackendService = service
+		return &opts
+	}
+	appServer := []model.Server{{Host: "app.example.com", Locations: []model.Location{
+		prefix("/", "web_app_80", ref("web", "rules-only")),
+	}}}
+	fallback := model.Backend{Name: "system_fallback_8080", Service: ref("system", "fallback"), Port: "8080",
+		Endpoints: []model.Endpoint{{Address: "10.1.0.1", Port: 80}}}
+	webAppHTTP := model.Backend{Name: "web_app_http", Service: ref("web", "app"), Port: "http",
+		Endpoints: []model.Endpoint{{Address: "10.0.0.1", Port: 8080}}}
+	optionProblem := func(obj model.Ref, field, reason, message string) Report {
+		return Report{
+			Served: []model.Ref{ref("web", "rules-only")},
+			Problems: []Problem{{Kind: KindService, Object: obj, Field: field, Reason: reason,
+				Message: "--default-backend-service" + message}},
+		}
+	}
+	runFixtures(t, map[string]fixture{
+		"neither: unmatched requests get 404": {
+			files:  rulesOnly,
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			report: Report{Served: []model.Ref{ref("web", "rules-only")}},
+		},
+		"the option, on the Service's first port": {
+			files: rulesOnly,
+			opts:  option("system/fallback"),
+			config: model.Config{Servers: appServer, DefaultBackend: "system_fallback_8080",
+				Backends: []model.Backend{fallback, webApp80()}},
+			report: Report{Served: []model.Ref{ref("web", "rules-only")}},
+		},
+		"spec.defaultBackend beats the option": {
+			files: withIngress,
+			opts:  option("system/fallback"),
+			config: model.Config{Servers: appServer, DefaultBackend: "web_app_http",
+				Backends: []model.Backend{webApp80(), webAppHTTP}},
+			report: Report{Served: []model.Ref{ref("web", "fallback"), ref("web", "rules-only")}},
+		},
+		"the oldest spec.defaultBackend wins even when its Service is missing": {
+			files:  append(withIngress[:len(withIngress):len(withIngress)], "default-backend-broken.yaml"),
+			opts:   option("system/fallback"),
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			report: Report{
+				Served: []model.Ref{ref("web", "rules-only"), ref("web", "z-broken")},
+				Problems: []Problem{
+					{Kind: KindIngress, Object: ref("web", "fallback"), Field: "spec.defaultBackend",
+						Reason: ReasonDefaultBackendConflict, Message: "the default backend of Ingress web/z-broken is used" + precedence},
+					{Kind: KindIngress, Object: ref("web", "z-broken"), Field: "spec.defaultBackend.service.name",
+						Reason: ReasonServiceNotFound, Message: "Service web/gone not found"},
+				},
+			},
+		},
+		"the option names a missing Service": {
+			files:  rulesOnly,
+			opts:   option("system/gone"),
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			report: optionProblem(ref("system", "gone"), "", ReasonServiceNotFound, ": Service system/gone not found"),
+		},
+		"the option names a Service without ports": {
+			files:  rulesOnly,
+			opts:   option("system/portless"),
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			report: optionProblem(ref("system", "portless"), "spec.ports", ReasonServicePortNotFound,
+				": Service system/portless has no ports"),
+		},
+		"the option is not namespace/name": {
+			files:  rulesOnly,
+			opts:   option("fallback"),
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			report: optionProblem(ref("", "fallback"), "", ReasonServiceNotFound, ` "fallback" is not namespace/name`),
+		},
+	})
+}

@@ -1,0 +1,82 @@
+package build
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// endpoints returns the ready endpoints of one Service port, sorted and
+// without repeats, from the Service's EndpointSlices. A slice names its
+// ports after the Service's ports ("" for a single unnamed port), and
+// carries the resolved target port number. An endpoint is ready unless its
+// ready condition says false (nil means ready, as the API documents).
+func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
+	seen := map[model.Endpoint]bool{}
+	for _, slice := range r.slices[svc] {
+		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue // FQDN endpoints would need DNS at request time
+		}
+		port, ok := r.slicePort(slice, portName)
+		if !ok {
+			continue
+		}
+		for i, ep := range slice.Endpoints {
+			if ready := ep.Conditions.Ready; ready != nil && !*ready {
+				continue
+			}
+			for k, address := range ep.Addresses {
+				addr, err := parseAddress(address)
+				if err != nil {
+					r.problems.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
+						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
+					continue
+				}
+				seen[model.Endpoint{Address: addr, Port: port}] = true
+			}
+		}
+	}
+	var out []model.Endpoint
+	for ep := range seen {
+		out = append(out, ep)
+	}
+	slices.SortFunc(out, func(a, b model.Endpoint) int {
+		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
+	})
+	return out
+}
+
+// slicePort finds the number of the slice's port called name.
+func (r *resolver) slicePort(slice *discoveryv1.EndpointSlice, name string) (int32, bool) {
+	for j, p := range slice.Ports {
+		if ptr.Deref(p.Name, "") != name || p.Port == nil {
+			continue
+		}
+		if *p.Port < 1 || *p.Port > 65535 {
+			r.problems.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
+				fmt.Sprintf("ports[%d].port", j), ReasonInvalidEndpoint, fmt.Sprintf("port %d is out of range", *p.Port))
+			return 0, false
+		}
+		return *p.Port, true
+	}
+	return 0, false
+}
+
+// parseAddress accepts an IPv4 or IPv6 address without a zone and returns
+// its canonical text, so that one address written two ways is one endpoint.
+func parseAddress(s string) (string, error) {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", fmt.Errorf("endpoint address: %w", err)
+	}
+	if addr.Zone() != "" {
+		return "", fmt.Errorf("endpoint address %q has a zone", s)
+	}
+	return addr.String(), nil
+}

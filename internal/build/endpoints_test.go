@@ -1,0 +1,55 @@
+package build
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseAddress(t *testing.T) {
+	tests := map[string]struct {
+		in, want string // want "" means rejected
+	}{
+		"IPv4":            {in: "10.0.0.1", want: "10.0.0.1"},
+		"loopback":        {in: "127.0.0.1", want: "127.0.0.1"},
+		"IPv6 canonical":  {in: "fd00:0:0::1", want: "fd00::1"},
+		"IPv6 uppercase":  {in: "FD00::A", want: "fd00::a"},
+		"IPv4-mapped":     {in: "::ffff:10.0.0.1", want: "::ffff:10.0.0.1"},
+		"leading zeros":   {in: "010.0.0.1"},
+		"zone":            {in: "fe80::1%eth0"},
+		"brackets":        {in: "[::1]"},
+		"with port":       {in: "10.0.0.1:80"},
+		"name":            {in: "backend.example.com"},
+		"empty":           {in: ""},
+		"trailing junk":   {in: "10.0.0.1;"},
+		"too many octets": {in: "1.2.3.4.5"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parseAddress(tc.in)
+			if tc.want == "" {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzParseAddress(f *testing.F) {
+	for _, seed := range []string{"10.0.0.1", "::1", "fe80::1%eth0", "::ffff:1.2.3.4", "x"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := parseAddress(in)
+		if err != nil {
+			return
+		}
+		require.True(t, onlyBytes(out, "0123456789abcdef.:"), "accepted %q as %q", in, out)
+		addr, err := netip.ParseAddr(out)
+		require.NoError(t, err)
+		require.Equal(t, out, addr.String(), "not canonical")
+	})
+}

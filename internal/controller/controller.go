@@ -1,0 +1,202 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync/atomic"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// Renderer turns a model into nginx files (render.Renderer).
+type Renderer interface {
+	Render(cfg model.Config, opts render.Options) (render.Output, error)
+}
+
+// Applier makes rendered files the live nginx config (nginx.Manager).
+type Applier interface {
+	Apply(ctx context.Context, out render.Output) (nginx.Result, error)
+}
+
+// Observer is told the outcome of every sync whose config went live, for
+// status and Events. Synced must return quickly: it runs on the sync loop.
+type Observer interface {
+	Synced(snap source.Snapshot, report build.Report)
+}
+
+// Options configure the sync loop.
+type Options struct {
+	Build  build.Options
+	Render render.Options
+	// HoldOff is how long the loop waits after the last change before it
+	// syncs; MaxDelay bounds the wait after the first change of a burst.
+	HoldOff  time.Duration
+	MaxDelay time.Duration
+	// RetryDelay is the first wait before a failed sync is retried; it
+	// doubles up to a minute while failures go on.
+	RetryDelay time.Duration
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Observers  []Observer
+	Now        func() time.Time
+}
+
+// Controller runs syncs until its context ends.
+type Controller struct {
+	src      source.Source
+	renderer Renderer
+	applier  Applier
+	opts     Options
+
+	ready    atomic.Bool
+	last     model.Config // the model of the live config
+	applied  bool
+	problems map[build.Problem]bool
+}
+
+// New returns a Controller; Run starts it.
+func New(src source.Source, renderer Renderer, applier Applier, opts Options) *Controller {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Controller{src: src, renderer: renderer, applier: applier, opts: opts}
+}
+
+// Ready reports whether a config built by this controller is live.
+func (c *Controller) Ready() bool { return c.ready.Load() }
+
+// Run starts the source, syncs once, then syncs after every burst of changes
+// until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	if err := c.src.Start(ctx); err != nil {
+		return fmt.Errorf("start source: %w", err)
+	}
+	retry := time.NewTimer(0) // the first sync runs at once
+	defer retry.Stop()
+	backoff := c.opts.RetryDelay
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.src.Changed():
+			if !c.waitForQuiet(ctx) {
+				return nil
+			}
+		case <-retry.C:
+		}
+		retry.Stop()
+		if err := c.sync(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			c.opts.Logger.Error("sync failed; the previous config keeps serving", "error", err, "retry_in", backoff)
+			retry.Reset(backoff)
+			backoff = min(2*backoff, time.Minute)
+			continue
+		}
+		backoff = c.opts.RetryDelay
+	}
+}
+
+// waitForQuiet returns once no change arrived for HoldOff, or MaxDelay after
+// it was called; false when ctx ended.
+func (c *Controller) waitForQuiet(ctx context.Context) bool {
+	deadline := time.NewTimer(c.opts.MaxDelay)
+	defer deadline.Stop()
+	holdOff := time.NewTimer(c.opts.HoldOff)
+	defer holdOff.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return true
+		case <-holdOff.C:
+			return true
+		case <-c.src.Changed():
+			holdOff.Reset(c.opts.HoldOff)
+		}
+	}
+}
+
+func (c *Controller) sync(ctx context.Context) error {
+	started := c.opts.Now()
+	snap, err := c.src.Snapshot()
+	if err != nil {
+		return fmt.Errorf("read snapshot: %w", err)
+	}
+	cfg, report := build.Build(snap, c.opts.Build)
+	c.reportProblems(report)
+	out, err := c.renderer.Render(cfg, c.opts.Render)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	reason := c.reloadReason(cfg)
+	result, err := c.applier.Apply(ctx, out)
+	if err != nil {
+		c.opts.Metrics.ReloadFailed(reason, result.Duration)
+		return fmt.Errorf("apply config %s: %w", out.Version, err)
+	}
+	if result.Changed {
+		c.opts.Metrics.ReloadSucceeded(reason, out.Version, result.Duration, c.opts.Now())
+		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
+			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "took", result.Duration)
+	}
+	c.last, c.applied = cfg, true
+	c.ready.Store(true)
+	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), len(report.Served))
+	for _, o := range c.opts.Observers {
+		o.Synced(snap, report)
+	}
+	return nil
+}
+
+// reloadReason names what changed since the live config, for the reloads
+// metric: routes, endpoints only, or neither (a restart or a template).
+func (c *Controller) reloadReason(cfg model.Config) string {
+	switch {
+	case !c.applied:
+		return "initial"
+	case !reflect.DeepEqual(cfg.Servers, c.last.Servers) || cfg.DefaultBackend != c.last.DefaultBackend:
+		return "routes"
+	case !reflect.DeepEqual(cfg.Backends, c.last.Backends):
+		return "endpoints"
+	default:
+		return "other"
+	}
+}
+
+// reportProblems logs each problem once, when it first appears, and says
+// when one is gone.
+func (c *Controller) reportProblems(report build.Report) {
+	current := make(map[build.Problem]bool, len(report.Problems))
+	for _, p := range report.Problems {
+		current[p] = true
+		if !c.problems[p] {
+			c.opts.Logger.Warn("rejected", "kind", p.Kind, "object", p.Object.String(), "field", p.Field,
+				"reason", p.Reason, "message", p.Message)
+		}
+	}
+	for p := range c.problems {
+		if !current[p] {
+			c.opts.Logger.Info("resolved", "kind", p.Kind, "object", p.Object.String(), "field", p.Field, "reason", p.Reason)
+		}
+	}
+	c.problems = current
+}
+
+func countProblems(problems []build.Problem) map[[2]string]int {
+	counts := make(map[[2]string]int)
+	for _, p := range problems {
+		counts[[2]string{p.Kind, p.Reason}]++
+	}
+	return counts
+}

@@ -1,0 +1,10 @@
+// Package controller is archway's sync loop.
+//
+// In: a source.Source, a renderer and an nginx applier.
+// Out: nginx serving the configuration built from the latest Snapshot, and
+// the outcome of every sync in logs and metrics.
+// Invariants: changes are coalesced (a hold-off after the last change, and a
+// maximum delay after the first) so a burst costs a handful of reloads; a
+// failed sync never replaces the live config and is retried with backoff;
+// each distinct rejected object is logged once, when it first appears.
+package controller

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# e2e-tools.sh: builds the Go tools the e2e tests need from the Go module
+# proxy and caches them under .cache/e2e/bin/<version>/, so only the first
+# run pays (5-10 minutes and ~2.5 GB of memory for kube-apiserver).
+#   scripts/e2e-tools.sh            build what is missing, print the bin dir
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
+STAGING_VERSION=v0${KUBE_VERSION#v1}   # v1.37.2 -> v0.37.2
+bin=$PWD/.cache/e2e/bin/$KUBE_VERSION
+mkdir -p "$bin"
+
+if [ ! -x "$bin/kube-apiserver" ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  echo "e2e-tools: building kube-apiserver $KUBE_VERSION (first run only)" >&2
+  # k8s.io/kubernetes cannot be 'go install'ed: its go.mod replaces every
+  # staging module with a local folder. A throwaway module replaces them with
+  # the published versions instead.
+  modfile=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  {
+    echo "module archway.local/e2e-tools"
+    echo "go 1.26"
+    echo "require k8s.io/kubernetes $KUBE_VERSION"
+    sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 '"$STAGING_VERSION"'#p' "$modfile"
+  } > "$work/go.mod"
+  printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' > "$work/tools.go"
+  (cd "$work" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
+   GOFLAGS=-mod=mod go build -trimpath -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+fi
+echo "$bin"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# install-deps.sh: the one list of Debian packages archway runs and is tested
+# with. The Makefile (make run, make test) and the Dockerfile both call it, so
+# the nginx that is tested is the nginx that ships.
+#   scripts/install-deps.sh runtime   nginx and its Lua balancer modules
+#   scripts/install-deps.sh test      runtime + what the test suites need
+set -euo pipefail
+
+runtime=(nginx libnginx-mod-http-lua lua-resty-core ca-certificates)
+test=(etcd-server iproute2 openssl curl)
+
+case "${1:-runtime}" in
+  runtime) wanted=("${runtime[@]}") ;;
+  test) wanted=("${runtime[@]}" "${test[@]}") ;;
+  *) echo "usage: $0 [runtime|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages: ${missing[*]}; run as root or install them" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# A policy-rc.d that says no stops the package from starting a system nginx
+# on port 80; an existing one is left alone.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
