@@ -13,11 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func TestVersion(t *testing.T) {
@@ -60,26 +61,9 @@ func TestRenderExample(t *testing.T) {
 
 	path := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
-	check := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr")
+	check := exec.Command(testutil.NginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr")
 	output, err := check.CombinedOutput()
 	require.NoError(t, err, string(output))
-}
-
-func nginxBinary(t *testing.T) string {
-	binary := os.Getenv("ARCHWAY_NGINX")
-	if binary == "" {
-		binary = "/usr/sbin/nginx"
-	}
-	_, err := os.Stat(binary)
-	require.NoError(t, err, "nginx is required (make test-deps installs it)")
-	return binary
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // folderInstance is the archway command running in-process on a folder of
@@ -92,10 +76,9 @@ type folderInstance struct {
 }
 
 func startFolderInstance(t *testing.T) *folderInstance {
-	runtimeDir := t.TempDir()
-	require.NoError(t, os.Chmod(runtimeDir, 0o755)) // workers (nobody) use its temp folders
-	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: freePort(t),
-		metrics: "127.0.0.1:" + strconv.Itoa(freePort(t))}
+	runtimeDir := testutil.RuntimeDir(t)
+	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t),
+		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	f.write("class.yaml", `
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -104,11 +87,11 @@ spec: {controller: archway.dev/ingress-controller}
 `)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"--manifests", f.dir, "--runtime-dir", runtimeDir,
-			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(freePort(t)),
-			"--metrics-address", f.metrics, "--nginx-binary", nginxBinary(t),
+			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(testutil.FreePort(t)),
+			"--metrics-address", f.metrics, "--nginx-binary", testutil.NginxBinary(t),
 			"--sync-hold-off", "50ms", "--sync-max-delay", "300ms"}, io.Discard, logs)
 	}()
 	t.Cleanup(func() {
@@ -129,23 +112,6 @@ spec: {controller: archway.dev/ingress-controller}
 		return resp.StatusCode == http.StatusOK
 	}, 10*time.Second, 20*time.Millisecond)
 	return f
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func (f *folderInstance) write(name, content string) {

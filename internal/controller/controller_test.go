@@ -21,6 +21,7 @@ import (
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // memorySource is a hand-written source.Source over a Snapshot in memory.
@@ -104,24 +105,7 @@ type harness struct {
 	applier  *recordingApplier
 	ctrl     *Controller
 	registry *prometheus.Registry
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs     *testutil.SyncBuffer
 }
 
 func startHarness(t *testing.T, failures int) *harness {
@@ -129,7 +113,7 @@ func startHarness(t *testing.T, failures int) *harness {
 	renderer, err := render.New("")
 	require.NoError(t, err)
 	h := &harness{src: newMemorySource(), applier: &recordingApplier{failures: failures},
-		registry: prometheus.NewRegistry(), logs: &syncBuffer{}}
+		registry: prometheus.NewRegistry(), logs: &testutil.SyncBuffer{}}
 	h.src.snap.IngressClasses = []*networkingv1.IngressClass{{
 		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
 		Spec:       networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"},

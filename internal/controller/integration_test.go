@@ -27,6 +27,7 @@ import (
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source/kube"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // cluster is the controller wired as in production (kube source, real
@@ -38,25 +39,8 @@ type cluster struct {
 	registry *prometheus.Registry
 }
 
-func nginxBinary(t *testing.T) string {
-	binary := os.Getenv("ARCHWAY_NGINX")
-	if binary == "" {
-		binary = "/usr/sbin/nginx"
-	}
-	_, err := os.Stat(binary)
-	require.NoError(t, err, "nginx is required (make test-deps installs it)")
-	return binary
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func startCluster(t *testing.T) *cluster {
-	c := &cluster{t: t, client: fake.NewClientset(), port: freePort(t), registry: prometheus.NewRegistry()}
+	c := &cluster{t: t, client: fake.NewClientset(), port: testutil.FreePort(t), registry: prometheus.NewRegistry()}
 	c.create(&networkingv1.IngressClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
 		Spec:       networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"},
@@ -65,13 +49,11 @@ func startCluster(t *testing.T) *cluster {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	dir := t.TempDir()
-	// nginx workers run as nobody and must reach the temp folders.
-	require.NoError(t, os.Chmod(dir, 0o755))
-	manager := nginx.New(nginx.Options{Binary: nginxBinary(t), RuntimeDir: dir, Logger: logger})
+	dir := testutil.RuntimeDir(t)
+	manager := nginx.New(nginx.Options{Binary: testutil.NginxBinary(t), RuntimeDir: dir, Logger: logger})
 	renderer, err := render.New("")
 	require.NoError(t, err)
-	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: freePort(t), RuntimeDir: dir}
+	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: testutil.FreePort(t), RuntimeDir: dir}
 	renderOpts.User, renderOpts.Group = nginx.WorkerUser()
 	ctrl := New(kube.New(c.client, kube.Options{Logger: logger}), renderer, manager, Options{
 		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"},

@@ -1,0 +1,68 @@
+// Package testutil holds the helpers that tests of several packages share:
+// finding the real nginx, picking free loopback ports, and a log buffer that
+// is safe to write from many goroutines. Only tests import it.
+package testutil
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"sync"
+	"testing"
+)
+
+// NginxBinary returns the nginx the tests run (ARCHWAY_NGINX, else
+// /usr/sbin/nginx) and fails the test when it is missing: these tests need
+// the real thing, never a stand-in.
+func NginxBinary(t testing.TB) string {
+	t.Helper()
+	binary := os.Getenv("ARCHWAY_NGINX")
+	if binary == "" {
+		binary = "/usr/sbin/nginx"
+	}
+	if _, err := os.Stat(binary); err != nil {
+		t.Fatalf("nginx is required (make test-deps installs it): %v", err)
+	}
+	return binary
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// RuntimeDir returns a fresh temporary runtime dir that nginx workers
+// running as nobody can traverse.
+func RuntimeDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers, for capturing
+// logs.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
