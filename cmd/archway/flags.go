@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/status"
 )
 
 // config is every command-line setting.
@@ -30,6 +32,14 @@ type config struct {
 	syncMaxDelay   time.Duration
 	logFormat      string
 	logLevel       string
+
+	kubeAPIQPS       float32
+	kubeAPIBurst     int
+	updateStatus     bool
+	publishService   string
+	publishAddresses []string
+	publish          status.Publish // parsed from the two above by validate
+	election         status.ElectionOptions
 }
 
 func newFlagSet(name string, cfg *config) *pflag.FlagSet {
@@ -53,6 +63,17 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.DurationVar(&cfg.syncMaxDelay, "sync-max-delay", time.Second, "Sync at most this long after the first change of a burst.")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "Log format: text or json.")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
+
+	fs.Float32Var(&cfg.kubeAPIQPS, "kube-api-qps", 50, "Requests per second archway may send to the Kubernetes API.")
+	fs.IntVar(&cfg.kubeAPIBurst, "kube-api-burst", 100, "Requests archway may send to the Kubernetes API in a burst above --kube-api-qps.")
+	fs.BoolVar(&cfg.updateStatus, "update-status", true, "Write the published addresses into the status of the Ingresses this instance serves (for ExternalDNS).")
+	fs.StringVar(&cfg.publishService, "publish-service", "", "Service (namespace/name) whose load-balancer addresses, else external IPs, else cluster IP are written into Ingress status.")
+	fs.StringSliceVar(&cfg.publishAddresses, "publish-status-address", nil, "Fixed addresses (IPs or DNS names, comma-separated) written into Ingress status, instead of --publish-service.")
+	fs.StringVar(&cfg.election.Name, "election-id", "archway-leader", "Name of the Lease that elects the replica writing Ingress status and Events.")
+	fs.StringVar(&cfg.election.Namespace, "election-namespace", cmp.Or(os.Getenv("POD_NAMESPACE"), "default"), "Namespace of the --election-id Lease; $POD_NAMESPACE when set.")
+	fs.DurationVar(&cfg.election.LeaseDuration, "election-lease-duration", 15*time.Second, "How long a leader's Lease lasts without renewal; a replica that died is replaced after this.")
+	fs.DurationVar(&cfg.election.RenewDeadline, "election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew its Lease before it gives up leadership.")
+	fs.DurationVar(&cfg.election.RetryPeriod, "election-retry-period", 2*time.Second, "How often replicas try to acquire or renew the Lease.")
 	return fs
 }
 
@@ -68,6 +89,14 @@ func (c *config) validate() error {
 	if c.syncHoldOff <= 0 || c.syncMaxDelay < c.syncHoldOff {
 		return fmt.Errorf("--sync-hold-off must be positive and at most --sync-max-delay")
 	}
+	if c.kubeAPIQPS <= 0 || c.kubeAPIBurst < 1 {
+		return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive")
+	}
+	publish, err := status.ParsePublish(c.publishService, c.publishAddresses)
+	if err != nil {
+		return err
+	}
+	c.publish = publish
 	abs, err := filepath.Abs(c.runtimeDir)
 	if err != nil {
 		return fmt.Errorf("--runtime-dir: %w", err)

@@ -25,25 +25,47 @@ import (
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/source/dir"
 	"github.com/archway-ingress/archway/internal/source/kube"
+	"github.com/archway-ingress/archway/internal/status"
 )
 
-func newSource(cfg config, logger *slog.Logger) (source.Source, error) {
+// newSource returns the folder source for --manifests, else the cluster
+// source and its client.
+func newSource(cfg config, logger *slog.Logger) (source.Source, kubernetes.Interface, error) {
 	if cfg.manifests != "" {
-		return dir.New(cfg.manifests, logger.With("source", "dir")), nil
+		return dir.New(cfg.manifests, logger.With("source", "dir")), nil, nil
 	}
 	restConfig, err := clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client config: %w", err)
+		return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
+	restConfig.QPS, restConfig.Burst = cfg.kubeAPIQPS, cfg.kubeAPIBurst
 	client, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	return kube.New(client, kube.Options{
 		Namespace: cfg.watchNamespace,
 		ConfigMap: cfg.configMap,
 		Logger:    logger.With("source", "kube"),
-	}), nil
+	}), client, nil
+}
+
+// newPublisher returns the cluster-facing side: leader election, Ingress
+// status and Events.
+func newPublisher(cfg config, client kubernetes.Interface, logger *slog.Logger) (*status.Publisher, error) {
+	election := cfg.election
+	identity, err := status.Identity(os.Getenv("POD_NAME"))
+	if err != nil {
+		return nil, err
+	}
+	election.Identity = identity
+	return status.New(status.Options{
+		Client:       client,
+		UpdateStatus: cfg.updateStatus,
+		Publish:      cfg.publish,
+		Election:     election,
+		Logger:       logger.With("component", "status"),
+	})
 }
 
 func (c *config) renderOptions() render.Options {
@@ -55,7 +77,7 @@ func (c *config) renderOptions() render.Options {
 // renderOnce prints the nginx.conf that archway would apply and the report
 // of rejected objects, without starting nginx.
 func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, stderr io.Writer) error {
-	src, err := newSource(cfg, logger)
+	src, _, err := newSource(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -93,9 +115,18 @@ func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, st
 }
 
 func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
-	src, err := newSource(cfg, logger)
+	src, client, err := newSource(cfg, logger)
 	if err != nil {
 		return err
+	}
+	// Without a cluster (--manifests) there is no status, Lease or Event.
+	var publisher *status.Publisher
+	var observers []controller.Observer
+	if client != nil {
+		if publisher, err = newPublisher(cfg, client, logger); err != nil {
+			return err
+		}
+		observers = append(observers, publisher)
 	}
 	renderer, err := render.New(cfg.templateDir)
 	if err != nil {
@@ -121,6 +152,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 		RetryDelay: time.Second,
 		Logger:     logger.With("component", "controller"),
 		Metrics:    m,
+		Observers:  observers,
 	})
 
 	listener, err := net.Listen("tcp", cfg.metricsAddress)
@@ -131,16 +163,24 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan error, 3)
-	go func() { results <- manager.Run(ctx) }()
-	go func() {
+	results := make(chan error, 4)
+	parts := 0
+	start := func(part func() error) {
+		parts++
+		go func() { results <- part() }()
+	}
+	start(func() error { return manager.Run(ctx) })
+	start(func() error {
 		err := server.Serve(listener)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		results <- err
-	}()
-	go func() { results <- ctrl.Run(ctx) }()
+		return err
+	})
+	start(func() error { return ctrl.Run(ctx) })
+	if publisher != nil {
+		start(func() error { publisher.Run(ctx); return nil })
+	}
 	logger.Info("archway started", "version", version, "class", cfg.build.IngressClass,
 		"http_port", cfg.httpPort, "metrics", listener.Addr().String(), "runtime_dir", cfg.runtimeDir)
 
@@ -150,7 +190,10 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	cancel()
 	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
-	errs = append(errs, server.Shutdown(shutdown), <-results, <-results)
+	errs = append(errs, server.Shutdown(shutdown))
+	for range parts - 1 {
+		errs = append(errs, <-results)
+	}
 	logger.Info("archway stopped")
 	return errors.Join(errs...)
 }

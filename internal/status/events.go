@@ -1,0 +1,108 @@
+package status
+
+import (
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// Events turns the Report's Ingress problems into Warning Events on those
+// Ingresses, while it is the leader: one Event per distinct problem, again
+// only after the problem went away and came back, or after leadership came
+// back.
+type Events struct {
+	recorder record.EventRecorder
+
+	mu      sync.Mutex
+	leader  bool
+	current []ingressProblem       // of the latest sync
+	emitted map[build.Problem]bool // while leader: what has an Event
+}
+
+type ingressProblem struct {
+	problem build.Problem
+	object  *corev1.ObjectReference
+}
+
+// NewEvents returns Events that emit through recorder, which must not block
+// (record's recorders drop rather than block).
+func NewEvents(recorder record.EventRecorder) *Events {
+	return &Events{recorder: recorder}
+}
+
+// Synced records the problems of a sync and, as leader, emits the new ones.
+func (e *Events) Synced(snap source.Snapshot, report build.Report) {
+	current := ingressProblems(snap, report)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.current = current
+	if e.leader {
+		e.emit()
+	}
+}
+
+// SetLeader turns emitting on or off; a new leader emits every current
+// problem once.
+func (e *Events) SetLeader(leader bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.leader == leader {
+		return
+	}
+	e.leader, e.emitted = leader, nil
+	if leader {
+		e.emit()
+	}
+}
+
+// emit sends an Event for each current problem that has none yet. e.mu is
+// held.
+func (e *Events) emit() {
+	emitted := make(map[build.Problem]bool, len(e.current))
+	for _, p := range e.current {
+		emitted[p.problem] = true
+		if !e.emitted[p.problem] {
+			e.recorder.Event(p.object, corev1.EventTypeWarning, p.problem.Reason, eventMessage(p.problem))
+		}
+	}
+	e.emitted = emitted
+}
+
+func eventMessage(p build.Problem) string {
+	if p.Field == "" {
+		return p.Message
+	}
+	return p.Field + ": " + p.Message
+}
+
+// ingressProblems are the Report's problems about Ingresses, each with a
+// reference to its Ingress (with its UID, so kubectl describe finds it).
+func ingressProblems(snap source.Snapshot, report build.Report) []ingressProblem {
+	var uids map[model.Ref]types.UID
+	var out []ingressProblem
+	for _, p := range report.Problems {
+		if p.Kind != build.KindIngress {
+			continue
+		}
+		if uids == nil {
+			uids = make(map[model.Ref]types.UID, len(snap.Ingresses))
+			for _, ing := range snap.Ingresses {
+				uids[model.Ref{Namespace: ing.Namespace, Name: ing.Name}] = ing.UID
+			}
+		}
+		out = append(out, ingressProblem{problem: p, object: &corev1.ObjectReference{
+			Kind:       "Ingress",
+			APIVersion: "networking.k8s.io/v1",
+			Namespace:  p.Object.Namespace,
+			Name:       p.Object.Name,
+			UID:        uids[p.Object],
+		}})
+	}
+	return out
+}

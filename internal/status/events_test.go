@@ -1,0 +1,66 @@
+package status
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+var (
+	badPath = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "a"},
+		Field: "spec.rules[0].http.paths[0].path", Reason: build.ReasonInvalidPath, Message: `path "/a b" has a space`}
+	noService = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "b"},
+		Reason: build.ReasonServiceNotFound, Message: `Service "web/gone" not found`}
+	badSlice = build.Problem{Kind: build.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
+		Reason: build.ReasonInvalidEndpoint, Message: "loopback"}
+)
+
+const (
+	badPathEvent   = `Warning InvalidPath spec.rules[0].http.paths[0].path: path "/a b" has a space involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
+	noServiceEvent = `Warning ServiceNotFound Service "web/gone" not found involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
+)
+
+func TestEvents(t *testing.T) {
+	snap := source.Snapshot{Ingresses: []*networkingv1.Ingress{ingress("a"), ingress("b")}}
+	sync := func(problems ...build.Problem) func(*Events) {
+		return func(e *Events) { e.Synced(snap, build.Report{Problems: problems}) }
+	}
+	lead := func(leader bool) func(*Events) {
+		return func(e *Events) { e.SetLeader(leader) }
+	}
+	// Each step starts where the previous one left off.
+	steps := []struct {
+		name string
+		do   func(*Events)
+		want []string
+	}{
+		{name: "not leader: nothing", do: sync(badPath)},
+		{name: "becoming leader emits current problems", do: lead(true), want: []string{badPathEvent}},
+		{name: "same problem again: nothing; not an Ingress: nothing", do: sync(badPath, badSlice)},
+		{name: "and again", do: sync(badPath)},
+		{name: "a new problem only", do: sync(badPath, noService), want: []string{noServiceEvent}},
+		{name: "gone", do: sync(noService)},
+		{name: "back again", do: sync(badPath, noService), want: []string{badPathEvent}},
+		{name: "lost leadership", do: lead(false)},
+		{name: "a follower emits nothing", do: sync(badPath)},
+		{name: "leader again: re-emitted", do: lead(true), want: []string{badPathEvent}},
+		{name: "leader still: nothing", do: lead(true)},
+	}
+	recorder := record.NewFakeRecorder(100)
+	recorder.IncludeObject = true
+	events := NewEvents(recorder)
+	for _, step := range steps {
+		step.do(events)
+		var got []string
+		for len(recorder.Events) > 0 {
+			got = append(got, <-recorder.Events)
+		}
+		require.Equal(t, step.want, got, step.name)
+	}
+}

@@ -1,0 +1,291 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	Client  kubernetes.Interface
+	Publish Publish
+	// Workers bounds the concurrent status updates; 0 means 10.
+	Workers int
+	// RetryDelay is the first wait before a pass with failed writes is
+	// retried; it doubles up to a minute. 0 means one second.
+	RetryDelay time.Duration
+	// Logger receives the Writer's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Writer keeps status.loadBalancer.ingress of the Ingresses equal to
+// archway's addresses, while it is the leader. Every pass compares the whole
+// latest Snapshot, so a pass after gaining leadership or after a change of
+// the publish Service is a full one.
+type Writer struct {
+	opts   WriterOptions
+	leader atomic.Bool
+	wake   chan struct{}
+
+	mu     sync.Mutex
+	synced bool
+	snap   source.Snapshot
+	served map[model.Ref]bool
+
+	// The publish Service's own informer; nil with fixed addresses.
+	factory  informers.SharedInformerFactory
+	services corelisters.ServiceLister
+	informer cache.SharedIndexInformer
+}
+
+// NewWriter returns a Writer; Run starts it, SetLeader lets it write.
+func NewWriter(opts WriterOptions) *Writer {
+	if opts.Workers <= 0 {
+		opts.Workers = 10
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{opts: opts, wake: make(chan struct{}, 1)}
+	if svc := opts.Publish.Service; svc.Name != "" {
+		// One Service, watched on its own: it may live outside the watched
+		// namespaces, and its changes must re-run a pass without a sync.
+		w.factory = informers.NewSharedInformerFactoryWithOptions(opts.Client, 0,
+			informers.WithNamespace(svc.Namespace),
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", svc.Name).String()
+			}))
+		services := w.factory.Core().V1().Services()
+		w.services, w.informer = services.Lister(), services.Informer()
+		// The handler only signals; a failure to register is impossible
+		// before the informer starts.
+		_, _ = w.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(any) { w.signal() },
+			UpdateFunc: func(any, any) { w.signal() },
+			DeleteFunc: func(any) { w.signal() },
+		})
+	}
+	return w
+}
+
+// Synced hands over the outcome of a sync; the latest one wins. It never
+// blocks.
+func (w *Writer) Synced(snap source.Snapshot, report build.Report) {
+	served := make(map[model.Ref]bool, len(report.Served))
+	for _, ref := range report.Served {
+		served[ref] = true
+	}
+	w.mu.Lock()
+	w.synced, w.snap, w.served = true, snap, served
+	w.mu.Unlock()
+	w.signal()
+}
+
+// SetLeader turns writing on or off; gaining leadership starts a pass.
+func (w *Writer) SetLeader(leader bool) {
+	if was := w.leader.Swap(leader); leader && !was {
+		w.signal()
+	}
+}
+
+func (w *Writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes a pass after every signal until ctx ends; passes with failed
+// writes are retried with backoff.
+func (w *Writer) Run(ctx context.Context) {
+	if w.factory != nil {
+		w.factory.Start(ctx.Done())
+		defer w.factory.Shutdown()
+		if !cache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced) {
+			return
+		}
+	}
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	backoff := w.opts.RetryDelay
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-retry.C:
+		}
+		retry.Stop()
+		if w.pass(ctx) || ctx.Err() != nil {
+			backoff = w.opts.RetryDelay
+			continue
+		}
+		w.opts.Logger.Warn("some Ingress statuses were not written", "retry_in", backoff)
+		retry.Reset(backoff)
+		backoff = min(2*backoff, time.Minute)
+	}
+}
+
+// update is one Ingress whose status needs a write.
+type update struct {
+	ing    *networkingv1.Ingress // from the informer cache: read only
+	served bool
+}
+
+// pass writes every status that differs from what it should be, and
+// reports whether all writes succeeded.
+func (w *Writer) pass(ctx context.Context) bool {
+	if !w.leader.Load() {
+		return true
+	}
+	w.mu.Lock()
+	synced, snap, served := w.synced, w.snap, w.served
+	w.mu.Unlock()
+	if !synced {
+		return true
+	}
+	ours, err := w.addresses()
+	if err != nil {
+		// Keep what is published; the Service's next event re-runs a pass.
+		w.opts.Logger.Warn("Ingress status not updated", "error", err)
+		return true
+	}
+	var updates []update
+	for _, ing := range snap.Ingresses {
+		u := update{ing: ing, served: served[model.Ref{Namespace: ing.Namespace, Name: ing.Name}]}
+		if _, ok := desired(ing, u.served, ours); ok {
+			updates = append(updates, u)
+		}
+	}
+	if len(updates) == 0 {
+		return true
+	}
+	failed := w.writeAll(ctx, updates, ours)
+	w.opts.Logger.Info("Ingress status updated", "written", len(updates)-failed, "failed", failed,
+		"addresses", addressStrings(ours))
+	return failed == 0
+}
+
+// addresses are archway's current addresses, normalized.
+func (w *Writer) addresses() ([]networkingv1.IngressLoadBalancerIngress, error) {
+	ref := w.opts.Publish.Service
+	if ref.Name == "" {
+		return w.opts.Publish.Addresses, nil
+	}
+	svc, err := w.services.Services(ref.Namespace).Get(ref.Name)
+	if err != nil {
+		return nil, fmt.Errorf("publish Service %s: %w", ref, err)
+	}
+	return serviceAddresses(svc), nil
+}
+
+// desired says what an Ingress's status should become, and whether that
+// differs from what it is: a served Ingress gets archway's addresses; an
+// unserved one loses them only when its status is exactly them.
+func desired(ing *networkingv1.Ingress, served bool, ours []networkingv1.IngressLoadBalancerIngress) ([]networkingv1.IngressLoadBalancerIngress, bool) {
+	current := ing.Status.LoadBalancer.Ingress
+	switch {
+	case served && !sameAddresses(current, ours):
+		return slices.Clone(ours), true
+	case !served && len(ours) > 0 && sameAddresses(current, ours):
+		return nil, true
+	default:
+		return nil, false
+	}
+}
+
+// writeAll runs the updates on a bounded number of workers and returns how
+// many failed.
+func (w *Writer) writeAll(ctx context.Context, updates []update, ours []networkingv1.IngressLoadBalancerIngress) int {
+	work := make(chan update)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	for range min(w.opts.Workers, len(updates)) {
+		wg.Go(func() {
+			for u := range work {
+				if err := w.write(ctx, u, ours); err != nil {
+					failed.Add(1)
+					w.opts.Logger.Warn("Ingress status update failed", "ingress", u.ing.Namespace+"/"+u.ing.Name, "error", err)
+				}
+			}
+		})
+	}
+feed:
+	for _, u := range updates {
+		select {
+		case work <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return int(failed.Load())
+}
+
+// write updates one Ingress's status. A conflict means the cached copy was
+// stale: the decision is made again on the current object, once.
+func (w *Writer) write(ctx context.Context, u update, ours []networkingv1.IngressLoadBalancerIngress) error {
+	if !w.leader.Load() {
+		return nil // leadership ended during the pass
+	}
+	ing := u.ing.DeepCopy()
+	ing.Status.LoadBalancer.Ingress, _ = desired(u.ing, u.served, ours)
+	err := w.updateStatus(ctx, ing)
+	if !apierrors.IsConflict(err) {
+		return err
+	}
+	ingresses := w.opts.Client.NetworkingV1().Ingresses(ing.Namespace)
+	fresh, err := ingresses.Get(ctx, ing.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get after conflict: %w", err)
+	}
+	want, ok := desired(fresh, u.served, ours)
+	if !ok {
+		return nil
+	}
+	fresh.Status.LoadBalancer.Ingress = want
+	return w.updateStatus(ctx, fresh)
+}
+
+func (w *Writer) updateStatus(ctx context.Context, ing *networkingv1.Ingress) error {
+	_, err := w.opts.Client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil // deleted meanwhile: nothing to publish
+	}
+	w.opts.Logger.Debug("Ingress status written", "ingress", ing.Namespace+"/"+ing.Name, "error", err)
+	return err
+}
+
+func addressStrings(addresses []networkingv1.IngressLoadBalancerIngress) []string {
+	out := make([]string, 0, len(addresses))
+	for _, a := range addresses {
+		out = append(out, strings.Trim(a.IP+"/"+a.Hostname, "/"))
+	}
+	return out
+}
