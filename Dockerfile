@@ -1,21 +1,40 @@
 # archway's container image: the static binary on Debian 12 slim with the very
-# nginx and Lua packages the tests run (scripts/install-deps.sh is the one list).
+# nginx and Lua packages the tests run (scripts/install-deps.sh is the one
+# list, called by `make test` too, so the tested nginx is the shipped nginx).
+#
+#   docker build --build-arg VERSION=$(git describe --always) -t archway .
+#
+# The Helm chart (deploy/helm/archway) runs it as user 101 on a read-only root
+# filesystem with an emptyDir at /run/archway.
+
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
-COPY . .
+COPY cmd ./cmd
+COPY internal ./internal
+COPY templates ./templates
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/archway ./cmd/archway
 
 FROM debian:12-slim
 COPY scripts/install-deps.sh /usr/local/lib/archway/install-deps.sh
-RUN /usr/local/lib/archway/install-deps.sh runtime && rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/archway /usr/local/bin/archway
-# nginx binds 80/443 as a non-root user through this file capability alone.
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libcap2-bin \
+# nginx binds ports below 1024 as a non-root user through a file capability
+# alone (the chart adds NET_BIND_SERVICE to the bounding set only then);
+# setcap comes from libcap2-bin, which is removed again.
+RUN /usr/local/lib/archway/install-deps.sh runtime \
+ && apt-get install -y -qq --no-install-recommends libcap2-bin >/dev/null \
  && setcap cap_net_bind_service=+ep /usr/sbin/nginx \
- && apt-get purge -y -qq libcap2-bin && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 101 --home-dir /nonexistent --shell /usr/sbin/nologin archway
-USER 101
+ && apt-get purge -y -qq libcap2-bin >/dev/null \
+ && apt-get autoremove -y -qq >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 101 archway \
+ && useradd --system --uid 101 --gid 101 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin archway \
+ && install -d -o 101 -g 101 -m 0755 /run/archway
+COPY --from=build /out/archway /usr/local/bin/archway
+USER 101:101
+# Everything archway and nginx write goes to the runtime dir.
+VOLUME /run/archway
+EXPOSE 80 443 10254
+# archway drains nginx on SIGTERM (the default stop signal) before it exits.
 ENTRYPOINT ["/usr/local/bin/archway", "--runtime-dir", "/run/archway"]

@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build deps test-deps unit lint bench clean
+.PHONY: run test build deps test-deps tools unit lint bench clean fuzz fuzz-short
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/archway ./cmd/archway
@@ -16,22 +16,38 @@ deps:
 test-deps:
 	scripts/install-deps.sh test
 
+# kube-apiserver and helm for test/e2e and test/chart, built from the Go
+# module proxy once and cached under .cache/e2e/.
+tools:
+	scripts/e2e-tools.sh >/dev/null
+
 ## run: the demo: archway serving deploy/examples/local on port 8080.
 run: deps build
 	scripts/run-demo.sh
 
 ## test: everything CI runs.
-test: test-deps lint unit
+test: test-deps tools lint unit fuzz-short
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+# Every fuzz target for a fixed time each (scripts/fuzz.sh prints the
+# executions): a short run in `make test`, a longer one on demand.
+FUZZTIME ?= 10s
+fuzz-short:
+	GO=$(GO) scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	GO=$(GO) scripts/fuzz.sh 2m
+
+## bench: the benchmark table (Go benchmarks and test/perf against a real
+## kube-apiserver and nginx; root), printed and written to .cache/bench/results.md.
+bench: test-deps tools
+	scripts/bench.sh
 
 clean:
 	rm -rf bin .cache

@@ -3,6 +3,8 @@
 # proxy and caches them under .cache/e2e/bin/<version>/, so only the first
 # run pays (5-10 minutes and ~2.5 GB of memory for kube-apiserver).
 #   scripts/e2e-tools.sh            build what is missing, print the bin dir
+#                                   of kube-apiserver (helm goes to
+#                                   .cache/e2e/bin/helm-<version>/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +30,13 @@ if [ ! -x "$bin/kube-apiserver" ]; then
   printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' > "$work/tools.go"
   (cd "$work" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
    GOFLAGS=-mod=mod go build -trimpath -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
+fi
+
+# helm, for the chart tests (test/chart): 2-3 minutes on the first run.
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
+helm_bin=$PWD/.cache/e2e/bin/helm-$HELM_VERSION
+if [ ! -x "$helm_bin/helm" ]; then
+  echo "e2e-tools: building helm $HELM_VERSION (first run only)" >&2
+  GOBIN=$helm_bin go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 echo "$bin"

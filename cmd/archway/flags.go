@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -53,6 +54,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.build.WatchWithoutClass, "watch-ingress-without-class", false, "Also serve Ingresses that name no class at all.")
 	fs.StringVar(&cfg.build.AnnotationsPrefix, "annotations-prefix", "nginx.ingress.kubernetes.io", "Prefix of the annotations archway reads.")
 	fs.StringVar(&cfg.build.DefaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests no rule matches, when no Ingress sets spec.defaultBackend. Without either, they get 404.")
+	fs.StringVar(&cfg.build.DefaultCertificate, "default-ssl-certificate", "", "TLS Secret (namespace/name) for HTTPS requests to hosts without a certificate of their own. Without it (or while it is unusable) archway serves a self-signed certificate it generates at start.")
 	fs.StringVar(&cfg.templateDir, "template-dir", "", "Folder of nginx templates overriding the embedded ones.")
 	fs.StringVar(&cfg.nginxBinary, "nginx-binary", "/usr/sbin/nginx", "The nginx executable archway runs.")
 	fs.StringVar(&cfg.runtimeDir, "runtime-dir", filepath.Join(os.TempDir(), "archway"), "Folder for nginx.conf, certificates, sockets, the pid file and nginx's temp files.")
@@ -91,6 +93,9 @@ func (c *config) validate() error {
 	}
 	if c.kubeAPIQPS <= 0 || c.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive")
+	}
+	if ns, name, ok := strings.Cut(c.build.DefaultCertificate, "/"); c.build.DefaultCertificate != "" && (!ok || ns == "" || name == "") {
+		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)
 	}
 	publish, err := status.ParsePublish(c.publishService, c.publishAddresses)
 	if err != nil {

@@ -13,8 +13,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/archway-ingress/archway/internal/build"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -57,6 +60,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Generated once per process: a new one on every sync would reload
+	// nginx every time.
+	if cfg.build.FallbackCertificate, err = selfSignedCertificate(time.Now()); err != nil {
+		return err
+	}
+	cfg.build.Certificates = build.NewCertificateCache()
 	if command == "render" {
 		return renderOnce(ctx, cfg, logger, stdout, stderr)
 	}

@@ -61,6 +61,7 @@ func TestRenderExample(t *testing.T) {
 
 	path := filepath.Join(dir, "nginx.conf")
 	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+	writeRuntimeSupport(t, dir)
 	check := exec.Command(testutil.NginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr")
 	output, err := check.CombinedOutput()
 	require.NoError(t, err, string(output))
@@ -69,15 +70,16 @@ func TestRenderExample(t *testing.T) {
 // folderInstance is the archway command running in-process on a folder of
 // manifests, exactly as `archway --manifests DIR` runs it.
 type folderInstance struct {
-	t        *testing.T
-	dir      string
-	httpPort int
-	metrics  string
+	t         *testing.T
+	dir       string
+	httpPort  int
+	httpsPort int
+	metrics   string
 }
 
 func startFolderInstance(t *testing.T) *folderInstance {
 	runtimeDir := testutil.RuntimeDir(t)
-	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t),
+	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t), httpsPort: testutil.FreePort(t),
 		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	f.write("class.yaml", `
 apiVersion: networking.k8s.io/v1
@@ -90,7 +92,7 @@ spec: {controller: archway.dev/ingress-controller}
 	logs := &testutil.SyncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"--manifests", f.dir, "--runtime-dir", runtimeDir,
-			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(testutil.FreePort(t)),
+			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(f.httpsPort),
 			"--metrics-address", f.metrics, "--nginx-binary", testutil.NginxBinary(t),
 			"--sync-hold-off", "50ms", "--sync-max-delay", "300ms"}, io.Discard, logs)
 	}()

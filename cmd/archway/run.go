@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/controller"
-	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
@@ -71,11 +71,14 @@ func newPublisher(cfg config, client kubernetes.Interface, logger *slog.Logger) 
 func (c *config) renderOptions() render.Options {
 	opts := render.Options{HTTPPort: c.httpPort, HTTPSPort: c.httpsPort, RuntimeDir: c.runtimeDir}
 	opts.User, opts.Group = nginx.WorkerUser()
+	opts.Resolvers = systemResolvers(resolvConf)
 	return opts
 }
 
 // renderOnce prints the nginx.conf that archway would apply and the report
-// of rejected objects, without starting nginx.
+// of rejected objects, without starting nginx. The files nginx.conf names
+// (certificates, Lua modules) are written under the runtime dir, so that
+// `nginx -t -p DIR` can check what was printed.
 func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, stderr io.Writer) error {
 	src, _, err := newSource(cfg, logger)
 	if err != nil {
@@ -104,6 +107,14 @@ func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, st
 			if _, err := stdout.Write(f.Data); err != nil {
 				return err
 			}
+			continue
+		}
+		path := filepath.Join(cfg.runtimeDir, f.Name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, f.Data, f.Mode); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(stderr, "# version %s: %d servers, %d backends, %d Ingresses served, %d problems\n",
@@ -134,11 +145,11 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(registry, metrics.Labels{
-		Namespace: os.Getenv("POD_NAMESPACE"),
-		Class:     cfg.build.IngressClass,
-		Pod:       os.Getenv("POD_NAME"),
-	})
+	m := newMetrics(cfg, registry, publisher)
+	accessLog, err := listenAccessLog(cfg, m, logger)
+	if err != nil {
+		return err
+	}
 	manager := nginx.New(nginx.Options{
 		Binary:     cfg.nginxBinary,
 		RuntimeDir: cfg.runtimeDir,
@@ -163,13 +174,17 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	results := make(chan error, 4)
+	// The access log outlives nginx, which logs requests until it drained.
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLog()
+	results := make(chan error, 5)
 	parts := 0
 	start := func(part func() error) {
 		parts++
 		go func() { results <- part() }()
 	}
-	start(func() error { return manager.Run(ctx) })
+	start(func() error { err := manager.Run(ctx); stopLog(); return err })
+	start(func() error { return accessLog.Run(logCtx) })
 	start(func() error {
 		err := server.Serve(listener)
 		if errors.Is(err, http.ErrServerClosed) {

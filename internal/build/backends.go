@@ -28,7 +28,7 @@ type resolver struct {
 func newResolver(services []*corev1.Service, endpointSlices []*discoveryv1.EndpointSlice, p *problems) *resolver {
 	r := &resolver{
 		slices:   map[model.Ref][]*discoveryv1.EndpointSlice{},
-		built:    map[string]model.Backend{},
+		built:    make(map[string]model.Backend, len(services)),
 		problems: p,
 	}
 	r.services, r.dupServices = index(services, func(s *corev1.Service) model.Ref {
@@ -156,7 +156,7 @@ func (r *resolver) backend(ref model.Ref, port corev1.ServicePort, written strin
 // used returns the Backends built so far, sorted by name; only referenced
 // backends are ever built.
 func (r *resolver) used() []model.Backend {
-	var out []model.Backend
+	out := make([]model.Backend, 0, len(r.built))
 	for _, be := range r.built {
 		out = append(out, be)
 	}

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/ingressclass"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
@@ -16,10 +18,14 @@ import (
 // served and what it rejected. It never modifies the Snapshot's objects.
 func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	b := &builder{
-		routes: map[routeKey]model.Location{},
-		served: map[model.Ref]bool{},
+		routes:  make(map[routeKey]*model.Location, len(snap.Ingresses)),
+		served:  map[model.Ref]bool{},
+		prefix:  cmp.Or(opts.AnnotationsPrefix, annotations.DefaultPrefix),
+		secrets: secretIndex{all: snap.Secrets},
 	}
 	b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems)
+	b.tls = newTLSState(opts, &b.secrets)
+	defer opts.Certificates.rotate()
 	sel := ingressclass.Selector{
 		IngressClass:      opts.IngressClass,
 		ControllerClass:   opts.ControllerClass,
@@ -41,28 +47,43 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 		}
 		b.problems.add(KindFile, model.Ref{Name: e.File}, field, ReasonInvalidManifest, e.Err.Error())
 	}
-	return b.config(), b.report()
+	cfg := b.config()
+	cfg.Settings = settings(snap.ConfigMap, &b.problems)
+	cfg.DefaultCertificate = b.tls.defaultCertificate(opts, &b.problems)
+	return cfg, b.report()
 }
 
 // builder collects what one Build call has decided so far.
 type builder struct {
 	backends *resolver
 	// routes holds the winning Location of each route.
-	routes map[routeKey]model.Location
+	routes map[routeKey]*model.Location
 	// defaultOwner is the Ingress whose spec.defaultBackend won, if any.
 	defaultOwner   *model.Ref
 	defaultBackend string
 	served         map[model.Ref]bool
 	problems       problems
+	// prefix is the annotations prefix; secrets are looked up by them.
+	prefix  string
+	secrets secretIndex
+	// hosts collects the server-scoped annotations of each host.
+	hosts hostClaims
+	// tls collects the TLS sections and HTTPS redirects.
+	tls tlsState
 }
 
 func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	ref := model.Ref{Namespace: ing.Namespace, Name: ing.Name}
+	pol := b.ingressPolicy(ing, ref)
+	if pol.skipped {
+		return
+	}
+	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
 	if ing.Spec.DefaultBackend != nil {
-		b.addDefaultBackend(ref, ing.Spec.DefaultBackend)
+		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, pol.blocked)
 	}
 	for i, rule := range ing.Spec.Rules {
-		field := fmt.Sprintf("spec.rules[%d]", i)
+		field := "spec.rules[" + strconv.Itoa(i) + "]"
 		if rule.Host != "" {
 			if err := checkHost(rule.Host); err != nil {
 				b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
@@ -73,13 +94,19 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 			continue
 		}
 		for j, path := range rule.HTTP.Paths {
-			b.addPath(ref, rule.Host, fmt.Sprintf("%s.http.paths[%d]", field, j), path)
+			b.addPath(ref, rule.Host, field+".http.paths["+strconv.Itoa(j)+"]", path, &pol)
+		}
+		if rule.Host != "" && b.served[ref] {
+			b.hosts.claim(rule.Host, ref, pol.server, AnnotationField(b.prefix+"/server-alias"))
 		}
 	}
 }
 
-func (b *builder) addPath(ing model.Ref, host, field string, p networkingv1.HTTPIngressPath) {
-	path, match, rej := parsePath(p.PathType, p.Path)
+// addPath adds one path of an Ingress with its policy. A path whose
+// Ingress has a blocked policy, or that cannot take the policy, keeps its
+// route and answers 503 (see package annotations).
+func (b *builder) addPath(ing model.Ref, host, field string, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
 	if rej != nil {
 		b.reject(ing, field, rej)
 		return
@@ -89,22 +116,42 @@ func (b *builder) addPath(ing model.Ref, host, field string, p networkingv1.HTTP
 		b.problems.add(KindIngress, ing, field, ReasonPathConflict, key.conflict(ing, winner.Ingress))
 		return
 	}
+	b.served[ing] = true
+	policy, rej := pol.pathPolicy(match, path)
+	if rej != nil {
+		b.reject(ing, field, rej)
+	}
+	if pol.blocked || rej != nil {
+		b.routes[key] = &model.Location{Path: path, Match: match, Ingress: ing}
+		return
+	}
 	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
 	if rej != nil {
 		b.reject(ing, field+".backend", rej)
+	} else {
+		if pol.serviceUpstream {
+			backend = b.backends.clusterIP(backend)
+		}
+		if pol.balancing != (model.Balancing{}) {
+			backend = b.backends.balanced(backend, pol.balancing)
+		}
 	}
-	b.routes[key] = model.Location{Path: path, Match: match, Backend: backend, Ingress: ing}
-	b.served[ing] = true
+	b.routes[key] = &model.Location{Path: path, Match: match, Backend: backend, Ingress: ing, Policy: policy}
 }
 
-func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend) {
+// addDefaultBackend claims the default backend for an Ingress; a blocked
+// Ingress claims it to answer 503.
+func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend, blocked bool) {
 	const field = "spec.defaultBackend"
 	if b.defaultOwner != nil {
 		b.problems.add(KindIngress, ing, field, ReasonDefaultBackendConflict,
 			fmt.Sprintf("the default backend of Ingress %s is used%s", b.defaultOwner, precedence))
 		return
 	}
-	backend, rej := b.backends.ingressBackend(ing.Namespace, *be)
+	backend, rej := "", (*rejection)(nil)
+	if !blocked {
+		backend, rej = b.backends.ingressBackend(ing.Namespace, *be)
+	}
 	if rej != nil {
 		b.reject(ing, field, rej)
 	}
@@ -119,8 +166,10 @@ func (b *builder) reject(ing model.Ref, field string, rej *rejection) {
 }
 
 func (b *builder) config() model.Config {
+	servers := b.hosts.apply(servers(b.routes), &b.problems)
+	b.tls.apply(servers)
 	return model.Config{
-		Servers:        servers(b.routes),
+		Servers:        servers,
 		DefaultBackend: b.defaultBackend,
 		Backends:       b.backends.used(),
 	}

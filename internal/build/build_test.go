@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -39,6 +40,9 @@ func runFixtures(t *testing.T, tests map[string]fixture) {
 			opts := defaultOpts()
 			if tc.opts != nil {
 				opts = *tc.opts
+			}
+			if reflect.ValueOf(tc.config.Settings).IsZero() {
+				tc.config.Settings = defaultSettings()
 			}
 			before := deepCopy(snap)
 			config, report := Build(snap, opts)

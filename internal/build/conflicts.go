@@ -36,19 +36,27 @@ func (k routeKey) conflict(loser, winner model.Ref) string {
 	return fmt.Sprintf("host %q path %q (%s) is already routed by %s", k.host, k.path, k.match, owner)
 }
 
-// servers groups the winning routes into servers, in model order.
-func servers(routes map[routeKey]model.Location) []model.Server {
-	byHost := map[string][]model.Location{}
-	for key, loc := range routes {
-		byHost[key.host] = append(byHost[key.host], loc)
+// servers groups the winning routes into servers, in model order: one
+// sort of all routes, and every server's Locations share one array.
+func servers(routes map[routeKey]*model.Location) []model.Server {
+	keys := make([]routeKey, 0, len(routes))
+	for key := range routes {
+		keys = append(keys, key)
 	}
+	slices.SortFunc(keys, func(a, b routeKey) int {
+		return cmp.Or(cmp.Compare(a.host, b.host), cmp.Compare(a.path, b.path), cmp.Compare(a.match, b.match))
+	})
+	locs := make([]model.Location, len(keys))
 	var out []model.Server
-	for host, locs := range byHost {
-		slices.SortFunc(locs, func(a, b model.Location) int {
-			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Match, b.Match))
-		})
-		out = append(out, model.Server{Host: host, Locations: locs})
+	start := 0
+	for i, key := range keys {
+		locs[i] = *routes[key]
+		if i+1 == len(keys) || keys[i+1].host != key.host {
+			// A full slice expression: appending to one server's
+			// Locations must never overwrite the next server's.
+			out = append(out, model.Server{Host: key.host, Locations: locs[start : i+1 : i+1]})
+			start = i + 1
+		}
 	}
-	slices.SortFunc(out, func(a, b model.Server) int { return cmp.Compare(a.Host, b.Host) })
 	return out
 }

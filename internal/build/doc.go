@@ -8,9 +8,12 @@
 // Report; it never takes other Ingresses or other paths down with it.
 // Ingresses of other classes are invisible: never served, never reported.
 // Every string that reaches the model has passed an allow-list: hosts are
-// DNS names, paths use A-Z a-z 0-9 . _ ~ / - only, backend names are built
-// from validated namespace, Service and port names, endpoint addresses are
-// canonical IP literals.
+// DNS names, paths use A-Z a-z 0-9 . _ ~ / - only (regex paths pass
+// model.CheckRegex), backend names are built from validated namespace,
+// Service and port names, endpoint addresses are canonical IP literals, and
+// annotation values passed the grammars of package annotations. An
+// Ingress with an annotation that cannot be applied as written keeps its
+// routes, which answer 503 (never served without what it asked for).
 //
 // How it works: Ingresses are taken oldest first (creationTimestamp, then
 // namespace/name), so the first to claim a route (host, path, match) or the
@@ -22,5 +25,18 @@
 // Files: build.go runs the steps; select.go picks this instance's Ingresses;
 // hosts.go and paths.go validate rule hosts, names and paths; conflicts.go
 // orders Ingresses and groups routes into servers; backends.go and
-// endpoints.go resolve Services and EndpointSlices.
+// endpoints.go resolve Services and EndpointSlices; settings.go reads the
+// controller's ConfigMap into model.Settings, one table row per key, and
+// keeps the default of any value its parser refuses; annotations.go turns
+// an Ingress's annotations into its routes' model.Policy, with secrets.go
+// reading the Secrets they name, aliases.go adding server-alias and www
+// redirects, and serviceupstream.go making the backend twins of
+// service-upstream and balancing annotations. tls.go gives hosts the
+// certificates of the Ingresses' TLS sections (the oldest Ingress's section
+// wins a host; a bad Secret leaves its hosts on the default certificate)
+// and their locations the HTTPS redirects ssl-redirect asks for;
+// certificates.go validates TLS Secrets (remembered across Builds by
+// content in a CertificateCache, since RSA keys are slow to parse); and
+// settings_tls.go holds the ConfigMap keys of TLS and client addresses.
+// Certificates are checked for expiry against Options.Now, never the clock.
 package build

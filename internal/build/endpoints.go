@@ -18,7 +18,7 @@ import (
 // carries the resolved target port number. An endpoint is ready unless its
 // ready condition says false (nil means ready, as the API documents).
 func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
-	seen := map[model.Endpoint]bool{}
+	var out []model.Endpoint
 	for _, slice := range r.slices[svc] {
 		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue // FQDN endpoints would need DNS at request time
@@ -38,18 +38,14 @@ func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
 						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
 					continue
 				}
-				seen[model.Endpoint{Address: addr, Port: port}] = true
+				out = append(out, model.Endpoint{Address: addr, Port: port})
 			}
 		}
-	}
-	var out []model.Endpoint
-	for ep := range seen {
-		out = append(out, ep)
 	}
 	slices.SortFunc(out, func(a, b model.Endpoint) int {
 		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
 	})
-	return out
+	return slices.Compact(out)
 }
 
 // slicePort finds the number of the slice's port called name.
@@ -77,6 +73,9 @@ func parseAddress(s string) (string, error) {
 	}
 	if addr.Zone() != "" {
 		return "", fmt.Errorf("endpoint address %q has a zone", s)
+	}
+	if addr.Is4() {
+		return s, nil // ParseAddr takes IPv4 only in its canonical form
 	}
 	return addr.String(), nil
 }

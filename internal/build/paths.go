@@ -12,9 +12,10 @@ import (
 
 // parsePath validates one Ingress path and returns it in the model's form.
 // A missing pathType is ImplementationSpecific, which behaves as Prefix
-// (with "" meaning "/"); Prefix drops a trailing "/", so "/foo/" and "/foo"
-// are the same route. The rejection's field is "path" or "pathType".
-func parsePath(pathType *networkingv1.PathType, path string) (string, model.Match, *rejection) {
+// (with "" meaning "/"), or is a regex when regex is set (use-regex);
+// Prefix drops a trailing "/", so "/foo/" and "/foo" are the same route.
+// The rejection's field is "path" or "pathType".
+func parsePath(pathType *networkingv1.PathType, path string, regex bool) (string, model.Match, *rejection) {
 	kind := networkingv1.PathTypeImplementationSpecific
 	if pathType != nil {
 		kind = *pathType
@@ -27,6 +28,12 @@ func parsePath(pathType *networkingv1.PathType, path string) (string, model.Matc
 	case networkingv1.PathTypeImplementationSpecific:
 		if path == "" {
 			path = "/"
+		}
+		if regex {
+			if err := model.CheckRegex(path); err != nil {
+				return "", "", &rejection{field: "path", reason: ReasonInvalidPath, message: err.Error()}
+			}
+			return path, model.MatchRegex, nil
 		}
 	default:
 		return "", "", &rejection{field: "pathType", reason: ReasonInvalidPath,

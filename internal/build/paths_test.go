@@ -52,7 +52,7 @@ func TestParsePath(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			path, match, rej := parsePath(tc.pathType, tc.path)
+			path, match, rej := parsePath(tc.pathType, tc.path, false)
 			if tc.wantField != "" {
 				require.NotNil(t, rej)
 				require.Equal(t, tc.wantField, rej.field)
@@ -77,7 +77,7 @@ func FuzzParsePath(f *testing.F) {
 		if pathType != "" {
 			pt = ptrTo(networkingv1.PathType(pathType))
 		}
-		path, match, rej := parsePath(pt, in)
+		path, match, rej := parsePath(pt, in, false)
 		if rej != nil {
 			return
 		}
@@ -91,7 +91,7 @@ func FuzzParsePath(f *testing.F) {
 			require.True(t, path == "/" || !strings.HasSuffix(path, "/"), "accepted %q as %q", in, path)
 		}
 		// The model form is a fixed point: parsing it again changes nothing.
-		again, againMatch, rej := parsePath(ptrTo(networkingv1.PathType(match)), path)
+		again, againMatch, rej := parsePath(ptrTo(networkingv1.PathType(match)), path, false)
 		require.Nil(t, rej)
 		require.Equal(t, path, again)
 		require.Equal(t, match, againMatch)

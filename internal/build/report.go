@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
@@ -18,6 +19,16 @@ type Options struct {
 	// port) serves unmatched requests when no Ingress has a
 	// spec.defaultBackend.
 	DefaultBackendService string
+	// DefaultCertificate ("namespace/name", a TLS Secret) answers HTTPS
+	// requests for hosts without a certificate of their own; when it is
+	// empty or unusable, FallbackCertificate does (nil: no HTTPS).
+	DefaultCertificate  string
+	FallbackCertificate *model.Certificate
+	// Now is when certificates are checked for expiry; zero skips the
+	// check. Build never reads the clock.
+	Now time.Time
+	// Certificates, when set, remembers parsed TLS Secrets across Builds.
+	Certificates *CertificateCache
 }
 
 // Report says what Build served and what it rejected.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -58,6 +59,7 @@ type Controller struct {
 
 	ready    atomic.Bool
 	last     model.Config // the model of the live config
+	version  string       // the live config's render.Output.Version
 	applied  bool
 	problems map[build.Problem]bool
 }
@@ -77,6 +79,9 @@ func (c *Controller) Ready() bool { return c.ready.Load() }
 // until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
 	if err := c.src.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the caches filled: a clean stop
+		}
 		return fmt.Errorf("start source: %w", err)
 	}
 	retry := time.NewTimer(0) // the first sync runs at once
@@ -133,7 +138,9 @@ func (c *Controller) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read snapshot: %w", err)
 	}
-	cfg, report := build.Build(snap, c.opts.Build)
+	opts := c.opts.Build
+	opts.Now = started // certificates are checked for expiry against it
+	cfg, report := build.Build(snap, opts)
 	c.reportProblems(report)
 	out, err := c.renderer.Render(cfg, c.opts.Render)
 	if err != nil {
@@ -142,15 +149,27 @@ func (c *Controller) sync(ctx context.Context) error {
 	reason := c.reloadReason(cfg)
 	result, err := c.applier.Apply(ctx, out)
 	if err != nil {
-		c.opts.Metrics.ReloadFailed(reason, result.Duration)
+		if errors.Is(err, nginx.ErrPush) {
+			c.opts.Metrics.EndpointsPushed(metrics.PushFailure)
+		}
+		// Equal versions mean equal files: only endpoints were pushed.
+		if !c.applied || out.Version != c.version {
+			c.opts.Metrics.ReloadFailed(reason, result.Duration)
+		}
 		return fmt.Errorf("apply config %s: %w", out.Version, err)
+	}
+	if result.EndpointsPushed {
+		c.opts.Metrics.EndpointsPushed(metrics.PushSuccess)
 	}
 	if result.Changed {
 		c.opts.Metrics.ReloadSucceeded(reason, out.Version, result.Duration, c.opts.Now())
+		c.opts.Metrics.CertificatesServed(servedCertificates(cfg))
 		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
 			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "took", result.Duration)
+	} else if result.EndpointsPushed {
+		c.opts.Logger.Debug("endpoints pushed without a reload", "backends", len(cfg.Backends), "took", result.Duration)
 	}
-	c.last, c.applied = cfg, true
+	c.last, c.version, c.applied = cfg, out.Version, true
 	c.ready.Store(true)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), len(report.Served))
 	for _, o := range c.opts.Observers {
@@ -160,13 +179,16 @@ func (c *Controller) sync(ctx context.Context) error {
 }
 
 // reloadReason names what changed since the live config, for the reloads
-// metric: routes, endpoints only, or neither (a restart or a template).
+// metric: routes, ConfigMap settings, endpoints only (which nginx takes
+// without a reload), or neither (a restart or a template).
 func (c *Controller) reloadReason(cfg model.Config) string {
 	switch {
 	case !c.applied:
 		return "initial"
 	case !reflect.DeepEqual(cfg.Servers, c.last.Servers) || cfg.DefaultBackend != c.last.DefaultBackend:
 		return "routes"
+	case !reflect.DeepEqual(cfg.Settings, c.last.Settings):
+		return "settings"
 	case !reflect.DeepEqual(cfg.Backends, c.last.Backends):
 		return "endpoints"
 	default:
@@ -183,6 +205,9 @@ func (c *Controller) reportProblems(report build.Report) {
 		if !c.problems[p] {
 			c.opts.Logger.Warn("rejected", "kind", p.Kind, "object", p.Object.String(), "field", p.Field,
 				"reason", p.Reason, "message", p.Message)
+			if key, ok := build.AnnotationKey(p.Field); ok && p.Reason == build.ReasonUnsupportedAnnotation {
+				c.opts.Metrics.UnsupportedAnnotation(key)
+			}
 		}
 	}
 	for p := range c.problems {

@@ -7,4 +7,6 @@
 // maximum delay after the first) so a burst costs a handful of reloads; a
 // failed sync never replaces the live config and is retried with backoff;
 // each distinct rejected object is logged once, when it first appears.
+// Build gets the sync's start time to check certificates for expiry, and
+// every reload sets the certificate expiry metric from the live model.
 package controller

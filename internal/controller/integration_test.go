@@ -24,6 +24,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source/kube"
@@ -37,10 +38,16 @@ type cluster struct {
 	client   *fake.Clientset
 	port     int
 	registry *prometheus.Registry
+	// httpsPort serves fallback, the default certificate; dir is the
+	// runtime dir.
+	httpsPort int
+	fallback  testutil.Cert
+	dir       string
 }
 
 func startCluster(t *testing.T) *cluster {
-	c := &cluster{t: t, client: fake.NewClientset(), port: testutil.FreePort(t), registry: prometheus.NewRegistry()}
+	c := &cluster{t: t, client: fake.NewClientset(), port: testutil.FreePort(t), registry: prometheus.NewRegistry(),
+		httpsPort: testutil.FreePort(t), fallback: testutil.NewCert(t, testutil.CertOptions{}), dir: testutil.RuntimeDir(t)}
 	c.create(&networkingv1.IngressClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
 		Spec:       networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"},
@@ -49,14 +56,15 @@ func startCluster(t *testing.T) *cluster {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	dir := testutil.RuntimeDir(t)
-	manager := nginx.New(nginx.Options{Binary: testutil.NginxBinary(t), RuntimeDir: dir, Logger: logger})
+	manager := nginx.New(nginx.Options{Binary: testutil.NginxBinary(t), RuntimeDir: c.dir, Logger: logger})
 	renderer, err := render.New("")
 	require.NoError(t, err)
-	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: testutil.FreePort(t), RuntimeDir: dir}
+	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: c.httpsPort, RuntimeDir: c.dir}
 	renderOpts.User, renderOpts.Group = nginx.WorkerUser()
 	ctrl := New(kube.New(c.client, kube.Options{Logger: logger}), renderer, manager, Options{
-		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"},
+		Build: build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
+			FallbackCertificate: &model.Certificate{Chain: c.fallback.CertPEM, Key: c.fallback.KeyPEM, NotAfter: c.fallback.Leaf.NotAfter},
+			Certificates:        build.NewCertificateCache()},
 		Render:     renderOpts,
 		HoldOff:    100 * time.Millisecond,
 		MaxDelay:   500 * time.Millisecond,
@@ -90,6 +98,8 @@ func (c *cluster) create(obj any) {
 		_, err = c.client.CoreV1().Services(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 	case *discoveryv1.EndpointSlice:
 		_, err = c.client.DiscoveryV1().EndpointSlices(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+	case *corev1.Secret:
+		_, err = c.client.CoreV1().Secrets(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 	default:
 		c.t.Fatalf("cannot create %T", obj)
 	}
@@ -150,7 +160,7 @@ func (c *cluster) get(host, path string) (int, string) {
 // (body ignored when empty).
 func (c *cluster) serves(host, path string, status int, body string) {
 	c.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		gotStatus, gotBody := c.get(host, path)
 		if gotStatus == status && (body == "" || gotBody == body) {

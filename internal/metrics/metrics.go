@@ -12,6 +12,17 @@ type Labels struct {
 	Namespace string // controller_namespace
 	Class     string // controller_class
 	Pod       string // controller_pod
+	// Version is archway's version, the version label of archway_build_info.
+	Version string
+}
+
+// constLabels are the labels every ingress-nginx compatible metric carries.
+func (l Labels) constLabels() prometheus.Labels {
+	return prometheus.Labels{
+		"controller_namespace": l.Namespace,
+		"controller_class":     l.Class,
+		"controller_pod":       l.Pod,
+	}
 }
 
 // Metrics holds archway's collectors.
@@ -26,15 +37,15 @@ type Metrics struct {
 	syncDuration         prometheus.Histogram
 	rejected             *prometheus.GaugeVec
 	ingresses            prometheus.Gauge
+	endpointPushes       *prometheus.CounterVec
+	requests             requestCollectors
+	unsupported          *prometheus.CounterVec
+	certificateExpiry    *prometheus.GaugeVec
 }
 
 // New creates the collectors and registers them on reg.
 func New(reg prometheus.Registerer, l Labels) *Metrics {
-	constLabels := prometheus.Labels{
-		"controller_namespace": l.Namespace,
-		"controller_class":     l.Class,
-		"controller_pod":       l.Pod,
-	}
+	constLabels := l.constLabels()
 	gauge := func(name, help string) prometheus.Gauge {
 		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: constLabels})
 	}
@@ -63,10 +74,20 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 			Name: "archway_rejected_objects", Help: "Objects or parts of objects rejected by the last sync, by kind and reason.",
 			ConstLabels: constLabels,
 		}, []string{"kind", "reason"}),
-		ingresses: gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
+		ingresses:         gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
+		endpointPushes:    newEndpointPushes(constLabels),
+		requests:          newRequestCollectors(constLabels),
+		unsupported:       newUnsupportedAnnotations(constLabels),
+		certificateExpiry: newCertificateExpiry(constLabels),
 	}
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "archway_build_info", Help: "Always 1; the version label is archway's version.",
+		ConstLabels: constLabels,
+	}, []string{"version"})
+	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
-		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses)
+		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
+		m.requests.count, m.requests.duration, m.requests.size, m.unsupported, m.certificateExpiry)
 	return m
 }
 

@@ -9,6 +9,11 @@ type Config struct {
 	DefaultBackend string
 	// Backends are sorted by Name and referenced by Location.Backend.
 	Backends []Backend
+	// Settings come from the controller's ConfigMap.
+	Settings Settings
+	// DefaultCertificate answers HTTPS requests for hosts without a
+	// certificate of their own; nil means no HTTPS listener.
+	DefaultCertificate *Certificate
 }
 
 // Server is one virtual host.
@@ -18,8 +23,15 @@ type Server struct {
 	// or "": the catch-all server for requests whose Host matches no other
 	// server.
 	Host string
+	// Aliases are more exact DNS names this server answers for (the
+	// server-alias annotation); sorted, and never the Host or an Alias of
+	// another server.
+	Aliases []string
 	// Locations are sorted by Path, then Match; no two share Path and Match.
 	Locations []Location
+	// Certificate answers HTTPS requests for Host (by SNI); nil means
+	// Config.DefaultCertificate.
+	Certificate *Certificate
 }
 
 // Wildcard reports whether the server's host is a wildcard host.
@@ -35,6 +47,11 @@ const (
 	// "/foo/" and "/foo/bar", never "/foobar". Path never ends in "/"
 	// unless it is "/" itself.
 	MatchPrefix Match = "Prefix"
+	// MatchRegex matches when the request path starts with a match of
+	// Path, a regular expression (use-regex), case-insensitively as in
+	// ingress-nginx. Exact and Prefix paths other than "/" take precedence
+	// over every regex; regexes are tried longest first.
+	MatchRegex Match = "Regex"
 )
 
 // Location routes one path of one server to a backend.
@@ -45,6 +62,8 @@ type Location struct {
 	Backend string
 	// Ingress is the Ingress that owns this route.
 	Ingress Ref
+	// Policy is what the Ingress's annotations ask of this route.
+	Policy Policy
 }
 
 // Ref names a namespaced Kubernetes object.
@@ -65,6 +84,8 @@ type Backend struct {
 	// Endpoints are sorted by Address then Port; empty means every request
 	// to this backend gets 503.
 	Endpoints []Endpoint
+	// Balancing travels with Endpoints: neither is part of nginx.conf.
+	Balancing Balancing
 }
 
 // Endpoint is one ready address of a backend.

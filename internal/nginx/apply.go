@@ -23,17 +23,25 @@ const verifyInterval = 20 * time.Millisecond
 
 // Result describes a successful Apply.
 type Result struct {
-	Changed  bool          // false when out equalled the live config
-	Duration time.Duration // from the call to verified serving
+	Changed bool // false when out's files equalled the live config's
+	// EndpointsPushed tells that nginx took out.Endpoints: on every
+	// reload, and without one when only the endpoints changed.
+	EndpointsPushed bool
+	Duration        time.Duration // from the call to verified serving
 }
 
 // Apply makes out the live configuration: it writes out's files, tests the
 // new nginx.conf as a candidate with `nginx -t`, swaps it in, starts nginx
-// or reloads it with SIGHUP, and waits until nginx serves out.Version with
-// no worker of the previous configuration still accepting. Files other than
-// nginx.conf are written before the test, so the renderer must give them
-// content-addressed names. On any failure the previous configuration keeps
-// serving, and nginx.conf holds it again.
+// or reloads it with SIGHUP, waits until nginx serves out.Version with no
+// worker of the previous configuration still accepting, and pushes
+// out.Endpoints. Files other than nginx.conf are written before the test,
+// so the renderer must give them content-addressed names. On any failure
+// the previous configuration keeps serving, and nginx.conf holds it again.
+//
+// When only out.Endpoints differ from the live config, Apply pushes them
+// and nothing else: no write, no reload. A failed push is an error
+// wrapping ErrPush; nginx keeps routing by what it had, and the next Apply
+// pushes again.
 func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) {
 	begin := time.Now()
 	digest, conf, err := inspect(out)
@@ -46,17 +54,25 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 		return Result{}, ErrStopped
 	}
 	if m.live != nil && m.live.digest == digest {
-		return Result{}, nil
+		if out.Endpoints == nil || m.heldKnown && m.held.Equal(out.Endpoints) {
+			return Result{}, nil
+		}
+		if err := m.sendEndpoints(ctx, out.Endpoints, false); err != nil {
+			return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+		}
+		m.live.endpoints = out.Endpoints
+		return Result{EndpointsPushed: true, Duration: time.Since(begin)}, nil
 	}
 	if err := m.install(ctx, out); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 	}
-	if err := m.activate(ctx, out.Version); err != nil {
+	if err := m.activate(ctx, out.Version, out.Endpoints); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
-	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf}
+	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, endpoints: out.Endpoints}
+	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	m.ready.Store(true)
-	return Result{Changed: true, Duration: time.Since(begin)}, nil
+	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil
 }
 
 // install writes out's files and swaps in its nginx.conf once nginx -t
@@ -69,6 +85,10 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create runtime dir: %w", err)
 	}
+	if err := makePrivateDir(dir); err != nil {
+		return err
+	}
+	m.files.wrote(out)
 	var conf []byte
 	for _, f := range out.Files {
 		if f.Name == render.ConfigFile {
@@ -100,25 +120,55 @@ func (m *Manager) test(ctx context.Context, conf string) error {
 	return nil
 }
 
-// activate makes nginx load the nginx.conf in place and waits until it
-// serves version.
-func (m *Manager) activate(ctx context.Context, version string) error {
+// activate makes nginx load the nginx.conf in place, waits until it
+// serves version, and leaves nginx holding endpoints.
+func (m *Manager) activate(ctx context.Context, version string, endpoints render.Endpoints) error {
 	p := m.proc
 	if p == nil || p.hasExited() {
 		np, err := m.startLocked()
 		if err != nil {
 			return err
 		}
-		return m.verify(ctx, np, version, nil)
+		if err := m.verify(ctx, np, version, nil); err != nil {
+			return err
+		}
+		return m.pushAll(ctx, endpoints)
 	}
 	old, err := activeWorkers(p.pid())
 	if err != nil {
 		return err
 	}
+	// Old and new workers share the endpoints in memory. Merged in before
+	// the reload, the new and changed backends are there for the new
+	// workers' first request while the old workers still find the
+	// backends they route to; the whole set after it drops what only the
+	// old config used, and holds whatever the reload did to the memory.
+	if err := m.sendEndpoints(ctx, endpoints, true); err != nil {
+		return err
+	}
 	if err := p.signal(syscall.SIGHUP); err != nil {
 		return err
 	}
-	return m.verify(ctx, p, version, old)
+	if err := m.verify(ctx, p, version, old); err != nil {
+		return err
+	}
+	return m.pushWhole(ctx, endpoints)
+}
+
+// pushAll gives a freshly started nginx, whose shared memory is empty, the
+// whole set of endpoints, and locks its endpoints socket down.
+func (m *Manager) pushAll(ctx context.Context, endpoints render.Endpoints) error {
+	if err := restrictSocket(m.opts.RuntimeDir); err != nil {
+		return err
+	}
+	return m.pushWhole(ctx, endpoints)
+}
+
+// pushWhole replaces all that nginx's shared memory holds with endpoints:
+// after a start, restart or reload, what it holds is not taken on trust.
+func (m *Manager) pushWhole(ctx context.Context, endpoints render.Endpoints) error {
+	m.heldKnown = false
+	return m.sendEndpoints(ctx, endpoints, false)
 }
 
 // rollback puts the live configuration back after cause made a new one
@@ -141,7 +191,7 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	// The way back must not be cut short by the caller giving up.
-	if err := m.activate(context.WithoutCancel(ctx), m.live.version); err != nil {
+	if err := m.activate(context.WithoutCancel(ctx), m.live.version, m.live.endpoints); err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	m.ready.Store(true)

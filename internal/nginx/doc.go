@@ -12,6 +12,20 @@
 //   - Any failure leaves the previous configuration serving and its bytes in
 //     nginx.conf.
 //   - Output equal to the live one is a no-op: no write, no signal.
+//   - A file an Apply wrote (certificate, htpasswd) is removed once neither
+//     the live config nor the one before it names it (gc.go): old keys do
+//     not pile up, and draining workers still find their files.
+//   - Endpoints reach nginx at runtime, never through a reload: when an
+//     Output's files equal the live ones but its Endpoints differ, the
+//     backends that differ from what nginx's shared memory holds (and
+//     deletions) are pushed to the endpoints socket, and nothing else
+//     happens; after a failed push the next one sends the whole set. After
+//     every start, restart and reload the whole set is pushed before the
+//     config counts as live (or Ready); a restarted nginx that takes no
+//     endpoints is stopped and started again.
+//   - The endpoints socket lives in a 0700 folder (render.PrivateDir) and
+//     is itself 0600: only archway's user and root reach it. Nothing of
+//     archway's listens on TCP.
 //   - Apply, restarts and the final stop are serialised by one mutex.
 //   - nginx runs in its own process group; when its master exits, the whole
 //     group is killed, so no orphaned worker keeps ports or old routes.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/archway-ingress/archway/internal/render"
 )
@@ -31,7 +32,8 @@ func inspect(out render.Output) ([sha256.Size]byte, []byte, error) {
 		switch {
 		case !filepath.IsLocal(f.Name) || filepath.Clean(f.Name) != f.Name:
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: not a clean path inside the runtime dir", f.Name)
-		case f.Name == candidateFile || f.Name == render.StatusSocket:
+		case f.Name == candidateFile || f.Name == render.StatusSocket || f.Name == render.PrivateDir ||
+			strings.HasPrefix(f.Name, render.PrivateDir+"/"):
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: reserved", f.Name)
 		case seen[f.Name]:
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: duplicate", f.Name)

@@ -26,6 +26,8 @@ func TestInspect(t *testing.T) {
 		"duplicate":          {files: []render.File{conf, conf}, wantErr: "duplicate"},
 		"candidate name":     {files: []render.File{conf, {Name: candidateFile}}, wantErr: "reserved"},
 		"status socket name": {files: []render.File{conf, {Name: render.StatusSocket}}, wantErr: "reserved"},
+		"private dir":        {files: []render.File{conf, {Name: render.PrivateDir}}, wantErr: "reserved"},
+		"in the private dir": {files: []render.File{conf, {Name: render.EndpointsSocket}}, wantErr: "reserved"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -35,8 +35,8 @@ func nginxBinary(t *testing.T) string {
 	return bin
 }
 
-// lineLog is a slog handler that keeps every message, for asserting on
-// what nginx printed.
+// lineLog is a slog handler that keeps every message with its attributes
+// ("msg key=value ..."), for asserting on what nginx printed.
 type lineLog struct {
 	mu    sync.Mutex
 	lines []string
@@ -48,7 +48,12 @@ func (l *lineLog) WithGroup(string) slog.Handler            { return l }
 func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lines = append(l.lines, r.Message)
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		line += " " + a.Key + "=" + strconv.Quote(a.Value.String())
+		return true
+	})
+	l.lines = append(l.lines, line)
 	return nil
 }
 

@@ -43,13 +43,19 @@ type Manager struct {
 	log     *slog.Logger  // archway's own messages
 	nginx   *slog.Logger  // lines nginx printed
 	status  *http.Client  // talks to the status socket only
+	pusher  *http.Client  // talks to the endpoints socket only
 	started chan struct{} // poked whenever a new process replaces proc
 	ready   atomic.Bool
 
 	mu      sync.Mutex
-	proc    *process    // nil until the first start and after a stop
-	live    *liveConfig // nil until the first successful Apply
-	stopped bool        // Run has returned; nothing may start nginx again
+	proc    *process        // nil until the first start and after a stop
+	live    *liveConfig     // nil until the first successful Apply
+	files   fileGenerations // the files Apply wrote, to remove stale ones
+	stopped bool            // Run has returned; nothing may start nginx again
+	// held is what nginx's shared memory holds, when heldKnown: false
+	// from a failed push, or a new nginx, until a whole push succeeds.
+	held      render.Endpoints
+	heldKnown bool
 }
 
 // liveConfig is what the last successful Apply made live.
@@ -57,6 +63,9 @@ type liveConfig struct {
 	digest  [32]byte
 	version string
 	conf    []byte // nginx.conf, restored when a later Apply fails
+	// endpoints are the live config's endpoints, pushed again whenever
+	// nginx starts anew.
+	endpoints render.Endpoints
 }
 
 // New returns a Manager; nothing starts before Apply is called.
@@ -87,6 +96,7 @@ func New(opts Options) *Manager {
 			// keep answering the old version.
 			DisableKeepAlives: true,
 		}},
+		pusher:  newPushClient(opts.RuntimeDir),
 		started: make(chan struct{}, 1),
 	}
 }
@@ -158,6 +168,18 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 			return nil // shutting down anyway
 		}
 		m.log.Error("nginx restarted but does not serve the live config", "pid", np.pid(), "err", err)
+		m.heldKnown = false // it has no endpoints: the next Apply pushes them
+		return nil
+	}
+	// A new nginx starts with empty shared memory: it serves only once it
+	// has the endpoints. Without them it would answer 503 to everything,
+	// so it is stopped, and Run starts another after a pause.
+	if err := m.pushAll(ctx, m.live.endpoints); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.log.Error("nginx restarted but took no endpoints; restarting it", "pid", np.pid(), "err", err)
+		np.kill()
 		return nil
 	}
 	m.ready.Store(true)

@@ -34,6 +34,9 @@ func startProcess(binary, dir string, log *slog.Logger) (*process, error) {
 	if err := os.Remove(filepath.Join(dir, render.StatusSocket)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale status socket: %w", err)
 	}
+	if err := preparePrivateDir(dir); err != nil {
+		return nil, err
+	}
 	// An *os.File as stdout and stderr keeps exec from copying output in
 	// goroutines that Wait would wait for: orphaned workers hold the pipe
 	// open until the group is killed, which happens only after Wait.

@@ -4,15 +4,47 @@
 // In: a model.Config from package build and the instance Options.
 // Out: an Output holding nginx.conf and its Version, which nginx serves
 // at VersionPath on the unix socket StatusSocket so that package nginx can
-// verify a reload.
+// verify a reload; the Lua modules of the balancer (templates/lua, embedded)
+// as Files; and the endpoints payload, which package nginx pushes to the
+// unix socket EndpointsSocket at runtime (endpoints.go, lua.go). nginx.conf
+// also sends one access log record per request to AccessLogSocket, a path
+// relative to nginx's working directory, which package nginx makes the
+// runtime dir, and serves stub_status at StubStatusPath (telemetry.go).
 //
 // Invariants:
 //   - Deterministic: equal inputs give equal bytes, and equal bytes carry
 //     equal Versions.
+//   - Endpoints and balancing never reach nginx.conf: every location with a
+//     backend proxies to one balancer upstream, so they change only
+//     Output.Endpoints, and nginx takes them without a reload. Endpoints
+//     holds one JSON member per backend, so that package nginx can send
+//     only the members that changed (Endpoints.Changes).
+//   - The templates are the only source of nginx.conf's text. Render runs
+//     them with a compiled executor (exec.go) that gives the bytes
+//     text/template would, ten times faster, and falls back to
+//     text/template for anything outside the subset the templates use.
+//   - Sizes: nginx's hashes of server names, maps and variables are sized
+//     from the config (view.go, hashsizes.go), so nginx never warns.
 //   - Every string from the model or the Options reaches nginx.conf only
 //     through quote (or, for wildcard hosts, as a regex built from a
-//     validated host); Render fails rather than emit anything else.
+//     validated host); Render fails rather than emit anything else. Tokens
+//     that Go builds from numbers and fixed words (ports, the HSTS value,
+//     redirect targets) are the only other text.
 //   - Routing follows the Ingress spec: Exact before Prefix, the longest
 //     prefix wins, prefixes match whole path elements, and "*.example.com"
-//     matches exactly one extra label. See locationViews and serverName.
+//     matches exactly one extra label. Regex paths (use-regex) rank below
+//     every Exact and Prefix path but "/", longest first. See
+//     locationViews and serverName.
+//   - Annotations: each location's model.Policy becomes a policyView of
+//     finished tokens (policy*.go), printed by location_policy.tmpl; the
+//     zones, maps, pools and internal locations policies need are added
+//     once each (policies.go), and the files they need (htpasswd,
+//     certificates) are Files named by their content.
+//   - The edge (tls.go, clients.go, access.go): with a default certificate
+//     every server also listens for HTTPS with HTTP/2, and each certificate
+//     (chain and key) is one 0600 File named by its content, so a rotated
+//     certificate is a new file and a reload. The real client address comes
+//     from the realip module, believed only from trusted peers, before
+//     allow and deny run; backends get the X-Forwarded-* headers through
+//     variables that only trusted peers can set (http_clients.tmpl).
 package render

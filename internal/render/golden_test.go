@@ -5,7 +5,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -94,6 +96,14 @@ var goldenCases = map[string]struct {
 		},
 		opts: rootOptions(goldenRuntimeDir),
 	},
+	"settings": {
+		cfg: model.Config{
+			Backends: []model.Backend{{Name: "app", Balancing: model.Balancing{Algorithm: model.EWMA}}},
+			Servers:  []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
+			Settings: model.Settings{WorkerShutdownTimeout: 240 * time.Second},
+		},
+		opts: rootOptions(goldenRuntimeDir),
+	},
 	"non_root": {
 		cfg: model.Config{
 			Backends: []model.Backend{backend("app", 3000, "127.0.0.1")},
@@ -110,18 +120,27 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out, err := r.Render(tc.cfg, tc.opts)
 			require.NoError(t, err)
-			require.Len(t, out.Files, 1)
-			conf := out.Files[0].Data
-			path := filepath.Join("testdata", name+".golden.conf")
-			if *update {
-				require.NoError(t, os.WriteFile(path, conf, 0o644))
-			}
-			golden, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./internal/render -update to create it")
-			require.Equal(t, string(golden), string(conf), "run go test ./internal/render -update to accept changes")
-
-			dir := t.TempDir()
-			nginxCheck(t, dir, bytes.ReplaceAll(golden, []byte(goldenRuntimeDir), []byte(dir)))
+			checkGolden(t, name, out)
 		})
 	}
+}
+
+// checkGolden compares out's nginx.conf with testdata/NAME.golden.conf
+// (rewritten with -update) and checks it with nginx -t.
+func checkGolden(t *testing.T, name string, out Output) {
+	t.Helper()
+	require.Equal(t, ConfigFile, out.Files[0].Name)
+	conf := out.Files[0].Data
+	path := filepath.Join("testdata", name+".golden.conf")
+	if *update {
+		require.NoError(t, os.WriteFile(path, conf, 0o644))
+	}
+	golden, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./internal/render -update to create it")
+	require.Equal(t, string(golden), string(conf), "run go test ./internal/render -update to accept changes")
+
+	dir := t.TempDir()
+	files := slices.Clone(out.Files)
+	files[0].Data = bytes.ReplaceAll(golden, []byte(goldenRuntimeDir), []byte(dir))
+	nginxCheck(t, dir, files)
 }

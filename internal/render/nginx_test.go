@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"io"
@@ -41,29 +42,35 @@ func workerUser(t testing.TB) (string, string) {
 	return u.Username, g.Name
 }
 
-// writeConf writes nginx.conf into dir and returns its path.
-func writeConf(t testing.TB, dir string, conf []byte) string {
+// writeFiles writes files into dir and returns the path of nginx.conf.
+// nginx needs the private dir for the endpoints socket.
+func writeFiles(t testing.TB, dir string, files []File) string {
 	t.Helper()
-	path := filepath.Join(dir, ConfigFile)
-	require.NoError(t, os.WriteFile(path, conf, 0o644))
-	return path
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, PrivateDir), 0o700))
+	for _, f := range files {
+		path := filepath.Join(dir, f.Name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, f.Data, f.Mode))
+	}
+	return filepath.Join(dir, ConfigFile)
 }
 
-// nginxCheck fails unless `nginx -t` accepts conf (for runtime dir dir)
-// without a single warning.
-func nginxCheck(t testing.TB, dir string, conf []byte) {
+// nginxCheck fails unless `nginx -t` accepts files (rendered for runtime
+// dir dir) without a single warning.
+func nginxCheck(t testing.TB, dir string, files []File) {
 	t.Helper()
-	path := writeConf(t, dir, conf)
+	path := writeFiles(t, dir, files)
 	out, err := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").CombinedOutput()
 	require.NoError(t, err, "nginx -t:\n%s", out)
 	require.NotRegexp(t, `\[(warn|error|crit|alert|emerg)\]`, string(out))
 }
 
 // startNginx runs nginx in the foreground on out (rendered for runtime dir
-// dir), waits until its workers serve out.Version, and stops it at cleanup.
+// dir), waits until its workers serve out.Version, pushes out.Endpoints,
+// and stops nginx at cleanup.
 func startNginx(t *testing.T, dir string, out Output) {
 	t.Helper()
-	path := writeConf(t, dir, out.Files[0].Data)
+	path := writeFiles(t, dir, out.Files)
 	logPath := filepath.Join(dir, "nginx.stderr")
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
@@ -87,7 +94,7 @@ func startNginx(t *testing.T, dir string, out Output) {
 	deadline := time.After(10 * time.Second)
 	for {
 		if code, body, err := get(client, "archway", VersionPath); err == nil && code == http.StatusOK && body == out.Version {
-			return
+			break
 		}
 		select {
 		case <-done:
@@ -99,6 +106,35 @@ func startNginx(t *testing.T, dir string, out Output) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	push(t, dir, out.Endpoints.Payload())
+}
+
+// push posts an endpoints payload to nginx's endpoints socket in runtime
+// dir dir.
+func push(t testing.TB, dir string, payload []byte) {
+	t.Helper()
+	code, body, err := pushStatus(dir, "", payload)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code, body)
+}
+
+// pushStatus posts payload to the endpoints socket, with the query query,
+// and returns nginx's answer.
+func pushStatus(dir, query string, payload []byte) (int, string, error) {
+	socket := filepath.Join(dir, EndpointsSocket)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Post("http://archway"+EndpointsPath+query, "application/json", bytes.NewReader(payload))
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
 }
 
 // statusClient talks HTTP to nginx's status socket in runtime dir dir.

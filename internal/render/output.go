@@ -1,6 +1,9 @@
 package render
 
-import "io/fs"
+import (
+	"io/fs"
+	"net/netip"
+)
 
 // Names shared with package nginx. Paths are relative to the runtime dir.
 const (
@@ -12,6 +15,16 @@ const (
 	StatusSocket = "nginx-status.sock"
 	// VersionPath is the request path that answers the config version.
 	VersionPath = "/archway/config-version"
+	// PrivateDir is a folder that package nginx creates 0700, so that only
+	// archway's user (and root) can reach the sockets in it.
+	PrivateDir = "private"
+	// EndpointsSocket is a unix socket in PrivateDir on which nginx takes
+	// Output.Endpoints: POST to EndpointsPath.
+	EndpointsSocket = PrivateDir + "/endpoints.sock"
+	// EndpointsPath is the request path that takes the endpoints payload.
+	// With the query "merge=1", backends missing from the payload are kept;
+	// a backend whose value is null is deleted.
+	EndpointsPath = "/archway/endpoints"
 )
 
 // File is one file of a rendered configuration.
@@ -28,6 +41,12 @@ type Output struct {
 	Version string
 	// Files always contain ConfigFile.
 	Files []File
+	// Endpoints are every backend's endpoints and balancing as JSON (see
+	// endpoints.go), for nginx to take at runtime on EndpointsSocket,
+	// whole or as the changes since what it holds. They are not part of
+	// Version or Files: endpoints never cause a reload. Equal models give
+	// equal Endpoints.
+	Endpoints Endpoints
 }
 
 // Options are the instance settings that shape nginx.conf but are not part
@@ -42,4 +61,7 @@ type Options struct {
 	// Group is User's group ("nogroup" on Debian); empty means the group
 	// named like User, which nginx then requires to exist.
 	Group string
+	// Resolvers are the DNS servers nginx asks for the names it resolves
+	// while serving (auth-url hosts); the system's, from resolv.conf.
+	Resolvers []netip.Addr
 }

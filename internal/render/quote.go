@@ -20,6 +20,9 @@ const unsafeInQuotes = "\"\\$;{}"
 // (control characters, invalid UTF-8). Every string that reaches nginx.conf
 // goes through quote or is built by Go from parts that did.
 func quote(s string) (string, error) {
+	if plainASCII(s) {
+		return `"` + s + `"`, nil
+	}
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%q is not valid UTF-8", s)
 	}
@@ -29,6 +32,19 @@ func quote(s string) (string, error) {
 		}
 	}
 	return `"` + s + `"`, nil
+}
+
+// plainASCII reports whether s is printable ASCII without unsafeInQuotes,
+// which quote takes as it is: the common case, checked without decoding
+// runes.
+func plainASCII(s string) bool {
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '$', c == ';', c == '{', c == '}':
+			return false
+		}
+	}
+	return true
 }
 
 // quoter quotes many strings and keeps the first error, so that view code

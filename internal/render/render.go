@@ -1,12 +1,10 @@
 package render
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"text/template"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -24,6 +22,13 @@ const (
 // for concurrent use.
 type Renderer struct {
 	tmpl *template.Template
+	// luaDir holds the embedded Lua modules, luaFiles, in the runtime dir.
+	luaDir   string
+	luaFiles []File
+	// exec runs tmpl fast; nil runs text/template only (see executor).
+	exec *executor
+	// size is the length of the last nginx.conf, to size the next buffer.
+	size atomic.Int64
 }
 
 // New parses the *.tmpl files of templateDir, or the embedded templates
@@ -42,7 +47,11 @@ func New(templateDir string) (*Renderer, error) {
 	if tmpl.Lookup(mainTemplate) == nil {
 		return nil, fmt.Errorf("parse %s: no %s", source, mainTemplate)
 	}
-	return &Renderer{tmpl: tmpl}, nil
+	luaDir, lua, err := luaFiles()
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{tmpl: tmpl, luaDir: luaDir, luaFiles: lua, exec: newExecutor(tmpl)}, nil
 }
 
 // Render returns the nginx configuration for cfg. Equal inputs give equal
@@ -53,21 +62,25 @@ func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
-	var buf bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&buf, mainTemplate, view); err != nil {
+	if view.Balancer, err = newBalancerView(opts.RuntimeDir, r.luaDir); err != nil {
+		return Output{}, fmt.Errorf("render: options: %w", err)
+	}
+	view.WorkerShutdownTimeout = nginxTime(cfg.Settings.WorkerShutdownTimeout)
+	endpoints, err := endpointEntries(cfg.Backends)
+	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
-	// The version is the hash of the config with a fixed placeholder where
-	// the version goes, so equal bytes always carry equal versions.
-	conf, placeholder := buf.Bytes(), []byte(versionPlaceholder)
-	if n := bytes.Count(conf, placeholder); n != 1 {
-		return Output{}, fmt.Errorf("render: %s prints the config version %d times, want once", mainTemplate, n)
+	conf, err := r.execute(view)
+	if err != nil {
+		return Output{}, fmt.Errorf("render: %w", err)
 	}
-	sum := sha256.Sum256(conf)
-	version := hex.EncodeToString(sum[:versionLen/2])
-	conf = bytes.Replace(conf, placeholder, []byte(version), 1)
+	conf, version, err := stampVersion(conf)
+	if err != nil {
+		return Output{}, fmt.Errorf("render: %w", err)
+	}
 	return Output{
-		Version: version,
-		Files:   []File{{Name: ConfigFile, Data: conf, Mode: 0o644}},
+		Version:   version,
+		Files:     append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
+		Endpoints: endpoints,
 	}, nil
 }

@@ -87,7 +87,7 @@ func TestRenderVersion(t *testing.T) {
 	tc := goldenCases["routing_mix"]
 	out, err := r.Render(tc.cfg, tc.opts)
 	require.NoError(t, err)
-	require.Equal(t, []File{{Name: ConfigFile, Data: out.Files[0].Data, Mode: 0o644}}, out.Files)
+	require.Equal(t, File{Name: ConfigFile, Data: out.Files[0].Data, Mode: 0o644}, out.Files[0])
 	conf := out.Files[0].Data
 
 	require.Regexp(t, `^[0-9a-f]{16}$`, out.Version)
@@ -162,7 +162,7 @@ func TestRenderRejects(t *testing.T) {
 		"newline in path":       {cfg: server("a.test", exact("/a\nb", "app")), wantErr: `contains '\n'`},
 		"brace in prefix":       {cfg: server("", prefix("/a}", "app")), wantErr: "contains '}'"},
 		"prefix ends in slash":  {cfg: server("a.test", prefix("/a/", "app")), wantErr: "ends in /"},
-		"unknown match":         {cfg: server("a.test", model.Location{Path: "/", Match: "Regex"}), wantErr: "unknown match"},
+		"unknown match":         {cfg: server("a.test", model.Location{Path: "/", Match: "Glob"}), wantErr: "unknown match"},
 		"duplicate exact":       {cfg: server("a.test", exact("/a", "app"), exact("/a", "app")), wantErr: "duplicate location"},
 		"duplicate root prefix": {cfg: server("a.test", prefix("/", "app"), prefix("/", "")), wantErr: "duplicate location"},
 		"unknown backend":       {cfg: server("a.test", prefix("/", "nope")), wantErr: `unknown backend "nope"`},

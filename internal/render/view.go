@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"net/http"
-	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,39 +20,65 @@ type confView struct {
 	// Sizes of nginx's exact server-name hash; see namesHashSizes.
 	NamesHashBucketSize int
 	NamesHashMaxSize    int
-	StatusListen        string
-	VersionPath         string
-	Version             string // the quoted versionPlaceholder; see Render
-	Upstreams           []upstreamView
-	Servers             []serverView
+
+	// Hashes sizes the map and variables hashes; see policyHashSizes.
+	Hashes hashSizesView
+
+	StatusListen   string
+	AccessLog      string // the quoted access_log destination
+	StubStatusPath string
+	VersionPath    string
+	Version        string // the quoted versionPlaceholder; see Render
+	// WorkerShutdownTimeout is an nginx time; empty leaves nginx's default.
+	WorkerShutdownTimeout string
+	Balancer              balancerView
+	// ProxyHeaders are the request headers sent to every backend.
+	ProxyHeaders []headerView
+	// Clients says how the client address is found; TLS holds the HTTPS
+	// defaults, nil without HTTPS.
+	Clients clientsView
+	TLS     *httpTLSView
+	// Policy holds the zones and maps the annotations need.
+	Policy  httpPolicyView
+	Servers []serverView
+	// files are the files the annotations need (htpasswd, certificates).
+	files []File
 }
 
 type tempPathView struct{ Directive, Path string }
-
-type upstreamView struct {
-	Name    string
-	Servers []string // "ip:port", IPv6 in brackets
-}
 
 type serverView struct {
 	Port      int
 	Default   bool
 	Name      string
 	Locations []locationView
+	// Internal holds the named and internal locations of annotations.
+	Internal serverPolicyView
+	// Edge holds the HTTPS listener, certificate and instance allow-list.
+	Edge serverEdgeView
 }
 
 type locationView struct {
-	Exact     bool
-	Path      string
-	ProxyPass string // empty: answer Status
-	Status    int
+	// Modifier is "= ", "^~ ", "~* " or "": how nginx matches Path.
+	Modifier string
+	Path     string
+	// PassDirective is proxy_pass or grpc_pass.
+	PassDirective string
+	ProxyPass     string // empty: answer Status
+	Backend       string // the quoted backend name, for the balancer
+	Status        int
+	Log           logVarsView
+	Policy        *policyView // nil when the location has no annotations
 }
 
-// route is what a location does: proxy to an upstream (a quoted
-// "http://name"), or answer status.
+// route is what a location does: proxy to the balancer upstream for a
+// backend (a quoted name), or answer status.
 type route struct {
 	proxyPass string
+	backend   string
 	status    int
+	service   string // the backend's Service name, for the access log
+	policy    *policyView
 }
 
 const (
@@ -73,7 +98,7 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if err != nil {
 		return confView{}, fmt.Errorf("options: %w", err)
 	}
-	routes, upstreams, err := backendRoutes(cfg.Backends)
+	routes, err := backendRoutes(cfg.Backends)
 	if err != nil {
 		return confView{}, err
 	}
@@ -81,12 +106,22 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if err != nil {
 		return confView{}, fmt.Errorf("default backend: %w", err)
 	}
-	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback)
+	pol := newPolicies(opts, routes, cfg.DefaultBackend)
+	edge, tls, err := newEdge(cfg, opts, pol)
 	if err != nil {
 		return confView{}, err
 	}
-	v.Upstreams, v.Servers = upstreams, servers
+	if v.Clients, err = newClientsView(cfg.Settings.Clients); err != nil {
+		return confView{}, fmt.Errorf("settings: %w", err)
+	}
+	v.TLS = tls
+	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)
+	if err != nil {
+		return confView{}, err
+	}
+	v.Servers, v.ProxyHeaders, v.Policy, v.files = servers, proxyHeaders(), pol.http, pol.files
 	v.NamesHashBucketSize, v.NamesHashMaxSize = namesHashSizes(cfg.Servers)
+	v.Hashes = policyHashSizes(v.Policy)
 	return v, nil
 }
 
@@ -102,12 +137,18 @@ func mainView(opts Options) (confView, error) {
 	if len(socket) > maxSocketPath {
 		return confView{}, fmt.Errorf("status socket path %q is longer than %d bytes", socket, maxSocketPath)
 	}
+	accessLog, err := accessLogTarget()
+	if err != nil {
+		return confView{}, err
+	}
 	var q quoter
 	v := confView{
-		PIDFile:      q.quote(filepath.Join(dir, "nginx.pid")),
-		StatusListen: q.quote("unix:" + socket),
-		VersionPath:  q.quote(VersionPath),
-		Version:      `"` + versionPlaceholder + `"`,
+		AccessLog:      accessLog,
+		StubStatusPath: q.quote(StubStatusPath),
+		PIDFile:        q.quote(filepath.Join(dir, "nginx.pid")),
+		StatusListen:   q.quote("unix:" + socket),
+		VersionPath:    q.quote(VersionPath),
+		Version:        `"` + versionPlaceholder + `"`,
 	}
 	// Every temp dir lives in the runtime dir, so archway needs no other
 	// writable path.
@@ -126,38 +167,26 @@ func mainView(opts Options) (confView, error) {
 	return v, q.err
 }
 
-// backendRoutes returns the route of every backend, and an upstream for
-// each backend that has endpoints; a backend without endpoints answers 503.
-func backendRoutes(backends []model.Backend) (map[string]route, []upstreamView, error) {
+// backendRoutes returns the route of every backend. All of them proxy to
+// the balancer upstream, which finds the backend's endpoints at runtime
+// (see endpoints.go): endpoints never reach nginx.conf, and a backend
+// without endpoints answers 503 there.
+func backendRoutes(backends []model.Backend) (map[string]route, error) {
 	routes := make(map[string]route, len(backends))
-	var upstreams []upstreamView
 	for _, b := range backends {
 		if !validBackendName(b.Name) {
-			return nil, nil, fmt.Errorf("backend %q: name must be made of [a-z0-9_.-]", b.Name)
+			return nil, fmt.Errorf("backend %q: name must be made of [a-z0-9_.-]", b.Name)
 		}
 		if _, dup := routes[b.Name]; dup {
-			return nil, nil, fmt.Errorf("backend %q: duplicate name", b.Name)
+			return nil, fmt.Errorf("backend %q: duplicate name", b.Name)
 		}
-		if len(b.Endpoints) == 0 {
-			routes[b.Name] = route{status: http.StatusServiceUnavailable}
-			continue
+		name, err := quote(b.Name)
+		if err != nil {
+			return nil, fmt.Errorf("backend %q: %w", b.Name, err)
 		}
-		var q quoter
-		u := upstreamView{Name: q.quote(b.Name), Servers: make([]string, 0, len(b.Endpoints))}
-		for _, ep := range b.Endpoints {
-			addr, err := netip.ParseAddr(ep.Address)
-			if err != nil || addr.Zone() != "" || ep.Port < 1 || ep.Port > 65535 {
-				return nil, nil, fmt.Errorf("backend %q: invalid endpoint %q port %d", b.Name, ep.Address, ep.Port)
-			}
-			u.Servers = append(u.Servers, q.quote(netip.AddrPortFrom(addr, uint16(ep.Port)).String()))
-		}
-		routes[b.Name] = route{proxyPass: q.quote("http://" + b.Name)}
-		if q.err != nil {
-			return nil, nil, fmt.Errorf("backend %q: %w", b.Name, q.err)
-		}
-		upstreams = append(upstreams, u)
+		routes[b.Name] = route{proxyPass: balancerPass, backend: name, service: b.Service.Name}
 	}
-	return routes, upstreams, nil
+	return routes, nil
 }
 
 // resolve returns the route to the named backend, or a route answering
@@ -176,7 +205,7 @@ func resolve(routes map[string]route, name string, none int) (route, error) {
 // serverViews returns one server per model server, led by the catch-all
 // (default_server) one, which is added with only the fallback location
 // when the model has no Host "" server.
-func serverViews(servers []model.Server, port int, routes map[string]route, fallback route) ([]serverView, error) {
+func serverViews(servers []model.Server, port int, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
 	views := make([]serverView, 0, len(servers)+1)
 	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" }) {
 		servers = append([]model.Server{{}}, servers...)
@@ -188,14 +217,22 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 		}
 		seen[s.Host] = true
 		name, err := serverName(s)
+		if err == nil {
+			name, err = withAliases(name, s.Aliases)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		locs, err := locationViews(s.Locations, routes, fallback)
+		pol.startServer(s.Host)
+		locs, err := locationViews(s.Host, s.Locations, routes, fallback, pol)
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs})
+		listeners, err := edge.server(s, s.Host == "")
+		if err != nil {
+			return nil, fmt.Errorf("server %q: %w", s.Host, err)
+		}
+		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners})
 	}
 	return views, nil
 }
@@ -273,11 +310,12 @@ func namesHashSizes(servers []model.Server) (bucket, maxSize int) {
 			names++
 			longest = max(longest, len(s.Host))
 		}
+		for _, a := range s.Aliases {
+			names++
+			longest = max(longest, len(a))
+		}
 	}
-	// nginx's NGX_HASH_ELT_SIZE on 64-bit: a pointer, then the name
-	// length (2 bytes) and the name, aligned to a pointer.
-	entry := 8 + (longest+2+7)&^7
-	return nextPow2(max(64, 8+4*entry)), max(512, 4*nextPow2(names))
+	return hashSizes(names, longest, 64, 512)
 }
 
 func nextPow2(n int) int { return 1 << bits.Len(uint(n-1)) }

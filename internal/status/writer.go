@@ -257,13 +257,9 @@ func (w *Writer) write(ctx context.Context, u update, ours []networkingv1.Ingres
 	if !apierrors.IsConflict(err) {
 		return err
 	}
-	ingresses := w.opts.Client.NetworkingV1().Ingresses(ing.Namespace)
-	fresh, err := ingresses.Get(ctx, ing.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get after conflict: %w", err)
+	fresh, err := w.current(ctx, ing.Namespace, ing.Name)
+	if err != nil || fresh == nil {
+		return err
 	}
 	want, ok := desired(fresh, u.served, ours)
 	if !ok {
@@ -271,6 +267,24 @@ func (w *Writer) write(ctx context.Context, u update, ours []networkingv1.Ingres
 	}
 	fresh.Status.LoadBalancer.Ingress = want
 	return w.updateStatus(ctx, fresh)
+}
+
+// current reads an Ingress from the API server; nil when it is gone. It
+// lists by name rather than gets: archway's RBAC grants list and watch on
+// Ingresses, not get.
+func (w *Writer) current(ctx context.Context, namespace, name string) (*networkingv1.Ingress, error) {
+	list, err := w.opts.Client.NetworkingV1().Ingresses(namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read after conflict: %w", err)
+	}
+	for i := range list.Items {
+		if list.Items[i].Name == name {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, nil
 }
 
 func (w *Writer) updateStatus(ctx context.Context, ing *networkingv1.Ingress) error {

@@ -1,6 +1,7 @@
 // Package testutil holds the helpers that tests of several packages share:
-// finding the real nginx, picking free loopback ports, and a log buffer that
-// is safe to write from many goroutines. Only tests import it.
+// finding the real nginx, picking free loopback ports, a log buffer that
+// is safe to write from many goroutines, test certificates (certs.go), and
+// the Ingresses of the benchmarks (scale.go). Only tests import it.
 package testutil
 
 import (

@@ -251,22 +251,31 @@ func TestConfigMapFilter(t *testing.T) {
 			require.Equal(t, tc.want, keys(t, src, configMaps))
 
 			// The fake clientset ignores field selectors, so check that
-			// the informer asks the API server for one.
+			// the informer asks the API server for one. The watch starts
+			// after the cache filled, so it may come a moment later.
 			var requests []string
-			for _, a := range client.Actions() {
-				if a.GetResource().Resource != "configmaps" {
-					continue
+			configMapRequests := func() []string {
+				requests = nil
+				for _, a := range client.Actions() {
+					if a.GetResource().Resource != "configmaps" {
+						continue
+					}
+					var fields string
+					switch a := a.(type) {
+					case k8stesting.ListAction:
+						fields = a.GetListRestrictions().Fields.String()
+					case k8stesting.WatchAction:
+						fields = a.GetWatchRestrictions().Fields.String()
+					}
+					require.Equal(t, "system", a.GetNamespace())
+					requests = append(requests, a.GetVerb()+" "+fields)
 				}
-				var fields string
-				switch a := a.(type) {
-				case k8stesting.ListAction:
-					fields = a.GetListRestrictions().Fields.String()
-				case k8stesting.WatchAction:
-					fields = a.GetWatchRestrictions().Fields.String()
-				}
-				require.Equal(t, "system", a.GetNamespace())
-				requests = append(requests, a.GetVerb()+" "+fields)
+				return requests
 			}
+			if tc.selector != "" {
+				require.Eventually(t, func() bool { return len(configMapRequests()) >= 2 }, 2*time.Second, 5*time.Millisecond)
+			}
+			configMapRequests()
 			if tc.selector == "" {
 				require.Empty(t, requests)
 				return

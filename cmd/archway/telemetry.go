@@ -1,0 +1,46 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/archway-ingress/archway/internal/accesslog"
+	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/status"
+)
+
+// newMetrics registers archway's collectors on registry: the controller's,
+// nginx's stub_status counters, and leadership when there is a publisher.
+func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Publisher) *metrics.Metrics {
+	labels := metrics.Labels{
+		Namespace: os.Getenv("POD_NAMESPACE"),
+		Class:     cfg.build.IngressClass,
+		Pod:       os.Getenv("POD_NAME"),
+		Version:   version,
+	}
+	m := metrics.New(registry, labels)
+	metrics.RegisterNginxStatus(registry, metrics.NginxStatusOptions{
+		Labels: labels,
+		Socket: filepath.Join(cfg.runtimeDir, render.StatusSocket),
+		Path:   render.StubStatusPath,
+	})
+	if publisher != nil {
+		metrics.RegisterLeader(registry, labels, publisher.IsLeader)
+	}
+	return m
+}
+
+// listenAccessLog opens the socket nginx's workers send a record per
+// request to; the records become m's request metrics.
+func listenAccessLog(cfg config, m *metrics.Metrics, logger *slog.Logger) (*accesslog.Listener, error) {
+	return accesslog.Listen(accesslog.Options{
+		Socket:     filepath.Join(cfg.runtimeDir, render.AccessLogSocket),
+		WorkerUser: cfg.renderOptions().User,
+		Recorder:   m,
+		Logger:     logger.With("component", "accesslog"),
+	})
+}

@@ -1,0 +1,26 @@
+{{/* The controller's command-line flags, one quoted YAML list item each. */}}
+{{- define "archway.args" -}}
+- {{ printf "--ingress-class=%s" .Values.ingressClass.name | quote }}
+- {{ printf "--controller-class=%s" .Values.ingressClass.controllerValue | quote }}
+- {{ printf "--configmap=%s/%s" .Release.Namespace (include "archway.fullname" .) | quote }}
+{{- with .Values.watchNamespace }}
+- {{ printf "--watch-namespace=%s" . | quote }}
+{{- end }}
+{{- if .Values.watchIngressWithoutClass }}
+- "--watch-ingress-without-class"
+{{- end }}
+- {{ printf "--update-status=%t" .Values.updateStatus | quote }}
+{{- if .Values.publishService.enabled }}
+- {{ printf "--publish-service=%s" (default (printf "%s/%s" .Release.Namespace (include "archway.fullname" .)) .Values.publishService.pathOverride) | quote }}
+{{- else if .Values.publishStatusAddress }}
+- {{ printf "--publish-status-address=%s" (join "," .Values.publishStatusAddress) | quote }}
+{{- end }}
+- {{ printf "--election-id=%s" (include "archway.electionID" .) | quote }}
+- {{ printf "--http-port=%d" (int .Values.containerPorts.http) | quote }}
+- {{ printf "--https-port=%d" (int .Values.containerPorts.https) | quote }}
+- {{ printf "--metrics-address=:%d" (int .Values.metrics.port) | quote }}
+- {{ printf "--runtime-dir=%s" .Values.runtimeDir.path | quote }}
+{{- range $flag, $value := .Values.extraArgs }}
+- {{ printf "--%s=%v" $flag $value | quote }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,128 @@
+package accesslog
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/testutil"
+)
+
+// recorder keeps what the Listener hands over.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []metrics.Request
+}
+
+func (r *recorder) ObserveRequest(req metrics.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, req)
+}
+
+func (r *recorder) got() []metrics.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]metrics.Request(nil), r.reqs...)
+}
+
+// TestListenerWithNginx renders a config, runs the real nginx on it and
+// checks that each request arrives as one record with the config's labels.
+// As root, nginx's workers run as nobody: the socket must be theirs.
+func TestListenerWithNginx(t *testing.T) {
+	dir := testutil.RuntimeDir(t)
+	port := testutil.FreePort(t)
+	workerUser, workerGroup := nginx.WorkerUser()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	rec := &recorder{}
+	socket := filepath.Join(dir, render.AccessLogSocket)
+	l, err := Listen(Options{Socket: socket, WorkerUser: workerUser, Recorder: rec})
+	require.NoError(t, err)
+	listened := make(chan error, 1)
+	go func() { listened <- l.Run(ctx) }()
+
+	info, err := os.Stat(filepath.Dir(socket))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+	if workerUser != "" {
+		u, err := user.Lookup(workerUser)
+		require.NoError(t, err)
+		require.Equal(t, u.Uid, strconv.Itoa(int(info.Sys().(*syscall.Stat_t).Uid)))
+	}
+
+	// A backend without endpoints answers 503, so no upstream is needed.
+	cfg := model.Config{
+		Backends: []model.Backend{{Name: "shop-web-80", Service: model.Ref{Namespace: "shop", Name: "web"}, Port: "80"}},
+		Servers: []model.Server{{Host: "shop.example.com", Locations: []model.Location{{
+			Path: "/", Match: model.MatchPrefix, Backend: "shop-web-80", Ingress: model.Ref{Namespace: "shop", Name: "storefront"},
+		}}}},
+	}
+	renderer, err := render.New("")
+	require.NoError(t, err)
+	out, err := renderer.Render(cfg, render.Options{HTTPPort: port, HTTPSPort: testutil.FreePort(t), RuntimeDir: dir,
+		User: workerUser, Group: workerGroup})
+	require.NoError(t, err)
+	manager := nginx.New(nginx.Options{Binary: testutil.NginxBinary(t), RuntimeDir: dir})
+	ran := make(chan error, 1)
+	go func() { ran <- manager.Run(ctx) }()
+	_, err = manager.Apply(ctx, out)
+	require.NoError(t, err)
+
+	send := func(method, host string) int {
+		req, err := http.NewRequestWithContext(ctx, method, "http://127.0.0.1:"+strconv.Itoa(port)+"/some/path", nil)
+		require.NoError(t, err)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusServiceUnavailable, send("GET", "shop.example.com"))
+	require.Equal(t, http.StatusNotFound, send("POST", "unknown.example.com"))
+	require.Equal(t, http.StatusServiceUnavailable, send("BREW", "shop.example.com"))
+
+	require.Eventually(t, func() bool { return len(rec.got()) == 3 }, 10*time.Second, 20*time.Millisecond)
+	got := rec.got()
+	for i := range got {
+		require.GreaterOrEqual(t, got[i].Duration, 0.0)
+		require.Positive(t, got[i].Size, "bytes sent include the headers")
+		got[i].Duration, got[i].Size = 0, 0
+	}
+	require.ElementsMatch(t, []metrics.Request{
+		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "GET"},
+		{Host: "_", Status: "404", Method: "POST"},
+		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "OTHER"},
+	}, got)
+
+	cancel()
+	require.NoError(t, <-ran)
+	require.NoError(t, <-listened)
+	_, err = os.Stat(socket)
+	require.ErrorIs(t, err, os.ErrNotExist, "Run removes its socket")
+}
+
+func TestListenReplacesStaleSocket(t *testing.T) {
+	socket := filepath.Join(testutil.RuntimeDir(t), render.AccessLogSocket)
+	first, err := Listen(Options{Socket: socket, Recorder: &recorder{}})
+	require.NoError(t, err)
+	// A crash leaves the socket file behind; the next start must not fail.
+	require.NoError(t, first.conn.Close())
+	second, err := Listen(Options{Socket: socket, Recorder: &recorder{}})
+	require.NoError(t, err)
+	require.NoError(t, second.conn.Close())
+}

@@ -1,0 +1,99 @@
+package accesslog
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/metrics"
+)
+
+func datagram(fields ...string) []byte {
+	return []byte("<190>Nov 25 22:44:25 archway: " + strings.Join(fields, "\t"))
+}
+
+func TestParse(t *testing.T) {
+	tests := map[string]struct {
+		in   []byte
+		want metrics.Request
+		err  string
+	}{
+		"served by an Ingress": {
+			in: datagram("shop", "web", "web-svc", "shop.example.com", "200", "GET", "0.012", "1534"),
+			want: metrics.Request{Namespace: "shop", Ingress: "web", Service: "web-svc", Host: "shop.example.com",
+				Status: "200", Method: "GET", Duration: 0.012, Size: 1534},
+		},
+		"wildcard host": {
+			in:   datagram("apps", "wild", "w", "*.apps.example.com", "503", "POST", "0.000", "0"),
+			want: metrics.Request{Namespace: "apps", Ingress: "wild", Service: "w", Host: "*.apps.example.com", Status: "503", Method: "POST"},
+		},
+		"catch-all, no Ingress": {
+			in:   datagram("", "", "", "_", "404", "HEAD", "0.001", "150"),
+			want: metrics.Request{Host: "_", Status: "404", Method: "HEAD", Duration: 0.001, Size: 150},
+		},
+		"refused before a location: all names empty": {
+			in:   datagram("", "", "", "", "400", "", "0.000", "157"),
+			want: metrics.Request{Status: "400", Method: "OTHER", Size: 157},
+		},
+		"unknown method folds": {
+			in:   datagram("", "", "", "_", "405", "BREWCOFFEE", "0.000", "10"),
+			want: metrics.Request{Host: "_", Status: "405", Method: "OTHER", Size: 10},
+		},
+		"nine fields": {
+			in:  datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "extra"),
+			err: "9 fields",
+		},
+		"too few fields":        {in: datagram("a", "b", "c"), err: "3 fields"},
+		"no syslog header":      {in: []byte("a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
+		"other tag":             {in: []byte("<190>Nov 25 22:44:25 nginx: a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
+		"escaped quote in name": {in: datagram(`a\u0022`, "b", "c", "_", "200", "GET", "0.1", "1"), err: "invalid name"},
+		"upper case name":       {in: datagram("A", "b", "c", "_", "200", "GET", "0.1", "1"), err: "invalid name"},
+		"host with a path":      {in: datagram("a", "b", "c", "x/y", "200", "GET", "0.1", "1"), err: "invalid host"},
+		"two-digit status":      {in: datagram("a", "b", "c", "_", "20", "GET", "0.1", "1"), err: "invalid status"},
+		"status not a number":   {in: datagram("a", "b", "c", "_", "2x0", "GET", "0.1", "1"), err: "invalid status"},
+		"negative time":         {in: datagram("a", "b", "c", "_", "200", "GET", "-1", "1"), err: "invalid request time"},
+		"time is NaN":           {in: datagram("a", "b", "c", "_", "200", "GET", "NaN", "1"), err: "invalid request time"},
+		"time is Inf":           {in: datagram("a", "b", "c", "_", "200", "GET", "Inf", "1"), err: "invalid request time"},
+		"time with exponent":    {in: datagram("a", "b", "c", "_", "200", "GET", "1e999", "1"), err: "invalid request time"},
+		"size not a number":     {in: datagram("a", "b", "c", "_", "200", "GET", "0.1", "-"), err: "invalid size"},
+		"long name": {
+			in:  datagram(strings.Repeat("a", 254), "b", "c", "_", "200", "GET", "0.1", "1"),
+			err: "invalid name",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parse(tc.in)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// FuzzParse checks that whatever arrives, an accepted record only carries
+// bounded label values.
+func FuzzParse(f *testing.F) {
+	f.Add(datagram("shop", "web", "web-svc", "shop.example.com", "200", "GET", "0.012", "1534"))
+	f.Add(datagram("", "", "", "_", "404", "X", "0", "0"))
+	f.Add([]byte("<1>archway: \t\t\t\t\t\t\t"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r, err := parse(in)
+		if err != nil {
+			return
+		}
+		for _, v := range []string{r.Namespace, r.Ingress, r.Service, r.Host} {
+			require.LessOrEqual(t, len(v), maxName)
+			require.NotContains(t, v, "\t")
+		}
+		require.Len(t, r.Status, 3)
+		require.Equal(t, r.Method, method(r.Method))
+		require.GreaterOrEqual(t, r.Duration, 0.0)
+		require.False(t, math.IsInf(r.Duration, 0), "duration %v", r.Duration)
+	})
+}

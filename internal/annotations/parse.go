@@ -1,0 +1,143 @@
+package annotations
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+)
+
+// Problem reasons; stable, as metrics and Events use them.
+const (
+	// ReasonInvalid is a value outside its annotation's grammar, or
+	// annotations that contradict each other.
+	ReasonInvalid = "InvalidAnnotation"
+	// ReasonSnippet is a *-snippet annotation: archway never copies
+	// configuration text from an Ingress into nginx.conf.
+	ReasonSnippet = "SnippetRefused"
+	// ReasonUnsupported is a key under the prefix that archway does not
+	// implement.
+	ReasonUnsupported = "UnsupportedAnnotation"
+)
+
+// Effect is what a Problem does to its Ingress.
+type Effect int
+
+const (
+	// Ignored: the Ingress is served without the annotation.
+	Ignored Effect = iota
+	// Blocked: the Ingress keeps its routes, and they answer 503, so that
+	// nothing is served without a protection or rewrite it asked for, and
+	// its paths never fall through to another Ingress's route.
+	Blocked
+	// Skipped: the Ingress is not served at all (it asked for a role,
+	// such as canary, that archway cannot play).
+	Skipped
+)
+
+// Problem is one annotation that was not applied as written.
+type Problem struct {
+	Key     string // the full annotation key
+	Reason  string
+	Message string
+	Effect  Effect
+}
+
+// Parse reads the annotations under prefix ("nginx.ingress.kubernetes.io")
+// into typed values. Keys outside the prefix are not archway's business
+// and are ignored. Problems are sorted by key; Parsed holds every valid
+// value even when some other value was invalid.
+func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
+	p := defaults()
+	var problems []Problem
+	keys := make([]string, 0, len(annotations))
+	for k := range annotations {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	specs := index()
+	for _, key := range keys {
+		name, ok := strings.CutPrefix(key, prefix+"/")
+		if !ok {
+			continue
+		}
+		value := annotations[key]
+		s, known := specs[name]
+		switch {
+		case known && s.apply != nil:
+			if err := apply(s, value, &p); err != nil {
+				problems = append(problems, Problem{Key: key, Reason: ReasonInvalid, Effect: Blocked,
+					Message: fmt.Sprintf("value %s: %v", shorten(value), err)})
+			}
+		case strings.HasSuffix(name, "-snippet"):
+			problems = append(problems, Problem{Key: key, Reason: ReasonSnippet, Effect: Ignored,
+				Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"})
+		case known:
+			problems = append(problems, Problem{Key: key, Reason: ReasonUnsupported, Effect: s.unsupported,
+				Message: unsupportedMessage(s.unsupported)})
+		default:
+			problems = append(problems, Problem{Key: key, Reason: ReasonUnsupported, Effect: Ignored,
+				Message: unsupportedMessage(Ignored)})
+		}
+	}
+	problems = append(problems, p.check(annotations, prefix)...)
+	slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
+	return p, problems
+}
+
+// apply parses one value, trimmed of surrounding space (YAML block
+// scalars end in a newline), after refusing control characters, which no
+// grammar allows.
+func apply(s Spec, value string, p *Parsed) error {
+	value = strings.TrimSpace(value)
+	if strings.ContainsFunc(value, unicode.IsControl) {
+		return errors.New("control characters are not allowed")
+	}
+	return s.apply(value, p)
+}
+
+func unsupportedMessage(e Effect) string {
+	switch e {
+	case Blocked:
+		return "archway does not support this annotation; the Ingress's paths answer 503, since serving them without it could expose them"
+	case Skipped:
+		return "archway does not support this annotation yet; the Ingress is not served"
+	}
+	return "archway does not support this annotation; the Ingress is served without it"
+}
+
+// shorten quotes a value for a message, cut to a readable length.
+func shorten(v string) string {
+	const maxLen = 80
+	if len(v) > maxLen {
+		return strconv.Quote(v[:maxLen]) + "..."
+	}
+	return strconv.Quote(v)
+}
+
+// index maps annotation names to their specs; built once, never modified.
+var index = sync.OnceValue(func() map[string]Spec {
+	m := make(map[string]Spec)
+	for _, s := range Specs() {
+		m[s.Key] = s
+	}
+	return m
+})
+
+// defaults is Parsed as it is before any annotation applies: the seeded
+// defaults of the table. Built once; Parse works on a copy, whose slices
+// parsers replace and never modify.
+var defaults = sync.OnceValue(func() Parsed {
+	var p Parsed
+	for _, s := range Specs() {
+		if s.seed {
+			if err := s.apply(s.Default, &p); err != nil {
+				panic(fmt.Sprintf("annotation %s: default %q: %v", s.Key, s.Default, err))
+			}
+		}
+	}
+	return p
+})

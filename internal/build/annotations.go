@@ -1,0 +1,143 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// Reasons of annotation problems (see package annotations).
+const (
+	ReasonInvalidAnnotation     = annotations.ReasonInvalid
+	ReasonSnippetRefused        = annotations.ReasonSnippet
+	ReasonUnsupportedAnnotation = annotations.ReasonUnsupported
+	// ReasonAliasConflict: a server-alias or from-to-www-redirect name is
+	// already served.
+	ReasonAliasConflict = "AliasConflict"
+)
+
+const annotationsField = "metadata.annotations"
+
+// AnnotationField is the Problem field of the annotation key.
+func AnnotationField(key string) string { return annotationsField + "[" + key + "]" }
+
+// AnnotationKey returns the annotation key of a Problem field made by
+// AnnotationField.
+func AnnotationKey(field string) (string, bool) {
+	rest, ok := strings.CutPrefix(field, annotationsField+"[")
+	if !ok || !strings.HasSuffix(rest, "]") {
+		return "", false
+	}
+	return rest[:len(rest)-1], true
+}
+
+// ingressPolicy is what one Ingress's annotations mean for its routes.
+type ingressPolicy struct {
+	server annotations.Server
+	policy model.Policy
+	// blocked: an annotation could not be applied as written, so every
+	// route of the Ingress answers 503 (see package annotations).
+	blocked bool
+	// skipped: the Ingress must not be served at all.
+	skipped bool
+	// regex: ImplementationSpecific paths are regexes.
+	regex bool
+	// groups is the highest capture group the rewrite target uses.
+	groups          int
+	serviceUpstream bool
+	// redirect holds the ssl-redirect annotations.
+	redirect  redirectFlags
+	balancing model.Balancing
+}
+
+// ingressPolicy parses and resolves the annotations of ing, reporting
+// every problem.
+func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
+	parsed, problems := annotations.Parse(ing.Annotations, b.prefix)
+	var pol ingressPolicy
+	for _, p := range problems {
+		b.problems.add(KindIngress, ref, AnnotationField(p.Key), p.Reason, p.Message)
+		pol.blocked = pol.blocked || p.Effect == annotations.Blocked
+		pol.skipped = pol.skipped || p.Effect == annotations.Skipped
+	}
+	loc := parsed.Location
+	pol.server = parsed.Server
+	pol.policy = loc.Policy()
+	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
+	pol.serviceUpstream = loc.ServiceUpstream
+	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
+	pol.balancing = loc.Balancing()
+	for _, part := range loc.RewriteTarget {
+		if len(part.Var) == 1 {
+			pol.groups = max(pol.groups, int(part.Var[0]-'0'))
+		}
+	}
+	key := func(name string) string { return AnnotationField(b.prefix + "/" + name) }
+	fail := func(name string, err error) {
+		b.problems.add(KindIngress, ref, key(name), ReasonInvalidAnnotation, err.Error())
+		pol.blocked = true
+	}
+	if err := pol.balancing.Validate(); err != nil {
+		fail("load-balance", err) // the grammars of package annotations should prevent this
+	}
+	if loc.AuthType != "" && loc.AuthSecret != nil {
+		auth, err := b.secrets.basicAuth(ref.Namespace, *loc.AuthSecret, loc.AuthSecretType)
+		if err != nil {
+			fail("auth-secret", err)
+		}
+		auth.Realm = loc.AuthRealm
+		pol.policy.BasicAuth = &auth
+	}
+	if loc.ProxySSLSecret != nil {
+		if err := b.secrets.backendTLS(ref.Namespace, *loc.ProxySSLSecret, pol.policy.BackendTLS); err != nil {
+			fail("proxy-ssl-secret", err)
+		}
+	}
+	if loc.CustomHTTPErrors != nil || loc.DefaultBackend != "" {
+		pol.policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
+		if loc.DefaultBackend != "" {
+			pol.policy.Errors.Backend = b.annotationBackend(ref, key("default-backend"), loc.DefaultBackend)
+		}
+	}
+	if pol.blocked {
+		pol.policy, pol.server = model.Policy{}, annotations.Server{}
+	}
+	return pol
+}
+
+// annotationBackend resolves a Service named by an annotation, on its
+// first port; problems are reported under field and give "".
+func (b *builder) annotationBackend(ing model.Ref, field, service string) string {
+	ref := model.Ref{Namespace: ing.Namespace, Name: service}
+	svc, rej := b.backends.lookup(ref)
+	if rej == nil && len(svc.Spec.Ports) == 0 {
+		rej = &rejection{reason: ReasonServicePortNotFound, message: fmt.Sprintf("Service %s has no ports", ref)}
+	}
+	if rej != nil {
+		b.problems.add(KindIngress, ing, field, rej.reason, rej.message)
+		return ""
+	}
+	return b.backends.backend(ref, svc.Spec.Ports[0], fmt.Sprint(svc.Spec.Ports[0].Port))
+}
+
+// pathPolicy returns the policy of one path of the Ingress and a
+// rejection when the path cannot take it (a rewrite target that uses
+// capture groups the path does not have).
+func (pol *ingressPolicy) pathPolicy(match model.Match, path string) (model.Policy, *rejection) {
+	if pol.groups == 0 {
+		return pol.policy, nil
+	}
+	have := 0
+	if match == model.MatchRegex {
+		have = model.RegexGroups(path)
+	}
+	if have < pol.groups {
+		return model.Policy{}, &rejection{field: "path", reason: ReasonInvalidAnnotation,
+			message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups; the path answers 503", pol.groups, path, have)}
+	}
+	return pol.policy, nil
+}

@@ -1,0 +1,119 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
+)
+
+// diffingApplier does the Go side of nginx.Manager.Apply: it compares the
+// files with the live ones and works out the endpoints to push.
+type diffingApplier struct {
+	version string
+	held    render.Endpoints
+	pushed  int // bytes of the last endpoints push
+}
+
+func (a *diffingApplier) Apply(_ context.Context, out render.Output) (nginx.Result, error) {
+	changes := out.Endpoints.Changes(a.held, true)
+	a.pushed = len(changes)
+	changed := out.Version != a.version
+	a.version, a.held = out.Version, out.Endpoints
+	return nginx.Result{Changed: changed, EndpointsPushed: changes != nil}, nil
+}
+
+func benchController(b *testing.B, src source.Source, applier Applier) *Controller {
+	renderer, err := render.New("")
+	require.NoError(b, err)
+	return New(src, renderer, applier, Options{
+		Build:   build.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass},
+		Render:  render.Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics: metrics.New(prometheus.NewRegistry(), metrics.Labels{Class: testutil.ScaleIngressClass}),
+	})
+}
+
+// BenchmarkControlPlane measures, at 100 to 10,000 Ingresses: Build; Render
+// of its model; a whole sync (snapshot, build, render, and the applier's
+// comparisons) after one Ingress was added on top of the N; and the
+// endpoints push after one endpoint of one backend changed.
+func BenchmarkControlPlane(b *testing.B) {
+	for _, n := range []int{100, 1_000, 10_000} {
+		snap := testutil.ScaleSnapshot(n)
+		opts := build.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass}
+		b.Run(fmt.Sprintf("build/ingresses=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				build.Build(snap, opts)
+			}
+		})
+		b.Run(fmt.Sprintf("render/ingresses=%d", n), func(b *testing.B) {
+			cfg, report := build.Build(snap, opts)
+			require.Len(b, report.Served, n)
+			renderer, err := render.New("")
+			require.NoError(b, err)
+			ropts := render.Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := renderer.Render(cfg, ropts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("add-one/ingresses=%d", n), func(b *testing.B) {
+			src := &memorySource{Notifier: source.NewNotifier(), snap: snap}
+			applier := &diffingApplier{}
+			c := benchController(b, src, applier)
+			require.NoError(b, c.sync(b.Context()))
+			extra, svc, slice := testutil.ScaleObjects(n)
+			with := snap
+			with.Ingresses = append(snap.Ingresses[:n:n], extra)
+			with.Services = append(snap.Services[:n:n], svc)
+			with.EndpointSlices = append(snap.EndpointSlices[:n:n], slice)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				// Every sync sees a change: the extra Ingress comes and goes.
+				src.mu.Lock()
+				src.snap = [2]source.Snapshot{with, snap}[i%2]
+				src.mu.Unlock()
+				if err := c.sync(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("endpoint-change/ingresses=%d", n), func(b *testing.B) {
+			src := &memorySource{Notifier: source.NewNotifier(), snap: snap}
+			applier := &diffingApplier{}
+			c := benchController(b, src, applier)
+			require.NoError(b, c.sync(b.Context()))
+			moved := snap
+			moved.EndpointSlices = append([]*discoveryv1.EndpointSlice(nil), snap.EndpointSlices...)
+			slice := snap.EndpointSlices[n/2].DeepCopy()
+			slice.Endpoints = slice.Endpoints[1:]
+			moved.EndpointSlices[n/2] = slice
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				src.mu.Lock()
+				src.snap = [2]source.Snapshot{moved, snap}[i%2]
+				src.mu.Unlock()
+				if err := c.sync(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(applier.pushed), "push-bytes")
+		})
+	}
+}

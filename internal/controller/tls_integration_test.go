@@ -1,0 +1,200 @@
+package controller
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/archway-ingress/archway/internal/testutil"
+)
+
+func tlsSecretOf(name string, c testutil.Cert) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{"tls.crt": c.CertPEM, "tls.key": c.KeyPEM},
+	}
+}
+
+func tlsIngress(name, host, secret string) *networkingv1.Ingress {
+	ing := ingress(name, host)
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: secret}}
+	return ing
+}
+
+// handshake connects to nginx's HTTPS port with SNI host, requests / and
+// returns the certificate presented and the status; nil on any failure.
+func (c *cluster) handshake(host string) (*x509.Certificate, int) {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp",
+		net.JoinHostPort("127.0.0.1", strconv.Itoa(c.httpsPort)), &tls.Config{ServerName: host, InsecureSkipVerify: true})
+	if err != nil {
+		return nil, 0
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host); err != nil {
+		return nil, 0
+	}
+	response, err := io.ReadAll(conn)
+	fields := strings.Fields(string(response))
+	if err != nil || len(fields) < 2 {
+		return nil, 0
+	}
+	status, _ := strconv.Atoi(fields[1])
+	return conn.ConnectionState().PeerCertificates[0], status
+}
+
+// redirect returns the Location of a 308 answer to a plain HTTP request,
+// without following it.
+func (c *cluster) redirect(host, path string) string {
+	c.t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(c.port)+path, nil)
+	require.NoError(c.t, err)
+	req.Host = host
+	resp, err := client.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	require.Equal(c.t, http.StatusPermanentRedirect, resp.StatusCode)
+	return resp.Header.Get("Location")
+}
+
+// presents waits until nginx presents want for host and answers status.
+func (c *cluster) presents(host string, want *x509.Certificate, status int) {
+	c.t.Helper()
+	require.Eventually(c.t, func() bool {
+		got, code := c.handshake(host)
+		return got != nil && got.Equal(want) && code == status
+	}, 5*time.Second, 20*time.Millisecond, "%s: want the certificate for %v and %d", host, want.DNSNames, status)
+}
+
+// expiryIs waits until the expiry gauge of host is want (0: no series),
+// which the controller sets after the reload.
+func (c *cluster) expiryIs(host string, want time.Time) {
+	c.t.Helper()
+	require.Eventually(c.t, func() bool {
+		got, ok := c.expiry(host)
+		if want.IsZero() {
+			return !ok
+		}
+		return ok && got == float64(want.Unix())
+	}, 5*time.Second, 20*time.Millisecond, "expiry of %s", host)
+}
+
+// expiry returns the expiry gauge of host, or false when it has none.
+func (c *cluster) expiry(host string) (float64, bool) {
+	families, err := c.registry.Gather()
+	require.NoError(c.t, err)
+	for _, f := range families {
+		if f.GetName() != "nginx_ingress_controller_ssl_expire_time_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "host" && l.GetValue() == host {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// certFiles lists the certificate files in the runtime dir.
+func (c *cluster) certFiles() []string {
+	entries, err := os.ReadDir(filepath.Join(c.dir, "tls"))
+	require.NoError(c.t, err)
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+// TestSecretRotation rotates a TLS Secret as cert-manager does, breaks it
+// and fixes it: nginx follows without a restart, a broken Secret costs
+// only its own host its certificate, and every reload succeeds.
+func TestSecretRotation(t *testing.T) {
+	c := startCluster(t)
+	ctx := context.Background()
+	secrets := c.client.CoreV1().Secrets("default")
+	site := func() testutil.Cert {
+		return testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com"}})
+	}
+	first, other := site(), testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"other.example.com"}})
+
+	c.create(service("web"))
+	c.create(endpointSlice("web", backend(t, "web")))
+	c.create(tlsSecretOf("site-tls", first))
+	c.create(tlsSecretOf("other-tls", other))
+	c.create(tlsIngress("site", "site.example.com", "site-tls"))
+	c.create(tlsIngress("other", "other.example.com", "other-tls"))
+	c.presents("site.example.com", first.Leaf, 200)
+	c.presents("other.example.com", other.Leaf, 200)
+	c.presents("unknown.example.com", c.fallback.Leaf, 404)
+	require.Equal(t, "https://site.example.com:"+strconv.Itoa(c.httpsPort)+"/x", c.redirect("site.example.com", "/x"))
+	c.expiryIs("site.example.com", first.Leaf.NotAfter)
+
+	rotate := func(cert testutil.Cert) {
+		t.Helper()
+		_, err := secrets.Update(ctx, tlsSecretOf("site-tls", cert), metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
+	second := site()
+	rotate(second)
+	c.presents("site.example.com", second.Leaf, 200)
+	third := site()
+	rotate(third)
+	c.presents("site.example.com", third.Leaf, 200)
+	// The first certificate's file (and key) is gone; the second's stays
+	// while the workers it served may drain.
+	require.Eventually(t, func() bool { return len(c.certFiles()) == 4 }, 5*time.Second, 20*time.Millisecond,
+		"default, other, second and third: %v", c.certFiles())
+
+	// A key that does not match: the host falls back to the default
+	// certificate and reports why; the other host keeps its own.
+	broken := tlsSecretOf("site-tls", third)
+	broken.Data["tls.key"] = other.KeyPEM
+	_, err := secrets.Update(ctx, broken, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	c.presents("site.example.com", c.fallback.Leaf, 200)
+	c.presents("other.example.com", other.Leaf, 200)
+	c.expiryIs("site.example.com", time.Time{}) // no certificate of its own
+	c.expiryIs("other.example.com", other.Leaf.NotAfter)
+
+	fixed := site()
+	rotate(fixed)
+	c.presents("site.example.com", fixed.Leaf, 200)
+	require.Equal(t, 1.0, metricValue(t, c.registry, "nginx_ingress_controller_config_last_reload_successful"))
+	require.Zero(t, metricValue(t, c.registry, "nginx_ingress_controller_errors"))
+}
+
+// TestExpiredCertificateIsServed serves an expired certificate (a missed
+// renewal must not take the host down) and exports its expiry.
+func TestExpiredCertificateIsServed(t *testing.T) {
+	c := startCluster(t)
+	expired := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"old.example.com"}, NotAfter: time.Now().Add(-time.Hour)})
+	c.create(service("web"))
+	c.create(endpointSlice("web", backend(t, "web")))
+	c.create(tlsSecretOf("old-tls", expired))
+	c.create(tlsIngress("old", "old.example.com", "old-tls"))
+	c.presents("old.example.com", expired.Leaf, 200)
+	c.expiryIs("old.example.com", expired.Leaf.NotAfter)
+}

@@ -1,0 +1,65 @@
+package model
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Certificate is a validated certificate chain and its private key.
+type Certificate struct {
+	// Secret is the Secret it came from; zero for the certificate archway
+	// generated at start.
+	Secret Ref
+	// Chain is PEM certificates, leaf first, and Key the PEM (PKCS #8)
+	// private key: both re-encoded from their parsed values, so they hold
+	// nothing else.
+	Chain, Key []byte
+	// NotAfter is when the leaf certificate expires.
+	NotAfter time.Time
+}
+
+// Access limits which client addresses may use a location. The address is
+// the real client's (see ClientSettings).
+type Access struct {
+	// Deny is checked first: these clients get 403.
+	Deny []netip.Prefix
+	// Allow, when not empty, admits only these clients; others get 403.
+	Allow []netip.Prefix
+}
+
+// TLSSettings are the ConfigMap's settings of HTTPS listeners.
+type TLSSettings struct {
+	// Protocols are "TLSv1.2" and/or "TLSv1.3".
+	Protocols []string
+	// Ciphers is an OpenSSL cipher list of known names (TLS 1.2 and
+	// below; TLS 1.3 suites are OpenSSL's).
+	Ciphers string
+	// HSTS sends Strict-Transport-Security on HTTPS responses.
+	HSTS                  bool
+	HSTSMaxAge            time.Duration
+	HSTSIncludeSubdomains bool
+	HSTSPreload           bool
+}
+
+// ClientSettings say how nginx finds the real client address and what it
+// tells backends about the client.
+type ClientSettings struct {
+	// UseForwardedHeaders trusts X-Forwarded-* headers (and X-Request-ID)
+	// from clients in TrustedProxies; ForwardedForHeader names the header
+	// with the client address.
+	UseForwardedHeaders bool
+	ForwardedForHeader  string
+	// UseProxyProtocol expects the PROXY protocol on every connection and
+	// takes the client address from it when the peer is trusted.
+	UseProxyProtocol bool
+	// TrustedProxies are the peers whose client address claims are
+	// believed (proxy-real-ip-cidr).
+	TrustedProxies []netip.Prefix
+	// ComputeFullForwardedFor sends backends the whole X-Forwarded-For
+	// chain of a trusted peer with the peer appended, instead of the
+	// client address alone.
+	ComputeFullForwardedFor bool
+	// Allow, when not empty, admits only these clients to every server
+	// (whitelist-source-range); others get 403.
+	Allow []netip.Prefix
+}

@@ -1,0 +1,98 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// clientsView is what http_clients.tmpl prints: how nginx finds the real
+// client address, which peers' X-Forwarded-* claims it believes, and the
+// variables that proxyHeaders send to backends.
+type clientsView struct {
+	// RealIP, when set, replaces the peer address by the one a trusted
+	// peer claims.
+	RealIP *realIPView
+	// Trusted are the peers (quoted CIDRs) whose X-Forwarded-* headers and
+	// X-Request-ID are passed on; none unless use-forwarded-headers.
+	Trusted []string
+	// FullForwardedFor appends the peer to a trusted X-Forwarded-For;
+	// Peer is the variable holding the address to append.
+	FullForwardedFor bool
+	Peer             string
+	// ServerPort is the variable of the port the client connected to.
+	ServerPort string
+	// Allow are the quoted CIDRs of the instance-wide allow-list.
+	Allow []string
+}
+
+type realIPView struct {
+	From   []string // quoted CIDRs
+	Header string   // the quoted header name, or proxy_protocol
+}
+
+func newClientsView(c model.ClientSettings) (clientsView, error) {
+	var err error
+	v := clientsView{FullForwardedFor: c.ComputeFullForwardedFor, Peer: "$realip_remote_addr", ServerPort: "$server_port"}
+	if v.Allow, err = quotePrefixes(c.Allow); err != nil {
+		return v, fmt.Errorf("whitelist-source-range: %w", err)
+	}
+	if !c.UseProxyProtocol && !c.UseForwardedHeaders {
+		return v, nil
+	}
+	from, err := quotePrefixes(c.TrustedProxies)
+	if err != nil {
+		return v, fmt.Errorf("proxy-real-ip-cidr: %w", err)
+	}
+	if len(from) == 0 {
+		return v, fmt.Errorf("proxy-real-ip-cidr is empty")
+	}
+	v.RealIP = &realIPView{From: from}
+	switch {
+	case c.UseProxyProtocol:
+		// The PROXY header's address is the client, and the peer (the
+		// load balancer) adds nothing to X-Forwarded-For.
+		v.RealIP.Header, v.Peer, v.ServerPort = "proxy_protocol", "$remote_addr", "$proxy_protocol_server_port"
+	default:
+		if !isHeaderName(c.ForwardedForHeader) {
+			return v, fmt.Errorf("forwarded-for-header %q is not a header name", c.ForwardedForHeader)
+		}
+		if v.RealIP.Header, err = quote(c.ForwardedForHeader); err != nil {
+			return v, err
+		}
+	}
+	if c.UseForwardedHeaders {
+		v.Trusted = from
+	}
+	return v, nil
+}
+
+// quotePrefixes quotes valid, masked prefixes.
+func quotePrefixes(prefixes []netip.Prefix) ([]string, error) {
+	out := make([]string, 0, len(prefixes))
+	for _, p := range prefixes {
+		if !p.IsValid() || p != p.Masked() {
+			return nil, fmt.Errorf("%v is not a masked CIDR", p)
+		}
+		q, err := quote(p.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+func isHeaderName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}

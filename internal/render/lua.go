@@ -1,0 +1,92 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/archway-ingress/archway/templates"
+)
+
+const (
+	// balancerPass is the proxy_pass of every location with a backend: the
+	// one upstream, whose Lua balancer finds the backend's endpoints.
+	balancerPass = "http://archway_balancer"
+	// restyCorePath is where Debian's lua-resty-core puts its modules,
+	// which the nginx Lua module needs.
+	restyCorePath = "/usr/share/lua/5.1/?.lua"
+)
+
+// balancerView is what nginx.conf.tmpl needs for the Lua balancer; each
+// field is a finished nginx token.
+type balancerView struct {
+	PackagePath string // lua_package_path
+	Listen      string // the endpoints socket, "unix:..."
+	Path        string // EndpointsPath
+}
+
+// luaFiles returns the embedded Lua modules as Files under a folder named
+// after their content: Files other than nginx.conf are written before
+// nginx -t accepts a config, and a new folder keeps the modules of the
+// live config untouched until the new config replaces it.
+func luaFiles() (string, []File, error) {
+	var files []File
+	h := sha256.New()
+	err := fs.WalkDir(templates.Lua, "lua", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(templates.Lua, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(data))
+		h.Write(data)
+		files = append(files, File{Name: name, Data: data, Mode: 0o644})
+		return nil
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("read embedded Lua modules: %w", err)
+	}
+	dir := "lua-" + hex.EncodeToString(h.Sum(nil))[:versionLen]
+	for i := range files {
+		files[i].Name = path.Join(dir, files[i].Name[len("lua/"):])
+	}
+	return dir, files, nil
+}
+
+// newBalancerView returns the balancer's tokens for runtime dir dir, whose
+// Lua modules are in its folder luaDir.
+func newBalancerView(dir, luaDir string) (balancerView, error) {
+	socket := filepath.Join(dir, EndpointsSocket)
+	if len(socket) > maxSocketPath {
+		return balancerView{}, fmt.Errorf("endpoints socket path %q is longer than %d bytes", socket, maxSocketPath)
+	}
+	var q quoter
+	v := balancerView{Listen: q.quote("unix:" + socket), Path: q.quote(EndpointsPath)}
+	// quote refuses the ";" that separates Lua search paths, so the path
+	// is assembled from a quoted dir and constant parts.
+	modules := q.quote(filepath.Join(dir, luaDir))
+	if q.err != nil {
+		return balancerView{}, q.err
+	}
+	v.PackagePath = modules[:len(modules)-1] + "/?.lua;" + restyCorePath + `;;"`
+	return v, nil
+}
+
+// nginxTime prints d as an nginx time in whole seconds, or milliseconds
+// when it has a fraction of a second; zero prints "".
+func nginxTime(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	default:
+		return fmt.Sprintf("%dms", (d+time.Millisecond-1)/time.Millisecond)
+	}
+}

@@ -1,0 +1,146 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// policies builds the policy views of one Render. Besides each location's
+// own directives, policies need things outside the location: zones and
+// maps in the http block (httpPolicyView), internal locations in the
+// server (serverPolicyView) and files (htpasswd, certificates). Each of
+// those is added once, however many locations need it, under a name
+// derived from its content, so equal configs give equal bytes.
+type policies struct {
+	runtimeDir string
+	// workerFileMode is the mode of files nginx's workers read while
+	// serving (htpasswd): 0600 when they run as archway's user, else 0644,
+	// since archway cannot give them to another user.
+	workerFileMode fs.FileMode
+	routes         map[string]route
+	defaultBackend string // model.Config.DefaultBackend
+	resolvers      []netip.Addr
+	httpsPort      int // the target of HTTPS redirects
+	http           httpPolicyView
+	files          []File
+	seen           map[string]bool // http-level names and files added
+	host           string          // of the server being rendered
+	server         serverPolicyView
+	serverSeen     map[string]bool // names added to server
+}
+
+// httpPolicyView is what http_policy.tmpl prints in the http block.
+type httpPolicyView struct {
+	// Resolver lists the DNS servers, when a name is resolved at runtime.
+	Resolver string
+	// Pools are balancer upstreams of their own (see pool).
+	Pools          []string
+	LimitKeys      []limitKeyView
+	LimitReqZones  []limitZoneView
+	LimitConnZones []limitZoneView
+	CORSOrigins    []corsMapView
+	AuthCaches     []authCacheView
+}
+
+// serverPolicyView holds the internal locations of one server, printed by
+// server_policy.tmpl.
+type serverPolicyView struct {
+	Errors []errorLocationView
+	Auth   []authLocationView
+}
+
+func newPolicies(opts Options, routes map[string]route, defaultBackend string) *policies {
+	mode := fs.FileMode(0o600)
+	if opts.User != "" {
+		mode = 0o644
+	}
+	return &policies{runtimeDir: opts.RuntimeDir, workerFileMode: mode, routes: routes,
+		defaultBackend: defaultBackend, seen: map[string]bool{}, resolvers: opts.Resolvers, httpsPort: opts.HTTPSPort}
+}
+
+// resolver sets the http block's resolver, for a name resolved while
+// serving; without Options.Resolvers, such names fail (and the requests
+// that need them with them).
+func (p *policies) resolver() error {
+	if p.http.Resolver != "" || len(p.resolvers) == 0 {
+		return nil
+	}
+	var tokens []string
+	for _, a := range p.resolvers {
+		if !a.IsValid() || a.Zone() != "" {
+			return fmt.Errorf("resolver %q: not an IP address", a)
+		}
+		if a.Is6() && !a.Is4In6() {
+			tokens = append(tokens, "["+a.String()+"]")
+		} else {
+			tokens = append(tokens, a.Unmap().String())
+		}
+	}
+	p.http.Resolver = strings.Join(tokens, " ")
+	return nil
+}
+
+// startServer begins the internal locations of the server for host.
+func (p *policies) startServer(host string) {
+	p.host, p.server, p.serverSeen = host, serverPolicyView{}, map[string]bool{}
+}
+
+// once reports whether name is new to the http block or the files, and
+// marks it seen.
+func (p *policies) once(name string) bool {
+	if p.seen[name] {
+		return false
+	}
+	p.seen[name] = true
+	return true
+}
+
+// onceInServer is once for the server being rendered.
+func (p *policies) onceInServer(name string) bool {
+	if p.serverSeen[name] {
+		return false
+	}
+	p.serverSeen[name] = true
+	return true
+}
+
+// file adds a file named dir/<hash of data><suffix> and returns its
+// absolute path.
+func (p *policies) file(dir, suffix string, data []byte, mode fs.FileMode) string {
+	name := filepath.Join(dir, shortHash(string(data))+suffix)
+	if p.once(name) {
+		p.files = append(p.files, File{Name: name, Data: slices.Clone(data), Mode: mode})
+	}
+	return filepath.Join(p.runtimeDir, name)
+}
+
+// shortHash names content: 16 hex digits of the SHA-256 of the parts.
+func shortHash(parts ...string) string {
+	h := sha256.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// withAliases appends a server's aliases to its server_name token.
+func withAliases(name string, aliases []string) (string, error) {
+	for _, a := range aliases {
+		if err := validDNSName(a, a); err != nil {
+			return "", fmt.Errorf("alias %q: %w", a, err)
+		}
+		q, err := quote(a)
+		if err != nil {
+			return "", err
+		}
+		name += " " + q
+	}
+	return name, nil
+}

@@ -1,0 +1,319 @@
+package render
+
+import (
+	"cmp"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// policyView is what location_policy.tmpl prints for the model.Policy of
+// a location. Every string is a finished nginx token, or tokens Go built
+// from validated parts; "" and nil print nothing.
+type policyView struct {
+	// Module is "proxy" or "grpc", the prefix of the backend directives.
+	Module string
+	// Rewrite phase, in the order printed.
+	// HTTPSRedirect is the 308 target of plain HTTP requests.
+	HTTPSRedirect string
+	SetEscapedURI bool // defines $archway_escaped_request_uri
+	CORS          *corsView
+	AppRoot       string // redirect target of requests for "/"
+	Return        string // "CODE URL": the location only redirects
+	// Rewrite is "REGEX TARGET"; it is printed last, after the location
+	// sets $archway_backend, because "break" ends the rewrite directives.
+	Rewrite string
+	// Access phase. Deny and Allow are quoted CIDRs, checked in that
+	// order; with Allow, all other clients are denied.
+	Deny, Allow []string
+	LimitConn   string
+	LimitReq    []string
+	BasicAuth   *basicAuthView
+	Auth        *authView
+	// Body, buffers, timeouts and retries.
+	ClientMaxBodySize, ClientBodyBufferSize  string
+	Buffering, RequestBuffering              string
+	BufferSize, Buffers, BusyBuffersSize     string
+	MaxTempFileSize                          string
+	ConnectTimeout, ReadTimeout, SendTimeout string
+	NextUpstream, NextUpstreamTimeout        string
+	NextUpstreamTries                        string
+	HTTPVersion                              string
+	// Headers, when set, replace every inherited proxy_set_header.
+	Headers                                 []headerView
+	ProxyRedirect, CookieDomain, CookiePath string
+	SSL                                     *sslView
+	InterceptErrors                         bool
+	ErrorPages                              []string // "CODE = @NAME"
+}
+
+// sslView configures TLS to the backend.
+type sslView struct {
+	Certificate, Key, Trusted string // quoted paths
+	Verify, VerifyDepth       string
+	Name, ServerName          string
+}
+
+type basicAuthView struct{ Realm, File string }
+
+// locationPolicy returns r with the policy view of l (nil for the zero
+// Policy), proxying in the backend's protocol.
+func (p *policies) locationPolicy(l model.Location, r route) (route, error) {
+	pol := l.Policy
+	if reflect.ValueOf(pol).IsZero() {
+		return r, nil
+	}
+	scheme, module, err := protocolScheme(pol.Protocol)
+	if err != nil {
+		return r, err
+	}
+	v := &policyView{Module: module}
+	steps := []func(*policyView, model.Location) error{
+		p.rewriteView, p.proxyView, p.headersView, p.sslView, p.limitView, p.basicAuthView,
+		p.externalAuthView, p.corsView, p.errorsView, p.accessView,
+	}
+	for _, step := range steps {
+		if err := step(v, l); err != nil {
+			return r, err
+		}
+	}
+	if r.proxyPass != "" {
+		upstream, ok := strings.CutPrefix(r.proxyPass, "http://")
+		if !ok {
+			return r, fmt.Errorf("proxy_pass %q is not http://", r.proxyPass)
+		}
+		if scheme != "http" || v.SSL != nil {
+			upstream = p.pool(scheme, v.SSL)
+		}
+		r.proxyPass = scheme + "://" + upstream
+	}
+	r.policy = v
+	return r, nil
+}
+
+// protocolScheme returns the scheme that proxies in protocol and the
+// module that speaks it.
+func protocolScheme(protocol model.BackendProtocol) (string, string, error) {
+	switch protocol {
+	case "", model.ProtocolHTTP:
+		return "http", "proxy", nil
+	case model.ProtocolHTTPS:
+		return "https", "proxy", nil
+	case model.ProtocolAutoHTTP:
+		return "$scheme", "proxy", nil
+	case model.ProtocolGRPC:
+		return "grpc", "grpc", nil
+	case model.ProtocolGRPCS:
+		return "grpcs", "grpc", nil
+	}
+	return "", "", fmt.Errorf("unknown backend protocol %q", protocol)
+}
+
+// pool returns the balancer upstream for a protocol and TLS settings
+// other than plain HTTP. nginx keeps idle connections per upstream and
+// peer: a TLS connection verified (or authenticated with a client
+// certificate) for one location must never be reused by a location with
+// other settings, nor an HTTP/2 (gRPC) one by HTTP/1.1, so each distinct
+// setting gets its own upstream.
+func (p *policies) pool(scheme string, ssl *sslView) string {
+	settings := ""
+	if ssl != nil {
+		settings = fmt.Sprint(*ssl)
+	}
+	name := "archway_pool_" + shortHash(scheme, settings)
+	if p.once(name) {
+		p.http.Pools = append(p.http.Pools, name)
+	}
+	return name
+}
+
+func (p *policies) rewriteView(v *policyView, l model.Location) error {
+	pol := l.Policy
+	var err error
+	if pol.Redirect != nil {
+		if pol.Redirect.Code < 300 || pol.Redirect.Code > 308 {
+			return fmt.Errorf("redirect code %d", pol.Redirect.Code)
+		}
+		url, err := templateToken(pol.Redirect.URL, plainVar)
+		if err != nil {
+			return fmt.Errorf("redirect: %w", err)
+		}
+		v.Return = strconv.Itoa(pol.Redirect.Code) + " " + url
+	}
+	if pol.AppRoot != "" && l.Path == "/" && l.Match != model.MatchRegex {
+		if v.AppRoot, err = templateToken(model.Template{{Var: "scheme"}, {Text: "://"}, {Var: "http_host"}, {Text: pol.AppRoot}}, plainVar); err != nil {
+			return fmt.Errorf("app-root: %w", err)
+		}
+	}
+	if pol.RewriteTarget != nil {
+		target, err := templateToken(pol.RewriteTarget, captureVar)
+		if err != nil {
+			return fmt.Errorf("rewrite-target: %w", err)
+		}
+		// A literal path has no groups: any match replaces the whole URI.
+		regex := `"^"`
+		if l.Match == model.MatchRegex {
+			if regex, err = regexToken(l.Path); err != nil {
+				return err
+			}
+			regex = `"(?i)` + regex[1:]
+		}
+		v.Rewrite = regex + " " + target
+	}
+	return nil
+}
+
+func (p *policies) proxyView(v *policyView, l model.Location) error {
+	px := l.Policy.Proxy
+	size := func(s *model.Size) string {
+		if s == nil {
+			return ""
+		}
+		return nginxSize(*s)
+	}
+	v.ClientMaxBodySize, v.ClientBodyBufferSize = size(px.BodySize), size(px.ClientBodyBufferSize)
+	v.ConnectTimeout, v.ReadTimeout, v.SendTimeout = nginxTime(px.ConnectTimeout), nginxTime(px.ReadTimeout), nginxTime(px.SendTimeout)
+	if px.NextUpstream != nil {
+		words := make([]string, len(px.NextUpstream))
+		for i, w := range px.NextUpstream {
+			if !isWord(string(w)) {
+				return fmt.Errorf("proxy_next_upstream condition %q", w)
+			}
+			words[i] = string(w)
+		}
+		v.NextUpstream = strings.Join(words, " ")
+	}
+	if px.NextUpstreamTimeout != nil {
+		v.NextUpstreamTimeout = cmp.Or(nginxTime(*px.NextUpstreamTimeout), "0")
+	}
+	if px.NextUpstreamTries != nil {
+		v.NextUpstreamTries = strconv.Itoa(max(*px.NextUpstreamTries, 0))
+	}
+	if px.BufferSize != nil || px.BuffersNumber > 0 {
+		buffer := model.Size(defaultBufferSize)
+		if px.BufferSize != nil {
+			buffer = *px.BufferSize
+		}
+		v.BufferSize = nginxSize(buffer)
+		if v.Module == "proxy" {
+			n := model.Size(cmp.Or(px.BuffersNumber, defaultBuffersNumber))
+			// nginx wants busy buffers of at least one buffer and at most
+			// all buffers but one; its default is two buffers.
+			v.Buffers = strconv.Itoa(int(n)) + " " + v.BufferSize
+			v.BusyBuffersSize = nginxSize(min(2, n-1) * buffer)
+		}
+	}
+	if v.Module != "proxy" {
+		return nil // gRPC has no response buffering, HTTP version or redirects
+	}
+	onOff := func(b *bool) string {
+		switch {
+		case b == nil:
+			return ""
+		case *b:
+			return "on"
+		}
+		return "off"
+	}
+	v.Buffering, v.RequestBuffering, v.MaxTempFileSize = onOff(px.Buffering), onOff(px.RequestBuffering), size(px.MaxTempFileSize)
+	switch px.HTTPVersion {
+	case "", "1.0", "1.1":
+		v.HTTPVersion = string(px.HTTPVersion)
+	default:
+		return fmt.Errorf("HTTP version %q", px.HTTPVersion)
+	}
+	var err error
+	if r := px.Redirect; r != nil {
+		v.ProxyRedirect = "default"
+		if r.From != "" {
+			v.ProxyRedirect, err = quotePair(r.From, r.To)
+		}
+	}
+	for _, c := range []struct {
+		r   *model.Replace
+		dst *string
+	}{{px.CookieDomain, &v.CookieDomain}, {px.CookiePath, &v.CookiePath}} {
+		if c.r != nil && err == nil {
+			*c.dst, err = quotePair(c.r.From, c.r.To)
+		}
+	}
+	return err
+}
+
+// The http block's proxy_buffer_size and proxy_buffers number.
+const (
+	defaultBufferSize    = 4 << 10
+	defaultBuffersNumber = 4
+)
+
+// headersView sets the whole header list when the policy changes any
+// request header (see proxyHeaders). gRPC locations always set it: the
+// http block's proxy_set_header does not reach grpc_pass.
+func (p *policies) headersView(v *policyView, l model.Location) error {
+	px, auth := l.Policy.Proxy, l.Policy.ExternalAuth
+	changed := px.Host != "" || px.Connection != "" || px.ForwardedPrefix != "" || auth != nil && len(auth.ResponseHeaders) > 0
+	if !changed && v.Module != "grpc" {
+		return nil
+	}
+	var q quoter
+	headers := proxyHeaders()
+	if px.Host != "" {
+		headers = setHeader(headers, "Host", q.quote(px.Host))
+	}
+	if px.Connection != "" {
+		headers = setHeader(headers, "Connection", q.quote(px.Connection))
+	}
+	if px.ForwardedPrefix != "" {
+		headers = setHeader(headers, "X-Forwarded-Prefix", q.quote(px.ForwardedPrefix))
+	}
+	if auth != nil {
+		for _, name := range auth.ResponseHeaders {
+			variable, err := authHeaderVar(name)
+			if err != nil {
+				return err
+			}
+			headers = setHeader(headers, q.quote(name), variable)
+		}
+	}
+	if v.Module == "grpc" {
+		headers = hopByHop(headers)
+	}
+	v.Headers = headers
+	return q.err
+}
+
+// nginxSize writes a size in the largest unit that divides it.
+func nginxSize(s model.Size) string {
+	for _, u := range []struct {
+		suffix string
+		size   model.Size
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if s != 0 && s%u.size == 0 {
+			return strconv.FormatInt(int64(s/u.size), 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(s), 10)
+}
+
+// seconds writes a whole number of seconds, rounded up.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+}
+
+// isWord reports whether s is a non-empty lowercase word of [a-z0-9_].
+func isWord(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_'
+	}) < 0
+}
+
+// quotePair quotes two strings for a two-argument directive.
+func quotePair(a, b string) (string, error) {
+	var q quoter
+	out := q.quote(a) + " " + q.quote(b)
+	return out, q.err
+}

@@ -1,0 +1,55 @@
+package render
+
+import "github.com/archway-ingress/archway/internal/model"
+
+// nginx's side of archway's metrics. nginx sends one record per request to
+// archway over a unix datagram socket (access_log syslog:...); package
+// accesslog reads them into the request metrics. Each location sets the
+// variables that name its route, so the labels come from the config, never
+// from the request. nginx's connection counters come from stub_status.
+const (
+	// StubStatusPath is where nginx's status server (on StatusSocket)
+	// answers stub_status.
+	StubStatusPath = "/nginx_status"
+	// AccessLogSocket is the socket, relative to the runtime dir, that
+	// archway listens on for access log records. Its folder is private to
+	// archway and nginx's workers.
+	AccessLogSocket = "access-log/log.sock"
+	// AccessLogTag is the syslog tag before each record. The record is
+	// tab-separated: namespace, Ingress, Service, host, status, method,
+	// request time (seconds) and bytes sent, escaped with escape=json so
+	// that no value can hold a tab. nginx.conf.tmpl holds the log_format.
+	AccessLogTag = "archway"
+)
+
+// logVarsView is what a location sets for its access log record; each
+// field is a quoted nginx string.
+type logVarsView struct {
+	Namespace, Ingress, Service, Host string
+}
+
+// accessLogTarget returns the quoted access_log destination. The socket
+// path is relative to the working directory nginx inherits from package
+// nginx, the runtime dir: nginx splits syslog parameters at commas, which an
+// absolute path may hold, and workers that run as another user may not be
+// allowed to walk the absolute path's parents.
+func accessLogTarget() (string, error) {
+	return quote("syslog:server=unix:" + AccessLogSocket + ",tag=" + AccessLogTag + ",nohostname")
+}
+
+// logVars returns the access log labels of a location of the server for
+// host ("" is the catch-all, labelled "_") owned by ingress and routed to
+// r's Service.
+func logVars(host string, ingress model.Ref, r route) (logVarsView, error) {
+	if host == "" {
+		host = "_"
+	}
+	var q quoter
+	v := logVarsView{
+		Namespace: q.quote(ingress.Namespace),
+		Ingress:   q.quote(ingress.Name),
+		Service:   q.quote(r.service),
+		Host:      q.quote(host),
+	}
+	return v, q.err
+}

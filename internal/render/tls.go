@@ -1,0 +1,137 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// tlsDir holds the certificate files, each the chain and key of one
+// certificate, named by the hash of its content: a rotated Secret gets a
+// new name, so nginx reloads, and package nginx removes the old file.
+const tlsDir = "tls"
+
+// edge renders what every Ingress server shares: its listeners, its
+// certificate and the instance-wide client allow-list.
+type edge struct {
+	pol *policies
+	// paths holds the quoted file path of each certificate written, as
+	// servers often share one (a wildcard certificate).
+	paths         map[*model.Certificate]string
+	httpsPort     int  // 0: no HTTPS listener
+	proxyProtocol bool // every listener expects the PROXY protocol
+	restricted    bool // only Settings.Clients.Allow may connect
+}
+
+// httpTLSView is what http_tls.tmpl prints in the http block; nil when
+// there is no HTTPS listener.
+type httpTLSView struct {
+	Protocols   string // space-separated quoted versions
+	Ciphers     string // quoted
+	Certificate string // quoted path of the default certificate
+	// HSTS is the quoted Strict-Transport-Security value; "" sends none.
+	HSTS string
+}
+
+// serverEdgeView is what server.tmpl prints about listeners and access.
+type serverEdgeView struct {
+	ProxyProtocol bool
+	// HTTPSListen is the listen parameters of the HTTPS listener; ""
+	// when there is none.
+	HTTPSListen string
+	// Certificate is the quoted path of the server's own certificate; ""
+	// uses the default one.
+	Certificate string
+	// Restricted servers answer 403 to clients outside the instance-wide
+	// allow-list.
+	Restricted bool
+}
+
+func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView, error) {
+	e := &edge{pol: pol, paths: map[*model.Certificate]string{}, proxyProtocol: cfg.Settings.Clients.UseProxyProtocol,
+		restricted: len(cfg.Settings.Clients.Allow) > 0}
+	if cfg.DefaultCertificate == nil {
+		return e, nil, nil
+	}
+	if opts.HTTPSPort < 1 || opts.HTTPSPort > 65535 {
+		return nil, nil, fmt.Errorf("HTTPS port %d out of range", opts.HTTPSPort)
+	}
+	e.httpsPort = opts.HTTPSPort
+	t := cfg.Settings.TLS
+	var q quoter
+	v := &httpTLSView{Ciphers: q.quote(t.Ciphers)}
+	protocols := make([]string, 0, len(t.Protocols))
+	for _, p := range t.Protocols {
+		if p != "TLSv1.2" && p != "TLSv1.3" {
+			return nil, nil, fmt.Errorf("TLS protocol %q is not TLSv1.2 or TLSv1.3", p)
+		}
+		protocols = append(protocols, q.quote(p))
+	}
+	if len(protocols) == 0 {
+		return nil, nil, fmt.Errorf("no TLS protocol")
+	}
+	v.Protocols = strings.Join(protocols, " ")
+	cert, err := e.certificate(cfg.DefaultCertificate)
+	if err != nil {
+		return nil, nil, fmt.Errorf("default certificate: %w", err)
+	}
+	v.Certificate = cert
+	if t.HSTS {
+		v.HSTS = hstsValue(t)
+	}
+	return e, v, q.err
+}
+
+// hstsValue is the Strict-Transport-Security header value, built from a
+// number and fixed words only; its "; " separators are why it does not go
+// through quote.
+func hstsValue(t model.TLSSettings) string {
+	parts := []string{"max-age=" + strconv.FormatInt(int64(t.HSTSMaxAge.Seconds()), 10)}
+	if t.HSTSIncludeSubdomains {
+		parts = append(parts, "includeSubDomains")
+	}
+	if t.HSTSPreload {
+		parts = append(parts, "preload")
+	}
+	return `"` + strings.Join(parts, "; ") + `"`
+}
+
+// certificate writes c's chain and key into one 0600 file (nginx's master
+// reads it, never the workers) and returns its quoted path.
+func (e *edge) certificate(c *model.Certificate) (string, error) {
+	if path, ok := e.paths[c]; ok {
+		return path, nil
+	}
+	if len(c.Chain) == 0 || len(c.Key) == 0 {
+		return "", fmt.Errorf("certificate of Secret %s has no chain or key", c.Secret)
+	}
+	path, err := quote(e.pol.file(tlsDir, ".pem", slices.Concat(c.Chain, c.Key), 0o600))
+	e.paths[c] = path
+	return path, err
+}
+
+// server returns the listeners and access of one server.
+func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
+	v := serverEdgeView{ProxyProtocol: e.proxyProtocol, Restricted: e.restricted}
+	if e.httpsPort == 0 {
+		return v, nil
+	}
+	v.HTTPSListen = strconv.Itoa(e.httpsPort) + " ssl http2"
+	if e.proxyProtocol {
+		v.HTTPSListen += " proxy_protocol"
+	}
+	if isDefault {
+		v.HTTPSListen += " default_server"
+	}
+	if s.Certificate != nil {
+		cert, err := e.certificate(s.Certificate)
+		if err != nil {
+			return v, err
+		}
+		v.Certificate = cert
+	}
+	return v, nil
+}

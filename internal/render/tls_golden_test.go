@@ -1,0 +1,106 @@
+package render
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// testCertificate is a model certificate from testdata/tls/NAME.{crt,key}:
+// fixed files, so that golden files name the same certificate files.
+func testCertificate(t testing.TB, name string) *model.Certificate {
+	t.Helper()
+	return &model.Certificate{Secret: model.Ref{Namespace: "web", Name: name},
+		Chain: testdataFile(t, "tls/"+name+".crt"), Key: testdataFile(t, "tls/"+name+".key")}
+}
+
+// edgeSettings are the ConfigMap defaults of package build.
+func edgeSettings() model.Settings {
+	return model.Settings{
+		TLS: model.TLSSettings{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+			HSTS: true, HSTSMaxAge: 365 * 24 * time.Hour, HSTSIncludeSubdomains: true},
+		Clients: model.ClientSettings{ForwardedForHeader: "X-Forwarded-For",
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}},
+	}
+}
+
+func redirected(l model.Location) model.Location {
+	l.Policy.HTTPSRedirect = true
+	return l
+}
+
+func TestEdgeGolden(t *testing.T) {
+	app := backend("app", 8080, "10.0.0.1")
+	cases := map[string]func() (model.Config, Options){
+		"tls": func() (model.Config, Options) {
+			site, wild := testCertificate(t, "site"), testCertificate(t, "wild")
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           edgeSettings(),
+				Servers: []model.Server{
+					{Host: "*.example.com", Certificate: wild, Locations: []model.Location{redirected(prefix("/", "app"))}},
+					{Host: "a.example.com", Certificate: wild, Locations: []model.Location{redirected(prefix("/", "app"))}},
+					{Host: "plain.example.com", Locations: []model.Location{prefix("/", "app")}},
+					{Host: "site.example.com", Certificate: site, Locations: []model.Location{
+						redirected(prefix("/", "app")), prefix("/no-redirect", "app")}},
+				},
+			}, rootOptions(goldenRuntimeDir)
+		},
+		"redirects_other_port": func() (model.Config, Options) {
+			settings := edgeSettings()
+			settings.TLS.HSTS, settings.Clients.UseForwardedHeaders = false, true
+			settings.Clients.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           settings,
+				Servers: []model.Server{{Host: "lb.example.com", Locations: []model.Location{
+					redirected(prefix("/", "app")), redirected(exact("/.well-known/acme-challenge/token", "app"))}}},
+			}, Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: goldenRuntimeDir}
+		},
+		"allow_lists": func() (model.Config, Options) {
+			settings := edgeSettings()
+			settings.Clients = model.ClientSettings{UseForwardedHeaders: true, ForwardedForHeader: "X-Original-Forwarded-For",
+				ComputeFullForwardedFor: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
+				Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16")}}
+			internal := prefix("/internal", "app")
+			internal.Policy.Access = &model.Access{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("fd00::/8")},
+				Deny: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/32")}}
+			blocked := prefix("/blocked", "app")
+			blocked.Policy.Access = &model.Access{Deny: []netip.Prefix{netip.MustParsePrefix("192.168.7.0/24")}}
+			return model.Config{
+				Backends: []model.Backend{app},
+				Settings: settings,
+				Servers:  []model.Server{{Host: "intranet.example.com", Locations: []model.Location{prefix("/", "app"), internal, blocked}}},
+			}, rootOptions(goldenRuntimeDir)
+		},
+		"proxy_protocol": func() (model.Config, Options) {
+			settings := edgeSettings()
+			settings.Clients.UseProxyProtocol, settings.Clients.ComputeFullForwardedFor = true, true
+			settings.Clients.UseForwardedHeaders = true
+			settings.Clients.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}
+			settings.TLS.Protocols, settings.TLS.HSTSPreload = []string{"TLSv1.3"}, true
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           settings,
+				Servers:            []model.Server{{Host: "site.example.com", Certificate: testCertificate(t, "site"), Locations: []model.Location{prefix("/", "app")}}},
+			}, rootOptions(goldenRuntimeDir)
+		},
+	}
+	r, err := New("")
+	require.NoError(t, err)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg, opts := tc()
+			out, err := r.Render(cfg, opts)
+			require.NoError(t, err)
+			checkGolden(t, name, out)
+		})
+	}
+}

@@ -1,0 +1,72 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// templateToken returns t as one quoted nginx string. Text parts follow
+// the rules of quote; each variable goes through name, which returns its
+// nginx spelling or false when the variable may not appear here.
+func templateToken(t model.Template, name func(string) (string, bool)) (string, error) {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, part := range t {
+		if part.Var == "" {
+			q, err := quote(part.Text)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		n, ok := name(part.Var)
+		if !ok {
+			return "", fmt.Errorf("variable %q is not allowed here", part.Var)
+		}
+		b.WriteString(n)
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+// plainVar spells a lowercase nginx variable name as "${name}", which no
+// following text can extend.
+func plainVar(v string) (string, bool) {
+	if !isWord(v) || v[0] < 'a' || v[0] > 'z' {
+		return "", false
+	}
+	return "${" + v + "}", true
+}
+
+// captureVar spells a capture group "1".."9" as "$1".."$9"; nginx reads a
+// single digit after "$", so following text cannot extend it.
+func captureVar(v string) (string, bool) {
+	if len(v) != 1 || v[0] < '1' || v[0] > '9' {
+		return "", false
+	}
+	return "$" + v, true
+}
+
+// escapedRequestURI is the variable a location defines (with Lua, see
+// location_policy.tmpl) for ingress-nginx's $escaped_request_uri.
+const escapedRequestURI = "archway_escaped_request_uri"
+
+// signInVar is plainVar, with $escaped_request_uri defined by the
+// location.
+func signInVar(v string) (string, bool) {
+	if v == "escaped_request_uri" {
+		v = escapedRequestURI
+	}
+	return plainVar(v)
+}
+
+// regexToken returns a regex path quoted and anchored at the start.
+func regexToken(path string) (string, error) {
+	if err := model.CheckRegex(path); err != nil {
+		return "", err
+	}
+	return `"^` + path + `"`, nil
+}

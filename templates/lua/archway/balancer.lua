@@ -1,0 +1,259 @@
+-- archway.balancer: routes each proxied request to an endpoint of the
+-- backend its location names in $archway_backend.
+--
+-- Endpoints live in the shared dict "archway_backends", one entry per
+-- backend ("b:" .. name, the backend's JSON from the pushed payload), and
+-- "gen", bumped by every push that changed an entry. Each worker decodes a
+-- backend on first use and again only after a push changed its entry.
+--
+-- Phases: rewrite() answers 503 for an unknown backend or one without
+-- endpoints, and handles cookie affinity (it may set a cookie, which the
+-- balancer phase cannot); balance() picks the peer, and on a retry another
+-- one; log() feeds response times back to EWMA.
+local json = require "archway.json"
+local ngx_balancer = require "ngx.balancer"
+
+local ngx, var, shared = ngx, ngx.var, ngx.shared
+local find, match, sub = string.find, string.match, string.sub
+local floor, exp, random, min = math.floor, math.exp, math.random, math.min
+local crc32 = ngx.crc32_long
+
+local M = {}
+
+M.PREFIX = "b:" -- dict key prefix of backend entries
+M.GENERATION = "gen" -- dict key of the push generation
+local MAX_TRIES = 3 -- attempts per request, fewer when fewer endpoints
+local RING_POINTS = 64 -- points per endpoint on the consistent-hash ring
+local DECAY = 10 -- seconds for an EWMA sample to fade to 1/e
+local FAILURE_PENALTY = 10 -- seconds of EWMA cost added by a failed attempt
+
+local algorithms = { round_robin = true, ewma = true }
+local same_sites = { Strict = true, Lax = true, None = true }
+
+local cache = {} -- name -> decoded backend, this worker only
+
+local function check(ok, what)
+  if not ok then error("invalid " .. what, 0) end
+end
+
+local function optional_string(v, pattern, what)
+  check(v == nil or (type(v) == "string" and #v <= 256 and find(v, pattern) ~= nil), what)
+end
+
+-- parse validates one decoded backend and returns it ready for picking,
+-- carrying over the per-endpoint statistics of prev. Errors are raised.
+function M.parse(t, prev)
+  check(type(t) == "table" and type(t.endpoints) == "table", "backend")
+  optional_string(t.algorithm, "^[a-z_]+$", "algorithm")
+  check(t.algorithm == nil or algorithms[t.algorithm], "algorithm")
+  optional_string(t.hash_by, "^[a-z_][a-z0-9_]*$", "hash_by")
+  local c = t.cookie
+  if c ~= nil then
+    check(type(c) == "table", "cookie")
+    optional_string(c.name, "^[%w_-]+$", "cookie name")
+    check(c.name ~= nil, "cookie name")
+    optional_string(c.path, "^/[%w%-%._~/]*$", "cookie path")
+    local age = c.max_age
+    check(age == nil or (type(age) == "number" and age >= 0 and age <= 2147483647 and age == floor(age)), "cookie max_age")
+    check(c.same_site == nil or same_sites[c.same_site], "cookie same_site")
+    check(c.secure == nil or type(c.secure) == "boolean", "cookie secure")
+  end
+  local old = {}
+  for _, ep in ipairs(prev and prev.endpoints or {}) do old[ep.key] = ep.stats end
+  local eps = {}
+  for i, key in ipairs(t.endpoints) do
+    check(type(key) == "string", "endpoint")
+    local host, port = match(key, "^(%d+%.%d+%.%d+%.%d+):(%d+)$")
+    if not host then host, port = match(key, "^(%[[%x:.]+%]):(%d+)$") end
+    port = tonumber(port)
+    if not (host and port >= 1 and port <= 65535) then check(false, "endpoint " .. key) end
+    eps[i] = { key = key, host = host, port = port, stats = old[key] or { ewma = 0, at = 0, inflight = 0 } }
+  end
+  return { endpoints = eps, algorithm = t.algorithm or "round_robin", hash_by = t.hash_by, cookie = c, next = 0 }
+end
+
+-- by_cookie maps the cookie value of each endpoint, a hash of its
+-- address, to the endpoint.
+local function by_cookie(b)
+  if not b.by_cookie then
+    b.by_cookie = {}
+    for _, ep in ipairs(b.endpoints) do
+      ep.cookie = sub(ngx.md5(ep.key), 1, 16)
+      b.by_cookie[ep.cookie] = ep
+    end
+  end
+  return b.by_cookie
+end
+
+-- lookup returns the named backend, or nil when none was pushed.
+local function lookup(name)
+  local dict = shared.archway_backends
+  local gen = dict:get(M.GENERATION) or 0
+  local b = cache[name]
+  if b and b.gen == gen then return b end
+  local raw = dict:get(M.PREFIX .. name)
+  if not raw then
+    cache[name] = nil
+    return nil
+  end
+  if not (b and b.raw == raw) then
+    local ok, parsed = pcall(function() return M.parse(json.decode(raw), b) end)
+    if not ok then
+      ngx.log(ngx.ERR, "archway: backend ", name, ": ", parsed)
+      return nil
+    end
+    b = parsed
+    b.raw = raw
+  end
+  b.gen = gen
+  cache[name] = b
+  return b
+end
+
+local function round_robin(b, tried)
+  local eps = b.endpoints
+  for _ = 1, #eps do
+    b.next = b.next % #eps + 1
+    local ep = eps[b.next]
+    if not tried[ep] then return ep end
+  end
+end
+
+local function ewma_cost(ep, now)
+  local s = ep.stats
+  return s.ewma * exp(-(now - s.at) / DECAY) * (s.inflight + 1)
+end
+
+-- ewma takes the cheaper of two random endpoints not tried yet ("power of
+-- two choices"), so that a fast endpoint is favoured without a herd.
+local function ewma(b, tried)
+  local eps, left = b.endpoints, {}
+  for _, ep in ipairs(eps) do
+    if not tried[ep] then left[#left + 1] = ep end
+  end
+  if #left < 2 then return left[1] end
+  local i = random(#left)
+  local j = random(#left - 1)
+  if j >= i then j = j + 1 end
+  local now = ngx.now()
+  if ewma_cost(left[j], now) < ewma_cost(left[i], now) then i = j end
+  return left[i]
+end
+
+local function ring(b)
+  if b.ring then return b.ring end
+  local points = {}
+  for _, ep in ipairs(b.endpoints) do
+    for k = 1, RING_POINTS do points[#points + 1] = { crc32(ep.key .. "#" .. k), ep } end
+  end
+  table.sort(points, function(x, y) return x[1] < y[1] or (x[1] == y[1] and x[2].key < y[2].key) end)
+  b.ring = points
+  return points
+end
+
+-- hashed walks the ring from the point of the request's hash key to the
+-- first endpoint not tried yet; nil when the key is empty.
+local function hashed(b, tried)
+  local key = var[b.hash_by]
+  if not key or key == "" then return nil end
+  local points, h = ring(b), crc32(key)
+  local lo, hi = 1, #points
+  while lo < hi do
+    local mid = floor((lo + hi) / 2)
+    if points[mid][1] < h then lo = mid + 1 else hi = mid end
+  end
+  if points[lo][1] < h then lo = 1 end
+  for k = 0, #points - 1 do
+    local ep = points[(lo - 1 + k) % #points + 1][2]
+    if not tried[ep] then return ep end
+  end
+end
+
+local function pick(b, tried)
+  if b.hash_by then
+    local ep = hashed(b, tried)
+    if ep then return ep end
+  end
+  if b.algorithm == "ewma" then return ewma(b, tried) end
+  return round_robin(b, tried)
+end
+
+local function set_cookie(c, ep)
+  local parts = { c.name .. "=" .. ep.cookie, "Path=" .. (c.path or "/"), "HttpOnly" }
+  if c.max_age and c.max_age > 0 then parts[#parts + 1] = "Max-Age=" .. c.max_age end
+  if c.same_site then parts[#parts + 1] = "SameSite=" .. c.same_site end
+  if c.secure then parts[#parts + 1] = "Secure" end
+  ngx.header["Set-Cookie"] = table.concat(parts, "; ")
+end
+
+function M.init_worker()
+  math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
+end
+
+function M.rewrite()
+  local name = var.archway_backend
+  if not name or name == "" then return end
+  local b = lookup(name)
+  if not b or #b.endpoints == 0 then return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE) end
+  local state = { backend = b, tried = {}, attempts = {} }
+  ngx.ctx.archway = state
+  local c = b.cookie
+  if c then
+    -- The cookie names an endpoint by a hash of its address; a client
+    -- without a cookie naming a current endpoint gets a new one.
+    local ep = by_cookie(b)[var["cookie_" .. c.name] or ""]
+    if not ep then
+      ep = pick(b, state.tried)
+      set_cookie(c, ep)
+    end
+    state.preferred = ep
+  end
+end
+
+function M.balance()
+  local state = ngx.ctx.archway
+  if not state then
+    ngx.log(ngx.ERR, "archway: no backend chosen for this request")
+    return ngx.exit(ngx.ERROR)
+  end
+  local b, n = state.backend, #state.attempts
+  if n == 0 then
+    local tries = min(#b.endpoints, MAX_TRIES)
+    if tries > 1 then ngx_balancer.set_more_tries(tries - 1) end
+  else
+    -- nginx logs the failure itself; EWMA steers away from the endpoint.
+    local failure = ngx_balancer.get_last_failure()
+    local s = state.attempts[n].stats
+    if failure == "failed" then
+      local now = ngx.now()
+      s.ewma, s.at = s.ewma * exp(-(now - s.at) / DECAY) + FAILURE_PENALTY, now
+    end
+  end
+  local ep = state.preferred or pick(b, state.tried)
+  state.preferred = nil
+  if not ep then return ngx.exit(ngx.ERROR) end
+  state.tried[ep] = true
+  state.attempts[n + 1] = ep
+  ep.stats.inflight = ep.stats.inflight + 1
+  local ok, err = ngx_balancer.set_current_peer(ep.host, ep.port)
+  if not ok then
+    ngx.log(ngx.ERR, "archway: set peer ", ep.key, ": ", err)
+    return ngx.exit(ngx.ERROR)
+  end
+end
+
+function M.log()
+  local state = ngx.ctx.archway
+  if not state then return end
+  for _, ep in ipairs(state.attempts) do ep.stats.inflight = ep.stats.inflight - 1 end
+  local last = state.attempts[#state.attempts]
+  if not last or state.backend.algorithm ~= "ewma" then return end
+  -- $upstream_response_time lists one time per attempt; the last is ours.
+  local took = tonumber(match(var.upstream_response_time or "", "([%d.]+)$"))
+  if not took then return end
+  local s, now = last.stats, ngx.now()
+  local w = exp(-(now - s.at) / DECAY)
+  s.ewma, s.at = s.ewma * w + took * (1 - w), now
+end
+
+return M

@@ -1,0 +1,417 @@
+package chart
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+var (
+	externalValues = filepath.Join("deploy", "examples", "values-external.yaml")
+	internalValues = filepath.Join("deploy", "examples", "values-internal.yaml")
+)
+
+func TestLint(t *testing.T) {
+	tests := map[string][]string{
+		"defaults":         nil,
+		"external example": {"-f", externalValues},
+		"internal example": {"-f", internalValues},
+	}
+	for name, args := range tests {
+		t.Run(name, func(t *testing.T) {
+			out, err := runHelm(t, append([]string{"lint", "--strict", chartDir, "--kube-version", kubeVersion}, args...)...)
+			require.NoError(t, err)
+			require.Contains(t, string(out), "0 chart(s) failed")
+		})
+	}
+}
+
+// TestExamples renders each example and checks that the Deployment runs
+// archway with what the other objects of the release define.
+func TestExamples(t *testing.T) {
+	tests := map[string]struct {
+		values      string
+		class       string
+		annotations map[string]string
+		ranges      []string
+		config      map[string]string
+	}{
+		"external": {values: externalValues, class: "external", ranges: []string{"0.0.0.0/0"}},
+		"internal": {
+			values: internalValues, class: "internal",
+			annotations: map[string]string{
+				"service.beta.kubernetes.io/aws-load-balancer-scheme":   "internal",
+				"service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+			},
+			ranges: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"},
+			config: map[string]string{"whitelist-source-range": "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := template(t, name, "ingress-"+name, "-f", tc.values)
+			d := checkRelease(t, r)
+
+			args := flags(t, d.container)
+			require.Equal(t, tc.class, args["ingress-class"])
+			require.Equal(t, r.namespace+"/"+d.service.Name, args["publish-service"], "on by default, pointing at the release's Service")
+			require.Equal(t, d.deployment.Name+"-leader", args["election-id"])
+			require.Equal(t, "true", args["update-status"])
+			var class networkingv1.IngressClass
+			r.get(t, "IngressClass", &class)
+			require.Equal(t, tc.class, class.Name)
+			require.Equal(t, "archway.dev/"+name, class.Spec.Controller)
+
+			require.Equal(t, corev1.ServiceTypeLoadBalancer, d.service.Spec.Type)
+			require.Equal(t, corev1.ServiceExternalTrafficPolicyLocal, d.service.Spec.ExternalTrafficPolicy)
+			require.Equal(t, tc.ranges, d.service.Spec.LoadBalancerSourceRanges)
+			require.Equal(t, tc.annotations, d.service.Annotations)
+
+			var cm corev1.ConfigMap
+			r.get(t, "ConfigMap", &cm)
+			require.Equal(t, tc.config, cm.Data)
+		})
+	}
+}
+
+// deployed is what checkRelease found.
+type deployed struct {
+	deployment appsv1.Deployment
+	container  corev1.Container
+	service    corev1.Service // the one carrying traffic
+}
+
+// checkRelease checks the invariants every release keeps, whatever its
+// values, and returns its Deployment and traffic Service.
+func checkRelease(t *testing.T, r release) deployed {
+	t.Helper()
+	var d deployed
+	r.get(t, "Deployment", &d.deployment)
+	pod := d.deployment.Spec.Template
+	require.Len(t, pod.Spec.Containers, 1)
+	d.container = pod.Spec.Containers[0]
+	c := d.container
+	args := flags(t, c)
+	fullname := d.deployment.Name
+	require.Equal(t, r.namespace, d.deployment.Namespace)
+
+	// The Deployment's selector picks its own pods only.
+	require.Equal(t, d.deployment.Spec.Selector.MatchLabels, subset(pod.Labels, d.deployment.Spec.Selector.MatchLabels))
+	require.Equal(t, r.name, d.deployment.Spec.Selector.MatchLabels["app.kubernetes.io/instance"])
+
+	// The flags name this release's own objects.
+	require.Equal(t, r.namespace+"/"+fullname, args["configmap"])
+	var cm corev1.ConfigMap
+	r.named(t, "ConfigMap", fullname, &cm)
+	r.named(t, "Service", fullname, &d.service)
+	require.NotEmpty(t, args["election-id"])
+	if r.has("IngressClass") {
+		var class networkingv1.IngressClass
+		r.get(t, "IngressClass", &class)
+		require.Equal(t, class.Name, args["ingress-class"])
+		require.Equal(t, class.Spec.Controller, args["controller-class"])
+	}
+
+	// Ports: nginx listens where the Service sends traffic.
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	require.Equal(t, strconv.Itoa(int(ports["http"])), args["http-port"])
+	require.Equal(t, strconv.Itoa(int(ports["https"])), args["https-port"])
+	require.Equal(t, ":"+strconv.Itoa(int(ports["metrics"])), args["metrics-address"])
+	for _, p := range d.service.Spec.Ports {
+		require.Contains(t, ports, p.TargetPort.String(), "Service port %s", p.Name)
+	}
+	require.Equal(t, d.service.Spec.Selector, subset(pod.Labels, d.service.Spec.Selector))
+	var metrics corev1.Service
+	r.named(t, "Service", fullname+"-metrics", &metrics)
+	require.Equal(t, "metrics", metrics.Spec.Ports[0].TargetPort.String())
+	require.Equal(t, metrics.Spec.Selector, subset(pod.Labels, metrics.Spec.Selector))
+	var pdb policyv1.PodDisruptionBudget
+	r.get(t, "PodDisruptionBudget", &pdb)
+	require.Equal(t, pdb.Spec.Selector.MatchLabels, subset(pod.Labels, pdb.Spec.Selector.MatchLabels))
+
+	// Probes.
+	require.Equal(t, "/healthz", c.LivenessProbe.HTTPGet.Path)
+	require.Equal(t, "metrics", c.LivenessProbe.HTTPGet.Port.String())
+	require.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
+	require.Equal(t, "metrics", c.ReadinessProbe.HTTPGet.Port.String())
+
+	// Non-root on a read-only root filesystem; the runtime dir is an
+	// emptyDir mounted where --runtime-dir points.
+	require.True(t, *pod.Spec.SecurityContext.RunAsNonRoot)
+	require.NotZero(t, *pod.Spec.SecurityContext.RunAsUser)
+	require.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+	require.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
+	require.Len(t, c.VolumeMounts, 1)
+	require.Equal(t, args["runtime-dir"], c.VolumeMounts[0].MountPath)
+	require.Len(t, pod.Spec.Volumes, 1)
+	require.Equal(t, c.VolumeMounts[0].Name, pod.Spec.Volumes[0].Name)
+	require.NotNil(t, pod.Spec.Volumes[0].EmptyDir)
+
+	// The pod knows its name and namespace (metrics labels, Lease identity).
+	env := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	require.Equal(t, "metadata.name", env["POD_NAME"])
+	require.Equal(t, "metadata.namespace", env["POD_NAMESPACE"])
+
+	// The grace period covers the preStop delay and nginx's 30s drain.
+	require.GreaterOrEqual(t, *pod.Spec.TerminationGracePeriodSeconds, c.Lifecycle.PreStop.Sleep.Seconds+30)
+
+	checkRBAC(t, r, pod.Spec.ServiceAccountName)
+	return d
+}
+
+// checkRBAC checks that the ServiceAccount is bound to exactly the rules of
+// files/*.yaml, cluster-wide and in the release's namespace.
+func checkRBAC(t *testing.T, r release, account string) {
+	t.Helper()
+	var sa corev1.ServiceAccount
+	r.get(t, "ServiceAccount", &sa)
+	require.Equal(t, account, sa.Name)
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: r.namespace}}
+
+	var clusterRole rbacv1.ClusterRole
+	r.get(t, "ClusterRole", &clusterRole)
+	require.Equal(t, rulesFile(t, "clusterrole-rules.yaml"), clusterRole.Rules)
+	var clusterBinding rbacv1.ClusterRoleBinding
+	r.get(t, "ClusterRoleBinding", &clusterBinding)
+	require.Equal(t, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole.Name}, clusterBinding.RoleRef)
+	require.Equal(t, subject, clusterBinding.Subjects)
+
+	var role rbacv1.Role
+	r.get(t, "Role", &role)
+	require.Equal(t, r.namespace, role.Namespace)
+	require.Equal(t, rulesFile(t, "role-rules.yaml"), role.Rules)
+	var binding rbacv1.RoleBinding
+	r.get(t, "RoleBinding", &binding)
+	require.Equal(t, rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name}, binding.RoleRef)
+	require.Equal(t, subject, binding.Subjects)
+}
+
+func rulesFile(t *testing.T, name string) []rbacv1.PolicyRule {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), chartDir, "files", name))
+	require.NoError(t, err)
+	var rules []rbacv1.PolicyRule
+	require.NoError(t, yaml.UnmarshalStrict(data, &rules))
+	require.NotEmpty(t, rules)
+	return rules
+}
+
+// flags returns the container's --name=value arguments; a flag without a
+// value maps to "".
+func flags(t *testing.T, c corev1.Container) map[string]string {
+	t.Helper()
+	require.Empty(t, c.Command, "the image's entrypoint runs archway")
+	out := map[string]string{}
+	for _, a := range c.Args {
+		require.True(t, strings.HasPrefix(a, "--"), "argument %q", a)
+		name, value, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		require.NotContains(t, out, name, "flag --%s given twice", name)
+		out[name] = value
+	}
+	return out
+}
+
+// subset returns the entries of labels whose keys are in keys.
+func subset(labels, keys map[string]string) map[string]string {
+	out := map[string]string{}
+	for k := range keys {
+		if v, ok := labels[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// TestNoClash installs pairs of releases side by side and checks that no
+// two objects, and no two Leases, share a name.
+func TestNoClash(t *testing.T) {
+	type install struct{ name, namespace, values string }
+	tests := map[string][2]install{
+		"examples in one namespace": {
+			{"external", "ingress", externalValues}, {"internal", "ingress", internalValues},
+		},
+		"examples in two namespaces": {
+			{"external", "ingress-external", externalValues}, {"internal", "ingress-internal", internalValues},
+		},
+		"one release name in two namespaces": {
+			{"edge", "public", externalValues}, {"edge", "private", internalValues},
+		},
+	}
+	for name, pair := range tests {
+		t.Run(name, func(t *testing.T) {
+			owner := map[string]string{}
+			for _, in := range pair {
+				r := template(t, in.name, in.namespace, "-f", in.values)
+				var d appsv1.Deployment
+				r.get(t, "Deployment", &d)
+				keys := []string{"Lease " + in.namespace + "/" + flags(t, d.Spec.Template.Spec.Containers[0])["election-id"]}
+				for _, o := range r.objects {
+					if clusterScoped(o.Kind) {
+						require.Empty(t, o.Metadata.Namespace, "%s %s", o.Kind, o.Metadata.Name)
+						keys = append(keys, o.Kind+" "+o.Metadata.Name)
+						continue
+					}
+					require.Equal(t, in.namespace, o.Metadata.Namespace, "%s %s", o.Kind, o.Metadata.Name)
+					keys = append(keys, o.Kind+" "+o.Metadata.Namespace+"/"+o.Metadata.Name)
+				}
+				release := in.namespace + "/" + in.name
+				for _, k := range keys {
+					require.NotContains(t, owner, k, "%s: both releases create it", k)
+					owner[k] = release
+				}
+			}
+		})
+	}
+}
+
+// TestValues checks the values that change what the chart renders.
+func TestValues(t *testing.T) {
+	tests := map[string]struct {
+		set   []string
+		check func(t *testing.T, r release, d deployed)
+	}{
+		"defaults need no capability": {
+			check: func(t *testing.T, _ release, d deployed) {
+				sc := d.container.SecurityContext
+				require.False(t, *sc.AllowPrivilegeEscalation)
+				require.Empty(t, sc.Capabilities.Add)
+			},
+		},
+		"ports below 1024 get NET_BIND_SERVICE": {
+			set: []string{"containerPorts.http=80", "containerPorts.https=443"},
+			check: func(t *testing.T, _ release, d deployed) {
+				sc := d.container.SecurityContext
+				require.Equal(t, []corev1.Capability{"NET_BIND_SERVICE"}, sc.Capabilities.Add)
+				require.True(t, *sc.AllowPrivilegeEscalation, "the image's file capability is a privilege gain")
+				require.Equal(t, "80", flags(t, d.container)["http-port"])
+			},
+		},
+		"watch one namespace, own election id, extra args": {
+			set: []string{"watchNamespace=shop", "electionID=shop-leader", "extraArgs.log-level=debug", "watchIngressWithoutClass=true"},
+			check: func(t *testing.T, _ release, d deployed) {
+				args := flags(t, d.container)
+				require.Equal(t, "shop", args["watch-namespace"])
+				require.Equal(t, "shop-leader", args["election-id"])
+				require.Equal(t, "debug", args["log-level"])
+				require.Contains(t, args, "watch-ingress-without-class")
+			},
+		},
+		"fixed status addresses instead of the Service": {
+			set: []string{"publishService.enabled=false", "publishStatusAddress={203.0.113.10,lb.example.com}"},
+			check: func(t *testing.T, _ release, d deployed) {
+				args := flags(t, d.container)
+				require.NotContains(t, args, "publish-service")
+				require.Equal(t, "203.0.113.10,lb.example.com", args["publish-status-address"])
+			},
+		},
+		"default class": {
+			set: []string{"ingressClass.default=true"},
+			check: func(t *testing.T, r release, _ deployed) {
+				var class networkingv1.IngressClass
+				r.get(t, "IngressClass", &class)
+				require.Equal(t, map[string]string{"ingressclass.kubernetes.io/is-default-class": "true"}, class.Annotations)
+			},
+		},
+		"class managed elsewhere": {
+			set: []string{"ingressClass.create=false"},
+			check: func(t *testing.T, r release, _ deployed) {
+				require.False(t, r.has("IngressClass"))
+			},
+		},
+		"image digest wins": {
+			set: []string{"image.digest=sha256:0123"},
+			check: func(t *testing.T, _ release, d deployed) {
+				require.Equal(t, "ghcr.io/archway-ingress/archway@sha256:0123", d.container.Image)
+			},
+		},
+		"topology spread selects the release's pods": {
+			check: func(t *testing.T, _ release, d deployed) {
+				spread := d.deployment.Spec.Template.Spec.TopologySpreadConstraints
+				require.Len(t, spread, 2)
+				for _, c := range spread {
+					require.Equal(t, d.deployment.Spec.Selector.MatchLabels, c.LabelSelector.MatchLabels)
+				}
+			},
+		},
+		"NodePort with fixed ports": {
+			set: []string{"service.type=NodePort", "service.nodePorts.http=30080", "service.externalTrafficPolicy=Local",
+				"service.loadBalancerSourceRanges={10.0.0.0/8}"},
+			check: func(t *testing.T, _ release, d deployed) {
+				require.Equal(t, corev1.ServiceTypeNodePort, d.service.Spec.Type)
+				require.Equal(t, int32(30080), d.service.Spec.Ports[0].NodePort)
+				require.Equal(t, corev1.ServiceExternalTrafficPolicyLocal, d.service.Spec.ExternalTrafficPolicy)
+				require.Empty(t, d.service.Spec.LoadBalancerSourceRanges, "only load balancers filter sources")
+			},
+		},
+		"ServiceMonitor scrapes the metrics Service only": {
+			set: []string{"metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.additionalLabels.release=prom"},
+			check: func(t *testing.T, r release, d deployed) {
+				var sm struct {
+					APIVersion string
+					Kind       string
+					Metadata   struct {
+						Name      string
+						Namespace string
+						Labels    map[string]string
+					}
+					Spec struct {
+						NamespaceSelector struct{ MatchNames []string }
+						Selector          struct{ MatchLabels map[string]string }
+						Endpoints         []struct{ Port, Path, Interval, ScrapeTimeout string }
+					}
+				}
+				r.get(t, "ServiceMonitor", &sm)
+				require.Equal(t, "prom", sm.Metadata.Labels["release"])
+				require.Equal(t, []string{r.namespace}, sm.Spec.NamespaceSelector.MatchNames)
+				var metrics corev1.Service
+				r.named(t, "Service", d.deployment.Name+"-metrics", &metrics)
+				require.Equal(t, sm.Spec.Selector.MatchLabels, subset(metrics.Labels, sm.Spec.Selector.MatchLabels))
+				require.NotEqual(t, sm.Spec.Selector.MatchLabels, subset(d.service.Labels, sm.Spec.Selector.MatchLabels))
+				require.Equal(t, "metrics", sm.Spec.Endpoints[0].Port)
+				require.Equal(t, "/metrics", sm.Spec.Endpoints[0].Path)
+			},
+		},
+		"ConfigMap values become strings": {
+			set: []string{"config.worker-shutdown-timeout=30s", "config.a-number=4", "config.a-flag=true"},
+			check: func(t *testing.T, r release, _ deployed) {
+				var cm corev1.ConfigMap
+				r.get(t, "ConfigMap", &cm)
+				require.Equal(t, map[string]string{"worker-shutdown-timeout": "30s", "a-number": "4", "a-flag": "true"}, cm.Data)
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var args []string
+			for _, s := range tc.set {
+				args = append(args, "--set", s)
+			}
+			r := template(t, "archway", "ingress", args...)
+			tc.check(t, r, checkRelease(t, r))
+		})
+	}
+}
+
+func TestServiceMonitorNeedsMetricsService(t *testing.T) {
+	_, err := runHelm(t, "template", "x", chartDir, "--kube-version", kubeVersion,
+		"--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.service.enabled=false")
+	require.ErrorContains(t, err, "metrics.serviceMonitor.enabled needs metrics.service.enabled")
+}

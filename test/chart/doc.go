@@ -1,0 +1,15 @@
+// Package chart tests what archway ships besides its code: the Helm chart in
+// deploy/helm/archway with the example values in deploy/examples, and the
+// Grafana dashboards in deploy/grafana.
+//
+// In: the chart, rendered by the real helm (ARCHWAY_HELM, else the one
+// scripts/e2e-tools.sh builds into .cache/e2e/bin/helm-<version>/), and the
+// archway binary built from ./cmd/archway, run with the real nginx.
+// Out: test failures only; there is no non-test code here.
+// Invariants checked: the chart lints; both example releases render to
+// objects whose names never clash, in one namespace or two; the Deployment
+// runs archway with the class, ConfigMap, publish Service, Lease and ports
+// that the other objects of the same release define, non-root on a
+// read-only root filesystem; the RBAC rules are exactly files/*.yaml; and
+// every metric a dashboard queries is one archway exports.
+package chart

@@ -1,0 +1,53 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/archway-ingress/archway/test/harness"
+)
+
+// env is the environment TestMain starts for every test of the binary.
+// It is set once, before any test runs, and never replaced.
+var env *suite
+
+// suite is the harness with what only these tests need.
+type suite struct {
+	*harness.Suite
+	// restricted is bound by TestRBAC to the rules minus one permission.
+	restricted           harness.Account
+	restrictedKubeconfig string
+}
+
+// archway is a harness.Archway, with the methods of these tests.
+type archway struct{ *harness.Archway }
+
+func (s *suite) startArchway(t *testing.T, opts harness.ArchwayOptions) *archway {
+	t.Helper()
+	return &archway{s.StartArchway(t, opts)}
+}
+
+func TestMain(m *testing.M) {
+	code := 1
+	started := time.Now()
+	restricted := harness.NewAccount(harness.ControllerNamespace, "archway-restricted")
+	hs, err := harness.Start(harness.Options{Accounts: []harness.Account{restricted}})
+	s := &suite{Suite: hs, restricted: restricted}
+	if err == nil {
+		s.restrictedKubeconfig, err = hs.Cluster.WriteKubeconfig("archway-restricted", restricted.Token)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: e2e: cannot start the test environment: %v\n", err)
+	} else {
+		fmt.Fprintf(os.Stderr, "e2e: environment ready in %s\n", time.Since(started).Round(time.Millisecond))
+		env = s
+		code = m.Run()
+	}
+	if err := hs.Stop(code != 0); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: e2e: tear down: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
+}

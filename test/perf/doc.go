@@ -1,0 +1,22 @@
+// Package perf measures archway at scale, against a real etcd,
+// kube-apiserver and nginx (package test/harness), and writes what it
+// measured as rows for the table that `make bench` prints.
+//
+// In: what test/harness needs (root, etcd, kube-apiserver, nginx, ip);
+// ARCHWAY_PERF_SIZES, the numbers of existing Ingresses to measure at
+// (default "100,1000,10000"); ARCHWAY_PERF_SAMPLES, the Ingresses created
+// one by one at each size (default 20); ARCHWAY_PERF_RESULTS, the file the
+// rows go to (default: the test log only).
+// Out: per size, rows "measurement<TAB>size<TAB>value": the time from
+// archway's start to ready and to every Ingress serving; the time from
+// creating one more Ingress to its first 200 (p50, p99); the bare nginx -t
+// and reload of the config archway wrote, and the ratio; archway's and
+// nginx's memory; reloads and failed requests while endpoints and while
+// Ingresses change under load.
+// Invariants: nothing is asserted about speed; a run fails only when
+// archway does not do its job (never ready, an Ingress never served).
+// Traffic goes only to loopback and to the harness's backend addresses.
+//
+// Its tests build only with the tag "perf", so `go test ./...` compiles
+// none of them: scripts/bench.sh runs them.
+package perf

@@ -1,0 +1,151 @@
+//go:build perf
+
+package perf
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loadConns is how many keep-alive connections each load generator holds,
+// and loadPause the pause between two requests on one connection, so the
+// load stays well below what two CPUs shared with nginx and archway take.
+const (
+	loadConns = 4
+	loadPause = 5 * time.Millisecond
+)
+
+// load counts what one load generator saw.
+type load struct {
+	requests, failures atomic.Int64
+	mu                 sync.Mutex
+	firstFailure       string
+}
+
+func (l *load) fail(what string) {
+	if l.failures.Add(1) == 1 {
+		l.mu.Lock()
+		l.firstFailure = what
+		l.mu.Unlock()
+	}
+}
+
+func (l *load) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := fmt.Sprintf("%d failed of %d", l.failures.Load(), l.requests.Load())
+	if l.firstFailure != "" {
+		s += " (first: " + l.firstFailure + ")"
+	}
+	return s
+}
+
+// startLoad sends GET / for hosts, in turn, to addr (archway's nginx on
+// loopback) until ctx ends; a request fails unless it gets a 200. With
+// retry, it is Go's HTTP client, which, like browsers, sends a request
+// again on a new connection when a kept-alive one turns out closed;
+// without, a bare HTTP/1.1 client that counts every broken connection as
+// a failure. wait returns once every connection stopped.
+func startLoad(ctx context.Context, addr string, hosts []string, retry bool) (l *load, wait func()) {
+	l = &load{}
+	var wg sync.WaitGroup
+	for c := range loadConns {
+		send := bareSender(addr)
+		if retry {
+			send = clientSender(addr)
+		}
+		wg.Go(func() {
+			for i := c; ctx.Err() == nil; i++ {
+				l.requests.Add(1)
+				if err := send(ctx, hosts[i%len(hosts)]); err != nil && ctx.Err() == nil {
+					l.fail(err.Error())
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(loadPause):
+				}
+			}
+		})
+	}
+	return l, wg.Wait
+}
+
+type sender func(ctx context.Context, host string) error
+
+// clientSender is one connection's worth of Go's HTTP client.
+func clientSender(addr string) sender {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	return func(ctx context.Context, host string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
+		if err != nil {
+			return err
+		}
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s answered %d", host, resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// bareSender keeps one connection and never retries: an error drops the
+// connection, and the next request opens a new one.
+func bareSender(addr string) sender {
+	var conn net.Conn
+	var reader *bufio.Reader
+	return func(ctx context.Context, host string) error {
+		if conn == nil {
+			var err error
+			if conn, err = (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
+				conn = nil
+				return err
+			}
+			reader = bufio.NewReader(conn)
+		}
+		keep, err := roundTrip(conn, reader, host)
+		if err != nil || !keep {
+			conn.Close()
+			conn = nil
+		}
+		return err
+	}
+}
+
+// roundTrip sends one request and reads its answer; keep is false when
+// the server said it closes the connection.
+func roundTrip(conn net.Conn, reader *bufio.Reader, host string) (keep bool, err error) {
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		return false, err
+	}
+	if _, err := fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host); err != nil {
+		return false, err
+	}
+	resp, err := http.ReadResponse(reader, nil)
+	if err != nil {
+		return false, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return false, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return !resp.Close, fmt.Errorf("%s answered %d", host, resp.StatusCode)
+	}
+	return !resp.Close, nil
+}

@@ -1,0 +1,117 @@
+//go:build perf
+
+package perf
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/test/harness"
+)
+
+// nginxProcesses returns the pid of the nginx master that archway runs
+// and of its workers that still accept connections.
+func nginxProcesses(archwayPID int) (master int, workers []int, err error) {
+	procs, err := harness.Children(archwayPID)
+	if err != nil {
+		return 0, nil, err
+	}
+	for pid, title := range procs {
+		if strings.HasPrefix(title, "nginx: master") {
+			master = pid
+		}
+	}
+	if master == 0 {
+		return 0, nil, errors.New("no nginx master process")
+	}
+	if procs, err = harness.Children(master); err != nil {
+		return 0, nil, err
+	}
+	for pid, title := range procs {
+		if strings.Contains(title, "worker process") && !strings.Contains(title, "shutting down") {
+			workers = append(workers, pid)
+		}
+	}
+	return master, workers, nil
+}
+
+// bareNginx times what nginx itself needs for the config archway wrote:
+// `nginx -t` of it, and a reload of archway's nginx with it unchanged,
+// from SIGHUP until only new workers accept connections (what archway
+// waits for too). Each is the median of three.
+func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload time.Duration) {
+	t.Helper()
+	conf := filepath.Join(a.RuntimeDir, "nginx.conf")
+	var tests, reloads []time.Duration
+	for range 3 {
+		start := time.Now()
+		out, err := exec.Command(binary, "-t", "-q", "-p", a.RuntimeDir, "-c", conf, "-e", "stderr").CombinedOutput()
+		require.NoError(t, err, "nginx -t: %s", out)
+		tests = append(tests, time.Since(start))
+
+		master, old, err := nginxProcesses(a.Proc.Cmd.Process.Pid)
+		require.NoError(t, err)
+		start = time.Now()
+		require.NoError(t, syscall.Kill(master, syscall.SIGHUP))
+		require.NoError(t, harness.Eventually(5*time.Minute, 2*time.Millisecond, func() error {
+			_, workers, err := nginxProcesses(a.Proc.Cmd.Process.Pid)
+			switch {
+			case err != nil:
+				return err
+			case len(workers) == 0 || slices.ContainsFunc(workers, func(pid int) bool { return slices.Contains(old, pid) }):
+				return errors.New("workers of the previous config still accept connections")
+			}
+			return nil
+		}))
+		reloads = append(reloads, time.Since(start))
+	}
+	return percentile(tests, 50), percentile(reloads, 50)
+}
+
+// rssKB is the resident memory of a process, in kB.
+func rssKB(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		if rest, ok := strings.CutPrefix(lines.Text(), "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// memory returns archway's resident memory and the sum over nginx's
+// master and workers (which counts their shared memory once per process).
+func memory(t testing.TB, a *harness.Archway) (archway, nginx int64) {
+	t.Helper()
+	pid := a.Proc.Cmd.Process.Pid
+	archway, err := rssKB(pid)
+	require.NoError(t, err)
+	master, _, err := nginxProcesses(pid)
+	require.NoError(t, err)
+	procs, err := harness.Children(master)
+	require.NoError(t, err)
+	for _, p := range append(slices.Collect(maps.Keys(procs)), master) {
+		if kb, err := rssKB(p); err == nil {
+			nginx += kb
+		}
+	}
+	return archway, nginx
+}

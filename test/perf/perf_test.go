@@ -1,0 +1,229 @@
+//go:build perf
+
+package perf
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/archway-ingress/archway/test/harness"
+)
+
+// changePause spaces the 200 endpoint and 100 Ingress changes, so that
+// they come as a stream that the load runs through, not as one burst.
+const changePause = 20 * time.Millisecond
+
+// TestPerf measures archway at each size in ARCHWAY_PERF_SIZES; see the
+// package documentation for what.
+func TestPerf(t *testing.T) {
+	s := env
+	sizes := envInts(t, "ARCHWAY_PERF_SIZES", []int{100, 1_000, 10_000})
+	samples := envInts(t, "ARCHWAY_PERF_SAMPLES", []int{20})[0]
+	out := newResults()
+	backends := [2]harness.Backend{s.StartBackend(t, "a"), s.StartBackend(t, "b")}
+	client := fastClient(t, s)
+	for _, n := range sizes {
+		t.Run(fmt.Sprintf("ingresses=%d", n), func(t *testing.T) {
+			p := &perfRun{t: t, s: s, n: n, client: client, backends: backends, out: out}
+			p.setUp()
+			p.coldStart()
+			p.createOneByOne(samples)
+			p.bare()
+			p.memory()
+			p.endpointChurn()
+			p.ingressChurn()
+		})
+	}
+}
+
+// perfRun is one size's measurements. Its namespace is left in place at
+// the end: deleting 3N objects would take longer than the measurements,
+// and the cluster goes away after the run.
+type perfRun struct {
+	t         *testing.T
+	s         *harness.Suite
+	n         int
+	client    kubernetes.Interface
+	backends  [2]harness.Backend
+	out       *results
+	namespace string
+	a         *harness.Archway
+	createP99 time.Duration
+}
+
+func (p *perfRun) add(measurement, value string) { p.out.add(p.t, measurement, p.n, value) }
+
+// setUp creates the namespace, the IngressClass and n apps.
+func (p *perfRun) setUp() {
+	p.namespace = fmt.Sprintf("perf-%d", p.n)
+	require.NoError(p.t, harness.CreateNamespace(p.t.Context(), p.client, p.namespace))
+	p.s.CreateIngressClass(p.t, p.namespace, harness.ControllerClass)
+	start := time.Now()
+	createApps(p.t, p.client, p.namespace, p.namespace, 0, p.n, p.backends[0])
+	p.t.Logf("created %d Ingresses, Services and EndpointSlices in %s", p.n, time.Since(start).Round(time.Millisecond))
+}
+
+// coldStart starts archway and times it to ready and to every Ingress
+// answering 200.
+func (p *perfRun) coldStart() {
+	start := time.Now()
+	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
+		Args: []string{"--watch-namespace=" + p.namespace}})
+	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
+	p.add("start to ready", seconds(time.Since(start)))
+	var wg sync.WaitGroup
+	errs := make(chan error, creators)
+	for w := range creators {
+		wg.Go(func() {
+			for i := w; i < p.n; i += creators {
+				if err := p.serves(host(i), 5*time.Minute); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(p.t, err)
+	}
+	p.add("start to all N serving", seconds(time.Since(start)))
+}
+
+// serves polls host until it answers 200 from a backend.
+func (p *perfRun) serves(host string, timeout time.Duration) error {
+	return harness.Eventually(timeout, 2*time.Millisecond, func() error {
+		got, err := p.a.Get(host, "/")
+		if err == nil && (got.Status != 200 || got.Backend == "") {
+			err = fmt.Errorf("%s answered %s", host, got)
+		}
+		return err
+	})
+}
+
+// settled waits until nginx runs only workers of its latest config.
+func (p *perfRun) settled() {
+	pid := p.a.Proc.Cmd.Process.Pid
+	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, func() error { return harness.NginxGenerations(pid) }))
+}
+
+// createOneByOne creates samples more Ingresses, one at a time, each once
+// the previous one serves and nginx settled, and times each to its first
+// 200.
+func (p *perfRun) createOneByOne(samples int) {
+	var took []time.Duration
+	for i := range samples {
+		p.settled()
+		name := fmt.Sprintf("extra-%d", i)
+		host := name + ".perf.example"
+		start := p.s.CreateIngress(p.t, harness.WithClass(harness.NewIngress(p.namespace, name, harness.Route{
+			Host: host, Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0",
+		}), p.namespace))
+		require.NoError(p.t, p.serves(host, 5*time.Minute))
+		took = append(took, time.Since(start))
+	}
+	p.createP99 = percentile(took, 99)
+	p.add(fmt.Sprintf("create one Ingress to its first 200, p50 / p99 (%d samples)", samples),
+		seconds(percentile(took, 50))+" / "+seconds(p.createP99))
+}
+
+// bare times nginx -t and a reload of the config archway wrote, and the
+// ratio of create-to-200 to them.
+func (p *perfRun) bare() {
+	p.settled()
+	test, reload := bareNginx(p.t, p.a, p.s.NginxBin)
+	p.add("bare nginx -t / reload of archway's config", seconds(test)+" / "+seconds(reload))
+	p.add("create-to-200 p99 / (bare nginx -t + reload)", strconv.FormatFloat(p.createP99.Seconds()/(test+reload).Seconds(), 'f', 2, 64))
+}
+
+// memory records archway's and nginx's resident memory.
+func (p *perfRun) memory() {
+	p.settled()
+	archway, nginx := memory(p.t, p.a)
+	p.add("controller RSS", megabytes(archway))
+	p.add("nginx RSS, master and workers summed", megabytes(nginx))
+}
+
+// underLoad runs both load generators against hosts while change runs,
+// lets the load go on for a moment after it, and returns the reloads and
+// what each generator saw.
+func (p *perfRun) underLoad(hosts []string, change func()) (reloads int, retrying, bare *load) {
+	p.settled()
+	before, err := p.a.Metric("nginx_ingress_controller_success")
+	require.NoError(p.t, err)
+	ctx, cancel := context.WithCancel(p.t.Context())
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.a.HTTPPort))
+	retrying, waitRetrying := startLoad(ctx, addr, hosts, true)
+	bare, waitBare := startLoad(ctx, addr, hosts, false)
+	time.Sleep(time.Second) // the load runs before the changes start
+	change()
+	time.Sleep(2 * time.Second) // the last changes are synced
+	p.settled()
+	time.Sleep(time.Second)
+	cancel()
+	waitRetrying()
+	waitBare()
+	after, err := p.a.Metric("nginx_ingress_controller_success")
+	require.NoError(p.t, err)
+	return int(after - before), retrying, bare
+}
+
+// loadHosts are the hosts of apps from to to (excluded).
+func loadHosts(from, to int) []string {
+	var hosts []string
+	for i := from; i < to; i++ {
+		hosts = append(hosts, host(i))
+	}
+	return hosts
+}
+
+// endpointChurn moves the endpoints of ten apps between the two backends
+// 200 times, under load on those apps.
+func (p *perfRun) endpointChurn() {
+	apps := min(10, p.n)
+	reloads, retrying, bare := p.underLoad(loadHosts(0, apps), func() {
+		for k := range 200 {
+			require.NoError(p.t, moveEndpoint(p.t.Context(), p.client, p.namespace, k%apps, p.backends[(k/apps+1)%2]))
+			time.Sleep(changePause)
+		}
+	})
+	p.add("200 endpoint changes under load: reloads", strconv.Itoa(reloads))
+	p.add("200 endpoint changes: failed requests, retrying client", retrying.String())
+	p.add("200 endpoint changes: failed requests, non-retrying client", bare.String())
+}
+
+// ingressChurn creates 50 Ingresses and deletes them again, under load on
+// apps that do not change.
+func (p *perfRun) ingressChurn() {
+	from := min(10, p.n-1)
+	reloads, retrying, bare := p.underLoad(loadHosts(from, min(from+10, p.n)), func() {
+		ingresses := p.client.NetworkingV1().Ingresses(p.namespace)
+		for k := range 100 {
+			name := fmt.Sprintf("churn-%d", k%50)
+			var err error
+			if k < 50 {
+				_, err = ingresses.Create(p.t.Context(), harness.WithClass(harness.NewIngress(p.namespace, name, harness.Route{
+					Host: name + ".perf.example", Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0",
+				}), p.namespace), metav1.CreateOptions{})
+			} else {
+				err = ingresses.Delete(p.t.Context(), name, metav1.DeleteOptions{})
+			}
+			require.NoError(p.t, err)
+			time.Sleep(changePause)
+		}
+	})
+	p.add("100 Ingress changes under load: reloads", strconv.Itoa(reloads))
+	p.add("100 Ingress changes: failed requests, retrying client", retrying.String())
+	p.add("100 Ingress changes: failed requests, non-retrying client", bare.String())
+}
