@@ -305,9 +305,11 @@ func TestValues(t *testing.T) {
 			},
 		},
 		"watch one namespace, own election id, extra args": {
-			set: []string{"watchNamespace=shop", "electionID=shop-leader", "extraArgs.log-level=debug", "watchIngressWithoutClass=true"},
+			set: []string{"watchNamespace=shop", "electionID=shop-leader", "extraArgs.log-level=debug", "watchIngressWithoutClass=true",
+				"defaultSSLCertificate=shop/wildcard-tls"},
 			check: func(t *testing.T, _ release, d deployed) {
 				args := flags(t, d.container)
+				require.Equal(t, "shop/wildcard-tls", args["default-ssl-certificate"])
 				require.Equal(t, "shop", args["watch-namespace"])
 				require.Equal(t, "shop-leader", args["election-id"])
 				require.Equal(t, "debug", args["log-level"])

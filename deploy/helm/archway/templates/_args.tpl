@@ -6,6 +6,9 @@
 {{- with .Values.watchNamespace }}
 - {{ printf "--watch-namespace=%s" . | quote }}
 {{- end }}
+{{- with .Values.defaultSSLCertificate }}
+- {{ printf "--default-ssl-certificate=%s" . | quote }}
+{{- end }}
 {{- if .Values.watchIngressWithoutClass }}
 - "--watch-ingress-without-class"
 {{- end }}
