@@ -3,7 +3,9 @@ package chart
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -211,5 +213,27 @@ spec:
         paths:
           - {path: /, pathType: Prefix, backend: {service: {name: missing, port: {number: 80}}}}
 `), 0o644))
+	// A host with its own certificate, so the certificate expiry metric
+	// has a series.
+	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.localhost"}})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.yaml"), fmt.Appendf(nil, `
+apiVersion: v1
+kind: Secret
+metadata: {name: secure-tls, namespace: demo}
+type: kubernetes.io/tls
+data: {tls.crt: %s, tls.key: %s}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: secure, namespace: demo}
+spec:
+  ingressClassName: archway
+  tls: [{hosts: [secure.localhost], secretName: secure-tls}]
+  rules:
+    - host: secure.localhost
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: hello, port: {number: 80}}}}
+`, base64.StdEncoding.EncodeToString(cert.CertPEM), base64.StdEncoding.EncodeToString(cert.KeyPEM)), 0o644))
 	return dir
 }
