@@ -5,7 +5,8 @@
 # what `make tools` builds), prints one Markdown table, and writes it to
 # .cache/bench/results.md.
 #   ARCHWAY_PERF_SIZES   Ingresses to measure at (default 100,1000,10000)
-#   ARCHWAY_PERF_SAMPLES Ingresses created one by one per size (default 20)
+#   ARCHWAY_PERF_SAMPLES Ingresses created one by one per size: one number,
+#                        or one per size (default 20)
 #   BENCH_TIME           -benchtime of the Go benchmarks (default 5x)
 set -uo pipefail
 cd "$(dirname "$0")/.."

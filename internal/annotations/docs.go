@@ -57,8 +57,6 @@ func effectText(e Effect) string {
 	switch e {
 	case Blocked:
 		return "paths answer 503"
-	case Skipped:
-		return "Ingress not served"
 	}
 	return "ignored (Warning)"
 }

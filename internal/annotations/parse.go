@@ -33,9 +33,6 @@ const (
 	// nothing is served without a protection or rewrite it asked for, and
 	// its paths never fall through to another Ingress's route.
 	Blocked
-	// Skipped: the Ingress is not served at all (it asked for a role,
-	// such as canary, that archway cannot play).
-	Skipped
 )
 
 // Problem is one annotation that was not applied as written.
@@ -103,8 +100,6 @@ func unsupportedMessage(e Effect) string {
 	switch e {
 	case Blocked:
 		return "archway does not support this annotation; the Ingress's paths answer 503, since serving them without it could expose them"
-	case Skipped:
-		return "archway does not support this annotation yet; the Ingress is not served"
 	}
 	return "archway does not support this annotation; the Ingress is served without it"
 }

@@ -38,11 +38,10 @@ func TestParseProblems(t *testing.T) {
 		},
 		"unknown and known-unsupported keys": {
 			annotations: map[string]string{key("mirror-target"): "https://x", key("auth-tls-secret"): "ca",
-				key("canary"): "true", key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
+				key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
 			prefix: prefix,
 			want: []Problem{
 				{Key: key("auth-tls-secret"), Reason: ReasonUnsupported, Effect: Blocked},
-				{Key: key("canary"), Reason: ReasonUnsupported, Effect: Skipped},
 				{Key: key("mirror-target"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("session-cookie-change-on-failure"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("ssl-passthrough"), Reason: ReasonUnsupported, Effect: Ignored},

@@ -79,6 +79,8 @@ type Location struct {
 	Affinity      bool
 	Cookie        model.CookieAffinity
 	CookieExpires int
+	// Canary holds the canary-* values.
+	Canary Canary
 }
 
 // Balancing returns how the Ingress's backends pick endpoints.
@@ -187,5 +189,6 @@ func (p *Parsed) check(annotations map[string]string, prefix string) []Problem {
 	if t := l.BackendTLS; t != nil && t.Verify && l.ProxySSLSecret == nil {
 		invalid("proxy-ssl-verify", "needs a proxy-ssl-secret with ca.crt")
 	}
+	l.Canary.check(invalid)
 	return problems
 }

@@ -26,7 +26,7 @@ const (
 // list it.
 func Specs() []Spec {
 	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), trafficSpecs(),
-		balancingSpecs(), accessSpecs(), unsupportedSpecs())
+		balancingSpecs(), canarySpecs(), accessSpecs(), unsupportedSpecs())
 }
 
 func proxySpecs() []Spec {
@@ -359,7 +359,6 @@ func unsupportedSpecs() []Spec {
 	restriction := "a restriction archway cannot apply yet: the Ingress's paths answer 503 rather than be served unrestricted."
 	specs := []Spec{
 		{Key: "auth-tls-secret", Doc: restriction, unsupported: Blocked},
-		{Key: "canary", Doc: "a canary Ingress is not served until canaries are supported (it would otherwise take the main Ingress's traffic).", unsupported: Skipped},
 	}
 	for i := range specs {
 		specs[i].Group, specs[i].Scope = g, ScopeLocation

@@ -478,6 +478,41 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"10.0.0.0/8\nallow all", "fe80::1%eth0"},
 		get:     func(p Parsed) any { return p.Location.Policy().Access },
 	},
+	"canary": {
+		valid:   map[string]any{"true": true, "false": false},
+		invalid: []string{"yes", "1x"},
+		get:     func(p Parsed) any { return p.Location.Canary.Enabled },
+	},
+	"canary-weight": {
+		valid:   map[string]any{"0": 0, "30": 30, "100": 100, "1000000": 1000000},
+		invalid: []string{"-1", "1000001", "30%", "0.5", "ten"},
+		get:     func(p Parsed) any { return p.Location.Canary.Weight },
+	},
+	"canary-weight-total": {
+		valid:   map[string]any{"1": 1, "100": 100, "1000000": 1000000},
+		invalid: []string{"0", "-100", "1000001", "1e3"},
+		get:     func(p Parsed) any { return p.Location.Canary.WeightTotal },
+	},
+	"canary-by-header": {
+		valid:   map[string]any{"X-Canary": "X-Canary", "x_user_group": "x_user_group"},
+		invalid: []string{"X Canary", "X-Canary:", strings.Repeat("h", 129)},
+		get:     func(p Parsed) any { return p.Location.Canary.Header },
+	},
+	"canary-by-header-value": {
+		valid:   map[string]any{"beta": "beta", "user@example.com": "user@example.com", "v2.1-rc,x=y": "v2.1-rc,x=y"},
+		invalid: []string{"two words", "a\"b", "a*", strings.Repeat("v", 257)},
+		get:     func(p Parsed) any { return p.Location.Canary.HeaderValue },
+	},
+	"canary-by-header-pattern": {
+		valid:   map[string]any{"^beta-[0-9]+$": "^beta-[0-9]+$", "alpha|beta": "alpha|beta", "(?i)Chrome": "(?i)Chrome"},
+		invalid: []string{"a(", "[z-a]", "x{2}", "$x", "a b", "a\\qb"},
+		get:     func(p Parsed) any { return p.Location.Canary.HeaderPattern },
+	},
+	"canary-by-cookie": {
+		valid:   map[string]any{"canary": "canary", "use_beta-2": "use_beta-2"},
+		invalid: []string{"a=b", "a;b", "a b"},
+		get:     func(p Parsed) any { return p.Location.Canary.Cookie },
+	},
 }
 
 // companions are annotations a value needs to mean something on its own.
@@ -485,6 +520,10 @@ var companions = map[string]map[string]string{
 	"proxy-redirect-from": {prefix + "/proxy-redirect-to": "/"},
 	"auth-type":           {prefix + "/auth-secret": "htpasswd"},
 	"proxy-ssl-verify":    {prefix + "/proxy-ssl-secret": "backend-tls"},
+	// canary-weight-total, so that the largest weights are valid.
+	"canary-weight":            {prefix + "/canary-weight-total": "1000000"},
+	"canary-by-header-value":   {prefix + "/canary-by-header": "X-Canary"},
+	"canary-by-header-pattern": {prefix + "/canary-by-header": "X-Canary"},
 }
 
 func TestAnnotations(t *testing.T) {

@@ -42,8 +42,6 @@ type ingressPolicy struct {
 	// blocked: an annotation could not be applied as written, so every
 	// route of the Ingress answers 503 (see package annotations).
 	blocked bool
-	// skipped: the Ingress must not be served at all.
-	skipped bool
 	// regex: ImplementationSpecific paths are regexes.
 	regex bool
 	// groups is the highest capture group the rewrite target uses.
@@ -52,6 +50,8 @@ type ingressPolicy struct {
 	// redirect holds the ssl-redirect annotations.
 	redirect  redirectFlags
 	balancing model.Balancing
+	// canary: the Ingress's paths are alternatives of other routes.
+	canary annotations.Canary
 }
 
 // ingressPolicy parses and resolves the annotations of ing, reporting
@@ -62,7 +62,6 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 	for _, p := range problems {
 		b.problems.add(KindIngress, ref, AnnotationField(p.Key), p.Reason, p.Message)
 		pol.blocked = pol.blocked || p.Effect == annotations.Blocked
-		pol.skipped = pol.skipped || p.Effect == annotations.Skipped
 	}
 	loc := parsed.Location
 	pol.server = parsed.Server
@@ -71,6 +70,7 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 	pol.serviceUpstream = loc.ServiceUpstream
 	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
 	pol.balancing = loc.Balancing()
+	pol.canary = loc.Canary
 	for _, part := range loc.RewriteTarget {
 		if len(part.Var) == 1 {
 			pol.groups = max(pol.groups, int(part.Var[0]-'0'))

@@ -33,14 +33,14 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 	bodySize := model.Size(8 << 20)
 	sha := "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="
 	runFixtures(t, map[string]fixture{
-		"policies, blocked Ingresses and a skipped canary": {
+		"policies, blocked Ingresses and a canary": {
 			files: []string{"classes.yaml", "service-web-app.yaml", "annotations-policy.yaml"},
 			config: model.Config{
 				Servers: []model.Server{{Host: "a.example.com", Locations: []model.Location{
-					with(prefix("/api", "web_app_80", tuned), model.Policy{
+					withCanaries(with(prefix("/api", "web_app_80", tuned), model.Policy{
 						Proxy:     model.Proxy{BodySize: &bodySize, ReadTimeout: 2 * time.Minute},
 						RateLimit: &model.RateLimit{RPS: 10, BurstMultiplier: 5},
-					}),
+					}), model.Canary{Backend: "web_app_81", Ingress: canary, Weight: 10, WeightTotal: 100}),
 					prefix("/broken", "", broken),
 					prefix("/elsewhere", "", elsewhere),
 					with(exact("/map", "web_app_80", authMap), model.Policy{BasicAuth: &model.BasicAuth{
@@ -55,10 +55,10 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 						},
 					}}),
 				}}},
-				Backends: []model.Backend{webApp80()},
+				Backends: []model.Backend{webApp80(), webApp81()},
 			},
 			report: Report{
-				Served: []model.Ref{auth, elsewhere, authMap, missing, broken, tuned},
+				Served: []model.Ref{auth, elsewhere, authMap, missing, broken, canary, tuned},
 				Problems: []Problem{
 					{Kind: KindIngress, Object: elsewhere, Field: annotation("auth-secret"), Reason: ReasonInvalidAnnotation,
 						Message: "Secret other/htpasswd is in another namespace than the Ingress; only its own namespace is allowed"},
@@ -66,10 +66,6 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 						Message: "Secret web/nope not found"},
 					{Kind: KindIngress, Object: broken, Field: annotation("proxy-body-size"), Reason: ReasonInvalidAnnotation,
 						Message: `value "huge": want a size such as 512, 8k, 16m or 1g, at most 1024g: not a plain decimal number`},
-					{Kind: KindIngress, Object: canary, Field: annotation("canary-weight"), Reason: ReasonUnsupportedAnnotation,
-						Message: "archway does not support this annotation; the Ingress is served without it"},
-					{Kind: KindIngress, Object: canary, Field: annotation("canary"), Reason: ReasonUnsupportedAnnotation,
-						Message: "archway does not support this annotation yet; the Ingress is not served"},
 					{Kind: KindIngress, Object: tuned, Field: annotation("configuration-snippet"), Reason: ReasonSnippetRefused,
 						Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"},
 					{Kind: KindIngress, Object: tuned, Field: annotation("mirror-target"), Reason: ReasonUnsupportedAnnotation,

@@ -37,6 +37,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	for _, ing := range b.selectIngresses(snap.Ingresses, classes, sel) {
 		b.addIngress(ing)
 	}
+	b.addCanaries()
 	if b.defaultOwner == nil && opts.DefaultBackendService != "" {
 		b.defaultBackend = b.backends.defaultService(opts.DefaultBackendService)
 	}
@@ -70,12 +71,15 @@ type builder struct {
 	hosts hostClaims
 	// tls collects the TLS sections and HTTPS redirects.
 	tls tlsState
+	// canaries wait, oldest first, for every main route (see canary.go).
+	canaries []canaryIngress
 }
 
 func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	ref := model.Ref{Namespace: ing.Namespace, Name: ing.Name}
 	pol := b.ingressPolicy(ing, ref)
-	if pol.skipped {
+	if pol.canary.Enabled {
+		b.canaries = append(b.canaries, canaryIngress{ing: ing, pol: pol})
 		return
 	}
 	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
@@ -129,14 +133,21 @@ func (b *builder) addPath(ing model.Ref, host, field string, p networkingv1.HTTP
 	if rej != nil {
 		b.reject(ing, field+".backend", rej)
 	} else {
-		if pol.serviceUpstream {
-			backend = b.backends.clusterIP(backend)
-		}
-		if pol.balancing != (model.Balancing{}) {
-			backend = b.backends.balanced(backend, pol.balancing)
-		}
+		backend = b.tuned(backend, pol)
 	}
 	b.routes[key] = &model.Location{Path: path, Match: match, Backend: backend, Ingress: ing, Policy: policy}
+}
+
+// tuned returns the variant of a resolved backend that the Ingress's
+// service-upstream and balancing annotations ask for.
+func (b *builder) tuned(backend string, pol *ingressPolicy) string {
+	if pol.serviceUpstream {
+		backend = b.backends.clusterIP(backend)
+	}
+	if pol.balancing != (model.Balancing{}) {
+		backend = b.backends.balanced(backend, pol.balancing)
+	}
+	return backend
 }
 
 // addDefaultBackend claims the default backend for an Ingress; a blocked

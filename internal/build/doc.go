@@ -31,7 +31,9 @@
 // an Ingress's annotations into its routes' model.Policy, with secrets.go
 // reading the Secrets they name, aliases.go adding server-alias and www
 // redirects, and serviceupstream.go making the backend twins of
-// service-upstream and balancing annotations. tls.go gives hosts the
+// service-upstream and balancing annotations. canary.go attaches the paths of
+// canary Ingresses, after every other Ingress, to the routes they share
+// host, path and match with. tls.go gives hosts the
 // certificates of the Ingresses' TLS sections (the oldest Ingress's section
 // wins a host; a bad Secret leaves its hosts on the default certificate)
 // and their locations the HTTPS redirects ssl-redirect asks for;

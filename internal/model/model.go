@@ -64,6 +64,9 @@ type Location struct {
 	Ingress Ref
 	// Policy is what the Ingress's annotations ask of this route.
 	Policy Policy
+	// Canaries are alternative backends (see Canary), oldest canary
+	// Ingress first; only on a Location with a Backend.
+	Canaries []Canary
 }
 
 // Ref names a namespaced Kubernetes object.

@@ -111,12 +111,16 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 }
 
 // test runs `nginx -t` on conf and returns nginx's complaint as the error.
+// It remembers how long nginx took to read conf: starting or reloading
+// with it takes as long again.
 func (m *Manager) test(ctx context.Context, conf string) error {
 	cmd := exec.CommandContext(ctx, m.opts.Binary, "-t", "-q", "-p", m.opts.RuntimeDir, "-c", conf, "-e", "stderr")
 	cmd.Dir = m.opts.RuntimeDir
+	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("nginx -t: %w: %s", err, bytes.TrimSpace(out))
 	}
+	m.readTime = time.Since(start)
 	return nil
 }
 
@@ -199,10 +203,17 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 	return cause
 }
 
+// verifyTimeout bounds one verify: VerifyTimeout after nginx read the
+// config, which it does first, as slowly as `nginx -t` did (seconds at
+// 10,000 servers), and slower while old workers still serve.
+func (m *Manager) verifyTimeout() time.Duration {
+	return m.opts.VerifyTimeout + 3*m.readTime
+}
+
 // verify waits until p serves version and none of the workers in old
 // accepts connections any more.
 func (m *Manager) verify(ctx context.Context, p *process, version string, old []int) error {
-	ctx, cancel := context.WithTimeout(ctx, m.opts.VerifyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, m.verifyTimeout())
 	defer cancel()
 	tick := time.NewTicker(verifyInterval)
 	defer tick.Stop()

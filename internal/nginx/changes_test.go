@@ -3,7 +3,10 @@ package nginx
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -67,4 +70,19 @@ func TestEndpointChangeSendsOnlyTheChange(t *testing.T) {
 	require.Equal(t, "b", body)
 	code, _ = e.getPath("/b-299/")
 	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestVerifyWaitsAsLongAsNginxReads: nginx takes as long to start on a
+// config as `nginx -t` took to read it (seconds at 10,000 servers), so a
+// config that takes longer than VerifyTimeout to read still goes live.
+func TestVerifyWaitsAsLongAsNginxReads(t *testing.T) {
+	real := nginxBinary(t)
+	slow := filepath.Join(t.TempDir(), "slow-nginx")
+	require.NoError(t, os.WriteFile(slow, []byte("#!/bin/sh\nsleep 1\nexec "+real+" \"$@\"\n"), 0o755))
+	t.Setenv("ARCHWAY_NGINX", slow)
+	e := newEnv(t, 300*time.Millisecond)
+	res := e.apply(e.config("a"))
+	require.True(t, res.Changed)
+	require.Greater(t, res.Duration, 2*time.Second, "nginx -t and the start each took a second")
+	e.requireServes("body-a")
 }

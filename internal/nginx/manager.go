@@ -31,7 +31,7 @@ type Options struct {
 	RuntimeDir string // absolute; created 0755 if missing
 	Logger     *slog.Logger
 	// VerifyTimeout bounds the wait for nginx to serve a new version
-	// (default 10s).
+	// (default 10s), on top of the time nginx takes to read the config.
 	VerifyTimeout time.Duration
 	// StopTimeout bounds the graceful stop before SIGKILL (default 30s).
 	StopTimeout time.Duration
@@ -56,6 +56,8 @@ type Manager struct {
 	// from a failed push, or a new nginx, until a whole push succeeds.
 	held      render.Endpoints
 	heldKnown bool
+	// readTime is how long the last `nginx -t` took.
+	readTime time.Duration
 }
 
 // liveConfig is what the last successful Apply made live.

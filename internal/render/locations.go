@@ -52,6 +52,9 @@ func locationViews(host string, locs []model.Location, routes map[string]route, 
 			return nil, fmt.Errorf("path %q does not start with /", l.Path)
 		}
 		r, err := resolve(routes, l.Backend, http.StatusServiceUnavailable)
+		if err == nil && len(l.Canaries) > 0 {
+			r.backend, err = quote(canaryRouteName(host, l)) // see canary.go
+		}
 		if err == nil {
 			r, err = pol.locationPolicy(l, r)
 		}

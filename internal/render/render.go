@@ -70,6 +70,11 @@ func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
+	canaries, err := canaryEntries(cfg)
+	if err != nil {
+		return Output{}, fmt.Errorf("render: %w", err)
+	}
+	endpoints = endpoints.Merge(canaries)
 	conf, err := r.execute(view)
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)

@@ -1,6 +1,7 @@
 // Package e2e drives the archway binary as a user would, through a real
 // etcd and kube-apiserver, with real nginx and HTTP backends that live in
-// network namespaces the tests create.
+// network namespaces the tests create. The environment is package
+// test/harness, which test/perf shares.
 //
 // In: etcd (/usr/bin/etcd), kube-apiserver (built by scripts/e2e-tools.sh
 // into .cache/e2e/bin/<version>/, or the folder in ARCHWAY_E2E_BIN), nginx

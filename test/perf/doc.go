@@ -5,8 +5,9 @@
 // In: what test/harness needs (root, etcd, kube-apiserver, nginx, ip);
 // ARCHWAY_PERF_SIZES, the numbers of existing Ingresses to measure at
 // (default "100,1000,10000"); ARCHWAY_PERF_SAMPLES, the Ingresses created
-// one by one at each size (default 20); ARCHWAY_PERF_RESULTS, the file the
-// rows go to (default: the test log only).
+// one by one at each size: one number, or one per size (default 20);
+// ARCHWAY_PERF_RESULTS, the file the rows go to (default: the test log
+// only).
 // Out: per size, rows "measurement<TAB>size<TAB>value": the time from
 // archway's start to ready and to every Ingress serving; the time from
 // creating one more Ingress to its first 200 (p50, p99); the bare nginx -t

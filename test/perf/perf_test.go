@@ -28,16 +28,17 @@ const changePause = 20 * time.Millisecond
 func TestPerf(t *testing.T) {
 	s := env
 	sizes := envInts(t, "ARCHWAY_PERF_SIZES", []int{100, 1_000, 10_000})
-	samples := envInts(t, "ARCHWAY_PERF_SAMPLES", []int{20})[0]
+	// One number for every size, or one per size.
+	samples := envInts(t, "ARCHWAY_PERF_SAMPLES", []int{20})
 	out := newResults()
 	backends := [2]harness.Backend{s.StartBackend(t, "a"), s.StartBackend(t, "b")}
 	client := fastClient(t, s)
-	for _, n := range sizes {
+	for k, n := range sizes {
 		t.Run(fmt.Sprintf("ingresses=%d", n), func(t *testing.T) {
 			p := &perfRun{t: t, s: s, n: n, client: client, backends: backends, out: out}
 			p.setUp()
 			p.coldStart()
-			p.createOneByOne(samples)
+			p.createOneByOne(samples[min(k, len(samples)-1)])
 			p.bare()
 			p.memory()
 			p.endpointChurn()
@@ -103,13 +104,7 @@ func (p *perfRun) coldStart() {
 
 // serves polls host until it answers 200 from a backend.
 func (p *perfRun) serves(host string, timeout time.Duration) error {
-	return harness.Eventually(timeout, 2*time.Millisecond, func() error {
-		got, err := p.a.Get(host, "/")
-		if err == nil && (got.Status != 200 || got.Backend == "") {
-			err = fmt.Errorf("%s answered %s", host, got)
-		}
-		return err
-	})
+	return harness.Eventually(timeout, 2*time.Millisecond, p.answers(host, "/", ""))
 }
 
 // settled waits until nginx runs only workers of its latest config.
@@ -155,28 +150,51 @@ func (p *perfRun) memory() {
 	p.add("nginx RSS, master and workers summed", megabytes(nginx))
 }
 
-// underLoad runs both load generators against hosts while change runs,
-// lets the load go on for a moment after it, and returns the reloads and
-// what each generator saw.
-func (p *perfRun) underLoad(hosts []string, change func()) (reloads int, retrying, bare *load) {
+// underLoad runs both load generators against hosts while change runs
+// and until done says that the last change is live, lets the load go on
+// for a second more, and returns the reloads and what each generator saw.
+func (p *perfRun) underLoad(hosts []string, change func(), done func() error) (reloads int, retrying, bare *load) {
 	p.settled()
-	before, err := p.a.Metric("nginx_ingress_controller_success")
-	require.NoError(p.t, err)
+	before := p.reloads()
 	ctx, cancel := context.WithCancel(p.t.Context())
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.a.HTTPPort))
 	retrying, waitRetrying := startLoad(ctx, addr, hosts, true)
 	bare, waitBare := startLoad(ctx, addr, hosts, false)
 	time.Sleep(time.Second) // the load runs before the changes start
 	change()
-	time.Sleep(2 * time.Second) // the last changes are synced
+	require.NoError(p.t, harness.Eventually(10*time.Minute, 5*time.Millisecond, done))
 	p.settled()
 	time.Sleep(time.Second)
 	cancel()
 	waitRetrying()
 	waitBare()
-	after, err := p.a.Metric("nginx_ingress_controller_success")
-	require.NoError(p.t, err)
-	return int(after - before), retrying, bare
+	return p.reloads() - before, retrying, bare
+}
+
+// reloads returns archway's count of reloads once it held still for a
+// second: archway counts a reload only after nginx retired old workers.
+func (p *perfRun) reloads() int {
+	last := -1.0
+	require.NoError(p.t, harness.Eventually(time.Minute, time.Second, func() error {
+		n, err := p.a.Metric("nginx_ingress_controller_success")
+		if err == nil && n != last {
+			last, err = n, fmt.Errorf("reloads went to %v", n)
+		}
+		return err
+	}))
+	return int(last)
+}
+
+// answers returns nil once host's path answers 200 from backend, or from
+// any backend when backend is "".
+func (p *perfRun) answers(host, path, backend string) func() error {
+	return func() error {
+		got, err := p.a.Get(host, path)
+		if err == nil && (got.Status != 200 || got.Backend == "" || backend != "" && got.Backend != backend) {
+			err = fmt.Errorf("%s%s answered %s", host, path, got)
+		}
+		return err
+	}
 }
 
 // loadHosts are the hosts of apps from to to (excluded).
@@ -191,38 +209,46 @@ func loadHosts(from, to int) []string {
 // endpointChurn moves the endpoints of ten apps between the two backends
 // 200 times, under load on those apps.
 func (p *perfRun) endpointChurn() {
+	const changes = 200
 	apps := min(10, p.n)
+	target := func(k int) harness.Backend { return p.backends[(k/apps+1)%2] }
 	reloads, retrying, bare := p.underLoad(loadHosts(0, apps), func() {
-		for k := range 200 {
-			require.NoError(p.t, moveEndpoint(p.t.Context(), p.client, p.namespace, k%apps, p.backends[(k/apps+1)%2]))
+		for k := range changes {
+			require.NoError(p.t, moveEndpoint(p.t.Context(), p.client, p.namespace, k%apps, target(k)))
 			time.Sleep(changePause)
 		}
-	})
+	}, p.answers(host((changes-1)%apps), "/", target(changes-1).Name))
 	p.add("200 endpoint changes under load: reloads", strconv.Itoa(reloads))
 	p.add("200 endpoint changes: failed requests, retrying client", retrying.String())
 	p.add("200 endpoint changes: failed requests, non-retrying client", bare.String())
 }
 
-// ingressChurn creates 50 Ingresses and deletes them again, under load on
-// apps that do not change.
+// ingressChurn creates 50 Ingresses and then gives each a second path,
+// under load on apps that do not change.
 func (p *perfRun) ingressChurn() {
 	from := min(10, p.n-1)
+	churn := func(k int) *networkingv1.Ingress {
+		name := fmt.Sprintf("churn-%d", k)
+		routes := []harness.Route{{Host: name + ".perf.example", Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0"}}
+		return harness.WithClass(harness.NewIngress(p.namespace, name, routes...), p.namespace)
+	}
 	reloads, retrying, bare := p.underLoad(loadHosts(from, min(from+10, p.n)), func() {
 		ingresses := p.client.NetworkingV1().Ingresses(p.namespace)
 		for k := range 100 {
-			name := fmt.Sprintf("churn-%d", k%50)
 			var err error
 			if k < 50 {
-				_, err = ingresses.Create(p.t.Context(), harness.WithClass(harness.NewIngress(p.namespace, name, harness.Route{
-					Host: name + ".perf.example", Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0",
-				}), p.namespace), metav1.CreateOptions{})
+				_, err = ingresses.Create(p.t.Context(), churn(k), metav1.CreateOptions{})
 			} else {
-				err = ingresses.Delete(p.t.Context(), name, metav1.DeleteOptions{})
+				ing, getErr := ingresses.Get(p.t.Context(), churn(k-50).Name, metav1.GetOptions{})
+				require.NoError(p.t, getErr)
+				paths := &ing.Spec.Rules[0].HTTP.Paths
+				*paths = append(*paths, networkingv1.HTTPIngressPath{Path: "/v2", PathType: (*paths)[0].PathType, Backend: (*paths)[0].Backend})
+				_, err = ingresses.Update(p.t.Context(), ing, metav1.UpdateOptions{})
 			}
 			require.NoError(p.t, err)
 			time.Sleep(changePause)
 		}
-	})
+	}, p.answers("churn-49.perf.example", "/v2/", ""))
 	p.add("100 Ingress changes under load: reloads", strconv.Itoa(reloads))
 	p.add("100 Ingress changes: failed requests, retrying client", retrying.String())
 	p.add("100 Ingress changes: failed requests, non-retrying client", bare.String())

@@ -5,6 +5,8 @@
 -- backend ("b:" .. name, the backend's JSON from the pushed payload), and
 -- "gen", bumped by every push that changed an entry. Each worker decodes a
 -- backend on first use and again only after a push changed its entry.
+-- An entry with "main" is a canary route: rewrite() picks its main
+-- backend or one of its canaries per request (see model.Canary).
 --
 -- Phases: rewrite() answers 503 for an unknown backend or one without
 -- endpoints, and handles cookie affinity (it may set a cookie, which the
@@ -14,7 +16,8 @@ local json = require "archway.json"
 local ngx_balancer = require "ngx.balancer"
 
 local ngx, var, shared = ngx, ngx.var, ngx.shared
-local find, match, sub = string.find, string.match, string.sub
+local find, match, sub, gsub, lower = string.find, string.match, string.sub, string.gsub, string.lower
+local re_find = ngx.re.find
 local floor, exp, random, min = math.floor, math.exp, math.random, math.min
 local crc32 = ngx.crc32_long
 
@@ -72,6 +75,48 @@ function M.parse(t, prev)
   return { endpoints = eps, algorithm = t.algorithm or "round_robin", hash_by = t.hash_by, cookie = c, next = 0 }
 end
 
+local function count(v, lo, hi, what)
+  check(type(v) == "number" and v >= lo and v <= hi and v == floor(v), what)
+end
+
+-- parse_route validates one decoded canary route. The header and cookie
+-- names become the names of the nginx variables that hold them.
+function M.parse_route(t)
+  check(type(t) == "table" and type(t.canaries) == "table", "canary route")
+  optional_string(t.main, "^[a-z0-9_.-]+$", "main backend")
+  check(t.main ~= nil, "main backend")
+  local canaries = {}
+  for i, c in ipairs(t.canaries) do
+    check(type(c) == "table", "canary")
+    optional_string(c.backend, "^[a-z0-9_.-]+$", "canary backend")
+    check(c.backend ~= nil, "canary backend")
+    count(c.weight_total, 1, 1000000, "canary weight_total")
+    count(c.weight, 0, c.weight_total, "canary weight")
+    optional_string(c.header, "^[%w_-]+$", "canary header")
+    optional_string(c.header_value, "^[%w%-_.~:/=+@,]+$", "canary header_value")
+    check(c.header_pattern == nil or (type(c.header_pattern) == "string" and #c.header_pattern <= 1024), "canary header_pattern")
+    if c.header_pattern then
+      local _, _, err = re_find("", c.header_pattern, "jo")
+      check(err == nil, "canary header_pattern")
+    end
+    optional_string(c.cookie, "^[%w_-]+$", "canary cookie")
+    canaries[i] = {
+      backend = c.backend, share = c.weight / c.weight_total,
+      header = c.header and "http_" .. lower((gsub(c.header, "-", "_"))),
+      value = c.header_value, pattern = c.header_pattern,
+      cookie = c.cookie and "cookie_" .. c.cookie,
+    }
+  end
+  return { main = t.main, canaries = canaries }
+end
+
+-- decode validates one decoded payload member, a backend or a canary
+-- route. Errors are raised.
+function M.decode(t, prev)
+  if type(t) == "table" and t.main ~= nil then return M.parse_route(t) end
+  return M.parse(t, prev)
+end
+
 -- by_cookie maps the cookie value of each endpoint, a hash of its
 -- address, to the endpoint.
 local function by_cookie(b)
@@ -97,7 +142,7 @@ local function lookup(name)
     return nil
   end
   if not (b and b.raw == raw) then
-    local ok, parsed = pcall(function() return M.parse(json.decode(raw), b) end)
+    local ok, parsed = pcall(function() return M.decode(json.decode(raw), b) end)
     if not ok then
       ngx.log(ngx.ERR, "archway: backend ", name, ": ", parsed)
       return nil
@@ -186,6 +231,60 @@ local function set_cookie(c, ep)
   ngx.header["Set-Cookie"] = table.concat(parts, "; ")
 end
 
+-- by_header is the backend a canary's header rule sends the request to,
+-- or nil when the rule does not decide.
+local function by_header(c, main)
+  local v = var[c.header]
+  if not v then return nil end
+  if c.value then
+    if v == c.value then return c.backend end
+  elseif c.pattern then
+    if re_find(v, c.pattern, "jo") then return c.backend end
+  elseif v == "always" then
+    return c.backend
+  elseif v == "never" then
+    return main
+  end
+end
+
+local function by_cookie_rule(c, main)
+  local v = var[c.cookie]
+  if v == "always" then return c.backend end
+  if v == "never" then return main end
+end
+
+-- choose returns the backend of a canary route for this request: header
+-- rules, then cookie rules, then weights, then the main backend. A canary
+-- without endpoints gives way to the main backend.
+local function choose(route)
+  local main, pick = route.main, nil
+  for _, c in ipairs(route.canaries) do
+    if c.header then pick = by_header(c, main) end
+    if pick then break end
+  end
+  if not pick then
+    for _, c in ipairs(route.canaries) do
+      if c.cookie then pick = by_cookie_rule(c, main) end
+      if pick then break end
+    end
+  end
+  if not pick then
+    local x, acc = random(), 0
+    for _, c in ipairs(route.canaries) do
+      acc = acc + c.share
+      if x < acc then
+        pick = c.backend
+        break
+      end
+    end
+  end
+  if pick and pick ~= main then
+    local b = lookup(pick)
+    if b and b.endpoints and #b.endpoints > 0 then return b end
+  end
+  return lookup(main)
+end
+
 function M.init_worker()
   math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
 end
@@ -194,7 +293,8 @@ function M.rewrite()
   local name = var.archway_backend
   if not name or name == "" then return end
   local b = lookup(name)
-  if not b or #b.endpoints == 0 then return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE) end
+  if b and b.main then b = choose(b) end
+  if not b or not b.endpoints or #b.endpoints == 0 then return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE) end
   local state = { backend = b, tried = {}, attempts = {} }
   ngx.ctx.archway = state
   local c = b.cookie

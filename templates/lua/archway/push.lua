@@ -6,6 +6,8 @@
 --     "cookie": {"name": "route", "path": "/", "max_age": 3600,
 --                "same_site": "Lax", "secure": true}}}
 --
+-- Members with "main" are canary routes (archway.balancer.parse_route).
+--
 -- Everything is validated before anything is stored, so a bad payload
 -- changes nothing. Each backend's entry is replaced in one dict operation,
 -- so no request sees half a backend. Backends missing from the payload are
@@ -47,7 +49,7 @@ function M.handle()
     end
     names[key] = true
     if dict:get(key) ~= raw then
-      local valid, why = pcall(balancer.parse, value)
+      local valid, why = pcall(balancer.decode, value)
       if not valid then error("backend " .. name .. ": " .. why, 0) end
       changed[key] = raw
     end

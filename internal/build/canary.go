@@ -1,0 +1,79 @@
+package build
+
+import (
+	"fmt"
+	"strconv"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// ReasonCanaryWithoutMain: a canary path that no other Ingress serves
+// (same host, path and pathType, with a backend) is ignored.
+const ReasonCanaryWithoutMain = "CanaryWithoutMain"
+
+// canaryIngress is a canary Ingress waiting for every main route to be
+// known: a canary may be older than its main Ingress.
+type canaryIngress struct {
+	ing *networkingv1.Ingress
+	pol ingressPolicy
+}
+
+// addCanaries attaches the paths of every canary Ingress, oldest first,
+// to the main routes they share host, path and pathType with. Only the
+// canary's backend is used: its TLS, default backend and other
+// annotations are the main Ingress's business.
+func (b *builder) addCanaries() {
+	for _, c := range b.canaries {
+		ref := model.Ref{Namespace: c.ing.Namespace, Name: c.ing.Name}
+		if c.pol.blocked {
+			b.problems.add(KindIngress, ref, annotationsField, ReasonInvalidAnnotation,
+				"the canary is not used, since some of its annotations are invalid")
+			continue
+		}
+		for i, rule := range c.ing.Spec.Rules {
+			field := "spec.rules[" + strconv.Itoa(i) + "]"
+			if rule.Host != "" {
+				if err := checkHost(rule.Host); err != nil {
+					b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
+					continue
+				}
+			}
+			if rule.HTTP == nil {
+				continue
+			}
+			for j, path := range rule.HTTP.Paths {
+				b.addCanaryPath(ref, rule.Host, field+".http.paths["+strconv.Itoa(j)+"]", path, &c.pol)
+			}
+		}
+	}
+}
+
+func (b *builder) addCanaryPath(ing model.Ref, host, field string, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
+	if rej != nil {
+		b.reject(ing, field, rej)
+		return
+	}
+	key := routeKey{host: host, path: path, match: match}
+	main := b.routes[key]
+	if main == nil || main.Backend == "" {
+		b.problems.add(KindIngress, ing, field, ReasonCanaryWithoutMain,
+			fmt.Sprintf("no other Ingress serves host %q path %q (%s) with a backend; the canary path is ignored", host, path, match))
+		return
+	}
+	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
+	if rej != nil {
+		b.reject(ing, field+".backend", rej)
+		return
+	}
+	c := pol.canary
+	main.Canaries = append(main.Canaries, model.Canary{
+		Backend: b.tuned(backend, pol), Ingress: ing,
+		Weight: c.Weight, WeightTotal: c.WeightTotal,
+		Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern,
+		Cookie: c.Cookie,
+	})
+	b.served[ing] = true
+}

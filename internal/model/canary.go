@@ -1,0 +1,88 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Canary is an alternative backend of a Location, from a canary Ingress
+// (canary: "true") whose host, path and pathType equal the Location's.
+// Each request is routed once, in nginx, at the rewrite phase:
+//
+//  1. Header rules of every canary, in Location.Canaries order: the first
+//     that decides wins. A rule with HeaderValue decides "canary" when the
+//     header equals it; one with HeaderPattern when the header matches it
+//     (unanchored); any other decides "canary" for "always" and "main"
+//     for "never". Other values decide nothing.
+//  2. Cookie rules, the same way: "always" or "never".
+//  3. Weights: one random draw per request; canary i takes the next
+//     Weight/WeightTotal of the requests, in order. When the shares add up
+//     to more than all requests, the later canaries get what is left.
+//  4. The Location's Backend.
+//
+// A chosen canary without ready endpoints gives way to the main Backend.
+type Canary struct {
+	// Backend is a Backend.Name, never empty.
+	Backend string
+	// Ingress is the canary Ingress.
+	Ingress Ref
+	// Weight is from 0 to WeightTotal, which is from 1 to 1000000.
+	Weight, WeightTotal int
+	// Header is a header name of [A-Za-z0-9_-]; HeaderValue, when set, is
+	// made of [A-Za-z0-9] and "-_.~:/=+@,"; HeaderPattern is a regex of
+	// the grammar of CheckRegex without braces, with "$" only at its end.
+	// Both need Header; HeaderValue wins over HeaderPattern.
+	Header, HeaderValue, HeaderPattern string
+	// Cookie is a cookie name of [A-Za-z0-9_-].
+	Cookie string
+}
+
+// maxCanaryTotal bounds WeightTotal.
+const maxCanaryTotal = 1000000
+
+// Validate checks c against the grammars above; package build reports what
+// fails, and package render refuses it.
+func (c Canary) Validate() error {
+	switch {
+	case c.Backend == "":
+		return errors.New("canary without backend")
+	case c.WeightTotal < 1 || c.WeightTotal > maxCanaryTotal:
+		return fmt.Errorf("canary weight total %d is not between 1 and %d", c.WeightTotal, maxCanaryTotal)
+	case c.Weight < 0 || c.Weight > c.WeightTotal:
+		return fmt.Errorf("canary weight %d is not between 0 and %d", c.Weight, c.WeightTotal)
+	case c.Header != "" && !validToken(c.Header, cookieNameByte):
+		return fmt.Errorf("canary header %q must be made of A-Z a-z 0-9 _ -", c.Header)
+	case c.Cookie != "" && !validToken(c.Cookie, cookieNameByte):
+		return fmt.Errorf("canary cookie %q must be made of A-Z a-z 0-9 _ -", c.Cookie)
+	case (c.HeaderValue != "" || c.HeaderPattern != "") && c.Header == "":
+		return errors.New("canary header value or pattern without header")
+	case c.HeaderValue != "" && !validToken(c.HeaderValue, headerValueByte):
+		return fmt.Errorf("canary header value %q must be made of A-Z a-z 0-9 -_.~:/=+@,", c.HeaderValue)
+	}
+	if c.HeaderPattern != "" {
+		return CheckHeaderPattern(c.HeaderPattern)
+	}
+	return nil
+}
+
+// CheckHeaderPattern accepts a canary header regex: the grammar of
+// CheckRegex, without braces, and with "$" only at the end, so that it
+// never reads as an nginx variable.
+func CheckHeaderPattern(p string) error {
+	if p == "" || strings.ContainsAny(p, "{}") || strings.Contains(strings.TrimSuffix(p, "$"), "$") {
+		return fmt.Errorf("header pattern %q: want a non-empty regex without braces, with $ only at the end", p)
+	}
+	if _, err := regexp.Compile(p); err != nil {
+		return fmt.Errorf("header pattern %q does not compile: %w", p, err)
+	}
+	if err := CheckRegex("/" + p); err != nil {
+		return fmt.Errorf("header pattern %q: not a regex of A-Z a-z 0-9 %s with \\ only before one of %s", p, regexChars, regexEscapes)
+	}
+	return nil
+}
+
+func headerValueByte(c byte) bool {
+	return cookieNameByte(c) || strings.IndexByte(".~:/=+@,", c) >= 0
+}

@@ -1,0 +1,95 @@
+package render
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// A Location with canaries sets $archway_backend to its canary route
+// instead of its backend: a member of the endpoints payload named
+// "canary.<hash of host, match and path>" (no "_", so never a backend's
+// name) whose value names the main backend and lists the canaries in
+// order. The balancer picks one of them per request (see model.Canary), so
+// weights and rules change with no reload; only adding or removing a
+// Location's first canary changes nginx.conf.
+//
+//	{"canary.0123456789abcdef": {"main": "web_app_80", "canaries": [
+//	  {"backend": "web_beta_80", "weight": 30, "weight_total": 100,
+//	   "header": "X-Canary", "header_value": "beta",
+//	   "header_pattern": "^v[0-9]+$", "cookie": "canary"}]}}
+
+// canaryRouteName returns the name of a Location's canary route.
+func canaryRouteName(host string, l model.Location) string {
+	sum := sha256.Sum256([]byte(host + "\x00" + string(l.Match) + "\x00" + l.Path))
+	return "canary." + hex.EncodeToString(sum[:8])
+}
+
+type canaryRoute struct {
+	Main     string        `json:"main"`
+	Canaries []canaryEntry `json:"canaries"`
+}
+
+type canaryEntry struct {
+	Backend       string `json:"backend"`
+	Weight        int    `json:"weight"`
+	WeightTotal   int    `json:"weight_total"`
+	Header        string `json:"header,omitempty"`
+	HeaderValue   string `json:"header_value,omitempty"`
+	HeaderPattern string `json:"header_pattern,omitempty"`
+	Cookie        string `json:"cookie,omitempty"`
+}
+
+// canaryEntries returns the payload members of the canary routes of cfg,
+// sorted by name. It refuses canaries that Validate refuses, that name an
+// unknown backend, or that belong to a Location without a backend.
+func canaryEntries(cfg model.Config) (Endpoints, error) {
+	known := make(map[string]bool, len(cfg.Backends))
+	for _, b := range cfg.Backends {
+		known[b.Name] = true
+	}
+	var out Endpoints
+	for _, s := range cfg.Servers {
+		for _, l := range s.Locations {
+			if len(l.Canaries) == 0 {
+				continue
+			}
+			if err := checkCanaries(l, known); err != nil {
+				return nil, fmt.Errorf("server %q path %q: %w", s.Host, l.Path, err)
+			}
+			route := canaryRoute{Main: l.Backend, Canaries: make([]canaryEntry, len(l.Canaries))}
+			for i, c := range l.Canaries {
+				route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
+					Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
+			}
+			data, err := json.Marshal(route)
+			if err != nil {
+				return nil, fmt.Errorf("server %q path %q: %w", s.Host, l.Path, err)
+			}
+			out = append(out, BackendEndpoints{Name: canaryRouteName(s.Host, l), JSON: data})
+		}
+	}
+	// Servers and their Locations are sorted, hashes are not.
+	slices.SortFunc(out, func(a, b BackendEndpoints) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func checkCanaries(l model.Location, known map[string]bool) error {
+	if !known[l.Backend] {
+		return fmt.Errorf("canaries of unknown backend %q", l.Backend)
+	}
+	for _, c := range l.Canaries {
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if !known[c.Backend] {
+			return fmt.Errorf("canary of unknown backend %q", c.Backend)
+		}
+	}
+	return nil
+}
