@@ -167,8 +167,8 @@ func (s *Suite) SetReady(t testing.TB, slice *discoveryv1.EndpointSlice, ready .
 	return slice
 }
 
-// route is one path of an Ingress rule. The backend is service's port
-// servicePort by name, unless portNumber or portName is set.
+// Route is one path of an Ingress rule. The backend is Service's port
+// ServicePort by name, unless PortNumber or PortName is set.
 type Route struct {
 	Host, Path string
 	PathType   networkingv1.PathType

@@ -14,7 +14,7 @@ import (
 // architecture Go supports.
 const clockTick = time.Second / 100
 
-// procStat is what the tests read from /proc/<pid>/stat.
+// ProcStat is what the tests read from /proc/<pid>/stat.
 type ProcStat struct {
 	PPID      int
 	CPU       time.Duration // user plus system time

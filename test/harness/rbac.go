@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// chartRulesDir holds the RBAC rules that the Helm chart ships and the
-// e2e tests bind archway to.
+// ChartRulesDir holds the RBAC rules that the Helm chart ships and the
+// tests bind archway to.
 const ChartRulesDir = "deploy/helm/archway/files"
 
 // LoadRules reads a YAML list of RBAC rules.

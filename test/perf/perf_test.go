@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -107,10 +108,18 @@ func (p *perfRun) serves(host string, timeout time.Duration) error {
 	return harness.Eventually(timeout, 2*time.Millisecond, p.answers(host, "/", ""))
 }
 
-// settled waits until nginx runs only workers of its latest config.
+// settled waits until nginx runs only workers of its latest config: one
+// generation of workers (worker_processes auto: one per CPU) accepts
+// connections, the others shut down. Workers of one generation may start
+// seconds apart at 10,000 servers, so their start times tell nothing.
 func (p *perfRun) settled() {
-	pid := p.a.Proc.Cmd.Process.Pid
-	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, func() error { return harness.NginxGenerations(pid) }))
+	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, func() error {
+		_, workers, err := nginxProcesses(p.a.Proc.Cmd.Process.Pid)
+		if err == nil && (len(workers) == 0 || len(workers) > runtime.NumCPU()) {
+			err = fmt.Errorf("nginx runs %d active workers", len(workers))
+		}
+		return err
+	}))
 }
 
 // createOneByOne creates samples more Ingresses, one at a time, each once
@@ -142,11 +151,14 @@ func (p *perfRun) bare() {
 	p.add("create-to-200 p99 / (bare nginx -t + reload)", strconv.FormatFloat(p.createP99.Seconds()/(test+reload).Seconds(), 'f', 2, 64))
 }
 
-// memory records archway's and nginx's resident memory.
+// memory records archway's and nginx's resident memory, and archway's
+// Go heap, which RSS holds about twice of between collections.
 func (p *perfRun) memory() {
 	p.settled()
 	archway, nginx := memory(p.t, p.a)
-	p.add("controller RSS", megabytes(archway))
+	heap, err := p.a.Metric("go_memstats_heap_inuse_bytes")
+	require.NoError(p.t, err)
+	p.add("controller RSS (Go heap in use)", megabytes(archway)+" ("+megabytes(int64(heap)/1024)+")")
 	p.add("nginx RSS, master and workers summed", megabytes(nginx))
 }
 
