@@ -1,11 +1,9 @@
 package render
 
 import (
-	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -138,19 +136,7 @@ func TestPolicyGolden(t *testing.T) {
 			opts.Resolvers = []netip.Addr{netip.MustParseAddr("10.96.0.10"), netip.MustParseAddr("fd00::53")}
 			out, err := r.Render(cfg, opts)
 			require.NoError(t, err)
-			conf := out.Files[0].Data
-			path := filepath.Join("testdata", name+".golden.conf")
-			if *update {
-				require.NoError(t, os.WriteFile(path, conf, 0o644))
-			}
-			golden, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./internal/render -update to create it")
-			require.Equal(t, string(golden), string(conf), "run go test ./internal/render -update to accept changes")
-
-			dir := t.TempDir()
-			files := slices.Clone(out.Files)
-			files[0].Data = bytes.ReplaceAll(golden, []byte(goldenRuntimeDir), []byte(dir))
-			nginxCheck(t, dir, files)
+			checkGolden(t, name, out)
 		})
 	}
 }
