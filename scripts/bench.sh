@@ -54,9 +54,13 @@ perf_status=$?
 {
   echo "# archway benchmarks"
   echo
+  command="make bench"
+  for knob in ARCHWAY_PERF_SIZES ARCHWAY_PERF_SAMPLES BENCH_TIME; do
+    [ -n "${!knob:-}" ] && command="$knob=${!knob} $command"
+  done
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(git describe --always --dirty 2>/dev/null || echo unknown)," \
     "$(nproc) CPUs (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end), $(go env GOVERSION)," \
-    "$(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //'); command: make bench"
+    "$(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //'); command: $command"
   echo
   awk -F'\t' '
     !($1 in seen) { seen[$1] = 1; order[++rows] = $1 }

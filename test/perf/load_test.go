@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,12 @@ type load struct {
 	firstFailure       string
 }
 
+// fail counts a failure; the first is kept, without its addresses
+// ("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer").
 func (l *load) fail(what string) {
+	if i := strings.LastIndex(what, ": "); i >= 0 {
+		what = what[i+2:]
+	}
 	if l.failures.Add(1) == 1 {
 		l.mu.Lock()
 		l.firstFailure = what

@@ -138,8 +138,8 @@ func (p *perfRun) createOneByOne(samples int) {
 		took = append(took, time.Since(start))
 	}
 	p.createP99 = percentile(took, 99)
-	p.add(fmt.Sprintf("create one Ingress to its first 200, p50 / p99 (%d samples)", samples),
-		seconds(percentile(took, 50))+" / "+seconds(p.createP99))
+	p.add("create one Ingress to its first 200, p50 / p99",
+		fmt.Sprintf("%s / %s (%d samples)", seconds(percentile(took, 50)), seconds(p.createP99), samples))
 }
 
 // bare times nginx -t and a reload of the config archway wrote, and the
