@@ -86,24 +86,14 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, pol.blocked)
 	}
-	for i, rule := range ing.Spec.Rules {
-		field := "spec.rules[" + strconv.Itoa(i) + "]"
-		if rule.Host != "" {
-			if err := checkHost(rule.Host); err != nil {
-				b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
-				continue
-			}
+	b.eachRule(ing, ref, func(host, field string, paths []networkingv1.HTTPIngressPath) {
+		for j, path := range paths {
+			b.addPath(ref, host, pathField(field, j), path, &pol)
 		}
-		if rule.HTTP == nil {
-			continue
+		if host != "" && b.served[ref] {
+			b.hosts.claim(host, ref, pol.server, AnnotationField(b.prefix+"/server-alias"))
 		}
-		for j, path := range rule.HTTP.Paths {
-			b.addPath(ref, rule.Host, field+".http.paths["+strconv.Itoa(j)+"]", path, &pol)
-		}
-		if rule.Host != "" && b.served[ref] {
-			b.hosts.claim(rule.Host, ref, pol.server, AnnotationField(b.prefix+"/server-alias"))
-		}
-	}
+	})
 }
 
 // addPath adds one path of an Ingress with its policy. A path whose
@@ -221,4 +211,27 @@ func (p problems) sorted() []Problem {
 
 func compareRefs(a, b model.Ref) int {
 	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+}
+
+// eachRule calls visit for every rule of the Ingress that has paths and a
+// valid host (or none), with the rule's field; an invalid host is reported
+// and its rule skipped.
+func (b *builder) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(host, field string, paths []networkingv1.HTTPIngressPath)) {
+	for i, rule := range ing.Spec.Rules {
+		field := "spec.rules[" + strconv.Itoa(i) + "]"
+		if rule.Host != "" {
+			if err := checkHost(rule.Host); err != nil {
+				b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
+				continue
+			}
+		}
+		if rule.HTTP != nil {
+			visit(rule.Host, field, rule.HTTP.Paths)
+		}
+	}
+}
+
+// pathField is the field of the j-th path of the rule at ruleField.
+func pathField(ruleField string, j int) string {
+	return ruleField + ".http.paths[" + strconv.Itoa(j) + "]"
 }

@@ -2,7 +2,6 @@ package build
 
 import (
 	"fmt"
-	"strconv"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -32,21 +31,11 @@ func (b *builder) addCanaries() {
 				"the canary is not used, since some of its annotations are invalid")
 			continue
 		}
-		for i, rule := range c.ing.Spec.Rules {
-			field := "spec.rules[" + strconv.Itoa(i) + "]"
-			if rule.Host != "" {
-				if err := checkHost(rule.Host); err != nil {
-					b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
-					continue
-				}
+		b.eachRule(c.ing, ref, func(host, field string, paths []networkingv1.HTTPIngressPath) {
+			for j, path := range paths {
+				b.addCanaryPath(ref, host, pathField(field, j), path, &c.pol)
 			}
-			if rule.HTTP == nil {
-				continue
-			}
-			for j, path := range rule.HTTP.Paths {
-				b.addCanaryPath(ref, rule.Host, field+".http.paths["+strconv.Itoa(j)+"]", path, &c.pol)
-			}
-		}
+		})
 	}
 }
 
