@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
@@ -31,26 +28,4 @@ func policyScaleConfig(servers, limited int) model.Config {
 		}
 	}
 	return cfg
-}
-
-// TestScaleMapsAndVariables checks that nginx takes many maps and
-// variables, and long map keys, without a warning: the hash sizes hold.
-func TestScaleMapsAndVariables(t *testing.T) {
-	tests := map[string]struct{ servers, limited int }{
-		"100 servers": {servers: 100, limited: 100},
-		// More maps and variables than nginx's default hash sizes hold.
-		"2,000 servers": {servers: 2000, limited: 300},
-	}
-	r, err := New("")
-	require.NoError(t, err)
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			opts := Options{HTTPPort: 80, RuntimeDir: dir}
-			opts.User, opts.Group = workerUser(t)
-			out, err := r.Render(policyScaleConfig(tc.servers, tc.limited), opts)
-			require.NoError(t, err)
-			nginxCheck(t, dir, out.Files)
-		})
-	}
 }

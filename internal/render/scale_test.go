@@ -39,24 +39,28 @@ func scaleConfig(servers, backends int) model.Config {
 	return cfg
 }
 
-// TestScaleNginxAccepts checks that nginx takes large configs, including
-// the longest hosts, without a warning: the server-name hash sizing holds.
+// TestScaleNginxAccepts checks that nginx takes large configs without a
+// warning: the longest hosts (server-name hash), and many maps, variables
+// and long map keys (map and variable hashes).
 func TestScaleNginxAccepts(t *testing.T) {
 	// Few backends: each used to be an upstream, which nginx finds by a
 	// linear scan; backends no longer reach nginx.conf.
-	tests := map[string]struct{ servers, backends int }{
-		"one server":     {servers: 1, backends: 1},
-		"1,000 servers":  {servers: 1000, backends: 100},
-		"10,000 servers": {servers: 10000, backends: 100},
+	tests := map[string]model.Config{
+		"one server":                scaleConfig(1, 1),
+		"1,000 servers":             scaleConfig(1000, 100),
+		"10,000 servers":            scaleConfig(10000, 100),
+		"100 servers with policies": policyScaleConfig(100, 100),
+		// More maps and variables than nginx's default hash sizes hold.
+		"2,000 servers with policies": policyScaleConfig(2000, 300),
 	}
 	r, err := New("")
 	require.NoError(t, err)
-	for name, tc := range tests {
+	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			opts := Options{HTTPPort: 80, RuntimeDir: dir}
 			opts.User, opts.Group = workerUser(t)
-			out, err := r.Render(scaleConfig(tc.servers, tc.backends), opts)
+			out, err := r.Render(cfg, opts)
 			require.NoError(t, err)
 			nginxCheck(t, dir, out.Files)
 		})
