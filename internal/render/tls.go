@@ -20,18 +20,18 @@ type edge struct {
 	pol *policies
 	// paths holds the quoted file path of each certificate written, as
 	// servers often share one (a wildcard certificate).
-	paths         map[*model.Certificate]string
-	httpsPort     int  // 0: no HTTPS listener
-	proxyProtocol bool // every listener expects the PROXY protocol
-	restricted    bool // only Settings.Clients.Allow may connect
+	paths              map[*model.Certificate]string
+	defaultCertificate string // quoted path
+	httpsPort          int    // 0: no HTTPS listener
+	proxyProtocol      bool   // every listener expects the PROXY protocol
+	restricted         bool   // only Settings.Clients.Allow may connect
 }
 
 // httpTLSView is what http_tls.tmpl prints in the http block; nil when
 // there is no HTTPS listener.
 type httpTLSView struct {
-	Protocols   string // space-separated quoted versions
-	Ciphers     string // quoted
-	Certificate string // quoted path of the default certificate
+	Protocols string // space-separated quoted versions
+	Ciphers   string // quoted
 	// HSTS is the quoted Strict-Transport-Security value; "" sends none.
 	HSTS string
 }
@@ -42,8 +42,8 @@ type serverEdgeView struct {
 	// HTTPSListen is the listen parameters of the HTTPS listener; ""
 	// when there is none.
 	HTTPSListen string
-	// Certificate is the quoted path of the server's own certificate; ""
-	// uses the default one.
+	// Certificate is the quoted path of the server's own certificate, or
+	// of the default one on the catch-all server; "" elsewhere.
 	Certificate string
 	// Restricted servers answer 403 to clients outside the instance-wide
 	// allow-list.
@@ -78,7 +78,7 @@ func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView
 	if err != nil {
 		return nil, nil, fmt.Errorf("default certificate: %w", err)
 	}
-	v.Certificate = cert
+	e.defaultCertificate = cert
 	if t.HSTS {
 		v.HSTS = hstsValue(t)
 	}
@@ -126,12 +126,19 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	if isDefault {
 		v.HTTPSListen += " default_server"
 	}
-	if s.Certificate != nil {
+	switch {
+	case s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)
 		if err != nil {
 			return v, err
 		}
 		v.Certificate = cert
+	case isDefault:
+		// Only the catch-all server holds the default certificate: a
+		// server without ssl_certificate keeps the TLS context of the
+		// listener's default server, and a context in every server costs
+		// nginx a millisecond and tens of kilobytes per server.
+		v.Certificate = e.defaultCertificate
 	}
 	return v, nil
 }
