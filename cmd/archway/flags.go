@@ -61,7 +61,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.IntVar(&cfg.httpPort, "http-port", 80, "Port nginx serves HTTP on.")
 	fs.IntVar(&cfg.httpsPort, "https-port", 443, "Port nginx serves HTTPS on.")
 	fs.StringVar(&cfg.metricsAddress, "metrics-address", ":10254", "Address serving /healthz, /readyz and /metrics.")
-	fs.DurationVar(&cfg.syncHoldOff, "sync-hold-off", 200*time.Millisecond, "Wait this long after the last change before syncing.")
+	fs.DurationVar(&cfg.syncHoldOff, "sync-hold-off", 50*time.Millisecond, "Wait this long after the last change before syncing.")
 	fs.DurationVar(&cfg.syncMaxDelay, "sync-max-delay", time.Second, "Sync at most this long after the first change of a burst.")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "Log format: text or json.")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "Log level: debug, info, warn or error.")
