@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -50,6 +51,10 @@ type Writer struct {
 	synced bool
 	snap   source.Snapshot
 	served map[model.Ref]bool
+	// written holds the writes that the snapshot does not show yet, by
+	// Ingress UID. archway's status writes cause no sync (see package
+	// kube), so the snapshot may long keep the version a write replaced.
+	written map[types.UID]written
 
 	// The publish Service's own informer; nil with fixed addresses.
 	factory  informers.SharedInformerFactory
@@ -152,6 +157,49 @@ func (w *Writer) Run(ctx context.Context) {
 type update struct {
 	ing    *networkingv1.Ingress // from the informer cache: read only
 	served bool
+	// version and current are the Ingress's resource version and status:
+	// ing's own, or what archway's last write to it left.
+	version string
+	current []networkingv1.IngressLoadBalancerIngress
+}
+
+// written is what a status write left: the resource versions before and
+// after it, and the addresses it wrote.
+type written struct {
+	before, after string
+	addresses     []networkingv1.IngressLoadBalancerIngress
+}
+
+// latest returns the update for ing as archway last left it, and drops the
+// record of a write once the snapshot holds a newer version than the one
+// the write replaced.
+func (w *Writer) latest(ing *networkingv1.Ingress, served bool) update {
+	u := update{ing: ing, served: served, version: ing.ResourceVersion, current: ing.Status.LoadBalancer.Ingress}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	last, ok := w.written[ing.UID]
+	switch {
+	case !ok:
+	case last.before == ing.ResourceVersion:
+		u.version, u.current = last.after, last.addresses
+	default:
+		delete(w.written, ing.UID)
+	}
+	return u
+}
+
+// wrote records a successful write of addresses over the version u saw.
+// Versions are opaque, and only the API server's are known to change.
+func (w *Writer) wrote(u update, result *networkingv1.Ingress, addresses []networkingv1.IngressLoadBalancerIngress) {
+	if u.ing.ResourceVersion == "" || result == nil || result.ResourceVersion == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.written == nil {
+		w.written = make(map[types.UID]written)
+	}
+	w.written[u.ing.UID] = written{before: u.ing.ResourceVersion, after: result.ResourceVersion, addresses: addresses}
 }
 
 // pass writes every status that differs from what it should be, and
@@ -174,8 +222,8 @@ func (w *Writer) pass(ctx context.Context) bool {
 	}
 	var updates []update
 	for _, ing := range snap.Ingresses {
-		u := update{ing: ing, served: served[model.Ref{Namespace: ing.Namespace, Name: ing.Name}]}
-		if _, ok := desired(ing, u.served, ours); ok {
+		u := w.latest(ing, served[model.Ref{Namespace: ing.Namespace, Name: ing.Name}])
+		if _, ok := desired(u.current, u.served, ours); ok {
 			updates = append(updates, u)
 		}
 	}
@@ -204,8 +252,7 @@ func (w *Writer) addresses() ([]networkingv1.IngressLoadBalancerIngress, error) 
 // desired says what an Ingress's status should become, and whether that
 // differs from what it is: a served Ingress gets archway's addresses; an
 // unserved one loses them only when its status is exactly them.
-func desired(ing *networkingv1.Ingress, served bool, ours []networkingv1.IngressLoadBalancerIngress) ([]networkingv1.IngressLoadBalancerIngress, bool) {
-	current := ing.Status.LoadBalancer.Ingress
+func desired(current []networkingv1.IngressLoadBalancerIngress, served bool, ours []networkingv1.IngressLoadBalancerIngress) ([]networkingv1.IngressLoadBalancerIngress, bool) {
 	switch {
 	case served && !sameAddresses(current, ours):
 		return slices.Clone(ours), true
@@ -252,21 +299,27 @@ func (w *Writer) write(ctx context.Context, u update, ours []networkingv1.Ingres
 		return nil // leadership ended during the pass
 	}
 	ing := u.ing.DeepCopy()
-	ing.Status.LoadBalancer.Ingress, _ = desired(u.ing, u.served, ours)
-	err := w.updateStatus(ctx, ing)
-	if !apierrors.IsConflict(err) {
-		return err
+	ing.ResourceVersion = u.version
+	want, _ := desired(u.current, u.served, ours)
+	ing.Status.LoadBalancer.Ingress = want
+	result, err := w.updateStatus(ctx, ing)
+	if apierrors.IsConflict(err) {
+		var fresh *networkingv1.Ingress
+		fresh, err = w.current(ctx, ing.Namespace, ing.Name)
+		if err != nil || fresh == nil {
+			return err
+		}
+		var ok bool
+		if want, ok = desired(fresh.Status.LoadBalancer.Ingress, u.served, ours); !ok {
+			return nil
+		}
+		fresh.Status.LoadBalancer.Ingress = want
+		result, err = w.updateStatus(ctx, fresh)
 	}
-	fresh, err := w.current(ctx, ing.Namespace, ing.Name)
-	if err != nil || fresh == nil {
-		return err
+	if err == nil {
+		w.wrote(u, result, want)
 	}
-	want, ok := desired(fresh, u.served, ours)
-	if !ok {
-		return nil
-	}
-	fresh.Status.LoadBalancer.Ingress = want
-	return w.updateStatus(ctx, fresh)
+	return err
 }
 
 // current reads an Ingress from the API server; nil when it is gone. It
@@ -287,13 +340,15 @@ func (w *Writer) current(ctx context.Context, namespace, name string) (*networki
 	return nil, nil
 }
 
-func (w *Writer) updateStatus(ctx context.Context, ing *networkingv1.Ingress) error {
-	_, err := w.opts.Client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
+// updateStatus writes ing's status and returns the written Ingress; nil
+// when the Ingress is gone.
+func (w *Writer) updateStatus(ctx context.Context, ing *networkingv1.Ingress) (*networkingv1.Ingress, error) {
+	result, err := w.opts.Client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil // deleted meanwhile: nothing to publish
+		return nil, nil // deleted meanwhile: nothing to publish
 	}
 	w.opts.Logger.Debug("Ingress status written", "ingress", ing.Namespace+"/"+ing.Name, "error", err)
-	return err
+	return result, err
 }
 
 func addressStrings(addresses []networkingv1.IngressLoadBalancerIngress) []string {

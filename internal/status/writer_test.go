@@ -264,3 +264,41 @@ func TestWriterManyIngresses(t *testing.T) {
 		require.Equal(t, ours, statusOf(t, client, n))
 	}
 }
+
+// TestWriterRemembersItsWrites checks that passes over a snapshot that
+// still holds the versions archway replaced write nothing again, and that a
+// newer version in the snapshot is judged on its own.
+func TestWriterRemembersItsWrites(t *testing.T) {
+	stale := ingress("a")
+	stale.ResourceVersion = "5"
+	client := fake.NewClientset(stale)
+	version := 5
+	client.PrependReactor("update", "ingresses", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		ing := a.(k8stesting.UpdateAction).GetObject().(*networkingv1.Ingress).DeepCopy()
+		version++
+		ing.ResourceVersion = fmt.Sprint(version) // as the API server does
+		return true, ing, nil
+	})
+	w := NewWriter(WriterOptions{Client: client, Publish: Publish{Addresses: ours}})
+	w.SetLeader(true)
+	snap := source.Snapshot{Ingresses: []*networkingv1.Ingress{stale}}
+	w.Synced(snap, served("a"))
+	require.True(t, w.pass(t.Context()))
+	require.True(t, w.pass(t.Context()))
+	require.Equal(t, []string{"a"}, statusUpdates(client), "the second pass knows the first one's write")
+
+	// Unserved now: the write starts from the version archway left.
+	w.Synced(snap, served())
+	require.True(t, w.pass(t.Context()))
+	updates := client.Actions()
+	last := updates[len(updates)-1].(k8stesting.UpdateAction).GetObject().(*networkingv1.Ingress)
+	require.Equal(t, "6", last.ResourceVersion)
+	require.Empty(t, last.Status.LoadBalancer.Ingress)
+
+	// Someone else wrote since: their version is judged as it is.
+	theirVersion := ingress("a", theirs...)
+	theirVersion.ResourceVersion = "9"
+	w.Synced(source.Snapshot{Ingresses: []*networkingv1.Ingress{theirVersion}}, served())
+	require.True(t, w.pass(t.Context()))
+	require.Len(t, statusUpdates(client), 2, "an unserved Ingress with another address is left alone")
+}

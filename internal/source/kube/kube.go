@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -140,7 +143,7 @@ func changeHandler(n *source.Notifier) cache.ResourceEventHandler {
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
-			if !sameVersion(oldObj, newObj) {
+			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) {
 				n.Notify()
 			}
 		},
@@ -155,6 +158,16 @@ func sameVersion(oldObj, newObj any) bool {
 	o, ok1 := oldObj.(metav1.Object)
 	n, ok2 := newObj.(metav1.Object)
 	return ok1 && ok2 && o.GetResourceVersion() != "" && o.GetResourceVersion() == n.GetResourceVersion()
+}
+
+// onlyIngressStatus reports whether an update changed an Ingress's status
+// or labels, and nothing Build reads (spec, annotations; name, namespace
+// and creation time never change). archway's own status writes are such updates: a
+// sync for each would cost a build and render per written Ingress.
+func onlyIngressStatus(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(*networkingv1.Ingress)
+	n, ok2 := newObj.(*networkingv1.Ingress)
+	return ok1 && ok2 && maps.Equal(o.Annotations, n.Annotations) && equality.Semantic.DeepEqual(o.Spec, n.Spec)
 }
 
 // Snapshot lists the informer caches. Listing a cache does not fail in

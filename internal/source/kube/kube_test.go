@@ -186,13 +186,13 @@ func TestChanges(t *testing.T) {
 			waitChanged(t, src, func() bool { return len(keys(t, src, tc.kind)) == 1 })
 			require.Equal(t, []string{tc.want}, keys(t, src, tc.kind))
 
-			obj.(metav1.Object).SetLabels(map[string]string{"edited": "yes"})
+			obj.(metav1.Object).SetAnnotations(map[string]string{"edited": "yes"})
 			require.NoError(t, tracker.Update(tc.kind.gvr, obj, tc.namespace))
 			waitChanged(t, src, func() bool {
 				snap, err := src.Snapshot()
 				require.NoError(t, err)
 				got := tc.kind.pick(snap)
-				return len(got) == 1 && got[0].GetLabels()["edited"] == "yes"
+				return len(got) == 1 && got[0].GetAnnotations()["edited"] == "yes"
 			})
 
 			require.NoError(t, tracker.Delete(tc.kind.gvr, tc.namespace, "obj"))
@@ -307,6 +307,15 @@ func TestStartFailsWhenContextEndsFirst(t *testing.T) {
 	require.ErrorContains(t, New(client, Options{}).Start(ctx), "fill informer caches")
 }
 
+// ingressVersion is an Ingress at resource version rv, for host, with one
+// annotation of value note.
+func ingressVersion(rv, host, note string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: "i", ResourceVersion: rv, Annotations: map[string]string{"note": note}},
+		Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host}}},
+	}
+}
+
 func TestChangeHandler(t *testing.T) {
 	withVersion := func(rv string) *corev1.Service {
 		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: rv}}
@@ -332,6 +341,27 @@ func TestChangeHandler(t *testing.T) {
 		"update without ResourceVersions": {
 			event: func(h cache.ResourceEventHandler) { h.OnUpdate(withVersion(""), withVersion("")) },
 			want:  true,
+		},
+		"Ingress status written": {
+			event: func(h cache.ResourceEventHandler) {
+				old := ingressVersion("1", "a.example.com", "x")
+				written := old.DeepCopy()
+				written.ResourceVersion = "2"
+				written.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "192.0.2.1"}}
+				h.OnUpdate(old, written)
+			},
+		},
+		"Ingress spec changed": {
+			event: func(h cache.ResourceEventHandler) {
+				h.OnUpdate(ingressVersion("1", "a.example.com", "x"), ingressVersion("2", "b.example.com", "x"))
+			},
+			want: true,
+		},
+		"Ingress annotation changed": {
+			event: func(h cache.ResourceEventHandler) {
+				h.OnUpdate(ingressVersion("1", "a.example.com", "x"), ingressVersion("2", "a.example.com", "y"))
+			},
+			want: true,
 		},
 		"delete": {
 			event: func(h cache.ResourceEventHandler) { h.OnDelete(withVersion("3")) },
