@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strings"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -61,7 +62,7 @@ func New(client kubernetes.Interface, opts Options) *Source {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	transform := informers.WithTransform(dropManagedFields)
+	transform := informers.WithTransform(slim)
 	watched := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(opts.Namespace), transform)
 	cluster := informers.NewSharedInformerFactoryWithOptions(client, 0, transform)
 	s.factories = []informers.SharedInformerFactory{watched, cluster}
@@ -96,12 +97,30 @@ func New(client kubernetes.Interface, opts Options) *Source {
 	return s
 }
 
-// dropManagedFields runs before an object enters a cache. archway never
-// reads managedFields, and they are often the largest part of an object.
-// Transforms may modify the object they are given.
-func dropManagedFields(obj any) (any, error) {
-	if m, ok := obj.(metav1.Object); ok {
-		m.SetManagedFields(nil)
+// lastApplied is kubectl's copy of an object's previous manifest.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// slim runs before an object enters a cache and drops what archway never
+// reads and what is often the largest part of an object: managedFields,
+// kubectl's last-applied copy, and where each endpoint runs. At thousands
+// of objects this is most of the caches' memory. Transforms may modify the
+// object they are given.
+func slim(obj any) (any, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return obj, nil
+	}
+	m.SetManagedFields(nil)
+	if _, ok := m.GetAnnotations()[lastApplied]; ok {
+		annotations := maps.Clone(m.GetAnnotations())
+		delete(annotations, lastApplied)
+		m.SetAnnotations(annotations)
+	}
+	if slice, ok := obj.(*discoveryv1.EndpointSlice); ok {
+		for i := range slice.Endpoints {
+			ep := &slice.Endpoints[i]
+			ep.TargetRef, ep.NodeName, ep.Zone, ep.Hints, ep.DeprecatedTopology = nil, nil, nil, nil, nil
+		}
 	}
 	return obj, nil
 }

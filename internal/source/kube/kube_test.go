@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -31,6 +32,7 @@ func meta(namespace, name string) metav1.ObjectMeta {
 		Namespace:     namespace,
 		Name:          name,
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
+		Annotations:   map[string]string{lastApplied: `{"kind":"..."}`, "kept": "yes"},
 	}
 }
 
@@ -68,7 +70,9 @@ var (
 	endpointSlices = kind{
 		gvr: discoveryv1.SchemeGroupVersion.WithResource("endpointslices"),
 		new: func(ns, name string) runtime.Object {
-			return &discoveryv1.EndpointSlice{ObjectMeta: meta(ns, name), AddressType: discoveryv1.AddressTypeIPv4}
+			return &discoveryv1.EndpointSlice{ObjectMeta: meta(ns, name), AddressType: discoveryv1.AddressTypeIPv4,
+				Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, NodeName: ptr.To("node-1"), Zone: ptr.To("a"),
+					TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "web-1"}}}}
 		},
 		pick: func(s source.Snapshot) []metav1.Object { return objects(s.EndpointSlices) },
 	}
@@ -149,6 +153,10 @@ func TestFirstSnapshot(t *testing.T) {
 			require.NoError(t, err)
 			for _, obj := range tc.kind.pick(snap) {
 				require.Nil(t, obj.GetManagedFields(), "managedFields are dropped")
+				require.Equal(t, map[string]string{"kept": "yes"}, obj.GetAnnotations(), "kubectl's last-applied copy is dropped")
+				if slice, ok := obj.(*discoveryv1.EndpointSlice); ok {
+					require.Equal(t, []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}}}, slice.Endpoints, "only what Build reads is kept")
+				}
 			}
 			// Handlers run asynchronously, so this catches a wrong signal
 			// only when it is already sent; TestChangeHandler is exact.
