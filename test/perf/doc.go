@@ -13,7 +13,10 @@
 // creating one more Ingress to its first 200 (p50, p99); the bare nginx -t
 // and reload of the config archway wrote, and the ratio; archway's and
 // nginx's memory; reloads and failed requests while endpoints and while
-// Ingresses change under load.
+// Ingresses change under load; and, for a burst of 1,000 new apps
+// (Service, EndpointSlice, Ingress) created at once, the time from the
+// first create to all 1,000 serving and to all 1,000 carrying archway's
+// status address (--publish-status-address, a documentation address).
 // Invariants: nothing is asserted about speed; a run fails only when
 // archway does not do its job (never ready, an Ingress never served).
 // Traffic goes only to loopback and to the harness's backend addresses.

@@ -39,10 +39,14 @@ func fastClient(t testing.TB, s *harness.Suite) kubernetes.Interface {
 func host(i int) string { return fmt.Sprintf("app-%d.perf.example", i) }
 func name(i int) string { return fmt.Sprintf("app-%d", i) }
 
+// batchLabel labels each Ingress with the batch of createApps that made it,
+// so that one List call can select a batch.
+const batchLabel = "perf.archway.dev/batch"
+
 // createApps creates, from index from to to (excluded), a Service with one
 // port, its EndpointSlice with one ready endpoint at backend, and an Ingress
-// of class routing host(i) to it.
-func createApps(t testing.TB, client kubernetes.Interface, namespace, class string, from, to int, backend harness.Backend) {
+// of class routing host(i) to it, labelled batchLabel=batch.
+func createApps(t testing.TB, client kubernetes.Interface, namespace, class, batch string, from, to int, backend harness.Backend) {
 	t.Helper()
 	work := make(chan int)
 	errs := make(chan error, creators)
@@ -50,7 +54,7 @@ func createApps(t testing.TB, client kubernetes.Interface, namespace, class stri
 	for range creators {
 		wg.Go(func() {
 			for i := range work {
-				if err := createApp(t.Context(), client, namespace, class, i, backend); err != nil {
+				if err := createApp(t.Context(), client, namespace, class, batch, i, backend); err != nil {
 					errs <- err
 					return
 				}
@@ -74,7 +78,7 @@ feed:
 	}
 }
 
-func createApp(ctx context.Context, client kubernetes.Interface, namespace, class string, i int, backend harness.Backend) error {
+func createApp(ctx context.Context, client kubernetes.Interface, namespace, class, batch string, i int, backend harness.Backend) error {
 	_, err := client.CoreV1().Services(namespace).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: name(i)},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{
@@ -90,6 +94,7 @@ func createApp(ctx context.Context, client kubernetes.Interface, namespace, clas
 	ing := harness.WithClass(harness.NewIngress(namespace, name(i), harness.Route{
 		Host: host(i), Path: "/", PathType: networkingv1.PathTypePrefix, Service: name(i),
 	}), class)
+	ing.Labels = map[string]string{batchLabel: batch}
 	if _, err := client.NetworkingV1().Ingresses(namespace).Create(ctx, ing, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create Ingress %d: %w", i, err)
 	}

@@ -44,6 +44,7 @@ func TestPerf(t *testing.T) {
 			p.memory()
 			p.endpointChurn()
 			p.ingressChurn()
+			p.burst()
 		})
 	}
 }
@@ -71,7 +72,7 @@ func (p *perfRun) setUp() {
 	require.NoError(p.t, harness.CreateNamespace(p.t.Context(), p.client, p.namespace))
 	p.s.CreateIngressClass(p.t, p.namespace, harness.ControllerClass)
 	start := time.Now()
-	createApps(p.t, p.client, p.namespace, p.namespace, 0, p.n, p.backends[0])
+	createApps(p.t, p.client, p.namespace, p.namespace, "existing", 0, p.n, p.backends[0])
 	p.t.Logf("created %d Ingresses, Services and EndpointSlices in %s", p.n, time.Since(start).Round(time.Millisecond))
 }
 
@@ -80,7 +81,7 @@ func (p *perfRun) setUp() {
 func (p *perfRun) coldStart() {
 	start := time.Now()
 	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
-		Args: []string{"--watch-namespace=" + p.namespace}})
+		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress}})
 	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 	p.add("start to ready", seconds(time.Since(start)))
 	var wg sync.WaitGroup
