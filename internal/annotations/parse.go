@@ -48,7 +48,19 @@ type Problem struct {
 // and are ignored. Problems are sorted by key; Parsed holds every valid
 // value even when some other value was invalid.
 func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
-	p := defaults()
+	for key := range annotations {
+		if _, ok := cutPrefix(key, prefix); ok {
+			return parse(annotations, prefix)
+		}
+	}
+	// Most Ingresses have no key under the prefix: they get the defaults,
+	// which check accepts (see defaults), without a heap copy.
+	return *defaults(), nil
+}
+
+// parse is Parse for annotations with at least one key under prefix.
+func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
+	p := *defaults()
 	var problems []Problem
 	keys := make([]string, 0, len(annotations))
 	for k := range annotations {
@@ -57,7 +69,7 @@ func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	slices.Sort(keys)
 	specs := index()
 	for _, key := range keys {
-		name, ok := strings.CutPrefix(key, prefix+"/")
+		name, ok := cutPrefix(key, prefix)
 		if !ok {
 			continue
 		}
@@ -83,6 +95,15 @@ func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	problems = append(problems, p.check(annotations, prefix)...)
 	slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	return p, problems
+}
+
+// cutPrefix returns the name of a key under prefix ("<prefix>/<name>").
+func cutPrefix(key, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	return strings.CutPrefix(rest, "/")
 }
 
 // apply parses one value, trimmed of surrounding space (YAML block
@@ -123,16 +144,19 @@ var index = sync.OnceValue(func() map[string]Spec {
 })
 
 // defaults is Parsed as it is before any annotation applies: the seeded
-// defaults of the table. Built once; Parse works on a copy, whose slices
-// parsers replace and never modify.
-var defaults = sync.OnceValue(func() Parsed {
-	var p Parsed
+// defaults of the table, which must pass check. Built once; Parse works on
+// a copy, whose slices parsers replace and never modify.
+var defaults = sync.OnceValue(func() *Parsed {
+	p := new(Parsed)
 	for _, s := range Specs() {
 		if s.seed {
-			if err := s.apply(s.Default, &p); err != nil {
+			if err := s.apply(s.Default, p); err != nil {
 				panic(fmt.Sprintf("annotation %s: default %q: %v", s.Key, s.Default, err))
 			}
 		}
+	}
+	if problems := p.check(nil, ""); len(problems) > 0 {
+		panic(fmt.Sprintf("annotation defaults do not go together: %v", problems))
 	}
 	return p
 })

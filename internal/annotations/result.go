@@ -84,7 +84,7 @@ type Location struct {
 }
 
 // Balancing returns how the Ingress's backends pick endpoints.
-func (l Location) Balancing() model.Balancing {
+func (l *Location) Balancing() model.Balancing {
 	b := l.Balance
 	if l.Affinity {
 		c := l.Cookie
@@ -109,7 +109,7 @@ const (
 
 // Policy returns the location policy that needs no lookup; package build
 // adds BasicAuth, the certificates of BackendTLS and Errors.
-func (l Location) Policy() model.Policy {
+func (l *Location) Policy() model.Policy {
 	p := model.Policy{
 		Proxy:         l.Proxy,
 		Protocol:      l.Protocol,
@@ -145,8 +145,9 @@ func (l Location) Policy() model.Policy {
 		}
 		p.ExternalAuth = &auth
 	}
-	if r := l.RateLimit; r.RPS > 0 || r.RPM > 0 || r.Connections > 0 {
-		p.RateLimit = &r
+	if r := &l.RateLimit; r.RPS > 0 || r.RPM > 0 || r.Connections > 0 {
+		limit := *r // only a rate limit in use is copied to the heap
+		p.RateLimit = &limit
 	}
 	if l.EnableCORS {
 		c := l.CORS

@@ -28,9 +28,9 @@ type aliasKey struct {
 	alias   string
 }
 
-func (h *hostClaims) claim(host string, ing model.Ref, s annotations.Server, field string) {
+func (h *hostClaims) claim(host string, ing model.Ref, s annotations.Server, prefix string) {
 	if len(s.Aliases) > 0 || s.FromToWWW {
-		*h = append(*h, hostClaim{host: host, ingress: ing, server: s, field: field})
+		*h = append(*h, hostClaim{host: host, ingress: ing, server: s, field: AnnotationField(prefix + "/server-alias")})
 	}
 }
 

@@ -63,7 +63,7 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 		b.problems.add(KindIngress, ref, AnnotationField(p.Key), p.Reason, p.Message)
 		pol.blocked = pol.blocked || p.Effect == annotations.Blocked
 	}
-	loc := parsed.Location
+	loc := &parsed.Location
 	pol.server = parsed.Server
 	pol.policy = loc.Policy()
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
@@ -124,20 +124,20 @@ func (b *builder) annotationBackend(ing model.Ref, field, service string) string
 	return b.backends.backend(ref, svc.Spec.Ports[0], fmt.Sprint(svc.Spec.Ports[0].Port))
 }
 
-// pathPolicy returns the policy of one path of the Ingress and a
-// rejection when the path cannot take it (a rewrite target that uses
-// capture groups the path does not have).
-func (pol *ingressPolicy) pathPolicy(match model.Match, path string) (model.Policy, *rejection) {
+// checkPath returns a rejection when one path of the Ingress cannot take
+// its policy (a rewrite target that uses capture groups the path does not
+// have).
+func (pol *ingressPolicy) checkPath(match model.Match, path string) *rejection {
 	if pol.groups == 0 {
-		return pol.policy, nil
+		return nil
 	}
 	have := 0
 	if match == model.MatchRegex {
 		have = model.RegexGroups(path)
 	}
 	if have < pol.groups {
-		return model.Policy{}, &rejection{field: "path", reason: ReasonInvalidAnnotation,
+		return &rejection{field: "path", reason: ReasonInvalidAnnotation,
 			message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups; the path answers 503", pol.groups, path, have)}
 	}
-	return pol.policy, nil
+	return nil
 }

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,24 +19,41 @@ type resolver struct {
 	services    map[model.Ref]*corev1.Service
 	dupServices map[model.Ref]int
 	// slices are the EndpointSlices of each Service.
-	slices   map[model.Ref][]*discoveryv1.EndpointSlice
-	built    map[string]model.Backend
+	slices map[model.Ref][]*discoveryv1.EndpointSlice
+	// built indexes backends, the Backends made so far, by name.
+	built    map[string]int
+	backends []model.Backend
 	problems *problems
+	// last is the latest backend an Ingress named and its name: the paths
+	// of an Ingress usually share one, which then skips the lookups.
+	last struct {
+		namespace string
+		service   networkingv1.IngressServiceBackend
+		name      string
+	}
 }
 
 func newResolver(services []*corev1.Service, endpointSlices []*discoveryv1.EndpointSlice, p *problems) *resolver {
 	r := &resolver{
-		slices:   map[model.Ref][]*discoveryv1.EndpointSlice{},
-		built:    make(map[string]model.Backend, len(services)),
+		slices:   make(map[model.Ref][]*discoveryv1.EndpointSlice, len(services)),
+		built:    make(map[string]int, len(services)),
+		backends: make([]model.Backend, 0, len(services)),
 		problems: p,
 	}
 	r.services, r.dupServices = index(services, func(s *corev1.Service) model.Ref {
 		return model.Ref{Namespace: s.Namespace, Name: s.Name}
 	})
-	for _, s := range endpointSlices {
+	for i, s := range endpointSlices {
 		if svc := s.Labels[discoveryv1.LabelServiceName]; svc != "" {
 			ref := model.Ref{Namespace: s.Namespace, Name: svc}
-			r.slices[ref] = append(r.slices[ref], s)
+			if have := r.slices[ref]; have != nil {
+				r.slices[ref] = append(have, s)
+			} else {
+				// Most Services have one slice: share the input's array.
+				// Its capacity of one makes a second append copy, so the
+				// input is never written.
+				r.slices[ref] = endpointSlices[i : i+1 : i+1]
+			}
 		}
 	}
 	return r
@@ -53,6 +69,9 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 	if be.Service == nil {
 		return "", &rejection{field: "service", reason: ReasonServiceNotFound,
 			message: "the backend names no Service"}
+	}
+	if l := &r.last; l.name != "" && l.namespace == namespace && l.service == *be.Service {
+		return l.name, nil
 	}
 	ref := model.Ref{Namespace: namespace, Name: be.Service.Name}
 	svc, rej := r.lookup(ref)
@@ -85,7 +104,9 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 		return "", &rejection{field: "service.port", reason: ReasonServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no port %s", ref, written)}
 	}
-	return r.backend(ref, svc.Spec.Ports[i], written), nil
+	name := r.backend(ref, svc.Spec.Ports[i], written)
+	r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
+	return name, nil
 }
 
 // defaultService resolves --default-backend-service ("namespace/name") on
@@ -141,25 +162,32 @@ func (r *resolver) lookup(ref model.Ref) (*corev1.Service, *rejection) {
 // on first use. The name is "<namespace>_<service>_<port>" with the port as
 // written (a number, or a name made of [a-z0-9-]), so "_" keeps it unique.
 func (r *resolver) backend(ref model.Ref, port corev1.ServicePort, written string) string {
-	name := ref.Namespace + "_" + ref.Name + "_" + written
-	if _, ok := r.built[name]; !ok {
-		r.built[name] = model.Backend{
-			Name:      name,
-			Service:   ref,
-			Port:      written,
-			Endpoints: r.endpoints(ref, port.Name),
-		}
+	// The name is looked up from a stack buffer: most routes share a
+	// Backend, so only the first use of a name allocates it.
+	var buf [128]byte
+	key := append(append(append(append(append(buf[:0], ref.Namespace...), '_'), ref.Name...), '_'), written...)
+	if i, ok := r.built[string(key)]; ok {
+		return r.backends[i].Name
 	}
-	return name
+	return r.add(model.Backend{
+		Name:      string(key),
+		Service:   ref,
+		Port:      written,
+		Endpoints: r.endpoints(ref, port.Name),
+	})
 }
 
-// used returns the Backends built so far, sorted by name; only referenced
-// backends are ever built.
+// add records a new Backend and returns its name.
+func (r *resolver) add(be model.Backend) string {
+	r.built[be.Name] = len(r.backends)
+	r.backends = append(r.backends, be)
+	return be.Name
+}
+
+// used returns the Backends built, sorted by name; only referenced
+// backends are ever built. It sorts them in place: no backend can be
+// resolved after it.
 func (r *resolver) used() []model.Backend {
-	out := make([]model.Backend, 0, len(r.built))
-	for _, be := range r.built {
-		out = append(out, be)
-	}
-	slices.SortFunc(out, func(a, b model.Backend) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	slices.SortFunc(r.backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })
+	return r.backends
 }

@@ -1,9 +1,17 @@
 package build
 
 import (
+	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func TestBuildBackends(t *testing.T) {
@@ -142,4 +150,30 @@ func TestBuildDefaultBackend(t *testing.T) {
 			report: optionProblem(ref("", "fallback"), "", ReasonServiceNotFound, ` "fallback" is not namespace/name`),
 		},
 	})
+}
+
+// TestBuildKeepsEndpointSliceOrder gives a Service two EndpointSlices with
+// another Service's between them: Build shares the Snapshot's array for
+// the first one, and must never write the second one into it.
+func TestBuildKeepsEndpointSliceOrder(t *testing.T) {
+	ing0, svc0, first := testutil.ScaleObjects(0)
+	ing1, svc1, other := testutil.ScaleObjects(1)
+	second := first.DeepCopy()
+	second.Name = "app-0-2"
+	second.Endpoints = second.Endpoints[:1]
+	second.Endpoints[0].Addresses = []string{"10.9.9.9"}
+	snap := source.Snapshot{
+		IngressClasses: load(t, "classes.yaml").IngressClasses,
+		Ingresses:      []*networkingv1.Ingress{ing0, ing1},
+		Services:       []*corev1.Service{svc0, svc1},
+		EndpointSlices: []*discoveryv1.EndpointSlice{first, other, second},
+	}
+	want := slices.Clone(snap.EndpointSlices)
+	config, report := Build(snap, Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass})
+	require.Empty(t, report.Problems)
+	for i := range want {
+		require.Same(t, want[i], snap.EndpointSlices[i], "EndpointSlice %d", i)
+	}
+	require.Equal(t, []model.Endpoint{{Address: "10.0.0.1", Port: 8080}, {Address: "10.0.0.2", Port: 8080},
+		{Address: "10.0.0.3", Port: 8080}, {Address: "10.9.9.9", Port: 8080}}, config.Backends[0].Endpoints)
 }

@@ -25,3 +25,13 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// TestBuildAllocations keeps Build's allocations proportional to the
+// Backends it makes (a name and an endpoint list each), not to every path,
+// rule or Ingress.
+func TestBuildAllocations(t *testing.T) {
+	const n = 1_000
+	snap := testutil.ScaleSnapshot(n)
+	allocs := testing.AllocsPerRun(3, func() { Build(snap, defaultOpts()) })
+	require.Less(t, allocs, 2.5*n)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -18,13 +19,10 @@ import (
 // served and what it rejected. It never modifies the Snapshot's objects.
 func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	b := &builder{
-		routes:  make(map[routeKey]*model.Location, len(snap.Ingresses)),
-		served:  map[model.Ref]bool{},
 		prefix:  cmp.Or(opts.AnnotationsPrefix, annotations.DefaultPrefix),
 		secrets: secretIndex{all: snap.Secrets},
 	}
 	b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems)
-	b.tls = newTLSState(opts, &b.secrets)
 	defer opts.Certificates.rotate()
 	sel := ingressclass.Selector{
 		IngressClass:      opts.IngressClass,
@@ -34,7 +32,10 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	classes := b.indexClasses(snap.IngressClasses, opts.IngressClass)
 	// Oldest first: the first Ingress to claim a route or the default
 	// backend is the oldest, so it wins every conflict.
-	for _, ing := range b.selectIngresses(snap.Ingresses, classes, sel) {
+	ings := b.selectIngresses(snap.Ingresses, classes, sel)
+	b.reserve(ings)
+	b.tls = newTLSState(opts, &b.secrets, len(ings))
+	for _, ing := range ings {
 		b.addIngress(ing)
 	}
 	b.addCanaries()
@@ -57,13 +58,18 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 // builder collects what one Build call has decided so far.
 type builder struct {
 	backends *resolver
-	// routes holds the winning Location of each route.
-	routes map[routeKey]*model.Location
+	// routes maps each route to the index of its winning Location in
+	// locs; keys holds the route of each Location in locs.
+	routes map[routeKey]int
+	locs   []model.Location
+	keys   []routeKey
 	// defaultOwner is the Ingress whose spec.defaultBackend won, if any.
 	defaultOwner   *model.Ref
 	defaultBackend string
-	served         map[model.Ref]bool
-	problems       problems
+	// served lists the Ingresses that contributed something, in the
+	// order they were added (each Ingress is added in one go).
+	served   []model.Ref
+	problems problems
 	// prefix is the annotations prefix; secrets are looked up by them.
 	prefix  string
 	secrets secretIndex
@@ -86,46 +92,78 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, pol.blocked)
 	}
-	b.eachRule(ing, ref, func(host, field string, paths []networkingv1.HTTPIngressPath) {
+	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
 		for j, path := range paths {
-			b.addPath(ref, host, pathField(field, j), path, &pol)
+			b.addPath(ref, host, pathAt{rule, j}, path, &pol)
 		}
-		if host != "" && b.served[ref] {
-			b.hosts.claim(host, ref, pol.server, AnnotationField(b.prefix+"/server-alias"))
+		if host != "" && b.serving(ref) {
+			b.hosts.claim(host, ref, pol.server, b.prefix)
 		}
 	})
+}
+
+// reserve sizes the route tables for every path of ings, so that they
+// never grow.
+func (b *builder) reserve(ings []*networkingv1.Ingress) {
+	n := 0
+	for _, ing := range ings {
+		for _, rule := range ing.Spec.Rules {
+			if rule.HTTP != nil {
+				n += len(rule.HTTP.Paths)
+			}
+		}
+	}
+	b.routes = make(map[routeKey]int, n)
+	b.locs = make([]model.Location, 0, n)
+	b.keys = make([]routeKey, 0, n)
+}
+
+// serve records that ing contributes to the config.
+func (b *builder) serve(ing model.Ref) {
+	if !b.serving(ing) {
+		b.served = append(b.served, ing)
+	}
+}
+
+// serving reports whether ing, the Ingress being added, contributes to the
+// config so far.
+func (b *builder) serving(ing model.Ref) bool {
+	return len(b.served) > 0 && b.served[len(b.served)-1] == ing
 }
 
 // addPath adds one path of an Ingress with its policy. A path whose
 // Ingress has a blocked policy, or that cannot take the policy, keeps its
 // route and answers 503 (see package annotations).
-func (b *builder) addPath(ing model.Ref, host, field string, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+func (b *builder) addPath(ing model.Ref, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
 	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
 	if rej != nil {
-		b.reject(ing, field, rej)
+		b.reject(ing, at.field(), rej)
 		return
 	}
 	key := routeKey{host: host, path: path, match: match}
 	if winner, taken := b.routes[key]; taken {
-		b.problems.add(KindIngress, ing, field, ReasonPathConflict, key.conflict(ing, winner.Ingress))
+		b.problems.add(KindIngress, ing, at.field(), ReasonPathConflict, key.conflict(ing, b.locs[winner].Ingress))
 		return
 	}
-	b.served[ing] = true
-	policy, rej := pol.pathPolicy(match, path)
-	if rej != nil {
-		b.reject(ing, field, rej)
-	}
-	if pol.blocked || rej != nil {
-		b.routes[key] = &model.Location{Path: path, Match: match, Ingress: ing}
+	b.serve(ing)
+	b.routes[key] = len(b.locs)
+	b.keys = append(b.keys, key)
+	b.locs = append(b.locs, model.Location{Path: path, Match: match, Ingress: ing})
+	loc := &b.locs[len(b.locs)-1]
+	if rej := pol.checkPath(match, path); rej != nil {
+		b.reject(ing, at.field(), rej)
 		return
 	}
+	if pol.blocked {
+		return
+	}
+	loc.Policy = pol.policy
 	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
 	if rej != nil {
-		b.reject(ing, field+".backend", rej)
-	} else {
-		backend = b.tuned(backend, pol)
+		b.reject(ing, at.field()+".backend", rej)
+		return
 	}
-	b.routes[key] = &model.Location{Path: path, Match: match, Backend: backend, Ingress: ing, Policy: policy}
+	loc.Backend = b.tuned(backend, pol)
 }
 
 // tuned returns the variant of a resolved backend that the Ingress's
@@ -158,7 +196,7 @@ func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBacke
 	}
 	b.defaultOwner = &ing
 	b.defaultBackend = backend
-	b.served[ing] = true
+	b.serve(ing)
 }
 
 // reject reports a rejection found under field of an Ingress.
@@ -167,7 +205,7 @@ func (b *builder) reject(ing model.Ref, field string, rej *rejection) {
 }
 
 func (b *builder) config() model.Config {
-	servers := b.hosts.apply(servers(b.routes), &b.problems)
+	servers := b.hosts.apply(servers(b.keys, b.locs), &b.problems)
 	b.tls.apply(servers)
 	return model.Config{
 		Servers:        servers,
@@ -177,13 +215,8 @@ func (b *builder) config() model.Config {
 }
 
 func (b *builder) report() Report {
-	var r Report
-	for ref := range b.served {
-		r.Served = append(r.Served, ref)
-	}
-	slices.SortFunc(r.Served, compareRefs)
-	r.Problems = b.problems.sorted()
-	return r
+	slices.SortFunc(b.served, compareRefs)
+	return Report{Served: b.served, Problems: b.problems.sorted()}
 }
 
 // rejection says why part of an object was dropped; field is relative to
@@ -209,29 +242,36 @@ func (p problems) sorted() []Problem {
 	return slices.Compact(p)
 }
 
+// compareRefs orders by namespace, then name. Unlike cmp.Or, it compares
+// names only on a tie: Build sorts tens of thousands of Refs.
 func compareRefs(a, b model.Ref) int {
-	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // eachRule calls visit for every rule of the Ingress that has paths and a
-// valid host (or none), with the rule's field; an invalid host is reported
+// valid host (or none), with the rule's index; an invalid host is reported
 // and its rule skipped.
-func (b *builder) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(host, field string, paths []networkingv1.HTTPIngressPath)) {
+func (b *builder) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(host string, rule int, paths []networkingv1.HTTPIngressPath)) {
 	for i, rule := range ing.Spec.Rules {
-		field := "spec.rules[" + strconv.Itoa(i) + "]"
 		if rule.Host != "" {
 			if err := checkHost(rule.Host); err != nil {
-				b.problems.add(KindIngress, ref, field+".host", ReasonInvalidHost, err.Error())
+				b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", ReasonInvalidHost, err.Error())
 				continue
 			}
 		}
 		if rule.HTTP != nil {
-			visit(rule.Host, field, rule.HTTP.Paths)
+			visit(rule.Host, i, rule.HTTP.Paths)
 		}
 	}
 }
 
-// pathField is the field of the j-th path of the rule at ruleField.
-func pathField(ruleField string, j int) string {
-	return ruleField + ".http.paths[" + strconv.Itoa(j) + "]"
+// pathAt is where a path is in its Ingress. Its field is built only for a
+// problem: building it for every path cost Build an allocation each.
+type pathAt struct{ rule, path int }
+
+func (a pathAt) field() string {
+	return "spec.rules[" + strconv.Itoa(a.rule) + "].http.paths[" + strconv.Itoa(a.path) + "]"
 }

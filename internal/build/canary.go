@@ -31,38 +31,39 @@ func (b *builder) addCanaries() {
 				"the canary is not used, since some of its annotations are invalid")
 			continue
 		}
-		b.eachRule(c.ing, ref, func(host, field string, paths []networkingv1.HTTPIngressPath) {
+		b.eachRule(c.ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
 			for j, path := range paths {
-				b.addCanaryPath(ref, host, pathField(field, j), path, &c.pol)
+				b.addCanaryPath(ref, host, pathAt{rule, j}, path, &c.pol)
 			}
 		})
 	}
 }
 
-func (b *builder) addCanaryPath(ing model.Ref, host, field string, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+func (b *builder) addCanaryPath(ing model.Ref, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
 	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
 	if rej != nil {
-		b.reject(ing, field, rej)
+		b.reject(ing, at.field(), rej)
 		return
 	}
 	key := routeKey{host: host, path: path, match: match}
-	main := b.routes[key]
-	if main == nil || main.Backend == "" {
-		b.problems.add(KindIngress, ing, field, ReasonCanaryWithoutMain,
+	i, found := b.routes[key]
+	if !found || b.locs[i].Backend == "" {
+		b.problems.add(KindIngress, ing, at.field(), ReasonCanaryWithoutMain,
 			fmt.Sprintf("no other Ingress serves host %q path %q (%s) with a backend; the canary path is ignored", host, path, match))
 		return
 	}
 	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
 	if rej != nil {
-		b.reject(ing, field+".backend", rej)
+		b.reject(ing, at.field()+".backend", rej)
 		return
 	}
 	c := pol.canary
+	main := &b.locs[i]
 	main.Canaries = append(main.Canaries, model.Canary{
 		Backend: b.tuned(backend, pol), Ingress: ing,
 		Weight: c.Weight, WeightTotal: c.WeightTotal,
 		Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern,
 		Cookie: c.Cookie,
 	})
-	b.served[ing] = true
+	b.serve(ing)
 }

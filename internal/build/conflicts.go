@@ -1,9 +1,9 @@
 package build
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -14,8 +14,10 @@ import (
 // Build lets them claim routes in this order, so the first claim of a route
 // is the oldest Ingress's and wins.
 func olderFirst(a, b *networkingv1.Ingress) int {
-	return cmp.Or(a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time),
-		cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	if c := a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time); c != 0 {
+		return c
+	}
+	return compareRefs(model.Ref{Namespace: a.Namespace, Name: a.Name}, model.Ref{Namespace: b.Namespace, Name: b.Name})
 }
 
 // precedence ends every conflict message: it says why the winner won.
@@ -36,21 +38,32 @@ func (k routeKey) conflict(loser, winner model.Ref) string {
 	return fmt.Sprintf("host %q path %q (%s) is already routed by %s", k.host, k.path, k.match, owner)
 }
 
-// servers groups the winning routes into servers, in model order: one
-// sort of all routes, and every server's Locations share one array.
-func servers(routes map[routeKey]*model.Location) []model.Server {
-	keys := make([]routeKey, 0, len(routes))
-	for key := range routes {
-		keys = append(keys, key)
+// compare orders routes by host, path and match. Unlike cmp.Or, it
+// compares paths only on a tie of hosts: Build sorts every route.
+func (k routeKey) compare(o routeKey) int {
+	if c := strings.Compare(k.host, o.host); c != 0 {
+		return c
 	}
-	slices.SortFunc(keys, func(a, b routeKey) int {
-		return cmp.Or(cmp.Compare(a.host, b.host), cmp.Compare(a.path, b.path), cmp.Compare(a.match, b.match))
-	})
-	locs := make([]model.Location, len(keys))
+	if c := strings.Compare(k.path, o.path); c != 0 {
+		return c
+	}
+	return strings.Compare(string(k.match), string(o.match))
+}
+
+// servers groups the winning routes (locs, whose routes are keys) into
+// servers, in model order. It sorts the routes' indexes, which are small
+// to move, then puts keys and locs in that order in place; every server's
+// Locations share the array of locs.
+func servers(keys []routeKey, locs []model.Location) []model.Server {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return keys[i].compare(keys[j]) })
+	permute(order, keys, locs)
 	var out []model.Server
 	start := 0
 	for i, key := range keys {
-		locs[i] = *routes[key]
 		if i+1 == len(keys) || keys[i+1].host != key.host {
 			// A full slice expression: appending to one server's
 			// Locations must never overwrite the next server's.
@@ -59,4 +72,23 @@ func servers(routes map[routeKey]*model.Location) []model.Server {
 		}
 	}
 	return out
+}
+
+// permute moves the order[i]-th key and Location to index i, following
+// each cycle of the permutation so that every Location, hundreds of bytes,
+// moves once. It leaves order[i] == i.
+func permute(order []int, keys []routeKey, locs []model.Location) {
+	for start := range order {
+		if order[start] == start {
+			continue
+		}
+		key, loc := keys[start], locs[start]
+		i := start
+		for order[i] != start {
+			next := order[i]
+			keys[i], locs[i], order[i] = keys[next], locs[next], i
+			i = next
+		}
+		keys[i], locs[i], order[i] = key, loc, i
+	}
 }

@@ -18,8 +18,13 @@ import (
 // carries the resolved target port number. An endpoint is ready unless its
 // ready condition says false (nil means ready, as the API documents).
 func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
+	svcSlices := r.slices[svc]
+	size := 0 // room for one address per endpoint, the usual count
+	for _, slice := range svcSlices {
+		size += len(slice.Endpoints)
+	}
 	var out []model.Endpoint
-	for _, slice := range r.slices[svc] {
+	for _, slice := range svcSlices {
 		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue // FQDN endpoints would need DNS at request time
 		}
@@ -37,6 +42,9 @@ func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
 					r.problems.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
 						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
 					continue
+				}
+				if out == nil {
+					out = make([]model.Endpoint, 0, size)
 				}
 				out = append(out, model.Endpoint{Address: addr, Port: port})
 			}

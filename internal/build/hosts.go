@@ -24,11 +24,17 @@ func checkHost(host string) error {
 	if !isDNSSubdomain(name) {
 		return fmt.Errorf("host %q is not a lowercase DNS name, optionally after \"*.\"", host)
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return fmt.Errorf("host %q is an IP address, not a DNS name", host)
+	// Only digits and dots can parse as an address here (a DNS name has
+	// no ':' or '%'); other hosts skip ParseAddr and the error it makes.
+	if !strings.ContainsFunc(host, notDigitOrDot) {
+		if _, err := netip.ParseAddr(host); err == nil {
+			return fmt.Errorf("host %q is an IP address, not a DNS name", host)
+		}
 	}
 	return nil
 }
+
+func notDigitOrDot(r rune) bool { return r != '.' && (r < '0' || r > '9') }
 
 // checkRef accepts a namespace and object name that are safe to carry into
 // the model: a DNS-1123 label and a DNS-1123 subdomain. The API server

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -60,6 +61,20 @@ func FuzzCheckHost(f *testing.F) {
 		for label := range strings.SplitSeq(name, ".") {
 			require.NotEmpty(t, label, "accepted %q", host)
 			require.False(t, strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-"), "accepted %q", host)
+		}
+	})
+}
+
+// FuzzCheckHostRefusesAddresses checks checkHost's shortcut: it asks
+// netip.ParseAddr only about hosts of digits and dots, yet refuses every
+// host that is an IP address.
+func FuzzCheckHostRefusesAddresses(f *testing.F) {
+	for _, seed := range []string{"1.2.3.4", "01.2.3.4", "1.2.3", "1.2.3.4.5", "::1", "::ffff:1.2.3.4", "1e2.3.4.5", "*.1.2.3.4", "a.b"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		if _, err := netip.ParseAddr(host); err == nil {
+			require.Error(t, checkHost(host), "accepted the address %q", host)
 		}
 	})
 }

@@ -22,10 +22,10 @@ const clusterIPSuffix = ".cluster-ip"
 func (r *resolver) twin(name, suffix string, change func(*model.Backend)) string {
 	twin := name + suffix
 	if _, ok := r.built[twin]; !ok {
-		be := r.built[name]
+		be := r.backends[r.built[name]]
 		be.Name = twin
 		change(&be)
-		r.built[twin] = be
+		r.add(be)
 	}
 	return twin
 }
@@ -35,10 +35,11 @@ func (r *resolver) twin(name, suffix string, change func(*model.Backend)) string
 // kube-proxy picks the pod. A headless Service has no cluster IP; its
 // backend is returned unchanged.
 func (r *resolver) clusterIP(name string) string {
-	be, ok := r.built[name]
+	i, ok := r.built[name]
 	if !ok {
 		return name
 	}
+	be := r.backends[i]
 	svc := r.services[be.Service]
 	addr, err := netip.ParseAddr(svc.Spec.ClusterIP)
 	if err != nil {

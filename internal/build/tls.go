@@ -36,8 +36,10 @@ type tlsState struct {
 	certs certificates
 	// hosts maps each host of a TLS section to its first claim.
 	hosts map[string]tlsClaim
-	// redirects are the ssl-redirect annotations of each Ingress.
+	// redirects are the ssl-redirect annotations of each Ingress; forced
+	// says whether any of them has force-ssl-redirect.
 	redirects map[model.Ref]redirectFlags
+	forced    bool
 }
 
 type tlsClaim struct {
@@ -48,9 +50,11 @@ type tlsClaim struct {
 
 type redirectFlags struct{ ssl, force bool }
 
-func newTLSState(opts Options, secrets *secretIndex) tlsState {
+// newTLSState makes room for the redirect flags of n Ingresses: most
+// Ingresses have them, as ssl-redirect is on by default.
+func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
 	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates},
-		hosts: map[string]tlsClaim{}, redirects: map[model.Ref]redirectFlags{}}
+		hosts: map[string]tlsClaim{}, redirects: make(map[model.Ref]redirectFlags, n)}
 }
 
 // addIngress records the TLS sections and redirect annotations of one of
@@ -59,6 +63,7 @@ func newTLSState(opts Options, secrets *secretIndex) tlsState {
 func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect redirectFlags, p *problems) {
 	if redirect.ssl || redirect.force {
 		t.redirects[ref] = redirect
+		t.forced = t.forced || redirect.force
 	}
 	for i, section := range ing.Spec.TLS {
 		field := fmt.Sprintf("spec.tls[%d]", i)
@@ -136,9 +141,10 @@ func (t *tlsState) claim(host string, c tlsClaim, field string, p *problems) {
 }
 
 // apply gives servers their certificates and the HTTPS redirects their
-// locations' Ingresses ask for.
+// locations' Ingresses ask for. Only apply sets HTTPSRedirect, so with no
+// TLS host and no force-ssl-redirect there is nothing to do.
 func (t *tlsState) apply(servers []model.Server) {
-	if len(t.hosts) == 0 && len(t.redirects) == 0 {
+	if len(t.hosts) == 0 && !t.forced {
 		return
 	}
 	for i := range servers {
