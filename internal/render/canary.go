@@ -49,15 +49,18 @@ type canaryEntry struct {
 // sorted by name. It refuses canaries that Validate refuses, that name an
 // unknown backend, or that belong to a Location without a backend.
 func canaryEntries(cfg model.Config) (Endpoints, error) {
-	known := make(map[string]bool, len(cfg.Backends))
-	for _, b := range cfg.Backends {
-		known[b.Name] = true
-	}
+	var known map[string]bool // made for the first canary: most configs have none
 	var out Endpoints
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
 			if len(l.Canaries) == 0 {
 				continue
+			}
+			if known == nil {
+				known = make(map[string]bool, len(cfg.Backends))
+				for _, b := range cfg.Backends {
+					known[b.Name] = true
+				}
 			}
 			if err := checkCanaries(l, known); err != nil {
 				return nil, fmt.Errorf("server %q path %q: %w", s.Host, l.Path, err)

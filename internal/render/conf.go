@@ -10,22 +10,22 @@ import (
 
 // execute runs the main template on view, on the fast path when it can.
 func (r *Renderer) execute(view confView) ([]byte, error) {
-	var buf bytes.Buffer
 	// Configs change little between renders: one allocation, no regrowth.
-	buf.Grow(int(r.size.Load()) + 64<<10)
+	conf := make([]byte, 0, int(r.size.Load())+64<<10)
 	err := errSlowPath
 	if r.exec != nil {
-		err = r.exec.execute(&buf, mainTemplate, view)
+		conf, err = r.exec.execute(conf, mainTemplate, view)
 	}
 	if errors.Is(err, errSlowPath) {
-		buf.Reset()
-		err = r.tmpl.ExecuteTemplate(&buf, mainTemplate, view)
+		buf := bytes.NewBuffer(conf[:0])
+		err = r.tmpl.ExecuteTemplate(buf, mainTemplate, view)
+		conf = buf.Bytes()
 	}
 	if err != nil {
 		return nil, err
 	}
-	r.size.Store(int64(buf.Len()))
-	return buf.Bytes(), nil
+	r.size.Store(int64(len(conf)))
+	return conf, nil
 }
 
 // stampVersion puts the version of conf where conf holds the placeholder.
@@ -39,7 +39,12 @@ func stampVersion(conf []byte) ([]byte, string, error) {
 	}
 	sum := sha256.Sum256(conf)
 	version := hex.EncodeToString(sum[:versionLen/2])
-	n := copy(conf[at:], version)
-	conf = append(conf[:at+n], conf[at+len(placeholder):]...)
-	return conf, version, nil
+	// The version is shorter than the placeholder, which is near the top:
+	// close the gap by moving what comes before it, not the megabytes of
+	// servers after it.
+	end := at + len(placeholder)
+	copy(conf[end-len(version):end], version)
+	gap := len(placeholder) - len(version)
+	copy(conf[gap:], conf[:at])
+	return conf[gap:], version, nil
 }

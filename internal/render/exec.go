@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
 	"strconv"
@@ -30,6 +29,8 @@ type executor struct {
 // errSlowPath says that text/template must execute the template.
 var errSlowPath = errors.New("template needs text/template")
 
+var stringType = reflect.TypeFor[string]()
+
 // maxDepth bounds nested {{template}} calls; text/template reports
 // deeper (recursive) ones as errors.
 const maxDepth = 100
@@ -44,24 +45,26 @@ func newExecutor(tmpl *template.Template) *executor {
 	return e
 }
 
-// execute writes template name, run on data, to w.
-func (e *executor) execute(w *bytes.Buffer, name string, data any) error {
+// execute appends template name, run on data, to out.
+func (e *executor) execute(out []byte, name string, data any) ([]byte, error) {
 	root, ok := e.templates[name]
 	if !ok {
-		return errSlowPath
+		return out, errSlowPath
 	}
 	v := reflect.ValueOf(data)
-	s := &execState{e: e, w: w, root: v}
-	return root.run(s, v)
+	s := &execState{e: e, out: out, root: v}
+	err := root.run(s, v)
+	return s.out, err
 }
 
-// execState is one template invocation: root is its $.
+// execState is one template invocation: root is its $. It appends to out
+// itself, as a bytes.Buffer's Write costs more than the short writes
+// themselves.
 type execState struct {
-	e       *executor
-	w       *bytes.Buffer
-	root    reflect.Value
-	depth   int
-	scratch [24]byte
+	e     *executor
+	out   []byte
+	root  reflect.Value
+	depth int
 }
 
 // node is a compiled parse.Node.
@@ -133,7 +136,7 @@ func (l listNode) run(s *execState, dot reflect.Value) error {
 }
 
 func (t textNode) run(s *execState, _ reflect.Value) error {
-	s.w.Write(t)
+	s.out = append(s.out, t...)
 	return nil
 }
 
@@ -319,22 +322,23 @@ func fieldIndex(t reflect.Type, name string) int {
 
 // print writes a string, integer or boolean as fmt.Print would, which is
 // what text/template does; a type with methods might be a fmt.Stringer.
+// Plain strings, nearly every value printed, skip the costly method check.
 func (s *execState) print(v reflect.Value) error {
 	if !v.IsValid() {
 		return errSlowPath
 	}
-	if t := v.Type(); t.PkgPath() != "" && (t.NumMethod() > 0 || reflect.PointerTo(t).NumMethod() > 0) {
+	if t := v.Type(); t != stringType && t.PkgPath() != "" && (t.NumMethod() > 0 || reflect.PointerTo(t).NumMethod() > 0) {
 		return errSlowPath
 	}
 	switch v.Kind() {
 	case reflect.String:
-		s.w.WriteString(v.String())
+		s.out = append(s.out, v.String()...)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		s.w.Write(strconv.AppendInt(s.scratch[:0], v.Int(), 10))
+		s.out = strconv.AppendInt(s.out, v.Int(), 10)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		s.w.Write(strconv.AppendUint(s.scratch[:0], v.Uint(), 10))
+		s.out = strconv.AppendUint(s.out, v.Uint(), 10)
 	case reflect.Bool:
-		s.w.Write(strconv.AppendBool(s.scratch[:0], v.Bool()))
+		s.out = strconv.AppendBool(s.out, v.Bool())
 	default:
 		return errSlowPath
 	}

@@ -32,28 +32,28 @@ import (
 // paths match.
 //
 // host is the server's, for the access log.
-func locationViews(host string, locs []model.Location, routes map[string]route, fallback route, pol *policies) ([]locationView, error) {
-	exact := make(map[string]bool)
+func (s *locationSet) locationViews(host string, locs []model.Location, routes map[string]route, fallback route, pol *policies) ([]locationView, error) {
+	s.startServer(host, 2*len(locs)+1) // at most two per Prefix path, and the fallback
+	exact := s.exact
 	prefixModifier := ""
-	for _, l := range locs {
-		switch l.Match {
+	for i := range locs {
+		switch l := &locs[i]; l.Match {
 		case model.MatchExact:
 			exact[l.Path] = true
 		case model.MatchRegex:
 			prefixModifier = "^~ "
 		}
 	}
-	n := 2*len(locs) + 1 // at most: two per Prefix path, and the fallback
-	set := locationSet{host: host, seen: make(map[locationKey]bool, n), views: make([]locationView, 0, n)}
 	root := false
 	var regexes []routed
-	for _, l := range locs {
+	for i := range locs {
+		l := &locs[i] // by pointer: a model.Location is large
 		if !strings.HasPrefix(l.Path, "/") {
 			return nil, fmt.Errorf("path %q does not start with /", l.Path)
 		}
 		r, err := resolve(routes, l.Backend, http.StatusServiceUnavailable)
 		if err == nil && len(l.Canaries) > 0 {
-			r.backend, err = quote(canaryRouteName(host, l)) // see canary.go
+			r.backend, err = quote(canaryRouteName(host, *l)) // see canary.go
 		}
 		if err == nil {
 			r, err = pol.locationPolicy(l, r)
@@ -63,33 +63,36 @@ func locationViews(host string, locs []model.Location, routes map[string]route, 
 		}
 		switch {
 		case l.Match == model.MatchExact:
-			set.add("= ", l.Path, r, l.Ingress)
+			s.add("= ", l.Path, "", r, l.Ingress)
 		case l.Match == model.MatchRegex:
-			regexes = append(regexes, routed{l, r})
+			regexes = append(regexes, routed{*l, r})
 		case l.Match != model.MatchPrefix:
 			return nil, fmt.Errorf("path %q: unknown match %q", l.Path, l.Match)
 		case l.Path == "/":
 			root = true
-			set.add("", "/", r, l.Ingress)
+			s.add("", "/", "", r, l.Ingress)
 		case strings.HasSuffix(l.Path, "/"):
 			return nil, fmt.Errorf("prefix path %q ends in /", l.Path)
 		default:
 			if !exact[l.Path] {
-				set.add("= ", l.Path, r, l.Ingress)
+				s.add("= ", l.Path, "", r, l.Ingress)
 			}
-			set.add(prefixModifier, l.Path+"/", r, l.Ingress)
+			s.add(prefixModifier, l.Path, "/", r, l.Ingress)
 		}
 	}
 	slices.SortFunc(regexes, func(a, b routed) int {
 		return cmp.Or(cmp.Compare(len(b.Path), len(a.Path)), cmp.Compare(a.Path, b.Path))
 	})
 	for _, re := range regexes {
-		set.add(regexModifier, re.Path, re.route, re.Ingress)
+		s.add(regexModifier, re.Path, "", re.route, re.Ingress)
 	}
 	if !root {
-		set.add("", "/", fallback, model.Ref{})
+		s.add("", "/", "", fallback, model.Ref{})
 	}
-	return set.views, set.err
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s.views[s.start:len(s.views):len(s.views)], nil
 }
 
 // regexModifier matches a regex case-insensitively, as ingress-nginx does.
@@ -103,20 +106,27 @@ type routed struct {
 
 type locationKey struct {
 	modifier string
-	path     string
+	token    string // the quoted path
 }
 
-// locationSet collects locations, refusing duplicates (nginx would refuse
-// the whole config) and keeping the first error.
+// locationSet builds the locations of one Render's servers, one server
+// after another, into shared blocks, so that a server costs no allocations
+// of its own. It refuses duplicate locations in a server (nginx would
+// refuse the whole config) and keeps the first error.
 type locationSet struct {
-	host  string
-	views []locationView
+	q     *quoter
+	views []locationView // the current block; the current server's from start
+	start int
+	// exact and seen are the current server's Exact paths and locations.
+	exact map[string]bool
 	seen  map[locationKey]bool
+	host  string
 	err   error
 	// labels are the last access log labels and what they were made for:
 	// a server's locations mostly share them.
 	labels    logVarsView
-	labelsFor *labelsKey
+	labelsFor labelsKey
+	hasLabels bool
 }
 
 type labelsKey struct {
@@ -124,33 +134,52 @@ type labelsKey struct {
 	service string
 }
 
-func (s *locationSet) add(modifier, path string, r route, ingress model.Ref) {
+// startServer begins a server of at most n locations, all in one block.
+func (s *locationSet) startServer(host string, n int) {
+	if cap(s.views)-len(s.views) < n {
+		s.views = make([]locationView, 0, nextBlock(cap(s.views), n, 64, 4096))
+	}
+	s.host, s.start, s.hasLabels = host, len(s.views), false
+	// clear costs a map's capacity: a large server's maps are dropped.
+	if s.seen == nil || len(s.seen) > 64 {
+		s.exact, s.seen = map[string]bool{}, map[locationKey]bool{}
+	}
+	clear(s.exact)
+	clear(s.seen)
+}
+
+// add adds the location of path+suffix; a Prefix path's "/p/" comes as
+// ("/p", "/"), which spares building the string.
+func (s *locationSet) add(modifier, path, suffix string, r route, ingress model.Ref) {
 	if s.err != nil {
 		return
 	}
-	key := locationKey{modifier, path}
+	var token string
+	var err error
+	if modifier == regexModifier {
+		token, err = regexToken(path)
+	} else {
+		token, err = s.q.join(path, suffix), s.q.err
+	}
+	if err != nil {
+		s.err = fmt.Errorf("path %q: %w", path+suffix, err)
+		return
+	}
+	key := locationKey{modifier, token}
 	if modifier == "^~ " {
 		key.modifier = "" // "^~ /p/" and "/p/" are the same location
 	}
 	if s.seen[key] {
-		s.err = fmt.Errorf("duplicate location %q", path)
+		s.err = fmt.Errorf("duplicate location %q", path+suffix)
 		return
 	}
 	s.seen[key] = true
-	token, err := quote(path)
-	if modifier == regexModifier {
-		token, err = regexToken(path)
-	}
-	if err != nil {
-		s.err = fmt.Errorf("path %q: %w", path, err)
-		return
-	}
-	if k := (labelsKey{ingress, r.service}); s.labelsFor == nil || *s.labelsFor != k {
-		if s.labels, err = logVars(s.host, ingress, r); err != nil {
-			s.err = fmt.Errorf("path %q: %w", path, err)
+	if k := (labelsKey{ingress, r.service}); !s.hasLabels || s.labelsFor != k {
+		if s.labels = logVars(s.q, s.host, ingress, r.service); s.q.err != nil {
+			s.err = fmt.Errorf("path %q: %w", path+suffix, s.q.err)
 			return
 		}
-		s.labelsFor = &k
+		s.labelsFor, s.hasLabels = k, true
 	}
 	pass := "proxy_pass"
 	if r.policy != nil && r.policy.Module == "grpc" {

@@ -88,7 +88,7 @@ func (p *policies) resolver() error {
 
 // startServer begins the internal locations of the server for host.
 func (p *policies) startServer(host string) {
-	p.host, p.server, p.serverSeen = host, serverPolicyView{}, map[string]bool{}
+	p.host, p.server, p.serverSeen = host, serverPolicyView{}, nil // made by onceInServer: most servers need none
 }
 
 // once reports whether name is new to the http block or the files, and
@@ -105,6 +105,9 @@ func (p *policies) once(name string) bool {
 func (p *policies) onceInServer(name string) bool {
 	if p.serverSeen[name] {
 		return false
+	}
+	if p.serverSeen == nil {
+		p.serverSeen = map[string]bool{}
 	}
 	p.serverSeen[name] = true
 	return true

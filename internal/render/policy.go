@@ -62,9 +62,9 @@ type basicAuthView struct{ Realm, File string }
 
 // locationPolicy returns r with the policy view of l (nil for the zero
 // Policy), proxying in the backend's protocol.
-func (p *policies) locationPolicy(l model.Location, r route) (route, error) {
-	pol := l.Policy
-	if reflect.ValueOf(pol).IsZero() {
+func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
+	pol := &l.Policy
+	if reflect.ValueOf(pol).Elem().IsZero() {
 		return r, nil
 	}
 	scheme, module, err := protocolScheme(pol.Protocol)
@@ -77,7 +77,7 @@ func (p *policies) locationPolicy(l model.Location, r route) (route, error) {
 		p.externalAuthView, p.corsView, p.errorsView, p.accessView,
 	}
 	for _, step := range steps {
-		if err := step(v, l); err != nil {
+		if err := step(v, *l); err != nil {
 			return r, err
 		}
 	}

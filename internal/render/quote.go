@@ -36,26 +36,64 @@ func quote(s string) (string, error) {
 
 // plainASCII reports whether s is printable ASCII without unsafeInQuotes,
 // which quote takes as it is: the common case, checked without decoding
-// runes.
+// runes, one table lookup a byte.
 func plainASCII(s string) bool {
 	for i := range len(s) {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '$', c == ';', c == '{', c == '}':
+		if !plainByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
-// quoter quotes many strings and keeps the first error, so that view code
-// checks once per object instead of once per string.
-type quoter struct{ err error }
+// plainByte holds the bytes of plainASCII; it is never written after init.
+var plainByte = func() (plain [256]bool) {
+	for c := ' '; c < 0x7f; c++ {
+		plain[c] = !strings.ContainsRune(unsafeInQuotes, c)
+	}
+	return plain
+}()
 
-func (q *quoter) quote(s string) string {
+// quoter quotes many strings and keeps the first error, so that view code
+// checks once per object instead of once per string. It writes the quoted
+// strings one after another into shared blocks: a Render quotes tens of
+// thousands of short strings, which cost a few allocations this way
+// instead of one each. A strings.Builder only appends, so the strings it
+// handed out never change, and they keep their block alive.
+type quoter struct {
+	err   error
+	block strings.Builder
+}
+
+func (q *quoter) quote(s string) string { return q.join(s, "") }
+
+// join quotes s+suffix without building s+suffix first.
+func (q *quoter) join(s, suffix string) string {
 	if q.err != nil {
 		return ""
 	}
-	out, err := quote(s)
-	q.err = err
-	return out
+	if !plainASCII(s) || !plainASCII(suffix) {
+		out, err := quote(s + suffix)
+		q.err = err
+		return out
+	}
+	n := len(s) + len(suffix) + 2
+	if q.block.Cap()-q.block.Len() < n {
+		size := nextBlock(q.block.Cap(), n, 256, 64<<10)
+		q.block = strings.Builder{}
+		q.block.Grow(size)
+	}
+	start := q.block.Len()
+	q.block.WriteByte('"')
+	q.block.WriteString(s)
+	q.block.WriteString(suffix)
+	q.block.WriteByte('"')
+	return q.block.String()[start:]
+}
+
+// nextBlock returns the size of the block that follows one of size last
+// and must hold need. Blocks double from lo up to hi: a small config takes
+// small blocks, a large one few allocations.
+func nextBlock(last, need, lo, hi int) int {
+	return max(min(max(2*last, lo), hi), need)
 }

@@ -12,7 +12,7 @@ import (
 // FuzzPlainASCII checks that quote's fast path takes only strings that its
 // rune-by-rune check accepts too.
 func FuzzPlainASCII(f *testing.F) {
-	for _, seed := range []string{"app", "a b", "a\x7f", "a\tb", "$x", "é", "\xff", "{}", `a"b`, `a\b`} {
+	for _, seed := range []string{"app", "a b", "a\x7f", "a\tb", "$x", "é", "\xff", "{}", "a}", "a;b", `a"b`, `a\b`, "~ok/-_.:"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -73,3 +73,42 @@ func FuzzQuote(f *testing.F) {
 		require.False(t, strings.ContainsAny(inner, "\"\\;{}$\n\r"), "unsafe byte in %q", got)
 	})
 }
+
+// TestQuoter checks that the quoter's strings, carved from shared blocks,
+// are quote's and stay intact as later strings fill new blocks, and that
+// it keeps the first error.
+func TestQuoter(t *testing.T) {
+	long := strings.Repeat("x", 100<<10) // longer than any block
+	tests := map[string]struct {
+		in      []string
+		suffix  string
+		wantErr string // the first error, from the string holding it
+	}{
+		"many strings over many blocks": {in: append(strings.Fields(strings.Repeat("/a /bb /ccc/d ", 20000)), long, "/e")},
+		"with a suffix":                 {in: []string{"/p", "/", long, "/q"}, suffix: "/"},
+		"non-ASCII":                     {in: []string{"/café", "/b"}},
+		"first error kept":              {in: []string{"/a", `/b"`, "/c;", "/d"}, wantErr: `/b"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var q quoter
+			got := make([]string, len(tc.in))
+			for i, s := range tc.in {
+				got[i] = q.join(s, tc.suffix)
+			}
+			if tc.wantErr != "" {
+				_, want := quote(tc.wantErr)
+				require.Equal(t, want, q.err)
+				require.Equal(t, `"/a"`, got[0])
+				require.Equal(t, []string{"", "", ""}, got[1:])
+				return
+			}
+			require.NoError(t, q.err)
+			for i, s := range tc.in {
+				want, err := quote(s + tc.suffix)
+				require.NoError(t, err)
+				require.Equal(t, want, got[i])
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"sync/atomic"
 	"text/template"
 
@@ -58,34 +59,57 @@ func New(templateDir string) (*Renderer, error) {
 // bytes. It fails, rendering nothing, if any value is unfit for nginx.conf;
 // package build should already have dropped such values.
 func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
+	// The endpoints need nothing of nginx.conf: make them meanwhile.
+	var endpoints Endpoints
+	var endpointsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { endpoints, endpointsErr = allEndpoints(cfg) })
+	out, err := r.render(cfg, opts)
+	wg.Wait()
+	if err == nil {
+		err = endpointsErr
+	}
+	if err != nil {
+		return Output{}, fmt.Errorf("render: %w", err)
+	}
+	out.Endpoints = endpoints
+	return out, nil
+}
+
+// render returns the files of the Output for cfg.
+func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	view, err := newConfView(cfg, opts)
 	if err != nil {
-		return Output{}, fmt.Errorf("render: %w", err)
+		return Output{}, err
 	}
 	if view.Balancer, err = newBalancerView(opts.RuntimeDir, r.luaDir); err != nil {
-		return Output{}, fmt.Errorf("render: options: %w", err)
+		return Output{}, fmt.Errorf("options: %w", err)
 	}
 	view.WorkerShutdownTimeout = nginxTime(cfg.Settings.WorkerShutdownTimeout)
-	endpoints, err := endpointEntries(cfg.Backends)
-	if err != nil {
-		return Output{}, fmt.Errorf("render: %w", err)
-	}
-	canaries, err := canaryEntries(cfg)
-	if err != nil {
-		return Output{}, fmt.Errorf("render: %w", err)
-	}
-	endpoints = endpoints.Merge(canaries)
 	conf, err := r.execute(view)
 	if err != nil {
-		return Output{}, fmt.Errorf("render: %w", err)
+		return Output{}, err
 	}
 	conf, version, err := stampVersion(conf)
 	if err != nil {
-		return Output{}, fmt.Errorf("render: %w", err)
+		return Output{}, err
 	}
 	return Output{
-		Version:   version,
-		Files:     append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
-		Endpoints: endpoints,
+		Version: version,
+		Files:   append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
 	}, nil
+}
+
+// allEndpoints returns the payload members of the backends and canary
+// routes of cfg.
+func allEndpoints(cfg model.Config) (Endpoints, error) {
+	endpoints, err := endpointEntries(cfg.Backends)
+	if err != nil {
+		return nil, err
+	}
+	canaries, err := canaryEntries(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return endpoints.Merge(canaries), nil
 }

@@ -39,17 +39,15 @@ func accessLogTarget() (string, error) {
 
 // logVars returns the access log labels of a location of the server for
 // host ("" is the catch-all, labelled "_") owned by ingress and routed to
-// r's Service.
-func logVars(host string, ingress model.Ref, r route) (logVarsView, error) {
+// service; q keeps the error.
+func logVars(q *quoter, host string, ingress model.Ref, service string) logVarsView {
 	if host == "" {
 		host = "_"
 	}
-	var q quoter
-	v := logVarsView{
+	return logVarsView{
 		Namespace: q.quote(ingress.Namespace),
 		Ingress:   q.quote(ingress.Name),
-		Service:   q.quote(r.service),
+		Service:   q.quote(service),
 		Host:      q.quote(host),
 	}
-	return v, q.err
 }

@@ -77,7 +77,7 @@ func TestAccessLogVars(t *testing.T) {
 
 func serverNameOf(t *testing.T, s model.Server) string {
 	t.Helper()
-	name, err := serverName(s)
+	name, err := serverName(&quoter{}, s)
 	require.NoError(t, err)
 	return name
 }

@@ -173,6 +173,7 @@ func mainView(opts Options) (confView, error) {
 // without endpoints answers 503 there.
 func backendRoutes(backends []model.Backend) (map[string]route, error) {
 	routes := make(map[string]route, len(backends))
+	var q quoter
 	for _, b := range backends {
 		if !validBackendName(b.Name) {
 			return nil, fmt.Errorf("backend %q: name must be made of [a-z0-9_.-]", b.Name)
@@ -180,9 +181,9 @@ func backendRoutes(backends []model.Backend) (map[string]route, error) {
 		if _, dup := routes[b.Name]; dup {
 			return nil, fmt.Errorf("backend %q: duplicate name", b.Name)
 		}
-		name, err := quote(b.Name)
-		if err != nil {
-			return nil, fmt.Errorf("backend %q: %w", b.Name, err)
+		name := q.quote(b.Name)
+		if q.err != nil {
+			return nil, fmt.Errorf("backend %q: %w", b.Name, q.err)
 		}
 		routes[b.Name] = route{proxyPass: balancerPass, backend: name, service: b.Service.Name}
 	}
@@ -211,12 +212,14 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 		servers = append([]model.Server{{}}, servers...)
 	}
 	seen := make(map[string]bool, len(servers))
+	var q quoter
+	set := &locationSet{q: &q}
 	for _, s := range servers {
 		if seen[s.Host] {
 			return nil, fmt.Errorf("server %q: duplicate host", s.Host)
 		}
 		seen[s.Host] = true
-		name, err := serverName(s)
+		name, err := serverName(&q, s)
 		if err == nil {
 			name, err = withAliases(name, s.Aliases)
 		}
@@ -224,7 +227,7 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
 		pol.startServer(s.Host)
-		locs, err := locationViews(s.Host, s.Locations, routes, fallback, pol)
+		locs, err := set.locationViews(s.Host, s.Locations, routes, fallback, pol)
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
@@ -241,10 +244,10 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 // regex because nginx's own "*.example.com" matches any number of extra
 // labels, while the Ingress spec allows exactly one. nginx tries exact
 // names before regexes, so an exact host beats a wildcard.
-func serverName(s model.Server) (string, error) {
+func serverName(q *quoter, s model.Server) (string, error) {
 	switch {
 	case s.Host == "":
-		return quote("_")
+		return q.quote("_"), q.err
 	case s.Wildcard():
 		suffix := s.Host[len("*."):]
 		if err := validDNSName(s.Host, suffix); err != nil {
@@ -257,7 +260,7 @@ func serverName(s model.Server) (string, error) {
 		if err := validDNSName(s.Host, s.Host); err != nil {
 			return "", err
 		}
-		return quote(s.Host)
+		return q.quote(s.Host), q.err
 	}
 }
 
