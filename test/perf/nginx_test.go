@@ -82,7 +82,11 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload ti
 }
 
 // rssKB is the resident memory of a process, in kB.
-func rssKB(pid int) (int64, error) {
+func rssKB(pid int) (int64, error) { return statusKB(pid, "VmRSS") }
+
+// statusKB reads one kB field of /proc/PID/status, such as VmRSS or VmHWM
+// (the peak resident memory).
+func statusKB(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -90,11 +94,11 @@ func rssKB(pid int) (int64, error) {
 	defer f.Close()
 	lines := bufio.NewScanner(f)
 	for lines.Scan() {
-		if rest, ok := strings.CutPrefix(lines.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(lines.Text(), field+":"); ok {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, field)
 }
 
 // memory returns archway's resident memory and the sum over nginx's

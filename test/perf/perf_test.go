@@ -159,7 +159,10 @@ func (p *perfRun) memory() {
 	archway, nginx := memory(p.t, p.a)
 	heap, err := p.a.Metric("go_memstats_heap_inuse_bytes")
 	require.NoError(p.t, err)
-	p.add("controller RSS (Go heap in use)", megabytes(archway)+" ("+megabytes(int64(heap)/1024)+")")
+	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
+	require.NoError(p.t, err)
+	p.add("controller RSS (Go heap in use; peak RSS since start)",
+		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+")")
 	p.add("nginx RSS, master and workers summed", megabytes(nginx))
 }
 
