@@ -16,6 +16,6 @@
 // deterministic; problems come sorted by key.
 //
 // Files: parse.go runs the table over a map of annotations; spec.go and
-// table.go hold the table; result.go the typed result; values.go and
+// table*.go hold the table; result.go the typed result; values.go and
 // urls.go the grammars; docs.go and docs.md.tmpl generate the docs.
 package annotations

@@ -37,11 +37,11 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		"unknown and known-unsupported keys": {
-			annotations: map[string]string{key("mirror-target"): "https://x", key("auth-tls-secret"): "ca",
+			annotations: map[string]string{key("mirror-target"): "https://x", key("auth-tls-match-cn"): "CN=client",
 				key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
 			prefix: prefix,
 			want: []Problem{
-				{Key: key("auth-tls-secret"), Reason: ReasonUnsupported, Effect: Blocked},
+				{Key: key("auth-tls-match-cn"), Reason: ReasonUnsupported, Effect: Blocked},
 				{Key: key("mirror-target"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("session-cookie-change-on-failure"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("ssl-passthrough"), Reason: ReasonUnsupported, Effect: Ignored},
@@ -188,4 +188,10 @@ func TestDefaultsAreNotShared(t *testing.T) {
 	b, _ := Parse(nil, prefix)
 	require.Equal(t, []string{"GET"}, a.Location.CORS.AllowMethods)
 	require.Equal(t, []string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"}, b.Location.CORS.AllowMethods)
+}
+
+func TestClientAuthDefaults(t *testing.T) {
+	p, problems := Parse(map[string]string{prefix + "/auth-tls-secret": "client-ca"}, prefix)
+	require.Empty(t, problems)
+	require.Equal(t, ClientAuth{Secret: &SecretRef{Name: "client-ca"}, Verify: model.VerifyOn, Depth: 1}, p.Server.ClientAuth)
 }

@@ -22,6 +22,8 @@ type Server struct {
 	// FromToWWW redirects "www.<host>" to "<host>", or "<host>" to
 	// "www.<host>" when the host starts with "www.".
 	FromToWWW bool
+	// ClientAuth holds the auth-tls-* values.
+	ClientAuth ClientAuth
 }
 
 // Location holds the location-scoped values: they apply to every path of
@@ -71,6 +73,7 @@ type Location struct {
 	// with TLS; ForceSSLRedirect on every host. Package build decides,
 	// since it knows which hosts have TLS.
 	SSLRedirect, ForceSSLRedirect bool
+	PreserveTrailingSlash         bool
 	// Client address lists; AllowSourceRange wins over its older name.
 	AllowSourceRange, WhitelistSourceRange, DenySourceRange []netip.Prefix
 	// Balancing of the Ingress's backends; Cookie applies when Affinity
@@ -111,12 +114,13 @@ const (
 // adds BasicAuth, the certificates of BackendTLS and Errors.
 func (l *Location) Policy() model.Policy {
 	p := model.Policy{
-		Proxy:         l.Proxy,
-		Protocol:      l.Protocol,
-		RewriteTarget: l.RewriteTarget,
-		AppRoot:       l.AppRoot,
-		AccessLog:     l.AccessLog,
-		Access:        l.access(),
+		Proxy:                 l.Proxy,
+		Protocol:              l.Protocol,
+		RewriteTarget:         l.RewriteTarget,
+		AppRoot:               l.AppRoot,
+		AccessLog:             l.AccessLog,
+		Access:                l.access(),
+		PreserveTrailingSlash: l.PreserveTrailingSlash,
 	}
 	if p.Protocol == "" && l.SecureBackends {
 		p.Protocol = model.ProtocolHTTPS

@@ -25,7 +25,7 @@ const (
 // Specs returns the annotation table, sorted by group and key as the docs
 // list it.
 func Specs() []Spec {
-	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), trafficSpecs(),
+	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), clientAuthSpecs(), trafficSpecs(),
 		balancingSpecs(), canarySpecs(), accessSpecs(), unsupportedSpecs())
 }
 
@@ -356,9 +356,9 @@ func cookieName(s string) (string, error) {
 // the docs say why, and the Effect says what setting one does.
 func unsupportedSpecs() []Spec {
 	const g = "Not supported"
-	restriction := "a restriction archway cannot apply yet: the Ingress's paths answer 503 rather than be served unrestricted."
 	specs := []Spec{
-		{Key: "auth-tls-secret", Doc: restriction, unsupported: Blocked},
+		{Key: "auth-tls-match-cn", unsupported: Blocked,
+			Doc: "A regex on the subject of client certificates, which archway does not apply: every path of the Ingress's hosts answers 503 rather than admit any certificate of the CA."},
 	}
 	for i := range specs {
 		specs[i].Group, specs[i].Scope = g, ScopeLocation

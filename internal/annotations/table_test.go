@@ -478,6 +478,40 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"10.0.0.0/8\nallow all", "fe80::1%eth0"},
 		get:     func(p Parsed) any { return p.Location.Policy().Access },
 	},
+	"preserve-trailing-slash": {
+		valid:   map[string]any{"true": true, "false": false, "TRUE": true},
+		invalid: []string{"on", "yes", "1x"},
+		get:     func(p Parsed) any { return p.Location.Policy().PreserveTrailingSlash },
+	},
+	"auth-tls-secret": {
+		valid: map[string]any{"client-ca": &SecretRef{Name: "client-ca"},
+			"web/client-ca": &SecretRef{Namespace: "web", Name: "client-ca"}},
+		invalid: []string{"a/b/c", "Web/ca", "/ca", "ca/", "ca.crt;", strings.Repeat("a", 254)},
+		get:     func(p Parsed) any { return p.Server.ClientAuth.Secret },
+	},
+	"auth-tls-verify-client": {
+		valid: map[string]any{"on": model.VerifyOn, "optional": model.VerifyOptional, "optional_no_ca": model.VerifyOptionalNoCA,
+			"off": model.VerifyOff, "OPTIONAL": model.VerifyOptional},
+		invalid: []string{"true", "required", "optional-no-ca", "on off"},
+		get:     func(p Parsed) any { return p.Server.ClientAuth.Verify },
+	},
+	"auth-tls-verify-depth": {
+		valid:   map[string]any{"1": 1, "2": 2, "100": 100},
+		invalid: []string{"0", "101", "-1", "01", "two"},
+		get:     func(p Parsed) any { return p.Server.ClientAuth.Depth },
+	},
+	"auth-tls-error-page": {
+		valid: map[string]any{"https://login.example.com/certificate-help": "https://login.example.com/certificate-help",
+			"http://10.0.0.1:8080/error?code=495": "http://10.0.0.1:8080/error?code=495"},
+		invalid: []string{"/error", "https://$host/error", "ftp://example.com/", "https://u:p@example.com/",
+			"https://example.com/#x", "https://exa mple.com/", "https://example.com:99999/"},
+		get: func(p Parsed) any { return p.Server.ClientAuth.ErrorPage },
+	},
+	"auth-tls-pass-certificate-to-upstream": {
+		valid:   map[string]any{"true": true, "false": false},
+		invalid: []string{"on", "yes"},
+		get:     func(p Parsed) any { return p.Server.ClientAuth.PassCertificate },
+	},
 	"canary": {
 		valid:   map[string]any{"true": true, "false": false},
 		invalid: []string{"yes", "1x"},

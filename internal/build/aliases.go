@@ -12,15 +12,16 @@ import (
 )
 
 // hostClaims are the server-scoped annotations (server-alias,
-// from-to-www-redirect) of the Ingresses, in the order they were added:
-// oldest Ingress first, so the first claim of a name wins.
+// from-to-www-redirect, auth-tls-*) of the Ingresses, in the order they
+// were added: oldest Ingress first, so the first claim of a name wins.
 type hostClaims []hostClaim
 
 type hostClaim struct {
-	host    string
-	ingress model.Ref
-	server  annotations.Server
-	field   string // of server-alias, for problems
+	host       string
+	ingress    model.Ref
+	server     annotations.Server
+	clientAuth clientAuthClaim
+	prefix     string // of the annotations, for problems
 }
 
 type aliasKey struct {
@@ -28,14 +29,15 @@ type aliasKey struct {
 	alias   string
 }
 
-func (h *hostClaims) claim(host string, ing model.Ref, s annotations.Server, prefix string) {
-	if len(s.Aliases) > 0 || s.FromToWWW {
-		*h = append(*h, hostClaim{host: host, ingress: ing, server: s, field: AnnotationField(prefix + "/server-alias")})
+func (h *hostClaims) claim(host string, ing model.Ref, s annotations.Server, auth clientAuthClaim, prefix string) {
+	if len(s.Aliases) > 0 || s.FromToWWW || auth.asked {
+		*h = append(*h, hostClaim{host: host, ingress: ing, server: s, clientAuth: auth, prefix: prefix})
 	}
 }
 
-// apply adds the claimed aliases and www redirects to servers (sorted by
-// host) and returns them sorted by host. A name is only ever added once:
+// apply adds the claimed aliases, www redirects and client certificates
+// (see clientauth.go) to servers (sorted by host) and returns them sorted
+// by host. A name is only ever added once:
 // a name that is a host, or that an older claim took, is reported (for
 // aliases) or skipped silently (for www redirects, whose other name is
 // often served on purpose).
@@ -48,6 +50,7 @@ func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
 	for i, s := range servers {
 		owner[s.Host], at[s.Host] = s.Host, i
 	}
+	h.applyClientAuth(servers, at, p)
 	// An Ingress with several hosts gives each alias to the first of them.
 	added := map[aliasKey]bool{}
 	for _, c := range h {
@@ -62,7 +65,7 @@ func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
 				servers[i].Aliases = append(servers[i].Aliases, alias)
 			} else if !added[key] {
 				added[key] = true
-				p.add(KindIngress, c.ingress, c.field, ReasonAliasConflict,
+				p.add(KindIngress, c.ingress, AnnotationField(c.prefix+"/server-alias"), ReasonAliasConflict,
 					fmt.Sprintf("server-alias %q of host %q is not added: host %q already serves it", alias, c.host, o))
 			}
 		}

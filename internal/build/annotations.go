@@ -38,7 +38,10 @@ func AnnotationKey(field string) (string, bool) {
 // ingressPolicy is what one Ingress's annotations mean for its routes.
 type ingressPolicy struct {
 	server annotations.Server
-	policy model.Policy
+	// clientAuth is kept when the Ingress is blocked: its hosts must not
+	// be opened by what blocked it.
+	clientAuth clientAuthClaim
+	policy     model.Policy
 	// blocked: an annotation could not be applied as written, so every
 	// route of the Ingress answers 503 (see package annotations).
 	blocked bool
@@ -91,6 +94,10 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 		}
 		auth.Realm = loc.AuthRealm
 		pol.policy.BasicAuth = &auth
+	}
+	var err error
+	if pol.clientAuth, err = b.clientAuth(ref.Namespace, parsed.Server.ClientAuth, problems); err != nil {
+		fail("auth-tls-secret", err)
 	}
 	if loc.ProxySSLSecret != nil {
 		if err := b.secrets.backendTLS(ref.Namespace, *loc.ProxySSLSecret, pol.policy.BackendTLS); err != nil {

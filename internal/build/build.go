@@ -89,15 +89,20 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		return
 	}
 	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
+	hostless := b.hostless(ing, ref, &pol)
 	if ing.Spec.DefaultBackend != nil {
-		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, pol.blocked)
+		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, hostless.blocked)
 	}
 	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+		rulePol := &pol
+		if host == "" {
+			rulePol = hostless
+		}
 		for j, path := range paths {
-			b.addPath(ref, host, pathAt{rule, j}, path, &pol)
+			b.addPath(ref, host, pathAt{rule, j}, path, rulePol)
 		}
 		if host != "" && b.serving(ref) {
-			b.hosts.claim(host, ref, pol.server, b.prefix)
+			b.hosts.claim(host, ref, pol.server, pol.clientAuth, b.prefix)
 		}
 	})
 }

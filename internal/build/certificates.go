@@ -179,22 +179,36 @@ func parseTLSSecret(sec *corev1.Secret) (*parsedCertificate, error) {
 // pemCertificates parses PEM holding only certificates, at least one.
 func pemCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
+	err := eachPEM(data, "CERTIFICATE", "certificate", func(der []byte) error {
+		c, err := x509.ParseCertificate(der)
+		certs = append(certs, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return certs, nil
+}
+
+// eachPEM calls parse with each block of data, which must hold PEM blocks
+// of type typ only (a noun in errors), at least one.
+func eachPEM(data []byte, typ, noun string, parse func(der []byte) error) error {
+	n := 0
 	for rest := bytes.TrimSpace(data); len(rest) > 0; rest = bytes.TrimSpace(rest) {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
-		if block == nil || block.Type != "CERTIFICATE" {
-			return nil, errors.New("not a list of PEM certificates")
+		if block == nil || block.Type != typ {
+			return fmt.Errorf("not a list of PEM %ss", noun)
 		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
+		if err := parse(block.Bytes); err != nil {
+			return err
 		}
-		certs = append(certs, c)
+		n++
 	}
-	if len(certs) == 0 {
-		return nil, errors.New("no certificate")
+	if n == 0 {
+		return errors.New("no " + noun)
 	}
-	return certs, nil
+	return nil
 }
 
 // checkStrength refuses what OpenSSL's default security level refuses:

@@ -30,8 +30,10 @@
 // keeps the default of any value its parser refuses; annotations.go turns
 // an Ingress's annotations into its routes' model.Policy, with secrets.go
 // reading the Secrets they name, aliases.go adding server-alias and www
-// redirects, and serviceupstream.go making the backend twins of
-// service-upstream and balancing annotations. canary.go attaches the paths of
+// redirects, clientauth.go the client certificates of hosts (auth-tls-*,
+// decided per host by its oldest Ingress that asks), and
+// serviceupstream.go making the backend twins of service-upstream and
+// balancing annotations. canary.go attaches the paths of
 // canary Ingresses, after every other Ingress, to the routes they share
 // host, path and match with. tls.go gives hosts the
 // certificates of the Ingresses' TLS sections (the oldest Ingress's section

@@ -35,8 +35,13 @@ func TestIngressNginxManifests(t *testing.T) {
 			locations[s.Host+" "+string(l.Match)+" "+l.Path] = l
 		}
 	}
-	require.Equal(t, []string{"argocd.example.com", "grafana.example.com", "grpc.shop.example.com", "old-tools.example.com",
-		"registry.example.com", "shop.example.com", "tools.example.com", "www.shop.example.com"}, hosts)
+	require.Equal(t, []string{"api.partners.example.com", "argocd.example.com", "grafana.example.com", "grpc.shop.example.com",
+		"old-tools.example.com", "registry.example.com", "shop.example.com", "tools.example.com", "www.shop.example.com"}, hosts)
+	partners := cfg.Servers[0].ClientAuth
+	require.NotNil(t, partners, "client certificates of api.partners.example.com")
+	require.Equal(t, model.ClientAuth{CA: partners.CA, Verify: model.VerifyOn, Depth: 1,
+		ErrorPage: "https://www.example.com/partners/certificates", PassCertificate: true}, *partners)
+	require.Contains(t, string(partners.CA), "BEGIN CERTIFICATE")
 	tests := map[string]func(t *testing.T, p model.Policy){
 		"shop.example.com Regex /api(/|$)(.*)": func(t *testing.T, p model.Policy) {
 			require.Equal(t, model.Template{{Text: "/"}, {Var: "2"}}, p.RewriteTarget)

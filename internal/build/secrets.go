@@ -5,9 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -173,30 +170,10 @@ func (s *secretIndex) backendTLS(namespace string, ref annotations.SecretRef, t 
 		t.ClientCertificate, t.ClientKey = crt, key
 	}
 	if ca != nil {
-		if err := checkCertificates(ca); err != nil {
+		if _, err := pemCertificates(ca); err != nil {
 			return fmt.Errorf("Secret %s: ca.crt: %w", name, err)
 		}
 		t.TrustedCA = ca
-	}
-	return nil
-}
-
-// checkCertificates accepts PEM holding only certificates, at least one.
-func checkCertificates(data []byte) error {
-	n := 0
-	for rest := bytes.TrimSpace(data); len(rest) > 0; rest = bytes.TrimSpace(rest) {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil || block.Type != "CERTIFICATE" {
-			return errors.New("not a list of PEM certificates")
-		}
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			return err
-		}
-		n++
-	}
-	if n == 0 {
-		return errors.New("no certificate")
 	}
 	return nil
 }

@@ -32,6 +32,10 @@ type Server struct {
 	// Certificate answers HTTPS requests for Host (by SNI); nil means
 	// Config.DefaultCertificate.
 	Certificate *Certificate
+	// ClientAuth asks HTTPS clients for a certificate; nil asks none.
+	// Never on the catch-all server (Host ""), whose TLS settings other
+	// servers share.
+	ClientAuth *ClientAuth
 }
 
 // Wildcard reports whether the server's host is a wildcard host.

@@ -36,8 +36,11 @@ type Policy struct {
 	Access *Access
 	// HTTPSRedirect answers plain HTTP requests with a 308 to the same
 	// URL over HTTPS, except ACME HTTP-01 challenges
-	// (/.well-known/acme-challenge/).
-	HTTPSRedirect bool
+	// (/.well-known/acme-challenge/). The redirect drops one trailing "/"
+	// of the request URI, as ingress-nginx does, unless
+	// PreserveTrailingSlash.
+	HTTPSRedirect         bool
+	PreserveTrailingSlash bool
 }
 
 // Proxy holds the proxy settings of a location.

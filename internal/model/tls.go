@@ -18,6 +18,44 @@ type Certificate struct {
 	NotAfter time.Time
 }
 
+// ClientAuth is the client certificate authentication of a server (the
+// auth-tls-* annotations). Its locations send the verification result to
+// their backends in the headers ssl-client-verify, ssl-client-subject-dn
+// and ssl-client-issuer-dn.
+type ClientAuth struct {
+	// CA holds the PEM certificates that verify client certificates; CRL,
+	// when set, PEM revocation lists. Both re-encoded from parsed values.
+	CA, CRL []byte
+	Verify  VerifyClient
+	// Depth is the longest chain accepted above a client certificate.
+	Depth int
+	// ErrorPage, an http(s) URL with no variables, is where a client whose
+	// certificate is missing or fails verification is redirected (302);
+	// "" answers 400.
+	ErrorPage string
+	// PassCertificate also sends the certificate, URL-escaped PEM, in the
+	// header ssl-client-cert.
+	PassCertificate bool
+}
+
+// VerifyClient is whether and how a server verifies client certificates,
+// as nginx's ssl_verify_client.
+type VerifyClient string
+
+// The VerifyClient modes.
+const (
+	// VerifyOn requires a valid certificate; plain HTTP requests, which
+	// cannot carry one, are refused.
+	VerifyOn VerifyClient = "on"
+	// VerifyOptional verifies a certificate when the client sends one.
+	VerifyOptional VerifyClient = "optional"
+	// VerifyOptionalNoCA asks for a certificate and leaves the verdict to
+	// the backend.
+	VerifyOptionalNoCA VerifyClient = "optional_no_ca"
+	// VerifyOff asks for none.
+	VerifyOff VerifyClient = "off"
+)
+
 // Access limits which client addresses may use a location. The address is
 // the real client's (see ClientSettings).
 type Access struct {

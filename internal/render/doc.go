@@ -48,5 +48,9 @@
 //     certificate is a new file and a reload. The real client address comes
 //     from the realip module, believed only from trusted peers, before
 //     allow and deny run; backends get the X-Forwarded-* headers through
-//     variables that only trusted peers can set (http_clients.tmpl).
+//     variables that only trusted peers can set (http_clients.tmpl). A
+//     server with client certificates (clientauth.go) has a TLS context of
+//     its own, its CA files named by their content; every location of it
+//     refuses plain HTTP when a certificate is required, and sends the
+//     verification result to its backend.
 package render

@@ -66,8 +66,19 @@ type response struct {
 // line claiming client proxyFrom goes first when it is not "".
 func (e *edgeEnv) request(t *testing.T, sni, host, path, proxyFrom string, header http.Header) response {
 	t.Helper()
-	port := e.httpPort
+	var config *tls.Config
 	if sni != "" {
+		config = &tls.Config{ServerName: sni, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}}
+	}
+	return e.send(t, config, host, path, proxyFrom, header)
+}
+
+// send is request over HTTPS with config, or plain HTTP when config is
+// nil.
+func (e *edgeEnv) send(t *testing.T, config *tls.Config, host, path, proxyFrom string, header http.Header) response {
+	t.Helper()
+	port := e.httpPort
+	if config != nil {
 		port = e.httpsPort
 	}
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
@@ -86,12 +97,12 @@ func (e *edgeEnv) request(t *testing.T, sni, host, path, proxyFrom string, heade
 		req.Header[k] = v
 	}
 	var resp *http.Response
-	if sni == "" {
+	if config == nil {
 		require.NoError(t, req.Write(conn))
 		resp, err = http.ReadResponse(bufio.NewReader(conn), req)
 		require.NoError(t, err)
 	} else {
-		tlsConn := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}})
+		tlsConn := tls.Client(conn, config)
 		require.NoError(t, tlsConn.Handshake())
 		state := tlsConn.ConnectionState()
 		got.leaf = state.PeerCertificates[0]
@@ -139,9 +150,10 @@ func TestHTTPS(t *testing.T) {
 			{Host: "*.example.com", Certificate: modelCert(wild, "wild"), Locations: []model.Location{redirected(prefix("/", "client"))}},
 			{Host: "plain.test", Locations: []model.Location{prefix("/", "client")}},
 			{Host: "site.example.com", Certificate: modelCert(site, "site"), Locations: []model.Location{
-				redirected(prefix("/", "client")), prefix("/open", "client")}},
+				redirected(prefix("/", "client")), prefix("/open", "client"), preserving(redirected(prefix("/keep", "client")))}},
 		},
 	})
+	https := "https://site.example.com:" + strconv.Itoa(e.httpsPort)
 	hsts := "max-age=31536000; includeSubDomains"
 	tests := map[string]struct {
 		sni, host, path string
@@ -150,14 +162,17 @@ func TestHTTPS(t *testing.T) {
 		location        string // of a redirect
 		hsts            string
 	}{
-		"own certificate":               {sni: "site.example.com", host: "site.example.com", path: "/", leaf: site.Leaf, status: 200, hsts: hsts},
-		"wildcard certificate":          {sni: "a.example.com", host: "a.example.com", path: "/", leaf: wild.Leaf, status: 200, hsts: hsts},
-		"host without a certificate":    {sni: "plain.test", host: "plain.test", path: "/", leaf: fallback.Leaf, status: 200, hsts: hsts},
-		"unknown host: default and 404": {sni: "nobody.test", host: "nobody.test", path: "/", leaf: fallback.Leaf, status: 404, hsts: hsts},
-		"no SNI: default certificate":   {sni: "127.0.0.1", host: "site.example.com", path: "/", leaf: fallback.Leaf, status: 200, hsts: hsts},
-		"HTTP redirects with 308": {host: "site.example.com", path: "/a/b?q=1", status: 308,
-			location: "https://site.example.com:" + strconv.Itoa(e.httpsPort) + "/a/b?q=1"},
-		"wildcard host redirects":            {host: "b.example.com", path: "/", status: 308, location: "https://b.example.com:" + strconv.Itoa(e.httpsPort) + "/"},
+		"own certificate":                    {sni: "site.example.com", host: "site.example.com", path: "/", leaf: site.Leaf, status: 200, hsts: hsts},
+		"wildcard certificate":               {sni: "a.example.com", host: "a.example.com", path: "/", leaf: wild.Leaf, status: 200, hsts: hsts},
+		"host without a certificate":         {sni: "plain.test", host: "plain.test", path: "/", leaf: fallback.Leaf, status: 200, hsts: hsts},
+		"unknown host: default and 404":      {sni: "nobody.test", host: "nobody.test", path: "/", leaf: fallback.Leaf, status: 404, hsts: hsts},
+		"no SNI: default certificate":        {sni: "127.0.0.1", host: "site.example.com", path: "/", leaf: fallback.Leaf, status: 200, hsts: hsts},
+		"HTTP redirects with 308":            {host: "site.example.com", path: "/a/b?q=1", status: 308, location: https + "/a/b?q=1"},
+		"wildcard host redirects, without /": {host: "b.example.com", path: "/", status: 308, location: "https://b.example.com:" + strconv.Itoa(e.httpsPort)},
+		"one trailing slash is dropped":      {host: "site.example.com", path: "/a/b//", status: 308, location: https + "/a/b/"},
+		"a query ends the URI":               {host: "site.example.com", path: "/a/?q=1", status: 308, location: https + "/a/?q=1"},
+		"preserve-trailing-slash keeps it":   {host: "site.example.com", path: "/keep/x/", status: 308, location: https + "/keep/x/"},
+		"preserve-trailing-slash, no slash":  {host: "site.example.com", path: "/keep", status: 308, location: https + "/keep"},
 		"ACME challenges are not redirected": {host: "site.example.com", path: "/.well-known/acme-challenge/token", status: 200},
 		"ssl-redirect off":                   {host: "site.example.com", path: "/open", status: 200},
 		"no TLS, no redirect, no HSTS":       {host: "plain.test", path: "/", status: 200},

@@ -87,7 +87,16 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		s.add(regexModifier, re.Path, "", re.route, re.Ingress)
 	}
 	if !root {
-		s.add("", "/", "", fallback, model.Ref{})
+		r := fallback
+		if pol.clientAuth != nil {
+			// Plain HTTP must not reach the default backend through a
+			// server that requires client certificates either.
+			var err error
+			if r, err = pol.locationPolicy(&model.Location{Path: "/", Match: model.MatchPrefix}, fallback); err != nil {
+				return nil, fmt.Errorf("fallback: %w", err)
+			}
+		}
+		s.add("", "/", "", r, model.Ref{})
 	}
 	if s.err != nil {
 		return nil, s.err

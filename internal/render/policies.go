@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // policies builds the policy views of one Render. Besides each location's
@@ -29,8 +31,9 @@ type policies struct {
 	httpsPort      int // the target of HTTPS redirects
 	http           httpPolicyView
 	files          []File
-	seen           map[string]bool // http-level names and files added
-	host           string          // of the server being rendered
+	seen           map[string]bool   // http-level names and files added
+	host           string            // of the server being rendered
+	clientAuth     *model.ClientAuth // of the server being rendered
 	server         serverPolicyView
 	serverSeen     map[string]bool // names added to server
 }
@@ -86,9 +89,10 @@ func (p *policies) resolver() error {
 	return nil
 }
 
-// startServer begins the internal locations of the server for host.
-func (p *policies) startServer(host string) {
-	p.host, p.server, p.serverSeen = host, serverPolicyView{}, nil // made by onceInServer: most servers need none
+// startServer begins the locations of server s.
+func (p *policies) startServer(s *model.Server) {
+	p.host, p.clientAuth = s.Host, s.ClientAuth
+	p.server, p.serverSeen = serverPolicyView{}, nil // made by onceInServer: most servers need none
 }
 
 // once reports whether name is new to the http block or the files, and

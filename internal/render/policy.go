@@ -20,6 +20,9 @@ type policyView struct {
 	// Rewrite phase, in the order printed.
 	// HTTPSRedirect is the 308 target of plain HTTP requests.
 	HTTPSRedirect string
+	// HTTPSOnly answers plain HTTP requests (that HTTPSRedirect did not
+	// redirect) 403: the server requires a client certificate.
+	HTTPSOnly     bool
 	SetEscapedURI bool // defines $archway_escaped_request_uri
 	CORS          *corsView
 	AppRoot       string // redirect target of requests for "/"
@@ -61,10 +64,11 @@ type sslView struct {
 type basicAuthView struct{ Realm, File string }
 
 // locationPolicy returns r with the policy view of l (nil for the zero
-// Policy), proxying in the backend's protocol.
+// Policy on a server without client certificates), proxying in the
+// backend's protocol.
 func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	pol := &l.Policy
-	if reflect.ValueOf(pol).Elem().IsZero() {
+	if p.clientAuth == nil && reflect.ValueOf(pol).Elem().IsZero() {
 		return r, nil
 	}
 	scheme, module, err := protocolScheme(pol.Protocol)
@@ -251,16 +255,17 @@ const (
 )
 
 // headersView sets the whole header list when the policy changes any
-// request header (see proxyHeaders). gRPC locations always set it: the
-// http block's proxy_set_header does not reach grpc_pass.
+// request header (see proxyHeaders), or the server adds the client
+// certificate headers. gRPC locations always set it: the http block's
+// proxy_set_header does not reach grpc_pass.
 func (p *policies) headersView(v *policyView, l model.Location) error {
 	px, auth := l.Policy.Proxy, l.Policy.ExternalAuth
 	changed := px.Host != "" || px.Connection != "" || px.ForwardedPrefix != "" || auth != nil && len(auth.ResponseHeaders) > 0
-	if !changed && v.Module != "grpc" {
+	if !changed && v.Module != "grpc" && p.clientAuth == nil {
 		return nil
 	}
 	var q quoter
-	headers := proxyHeaders()
+	headers := append(proxyHeaders(), clientCertificateHeaders(p.clientAuth)...)
 	if px.Host != "" {
 		headers = setHeader(headers, "Host", q.quote(px.Host))
 	}

@@ -117,9 +117,9 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	if a == nil {
 		return nil
 	}
-	u, err := url.Parse(a.URL)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("auth-url %q is not an http(s) URL", a.URL)
+	u, err := httpURL(a.URL)
+	if err != nil {
+		return fmt.Errorf("auth-url: %w", err)
 	}
 	id := shortHash(a.URL, a.Method, a.RequestRedirect)
 	if a.CacheKey != nil {
@@ -238,6 +238,15 @@ func authHeaderVar(name string) (string, error) {
 		return "", fmt.Errorf("auth response header %q", name)
 	}
 	return "$archway_auth_" + word, nil
+}
+
+// httpURL parses an absolute http or https URL.
+func httpURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL", s)
+	}
+	return u, nil
 }
 
 func isUpper(s string) bool {

@@ -43,8 +43,11 @@ type serverEdgeView struct {
 	// when there is none.
 	HTTPSListen string
 	// Certificate is the quoted path of the server's own certificate, or
-	// of the default one on the catch-all server; "" elsewhere.
+	// of the default one on the catch-all server and on servers with
+	// client certificates; "" elsewhere.
 	Certificate string
+	// ClientAuth asks clients for certificates; nil asks none.
+	ClientAuth *clientAuthView
 	// Restricted servers answer 403 to clients outside the instance-wide
 	// allow-list.
 	Restricted bool
@@ -133,12 +136,22 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 			return v, err
 		}
 		v.Certificate = cert
-	case isDefault:
-		// Only the catch-all server holds the default certificate: a
-		// server without ssl_certificate keeps the TLS context of the
+	case isDefault || s.ClientAuth != nil:
+		// Only the catch-all server, and servers that ask for client
+		// certificates in their TLS context, hold the default certificate:
+		// a server without ssl_certificate keeps the TLS context of the
 		// listener's default server, and a context in every server costs
 		// nginx a millisecond and tens of kilobytes per server.
 		v.Certificate = e.defaultCertificate
 	}
-	return v, nil
+	if s.ClientAuth == nil {
+		return v, nil
+	}
+	if isDefault {
+		// Its TLS context is every other context-less server's.
+		return v, fmt.Errorf("client certificates on the catch-all server")
+	}
+	var err error
+	v.ClientAuth, err = e.clientAuth(s.ClientAuth)
+	return v, err
 }

@@ -33,6 +33,11 @@ func redirected(l model.Location) model.Location {
 	return l
 }
 
+func preserving(l model.Location) model.Location {
+	l.Policy.PreserveTrailingSlash = true
+	return l
+}
+
 func TestEdgeGolden(t *testing.T) {
 	app := backend("app", 8080, "10.0.0.1")
 	cases := map[string]func() (model.Config, Options){
@@ -48,6 +53,22 @@ func TestEdgeGolden(t *testing.T) {
 					{Host: "plain.example.com", Locations: []model.Location{prefix("/", "app")}},
 					{Host: "site.example.com", Certificate: site, Locations: []model.Location{
 						redirected(prefix("/", "app")), prefix("/no-redirect", "app")}},
+				},
+			}, rootOptions(goldenRuntimeDir)
+		},
+		"client_auth": func() (model.Config, Options) {
+			ca := testdataFile(t, "client-auth/ca.crt")
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           edgeSettings(),
+				Servers: []model.Server{
+					{Host: "mtls.example.com", ClientAuth: &model.ClientAuth{CA: ca, CRL: testdataFile(t, "client-auth/ca.crl"),
+						Verify: model.VerifyOn, Depth: 2, ErrorPage: "https://help.example.com/certificates?from=mtls", PassCertificate: true},
+						Locations: []model.Location{redirected(prefix("/", "app")), preserving(redirected(prefix("/keep", "app"))), prefix("/api", "app")}},
+					{Host: "optional.example.com", Certificate: testCertificate(t, "site"),
+						ClientAuth: &model.ClientAuth{CA: ca, Verify: model.VerifyOptionalNoCA, Depth: 1},
+						Locations:  []model.Location{exact("/status", "app")}},
 				},
 			}, rootOptions(goldenRuntimeDir)
 		},

@@ -226,7 +226,7 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		pol.startServer(s.Host)
+		pol.startServer(&s)
 		locs, err := set.locationViews(s.Host, s.Locations, routes, fallback, pol)
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)

@@ -25,8 +25,12 @@ type CertOptions struct {
 	RSABits int
 	// Issuer signs the certificate; nil makes it self-signed.
 	Issuer *Cert
-	// CA makes a certificate authority.
+	// CA makes a certificate authority, which may also sign revocation
+	// lists.
 	CA bool
+	// ClientAuth allows the certificate to authenticate TLS clients (and,
+	// on a CA, to issue such certificates), besides TLS servers.
+	ClientAuth bool
 }
 
 // Cert is a generated certificate and its key.
@@ -72,7 +76,10 @@ func NewCert(t testing.TB, opts CertOptions) Cert {
 		IsCA:                  opts.CA,
 	}
 	if opts.CA {
-		tmpl.KeyUsage |= x509.KeyUsageCertSign
+		tmpl.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+	}
+	if opts.ClientAuth {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}
 	parent, signer := tmpl, key
 	if opts.Issuer != nil {
