@@ -119,7 +119,7 @@ func TestBuildDefaultBackend(t *testing.T) {
 		"the oldest spec.defaultBackend wins even when its Service is missing": {
 			files:  append(withIngress[:len(withIngress):len(withIngress)], "default-backend-broken.yaml"),
 			opts:   option("system/fallback"),
-			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
 			report: Report{
 				Served: []model.Ref{ref("web", "rules-only"), ref("web", "z-broken")},
 				Problems: []Problem{
@@ -133,20 +133,20 @@ func TestBuildDefaultBackend(t *testing.T) {
 		"the option names a missing Service": {
 			files:  rulesOnly,
 			opts:   option("system/gone"),
-			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
 			report: optionProblem(ref("system", "gone"), "", ReasonServiceNotFound, ": Service system/gone not found"),
 		},
 		"the option names a Service without ports": {
 			files:  rulesOnly,
 			opts:   option("system/portless"),
-			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
 			report: optionProblem(ref("system", "portless"), "spec.ports", ReasonServicePortNotFound,
 				": Service system/portless has no ports"),
 		},
 		"the option is not namespace/name": {
 			files:  rulesOnly,
 			opts:   option("fallback"),
-			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}},
+			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
 			report: optionProblem(ref("", "fallback"), "", ReasonServiceNotFound, ` "fallback" is not namespace/name`),
 		},
 	})

@@ -41,6 +41,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	b.addCanaries()
 	if b.defaultOwner == nil && opts.DefaultBackendService != "" {
 		b.defaultBackend = b.backends.defaultService(opts.DefaultBackendService)
+		b.defaultAsked = true
 	}
 	for _, e := range snap.LoadErrors {
 		field := ""
@@ -66,6 +67,9 @@ type builder struct {
 	// defaultOwner is the Ingress whose spec.defaultBackend won, if any.
 	defaultOwner   *model.Ref
 	defaultBackend string
+	// defaultAsked is set once an Ingress or the option asked for a
+	// default backend, which may have failed to resolve.
+	defaultAsked bool
 	// served lists the Ingresses that contributed something, in the
 	// order they were added (each Ingress is added in one go).
 	served   []model.Ref
@@ -200,7 +204,7 @@ func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBacke
 		b.reject(ing, field, rej)
 	}
 	b.defaultOwner = &ing
-	b.defaultBackend = backend
+	b.defaultBackend, b.defaultAsked = backend, true
 	b.serve(ing)
 }
 
@@ -215,7 +219,10 @@ func (b *builder) config() model.Config {
 	return model.Config{
 		Servers:        servers,
 		DefaultBackend: b.defaultBackend,
-		Backends:       b.backends.used(),
+		// A default backend that was asked for and failed answers 503, as
+		// a path whose Service is missing does, not 404.
+		DefaultBackendUnavailable: b.defaultBackend == "" && b.defaultAsked,
+		Backends:                  b.backends.used(),
 	}
 }
 

@@ -5,8 +5,12 @@ type Config struct {
 	// Servers are sorted by Host; each Host appears once.
 	Servers []Server
 	// DefaultBackend is the Backend.Name that serves requests no rule
-	// matches; empty means such requests get 404.
+	// matches; empty means such requests get 404, or 503 when
+	// DefaultBackendUnavailable.
 	DefaultBackend string
+	// DefaultBackendUnavailable says that a default backend was asked for
+	// (spec.defaultBackend or --default-backend-service) and cannot serve.
+	DefaultBackendUnavailable bool
 	// Backends are sorted by Name and referenced by Location.Backend.
 	Backends []Backend
 	// Settings come from the controller's ConfigMap.

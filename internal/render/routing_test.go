@@ -110,6 +110,14 @@ func TestRouting(t *testing.T) {
 				"status server is not on HTTP": {host: "unknown.test", path: VersionPath, status: http.StatusNotFound},
 			},
 		},
+		"default backend asked for but unavailable": {
+			cfg: model.Config{Servers: servers[1:], Backends: withEmpty, DefaultBackendUnavailable: true},
+			requests: map[string]request{
+				"unknown host gets 503":     {host: "unknown.test", path: "/catch", status: http.StatusServiceUnavailable},
+				"unmatched path gets 503":   {host: "prefix.example.com", path: "/bar", status: http.StatusServiceUnavailable},
+				"matched path still served": {host: "prefix.example.com", path: "/foo/bar", backend: "prefix-only"},
+			},
+		},
 		"default backend without endpoints": {
 			cfg: model.Config{Servers: servers[3:], DefaultBackend: "empty", Backends: withEmpty},
 			requests: map[string]request{

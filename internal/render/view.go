@@ -102,7 +102,11 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if err != nil {
 		return confView{}, err
 	}
-	fallback, err := resolve(routes, cfg.DefaultBackend, http.StatusNotFound)
+	unmatched := http.StatusNotFound
+	if cfg.DefaultBackendUnavailable {
+		unmatched = http.StatusServiceUnavailable
+	}
+	fallback, err := resolve(routes, cfg.DefaultBackend, unmatched)
 	if err != nil {
 		return confView{}, fmt.Errorf("default backend: %w", err)
 	}
