@@ -95,11 +95,15 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 			conf = f.Data
 			continue
 		}
-		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode)); err != nil {
+		gid, err := groupID(f.Group)
+		if err != nil {
+			return fmt.Errorf("group of %s: %w", f.Name, err)
+		}
+		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode), gid); err != nil {
 			return err
 		}
 	}
-	if err := writeFile(dir, candidateFile, conf, 0o644); err != nil {
+	if err := writeFile(dir, candidateFile, conf, 0o644, -1); err != nil {
 		return err
 	}
 	candidate := filepath.Join(dir, candidateFile)
@@ -191,7 +195,7 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 		}
 		return cause
 	}
-	if err := writeFile(m.opts.RuntimeDir, render.ConfigFile, m.live.conf, 0o644); err != nil {
+	if err := writeFile(m.opts.RuntimeDir, render.ConfigFile, m.live.conf, 0o644, -1); err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	// The way back must not be cut short by the caller giving up.

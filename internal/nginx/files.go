@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/archway-ingress/archway/internal/render"
@@ -44,6 +46,7 @@ func inspect(out render.Output) ([sha256.Size]byte, []byte, error) {
 		}
 		writeField([]byte(f.Name))
 		writeField([]byte(perm(f.Mode).String()))
+		writeField([]byte(f.Group))
 		writeField(f.Data)
 	}
 	if !seen[render.ConfigFile] {
@@ -63,9 +66,22 @@ func perm(mode fs.FileMode) fs.FileMode {
 	return mode.Perm()
 }
 
+// groupID is the id of the named group; -1 (keep the group) for "".
+func groupID(name string) (int, error) {
+	if name == "" {
+		return -1, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(g.Gid)
+}
+
 // writeFile replaces dir/name atomically: readers see the old bytes or the
 // new ones, never a mix, and the new ones survive a crash once it returns.
-func writeFile(dir, name string, data []byte, mode fs.FileMode) (err error) {
+// A gid of -1 keeps archway's group.
+func writeFile(dir, name string, data []byte, mode fs.FileMode, gid int) (err error) {
 	path := filepath.Join(dir, name)
 	parent := filepath.Dir(path)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -84,6 +100,9 @@ func writeFile(dir, name string, data []byte, mode fs.FileMode) (err error) {
 	// Chmod before writing, so key material is never readable by others,
 	// and explicitly, so the umask cannot change the mode.
 	if err := tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Chown(-1, gid); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if _, err := tmp.Write(data); err != nil {

@@ -73,8 +73,8 @@ func TestInspectDigest(t *testing.T) {
 
 func TestWriteFileReplacesAtomically(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, writeFile(dir, "sub/f", []byte("old"), 0o644))
-	require.NoError(t, writeFile(dir, "sub/f", []byte("new"), 0o600))
+	require.NoError(t, writeFile(dir, "sub/f", []byte("old"), 0o644, -1))
+	require.NoError(t, writeFile(dir, "sub/f", []byte("new"), 0o600, -1))
 
 	data, err := os.ReadFile(filepath.Join(dir, "sub/f"))
 	require.NoError(t, err)

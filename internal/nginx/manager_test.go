@@ -200,6 +200,7 @@ func TestApplyWritesFilesWithTheirModes(t *testing.T) {
 	out.Files = append(out.Files,
 		render.File{Name: "certs/site.key", Data: []byte("secret key"), Mode: 0o600},
 		render.File{Name: "certs/site.crt", Data: []byte("certificate"), Mode: 0o644},
+		render.File{Name: "auth/users.htpasswd", Data: []byte("user:hash"), Mode: 0o640, Group: "nogroup"},
 	)
 	e.apply(out)
 
@@ -210,6 +211,12 @@ func TestApplyWritesFilesWithTheirModes(t *testing.T) {
 		info, err := os.Stat(filepath.Join(e.dir, f.Name))
 		require.NoError(t, err)
 		require.Equal(t, f.Mode, info.Mode().Perm(), f.Name)
+		wantGID, err := groupID(f.Group)
+		require.NoError(t, err)
+		if wantGID < 0 {
+			wantGID = os.Getegid()
+		}
+		require.Equal(t, uint32(wantGID), info.Sys().(*syscall.Stat_t).Gid, f.Name)
 		data, err := os.ReadFile(filepath.Join(e.dir, f.Name))
 		require.NoError(t, err)
 		require.Equal(t, f.Data, data, f.Name)

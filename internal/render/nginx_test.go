@@ -51,6 +51,13 @@ func writeFiles(t testing.TB, dir string, files []File) string {
 		path := filepath.Join(dir, f.Name)
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 		require.NoError(t, os.WriteFile(path, f.Data, f.Mode))
+		if f.Group != "" {
+			g, err := user.LookupGroup(f.Group)
+			require.NoError(t, err)
+			gid, err := strconv.Atoi(g.Gid)
+			require.NoError(t, err)
+			require.NoError(t, os.Chown(path, -1, gid))
+		}
 	}
 	return filepath.Join(dir, ConfigFile)
 }

@@ -32,6 +32,9 @@ type File struct {
 	Name string // relative to the runtime dir, e.g. "nginx.conf"
 	Data []byte
 	Mode fs.FileMode // 0600 for key material, 0644 otherwise
+	// Group is the group that must be able to read the file (nginx's
+	// workers', with Mode 0640); "" keeps archway's own.
+	Group string
 }
 
 // Output is a complete rendered configuration.

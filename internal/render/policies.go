@@ -21,10 +21,12 @@ import (
 // derived from its content, so equal configs give equal bytes.
 type policies struct {
 	runtimeDir string
-	// workerFileMode is the mode of files nginx's workers read while
-	// serving (htpasswd): 0600 when they run as archway's user, else 0644,
-	// since archway cannot give them to another user.
+	// workerFileMode and workerGroup are the mode and group of files
+	// nginx's workers read while serving (htpasswd): 0600 when they run as
+	// archway's user, else 0640 and their group (0644 when their group is
+	// unknown).
 	workerFileMode fs.FileMode
+	workerGroup    string
 	routes         map[string]route
 	defaultBackend string // model.Config.DefaultBackend
 	resolvers      []netip.Addr
@@ -59,11 +61,14 @@ type serverPolicyView struct {
 }
 
 func newPolicies(opts Options, routes map[string]route, defaultBackend string) *policies {
-	mode := fs.FileMode(0o600)
-	if opts.User != "" {
+	mode, group := fs.FileMode(0o600), ""
+	switch {
+	case opts.User != "" && opts.Group != "":
+		mode, group = 0o640, opts.Group
+	case opts.User != "":
 		mode = 0o644
 	}
-	return &policies{runtimeDir: opts.RuntimeDir, workerFileMode: mode, routes: routes,
+	return &policies{runtimeDir: opts.RuntimeDir, workerFileMode: mode, workerGroup: group, routes: routes,
 		defaultBackend: defaultBackend, seen: map[string]bool{}, resolvers: opts.Resolvers, httpsPort: opts.HTTPSPort}
 }
 
@@ -120,9 +125,18 @@ func (p *policies) onceInServer(name string) bool {
 // file adds a file named dir/<hash of data><suffix> and returns its
 // absolute path.
 func (p *policies) file(dir, suffix string, data []byte, mode fs.FileMode) string {
+	return p.fileFor(dir, suffix, data, mode, "")
+}
+
+// workerFile adds a file that nginx's workers read while serving.
+func (p *policies) workerFile(dir, suffix string, data []byte) string {
+	return p.fileFor(dir, suffix, data, p.workerFileMode, p.workerGroup)
+}
+
+func (p *policies) fileFor(dir, suffix string, data []byte, mode fs.FileMode, group string) string {
 	name := filepath.Join(dir, shortHash(string(data))+suffix)
 	if p.once(name) {
-		p.files = append(p.files, File{Name: name, Data: slices.Clone(data), Mode: mode})
+		p.files = append(p.files, File{Name: name, Data: slices.Clone(data), Mode: mode, Group: group})
 	}
 	return filepath.Join(p.runtimeDir, name)
 }

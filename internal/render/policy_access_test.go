@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -234,4 +235,43 @@ func TestAnnotationGRPC(t *testing.T) {
 	resp, body := e.do(t, http.MethodPost, "grpc.test", "/echo.Echo/Say", http.Header{"Content-Type": {"application/grpc"}}, "hello")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Equal(t, "HTTP/2.0 /echo.Echo/Say application/grpc hello", body)
+}
+
+// TestHtpasswdFileMode checks who may read the users of basic auth: only
+// archway's user when the workers run as it, else the workers' group too,
+// and everyone only when that group is unknown.
+func TestHtpasswdFileMode(t *testing.T) {
+	r, err := New("")
+	require.NoError(t, err)
+	cfg := model.Config{
+		Backends: []model.Backend{backend("app", 80, "10.0.0.1")},
+		Servers: []model.Server{{Host: "a.example.com", Locations: []model.Location{
+			with(prefix("/", "app"), "app", model.Policy{BasicAuth: &model.BasicAuth{Realm: "r",
+				Credentials: []model.Credential{{User: "alice", Hash: shaHash("secret")}}}}),
+		}}},
+	}
+	tests := map[string]struct {
+		user, group string
+		mode        int
+		wantGroup   string
+	}{
+		"workers run as archway's user": {mode: 0o600},
+		"workers run as nobody":         {user: "nobody", group: "nogroup", mode: 0o640, wantGroup: "nogroup"},
+		"the workers' group is unknown": {user: "nobody", mode: 0o644},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			out, err := r.Render(cfg, Options{HTTPPort: 80, RuntimeDir: "/run/archway", User: tc.user, Group: tc.group})
+			require.NoError(t, err)
+			var found []File
+			for _, f := range out.Files {
+				if strings.HasSuffix(f.Name, ".htpasswd") {
+					found = append(found, f)
+				}
+			}
+			require.Len(t, found, 1)
+			require.Equal(t, tc.mode, int(found[0].Mode))
+			require.Equal(t, tc.wantGroup, found[0].Group)
+		})
+	}
 }

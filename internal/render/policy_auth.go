@@ -34,7 +34,7 @@ func (p *policies) basicAuthView(v *policyView, l model.Location) error {
 	var q quoter
 	v.BasicAuth = &basicAuthView{
 		Realm: q.quote(cmp.Or(a.Realm, defaultRealm)),
-		File:  q.quote(p.file("auth", ".htpasswd", []byte(b.String()), p.workerFileMode)),
+		File:  q.quote(p.workerFile("auth", ".htpasswd", []byte(b.String()))),
 	}
 	return q.err
 }
