@@ -49,6 +49,7 @@ type Archway struct {
 	Proc       *Process
 	RuntimeDir string // its --runtime-dir, where nginx.conf is
 	HTTPPort   int
+	HTTPSPort  int
 	Metrics    string // host:port of /healthz, /readyz and /metrics
 	Client     *http.Client
 	// ended is set once the test stopped or killed the process itself.
@@ -76,6 +77,7 @@ func (s *Suite) StartArchway(t testing.TB, opts ArchwayOptions) *Archway {
 	a := &Archway{
 		RuntimeDir: runtimeDir,
 		HTTPPort:   ports[0],
+		HTTPSPort:  ports[1],
 		Metrics:    "127.0.0.1:" + strconv.Itoa(ports[2]),
 		// A kept-alive connection would stay with a worker of an old config.
 		Client: &http.Client{
@@ -89,7 +91,7 @@ func (s *Suite) StartArchway(t testing.TB, opts ArchwayOptions) *Archway {
 		"--ingress-class=" + opts.Class,
 		"--controller-class=" + cmp.Or(opts.Controller, ControllerClass),
 		"--http-port=" + strconv.Itoa(a.HTTPPort),
-		"--https-port=" + strconv.Itoa(ports[1]),
+		"--https-port=" + strconv.Itoa(a.HTTPSPort),
 		"--metrics-address=" + a.Metrics,
 		"--runtime-dir=" + runtimeDir,
 		"--nginx-binary=" + s.NginxBin,

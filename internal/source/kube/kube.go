@@ -65,12 +65,14 @@ func New(client kubernetes.Interface, opts Options) *Source {
 	transform := informers.WithTransform(slim)
 	watched := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(opts.Namespace), transform)
 	cluster := informers.NewSharedInformerFactoryWithOptions(client, 0, transform)
-	s.factories = []informers.SharedInformerFactory{watched, cluster}
+	withoutReleases := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(opts.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = secretSelector }), transform)
+	s.factories = []informers.SharedInformerFactory{watched, cluster, withoutReleases}
 
 	ingresses := watched.Networking().V1().Ingresses()
 	services := watched.Core().V1().Services()
 	endpointSlices := watched.Discovery().V1().EndpointSlices()
-	secrets := watched.Core().V1().Secrets()
+	secrets := withoutReleases.Core().V1().Secrets()
 	ingressClasses := cluster.Networking().V1().IngressClasses()
 	s.ingresses, s.services, s.endpointSlices, s.secrets, s.ingressClasses =
 		ingresses.Lister(), services.Lister(), endpointSlices.Lister(), secrets.Lister(), ingressClasses.Lister()
@@ -96,6 +98,11 @@ func New(client kubernetes.Interface, opts Options) *Source {
 	s.configMaps, s.configMapName = configMaps.Lister().ConfigMaps(namespace), name
 	return s
 }
+
+// secretSelector keeps Helm's release Secrets, often the largest objects
+// of a namespace and never a certificate or a password file, out of the
+// cache.
+var secretSelector = fields.OneTermNotEqualSelector("type", "helm.sh/release.v1").String()
 
 // lastApplied is kubectl's copy of an object's previous manifest.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"

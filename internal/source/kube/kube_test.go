@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -394,4 +395,25 @@ func TestChangeHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecretsLeaveHelmReleasesOut checks that archway asks the API server
+// for Secrets without Helm's release Secrets, and for everything else
+// without a field selector.
+func TestSecretsLeaveHelmReleasesOut(t *testing.T) {
+	client := fake.NewClientset()
+	var mu sync.Mutex
+	selectors := map[string]string{}
+	client.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		selectors[a.GetResource().Resource] = a.(k8stesting.ListAction).GetListRestrictions().Fields.String()
+		return false, nil, nil
+	})
+	start(t, client, Options{})
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, map[string]string{
+		"secrets": "type!=helm.sh/release.v1", "ingresses": "", "services": "", "endpointslices": "", "ingressclasses": "",
+	}, selectors)
 }
