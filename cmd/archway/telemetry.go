@@ -14,7 +14,7 @@ import (
 )
 
 // newMetrics registers archway's collectors on registry: the controller's,
-// nginx's stub_status counters, and leadership when there is a publisher.
+// nginx's stub_status counters, and leadership.
 func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Publisher) *metrics.Metrics {
 	labels := metrics.Labels{
 		Namespace: os.Getenv("POD_NAMESPACE"),
@@ -28,9 +28,12 @@ func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Pu
 		Socket: filepath.Join(cfg.runtimeDir, render.StatusSocket),
 		Path:   render.StubStatusPath,
 	})
+	// Without a cluster there is no Lease: archway_leader stays 0.
+	isLeader := func() bool { return false }
 	if publisher != nil {
-		metrics.RegisterLeader(registry, labels, publisher.IsLeader)
+		isLeader = publisher.IsLeader
 	}
+	metrics.RegisterLeader(registry, labels, isLeader)
 	return m
 }
 
