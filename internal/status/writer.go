@@ -188,6 +188,17 @@ func (w *Writer) latest(ing *networkingv1.Ingress, served bool) update {
 	return u
 }
 
+// forget drops the records of writes to Ingresses that are gone.
+func (w *Writer) forget(present map[types.UID]bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for uid := range w.written {
+		if !present[uid] {
+			delete(w.written, uid)
+		}
+	}
+}
+
 // wrote records a successful write of addresses over the version u saw.
 // Versions are opaque, and only the API server's are known to change.
 func (w *Writer) wrote(u update, result *networkingv1.Ingress, addresses []networkingv1.IngressLoadBalancerIngress) {
@@ -221,12 +232,15 @@ func (w *Writer) pass(ctx context.Context) bool {
 		return true
 	}
 	var updates []update
+	present := make(map[types.UID]bool, len(snap.Ingresses))
 	for _, ing := range snap.Ingresses {
+		present[ing.UID] = true
 		u := w.latest(ing, served[model.Ref{Namespace: ing.Namespace, Name: ing.Name}])
 		if _, ok := desired(u.current, u.served, ours); ok {
 			updates = append(updates, u)
 		}
 	}
+	w.forget(present)
 	if len(updates) == 0 {
 		return true
 	}

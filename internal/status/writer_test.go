@@ -301,4 +301,12 @@ func TestWriterRemembersItsWrites(t *testing.T) {
 	w.Synced(source.Snapshot{Ingresses: []*networkingv1.Ingress{theirVersion}}, served())
 	require.True(t, w.pass(t.Context()))
 	require.Len(t, statusUpdates(client), 2, "an unserved Ingress with another address is left alone")
+
+	// A write's record lasts only as long as its Ingress.
+	w.Synced(snap, served("a"))
+	require.True(t, w.pass(t.Context()))
+	require.Len(t, w.written, 1)
+	w.Synced(source.Snapshot{}, served())
+	require.True(t, w.pass(t.Context()))
+	require.Empty(t, w.written, "the record of a deleted Ingress's write is dropped")
 }
