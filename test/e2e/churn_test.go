@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,25 +74,11 @@ func TestEndpointChurnCausesNoReload(t *testing.T) {
 	require.Equal(t, workers, a.workers(t), "nginx's workers must be the same processes")
 }
 
-// workers returns the pids of nginx's workers, sorted.
+// workers returns the pids of nginx's active workers, sorted.
 func (a *archway) workers(t *testing.T) []int {
 	t.Helper()
-	procs, err := harness.Children(a.Proc.Cmd.Process.Pid)
+	_, workers, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
 	require.NoError(t, err)
-	var out []int
-	for pid, title := range procs {
-		if !strings.HasPrefix(title, "nginx: master") {
-			continue
-		}
-		children, err := harness.Children(pid)
-		require.NoError(t, err)
-		for child, title := range children {
-			if strings.Contains(title, "worker process") {
-				out = append(out, child)
-			}
-		}
-	}
-	require.NotEmpty(t, out, "nginx runs workers")
-	slices.Sort(out)
-	return out
+	require.NotEmpty(t, workers, "nginx runs workers")
+	return workers
 }

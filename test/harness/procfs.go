@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,28 +78,13 @@ func Children(pid int) (map[int]string, error) {
 // times lie further apart than one generation's forks do, even on a
 // loaded machine (100ms; reloads are further apart than that).
 func NginxGenerations(archwayPID int) error {
-	procs, err := Children(archwayPID)
+	_, workers, err := NginxProcesses(archwayPID)
 	if err != nil {
-		return err
-	}
-	master := 0
-	for pid, title := range procs {
-		if strings.HasPrefix(title, "nginx: master") {
-			master = pid
-		}
-	}
-	if master == 0 {
-		return errors.New("no nginx master process")
-	}
-	if procs, err = Children(master); err != nil {
 		return err
 	}
 	var first, last int64
 	active := 0
-	for pid, title := range procs {
-		if !strings.Contains(title, "worker process") || strings.Contains(title, "shutting down") {
-			continue
-		}
+	for _, pid := range workers {
 		stat, err := ReadStat(pid)
 		if err != nil {
 			continue // exited
@@ -119,4 +105,31 @@ func NginxGenerations(archwayPID int) error {
 		return fmt.Errorf("nginx still runs workers started %s apart", time.Duration(last-first)*clockTick)
 	}
 	return nil
+}
+
+// NginxProcesses returns the pid of the nginx master that archway (pid)
+// runs and those of its workers that still accept connections, sorted.
+func NginxProcesses(archwayPID int) (master int, workers []int, err error) {
+	procs, err := Children(archwayPID)
+	if err != nil {
+		return 0, nil, err
+	}
+	for pid, title := range procs {
+		if strings.HasPrefix(title, "nginx: master") {
+			master = pid
+		}
+	}
+	if master == 0 {
+		return 0, nil, errors.New("no nginx master process")
+	}
+	if procs, err = Children(master); err != nil {
+		return 0, nil, err
+	}
+	for pid, title := range procs {
+		if strings.Contains(title, "worker process") && !strings.Contains(title, "shutting down") {
+			workers = append(workers, pid)
+		}
+	}
+	slices.Sort(workers)
+	return master, workers, nil
 }

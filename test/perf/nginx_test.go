@@ -22,32 +22,6 @@ import (
 	"github.com/archway-ingress/archway/test/harness"
 )
 
-// nginxProcesses returns the pid of the nginx master that archway runs
-// and of its workers that still accept connections.
-func nginxProcesses(archwayPID int) (master int, workers []int, err error) {
-	procs, err := harness.Children(archwayPID)
-	if err != nil {
-		return 0, nil, err
-	}
-	for pid, title := range procs {
-		if strings.HasPrefix(title, "nginx: master") {
-			master = pid
-		}
-	}
-	if master == 0 {
-		return 0, nil, errors.New("no nginx master process")
-	}
-	if procs, err = harness.Children(master); err != nil {
-		return 0, nil, err
-	}
-	for pid, title := range procs {
-		if strings.Contains(title, "worker process") && !strings.Contains(title, "shutting down") {
-			workers = append(workers, pid)
-		}
-	}
-	return master, workers, nil
-}
-
 // bareNginx times what nginx itself needs for the config archway wrote:
 // `nginx -t` of it, and a reload of archway's nginx with it unchanged,
 // from SIGHUP until only new workers accept connections (what archway
@@ -62,12 +36,12 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload ti
 		require.NoError(t, err, "nginx -t: %s", out)
 		tests = append(tests, time.Since(start))
 
-		master, old, err := nginxProcesses(a.Proc.Cmd.Process.Pid)
+		master, old, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
 		require.NoError(t, err)
 		start = time.Now()
 		require.NoError(t, syscall.Kill(master, syscall.SIGHUP))
 		require.NoError(t, harness.Eventually(5*time.Minute, 2*time.Millisecond, func() error {
-			_, workers, err := nginxProcesses(a.Proc.Cmd.Process.Pid)
+			_, workers, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
 			switch {
 			case err != nil:
 				return err
@@ -108,7 +82,7 @@ func memory(t testing.TB, a *harness.Archway) (archway, nginx int64) {
 	pid := a.Proc.Cmd.Process.Pid
 	archway, err := rssKB(pid)
 	require.NoError(t, err)
-	master, _, err := nginxProcesses(pid)
+	master, _, err := harness.NginxProcesses(pid)
 	require.NoError(t, err)
 	procs, err := harness.Children(master)
 	require.NoError(t, err)

@@ -115,7 +115,7 @@ func (p *perfRun) serves(host string, timeout time.Duration) error {
 // seconds apart at 10,000 servers, so their start times tell nothing.
 func (p *perfRun) settled() {
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, func() error {
-		_, workers, err := nginxProcesses(p.a.Proc.Cmd.Process.Pid)
+		_, workers, err := harness.NginxProcesses(p.a.Proc.Cmd.Process.Pid)
 		if err == nil && (len(workers) == 0 || len(workers) > runtime.NumCPU()) {
 			err = fmt.Errorf("nginx runs %d active workers", len(workers))
 		}
