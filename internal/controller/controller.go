@@ -176,7 +176,7 @@ func (c *Controller) sync(ctx context.Context) error {
 	}
 	c.last, c.version, c.applied = cfg, out.Version, true
 	c.ready.Store(true)
-	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), len(report.Served))
+	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
 	for _, o := range c.opts.Observers {
 		o.Synced(snap, report)
 	}

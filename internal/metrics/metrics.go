@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // Labels are the constant labels of every ingress-nginx compatible metric.
@@ -38,7 +40,7 @@ type Metrics struct {
 	rejected             *prometheus.GaugeVec
 	ingresses            prometheus.Gauge
 	endpointPushes       *prometheus.CounterVec
-	requests             requestCollectors
+	requests             *requestCollectors
 	unsupported          *prometheus.CounterVec
 	certificateExpiry    *prometheus.GaugeVec
 }
@@ -117,12 +119,14 @@ func (m *Metrics) ReloadFailed(reason string, took time.Duration) {
 }
 
 // Synced records one sync's duration, its rejected objects counted by kind
-// and reason, and the number of Ingresses served.
-func (m *Metrics) Synced(took time.Duration, rejected map[[2]string]int, served int) {
+// and reason, and the Ingresses served; the request series of all others
+// go.
+func (m *Metrics) Synced(took time.Duration, rejected map[[2]string]int, served []model.Ref) {
 	m.syncDuration.Observe(took.Seconds())
 	m.rejected.Reset()
 	for key, n := range rejected {
 		m.rejected.WithLabelValues(key[0], key[1]).Set(float64(n))
 	}
-	m.ingresses.Set(float64(served))
+	m.ingresses.Set(float64(len(served)))
+	m.requests.forgetAllBut(served)
 }

@@ -1,10 +1,15 @@
 package metrics
 
 import (
+	"maps"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 func TestBuildInfo(t *testing.T) {
@@ -47,4 +52,52 @@ func TestLeader(t *testing.T) {
 	require.Equal(t, map[string]sample{"archway_leader{}": {Value: 0}}, gather(t, reg, "archway_leader"))
 	leader = true
 	require.Equal(t, map[string]sample{"archway_leader{}": {Value: 1}}, gather(t, reg, "archway_leader"))
+}
+
+// An Ingress that is no longer served loses its request series; served
+// ones and requests no Ingress routed keep theirs.
+func TestSyncedDeletesRequestSeriesOfGoneIngresses(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg, testLabels)
+	web := Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET"}
+	api := Request{Namespace: "shop", Ingress: "api", Service: "api", Host: "api.example.com", Status: "200", Method: "GET"}
+	apiFailed := api
+	apiFailed.Status, apiFailed.Method = "502", "POST"
+	for _, r := range []Request{web, api, apiFailed, {Host: "_", Status: "404", Method: "GET"}} {
+		m.ObserveRequest(r)
+	}
+	series := func() []string {
+		return slices.Sorted(maps.Keys(gather(t, reg, "nginx_ingress_controller_requests",
+			"nginx_ingress_controller_request_duration_seconds", "nginx_ingress_controller_response_size")))
+	}
+	const (
+		webLabels     = `{host="shop.example.com",ingress="web",method="GET",namespace="shop",service="web",status="200"}`
+		unroutedLabel = `{host="_",ingress="",method="GET",namespace="",service="",status="404"}`
+	)
+	onlyWebAndUnrouted := []string{
+		"nginx_ingress_controller_request_duration_seconds" + unroutedLabel,
+		"nginx_ingress_controller_request_duration_seconds" + webLabels,
+		"nginx_ingress_controller_requests" + unroutedLabel,
+		"nginx_ingress_controller_requests" + webLabels,
+		"nginx_ingress_controller_response_size" + unroutedLabel,
+		"nginx_ingress_controller_response_size" + webLabels,
+	}
+
+	require.Len(t, series(), 12)
+	m.Synced(time.Millisecond, nil, []model.Ref{{Namespace: "shop", Name: "web"}})
+	require.Equal(t, onlyWebAndUnrouted, series())
+
+	// A late request of the gone Ingress comes back until the next sync.
+	m.ObserveRequest(api)
+	require.Len(t, series(), 9)
+	m.Synced(time.Millisecond, nil, []model.Ref{{Namespace: "shop", Name: "web"}})
+	require.Equal(t, onlyWebAndUnrouted, series())
+
+	m.Synced(time.Millisecond, nil, nil)
+	require.Equal(t, []string{
+		"nginx_ingress_controller_request_duration_seconds" + unroutedLabel,
+		"nginx_ingress_controller_requests" + unroutedLabel,
+		"nginx_ingress_controller_response_size" + unroutedLabel,
+	}, series())
+	require.Equal(t, map[string]sample{"archway_ingresses_served{}": {Value: 0}}, gather(t, reg, "archway_ingresses_served"))
 }

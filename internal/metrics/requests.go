@@ -1,6 +1,12 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
 
 // Request is one request nginx served, as its access log record told it.
 // Every label value must already be bounded: the caller folds unknown
@@ -20,13 +26,25 @@ type requestCollectors struct {
 	count    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	size     *prometheus.HistogramVec
+
+	// series holds the label values of every request series of each
+	// Ingress, so that an Ingress no longer served loses its series: else
+	// every Ingress ever deleted would keep three of them per status,
+	// method and host for the life of the process.
+	mu     sync.Mutex
+	series map[model.Ref]map[requestSeries]bool
 }
 
-func newRequestCollectors(constLabels prometheus.Labels) requestCollectors {
+// requestSeries is the label values of a request series besides its
+// Ingress.
+type requestSeries struct{ service, status, method, host string }
+
+func newRequestCollectors(constLabels prometheus.Labels) *requestCollectors {
 	// ingress-nginx's label names, without path (unbounded) and canary. The
 	// order is ObserveRequest's.
 	requestLabels := []string{"namespace", "ingress", "service", "status", "method", "host"}
-	return requestCollectors{
+	return &requestCollectors{
+		series: map[model.Ref]map[requestSeries]bool{},
 		count: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nginx_ingress_controller_requests", Help: "Client requests served, by Ingress, status and method.",
 			ConstLabels: constLabels,
@@ -44,8 +62,47 @@ func newRequestCollectors(constLabels prometheus.Labels) requestCollectors {
 
 // ObserveRequest records one served request.
 func (m *Metrics) ObserveRequest(r Request) {
+	c := m.requests
+	if r.Ingress != "" {
+		c.remember(model.Ref{Namespace: r.Namespace, Name: r.Ingress}, requestSeries{r.Service, r.Status, r.Method, r.Host})
+	}
 	values := []string{r.Namespace, r.Ingress, r.Service, r.Status, r.Method, r.Host}
-	m.requests.count.WithLabelValues(values...).Inc()
-	m.requests.duration.WithLabelValues(values...).Observe(r.Duration)
-	m.requests.size.WithLabelValues(values...).Observe(r.Size)
+	c.count.WithLabelValues(values...).Inc()
+	c.duration.WithLabelValues(values...).Observe(r.Duration)
+	c.size.WithLabelValues(values...).Observe(r.Size)
+}
+
+func (c *requestCollectors) remember(ingress model.Ref, s requestSeries) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	series := c.series[ingress]
+	if series == nil {
+		series = map[requestSeries]bool{}
+		c.series[ingress] = series
+	}
+	series[s] = true
+}
+
+// forgetAllBut deletes the request series of every Ingress not in served.
+// A request that was in flight when its Ingress went away brings a series
+// back, until the next sync.
+func (c *requestCollectors) forgetAllBut(served []model.Ref) {
+	keep := make(map[model.Ref]bool, len(served))
+	for _, ref := range served {
+		keep[ref] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ingress, series := range c.series {
+		if keep[ingress] {
+			continue
+		}
+		for s := range series {
+			values := []string{ingress.Namespace, ingress.Name, s.service, s.status, s.method, s.host}
+			c.count.DeleteLabelValues(values...)
+			c.duration.DeleteLabelValues(values...)
+			c.size.DeleteLabelValues(values...)
+		}
+		delete(c.series, ingress)
+	}
 }
