@@ -120,15 +120,15 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 // first port; problems are reported under field and give "".
 func (b *builder) annotationBackend(ing model.Ref, field, service string) string {
 	ref := model.Ref{Namespace: ing.Namespace, Name: service}
-	svc, rej := b.backends.lookup(ref)
-	if rej == nil && len(svc.Spec.Ports) == 0 {
+	e, rej := b.backends.lookup(ref)
+	if rej == nil && len(e.svc.Spec.Ports) == 0 {
 		rej = &rejection{reason: ReasonServicePortNotFound, message: fmt.Sprintf("Service %s has no ports", ref)}
 	}
 	if rej != nil {
 		b.problems.add(KindIngress, ing, field, rej.reason, rej.message)
 		return ""
 	}
-	return b.backends.backend(ref, svc.Spec.Ports[0], fmt.Sprint(svc.Spec.Ports[0].Port))
+	return b.backends.backend(e, e.svc.Spec.Ports[0], fmt.Sprint(e.svc.Spec.Ports[0].Port))
 }
 
 // checkPath returns a rejection when one path of the Ingress cannot take

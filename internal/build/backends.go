@@ -16,13 +16,15 @@ import (
 // resolver turns Ingress backends into model Backends, each built once and
 // shared by every route that names the same Service port the same way.
 type resolver struct {
-	services    map[model.Ref]*corev1.Service
-	dupServices map[model.Ref]int
-	// slices are the EndpointSlices of each Service.
-	slices map[model.Ref][]*discoveryv1.EndpointSlice
+	// services indexes the Services, with their EndpointSlices, by name:
+	// one lookup finds everything a backend needs.
+	services map[model.Ref]*serviceEntry
 	// built indexes backends, the Backends made so far, by name.
 	built    map[string]int
 	backends []model.Backend
+	// sources holds where the endpoints of each of backends come from;
+	// they are read only once every backend is known (see used).
+	sources  []endpointSource
 	problems *problems
 	// last is the latest backend an Ingress named and its name: the paths
 	// of an Ingress usually share one, which then skips the lookups.
@@ -33,27 +35,54 @@ type resolver struct {
 	}
 }
 
+// serviceEntry is one name of the Services. A name held by count > 1
+// Services has no svc: which copy is meant cannot be known (see index).
+type serviceEntry struct {
+	ref    model.Ref
+	svc    *corev1.Service
+	count  int
+	slices []*discoveryv1.EndpointSlice
+}
+
+// endpointSource is the Service port whose EndpointSlices give a Backend
+// its endpoints; a nil entry means the Backend has endpoints of its own.
+type endpointSource struct {
+	entry *serviceEntry
+	port  string // the Service port's name
+}
+
 func newResolver(services []*corev1.Service, endpointSlices []*discoveryv1.EndpointSlice, p *problems) *resolver {
 	r := &resolver{
-		slices:   make(map[model.Ref][]*discoveryv1.EndpointSlice, len(services)),
+		services: make(map[model.Ref]*serviceEntry, len(services)),
 		built:    make(map[string]int, len(services)),
 		backends: make([]model.Backend, 0, len(services)),
+		sources:  make([]endpointSource, 0, len(services)),
 		problems: p,
 	}
-	r.services, r.dupServices = index(services, func(s *corev1.Service) model.Ref {
-		return model.Ref{Namespace: s.Namespace, Name: s.Name}
-	})
+	// The entries share one array: one allocation, not one per Service.
+	entries := make([]serviceEntry, 0, len(services))
+	for _, s := range services {
+		ref := model.Ref{Namespace: s.Namespace, Name: s.Name}
+		if e := r.services[ref]; e != nil {
+			e.svc, e.count = nil, e.count+1
+			continue
+		}
+		entries = append(entries, serviceEntry{ref: ref, svc: s, count: 1})
+		r.services[ref] = &entries[len(entries)-1]
+	}
 	for i, s := range endpointSlices {
-		if svc := s.Labels[discoveryv1.LabelServiceName]; svc != "" {
-			ref := model.Ref{Namespace: s.Namespace, Name: svc}
-			if have := r.slices[ref]; have != nil {
-				r.slices[ref] = append(have, s)
-			} else {
-				// Most Services have one slice: share the input's array.
-				// Its capacity of one makes a second append copy, so the
-				// input is never written.
-				r.slices[ref] = endpointSlices[i : i+1 : i+1]
-			}
+		svc := s.Labels[discoveryv1.LabelServiceName]
+		e := r.services[model.Ref{Namespace: s.Namespace, Name: svc}]
+		if svc == "" || e == nil {
+			continue // no Service reads it
+		}
+		if e.slices != nil {
+			e.slices = append(e.slices, s)
+		} else {
+			// Most Services have one slice: share the input's array.
+			// Its capacity of one makes a second append copy, so the
+			// input is never written.
+			e.slices = endpointSlices[i : i+1 : i+1]
 		}
 	}
 	return r
@@ -74,11 +103,12 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 		return l.name, nil
 	}
 	ref := model.Ref{Namespace: namespace, Name: be.Service.Name}
-	svc, rej := r.lookup(ref)
+	e, rej := r.lookup(ref)
 	if rej != nil {
 		rej.field = "service." + rej.field
 		return "", rej
 	}
+	svc := e.svc
 	// The port as written names the Backend: a number, or an IANA name,
 	// which always holds a letter, so the two never collide.
 	port := be.Service.Port
@@ -104,7 +134,7 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 		return "", &rejection{field: "service.port", reason: ReasonServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no port %s", ref, written)}
 	}
-	name := r.backend(ref, svc.Spec.Ports[i], written)
+	name := r.backend(e, svc.Spec.Ports[i], written)
 	r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
 	return name, nil
 }
@@ -119,8 +149,8 @@ func (r *resolver) defaultService(value string) string {
 		return ""
 	}
 	ref := model.Ref{Namespace: namespace, Name: name}
-	svc, rej := r.lookup(ref)
-	if rej == nil && len(svc.Spec.Ports) == 0 {
+	e, rej := r.lookup(ref)
+	if rej == nil && len(e.svc.Spec.Ports) == 0 {
 		rej = &rejection{field: "spec.ports", reason: ReasonServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no ports", ref)}
 	}
@@ -132,62 +162,64 @@ func (r *resolver) defaultService(value string) string {
 		r.problems.add(KindService, ref, field, rej.reason, "--default-backend-service: "+rej.message)
 		return ""
 	}
-	port := svc.Spec.Ports[0]
-	return r.backend(ref, port, strconv.Itoa(int(port.Port)))
+	port := e.svc.Spec.Ports[0]
+	return r.backend(e, port, strconv.Itoa(int(port.Port)))
 }
 
 // lookup finds a Service that can back a route. The rejection's field is
 // "name".
-func (r *resolver) lookup(ref model.Ref) (*corev1.Service, *rejection) {
+func (r *resolver) lookup(ref model.Ref) (*serviceEntry, *rejection) {
 	if err := checkRef(ref.Namespace, ref.Name); err != nil {
 		return nil, &rejection{field: "name", reason: ReasonServiceNotFound, message: err.Error()}
 	}
-	if n := r.dupServices[ref]; n > 0 {
-		return nil, &rejection{field: "name", reason: ReasonDuplicateObject,
-			message: fmt.Sprintf("%d Services are named %s; none of them is used", n, ref)}
-	}
-	svc := r.services[ref]
-	if svc == nil {
+	e := r.services[ref]
+	switch {
+	case e == nil:
 		return nil, &rejection{field: "name", reason: ReasonServiceNotFound,
 			message: fmt.Sprintf("Service %s not found", ref)}
-	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+	case e.count > 1:
+		return nil, &rejection{field: "name", reason: ReasonDuplicateObject,
+			message: fmt.Sprintf("%d Services are named %s; none of them is used", e.count, ref)}
+	case e.svc.Spec.Type == corev1.ServiceTypeExternalName:
 		return nil, &rejection{field: "name", reason: ReasonUnsupportedBackend,
 			message: fmt.Sprintf("Service %s is of type ExternalName, which is not supported", ref)}
 	}
-	return svc, nil
+	return e, nil
 }
 
 // backend returns the name of the Backend for one Service port, building it
 // on first use. The name is "<namespace>_<service>_<port>" with the port as
 // written (a number, or a name made of [a-z0-9-]), so "_" keeps it unique.
-func (r *resolver) backend(ref model.Ref, port corev1.ServicePort, written string) string {
+func (r *resolver) backend(e *serviceEntry, port corev1.ServicePort, written string) string {
 	// The name is looked up from a stack buffer: most routes share a
 	// Backend, so only the first use of a name allocates it.
 	var buf [128]byte
-	key := append(append(append(append(append(buf[:0], ref.Namespace...), '_'), ref.Name...), '_'), written...)
+	key := append(append(append(append(append(buf[:0], e.ref.Namespace...), '_'), e.ref.Name...), '_'), written...)
 	if i, ok := r.built[string(key)]; ok {
 		return r.backends[i].Name
 	}
-	return r.add(model.Backend{
-		Name:      string(key),
-		Service:   ref,
-		Port:      written,
-		Endpoints: r.endpoints(ref, port.Name),
-	})
+	return r.add(model.Backend{Name: string(key), Service: e.ref, Port: written}, endpointSource{e, port.Name})
 }
 
-// add records a new Backend and returns its name.
-func (r *resolver) add(be model.Backend) string {
+// add records a new Backend and where its endpoints come from, and returns
+// its name.
+func (r *resolver) add(be model.Backend, src endpointSource) string {
 	r.built[be.Name] = len(r.backends)
 	r.backends = append(r.backends, be)
+	r.sources = append(r.sources, src)
 	return be.Name
 }
 
-// used returns the Backends built, sorted by name; only referenced
-// backends are ever built. It sorts them in place: no backend can be
-// resolved after it.
-func (r *resolver) used() []model.Backend {
+// used gives the Backends built their endpoints, reporting problems to p,
+// and returns them sorted by name; only referenced backends are ever
+// built. It sorts them in place: no backend can be resolved after it. It
+// touches nothing but the resolver, so it may run beside the routes' work.
+func (r *resolver) used(p *problems) []model.Backend {
+	for i, src := range r.sources {
+		if src.entry != nil {
+			r.backends[i].Endpoints = endpoints(src.entry.slices, src.port, p)
+		}
+	}
 	slices.SortFunc(r.backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })
 	return r.backends
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -22,7 +23,10 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 		prefix:  cmp.Or(opts.AnnotationsPrefix, annotations.DefaultPrefix),
 		secrets: secretIndex{all: snap.Secrets},
 	}
-	b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems)
+	// Indexing the Services and selecting the Ingresses are independent:
+	// do both at once.
+	var indexing sync.WaitGroup
+	indexing.Go(func() { b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems) })
 	defer opts.Certificates.rotate()
 	sel := ingressclass.Selector{
 		IngressClass:      opts.IngressClass,
@@ -35,6 +39,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	ings := b.selectIngresses(snap.Ingresses, classes, sel)
 	b.reserve(ings)
 	b.tls = newTLSState(opts, &b.secrets, len(ings))
+	indexing.Wait()
 	for _, ing := range ings {
 		b.addIngress(ing)
 	}
@@ -214,15 +219,25 @@ func (b *builder) reject(ing model.Ref, field string, rej *rejection) {
 }
 
 func (b *builder) config() model.Config {
+	// Every route and backend is known: the backends' endpoints and order
+	// no longer depend on the routes, so make them while the routes
+	// become servers. Problems are sorted in the end, whatever their
+	// order here.
+	var backends []model.Backend
+	var backendProblems problems
+	var wg sync.WaitGroup
+	wg.Go(func() { backends = b.backends.used(&backendProblems) })
 	servers := b.hosts.apply(servers(b.keys, b.locs), &b.problems)
 	b.tls.apply(servers)
+	wg.Wait()
+	b.problems = append(b.problems, backendProblems...)
 	return model.Config{
 		Servers:        servers,
 		DefaultBackend: b.defaultBackend,
 		// A default backend that was asked for and failed answers 503, as
 		// a path whose Service is missing does, not 404.
 		DefaultBackendUnavailable: b.defaultBackend == "" && b.defaultAsked,
-		Backends:                  b.backends.used(),
+		Backends:                  backends,
 	}
 }
 

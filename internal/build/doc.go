@@ -21,6 +21,10 @@
 // Service port is resolved to one shared Backend with the ready endpoints of
 // the Service's EndpointSlices. All lookups go through maps built once per
 // call, so Build grows with the size of the Snapshot, not its square.
+// Endpoints are read once every backend is known. Two pairs of steps that
+// share no state run concurrently (indexing Services beside selecting
+// Ingresses; endpoints and backends beside servers); problems are sorted
+// in the end, so the Report does not depend on scheduling.
 //
 // Files: build.go runs the steps; select.go picks this instance's Ingresses;
 // hosts.go and paths.go validate rule hosts, names and paths; conflicts.go

@@ -17,8 +17,8 @@ import (
 // ports after the Service's ports ("" for a single unnamed port), and
 // carries the resolved target port number. An endpoint is ready unless its
 // ready condition says false (nil means ready, as the API documents).
-func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
-	svcSlices := r.slices[svc]
+// Problems of the slices go to p.
+func endpoints(svcSlices []*discoveryv1.EndpointSlice, portName string, p *problems) []model.Endpoint {
 	size := 0 // room for one address per endpoint, the usual count
 	for _, slice := range svcSlices {
 		size += len(slice.Endpoints)
@@ -28,7 +28,7 @@ func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
 		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue // FQDN endpoints would need DNS at request time
 		}
-		port, ok := r.slicePort(slice, portName)
+		port, ok := slicePort(slice, portName, p)
 		if !ok {
 			continue
 		}
@@ -39,7 +39,7 @@ func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
 			for k, address := range ep.Addresses {
 				addr, err := parseAddress(address)
 				if err != nil {
-					r.problems.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
+					p.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
 						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
 					continue
 				}
@@ -57,17 +57,17 @@ func (r *resolver) endpoints(svc model.Ref, portName string) []model.Endpoint {
 }
 
 // slicePort finds the number of the slice's port called name.
-func (r *resolver) slicePort(slice *discoveryv1.EndpointSlice, name string) (int32, bool) {
-	for j, p := range slice.Ports {
-		if ptr.Deref(p.Name, "") != name || p.Port == nil {
+func slicePort(slice *discoveryv1.EndpointSlice, name string, p *problems) (int32, bool) {
+	for j, port := range slice.Ports {
+		if ptr.Deref(port.Name, "") != name || port.Port == nil {
 			continue
 		}
-		if *p.Port < 1 || *p.Port > 65535 {
-			r.problems.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
-				fmt.Sprintf("ports[%d].port", j), ReasonInvalidEndpoint, fmt.Sprintf("port %d is out of range", *p.Port))
+		if *port.Port < 1 || *port.Port > 65535 {
+			p.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
+				fmt.Sprintf("ports[%d].port", j), ReasonInvalidEndpoint, fmt.Sprintf("port %d is out of range", *port.Port))
 			return 0, false
 		}
-		return *p.Port, true
+		return *port.Port, true
 	}
 	return 0, false
 }

@@ -18,14 +18,19 @@ import (
 const clusterIPSuffix = ".cluster-ip"
 
 // twin returns the name of the backend name+suffix, building it from the
-// named one with change on first use.
+// named one with change on first use. The twin's endpoints come from where
+// the named one's do, unless change gives it its own.
 func (r *resolver) twin(name, suffix string, change func(*model.Backend)) string {
 	twin := name + suffix
 	if _, ok := r.built[twin]; !ok {
-		be := r.backends[r.built[name]]
+		i := r.built[name]
+		be, src := r.backends[i], r.sources[i]
 		be.Name = twin
 		change(&be)
-		r.add(be)
+		if be.Endpoints != nil {
+			src = endpointSource{}
+		}
+		r.add(be, src)
 	}
 	return twin
 }
@@ -40,7 +45,7 @@ func (r *resolver) clusterIP(name string) string {
 		return name
 	}
 	be := r.backends[i]
-	svc := r.services[be.Service]
+	svc := r.services[be.Service].svc
 	addr, err := netip.ParseAddr(svc.Spec.ClusterIP)
 	if err != nil {
 		return name
