@@ -241,24 +241,57 @@ func (a *Archway) Expect(t testing.TB, host, path string, want Answer) {
 // Metric returns the value of the first sample of the named metric on
 // archway's /metrics.
 func (a *Archway) Metric(name string) (float64, error) {
-	resp, err := a.Client.Get("http://" + a.Metrics + "/metrics")
+	var value string
+	err := a.scrape(func(sample, v string) bool {
+		if sample == name {
+			value = v
+		}
+		return value == ""
+	})
 	if err != nil {
 		return 0, err
 	}
+	if value == "" {
+		return 0, fmt.Errorf("no metric %s on /metrics", name)
+	}
+	return strconv.ParseFloat(value, 64)
+}
+
+// Series returns how many series of the named metric archway's /metrics
+// has.
+func (a *Archway) Series(name string) (int, error) {
+	n := 0
+	err := a.scrape(func(sample, _ string) bool {
+		if sample == name {
+			n++
+		}
+		return true
+	})
+	return n, err
+}
+
+// scrape reads archway's /metrics and calls each with the metric name and
+// value of every sample, until each returns false.
+func (a *Archway) scrape(each func(name, value string) bool) error {
+	resp, err := a.Client.Get("http://" + a.Metrics + "/metrics")
+	if err != nil {
+		return err
+	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("/metrics: %s", resp.Status)
+		return fmt.Errorf("/metrics: %s", resp.Status)
 	}
 	lines := bufio.NewScanner(resp.Body)
 	for lines.Scan() {
 		line := lines.Text()
-		if rest, ok := strings.CutPrefix(line, name); ok && (strings.HasPrefix(rest, "{") || strings.HasPrefix(rest, " ")) {
-			fields := strings.Fields(line)
-			return strconv.ParseFloat(fields[len(fields)-1], 64)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name := line[:strings.IndexAny(line+" ", "{ ")]
+		fields := strings.Fields(line)
+		if !each(name, fields[len(fields)-1]) {
+			return nil
 		}
 	}
-	if err := lines.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no metric %s on /metrics", name)
+	return lines.Err()
 }

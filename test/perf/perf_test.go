@@ -161,8 +161,12 @@ func (p *perfRun) memory() {
 	require.NoError(p.t, err)
 	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
 	require.NoError(p.t, err)
-	p.add("controller RSS (Go heap in use; peak RSS since start)",
-		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+")")
+	// Each Ingress that got traffic holds request series (a counter and two
+	// histograms each) for as long as it is served.
+	series, err := p.a.Series("nginx_ingress_controller_requests")
+	require.NoError(p.t, err)
+	p.add("controller RSS (Go heap in use; peak RSS since start; request series)",
+		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+"; "+strconv.Itoa(series)+")")
 	p.add("nginx RSS, master and workers summed", megabytes(nginx))
 }
 
