@@ -15,7 +15,7 @@ import (
 func FuzzParse(f *testing.F) {
 	specs := Specs()
 	for i, s := range specs {
-		for _, v := range []string{s.Default, "on", "1", "/a/$1", "https://a.example.com$request_uri", "10.0.0.0/8", `^v\.[0-9]+$`} {
+		for _, v := range []string{s.Default, "on", "1", "/a/$1", "https://a.example.com$request_uri", "10.0.0.0/8", `^v\.[0-9]+$`, "CN=(a|b)$"} {
 			f.Add(uint8(i), v)
 		}
 		for _, v := range breakouts {
@@ -58,13 +58,20 @@ func checkString(t *testing.T, path, s string) {
 		return
 	}
 	bad := "\"';{}#`"
-	// A canary header pattern is a regex pushed to Lua as JSON, never
-	// written into nginx.conf: its end anchor and escapes are allowed.
-	if !strings.HasSuffix(path, ".HeaderPattern") {
-		bad += "$\\"
-	}
-	if !strings.HasSuffix(path, ".AuthRealm") {
+	switch {
+	case strings.HasSuffix(path, ".HeaderPattern"):
+		// A canary header pattern is a regex pushed to Lua as JSON, never
+		// written into nginx.conf: its end anchor and escapes are allowed.
 		bad += " "
+	case strings.HasSuffix(path, ".MatchCN"):
+		// A regex in a quoted nginx token: '$' only as its end anchor,
+		// never followed by a name.
+		require.NotRegexp(t, `\$[^|)]`, s, path)
+		bad += "\\"
+	case strings.HasSuffix(path, ".AuthRealm"):
+		bad += "$\\"
+	default:
+		bad += "$\\ "
 	}
 	require.False(t, strings.ContainsAny(s, bad), "%s = %q", path, s)
 	require.False(t, strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r > unicode.MaxASCII }), "%s = %q", path, s)

@@ -36,12 +36,11 @@ func TestParseProblems(t *testing.T) {
 				{Key: key("server-snippet"), Reason: ReasonSnippet, Effect: Ignored},
 			},
 		},
-		"unknown and known-unsupported keys": {
-			annotations: map[string]string{key("mirror-target"): "https://x", key("auth-tls-match-cn"): "CN=client",
+		"unknown keys": {
+			annotations: map[string]string{key("mirror-target"): "https://x",
 				key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
 			prefix: prefix,
 			want: []Problem{
-				{Key: key("auth-tls-match-cn"), Reason: ReasonUnsupported, Effect: Blocked},
 				{Key: key("mirror-target"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("session-cookie-change-on-failure"), Reason: ReasonUnsupported, Effect: Ignored},
 				{Key: key("ssl-passthrough"), Reason: ReasonUnsupported, Effect: Ignored},
@@ -75,6 +74,22 @@ func TestParseProblems(t *testing.T) {
 			annotations: map[string]string{key("proxy-ssl-verify"): "on"},
 			prefix:      prefix,
 			want:        []Problem{{Key: key("proxy-ssl-verify"), Reason: ReasonInvalid, Effect: Blocked}},
+		},
+		"auth-tls-match-cn needs a secret": {
+			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1"},
+			prefix:      prefix,
+			want:        []Problem{{Key: key("auth-tls-match-cn"), Reason: ReasonInvalid, Effect: Blocked}},
+		},
+		"auth-tls-match-cn needs a certificate asked for": {
+			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1", key("auth-tls-secret"): "ca",
+				key("auth-tls-verify-client"): "off"},
+			prefix: prefix,
+			want:   []Problem{{Key: key("auth-tls-match-cn"), Reason: ReasonInvalid, Effect: Blocked}},
+		},
+		"auth-tls-match-cn with an optional certificate": {
+			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1", key("auth-tls-secret"): "ca",
+				key("auth-tls-verify-client"): "optional"},
+			prefix: prefix,
 		},
 		"temp file size at the buffer size": {
 			annotations: map[string]string{key("proxy-buffer-size"): "64k", key("proxy-max-temp-file-size"): "64k"},

@@ -195,5 +195,6 @@ func (p *Parsed) check(annotations map[string]string, prefix string) []Problem {
 		invalid("proxy-ssl-verify", "needs a proxy-ssl-secret with ca.crt")
 	}
 	l.Canary.check(invalid)
+	p.Server.ClientAuth.check(invalid)
 	return problems
 }

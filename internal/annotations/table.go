@@ -26,7 +26,7 @@ const (
 // list it.
 func Specs() []Spec {
 	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), clientAuthSpecs(), trafficSpecs(),
-		balancingSpecs(), canarySpecs(), accessSpecs(), unsupportedSpecs())
+		balancingSpecs(), canarySpecs(), accessSpecs())
 }
 
 func proxySpecs() []Spec {
@@ -350,18 +350,4 @@ func cookieName(s string) (string, error) {
 		return "", err
 	}
 	return s, nil
-}
-
-// unsupportedSpecs are annotations archway knows and does not implement;
-// the docs say why, and the Effect says what setting one does.
-func unsupportedSpecs() []Spec {
-	const g = "Not supported"
-	specs := []Spec{
-		{Key: "auth-tls-match-cn", unsupported: Blocked,
-			Doc: "A regex on the subject of client certificates, which archway does not apply: every path of the Ingress's hosts answers 503 rather than admit any certificate of the CA."},
-	}
-	for i := range specs {
-		specs[i].Group, specs[i].Scope = g, ScopeLocation
-	}
-	return specs
 }

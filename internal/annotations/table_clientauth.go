@@ -11,6 +11,7 @@ type ClientAuth struct {
 	Depth           int
 	ErrorPage       string
 	PassCertificate bool
+	MatchCN         string
 }
 
 // clientAuthSpecs are server-scoped: nginx asks for a client certificate
@@ -35,5 +36,27 @@ func clientAuthSpecs() []Spec {
 		{Key: "auth-tls-pass-certificate-to-upstream", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
 			Doc:   "Also sends the client certificate, URL-escaped PEM, to backends in the `ssl-client-cert` header.",
 			apply: set(parseBool, func(p *Parsed, v bool) { ca(p).PassCertificate = v })},
+		{Key: "auth-tls-match-cn", Group: g, Scope: ScopeServer,
+			Syntax: "a regex of at most 256 letters, digits, spaces and `=.,_*()\\|^$?+-`, which must not match an empty subject",
+			Doc:    "Only clients whose certificate subject, in RFC 2253 form (`CN=client1,O=Example`), matches the regex anywhere (`CN=client1`, `CN=(client1\\|client2)`, `O=Example`) get through; others, and clients without a certificate, get 403. Plain HTTP requests get the HTTPS redirect or 403, as with `auth-tls-verify-client: on`. Needs `auth-tls-secret`, and `auth-tls-verify-client` other than `off`; with `optional_no_ca` the subject is not verified, so anyone can claim it.",
+			apply:  set(matchCN, func(p *Parsed, v string) { ca(p).MatchCN = v })},
+	}
+}
+
+// matchCN accepts an auth-tls-match-cn regex (model.CheckMatchCN).
+func matchCN(s string) (string, error) {
+	return s, model.CheckMatchCN(s)
+}
+
+// check reports the auth-tls-match-cn that cannot apply: without a
+// Secret nothing asks for a certificate, and with verification off none
+// is sent, so the regex would never see a subject.
+func (a ClientAuth) check(invalid func(name, format string, args ...any)) {
+	switch {
+	case a.MatchCN == "":
+	case a.Secret == nil:
+		invalid("auth-tls-match-cn", "needs an auth-tls-secret")
+	case a.Verify == model.VerifyOff:
+		invalid("auth-tls-match-cn", `needs auth-tls-verify-client other than "off": no certificate would be asked for`)
 	}
 }

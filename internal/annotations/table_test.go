@@ -512,6 +512,26 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"on", "yes"},
 		get:     func(p Parsed) any { return p.Server.ClientAuth.PassCertificate },
 	},
+	"auth-tls-match-cn": {
+		valid: map[string]any{"CN=client1": "CN=client1", "CN=(client1|client2)": "CN=(client1|client2)", "O=Example": "O=Example",
+			"^CN=client1(,|$)": "^CN=client1(,|$)", "(?i)cn=client 1": "(?i)cn=client 1", " CN=a.*,O=Example Org$ ": "CN=a.*,O=Example Org$",
+			"CN=svc_a-b+?,OU=x*": "CN=svc_a-b+?,OU=x*", "CN=" + strings.Repeat("a", 253): "CN=" + strings.Repeat("a", 253)},
+		invalid: []string{
+			"CN=" + strings.Repeat("a", 254), // 257 bytes
+			// Forbidden characters.
+			`CN=a\.b`, `CN="a"`, "CN='a'", "CN=[ab]", "CN=a{2}", "CN=a;b", "CN=a#b", "CN=a\nb", "CN=a\tb", "CN=a\u00a0b",
+			"CN=a/b", "CN=a:b", "CN=a@b", "CN=é", "CN=a<b", "CN=a!b", "CN=a&b", "CN=a~b", "CN=a%b",
+			// Regexes Go does not compile (nor PCRE, or not alike).
+			"CN=(a", "CN=a)", "CN=a**", "(?=CN)a", "(?P=x)a", "(?x)CN", "CN=a+*",
+			// Regexes Go compiles and PCRE refuses or reads otherwise.
+			"CN=a|^+b", "CN=a$*", "CN=x(?i)+", "CN=(?i)a", "CN=a^?b",
+			// "$" that does not end the regex, an alternative or a group.
+			"CN=a$b", "CN=a$ssl_client_s_dn",
+			// Regexes that match an empty subject, so every subject.
+			"CN=a|", "(CN=a)?", ".*", "^", "()", "(?i)",
+		},
+		get: func(p Parsed) any { return p.Server.ClientAuth.MatchCN },
+	},
 	"canary": {
 		valid:   map[string]any{"true": true, "false": false},
 		invalid: []string{"yes", "1x"},
@@ -558,6 +578,7 @@ var companions = map[string]map[string]string{
 	"canary-weight":            {prefix + "/canary-weight-total": "1000000"},
 	"canary-by-header-value":   {prefix + "/canary-by-header": "X-Canary"},
 	"canary-by-header-pattern": {prefix + "/canary-by-header": "X-Canary"},
+	"auth-tls-match-cn":        {prefix + "/auth-tls-secret": "client-ca"},
 }
 
 func TestAnnotations(t *testing.T) {

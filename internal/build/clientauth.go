@@ -21,8 +21,9 @@ import (
 // the host to clients without one, nothing that was asked for may open it:
 //   - when the oldest claim cannot be applied (an invalid auth-tls value,
 //     a missing or malformed Secret), every path of the host answers 503;
-//   - a younger Ingress that asks for other settings answers 503 on its
-//     own paths of the host;
+//   - a younger Ingress that asks for other settings (any auth-tls-*
+//     value, auth-tls-match-cn too) answers 503 on its own paths of the
+//     host;
 //   - an Ingress that asks for them answers 503 on its rules without a
 //     host and its default backend, which no SNI name selects.
 
@@ -53,7 +54,7 @@ func (b *builder) clientAuth(namespace string, a annotations.ClientAuth, problem
 		return clientAuthClaim{asked: true}, err
 	}
 	return clientAuthClaim{asked: true, auth: &model.ClientAuth{CA: ca, CRL: crl, Verify: a.Verify, Depth: a.Depth,
-		ErrorPage: a.ErrorPage, PassCertificate: a.PassCertificate}}, nil
+		ErrorPage: a.ErrorPage, PassCertificate: a.PassCertificate, MatchCN: a.MatchCN}}, nil
 }
 
 // clientCA reads ca.crt and the optional ca.crl of an auth-tls-secret,

@@ -95,10 +95,43 @@ func TestBuildClientAuth(t *testing.T) {
 			problems: []string{"a " + annotation("auth-tls-secret") + " InvalidAnnotation",
 				"a " + annotation("auth-tls-verify-client") + " InvalidAnnotation"},
 		},
-		"auth-tls-match-cn closes the host": {
-			ingresses: []*networkingv1.Ingress{pathIngress("a", 0, host, "/", auth("ca", "auth-tls-match-cn", "CN=client"))},
+		"auth-tls-match-cn applies to every path of the host": {
+			ingresses: []*networkingv1.Ingress{pathIngress("old", 0, host, "/a", auth("ca", "auth-tls-match-cn", "CN=(client1|client2)$",
+				"auth-tls-verify-client", "optional")), pathIngress("young", 1, host, "/b", nil)},
+			auth:   &model.ClientAuth{CA: ca.CertPEM, Verify: model.VerifyOptional, Depth: 1, MatchCN: "CN=(client1|client2)$"},
+			served: map[string]bool{"/a": true, "/b": true},
+		},
+		"the same auth-tls-match-cn agrees": {
+			ingresses: []*networkingv1.Ingress{pathIngress("old", 0, host, "/a", auth("ca", "auth-tls-match-cn", "O=Example")),
+				pathIngress("young", 1, host, "/b", auth("ca", "auth-tls-match-cn", "O=Example"))},
+			auth:   &model.ClientAuth{CA: ca.CertPEM, Verify: model.VerifyOn, Depth: 1, MatchCN: "O=Example"},
+			served: map[string]bool{"/a": true, "/b": true},
+		},
+		"a younger Ingress with another auth-tls-match-cn answers 503": {
+			ingresses: []*networkingv1.Ingress{pathIngress("old", 0, host, "/a", auth("ca", "auth-tls-match-cn", "CN=client1")),
+				pathIngress("young", 1, host, "/b", auth("ca", "auth-tls-match-cn", "CN=client2"))},
+			auth:     &model.ClientAuth{CA: ca.CertPEM, Verify: model.VerifyOn, Depth: 1, MatchCN: "CN=client1"},
+			served:   map[string]bool{"/a": true, "/b": false},
+			problems: []string{"young " + annotation("auth-tls-secret") + " ClientAuthConflict"},
+		},
+		"a younger Ingress without auth-tls-match-cn answers 503": {
+			ingresses: []*networkingv1.Ingress{pathIngress("old", 0, host, "/a", auth("ca", "auth-tls-match-cn", "CN=client1")),
+				pathIngress("young", 1, host, "/b", auth("ca"))},
+			auth:     &model.ClientAuth{CA: ca.CertPEM, Verify: model.VerifyOn, Depth: 1, MatchCN: "CN=client1"},
+			served:   map[string]bool{"/a": true, "/b": false},
+			problems: []string{"young " + annotation("auth-tls-secret") + " ClientAuthConflict"},
+		},
+		"an invalid auth-tls-match-cn closes the host": {
+			ingresses: []*networkingv1.Ingress{pathIngress("old", 0, host, "/a", auth("ca", "auth-tls-match-cn", `CN=a"; ssl_engine x; "`)),
+				pathIngress("young", 1, host, "/b", nil)},
+			served: map[string]bool{"/a": false, "/b": false},
+			problems: []string{"old " + annotation("auth-tls-match-cn") + " InvalidAnnotation",
+				"old " + annotation("auth-tls-secret") + " InvalidAnnotation"},
+		},
+		"auth-tls-match-cn without auth-tls-secret closes the host": {
+			ingresses: []*networkingv1.Ingress{pathIngress("a", 0, host, "/", map[string]string{"auth-tls-match-cn": "CN=client1"})},
 			served:    map[string]bool{"/": false},
-			problems: []string{"a " + annotation("auth-tls-match-cn") + " UnsupportedAnnotation",
+			problems: []string{"a " + annotation("auth-tls-match-cn") + " InvalidAnnotation",
 				"a " + annotation("auth-tls-secret") + " InvalidAnnotation"},
 		},
 		"a rule without a host and the default backend answer 503": {

@@ -28,7 +28,7 @@ func (p *policies) accessView(v *policyView, l model.Location) error {
 		}
 		v.HTTPSRedirect = "https://$host" + port + uri
 	}
-	v.HTTPSOnly = p.clientAuth != nil && p.clientAuth.Verify == model.VerifyOn && !acmeChallenge(l)
+	v.HTTPSOnly = requiresCertificate(p.clientAuth) && !acmeChallenge(l)
 	a := l.Policy.Access
 	if a == nil {
 		return nil

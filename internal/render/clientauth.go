@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
@@ -23,6 +24,11 @@ type clientAuthView struct {
 	// ErrorPage is the quoted URL that a missing (496) or invalid (495)
 	// certificate redirects to; "" answers 400.
 	ErrorPage string
+	// MatchCN is the quoted regex that the subject of the certificate of
+	// an HTTPS request must match, else 403; "" checks none. Plain HTTP
+	// requests are left to the locations (see requiresCertificate), so
+	// that they get the HTTPS redirect, and ACME challenges get through.
+	MatchCN string
 }
 
 // clientAuth writes the files of a server's client certificates and
@@ -48,7 +54,41 @@ func (e *edge) clientAuth(a *model.ClientAuth) (*clientAuthView, error) {
 		}
 		v.ErrorPage = q.quote(a.ErrorPage)
 	}
+	if a.MatchCN != "" {
+		var err error
+		if v.MatchCN, err = matchCNToken(a.MatchCN); err != nil {
+			return nil, fmt.Errorf("client certificates: auth-tls-match-cn: %w", err)
+		}
+	}
 	return v, q.err
+}
+
+// matchCNToken returns a MatchCN as the quoted regex of an if condition.
+// quote refuses '$', which starts a variable in most strings; nginx reads
+// no variable in the regex of a condition, and model.CheckMatchCN lets
+// '$' only end the regex, an alternative or a group, so the parts between
+// them go through quote, and '$' is put back between them.
+func matchCNToken(re string) (string, error) {
+	if err := model.CheckMatchCN(re); err != nil {
+		return "", err
+	}
+	parts := strings.Split(re, "$")
+	for i, p := range parts {
+		q, err := quote(p)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = q[1 : len(q)-1]
+	}
+	return `"` + strings.Join(parts, "$") + `"`, nil
+}
+
+// requiresCertificate reports whether a server refuses plain HTTP
+// requests, which cannot carry a client certificate (see accessView): it
+// requires a valid one, or matches its subject, which a request without
+// one never matches.
+func requiresCertificate(a *model.ClientAuth) bool {
+	return a != nil && (a.Verify == model.VerifyOn || a.MatchCN != "")
 }
 
 // clientCertificateHeaders are the request headers that tell the backends

@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +62,7 @@ func TestClientCertificates(t *testing.T) {
 		return &pair
 	}
 	client, revoked, stranger := issue("client.test", &ca), issue("revoked.test", &ca), issue("stranger.test", &otherCA)
+	client1, client2, client10 := issue("client1.test", &ca), issue("client2.test", &ca), issue("client10.test", &ca)
 	auth := func(verify model.VerifyClient) *model.ClientAuth {
 		return &model.ClientAuth{CA: ca.CertPEM, Verify: verify, Depth: 1}
 	}
@@ -66,14 +70,19 @@ func TestClientCertificates(t *testing.T) {
 	required.CRL, required.PassCertificate = revocationList(t, ca, revoked.Leaf), true
 	helped := auth(model.VerifyOn)
 	helped.ErrorPage = "https://help.test/certificates?from=archway"
+	// auth-tls-match-cn, anchored and not.
+	matched, optionalMatched := auth(model.VerifyOn), auth(model.VerifyOptional)
+	matched.MatchCN, optionalMatched.MatchCN = "^CN=(client1|client2).test$", "client1"
+	acme := exact("/.well-known/acme-challenge/token", "certs")
 	e := newEdgeEnv(t, model.Config{
 		Backends:           []model.Backend{certsBackend(t)},
 		DefaultCertificate: modelCert(testutil.NewCert(t, testutil.CertOptions{}), "default"),
 		Settings:           edgeSettings(),
 		Servers: []model.Server{
 			{Host: "help.test", ClientAuth: helped, Locations: []model.Location{exact("/x", "certs")}},
-			{Host: "mtls.test", ClientAuth: required, Locations: []model.Location{prefix("/", "certs"), redirected(prefix("/app", "certs")),
-				exact("/.well-known/acme-challenge/token", "certs")}},
+			{Host: "mtls.test", ClientAuth: required, Locations: []model.Location{prefix("/", "certs"), redirected(prefix("/app", "certs")), acme}},
+			{Host: "cn.test", ClientAuth: matched, Locations: []model.Location{prefix("/", "certs"), redirected(prefix("/app", "certs")), acme}},
+			{Host: "cn-optional.test", ClientAuth: optionalMatched, Locations: []model.Location{prefix("/", "certs"), acme}},
 			{Host: "open.test", Locations: []model.Location{prefix("/", "certs")}},
 			{Host: "optional.test", ClientAuth: auth(model.VerifyOptional), Locations: []model.Location{prefix("/", "certs")}},
 		},
@@ -111,6 +120,22 @@ func TestClientCertificates(t *testing.T) {
 		"optional, another CA":       {sni: "optional.test", cert: stranger, host: "optional.test", path: "/", status: 400},
 		"optional over plain HTTP":   {host: "optional.test", path: "/", header: spoofed, status: 200, seen: nothing},
 		"other hosts ask for none":   {sni: "open.test", host: "open.test", path: "/", status: 200},
+		"match-cn, matching":         {sni: "cn.test", cert: client1, host: "cn.test", path: "/", status: 200, seen: map[string]string{"ssl-client-subject-dn": "CN=client1.test"}},
+		"match-cn, other alternative": {sni: "cn.test", cert: client2, host: "cn.test", path: "/app", status: 200,
+			seen: map[string]string{"ssl-client-subject-dn": "CN=client2.test"}},
+		"match-cn, not matching":             {sni: "cn.test", cert: client, host: "cn.test", path: "/", status: 403},
+		"match-cn, anchored":                 {sni: "cn.test", cert: client10, host: "cn.test", path: "/", status: 403},
+		"match-cn, not matching, ACME":       {sni: "cn.test", cert: client, host: "cn.test", path: "/.well-known/acme-challenge/token", status: 403},
+		"match-cn, no certificate":           {sni: "cn.test", host: "cn.test", path: "/", status: 400},
+		"match-cn, plain HTTP":               {host: "cn.test", path: "/", header: spoofed, status: 403},
+		"match-cn, plain HTTP, redirect":     {host: "cn.test", path: "/app/", status: 308, location: "https://cn.test:" + strconv.Itoa(e.httpsPort) + "/app"},
+		"match-cn, plain HTTP, ACME":         {host: "cn.test", path: "/.well-known/acme-challenge/token", status: 200, seen: nothing},
+		"match-cn optional, matching":        {sni: "cn-optional.test", cert: client10, host: "cn-optional.test", path: "/", status: 200, seen: map[string]string{"ssl-client-verify": "SUCCESS"}},
+		"match-cn optional, not matching":    {sni: "cn-optional.test", cert: client2, host: "cn-optional.test", path: "/", status: 403},
+		"match-cn optional, none sent":       {sni: "cn-optional.test", host: "cn-optional.test", path: "/", header: spoofed, status: 403},
+		"match-cn optional, another CA":      {sni: "cn-optional.test", cert: stranger, host: "cn-optional.test", path: "/", status: 400},
+		"match-cn optional, plain HTTP":      {host: "cn-optional.test", path: "/", header: spoofed, status: 403},
+		"match-cn optional, plain HTTP ACME": {host: "cn-optional.test", path: "/.well-known/acme-challenge/token", status: 200, seen: nothing},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -208,6 +233,12 @@ func TestClientAuthRejects(t *testing.T) {
 		"error page scheme":    {host: "a.test", auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1, ErrorPage: "/x"}, wantErr: "not an http(s) URL"},
 		"error page variable":  {host: "a.test", auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1, ErrorPage: "https://a.test/$host"}, wantErr: `contains '$'`},
 		"the catch-all server": {auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1}, wantErr: "catch-all"},
+		"match-cn breakout": {host: "a.test", auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1, MatchCN: `CN=a") { return 200; } if ($x ~ "`},
+			wantErr: "auth-tls-match-cn"},
+		"match-cn variable": {host: "a.test", auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1, MatchCN: "CN=$host"},
+			wantErr: "auth-tls-match-cn"},
+		"match-cn matching all": {host: "a.test", auth: model.ClientAuth{CA: ca, Verify: model.VerifyOn, Depth: 1, MatchCN: "CN=a|"},
+			wantErr: "empty subject"},
 	}
 	r, err := New("")
 	require.NoError(t, err)
@@ -216,6 +247,60 @@ func TestClientAuthRejects(t *testing.T) {
 			_, err := r.Render(model.Config{DefaultCertificate: testCertificate(t, "default"), Settings: edgeSettings(),
 				Servers: []model.Server{{Host: tc.host, ClientAuth: &tc.auth}}}, rootOptions("/run/archway"))
 			require.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
+
+// matchCNConf is a minimal nginx.conf that checks each quoted regex as
+// server.tmpl does.
+func matchCNConf(regexes []string) []File {
+	var b strings.Builder
+	b.WriteString("pid pid;\nevents {}\nhttp {\n    access_log off;\n    server {\n        listen 127.0.0.1:8080;\n")
+	for _, re := range regexes {
+		b.WriteString("        if ($ssl_client_s_dn ~ " + re + ") {\n            return 403;\n        }\n")
+	}
+	b.WriteString("    }\n}\n")
+	return []File{{Name: ConfigFile, Data: []byte(b.String()), Mode: 0o644}}
+}
+
+// TestMatchCNAgreesWithPCRE checks the claim of model.CheckMatchCN that
+// Go's regexp answers for nginx's PCRE on the subset it accepts: every
+// accepted regex of a seeded random corpus, and of hand-picked corners,
+// compiles in nginx; and the corners where they differ are refused.
+func TestMatchCNAgreesWithPCRE(t *testing.T) {
+	accepted := []string{"CN=client1", "CN=(client1|client2)", "O=Example", "^CN=client1(,|$)", "(?i)cn=a", "(?U)CN=a+b",
+		"(?i-s)CN=.*b", "x(^)*y", "x()*y", "(a$)*b", "CN=a+?b??c*?", "CN=a|^O=b$", "CN=a b,O=c-d_e"}
+	tokens := []string{"a", "C", "N", "=", ",", ".", " ", "_", "-", "*", "+", "?", "(", ")", "|", "^", "$", "(?i)", "(?U)", "(?s)", "(?m-i)", "()"}
+	random := mathrand.New(mathrand.NewPCG(1, 2))
+	for len(accepted) < 2000 {
+		var b strings.Builder
+		for range 1 + random.IntN(10) {
+			b.WriteString(tokens[random.IntN(len(tokens))])
+		}
+		if model.CheckMatchCN(b.String()) == nil {
+			accepted = append(accepted, b.String())
+		}
+	}
+	quoted := make([]string, len(accepted))
+	for i, re := range accepted {
+		require.NoError(t, model.CheckMatchCN(re), re)
+		var err error
+		quoted[i], err = matchCNToken(re)
+		require.NoError(t, err, re)
+	}
+	nginxCheck(t, t.TempDir(), matchCNConf(quoted))
+
+	// Go compiles these; PCRE refuses them.
+	for _, re := range []string{"a^+b", "a|$*", "a^?b", "a(?i)+b", "a(?i)*"} {
+		t.Run(re, func(t *testing.T) {
+			_, err := regexp.Compile(re)
+			require.NoError(t, err, "Go compiles it")
+			require.Error(t, model.CheckMatchCN(re))
+			dir := t.TempDir()
+			path := writeFiles(t, dir, matchCNConf([]string{`"` + re + `"`}))
+			out, err := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").CombinedOutput()
+			require.Error(t, err, "nginx refuses it")
+			require.Contains(t, string(out), "pcre2_compile() failed")
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -59,6 +60,11 @@ func (in ingressInput) snapshot(cert testutil.Cert) source.Snapshot {
 	}
 	if in.annotation != "" {
 		ing.Annotations = map[string]string{annotations.DefaultPrefix + "/" + in.annotation: in.value}
+		// The other auth-tls-* values apply only with a Secret: in.secret,
+		// whose ca.crt is the certificate.
+		if strings.HasPrefix(in.annotation, "auth-tls-") {
+			ing.Annotations[annotations.DefaultPrefix+"/auth-tls-secret"] = in.secret
+		}
 	}
 	ready, port, portName := true, int32(8080), "http"
 	return source.Snapshot{
@@ -74,7 +80,7 @@ func (in ingressInput) snapshot(cert testutil.Cert) source.Snapshot {
 			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
 		}},
 		Secrets: []*corev1.Secret{{ObjectMeta: meta(in.secret), Type: corev1.SecretTypeTLS,
-			Data: map[string][]byte{"tls.crt": cert.CertPEM, "tls.key": cert.KeyPEM}}},
+			Data: map[string][]byte{"tls.crt": cert.CertPEM, "tls.key": cert.KeyPEM, "ca.crt": cert.CertPEM}}},
 	}
 }
 
@@ -151,6 +157,9 @@ func attacks() map[string]attack {
 		"auth-tls-match-cn": {in: func(i *ingressInput) {
 			i.annotation, i.value = "auth-tls-match-cn", "CN=abc #(\n){}\n }}\nssl_engine foobar;\n#"
 		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-match-cn]"},
+		"auth-tls-match-cn closes the condition": {in: func(i *ingressInput) {
+			i.annotation, i.value = "auth-tls-match-cn", `CN=a") { return 200; } if ($x ~ "`
+		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-match-cn]"},
 		"mirror-target": {in: func(i *ingressInput) { i.annotation, i.value = "mirror-target", "http://a/;\nload_module /tmp/x.so;" },
 			field: "metadata.annotations[nginx.ingress.kubernetes.io/mirror-target]"},
 		"permanent-redirect": {in: func(i *ingressInput) {
@@ -179,11 +188,60 @@ func attacks() map[string]attack {
 	}
 }
 
+// TestBuildRenderMatchCN checks that auth-tls-match-cn, refused while it
+// was unsupported, now takes a valid regex through build, render and
+// nginx -t, and still refuses the attacks on it, closing the host.
+func TestBuildRenderMatchCN(t *testing.T) {
+	b := newBuildRender(t)
+	tests := map[string]struct {
+		value   string
+		matchCN string // of the host; "" when it is closed
+	}{
+		"valid":                   {value: "CN=(client1|client2),O=Example$", matchCN: "CN=(client1|client2),O=Example$"},
+		"valid, case-insensitive": {value: "(?i)^cn=client 1(,|$)", matchCN: "(?i)^cn=client 1(,|$)"},
+		"hostile":                 {value: attacks()["auth-tls-match-cn"].value()},
+		"closes the condition":    {value: attacks()["auth-tls-match-cn closes the condition"].value()},
+		"variable":                {value: "CN=$ssl_client_escaped_cert"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := baseInput()
+			in.annotation, in.value = "auth-tls-match-cn", tc.value
+			cfg, _ := build.Build(in.snapshot(b.cert), b.opts)
+			var host *model.Server
+			for i := range cfg.Servers {
+				if cfg.Servers[i].Host == in.host {
+					host = &cfg.Servers[i]
+				}
+			}
+			require.NotNil(t, host)
+			report := b.run(t, in, true)
+			if tc.matchCN == "" {
+				require.Nil(t, host.ClientAuth)
+				require.Empty(t, host.Locations[0].Backend, "the host answers 503")
+				require.NotEmpty(t, report.Problems)
+				require.Equal(t, "metadata.annotations[nginx.ingress.kubernetes.io/auth-tls-match-cn]", report.Problems[0].Field)
+				return
+			}
+			require.Empty(t, report.Problems)
+			require.Equal(t, tc.matchCN, host.ClientAuth.MatchCN)
+			require.NotEmpty(t, host.Locations[0].Backend)
+		})
+	}
+}
+
 // attack changes a valid Ingress into an attack that must be reported on
 // field.
 type attack struct {
 	in    func(*ingressInput)
 	field string
+}
+
+// value returns the annotation value of the attack.
+func (a attack) value() string {
+	in := baseInput()
+	a.in(&in)
+	return in.value
 }
 
 // baseInput is a valid Ingress the attacks start from.

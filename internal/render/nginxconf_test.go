@@ -79,7 +79,9 @@ func parseConf(conf string) ([]statement, error) {
 			if end >= len(conf) {
 				return nil, fmt.Errorf("offset %d: unterminated quote", i)
 			}
-			if end+1 < len(conf) && !strings.ContainsRune(" \t\r\n;{", rune(conf[end+1])) {
+			// nginx takes a ")" right after a quote, which closes an if
+			// condition, as a token of its own.
+			if end+1 < len(conf) && !strings.ContainsRune(" \t\r\n;{)", rune(conf[end+1])) {
 				return nil, fmt.Errorf("offset %d: text right after a quoted token", end)
 			}
 			tokens = append(tokens, conf[i+1:end])
@@ -177,11 +179,13 @@ func TestParseConf(t *testing.T) {
 				{name: "b", args: []string{"x y", "z"}, parent: "http"}, {name: "map", args: []string{"$x", "$y"}, parent: "http"},
 				{name: "default", args: []string{""}, parent: "map"}},
 		},
-		"lua block":               {conf: "init_by_lua_block { f({}) }", want: []statement{{name: "init_by_lua_block", args: []string{}, lua: "f({})"}}},
-		"escaped quote":           {conf: `a "x\"; b";`, want: []statement{{name: "a", args: []string{`x\"; b`}}}},
-		"unbalanced quote":        {conf: `a "x;`, err: "unterminated quote"},
-		"quote inside a token":    {conf: `a x"y";`, err: "quote inside a token"},
-		"text after a quote":      {conf: `a "x"y;`, err: "text right after a quoted token"},
+		"lua block":            {conf: "init_by_lua_block { f({}) }", want: []statement{{name: "init_by_lua_block", args: []string{}, lua: "f({})"}}},
+		"escaped quote":        {conf: `a "x\"; b";`, want: []statement{{name: "a", args: []string{`x\"; b`}}}},
+		"unbalanced quote":     {conf: `a "x;`, err: "unterminated quote"},
+		"quote inside a token": {conf: `a x"y";`, err: "quote inside a token"},
+		"text after a quote":   {conf: `a "x"y;`, err: "text right after a quoted token"},
+		"a quote closing a condition": {conf: `if ($a = "x") { return 403; }`, want: []statement{{name: "if", args: []string{"($a", "=", "x", ")"}},
+			{name: "return", args: []string{"403"}, parent: "if"}}},
 		"stray brace":             {conf: "a 1; }", err: "unexpected }"},
 		"open block":              {conf: "http { a 1;", err: "unterminated"},
 		"quote across lines":      {conf: "a \"x\ny\";", err: "crosses a line"},

@@ -64,10 +64,11 @@ func TestEdgeGolden(t *testing.T) {
 				Settings:           edgeSettings(),
 				Servers: []model.Server{
 					{Host: "mtls.example.com", ClientAuth: &model.ClientAuth{CA: ca, CRL: testdataFile(t, "client-auth/ca.crl"),
-						Verify: model.VerifyOn, Depth: 2, ErrorPage: "https://help.example.com/certificates?from=mtls", PassCertificate: true},
+						Verify: model.VerifyOn, Depth: 2, ErrorPage: "https://help.example.com/certificates?from=mtls", PassCertificate: true,
+						MatchCN: "^CN=(client1|client2)(,|$)"},
 						Locations: []model.Location{redirected(prefix("/", "app")), preserving(redirected(prefix("/keep", "app"))), prefix("/api", "app")}},
 					{Host: "optional.example.com", Certificate: testCertificate(t, "site"),
-						ClientAuth: &model.ClientAuth{CA: ca, Verify: model.VerifyOptionalNoCA, Depth: 1},
+						ClientAuth: &model.ClientAuth{CA: ca, Verify: model.VerifyOptionalNoCA, Depth: 1, MatchCN: "O=Example Org"},
 						Locations:  []model.Location{exact("/status", "app")}},
 				},
 			}, rootOptions(goldenRuntimeDir)
