@@ -26,37 +26,25 @@ type docsGroup struct {
 // table of Specs, grouped as listed.
 func Markdown() ([]byte, error) {
 	var groups []docsGroup
-	var unsupported []Spec
 	for _, s := range Specs() {
 		switch {
-		case !s.Implemented():
-			unsupported = append(unsupported, s)
 		case len(groups) == 0 || groups[len(groups)-1].Name != s.Group:
 			groups = append(groups, docsGroup{Name: s.Group, Specs: []Spec{s}})
 		default:
 			groups[len(groups)-1].Specs = append(groups[len(groups)-1].Specs, s)
 		}
 	}
-	tmpl, err := template.New("docs").Funcs(template.FuncMap{"effect": effectText}).Parse(docsTemplate)
+	tmpl, err := template.New("docs").Parse(docsTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("parse docs template: %w", err)
 	}
 	var buf bytes.Buffer
 	err = tmpl.Execute(&buf, struct {
-		Prefix      string
-		Groups      []docsGroup
-		Unsupported []Spec
-	}{DefaultPrefix, groups, unsupported})
+		Prefix string
+		Groups []docsGroup
+	}{DefaultPrefix, groups})
 	if err != nil {
 		return nil, fmt.Errorf("render docs: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func effectText(e Effect) string {
-	switch e {
-	case Blocked:
-		return "paths answer 503"
-	}
-	return "ignored (Warning)"
 }

@@ -76,7 +76,7 @@ func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 		value := annotations[key]
 		s, known := specs[name]
 		switch {
-		case known && s.apply != nil:
+		case known:
 			if err := apply(s, value, &p); err != nil {
 				problems = append(problems, Problem{Key: key, Reason: ReasonInvalid, Effect: Blocked,
 					Message: fmt.Sprintf("value %s: %v", shorten(value), err)})
@@ -84,12 +84,9 @@ func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 		case strings.HasSuffix(name, "-snippet"):
 			problems = append(problems, Problem{Key: key, Reason: ReasonSnippet, Effect: Ignored,
 				Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"})
-		case known:
-			problems = append(problems, Problem{Key: key, Reason: ReasonUnsupported, Effect: s.unsupported,
-				Message: unsupportedMessage(s.unsupported)})
 		default:
 			problems = append(problems, Problem{Key: key, Reason: ReasonUnsupported, Effect: Ignored,
-				Message: unsupportedMessage(Ignored)})
+				Message: "archway does not support this annotation; the Ingress is served without it"})
 		}
 	}
 	problems = append(problems, p.check(annotations, prefix)...)
@@ -115,14 +112,6 @@ func apply(s Spec, value string, p *Parsed) error {
 		return errors.New("control characters are not allowed")
 	}
 	return s.apply(value, p)
-}
-
-func unsupportedMessage(e Effect) string {
-	switch e {
-	case Blocked:
-		return "archway does not support this annotation; the Ingress's paths answer 503, since serving them without it could expose them"
-	}
-	return "archway does not support this annotation; the Ingress is served without it"
 }
 
 // shorten quotes a value for a message, cut to a readable length.

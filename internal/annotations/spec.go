@@ -28,16 +28,7 @@ type Spec struct {
 	// so that the default documented here is the one used.
 	seed  bool
 	apply func(value string, p *Parsed) error
-	// unsupported is the Effect of an annotation archway knows but does
-	// not implement (apply is nil).
-	unsupported Effect
 }
-
-// Implemented reports whether archway applies the annotation.
-func (s Spec) Implemented() bool { return s.apply != nil }
-
-// Effect returns what setting an unimplemented annotation does.
-func (s Spec) Effect() Effect { return s.unsupported }
 
 // set returns an apply function that parses a value and stores it.
 func set[T any](parse func(string) (T, error), store func(*Parsed, T)) func(string, *Parsed) error {

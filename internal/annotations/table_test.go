@@ -609,8 +609,6 @@ func TestAnnotations(t *testing.T) {
 
 func TestEveryAnnotationIsTested(t *testing.T) {
 	for _, s := range Specs() {
-		if s.Implemented() {
-			require.Contains(t, annotationCases, s.Key, "add a test case for %s", s.Key)
-		}
+		require.Contains(t, annotationCases, s.Key, "add a test case for %s", s.Key)
 	}
 }
