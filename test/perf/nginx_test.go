@@ -61,7 +61,16 @@ func rssKB(pid int) (int64, error) { return statusKB(pid, "VmRSS") }
 // statusKB reads one kB field of /proc/PID/status, such as VmRSS or VmHWM
 // (the peak resident memory).
 func statusKB(pid int, field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	return procKB(fmt.Sprintf("/proc/%d/status", pid), field)
+}
+
+// pssKB is a process's proportional share of resident memory, in kB:
+// pages it shares with n processes count 1/n each.
+func pssKB(pid int) (int64, error) { return procKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), "Pss") }
+
+// procKB reads the "field: N kB" line of a /proc file.
+func procKB(path, field string) (int64, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
@@ -72,12 +81,15 @@ func statusKB(pid int, field string) (int64, error) {
 			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, field)
+	return 0, fmt.Errorf("%s: no %s", path, field)
 }
 
-// memory returns archway's resident memory and the sum over nginx's
-// master and workers (which counts their shared memory once per process).
-func memory(t testing.TB, a *harness.Archway) (archway, nginx int64) {
+// memory returns archway's resident memory, and nginx's master and
+// workers' summed two ways: their proportional shares (what they really
+// take: workers share most of the config with the master they were forked
+// from) and their resident memory (which counts shared pages once per
+// process).
+func memory(t testing.TB, a *harness.Archway) (archway, nginxPSS, nginxRSS int64) {
 	t.Helper()
 	pid := a.Proc.Cmd.Process.Pid
 	archway, err := rssKB(pid)
@@ -87,9 +99,13 @@ func memory(t testing.TB, a *harness.Archway) (archway, nginx int64) {
 	procs, err := harness.Children(master)
 	require.NoError(t, err)
 	for _, p := range append(slices.Collect(maps.Keys(procs)), master) {
+		// A process may exit meanwhile (an old worker).
 		if kb, err := rssKB(p); err == nil {
-			nginx += kb
+			nginxRSS += kb
+		}
+		if kb, err := pssKB(p); err == nil {
+			nginxPSS += kb
 		}
 	}
-	return archway, nginx
+	return archway, nginxPSS, nginxRSS
 }

@@ -156,7 +156,7 @@ func (p *perfRun) bare() {
 // Go heap, which RSS holds about twice of between collections.
 func (p *perfRun) memory() {
 	p.settled()
-	archway, nginx := memory(p.t, p.a)
+	archway, nginxPSS, nginxRSS := memory(p.t, p.a)
 	heap, err := p.a.Metric("go_memstats_heap_inuse_bytes")
 	require.NoError(p.t, err)
 	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
@@ -167,7 +167,7 @@ func (p *perfRun) memory() {
 	require.NoError(p.t, err)
 	p.add("controller RSS (Go heap in use; peak RSS since start; request series)",
 		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+"; "+strconv.Itoa(series)+")")
-	p.add("nginx RSS, master and workers summed", megabytes(nginx))
+	p.add("nginx memory, master and workers: proportional share (resident) summed", megabytes(nginxPSS)+" ("+megabytes(nginxRSS)+")")
 }
 
 // underLoad runs both load generators against hosts while change runs
