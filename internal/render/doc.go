@@ -25,9 +25,6 @@
 //     them with a compiled executor (exec.go) that gives the bytes
 //     text/template would, ten times faster, and falls back to
 //     text/template for anything outside the subset the templates use.
-//   - Long server lists are made into views and printed in parts on all
-//     cores (parts.go), then joined in server order: the bytes, and the
-//     first error, are those of one loop.
 //   - Sizes: nginx's hashes of server names, maps and variables are sized
 //     from the config (view.go, hashsizes.go), so nginx never warns.
 //   - Every string from the model or the Options reaches nginx.conf only

@@ -21,8 +21,7 @@ import (
 // Anything outside that subset (functions, variables, maps, methods, nil
 // pointers in a chain) returns errSlowPath when it is reached, and Render
 // runs text/template instead, which then also gives its own error
-// messages. Both give equal bytes (see exec_test.go). A range over a long
-// slice runs in parts on all cores (runParts).
+// messages. Both give equal bytes (see exec_test.go).
 type executor struct {
 	templates map[string]node
 }
@@ -60,13 +59,12 @@ func (e *executor) execute(out []byte, name string, data any) ([]byte, error) {
 
 // execState is one template invocation: root is its $. It appends to out
 // itself, as a bytes.Buffer's Write costs more than the short writes
-// themselves. inPart is set in a part of a long range (see runParts).
+// themselves.
 type execState struct {
-	e      *executor
-	out    []byte
-	root   reflect.Value
-	depth  int
-	inPart bool
+	e     *executor
+	out   []byte
+	root  reflect.Value
+	depth int
 }
 
 // node is a compiled parse.Node.
@@ -188,45 +186,10 @@ func (r rangeNode) run(s *execState, dot reflect.Value) error {
 	if v.Len() == 0 {
 		return runOpt(r.elseList, s, dot)
 	}
-	if parts := partsFor(v.Len()); parts > 1 && !s.inPart {
-		return r.runParts(s, v, parts)
-	}
-	return r.runItems(s, v, 0, v.Len())
-}
-
-func (r rangeNode) runItems(s *execState, v reflect.Value, lo, hi int) error {
-	for i := lo; i < hi; i++ {
+	for i := range v.Len() {
 		if err := runOpt(r.list, s, v.Index(i)); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// runParts runs a long range (the servers) on all cores: each part of the
-// items writes to a buffer of its own, with the same $, and the buffers
-// are appended in order, so the bytes and the first error are the loop's.
-// Part 0 goes on in s.out. Ranges within a part run in order: the cores
-// are busy already.
-func (r rangeNode) runParts(s *execState, v reflect.Value, parts int) error {
-	// Each part gets its share of the room the last config needed.
-	size := (cap(s.out) - len(s.out)) / parts
-	states := make([]execState, parts)
-	for i := range states {
-		states[i] = execState{e: s.e, out: s.out, root: s.root, depth: s.depth, inPart: true}
-		if i > 0 {
-			states[i].out = make([]byte, 0, size)
-		}
-	}
-	err := inParts(v.Len(), parts, func(part, lo, hi int) error {
-		return r.runItems(&states[part], v, lo, hi)
-	})
-	if err != nil {
-		return err
-	}
-	s.out = states[0].out
-	for _, p := range states[1:] {
-		s.out = append(s.out, p.out...)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -93,41 +92,6 @@ func (p *policies) resolver() error {
 	}
 	p.http.Resolver = strings.Join(tokens, " ")
 	return nil
-}
-
-// fork returns policies for a part of the servers, made at the same time
-// as other parts: they share p's settings, and add to zones, maps and
-// files of their own, which merge adds to p.
-func (p *policies) fork() *policies {
-	f := *p
-	f.http, f.files, f.seen = httpPolicyView{}, nil, map[string]bool{}
-	return &f
-}
-
-// merge adds to p what fork f added and p lacks, in f's order. Merging
-// the forks of the parts in server order leaves p as if it had made every
-// server itself: names are derived from content, and each is added once,
-// under the name once saw. Every list that once guards is merged here.
-func (p *policies) merge(f *policies) {
-	h := &p.http
-	h.Resolver = cmp.Or(h.Resolver, f.http.Resolver)
-	h.Pools = mergeOnce(p, h.Pools, f.http.Pools, func(name string) string { return name })
-	h.LimitKeys = mergeOnce(p, h.LimitKeys, f.http.LimitKeys, func(k limitKeyView) string { return k.Key })
-	zone := func(z limitZoneView) string { return strings.TrimSuffix(z.Zone, ":"+limitZoneSize) }
-	h.LimitReqZones = mergeOnce(p, h.LimitReqZones, f.http.LimitReqZones, zone)
-	h.LimitConnZones = mergeOnce(p, h.LimitConnZones, f.http.LimitConnZones, zone)
-	h.CORSOrigins = mergeOnce(p, h.CORSOrigins, f.http.CORSOrigins, func(c corsMapView) string { return c.Var })
-	h.AuthCaches = mergeOnce(p, h.AuthCaches, f.http.AuthCaches, func(c authCacheView) string { return c.Zone })
-	p.files = mergeOnce(p, p.files, f.files, func(f File) string { return f.Name })
-}
-
-func mergeOnce[T any](p *policies, to, from []T, name func(T) string) []T {
-	for _, v := range from {
-		if p.once(name(v)) {
-			to = append(to, v)
-		}
-	}
-	return to
 }
 
 // startServer begins the locations of server s.

@@ -59,16 +59,26 @@ func New(templateDir string) (*Renderer, error) {
 // bytes. It fails, rendering nothing, if any value is unfit for nginx.conf;
 // package build should already have dropped such values.
 func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
+	// The endpoints need nothing of nginx.conf: make them meanwhile.
+	var endpoints Endpoints
+	var endpointsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { endpoints, endpointsErr = allEndpoints(cfg) })
 	out, err := r.render(cfg, opts)
+	wg.Wait()
+	if err == nil {
+		err = endpointsErr
+	}
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
+	out.Endpoints = endpoints
 	return out, nil
 }
 
-// render returns the Output for cfg.
+// render returns the files of the Output for cfg.
 func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
-	view, err := newConfView(cfg, opts, partsFor(len(cfg.Servers)))
+	view, err := newConfView(cfg, opts)
 	if err != nil {
 		return Output{}, err
 	}
@@ -80,24 +90,13 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
-	// Hashing nginx.conf takes one core; the endpoints need nothing of
-	// it: make them meanwhile, when the other core is free.
-	var endpoints Endpoints
-	var endpointsErr error
-	var wg sync.WaitGroup
-	wg.Go(func() { endpoints, endpointsErr = allEndpoints(cfg) })
 	conf, version, err := stampVersion(conf)
-	wg.Wait()
-	if err == nil {
-		err = endpointsErr
-	}
 	if err != nil {
 		return Output{}, err
 	}
 	return Output{
-		Version:   version,
-		Files:     append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
-		Endpoints: endpoints,
+		Version: version,
+		Files:   append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
 	}, nil
 }
 

@@ -116,14 +116,6 @@ func (e *edge) certificate(c *model.Certificate) (string, error) {
 	return path, err
 }
 
-// fork returns the edge for servers made with pol, a fork of e.pol (see
-// serverViews): its certificate paths are its own.
-func (e *edge) fork(pol *policies) *edge {
-	f := *e
-	f.pol, f.paths = pol, map[*model.Certificate]string{}
-	return &f
-}
-
 // server returns the listeners and access of one server.
 func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	v := serverEdgeView{ProxyProtocol: e.proxyProtocol, Restricted: e.restricted}

@@ -93,9 +93,7 @@ const (
 	maxLabelLen   = 63
 )
 
-// newConfView returns the view of cfg, making its servers in parts (see
-// serverViews).
-func newConfView(cfg model.Config, opts Options, parts int) (confView, error) {
+func newConfView(cfg model.Config, opts Options) (confView, error) {
 	v, err := mainView(opts)
 	if err != nil {
 		return confView{}, fmt.Errorf("options: %w", err)
@@ -121,7 +119,7 @@ func newConfView(cfg model.Config, opts Options, parts int) (confView, error) {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	v.TLS = tls
-	servers, err := serverViews(cfg.Servers, parts, opts.HTTPPort, routes, fallback, pol, edge)
+	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)
 	if err != nil {
 		return confView{}, err
 	}
@@ -211,74 +209,39 @@ func resolve(routes map[string]route, name string, none int) (route, error) {
 
 // serverViews returns one server per model server, led by the catch-all
 // (default_server) one, which is added with only the fallback location
-// when the model has no Host "" server. Long lists are made in parts on
-// all cores (see partsFor), each with policies and an edge of its own,
-// which are then merged into pol in server order: the views, what pol
-// holds and the first error are those of one loop.
-func serverViews(servers []model.Server, parts int, port int, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
+// when the model has no Host "" server.
+func serverViews(servers []model.Server, port int, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
+	views := make([]serverView, 0, len(servers)+1)
 	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" }) {
 		servers = append([]model.Server{{}}, servers...)
 	}
-	// A duplicate fails where the loop would meet it: after the servers
-	// before it.
-	dup := len(servers)
 	seen := make(map[string]bool, len(servers))
-	for i, s := range servers {
-		if seen[s.Host] {
-			dup = i
-			break
-		}
-		seen[s.Host] = true
-	}
-	views := make([]serverView, dup)
-	var err error
-	if parts = min(parts, dup); parts <= 1 {
-		err = fillServerViews(views, servers[:dup], port, routes, fallback, pol, edge)
-	} else {
-		forks := make([]*policies, parts)
-		err = inParts(dup, parts, func(part, lo, hi int) error {
-			forks[part] = pol.fork()
-			return fillServerViews(views[lo:hi], servers[lo:hi], port, routes, fallback, forks[part], edge.fork(forks[part]))
-		})
-		if err == nil {
-			for _, f := range forks {
-				pol.merge(f)
-			}
-		}
-	}
-	if err == nil && dup < len(servers) {
-		err = fmt.Errorf("server %q: duplicate host", servers[dup].Host)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return views, nil
-}
-
-// fillServerViews sets views[i] to the view of servers[i], in order.
-func fillServerViews(views []serverView, servers []model.Server, port int, routes map[string]route, fallback route, pol *policies, edge *edge) error {
 	var q quoter
 	set := &locationSet{q: &q}
-	for i, s := range servers {
+	for _, s := range servers {
+		if seen[s.Host] {
+			return nil, fmt.Errorf("server %q: duplicate host", s.Host)
+		}
+		seen[s.Host] = true
 		name, err := serverName(&q, s)
 		if err == nil {
 			name, err = withAliases(name, s.Aliases)
 		}
 		if err != nil {
-			return fmt.Errorf("server %q: %w", s.Host, err)
+			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
 		pol.startServer(&s)
 		locs, err := set.locationViews(s.Host, s.Locations, routes, fallback, pol)
 		if err != nil {
-			return fmt.Errorf("server %q: %w", s.Host, err)
+			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
 		listeners, err := edge.server(s, s.Host == "")
 		if err != nil {
-			return fmt.Errorf("server %q: %w", s.Host, err)
+			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		views[i] = serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners}
+		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners})
 	}
-	return nil
+	return views, nil
 }
 
 // serverName returns the server_name token of s. A wildcard host becomes a
