@@ -151,9 +151,10 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	manager := nginx.New(nginx.Options{
-		Binary:     cfg.nginxBinary,
-		RuntimeDir: cfg.runtimeDir,
-		Logger:     logger,
+		Binary:        cfg.nginxBinary,
+		RuntimeDir:    cfg.runtimeDir,
+		Logger:        logger,
+		DroppedRecord: m.AccessLogRecordDropped,
 	})
 	ctrl := controller.New(src, renderer, manager, controller.Options{
 		Build:      cfg.build,

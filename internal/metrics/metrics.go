@@ -89,7 +89,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
 		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
-		m.requests.count, m.requests.duration, m.requests.size, m.unsupported, m.certificateExpiry)
+		m.requests.count, m.requests.duration, m.requests.size, m.requests.dropped, m.unsupported, m.certificateExpiry)
 	return m
 }
 

@@ -101,3 +101,12 @@ func TestSyncedDeletesRequestSeriesOfGoneIngresses(t *testing.T) {
 	}, series())
 	require.Equal(t, map[string]sample{"archway_ingresses_served{}": {Value: 0}}, gather(t, reg, "archway_ingresses_served"))
 }
+
+func TestAccessLogRecordDropped(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg, testLabels)
+	m.AccessLogRecordDropped()
+	m.AccessLogRecordDropped()
+	require.Equal(t, map[string]sample{"archway_access_log_records_dropped_total{}": {Value: 2}},
+		gather(t, reg, "archway_access_log_records_dropped_total"))
+}

@@ -26,6 +26,7 @@ type requestCollectors struct {
 	count    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	size     *prometheus.HistogramVec
+	dropped  prometheus.Counter
 
 	// series holds the label values of every request series of each
 	// Ingress, so that an Ingress no longer served loses its series: else
@@ -53,6 +54,10 @@ func newRequestCollectors(constLabels prometheus.Labels) *requestCollectors {
 			Name: "nginx_ingress_controller_request_duration_seconds", Help: "Time from the first byte of the request to the last byte of the response.",
 			ConstLabels: constLabels, Buckets: prometheus.DefBuckets,
 		}, requestLabels),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archway_access_log_records_dropped_total", Help: "Request records nginx could not send to archway because the access log socket's queue was full; the request metrics miss them.",
+			ConstLabels: constLabels,
+		}),
 		size: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "nginx_ingress_controller_response_size", Help: "Bytes sent to the client per response, headers included.",
 			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(100, 10, 7),
@@ -71,6 +76,10 @@ func (m *Metrics) ObserveRequest(r Request) {
 	c.duration.WithLabelValues(values...).Observe(r.Duration)
 	c.size.WithLabelValues(values...).Observe(r.Size)
 }
+
+// AccessLogRecordDropped counts one request record that nginx could not
+// send.
+func (m *Metrics) AccessLogRecordDropped() { m.requests.dropped.Inc() }
 
 func (c *requestCollectors) remember(ingress model.Ref, s requestSeries) {
 	c.mu.Lock()

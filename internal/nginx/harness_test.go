@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -78,6 +79,8 @@ type env struct {
 	m    *Manager
 	logs *lineLog
 	stop func() error // ends Run and returns its error
+	// dropped counts the access log records nginx said it dropped.
+	dropped atomic.Int64
 }
 
 func newEnv(t *testing.T, verifyTimeout time.Duration) *env {
@@ -89,6 +92,7 @@ func newEnv(t *testing.T, verifyTimeout time.Duration) *env {
 		Logger:        slog.New(e.logs),
 		VerifyTimeout: verifyTimeout,
 		StopTimeout:   5 * time.Second,
+		DroppedRecord: func() { e.dropped.Add(1) },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -35,6 +35,9 @@ type Options struct {
 	VerifyTimeout time.Duration
 	// StopTimeout bounds the graceful stop before SIGKILL (default 30s).
 	StopTimeout time.Duration
+	// DroppedRecord is called for every access log record that nginx says
+	// it could not send to archway.
+	DroppedRecord func()
 }
 
 // Manager runs nginx and applies configurations to it.
@@ -83,6 +86,9 @@ func New(opts Options) *Manager {
 	}
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = defaultStopTimeout
+	}
+	if opts.DroppedRecord == nil {
+		opts.DroppedRecord = func() {}
 	}
 	socket := filepath.Join(opts.RuntimeDir, render.StatusSocket)
 	dialer := &net.Dialer{}
@@ -192,7 +198,7 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 // startLocked starts nginx on the nginx.conf in place and tells Run to
 // watch it.
 func (m *Manager) startLocked() (*process, error) {
-	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx)
+	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx, m.opts.DroppedRecord)
 	if err != nil {
 		return nil, err
 	}

@@ -28,8 +28,9 @@ type process struct {
 }
 
 // startProcess starts nginx on dir/nginx.conf. nginx's output is forwarded
-// to log line by line.
-func startProcess(binary, dir string, log *slog.Logger) (*process, error) {
+// to log line by line, but for the records it could not send (see
+// forward).
+func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*process, error) {
 	// A socket file left by a killed nginx makes bind fail.
 	if err := os.Remove(filepath.Join(dir, render.StatusSocket)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale status socket: %w", err)
@@ -62,7 +63,7 @@ func startProcess(binary, dir string, log *slog.Logger) (*process, error) {
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
 	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{})}
-	go forward(r, log)
+	go forward(r, log, dropped)
 	go func() {
 		p.err = cmd.Wait()
 		// Workers outlive a killed master and would keep serving the old
@@ -124,14 +125,35 @@ func (p *process) kill() {
 	<-p.done
 }
 
+// syslogFailed is how nginx reports an access log record it could not
+// send: the queue of archway's access log socket was full.
+const syslogFailed = "send() to syslog failed"
+
+// dropWarnEvery is how often at most forward warns of dropped records.
+const dropWarnEvery = time.Minute
+
 // forward logs each line read from r until every writer closed it. It never
-// stops reading early, since nginx would block on a full pipe.
-func forward(r io.ReadCloser, log *slog.Logger) {
+// stops reading early, since nginx would block on a full pipe. nginx prints
+// a warning for every access log record it drops, which under load would
+// be thousands of lines a second: those call dropped instead, and one
+// warning a minute at most sums them up.
+func forward(r io.ReadCloser, log *slog.Logger, dropped func()) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 16<<10)
+	unwarned := 0
+	var warned time.Time
 	for {
 		line, err := br.ReadSlice('\n')
-		if text := string(bytes.TrimRight(line, "\r\n")); text != "" {
+		switch text := string(bytes.TrimRight(line, "\r\n")); {
+		case text == "":
+		case strings.Contains(text, syslogFailed):
+			dropped()
+			if unwarned++; time.Since(warned) >= dropWarnEvery {
+				log.Warn("nginx dropped access log records, as archway did not read them fast enough; request metrics miss them (see archway_access_log_records_dropped_total)",
+					"dropped", unwarned, "first", text)
+				unwarned, warned = 0, time.Now()
+			}
+		default:
 			log.Log(context.Background(), levelOf(text), text)
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {

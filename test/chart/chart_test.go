@@ -391,6 +391,13 @@ func TestValues(t *testing.T) {
 				require.Equal(t, "/metrics", sm.Spec.Endpoints[0].Path)
 			},
 		},
+		"sysctls of the pod": {
+			set: []string{"sysctls[0].name=net.unix.max_dgram_qlen", "sysctls[0].value=512"},
+			check: func(t *testing.T, _ release, d deployed) {
+				require.Equal(t, []corev1.Sysctl{{Name: "net.unix.max_dgram_qlen", Value: "512"}},
+					d.deployment.Spec.Template.Spec.SecurityContext.Sysctls)
+			},
+		},
 		"ConfigMap values become strings": {
 			set: []string{"config.worker-shutdown-timeout=30s", "config.a-number=4", "config.a-flag=true"},
 			check: func(t *testing.T, r release, _ deployed) {
