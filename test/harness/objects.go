@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -225,12 +226,24 @@ func (s *Suite) CreateIngress(t testing.TB, ing *networkingv1.Ingress) time.Time
 // UpdateIngress gets an Ingress, changes it and updates it.
 func (s *Suite) UpdateIngress(t testing.TB, namespace, name string, change func(*networkingv1.Ingress)) {
 	t.Helper()
-	ingresses := s.Cluster.Admin.NetworkingV1().Ingresses(namespace)
-	ing, err := ingresses.Get(t.Context(), name, metav1.GetOptions{})
-	require.NoError(t, err)
-	change(ing)
-	_, err = ingresses.Update(t.Context(), ing, metav1.UpdateOptions{})
-	require.NoError(t, err)
+	UpdateIngressWith(t, s.Cluster.Admin, namespace, name, change)
+}
+
+// UpdateIngressWith gets an Ingress through client, changes it and updates
+// it, from the latest version again after a conflict: archway writes the
+// status of the Ingresses it serves meanwhile.
+func UpdateIngressWith(t testing.TB, client kubernetes.Interface, namespace, name string, change func(*networkingv1.Ingress)) {
+	t.Helper()
+	ingresses := client.NetworkingV1().Ingresses(namespace)
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ing, err := ingresses.Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		change(ing)
+		_, err = ingresses.Update(t.Context(), ing, metav1.UpdateOptions{})
+		return err
+	}))
 }
 
 // DeleteIngress deletes an Ingress.

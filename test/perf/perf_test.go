@@ -255,17 +255,15 @@ func (p *perfRun) ingressChurn() {
 	reloads, retrying, bare := p.underLoad(loadHosts(from, min(from+10, p.n)), func() {
 		ingresses := p.client.NetworkingV1().Ingresses(p.namespace)
 		for k := range 100 {
-			var err error
 			if k < 50 {
-				_, err = ingresses.Create(p.t.Context(), churn(k), metav1.CreateOptions{})
+				_, err := ingresses.Create(p.t.Context(), churn(k), metav1.CreateOptions{})
+				require.NoError(p.t, err)
 			} else {
-				ing, getErr := ingresses.Get(p.t.Context(), churn(k-50).Name, metav1.GetOptions{})
-				require.NoError(p.t, getErr)
-				paths := &ing.Spec.Rules[0].HTTP.Paths
-				*paths = append(*paths, networkingv1.HTTPIngressPath{Path: "/v2", PathType: (*paths)[0].PathType, Backend: (*paths)[0].Backend})
-				_, err = ingresses.Update(p.t.Context(), ing, metav1.UpdateOptions{})
+				harness.UpdateIngressWith(p.t, p.client, p.namespace, churn(k-50).Name, func(ing *networkingv1.Ingress) {
+					paths := &ing.Spec.Rules[0].HTTP.Paths
+					*paths = append(*paths, networkingv1.HTTPIngressPath{Path: "/v2", PathType: (*paths)[0].PathType, Backend: (*paths)[0].Backend})
+				})
 			}
-			require.NoError(p.t, err)
 			time.Sleep(changePause)
 		}
 	}, p.answers("churn-49.perf.example", "/v2/", ""))
