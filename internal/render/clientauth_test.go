@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	mathrand "math/rand/v2"
@@ -24,15 +23,9 @@ import (
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
-// certsBackend answers, as JSON, the client certificate headers it got.
+// certsBackend answers the client certificate headers it got.
 func certsBackend(t *testing.T) model.Backend {
-	return handlerBackend(t, "certs", func(w http.ResponseWriter, r *http.Request) {
-		seen := map[string]string{}
-		for _, h := range []string{"ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn", "ssl-client-cert"} {
-			seen[h] = r.Header.Get(h)
-		}
-		_ = json.NewEncoder(w).Encode(seen)
-	})
+	return headersBackend(t, "certs", "ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn", "ssl-client-cert")
 }
 
 // revocationList returns a PEM revocation list of ca that revokes certs.

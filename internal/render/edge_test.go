@@ -22,16 +22,21 @@ import (
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
-// clientBackend answers the request headers that tell who the client is,
-// as JSON.
-func clientBackend(t *testing.T) model.Backend {
-	return handlerBackend(t, "client", func(w http.ResponseWriter, r *http.Request) {
+// headersBackend answers, as JSON, the values of the named request
+// headers it got.
+func headersBackend(t *testing.T, name string, headers ...string) model.Backend {
+	return handlerBackend(t, name, func(w http.ResponseWriter, r *http.Request) {
 		seen := map[string]string{}
-		for _, h := range []string{"X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Request-ID"} {
+		for _, h := range headers {
 			seen[h] = r.Header.Get(h)
 		}
 		_ = json.NewEncoder(w).Encode(seen)
 	})
+}
+
+// clientBackend answers the request headers that tell who the client is.
+func clientBackend(t *testing.T) model.Backend {
+	return headersBackend(t, "client", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Request-ID")
 }
 
 // edgeEnv is one nginx serving cfg on an HTTP and an HTTPS port.
