@@ -54,14 +54,14 @@ func newRequestCollectors(constLabels prometheus.Labels) *requestCollectors {
 			Name: "nginx_ingress_controller_request_duration_seconds", Help: "Time from the first byte of the request to the last byte of the response.",
 			ConstLabels: constLabels, Buckets: prometheus.DefBuckets,
 		}, requestLabels),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "archway_access_log_records_dropped_total", Help: "Request records nginx could not send to archway because the access log socket's queue was full; the request metrics miss them.",
-			ConstLabels: constLabels,
-		}),
 		size: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "nginx_ingress_controller_response_size", Help: "Bytes sent to the client per response, headers included.",
 			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(100, 10, 7),
 		}, requestLabels),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "archway_access_log_records_dropped_total", Help: "Request records nginx could not send to archway because the access log socket's queue was full; the request metrics miss them.",
+			ConstLabels: constLabels,
+		}),
 	}
 }
 
