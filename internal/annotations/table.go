@@ -199,7 +199,7 @@ func authSpecs() []Spec {
 		{Key: "auth-realm", Group: g, Scope: ScopeLocation, Syntax: "letters, digits, spaces and `-_.,:/()@!+=`", Default: "Authentication Required", seed: true,
 			Doc:   "Realm shown by the browser's password prompt.",
 			apply: set(realm, func(p *Parsed, v string) { p.Location.AuthRealm = v })},
-		{Key: "auth-url", Group: g, Scope: ScopeLocation, Syntax: "an `http://` or `https://` URL with no variables",
+		{Key: "auth-url", Group: g, Scope: ScopeLocation, Syntax: "an `http://` or `https://` URL with no variables; the host `unix` is refused (nginx would read a socket path)",
 			Doc:   "Each request is first sent (without its body) to this URL: 2xx lets it through, 401 and 403 are returned to the client.",
 			apply: set(absoluteURL, func(p *Parsed, v string) { ext(p).URL = v })},
 		{Key: "auth-method", Group: g, Scope: ScopeLocation, Syntax: "an HTTP method in upper case",
@@ -340,6 +340,11 @@ func hashBy(s string) (string, error) {
 	name, n := readVar(s)
 	if n != len(s) || name == "" || name[0] >= '0' && name[0] <= '9' {
 		return "", errors.New("want one nginx variable such as $request_uri (combinations are not supported)")
+	}
+	// The balancer's own grammar (a length limit) is checked here, so that
+	// a value it refuses is reported under this annotation.
+	if err := (model.Balancing{HashBy: name}).Validate(); err != nil {
+		return "", err
 	}
 	return name, nil
 }

@@ -276,7 +276,7 @@ var annotationCases = map[string]annotationCase{
 			"http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth": "http://oauth2-proxy.auth.svc.cluster.local:4180/oauth2/auth",
 		},
 		invalid: []string{"http://$host/auth", "/auth", "file:///etc/passwd", "http://a/auth;", "http://a/b c",
-			"http://u:p@a/", "http://a/x#y", "http://a:99999/"},
+			"http://u:p@a/", "http://a/x#y", "http://a:99999/", "http://unix:80/auth", "http://unix/auth", "https://unix:443/"},
 		get: func(p Parsed) any { return p.Location.ExternalAuth.URL },
 	},
 	"auth-method": {
@@ -404,7 +404,7 @@ var annotationCases = map[string]annotationCase{
 	},
 	"upstream-hash-by": {
 		valid:   map[string]any{"$request_uri": "request_uri", "${http_x_user}": "http_x_user", "$cookie_session": "cookie_session"},
-		invalid: []string{"request_uri", "$request_uri$host", "${request_uri}-text", "$1", "$", "${}", "$Host"},
+		invalid: []string{"request_uri", "$request_uri$host", "${request_uri}-text", "$1", "$", "${}", "$Host", "$" + strings.Repeat("a", 257)},
 		get:     func(p Parsed) any { return p.Location.Balancing().HashBy },
 	},
 	"affinity": {

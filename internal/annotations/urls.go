@@ -174,6 +174,11 @@ func absoluteURL(s string) (string, error) {
 	if _, err := hostPort(u.Host); err != nil {
 		return "", fmt.Errorf("host %q: %w", u.Host, err)
 	}
+	// nginx reads "http://unix:..." as the path of a unix socket, not as
+	// a host: a tenant could reach any socket nginx's workers can open.
+	if u.Hostname() == "unix" {
+		return "", errors.New(`host "unix" is refused: nginx would take the rest of the URL as a unix socket path`)
+	}
 	return s, nil
 }
 

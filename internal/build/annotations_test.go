@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
 )
 
 func annotation(name string) string {
@@ -222,4 +224,32 @@ spec:
 		"young spec.defaultBackend DefaultBackendConflict",
 		"young spec.rules[0].http.paths[0] PathConflict",
 	}, reasons)
+}
+
+// TestBuildAnnotationProblemsNameTheirKey checks that a refused value is
+// reported under the annotation that holds it, and blocks only its Ingress.
+func TestBuildAnnotationProblemsNameTheirKey(t *testing.T) {
+	tests := map[string]string{
+		"upstream-hash-by": "$" + strings.Repeat("a", 257),
+		"auth-url":         "http://unix:80/run/docker.sock",
+	}
+	for key, value := range tests {
+		t.Run(key, func(t *testing.T) {
+			snap := source.Snapshot{
+				IngressClasses: load(t, "classes.yaml").IngressClasses,
+				Ingresses: []*networkingv1.Ingress{
+					tlsIngress("bad", 0, []string{"bad.example.com"}, nil, map[string]string{key: value}),
+					tlsIngress("good", 1, []string{"good.example.com"}, nil, nil),
+				},
+			}
+			_, report := Build(snap, defaultOpts())
+			var got []string
+			for _, p := range report.Problems {
+				if p.Kind == KindIngress && p.Reason != ReasonServiceNotFound {
+					got = append(got, p.Object.Name+" "+p.Field+" "+p.Reason)
+				}
+			}
+			require.Equal(t, []string{"bad " + annotation(key) + " " + ReasonInvalidAnnotation}, got)
+		})
+	}
 }
