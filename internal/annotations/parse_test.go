@@ -210,3 +210,16 @@ func TestClientAuthDefaults(t *testing.T) {
 	require.Empty(t, problems)
 	require.Equal(t, ClientAuth{Secret: &SecretRef{Name: "client-ca"}, Verify: model.VerifyOn, Depth: 1}, p.Server.ClientAuth)
 }
+
+func TestMetricLabel(t *testing.T) {
+	for key, want := range map[string]string{
+		prefix + "/mirror-target":       "mirror-target",
+		prefix + "/ssl-passthrough":     "ssl-passthrough",
+		"example.com/mirror-target":     "mirror-target",
+		prefix + "/x-made-up":           UnknownLabel,
+		prefix + "/" + "MIRROR-TARGET":  UnknownLabel,
+		prefix + "/mirror-target-extra": UnknownLabel,
+	} {
+		require.Equal(t, want, MetricLabel(key), key)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/model"
@@ -177,6 +178,7 @@ func (c *Controller) sync(ctx context.Context) error {
 	c.last, c.version, c.applied = cfg, out.Version, true
 	c.ready.Store(true)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
+	c.opts.Metrics.UnsupportedAnnotations(countUnsupported(report.Problems))
 	for _, o := range c.opts.Observers {
 		o.Synced(snap, report)
 	}
@@ -210,9 +212,6 @@ func (c *Controller) reportProblems(report build.Report) {
 		if !c.problems[p] {
 			c.opts.Logger.Warn("rejected", "kind", p.Kind, "object", p.Object.String(), "field", p.Field,
 				"reason", p.Reason, "message", p.Message)
-			if key, ok := build.AnnotationKey(p.Field); ok && p.Reason == build.ReasonUnsupportedAnnotation {
-				c.opts.Metrics.UnsupportedAnnotation(key)
-			}
 		}
 	}
 	for p := range c.problems {
@@ -221,6 +220,18 @@ func (c *Controller) reportProblems(report build.Report) {
 		}
 	}
 	c.problems = current
+}
+
+// countUnsupported counts the Ingresses using each unsupported annotation,
+// by its metric label.
+func countUnsupported(problems []build.Problem) map[string]int {
+	counts := make(map[string]int)
+	for _, p := range problems {
+		if key, ok := build.AnnotationKey(p.Field); ok && p.Reason == build.ReasonUnsupportedAnnotation {
+			counts[annotations.MetricLabel(key)]++
+		}
+	}
+	return counts
 }
 
 func countProblems(problems []build.Problem) map[[2]string]int {

@@ -2,17 +2,20 @@ package metrics
 
 import "github.com/prometheus/client_golang/prometheus"
 
-func newUnsupportedAnnotations(constLabels prometheus.Labels) *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name:        "archway_unsupported_annotations_total",
-		Help:        "Times an Ingress started using an annotation key, under the annotations prefix, that archway does not support, by key.",
+func newUnsupportedAnnotations(constLabels prometheus.Labels) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name:        "archway_unsupported_annotations",
+		Help:        "Ingresses of the last sync that use an annotation archway does not support, by its ingress-nginx name (unknown for names ingress-nginx does not have).",
 		ConstLabels: constLabels,
 	}, []string{"annotation"})
 }
 
-// UnsupportedAnnotation counts an Ingress that started using the
-// unsupported annotation key (the controller calls it once per Ingress and
-// key, when the problem first appears).
-func (m *Metrics) UnsupportedAnnotation(key string) {
-	m.unsupported.WithLabelValues(key).Inc()
+// UnsupportedAnnotations replaces the gauge with the counts of the last
+// sync, by label (see annotations.MetricLabel): a label no Ingress uses
+// any more loses its series.
+func (m *Metrics) UnsupportedAnnotations(counts map[string]int) {
+	m.unsupported.Reset()
+	for label, n := range counts {
+		m.unsupported.WithLabelValues(label).Set(float64(n))
+	}
 }

@@ -41,7 +41,7 @@ type Metrics struct {
 	ingresses            prometheus.Gauge
 	endpointPushes       *prometheus.CounterVec
 	requests             *requestCollectors
-	unsupported          *prometheus.CounterVec
+	unsupported          *prometheus.GaugeVec
 	certificateExpiry    *prometheus.GaugeVec
 }
 
