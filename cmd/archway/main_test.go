@@ -78,7 +78,14 @@ type folderInstance struct {
 }
 
 func startFolderInstance(t *testing.T) *folderInstance {
-	runtimeDir := testutil.RuntimeDir(t)
+	// A runtime dir that does not exist yet, in a folder anyone may pass
+	// through (as /run and /tmp are; t.TempDir's parent is not): archway
+	// creates it, as it does for users.
+	base, err := os.MkdirTemp("", "archway-cmd-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	require.NoError(t, os.Chmod(base, 0o755))
+	runtimeDir := filepath.Join(base, "archway")
 	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t), httpsPort: testutil.FreePort(t),
 		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	f.write("class.yaml", `
@@ -225,4 +232,34 @@ func TestFolderSource(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(body), `nginx_ingress_controller_config_last_reload_successful{controller_class="archway"`)
 	require.Contains(t, string(body), `archway_rejected_objects{controller_class="archway",controller_namespace="",controller_pod="",kind="File",reason="InvalidManifest"} 1`)
+}
+
+// TestCreatedRuntimeDirServesWorkers starts archway on a runtime dir it
+// creates itself. As root, nginx's workers run as nobody and must reach
+// their temp files (a request body larger than its buffer) and the access
+// log socket (the request metrics) through that dir.
+func TestCreatedRuntimeDirServesWorkers(t *testing.T) {
+	f := startFolderInstance(t)
+	f.write("backends.yaml", backendManifests("one", namedBackend(t, "one")))
+	f.write("a.yaml", ingressManifest("a", "a.example.com", "/", "one"))
+	f.waitFor("a.example.com", "/", "200 one")
+
+	body := strings.Repeat("x", 64<<10) // more than client_body_buffer_size: a temp file
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:"+strconv.Itoa(f.httpPort)+"/", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Host = "a.example.com"
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + f.metrics + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		page, err := io.ReadAll(resp.Body)
+		return err == nil && strings.Contains(string(page), `ingress="a",method="POST",namespace="default",service="one",status="200"}`)
+	}, 5*time.Second, 50*time.Millisecond, "the POST must reach the request metrics")
 }
