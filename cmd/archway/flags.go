@@ -55,6 +55,9 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.build.AnnotationsPrefix, "annotations-prefix", "nginx.ingress.kubernetes.io", "Prefix of the annotations archway reads.")
 	fs.StringVar(&cfg.build.DefaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests no rule matches, when no Ingress sets spec.defaultBackend. Without either, they get 404.")
 	fs.StringVar(&cfg.build.DefaultCertificate, "default-ssl-certificate", "", "TLS Secret (namespace/name) for HTTPS requests to hosts without a certificate of their own. Without it (or while it is unusable) archway serves a self-signed certificate it generates at start.")
+	fs.IntVar(&cfg.build.Limits.PathsPerIngress, "max-paths-per-ingress", 1000, "Refuse, whole, an Ingress with more paths than this (0: no limit).")
+	fs.IntVar(&cfg.build.Limits.PathsPerNamespace, "max-paths-per-namespace", 20000, "Refuse the newest Ingresses that would bring their namespace over this many paths (0: no limit).")
+	fs.IntVar(&cfg.build.Limits.HostsPerNamespace, "max-hosts-per-namespace", 15000, "Refuse the newest Ingresses that would bring their namespace over this many hosts (0: no limit).")
 	fs.StringVar(&cfg.templateDir, "template-dir", "", "Folder of nginx templates overriding the embedded ones.")
 	fs.StringVar(&cfg.nginxBinary, "nginx-binary", "/usr/sbin/nginx", "The nginx executable archway runs.")
 	fs.StringVar(&cfg.runtimeDir, "runtime-dir", filepath.Join(os.TempDir(), "archway"), "Folder for nginx.conf, certificates, sockets, the pid file and nginx's temp files.")
@@ -93,6 +96,9 @@ func (c *config) validate() error {
 	}
 	if c.kubeAPIQPS <= 0 || c.kubeAPIBurst < 1 {
 		return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive")
+	}
+	if l := c.build.Limits; l.PathsPerIngress < 0 || l.PathsPerNamespace < 0 || l.HostsPerNamespace < 0 {
+		return fmt.Errorf("--max-paths-per-ingress, --max-paths-per-namespace and --max-hosts-per-namespace must not be negative")
 	}
 	if ns, name, ok := strings.Cut(c.build.DefaultCertificate, "/"); c.build.DefaultCertificate != "" && (!ok || ns == "" || name == "") {
 		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)

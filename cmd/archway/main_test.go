@@ -37,6 +37,7 @@ func TestFlagErrors(t *testing.T) {
 		"bad port":         {args: []string{"--http-port", "70000"}, want: "--http-port"},
 		"stray argument":   {args: []string{"render", "extra"}, want: "unexpected arguments"},
 		"hold-off too big": {args: []string{"--sync-hold-off", "2s", "--sync-max-delay", "1s"}, want: "--sync-hold-off"},
+		"negative limit":   {args: []string{"--max-hosts-per-namespace", "-1"}, want: "--max-hosts-per-namespace"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

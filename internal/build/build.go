@@ -36,7 +36,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	classes := b.indexClasses(snap.IngressClasses, opts.IngressClass)
 	// Oldest first: the first Ingress to claim a route or the default
 	// backend is the oldest, so it wins every conflict.
-	ings := b.selectIngresses(snap.Ingresses, classes, sel)
+	ings := b.withinLimits(b.selectIngresses(snap.Ingresses, classes, sel), opts.Limits)
 	b.reserve(ings)
 	b.tls = newTLSState(opts, &b.secrets, len(ings))
 	indexing.Wait()

@@ -29,6 +29,8 @@ type Options struct {
 	Now time.Time
 	// Certificates, when set, remembers parsed TLS Secrets across Builds.
 	Certificates *CertificateCache
+	// Limits bound what one tenant may add (see Limits).
+	Limits Limits
 }
 
 // Report says what Build served and what it rejected.

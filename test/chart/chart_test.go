@@ -316,6 +316,15 @@ func TestValues(t *testing.T) {
 				require.Contains(t, args, "watch-ingress-without-class")
 			},
 		},
+		"limits": {
+			set: []string{"limits.pathsPerIngress=200", "limits.hostsPerNamespace=0"},
+			check: func(t *testing.T, _ release, d deployed) {
+				args := flags(t, d.container)
+				require.Equal(t, "200", args["max-paths-per-ingress"])
+				require.Equal(t, "0", args["max-hosts-per-namespace"])
+				require.NotContains(t, args, "max-paths-per-namespace", "unset keeps archway's default")
+			},
+		},
 		"fixed status addresses instead of the Service": {
 			set: []string{"publishService.enabled=false", "publishStatusAddress={203.0.113.10,lb.example.com}"},
 			check: func(t *testing.T, _ release, d deployed) {

@@ -23,6 +23,13 @@
 - {{ printf "--https-port=%d" (int .Values.containerPorts.https) | quote }}
 - {{ printf "--metrics-address=:%d" (int .Values.metrics.port) | quote }}
 - {{ printf "--runtime-dir=%s" .Values.runtimeDir.path | quote }}
+{{- with .Values.limits }}
+{{- range $flag, $value := dict "max-paths-per-ingress" .pathsPerIngress "max-paths-per-namespace" .pathsPerNamespace "max-hosts-per-namespace" .hostsPerNamespace }}
+{{- if not (kindIs "invalid" $value) }}
+- {{ printf "--%s=%d" $flag (int $value) | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- range $flag, $value := .Values.extraArgs }}
 - {{ printf "--%s=%v" $flag $value | quote }}
 {{- end }}
