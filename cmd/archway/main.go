@@ -30,7 +30,13 @@ var version = "dev"
 // milliseconds against nginx's seconds of reload.
 const gcPercent = 50
 
+// hangups receives SIGHUP, which a running archway answers by resyncing
+// nginx (resyncOnHangup) instead of dying undrained. main registers it
+// before anything starts.
+var hangups = make(chan os.Signal, 1)
+
 func main() {
+	signal.Notify(hangups, syscall.SIGHUP)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

@@ -79,14 +79,9 @@ type folderInstance struct {
 }
 
 func startFolderInstance(t *testing.T) *folderInstance {
-	// A runtime dir that does not exist yet, in a folder anyone may pass
-	// through (as /run and /tmp are; t.TempDir's parent is not): archway
-	// creates it, as it does for users.
-	base, err := os.MkdirTemp("", "archway-cmd-test-")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	require.NoError(t, os.Chmod(base, 0o755))
-	runtimeDir := filepath.Join(base, "archway")
+	// A runtime dir that does not exist yet, in /tmp: archway creates it,
+	// as it does for users.
+	runtimeDir := testutil.RuntimeDir(t)
 	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t), httpsPort: testutil.FreePort(t),
 		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	f.write("class.yaml", `

@@ -143,6 +143,13 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Before anything writes into it: a second archway is refused here,
+	// before it replaces the first one's sockets.
+	runtimeDir, err := nginx.OpenRuntimeDir(cfg.runtimeDir)
+	if err != nil {
+		return err
+	}
+	defer runtimeDir.Close()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(cfg, registry, publisher)
@@ -171,7 +178,10 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--metrics-address: %w", err)
 	}
-	server := &http.Server{Handler: healthMux(registry, ctrl.Ready), ReadHeaderTimeout: 10 * time.Second}
+	// Ready once a config is live, and only while nginx serves it: not
+	// while nginx is down and being restarted.
+	ready := func() bool { return ctrl.Ready() && manager.Ready() }
+	server := &http.Server{Handler: healthMux(registry, ready), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -194,6 +204,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	})
 	start(func() error { return ctrl.Run(ctx) })
+	start(func() error { resyncOnHangup(ctx, manager, logger); return nil })
 	if publisher != nil {
 		start(func() error { publisher.Run(ctx); return nil })
 	}
@@ -214,6 +225,26 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	return errors.Join(errs...)
 }
 
+// resyncOnHangup answers every SIGHUP until ctx ends by writing the live
+// config and its files again and having nginx reload them gracefully: what
+// an operator who sends it expects (nginx's own meaning), and a repair
+// after something removed files from the runtime dir.
+func resyncOnHangup(ctx context.Context, manager *nginx.Manager, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hangups:
+			logger.Info("SIGHUP: resyncing nginx with the live config")
+			if err := manager.Resync(ctx); err != nil {
+				logger.Error("resync on SIGHUP failed", "err", err)
+				continue
+			}
+			logger.Info("resync on SIGHUP done")
+		}
+	}
+}
+
 func healthMux(registry *prometheus.Registry, ready func() bool) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
@@ -222,7 +253,7 @@ func healthMux(registry *prometheus.Registry, ready func() bool) *http.ServeMux 
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {
-			http.Error(w, "no config is live yet", http.StatusServiceUnavailable)
+			http.Error(w, "nginx serves no live config", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")

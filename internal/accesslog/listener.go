@@ -23,7 +23,9 @@ type Recorder interface {
 // Options configure a Listener.
 type Options struct {
 	// Socket is the path of the unix datagram socket. Its folder is
-	// created, or made, 0700; missing folders above it are created 0755.
+	// created, or made, 0700, in the runtime dir, which must exist:
+	// package nginx creates it (OpenRuntimeDir) with the modes nginx's
+	// workers need to reach their files.
 	Socket string
 	// WorkerUser is the user nginx's workers run as when it is not
 	// archway's own (archway runs as root): the folder and the socket are
@@ -52,13 +54,7 @@ func Listen(opts Options) (*Listener, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	dir := filepath.Dir(opts.Socket)
-	// Missing parents (the runtime dir itself, on a first start) are made
-	// 0755 as package nginx makes them: workers of another user must pass
-	// through them to reach this socket and their temp files.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("access log socket: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("access log socket: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {

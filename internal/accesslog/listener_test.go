@@ -43,7 +43,7 @@ func (r *recorder) got() []metrics.Request {
 // checks that each request arrives as one record with the config's labels.
 // As root, nginx's workers run as nobody: the socket must be theirs.
 func TestListenerWithNginx(t *testing.T) {
-	dir := testutil.RuntimeDir(t)
+	dir := openRuntimeDir(t)
 	port := testutil.FreePort(t)
 	workerUser, workerGroup := nginx.WorkerUser()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -117,7 +117,7 @@ func TestListenerWithNginx(t *testing.T) {
 }
 
 func TestListenReplacesStaleSocket(t *testing.T) {
-	socket := filepath.Join(testutil.RuntimeDir(t), render.AccessLogSocket)
+	socket := filepath.Join(openRuntimeDir(t), render.AccessLogSocket)
 	first, err := Listen(Options{Socket: socket, Recorder: &recorder{}})
 	require.NoError(t, err)
 	// A crash leaves the socket file behind; the next start must not fail.
@@ -125,4 +125,13 @@ func TestListenReplacesStaleSocket(t *testing.T) {
 	second, err := Listen(Options{Socket: socket, Recorder: &recorder{}})
 	require.NoError(t, err)
 	require.NoError(t, second.conn.Close())
+}
+
+// openRuntimeDir returns a runtime dir readied as archway readies it.
+func openRuntimeDir(t *testing.T) string {
+	dir := testutil.RuntimeDir(t)
+	d, err := nginx.OpenRuntimeDir(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	return dir
 }

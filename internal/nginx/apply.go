@@ -69,7 +69,7 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 	if err := m.activate(ctx, out.Version, out.Endpoints); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
-	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, endpoints: out.Endpoints}
+	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints}
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	m.ready.Store(true)
 	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil
@@ -82,7 +82,7 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 	if !filepath.IsAbs(dir) {
 		return fmt.Errorf("runtime dir %q is not absolute", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirAll(dir); err != nil {
 		return fmt.Errorf("create runtime dir: %w", err)
 	}
 	if err := makePrivateDir(dir); err != nil {

@@ -26,7 +26,13 @@
 //   - The endpoints socket lives in a 0700 folder (render.PrivateDir) and
 //     is itself 0600: only archway's user and root reach it. Nothing of
 //     archway's listens on TCP.
-//   - Apply, restarts and the final stop are serialised by one mutex.
+//   - The runtime dir and the folders archway creates in it are 0755, so
+//     that workers running as nobody reach their files; OpenRuntimeDir
+//     refuses a dir they cannot reach through every parent, and one that
+//     another archway holds the lock of.
+//   - nginx (re)starts only on the live config's files: a restart or a
+//     Resync first writes back whatever of them went missing or changed.
+//   - Apply, restarts, Resync and the final stop are serialised by one mutex.
 //   - nginx runs in its own process group; when its master exits, the whole
 //     group is killed, so no orphaned worker keeps ports or old routes.
 //

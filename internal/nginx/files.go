@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,7 +35,7 @@ func inspect(out render.Output) ([sha256.Size]byte, []byte, error) {
 		switch {
 		case !filepath.IsLocal(f.Name) || filepath.Clean(f.Name) != f.Name:
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: not a clean path inside the runtime dir", f.Name)
-		case f.Name == candidateFile || f.Name == render.StatusSocket || f.Name == render.PrivateDir ||
+		case f.Name == candidateFile || f.Name == render.StatusSocket || f.Name == LockFile || f.Name == render.PrivateDir ||
 			strings.HasPrefix(f.Name, render.PrivateDir+"/"):
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: reserved", f.Name)
 		case seen[f.Name]:
@@ -84,7 +85,7 @@ func groupID(name string) (int, error) {
 func writeFile(dir, name string, data []byte, mode fs.FileMode, gid int) (err error) {
 	path := filepath.Join(dir, name)
 	parent := filepath.Dir(path)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := mkdirAll(parent); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	tmp, err := os.CreateTemp(parent, "."+filepath.Base(name)+".tmp-*")
@@ -127,4 +128,9 @@ func rename(from, to string) error {
 		return fmt.Errorf("sync dir of %s: %w", filepath.Base(to), err)
 	}
 	return errors.Join(d.Sync(), d.Close())
+}
+
+// otherFiles are out's files but nginx.conf.
+func otherFiles(out render.Output) []render.File {
+	return slices.DeleteFunc(slices.Clone(out.Files), func(f render.File) bool { return f.Name == render.ConfigFile })
 }

@@ -27,6 +27,7 @@ func TestInspect(t *testing.T) {
 		"candidate name":     {files: []render.File{conf, {Name: candidateFile}}, wantErr: "reserved"},
 		"status socket name": {files: []render.File{conf, {Name: render.StatusSocket}}, wantErr: "reserved"},
 		"private dir":        {files: []render.File{conf, {Name: render.PrivateDir}}, wantErr: "reserved"},
+		"lock file":          {files: []render.File{conf, {Name: LockFile}}, wantErr: "reserved"},
 		"in the private dir": {files: []render.File{conf, {Name: render.EndpointsSocket}}, wantErr: "reserved"},
 	}
 	for name, tc := range tests {

@@ -3,6 +3,7 @@ package nginx
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,6 +72,14 @@ func (l *lineLog) count(s string) int {
 	return n
 }
 
+// runtimeDir returns a runtime dir path in /tmp, which every user can pass
+// through, as in production; the Manager creates it.
+func runtimeDir(t *testing.T) string {
+	dir := filepath.Join(os.TempDir(), "archway-nginx-test-"+rand.Text()[:12])
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
 // env is a Manager under Run, with its own runtime dir and HTTP port.
 type env struct {
 	t    *testing.T
@@ -85,7 +94,7 @@ type env struct {
 
 func newEnv(t *testing.T, verifyTimeout time.Duration) *env {
 	t.Helper()
-	e := &env{t: t, dir: filepath.Join(t.TempDir(), "run"), port: freePort(t), logs: &lineLog{}}
+	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}
 	e.m = New(Options{
 		Binary:        nginxBinary(t),
 		RuntimeDir:    e.dir,

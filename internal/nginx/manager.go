@@ -1,12 +1,16 @@
 package nginx
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +72,9 @@ type liveConfig struct {
 	digest  [32]byte
 	version string
 	conf    []byte // nginx.conf, restored when a later Apply fails
+	// files are the other files it needs, written again before nginx
+	// restarts on it: something (a /tmp cleaner) may have removed them.
+	files []render.File
 	// endpoints are the live config's endpoints, pushed again whenever
 	// nginx starts anew.
 	endpoints render.Endpoints
@@ -165,6 +172,9 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 	if m.proc != p || m.stopped {
 		return nil
 	}
+	if err := m.restoreLive(); err != nil {
+		return err
+	}
 	np, err := m.startLocked()
 	if err != nil {
 		return err
@@ -192,6 +202,51 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 	}
 	m.ready.Store(true)
 	m.log.Info("nginx restarted", "pid", np.pid(), "version", m.live.version)
+	return nil
+}
+
+// Resync writes the live config and its files again where something
+// removed or changed them, and has nginx load them: a graceful reload,
+// verified, with every endpoint pushed again; a start when nginx is not
+// running. Before the first config is live it does nothing.
+func (m *Manager) Resync(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped || m.live == nil {
+		return nil
+	}
+	if err := m.restoreLive(); err != nil {
+		return err
+	}
+	if err := m.activate(ctx, m.live.version, m.live.endpoints); err != nil {
+		m.ready.Store(false)
+		return fmt.Errorf("resync: %w", err)
+	}
+	m.ready.Store(true)
+	return nil
+}
+
+// restoreLive puts back the files of the live config that are missing or
+// differ, nginx.conf last, so that nginx can start or reload on them.
+func (m *Manager) restoreLive() error {
+	dir := m.opts.RuntimeDir
+	if err := mkdirAll(dir); err != nil {
+		return fmt.Errorf("restore runtime dir: %w", err)
+	}
+	conf := render.File{Name: render.ConfigFile, Data: m.live.conf}
+	for _, f := range append(slices.Clip(m.live.files), conf) {
+		if data, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil && bytes.Equal(data, f.Data) {
+			continue
+		}
+		gid, err := groupID(f.Group)
+		if err != nil {
+			return fmt.Errorf("group of %s: %w", f.Name, err)
+		}
+		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode), gid); err != nil {
+			return fmt.Errorf("restore live config: %w", err)
+		}
+		m.log.Warn("restored a file of the live config that was missing or changed", "file", f.Name)
+	}
 	return nil
 }
 

@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // handlerBackend serves h on 127.0.0.1 as the model backend name.
@@ -53,11 +52,8 @@ func newAnnotationEnv(t *testing.T, cfg model.Config) *annotationEnv {
 	r, err := New("")
 	require.NoError(t, err)
 	// Workers running as nobody read htpasswd files and write request
-	// bodies there: the dir and its parent (0700 from the testing
-	// package) must let them through.
-	dir := t.TempDir()
-	require.NoError(t, os.Chmod(dir, 0o755))
-	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o711))
+	// bodies there: a runtime dir in /tmp lets them through.
+	dir := testutil.RuntimeDir(t)
 	opts := Options{HTTPPort: freePort(t), RuntimeDir: dir}
 	opts.User, opts.Group = workerUser(t)
 	slices.SortFunc(cfg.Backends, func(a, b model.Backend) int { return cmp.Compare(a.Name, b.Name) })

@@ -6,8 +6,10 @@ package testutil
 
 import (
 	"bytes"
+	"crypto/rand"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -38,14 +40,14 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// RuntimeDir returns a fresh temporary runtime dir that nginx workers
-// running as nobody can traverse.
+// RuntimeDir returns a fresh runtime dir path in the system's temp folder
+// (/tmp, which nginx's workers can pass through), as users give archway
+// one: it does not exist yet, and archway (or package nginx) creates it. It
+// is removed when the test ends.
 func RuntimeDir(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(os.TempDir(), "archway-test-"+rand.Text()[:12])
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
 }
 

@@ -69,9 +69,7 @@ func (s *Suite) StartArchway(t testing.TB, opts ArchwayOptions) *Archway {
 	if opts.ElectionID == "" {
 		opts.ElectionID = id
 	}
-	runtimeDir := filepath.Join(s.Dir, id)
-	// nginx's workers run as nobody when archway is root.
-	require.NoError(t, os.Mkdir(runtimeDir, 0o755))
+	runtimeDir := s.runtimeDir(id)
 	ports, err := FreePorts(3)
 	require.NoError(t, err)
 	a := &Archway{

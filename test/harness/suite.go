@@ -25,7 +25,7 @@ const ControllerNamespace = "archway"
 // in place, and the binaries the tests run.
 type Suite struct {
 	Root       string // the repository
-	Dir        string // every file the suite writes; mode 0755 for nginx's workers
+	Dir        string // every file the suite writes but archway's runtime dirs (0700, root's)
 	ArchwayBin string
 	EchoBin    string
 	NginxBin   string
@@ -64,9 +64,6 @@ func Start(opts Options) (*Suite, error) {
 	if s.Dir, err = os.MkdirTemp("", "awe2e-"); err != nil {
 		return s, err
 	}
-	if err := os.Chmod(s.Dir, 0o755); err != nil {
-		return s, err
-	}
 	s.Cluster.Dir = s.Dir
 	if err := s.buildBinaries(); err != nil {
 		return s, err
@@ -99,12 +96,27 @@ func (s *Suite) Stop(failed bool) error {
 	if s.Dir == "" {
 		return errors.Join(errs...)
 	}
-	if failed || len(errs) > 0 {
-		fmt.Fprintf(os.Stderr, "harness: logs and files kept in %s\n", s.Dir)
-	} else if err := os.RemoveAll(s.Dir); err != nil {
+	runtimeDirs, err := filepath.Glob(s.runtimeDir("*"))
+	if err != nil {
 		errs = append(errs, err)
 	}
+	if failed || len(errs) > 0 {
+		fmt.Fprintf(os.Stderr, "harness: logs and files kept in %s, and archway's runtime dirs in %s\n", s.Dir, s.runtimeDir("*"))
+		return errors.Join(errs...)
+	}
+	for _, dir := range append(runtimeDirs, s.Dir) {
+		errs = append(errs, os.RemoveAll(dir))
+	}
 	return errors.Join(errs...)
+}
+
+// runtimeDir is where archway instance id keeps its runtime files: a path
+// in the system's temp folder, which archway creates as it would in
+// production. Not in Dir, which only root can pass through, as a
+// MkdirTemp folder (and many a root's TMPDIR) is: archway would refuse it,
+// since nginx's workers could not reach their files.
+func (s *Suite) runtimeDir(id string) string {
+	return filepath.Join(os.TempDir(), filepath.Base(s.Dir)+"-"+id)
 }
 
 // findTools checks everything the suite runs and returns kube-apiserver's
