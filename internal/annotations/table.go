@@ -17,7 +17,9 @@ const (
 	onOffSyntax    = "`on` or `off`"
 	secondsSyntax  = "seconds (`60`), or a number with `ms`, `s`, `m`, `h` or `d` (`1500ms`, `5m`)"
 	pathSyntax     = "an absolute path of letters, digits and `-._~/`"
-	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$uri`, `$args`, `$is_args`"
+	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`"
+	// noURI ends the syntax of every redirect.
+	noURI = " (never `$uri`: nginx decodes it, so it could carry CR LF into the response's headers)"
 	cidrSyntax     = "comma-separated IP addresses or CIDRs (`10.0.0.0/8, 192.168.1.1`)"
 	secretSyntax   = "a Secret name, or `namespace/name` with the Ingress's own namespace"
 )
@@ -164,13 +166,13 @@ func rewriteSpecs() []Spec {
 		{Key: "app-root", Group: g, Scope: ScopeLocation, Syntax: pathSyntax,
 			Doc:   "Requests for `/` itself are redirected (302) to this path.",
 			apply: set(urlPath, func(p *Parsed, v string) { p.Location.AppRoot = v })},
-		{Key: "permanent-redirect", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax,
+		{Key: "permanent-redirect", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + noURI,
 			Doc:   "Every request is redirected here instead of proxied.",
 			apply: set(redirectURL(redirectVars), func(p *Parsed, v model.Template) { p.Location.PermanentRedirect = v })},
 		{Key: "permanent-redirect-code", Group: g, Scope: ScopeLocation, Syntax: "a status from 300 to 308", Default: "301", seed: true,
 			Doc:   "Status of permanent-redirect.",
 			apply: set(statusCode(300, 308), func(p *Parsed, v int) { p.Location.PermanentRedirectCode = v })},
-		{Key: "temporal-redirect", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax,
+		{Key: "temporal-redirect", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + noURI,
 			Doc:   "Every request is redirected here (302) instead of proxied; wins over permanent-redirect.",
 			apply: set(redirectURL(redirectVars), func(p *Parsed, v model.Template) { p.Location.TemporalRedirect = v })},
 		{Key: "from-to-www-redirect", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
@@ -205,7 +207,7 @@ func authSpecs() []Spec {
 		{Key: "auth-method", Group: g, Scope: ScopeLocation, Syntax: "an HTTP method in upper case",
 			Doc:   "Method of the auth request; the client's by default.",
 			apply: set(method, func(p *Parsed, v string) { ext(p).Method = v })},
-		{Key: "auth-signin", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + ", `$escaped_request_uri`",
+		{Key: "auth-signin", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + ", `$escaped_request_uri`" + noURI,
 			Doc:   "Where a 401 from auth-url redirects the client; `rd=` with the request's URL is added unless present.",
 			apply: set(redirectURL(signInVars), func(p *Parsed, v model.Template) { ext(p).SignIn = v })},
 		{Key: "auth-response-headers", Group: g, Scope: ScopeLocation, Syntax: "comma-separated header names",

@@ -222,11 +222,11 @@ var annotationCases = map[string]annotationCase{
 		valid: map[string]any{
 			"https://example.com":             &model.Redirect{Code: 301, URL: model.Template{text("https://example.com")}},
 			"https://example.com$request_uri": &model.Redirect{Code: 301, URL: model.Template{text("https://example.com"), variable("request_uri")}},
-			"$scheme://${host}/new?from=$uri": &model.Redirect{Code: 301, URL: model.Template{variable("scheme"), text("://"), variable("host"), text("/new?from="), variable("uri")}},
+			"$scheme://${host}/new?from=$request_uri": &model.Redirect{Code: 301, URL: model.Template{variable("scheme"), text("://"), variable("host"), text("/new?from="), variable("request_uri")}},
 			"http://[fd00::1]:8080/x":         &model.Redirect{Code: 301, URL: model.Template{text("http://[fd00::1]:8080/x")}},
 		},
 		invalid: []string{"/relative", "ftp://example.com", "https://user:pw@example.com", "https://example.com/$http_x",
-			"https://example.com/#frag", "https://exa mple.com", "https://$remote_addr"},
+			"https://example.com/#frag", "https://exa mple.com", "https://$remote_addr", "https://example.com$uri", "https://example.com${uri}"},
 		get: func(p Parsed) any { return p.Location.Policy().Redirect },
 	},
 	"permanent-redirect-code": {
@@ -236,7 +236,7 @@ var annotationCases = map[string]annotationCase{
 	},
 	"temporal-redirect": {
 		valid:   map[string]any{"https://example.com/maintenance": &model.Redirect{Code: 302, URL: model.Template{text("https://example.com/maintenance")}}},
-		invalid: []string{"example.com"},
+		invalid: []string{"example.com", "https://example.com$uri"},
 		get:     func(p Parsed) any { return p.Location.Policy().Redirect },
 	},
 	"from-to-www-redirect": {
@@ -289,7 +289,7 @@ var annotationCases = map[string]annotationCase{
 			"https://$host/oauth2/start?rd=$escaped_request_uri": model.Template{text("https://"), variable("host"),
 				text("/oauth2/start?rd="), variable("escaped_request_uri")},
 		},
-		invalid: []string{"/oauth2/start", "https://$host/$cookie_x"},
+		invalid: []string{"/oauth2/start", "https://$host/$cookie_x", "https://$host/start?rd=$uri"},
 		get:     func(p Parsed) any { return p.Location.ExternalAuth.SignIn },
 	},
 	"auth-response-headers": {

@@ -20,10 +20,14 @@ import (
 const urlChars = "-._~/%!*()+,=:@&?[]"
 
 // Variables a template may name. Redirect targets may rebuild the request's
-// own URL; cache keys may also read request headers and cookies.
+// own URL from variables that cannot hold CR or LF: nginx keeps
+// $request_uri and $args as the client sent them (still percent-encoded),
+// and checks the Host header. Never $uri: nginx decodes it, so
+// "/x%0d%0aSet-Cookie:..." would add a header to the redirect. Cache keys
+// may also read request headers and cookies.
 var (
-	redirectVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "uri", "args", "is_args")
-	signInVars   = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "uri", "args", "is_args",
+	redirectVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args")
+	signInVars   = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args",
 		"escaped_request_uri")
 )
 
