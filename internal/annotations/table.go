@@ -19,9 +19,9 @@ const (
 	pathSyntax     = "an absolute path of letters, digits and `-._~/`"
 	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`"
 	// noURI ends the syntax of every redirect.
-	noURI = " (never `$uri`: nginx decodes it, so it could carry CR LF into the response's headers)"
-	cidrSyntax     = "comma-separated IP addresses or CIDRs (`10.0.0.0/8, 192.168.1.1`)"
-	secretSyntax   = "a Secret name, or `namespace/name` with the Ingress's own namespace"
+	noURI        = " (never `$uri`: nginx decodes it, so it could carry CR LF into the response's headers)"
+	cidrSyntax   = "comma-separated IP addresses or CIDRs (`10.0.0.0/8, 192.168.1.1`)"
+	secretSyntax = "a Secret name, or `namespace/name` with the Ingress's own namespace"
 )
 
 // Specs returns the annotation table, sorted by group and key as the docs

@@ -220,10 +220,10 @@ var annotationCases = map[string]annotationCase{
 	},
 	"permanent-redirect": {
 		valid: map[string]any{
-			"https://example.com":             &model.Redirect{Code: 301, URL: model.Template{text("https://example.com")}},
-			"https://example.com$request_uri": &model.Redirect{Code: 301, URL: model.Template{text("https://example.com"), variable("request_uri")}},
+			"https://example.com":                     &model.Redirect{Code: 301, URL: model.Template{text("https://example.com")}},
+			"https://example.com$request_uri":         &model.Redirect{Code: 301, URL: model.Template{text("https://example.com"), variable("request_uri")}},
 			"$scheme://${host}/new?from=$request_uri": &model.Redirect{Code: 301, URL: model.Template{variable("scheme"), text("://"), variable("host"), text("/new?from="), variable("request_uri")}},
-			"http://[fd00::1]:8080/x":         &model.Redirect{Code: 301, URL: model.Template{text("http://[fd00::1]:8080/x")}},
+			"http://[fd00::1]:8080/x":                 &model.Redirect{Code: 301, URL: model.Template{text("http://[fd00::1]:8080/x")}},
 		},
 		invalid: []string{"/relative", "ftp://example.com", "https://user:pw@example.com", "https://example.com/$http_x",
 			"https://example.com/#frag", "https://exa mple.com", "https://$remote_addr", "https://example.com$uri", "https://example.com${uri}"},
