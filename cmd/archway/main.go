@@ -3,6 +3,7 @@
 //	archway [flags]          run the controller
 //	archway render [flags]   print the nginx.conf it would apply, and what it rejected
 //	archway version          print the version
+//	archway help             print the commands and flags (usage.go)
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,27 +46,37 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "archway:", err)
-		}
+		fmt.Fprintln(os.Stderr, "archway:", err)
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	command := "controller"
-	if len(args) > 0 && (args[0] == "render" || args[0] == "version") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if !isCommand(args[0]) {
+			usage(stderr)
+			return fmt.Errorf("unknown command %q", args[0])
+		}
 		command, args = args[0], args[1:]
 	}
-	if command == "version" {
+	switch command {
+	case "version":
 		_, err := fmt.Fprintln(stdout, "archway", version)
 		return err
+	case "help":
+		usage(stdout)
+		return nil
 	}
 	var cfg config
 	fs := newFlagSet("archway "+command, &cfg)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(stdout) }
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil // asked for: printed, and not a failure
+		}
+		return fmt.Errorf("%w (archway --help lists the commands and flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

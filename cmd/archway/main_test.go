@@ -27,6 +27,37 @@ func TestVersion(t *testing.T) {
 	require.Equal(t, "archway dev\n", out.String())
 }
 
+// TestHelp: --help, -h and help list every command with its line and
+// the flags, on stdout and as a success; render's --help too.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"render", "--help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errs bytes.Buffer
+			require.NoError(t, run(context.Background(), args, &out, &errs))
+			require.Empty(t, errs.String())
+			for _, want := range []string{
+				"archway [flags]          run the controller",
+				"archway render [flags]   print the nginx.conf",
+				"archway version          print the version",
+				"archway help ",
+				"--manifests string", "--runtime-dir string", "--sync-hold-off duration",
+			} {
+				require.Contains(t, out.String(), want)
+			}
+		})
+	}
+}
+
+// TestUnknownCommand: a misspelt command fails, naming it, with the list of
+// commands on stderr, rather than running the controller.
+func TestUnknownCommand(t *testing.T) {
+	var out, errs bytes.Buffer
+	err := run(context.Background(), []string{"rendr", "--manifests", "."}, &out, &errs)
+	require.EqualError(t, err, `unknown command "rendr"`)
+	require.Empty(t, out.String())
+	require.Contains(t, errs.String(), "archway render [flags]")
+}
+
 func TestFlagErrors(t *testing.T) {
 	tests := map[string]struct {
 		args []string

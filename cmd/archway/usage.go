@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// command is one way to run archway, as --help lists it.
+type command struct {
+	name    string // "" is the controller, which runs when no command is named
+	args    string
+	summary string
+}
+
+// commands are archway's commands in the order --help lists them.
+var commands = []command{
+	{args: "[flags]", summary: "run the controller (the default)"},
+	{name: "render", args: "[flags]", summary: "print the nginx.conf it would apply, and what it rejected; starts no nginx"},
+	{name: "version", summary: "print the version"},
+	{name: "help", summary: "print this help (also --help)"},
+}
+
+// isCommand reports whether name is one of commands.
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name != "" && c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// usage prints the commands, a line each, and the flags that the
+// controller and render share.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "archway: a Kubernetes Ingress controller that drives nginx.")
+	fmt.Fprintln(w, "\nUsage:")
+	for _, c := range commands {
+		line := strings.Join(strings.Fields("archway "+c.name+" "+c.args), " ")
+		fmt.Fprintf(w, "  %-24s %s\n", line, c.summary)
+	}
+	fmt.Fprintf(w, "\nFlags of the controller and render:\n%s", newFlagSet("archway", &config{}).FlagUsages())
+}
