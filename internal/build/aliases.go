@@ -41,7 +41,10 @@ func (h *hostClaims) claim(host string, ing model.Ref, s annotations.Server, aut
 // a name that is a host, or that an older claim took, is reported (for
 // aliases) or skipped silently (for www redirects, whose other name is
 // often served on purpose).
-func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
+//
+// Only claims of the host's owner namespace count (see owners.go); the www
+// names they add belong to that namespace too.
+func (h hostClaims) apply(servers []model.Server, owners hostOwners, p *problems) []model.Server {
 	if len(h) == 0 {
 		return servers
 	}
@@ -50,6 +53,7 @@ func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
 	for i, s := range servers {
 		owner[s.Host], at[s.Host] = s.Host, i
 	}
+	h = h.owned(servers, at, owners, p)
 	h.applyClientAuth(servers, at, p)
 	// An Ingress with several hosts gives each alias to the first of them.
 	added := map[aliasKey]bool{}
@@ -82,6 +86,7 @@ func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
 			continue
 		}
 		owner[other] = c.host
+		owners.claim(other, c.ingress.Namespace)
 		servers = append(servers, wwwRedirect(other, c.host, c.ingress))
 	}
 	for i := range servers {
@@ -89,6 +94,36 @@ func (h hostClaims) apply(servers []model.Server, p *problems) []model.Server {
 	}
 	slices.SortFunc(servers, func(a, b model.Server) int { return cmp.Compare(a.Host, b.Host) })
 	return servers
+}
+
+// owned returns the claims made by Ingresses of their host's owner
+// namespace. The others are reported; one that asked for client
+// certificates keeps its own paths of the host closed (503), since
+// ignoring what it asked for must not open them.
+func (h hostClaims) owned(servers []model.Server, at map[string]int, owners hostOwners, p *problems) hostClaims {
+	var kept hostClaims
+	for _, c := range h {
+		if owners[c.host] == c.ingress.Namespace {
+			kept = append(kept, c)
+			continue
+		}
+		refuse := func(name, what, outcome string) {
+			p.add(KindIngress, c.ingress, AnnotationField(c.prefix+"/"+name), ReasonHostNotOwned, notOwned(c.host, what)+outcome)
+		}
+		if len(c.server.Aliases) > 0 {
+			refuse("server-alias", "server-alias", "; ignored")
+		}
+		if c.server.FromToWWW {
+			refuse("from-to-www-redirect", "from-to-www-redirect", "; ignored")
+		}
+		if c.clientAuth.asked {
+			if i, ok := at[c.host]; ok {
+				answer503(&servers[i], &c.ingress)
+			}
+			refuse("auth-tls-secret", "client certificates (auth-tls-*)", "; the paths of this Ingress on the host answer 503")
+		}
+	}
+	return kept
 }
 
 // wwwRedirect is a server for from that redirects every request (308) to

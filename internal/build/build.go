@@ -38,6 +38,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	// backend is the oldest, so it wins every conflict.
 	ings := b.withinLimits(b.selectIngresses(snap.Ingresses, classes, sel), opts.Limits)
 	b.reserve(ings)
+	b.owners = hostOwners{}
 	b.tls = newTLSState(opts, &b.secrets, len(ings))
 	indexing.Wait()
 	for _, ing := range ings {
@@ -82,6 +83,8 @@ type builder struct {
 	// prefix is the annotations prefix; secrets are looked up by them.
 	prefix  string
 	secrets secretIndex
+	// owners maps hosts to the namespaces that own them (see owners.go).
+	owners hostOwners
 	// hosts collects the server-scoped annotations of each host.
 	hosts hostClaims
 	// tls collects the TLS sections and HTTPS redirects.
@@ -103,6 +106,7 @@ func (b *builder) addIngress(ing *networkingv1.Ingress) {
 		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, hostless.blocked)
 	}
 	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+		b.owners.claim(host, ref.Namespace)
 		rulePol := &pol
 		if host == "" {
 			rulePol = hostless
@@ -154,6 +158,11 @@ func (b *builder) addPath(ing model.Ref, host string, at pathAt, p networkingv1.
 		b.reject(ing, at.field(), rej)
 		return
 	}
+	if match == model.MatchRegex && b.owners[host] != ing.Namespace {
+		b.problems.add(KindIngress, ing, at.field(), ReasonHostNotOwned, notOwned(host, "regex paths")+
+			" (nginx tries them before Prefix \"/\"); the path is ignored")
+		return
+	}
 	key := routeKey{host: host, path: path, match: match}
 	if winner, taken := b.routes[key]; taken {
 		b.problems.add(KindIngress, ing, at.field(), ReasonPathConflict, key.conflict(ing, b.locs[winner].Ingress))
@@ -198,7 +207,7 @@ func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBacke
 	const field = "spec.defaultBackend"
 	if b.defaultOwner != nil {
 		b.problems.add(KindIngress, ing, field, ReasonDefaultBackendConflict,
-			fmt.Sprintf("the default backend of Ingress %s is used%s", b.defaultOwner, precedence))
+			"the default backend of "+olderIngress(ing, *b.defaultOwner)+" is used"+precedence)
 		return
 	}
 	backend, rej := "", (*rejection)(nil)
@@ -227,8 +236,8 @@ func (b *builder) config() model.Config {
 	var backendProblems problems
 	var wg sync.WaitGroup
 	wg.Go(func() { backends = b.backends.used(&backendProblems) })
-	servers := b.hosts.apply(servers(b.keys, b.locs), &b.problems)
-	b.tls.apply(servers)
+	servers := b.hosts.apply(servers(b.keys, b.locs), b.owners, &b.problems)
+	b.tls.apply(servers, b.owners, &b.problems)
 	wg.Wait()
 	b.problems = append(b.problems, backendProblems...)
 	return model.Config{

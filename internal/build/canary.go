@@ -8,8 +8,9 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// ReasonCanaryWithoutMain: a canary path that no other Ingress serves
-// (same host, path and pathType, with a backend) is ignored.
+// ReasonCanaryWithoutMain: a canary path that no other Ingress of its
+// namespace serves (same host, path and pathType, with a backend) is
+// ignored. A canary never takes another namespace's traffic.
 const ReasonCanaryWithoutMain = "CanaryWithoutMain"
 
 // canaryIngress is a canary Ingress waiting for every main route to be
@@ -20,7 +21,8 @@ type canaryIngress struct {
 }
 
 // addCanaries attaches the paths of every canary Ingress, oldest first,
-// to the main routes they share host, path and pathType with. Only the
+// to the main routes of its namespace that they share host, path and
+// pathType with. Only the
 // canary's backend is used: its TLS, default backend and other
 // annotations are the main Ingress's business.
 func (b *builder) addCanaries() {
@@ -47,6 +49,11 @@ func (b *builder) addCanaryPath(ing model.Ref, host string, at pathAt, p network
 	}
 	key := routeKey{host: host, path: path, match: match}
 	i, found := b.routes[key]
+	if found && b.locs[i].Ingress.Namespace != ing.Namespace {
+		b.problems.add(KindIngress, ing, at.field(), ReasonCanaryWithoutMain,
+			fmt.Sprintf("host %q path %q (%s) is routed by another namespace, and a canary attaches only to routes of its own; the canary path is ignored", host, path, match))
+		return
+	}
 	if !found || b.locs[i].Backend == "" {
 		b.problems.add(KindIngress, ing, at.field(), ReasonCanaryWithoutMain,
 			fmt.Sprintf("no other Ingress serves host %q path %q (%s) with a backend; the canary path is ignored", host, path, match))

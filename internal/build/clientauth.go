@@ -143,8 +143,8 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 		default:
 			answer503(s, &c.ingress)
 			p.add(KindIngress, c.ingress, field, ReasonClientAuthConflict,
-				fmt.Sprintf("host %q checks client certificates as Ingress %s asks%s; the paths of this Ingress on the host answer 503",
-					c.host, old.ingress, precedence))
+				fmt.Sprintf("host %q checks client certificates as %s asks%s; the paths of this Ingress on the host answer 503",
+					c.host, olderIngress(c.ingress, old.ingress), precedence))
 		}
 	}
 }

@@ -31,7 +31,7 @@ type routeKey struct {
 
 // conflict explains to the loser of a route who owns it.
 func (k routeKey) conflict(loser, winner model.Ref) string {
-	owner := "Ingress " + winner.String() + precedence
+	owner := olderIngress(loser, winner) + precedence
 	if loser == winner {
 		owner = "an earlier path of this Ingress"
 	}

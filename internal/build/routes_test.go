@@ -90,10 +90,11 @@ func TestBuildPaths(t *testing.T) {
 
 func TestBuildConflicts(t *testing.T) {
 	old, young := ref("web", "old"), ref("web", "young")
-	conflict := func(loser model.Ref, index, host, path, match string, winner model.Ref) Problem {
+	// winner is named only to a loser of its namespace.
+	conflict := func(loser model.Ref, index, host, path, match, winner string) Problem {
 		return Problem{Kind: KindIngress, Object: loser, Field: "spec.rules[0].http.paths[" + index + "]",
 			Reason: ReasonPathConflict, Message: `host "` + host + `" path "` + path + `" (` + match +
-				`) is already routed by Ingress ` + winner.String() + precedence}
+				`) is already routed by ` + winner + precedence}
 	}
 	runFixtures(t, map[string]fixture{
 		"the oldest Ingress wins, then namespace, then name": {
@@ -121,12 +122,12 @@ func TestBuildConflicts(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{ref("alpha", "z"), ref("web", "b"), old, young},
 				Problems: []Problem{
-					conflict(ref("web", "a"), "0", "tie.example.com", "/tie", "Exact", ref("alpha", "z")),
-					conflict(ref("web", "c"), "0", "tie.example.com", "/name-tie", "Exact", ref("web", "b")),
+					conflict(ref("web", "a"), "0", "tie.example.com", "/tie", "Exact", "an Ingress of another namespace"),
+					conflict(ref("web", "c"), "0", "tie.example.com", "/name-tie", "Exact", "Ingress web/b"),
 					{Kind: KindIngress, Object: young, Field: "spec.defaultBackend", Reason: ReasonDefaultBackendConflict,
 						Message: "the default backend of Ingress web/old is used" + precedence},
-					conflict(young, "0", "shop.example.com", "/cart", "Prefix", old),
-					conflict(young, "2", "shop.example.com", "/api", "Prefix", old),
+					conflict(young, "0", "shop.example.com", "/cart", "Prefix", "Ingress web/old"),
+					conflict(young, "2", "shop.example.com", "/api", "Prefix", "Ingress web/old"),
 				},
 			},
 		},

@@ -34,8 +34,10 @@ const (
 type tlsState struct {
 	now   time.Time
 	certs certificates
-	// hosts maps each host of a TLS section to its first claim.
-	hosts map[string]tlsClaim
+	// claims are the hosts of the TLS sections, in the order their
+	// Ingresses were added; apply decides which count, once every host's
+	// owner is known.
+	claims []tlsClaim
 	// redirects are the ssl-redirect annotations of each Ingress; forced
 	// says whether any of them has force-ssl-redirect.
 	redirects map[model.Ref]redirectFlags
@@ -43,9 +45,10 @@ type tlsState struct {
 }
 
 type tlsClaim struct {
-	ingress model.Ref
-	secret  string // "" when the section names no Secret
-	cert    *model.Certificate
+	host, field string
+	ingress     model.Ref
+	secret      string // "" when the section names no Secret
+	cert        *model.Certificate
 }
 
 type redirectFlags struct{ ssl, force bool }
@@ -54,12 +57,13 @@ type redirectFlags struct{ ssl, force bool }
 // Ingresses have them, as ssl-redirect is on by default.
 func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
 	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates},
-		hosts: map[string]tlsClaim{}, redirects: make(map[model.Ref]redirectFlags, n)}
+		redirects: make(map[model.Ref]redirectFlags, n)}
 }
 
 // addIngress records the TLS sections and redirect annotations of one of
-// this instance's Ingresses; a TLS section counts even when none of the
-// Ingress's rules is served (TLS-only Ingresses are common).
+// this instance's Ingresses. A TLS section counts for the hosts that the
+// Ingress's namespace owns, even when the Ingress has no rule for them:
+// a namespace may keep its TLS sections apart from its rules.
 func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect redirectFlags, p *problems) {
 	if redirect.ssl || redirect.force {
 		t.redirects[ref] = redirect
@@ -73,7 +77,7 @@ func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect
 			// its certificate names.
 			for _, rule := range ing.Spec.Rules {
 				if rule.Host != "" && checkHost(rule.Host) == nil && (cert == nil || covers(cert.leaf, rule.Host)) {
-					t.claim(rule.Host, tlsClaim{ingress: ref, secret: section.SecretName, cert: cert.model()}, field+".hosts", p)
+					t.claims = append(t.claims, tlsClaim{host: rule.Host, field: field + ".hosts", ingress: ref, secret: section.SecretName, cert: cert.model()})
 				}
 			}
 			continue
@@ -84,13 +88,13 @@ func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect
 				p.add(KindIngress, ref, hostField, ReasonInvalidHost, err.Error())
 				continue
 			}
-			claim := tlsClaim{ingress: ref, secret: section.SecretName, cert: cert.model()}
+			claim := tlsClaim{host: host, field: hostField, ingress: ref, secret: section.SecretName, cert: cert.model()}
 			if cert != nil && !covers(cert.leaf, host) {
 				p.add(KindIngress, ref, hostField, ReasonCertificateHostMismatch,
 					fmt.Sprintf("the certificate of Secret %s/%s does not cover host %q; the default certificate is served", ref.Namespace, section.SecretName, host))
 				claim.cert = nil
 			}
-			t.claim(host, claim, hostField, p)
+			t.claims = append(t.claims, claim)
 		}
 	}
 }
@@ -127,29 +131,40 @@ func (t *tlsState) expired(cert *parsedCertificate) (string, bool) {
 		cert.secret, cert.leaf.NotAfter.UTC().Format(time.RFC3339)), true
 }
 
-// claim gives host to c unless an older claim holds it; a claim with
-// another Secret is reported.
-func (t *tlsState) claim(host string, c tlsClaim, field string, p *problems) {
-	old, taken := t.hosts[host]
-	switch {
-	case !taken:
-		t.hosts[host] = c
-	case old.ingress.Namespace != c.ingress.Namespace || old.secret != c.secret:
-		p.add(KindIngress, c.ingress, field, ReasonTLSConflict,
-			fmt.Sprintf("host %q is served with the TLS section of Ingress %s (Secret %q)%s", host, old.ingress, old.secret, precedence))
+// hosts gives each host the first claim of its owner namespace (see
+// owners.go). Claims of other namespaces are reported, and so are later
+// claims with another Secret; hosts that no rule routes have no owner and
+// nothing to apply a claim to.
+func (t *tlsState) hosts(owners hostOwners, p *problems) map[string]tlsClaim {
+	hosts := make(map[string]tlsClaim, len(t.claims))
+	for _, c := range t.claims {
+		owner, routed := owners[c.host]
+		old, taken := hosts[c.host]
+		switch {
+		case !routed:
+		case owner != c.ingress.Namespace:
+			p.add(KindIngress, c.ingress, c.field, ReasonHostNotOwned, notOwned(c.host, "its TLS section")+"; ignored")
+		case !taken:
+			hosts[c.host] = c
+		case old.secret != c.secret:
+			p.add(KindIngress, c.ingress, c.field, ReasonTLSConflict,
+				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderIngress(c.ingress, old.ingress), precedence))
+		}
 	}
+	return hosts
 }
 
 // apply gives servers their certificates and the HTTPS redirects their
 // locations' Ingresses ask for. Only apply sets HTTPSRedirect, so with no
-// TLS host and no force-ssl-redirect there is nothing to do.
-func (t *tlsState) apply(servers []model.Server) {
-	if len(t.hosts) == 0 && !t.forced {
+// TLS section and no force-ssl-redirect there is nothing to do.
+func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems) {
+	if len(t.claims) == 0 && !t.forced {
 		return
 	}
+	hosts := t.hosts(owners, p)
 	for i := range servers {
 		s := &servers[i]
-		claim, tls := t.hosts[s.Host]
+		claim, tls := hosts[s.Host]
 		if tls && s.Host != "" {
 			s.Certificate = claim.cert
 		}
