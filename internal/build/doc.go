@@ -28,7 +28,10 @@
 //
 // Files: build.go runs the steps; select.go picks this instance's Ingresses;
 // hosts.go and paths.go validate rule hosts, names and paths; conflicts.go
-// orders Ingresses and groups routes into servers; backends.go and
+// orders Ingresses and groups routes into servers; owners.go gives each
+// host to the namespace of its oldest Ingress, the only one that may set
+// what applies to the whole host (TLS, host-scoped annotations, regex
+// paths); backends.go and
 // endpoints.go resolve Services and EndpointSlices; settings.go reads the
 // controller's ConfigMap into model.Settings, one table row per key, and
 // keeps the default of any value its parser refuses; annotations.go turns
@@ -38,10 +41,11 @@
 // decided per host by its oldest Ingress that asks), and
 // serviceupstream.go making the backend twins of service-upstream and
 // balancing annotations. canary.go attaches the paths of
-// canary Ingresses, after every other Ingress, to the routes they share
-// host, path and match with. tls.go gives hosts the
-// certificates of the Ingresses' TLS sections (the oldest Ingress's section
-// wins a host; a bad Secret leaves its hosts on the default certificate)
+// canary Ingresses, after every other Ingress, to the routes of their
+// namespace they share host, path and match with. tls.go gives hosts the
+// certificates of their owner namespace's TLS sections (the oldest
+// section wins a host; a bad Secret leaves its hosts on the default
+// certificate)
 // and their locations the HTTPS redirects ssl-redirect asks for;
 // certificates.go validates TLS Secrets (remembered across Builds by
 // content in a CertificateCache, since RSA keys are slow to parse); and

@@ -64,14 +64,7 @@ func TestTLSSecrets(t *testing.T) {
 // and a 200 from the backend.
 func (a *archway) presents(t *testing.T, host string, want testutil.Cert) {
 	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		TLSClientConfig:   &tls.Config{ServerName: host, InsecureSkipVerify: true},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(a.HTTPSPort)))
-		},
-	}}
+	client := a.httpsClient(host)
 	require.NoError(t, harness.Eventually(20*time.Second, 50*time.Millisecond, func() error {
 		resp, err := client.Get("https://" + host + "/")
 		if err != nil {
@@ -86,4 +79,17 @@ func (a *archway) presents(t *testing.T, host string, want testutil.Cert) {
 		}
 		return nil
 	}), "HTTPS for %s", host)
+}
+
+// httpsClient sends every request to archway's HTTPS port, with SNI host
+// and no client certificate, and accepts any certificate.
+func (a *archway) httpsClient(host string) *http.Client {
+	return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		TLSClientConfig:   &tls.Config{ServerName: host, InsecureSkipVerify: true},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(a.HTTPSPort)))
+		},
+	}}
 }
