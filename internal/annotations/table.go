@@ -108,7 +108,7 @@ func backendSpecs() []Spec {
 			Doc:   "Legacy: `true` means `backend-protocol: HTTPS` unless backend-protocol is set.",
 			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.SecureBackends = v })},
 		{Key: "proxy-ssl-secret", Group: g, Scope: ScopeLocation, Syntax: secretSyntax,
-			Doc:   "Secret with `tls.crt` and `tls.key` (client certificate presented to the backend) and/or `ca.crt` (to verify it).",
+			Doc:   "Secret with `tls.crt` and `tls.key` (client certificate presented to the backend) and/or `ca.crt` (to verify it). The certificates of `tls.crt` are checked as for TLS Secrets (a key OpenSSL accepts: RSA of at least 2048 bits, ECDSA P-256, P-384 or P-521, or Ed25519; no MD5 or SHA-1 signature).",
 			apply: set(secretRef, func(p *Parsed, v SecretRef) { backendTLS(p); p.Location.ProxySSLSecret = &v })},
 		{Key: "proxy-ssl-verify", Group: g, Scope: ScopeLocation, Syntax: onOffSyntax, Default: "off",
 			Doc:   "Verify the backend's certificate against `ca.crt` of proxy-ssl-secret.",

@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func annotation(name string) string {
@@ -252,4 +254,38 @@ func TestBuildAnnotationProblemsNameTheirKey(t *testing.T) {
 			require.Equal(t, []string{"bad " + annotation(key) + " " + ReasonInvalidAnnotation}, got)
 		})
 	}
+}
+
+// TestBuildRefusesWeakBackendClientCertificate checks that a
+// proxy-ssl-secret whose key OpenSSL would refuse (nginx then refuses the
+// whole config) is reported on its Ingress, which answers 503, while the
+// other Ingresses serve.
+func TestBuildRefusesWeakBackendClientCertificate(t *testing.T) {
+	weak := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"client.test"}, RSABits: 1024})
+	good := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"client.test"}})
+	secret := func(name string, c testutil.Cert) *corev1.Secret {
+		return caSecret(name, map[string][]byte{"tls.crt": c.CertPEM, "tls.key": c.KeyPEM})
+	}
+	snap := source.Snapshot{
+		IngressClasses: load(t, "classes.yaml").IngressClasses,
+		Services:       load(t, "service-web-app.yaml").Services,
+		Secrets:        []*corev1.Secret{secret("weak", weak), secret("good", good)},
+		Ingresses: []*networkingv1.Ingress{
+			tlsIngress("weak", 0, []string{"weak.example.com"}, nil, map[string]string{"proxy-ssl-secret": "weak"}),
+			tlsIngress("good", 1, []string{"good.example.com"}, nil, map[string]string{"proxy-ssl-secret": "good"}),
+			tlsIngress("plain", 2, []string{"plain.example.com"}, nil, nil),
+		},
+	}
+	cfg, report := Build(snap, defaultOpts())
+	require.Equal(t, []Problem{{Kind: KindIngress, Object: ref("web", "weak"), Field: annotation("proxy-ssl-secret"),
+		Reason: ReasonInvalidAnnotation, Message: "Secret web/weak: tls.crt certificate 1 (CN=client.test): RSA key of 1024 bits; at least 2048 are needed"}},
+		report.Problems)
+	backends := map[string]string{}
+	for _, s := range cfg.Servers {
+		backends[s.Host] = s.Locations[0].Backend
+		if s.Host == "good.example.com" {
+			require.Equal(t, good.CertPEM, s.Locations[0].Policy.BackendTLS.ClientCertificate)
+		}
+	}
+	require.Equal(t, map[string]string{"weak.example.com": "", "good.example.com": "web_app_http", "plain.example.com": "web_app_http"}, backends)
 }

@@ -144,19 +144,12 @@ func parseTLSSecret(sec *corev1.Secret) (*parsedCertificate, error) {
 	if len(crt) == 0 || len(key) == 0 {
 		return nil, errors.New("needs tls.crt and tls.key")
 	}
-	chain, err := pemCertificates(crt)
+	chain, pair, err := keyPair(crt, key)
 	if err != nil {
-		return nil, fmt.Errorf("tls.crt: %w", err)
-	}
-	pair, err := tls.X509KeyPair(crt, key)
-	if err != nil {
-		return nil, fmt.Errorf("tls.crt and tls.key: %w", err)
+		return nil, err
 	}
 	var chainPEM []byte
-	for i, c := range chain {
-		if err := checkStrength(c); err != nil {
-			return nil, fmt.Errorf("tls.crt certificate %d (%s): %w", i+1, c.Subject, err)
-		}
+	for _, c := range chain {
 		chainPEM = append(chainPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(pair.PrivateKey)
@@ -174,6 +167,27 @@ func parseTLSSecret(sec *corev1.Secret) (*parsedCertificate, error) {
 			NotAfter: leaf.NotAfter,
 		},
 	}, nil
+}
+
+// keyPair checks a certificate chain and its key as OpenSSL will load them
+// for nginx (which refuses the whole config over one it does not take):
+// crt holds PEM certificates only, leaf first, key is the leaf's private
+// key, and every certificate passes checkStrength.
+func keyPair(crt, key []byte) ([]*x509.Certificate, tls.Certificate, error) {
+	chain, err := pemCertificates(crt)
+	if err != nil {
+		return nil, tls.Certificate{}, fmt.Errorf("tls.crt: %w", err)
+	}
+	pair, err := tls.X509KeyPair(crt, key)
+	if err != nil {
+		return nil, tls.Certificate{}, fmt.Errorf("tls.crt and tls.key: %w", err)
+	}
+	for i, c := range chain {
+		if err := checkStrength(c); err != nil {
+			return nil, tls.Certificate{}, fmt.Errorf("tls.crt certificate %d (%s): %w", i+1, c.Subject, err)
+		}
+	}
+	return chain, pair, nil
 }
 
 // pemCertificates parses PEM holding only certificates, at least one.
@@ -211,8 +225,14 @@ func eachPEM(data []byte, typ, noun string, parse func(der []byte) error) error 
 	return nil
 }
 
-// checkStrength refuses what OpenSSL's default security level refuses:
-// RSA keys under 2048 bits, unknown curves, and MD5 or SHA-1 signatures.
+// checkStrength refuses what the OpenSSL 3 of Debian 12, at its default
+// security level 2 (112 bits), refuses when nginx loads a certificate:
+// RSA keys under 2048 bits ("ee key too small", "ca key too small"), and
+// MD5 or SHA-1 signatures ("ca md too weak"). It is stricter on curves,
+// accepting only P-256, P-384, P-521 and Ed25519, and on DSA keys, which
+// it refuses, as it does SHA-1 on self-signed certificates, which OpenSSL
+// does not check. TestBackendCertificateStrengthMatchesNginx (package
+// render) compares it with nginx.
 func checkStrength(c *x509.Certificate) error {
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,8 +163,8 @@ func (s *secretIndex) backendTLS(namespace string, ref annotations.SecretRef, t 
 		return fmt.Errorf("proxy-ssl-verify needs ca.crt in Secret %s", name)
 	}
 	if crt != nil {
-		if _, err := tls.X509KeyPair(crt, key); err != nil {
-			return fmt.Errorf("Secret %s: tls.crt and tls.key: %w", name, err)
+		if _, _, err := keyPair(crt, key); err != nil {
+			return fmt.Errorf("Secret %s: %w", name, err)
 		}
 		t.ClientCertificate, t.ClientKey = crt, key
 	}

@@ -1,0 +1,122 @@
+package render
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// TestBackendCertificateStrengthMatchesNginx makes backend client
+// certificates with the openssl command and compares, for each, build's
+// verdict on it as a proxy-ssl-secret with nginx -t's on the same files:
+// nginx refuses the whole config over a key or signature its OpenSSL
+// refuses, so build must refuse at least all of those. Build refuses more
+// only where its checker says so (curves other than P-256, P-384, P-521).
+func TestBackendCertificateStrengthMatchesNginx(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	require.NoError(t, err, "the openssl command makes this test's certificates")
+	dir := t.TempDir()
+	file := func(name string) string { return filepath.Join(dir, name) }
+	sh := func(args ...string) {
+		out, err := exec.Command(openssl, args...).CombinedOutput()
+		require.NoError(t, err, "openssl %v: %s", args, out)
+	}
+	selfSigned := func(name string, newKey ...string) {
+		sh(append([]string{"req", "-x509", "-nodes", "-subj", "/CN=" + name, "-days", "2",
+			"-keyout", file(name + ".key"), "-out", file(name + ".crt")}, newKey...)...)
+	}
+	issued := func(name, ca, digest string) {
+		sh("req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", "/CN="+name, "-keyout", file(name+".key"), "-out", file(name+".csr"))
+		sh("x509", "-req", "-in", file(name+".csr"), "-CA", file(ca+".crt"), "-CAkey", file(ca+".key"), "-set_serial", "2",
+			"-days", "2", digest, "-out", file(name+".crt"))
+	}
+	selfSigned("rsa-2048", "-newkey", "rsa:2048")
+	selfSigned("rsa-1024", "-newkey", "rsa:1024")
+	selfSigned("ec-p256", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1")
+	selfSigned("ec-p384", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp384r1")
+	selfSigned("ec-p224", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp224r1")
+	selfSigned("ed25519", "-newkey", "ed25519")
+	issued("sha1-signed", "rsa-2048", "-sha1")
+	issued("of-weak-ca", "rsa-1024", "-sha256")
+	chain, err := os.ReadFile(file("of-weak-ca.crt"))
+	require.NoError(t, err)
+	weakCA, err := os.ReadFile(file("rsa-1024.crt"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file("weak-ca-in-chain.crt"), append(chain, weakCA...), 0o600))
+	require.NoError(t, os.Link(file("of-weak-ca.key"), file("weak-ca-in-chain.key")))
+
+	tests := map[string]struct{ build, nginx bool }{
+		"rsa-2048":         {build: true, nginx: true},
+		"rsa-1024":         {build: false, nginx: false}, // ee key too small
+		"ec-p256":          {build: true, nginx: true},
+		"ec-p384":          {build: true, nginx: true},
+		"ec-p224":          {build: false, nginx: true}, // 112 bits pass level 2; build keeps to the common curves
+		"ed25519":          {build: true, nginx: true},
+		"sha1-signed":      {build: false, nginx: false}, // ca md too weak
+		"of-weak-ca":       {build: true, nginx: true},   // the issuer is not loaded
+		"weak-ca-in-chain": {build: false, nginx: false}, // ca key too small
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			crt, err := os.ReadFile(file(name + ".crt"))
+			require.NoError(t, err)
+			key, err := os.ReadFile(file(name + ".key"))
+			require.NoError(t, err)
+			require.Equal(t, want.build, buildAcceptsClientCertificate(t, crt, key), "build")
+			require.Equal(t, want.nginx, nginxAcceptsClientCertificate(t, crt, key), "nginx -t")
+		})
+	}
+}
+
+// buildAcceptsClientCertificate reports whether build takes crt and key
+// as an Ingress's proxy-ssl-secret.
+func buildAcceptsClientCertificate(t *testing.T, crt, key []byte) bool {
+	class := "archway"
+	meta := metav1.ObjectMeta{Namespace: "web", Name: "app"}
+	ing := &networkingv1.Ingress{ObjectMeta: meta, Spec: networkingv1.IngressSpec{IngressClassName: &class,
+		DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+			Name: "app", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}
+	ing.Annotations = map[string]string{annotations.DefaultPrefix + "/proxy-ssl-secret": "client"}
+	snap := source.Snapshot{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: class},
+			Spec: networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"}}},
+		Ingresses: []*networkingv1.Ingress{ing},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}},
+	}
+	_, report := build.Build(snap, build.Options{IngressClass: class, ControllerClass: "archway.dev/ingress-controller"})
+	for _, p := range report.Problems {
+		if p.Field == build.AnnotationField(annotations.DefaultPrefix+"/proxy-ssl-secret") {
+			return false
+		}
+	}
+	return true
+}
+
+// nginxAcceptsClientCertificate reports whether nginx -t accepts a config
+// whose one location sends crt and key to its HTTPS backend.
+func nginxAcceptsClientCertificate(t *testing.T, crt, key []byte) bool {
+	r, err := New("")
+	require.NoError(t, err)
+	pol := annotated(t, map[string]string{"backend-protocol": "HTTPS"})
+	pol.BackendTLS = &model.BackendTLS{ClientCertificate: crt, ClientKey: key}
+	dir := t.TempDir()
+	out, err := r.Render(model.Config{
+		Backends: []model.Backend{backend("app", 8443, "127.0.0.1")},
+		Servers:  []model.Server{{Host: "a.test", Locations: []model.Location{with(prefix("/", "app"), "app", pol)}}},
+	}, Options{HTTPPort: 8080, RuntimeDir: dir})
+	require.NoError(t, err)
+	path := writeFiles(t, dir, out.Files)
+	return exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").Run() == nil
+}
