@@ -68,6 +68,8 @@ type archwayProcess struct {
 	err      error // Wait's result, once exited is closed
 	httpPort int
 	metrics  string
+	// manifests is its --manifests folder.
+	manifests string
 }
 
 // processOptions say how to start archway beyond its manifests folder.
@@ -84,7 +86,7 @@ type processOptions struct {
 // unless the process ended already.
 func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess {
 	t.Helper()
-	p := &archwayProcess{t: t, logs: &testutil.SyncBuffer{}, exited: make(chan struct{}),
+	p := &archwayProcess{t: t, logs: &testutil.SyncBuffer{}, exited: make(chan struct{}), manifests: dir,
 		httpPort: testutil.FreePort(t), metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	bin := opts.binary
 	if bin == "" {
@@ -446,4 +448,30 @@ func TestNginxRestartsWithoutItsConfig(t *testing.T) {
 		return code == http.StatusOK && p.readyz() == http.StatusOK
 	}, 10*time.Second, 20*time.Millisecond, "nginx restarted on the live config")
 	require.FileExists(t, filepath.Join(runtimeDir, "nginx.conf"))
+}
+
+// TestBrokenManifestKeepsServing: a manifest file that stops parsing (a
+// bad edit) keeps serving its last good objects, and its error is logged
+// once, however many syncs follow.
+func TestBrokenManifestKeepsServing(t *testing.T) {
+	p, _ := startServing(t)
+	app := filepath.Join(p.manifests, "app.yaml")
+	require.NoError(t, os.WriteFile(app, []byte("apiVersion: v1\nkind: Service\nmetadata: {name: [\n"), 0o644))
+	require.Eventually(t, func() bool {
+		return len(p.metric("archway_rejected_objects{", `kind="File"`, `reason="InvalidManifest"`, "} 1")) == 1
+	}, 10*time.Second, 20*time.Millisecond, "the broken file is reported")
+
+	// Another change, and so another sync with the broken file.
+	extra := ingressManifest("extra", "extra.example.com", "/", "web")
+	require.NoError(t, os.WriteFile(filepath.Join(p.manifests, "extra.yaml"), []byte(extra), 0o644))
+	require.Eventually(t, func() bool {
+		code, _ := p.request(http.MethodGet, "extra.example.com", "/", "", "", "")
+		return code == http.StatusOK
+	}, 10*time.Second, 20*time.Millisecond, "the broken file's Service still serves the new Ingress")
+	code, body := p.request(http.MethodGet, "open.example.com", "/", "", "", "")
+	require.Equal(t, http.StatusOK, code, body)
+	code, _ = p.request(http.MethodGet, "auth.example.com", "/", "", "alice", "wrong")
+	require.Equal(t, http.StatusUnauthorized, code)
+	require.Equal(t, 1, strings.Count(p.logs.String(), app), "the error is logged once:\n%s", p.logs.String())
+	require.Contains(t, p.logs.String(), "last good version keeps serving")
 }

@@ -89,6 +89,20 @@ func (s *Snapshot) addDocument(raw []byte) error {
 	return nil
 }
 
+// Add appends o's objects and load errors to s; o's ConfigMap, if any,
+// replaces s's, as a later document does.
+func (s *Snapshot) Add(o Snapshot) {
+	s.Ingresses = append(s.Ingresses, o.Ingresses...)
+	s.IngressClasses = append(s.IngressClasses, o.IngressClasses...)
+	s.Services = append(s.Services, o.Services...)
+	s.EndpointSlices = append(s.EndpointSlices, o.EndpointSlices...)
+	s.Secrets = append(s.Secrets, o.Secrets...)
+	if o.ConfigMap != nil {
+		s.ConfigMap = o.ConfigMap
+	}
+	s.LoadErrors = append(s.LoadErrors, o.LoadErrors...)
+}
+
 func defaultNamespace(ns *string) {
 	if *ns == "" {
 		*ns = "default"

@@ -22,8 +22,10 @@ type Source struct {
 	logger   *slog.Logger
 	notifier *source.Notifier
 
-	mu     sync.Mutex
-	logged map[string]bool // load errors already logged, by message
+	mu sync.Mutex
+	// lastGood holds, by path, the objects of each file's last read that
+	// had no load error: a file that stops parsing keeps serving them.
+	lastGood map[string]source.Snapshot
 }
 
 var _ source.Source = (*Source)(nil)
@@ -37,20 +39,25 @@ func New(dir string, logger *slog.Logger) *Source {
 		dir:      filepath.Clean(dir),
 		logger:   logger,
 		notifier: source.NewNotifier(),
-		logged:   map[string]bool{},
+		lastGood: map[string]source.Snapshot{},
 	}
 }
 
 // Changed implements source.Source.
 func (s *Source) Changed() <-chan struct{} { return s.notifier.Changed() }
 
-// Snapshot reads every manifest file in the directory.
+// Snapshot reads every manifest file in the directory. A file with a load
+// error contributes the objects of its last good version, if it had one
+// since the Source started, else whatever of it could be read.
 func (s *Source) Snapshot() (source.Snapshot, error) {
 	entries, err := os.ReadDir(s.dir) // sorted by name
 	if err != nil {
 		return source.Snapshot{}, fmt.Errorf("read manifests directory: %w", err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var snap source.Snapshot
+	seen := make(map[string]bool, len(entries))
 	for _, entry := range entries {
 		if entry.IsDir() || !isManifest(entry.Name()) {
 			continue
@@ -60,14 +67,40 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed since the listing, or a dangling symlink: no file to serve
 		}
+		seen[path] = true
+		var file source.Snapshot
 		if err != nil {
-			snap.LoadErrors = append(snap.LoadErrors, source.LoadError{File: path, Doc: -1, Err: err})
-			continue
+			file.LoadErrors = []source.LoadError{{File: path, Doc: -1, Err: err}}
+		} else {
+			file.AddManifests(path, data)
 		}
-		snap.AddManifests(path, data)
+		snap.Add(s.keepLastGood(path, file))
 	}
-	s.logNew(snap.LoadErrors)
+	for path := range s.lastGood {
+		if !seen[path] {
+			delete(s.lastGood, path) // a removed file takes its objects along
+		}
+	}
 	return snap, nil
+}
+
+// keepLastGood returns what file, just read from path, contributes: itself
+// when it read without error, else the objects of its last good version
+// with the new errors, which say so.
+func (s *Source) keepLastGood(path string, file source.Snapshot) source.Snapshot {
+	if len(file.LoadErrors) == 0 {
+		s.lastGood[path] = file
+		return file
+	}
+	good, ok := s.lastGood[path]
+	if !ok {
+		return file
+	}
+	for _, e := range file.LoadErrors {
+		e.Err = fmt.Errorf("%w (the file's last good version keeps serving until it is fixed)", e.Err)
+		good.LoadErrors = append(good.LoadErrors, e)
+	}
+	return good
 }
 
 // isManifest tells manifest files from hidden files, editor backups and
@@ -81,22 +114,6 @@ func isManifest(name string) bool {
 		return true
 	}
 	return false
-}
-
-// logNew logs the load errors not logged by an earlier Snapshot. Errors that
-// went away are forgotten, so a file that breaks again is logged again.
-func (s *Source) logNew(errs []source.LoadError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	current := make(map[string]bool, len(errs))
-	for _, e := range errs {
-		msg := e.Error()
-		if !s.logged[msg] && !current[msg] {
-			s.logger.Warn("skipped manifest", "file", e.File, "document", e.Doc, "error", e.Err)
-		}
-		current[msg] = true
-	}
-	s.logged = current
 }
 
 // Start reads the directory once, so that a missing or unreadable directory

@@ -1,7 +1,6 @@
 package dir
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -133,31 +132,47 @@ func TestSnapshotFailsWithoutDirectory(t *testing.T) {
 	}
 }
 
-func TestLoadErrorsAreLoggedOnce(t *testing.T) {
+// A file that stops parsing keeps serving the objects of its last good
+// version, and its errors say so; fixed, it serves its new objects, and
+// removed, none.
+func TestBrokenFileKeepsItsLastGoodObjects(t *testing.T) {
 	dir := t.TempDir()
-	var logs bytes.Buffer
-	src := New(dir, slog.New(slog.NewTextHandler(&logs, nil)))
-	bad := filepath.Join(dir, "bad.yaml")
-	lines := func() int { return strings.Count(logs.String(), "skipped manifest") }
-
-	write(t, bad, ingress("ok")+"---\n"+broken)
-	for range 3 {
-		_, err := src.Snapshot()
+	src := New(dir, nil)
+	app, other := filepath.Join(dir, "app.yaml"), filepath.Join(dir, "other.yaml")
+	snapshot := func() source.Snapshot {
+		snap, err := src.Snapshot()
 		require.NoError(t, err)
+		return snap
 	}
-	require.Equal(t, 1, lines())
-	require.Contains(t, logs.String(), "file="+bad)
-	require.Contains(t, logs.String(), "document=1")
 
-	write(t, bad, ingress("ok"))
-	_, err := src.Snapshot()
-	require.NoError(t, err)
-	require.Equal(t, 1, lines())
+	write(t, other, broken)
+	snap := snapshot()
+	require.Len(t, snap.LoadErrors, 1, "never good: nothing to keep")
+	require.NotContains(t, snap.LoadErrors[0].Error(), "last good")
 
-	write(t, bad, broken)
-	_, err = src.Snapshot()
-	require.NoError(t, err)
-	require.Equal(t, 2, lines(), "an error that comes back is logged again")
+	write(t, app, ingress("a1")+"---\n"+ingress("a2"))
+	write(t, other, ingress("o"))
+	require.Equal(t, []string{"a1", "a2", "o"}, ingressNames(snapshot()))
+
+	write(t, app, ingress("a1")+"---\n"+broken)
+	snap = snapshot()
+	require.Equal(t, []string{"a1", "a2", "o"}, ingressNames(snap))
+	require.Len(t, snap.LoadErrors, 1)
+	require.Equal(t, app, snap.LoadErrors[0].File)
+	require.Contains(t, snap.LoadErrors[0].Error(), "last good version keeps serving")
+
+	write(t, app, "{not yaml: [")
+	require.Equal(t, []string{"a1", "a2", "o"}, ingressNames(snapshot()), "the last good version, not the broken one before")
+
+	write(t, app, ingress("a3"))
+	snap = snapshot()
+	require.Equal(t, []string{"a3", "o"}, ingressNames(snap))
+	require.Empty(t, snap.LoadErrors)
+
+	require.NoError(t, os.Remove(app))
+	require.Equal(t, []string{"o"}, ingressNames(snapshot()))
+	write(t, app, broken)
+	require.Equal(t, []string{"o"}, ingressNames(snapshot()), "a removed file's objects are gone for good")
 }
 
 // start starts a Source on dir and stops it when the test ends.
@@ -234,7 +249,7 @@ func TestWatch(t *testing.T) {
 			before: []string{"a", "b"},
 			change: func(t *testing.T, dir string) { write(t, filepath.Join(dir, "b.yaml"), broken) },
 			want: func(snap source.Snapshot, err error) bool {
-				return hasIngresses("a")(snap, err) && len(snap.LoadErrors) == 1 &&
+				return hasIngresses("a", "b")(snap, err) && len(snap.LoadErrors) == 1 &&
 					filepath.Base(snap.LoadErrors[0].File) == "b.yaml" &&
 					snap.LoadErrors[0].Doc == 0
 			},

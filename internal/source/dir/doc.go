@@ -5,10 +5,12 @@
 // backups are ignored), each holding one or more documents.
 // Out: a source.Snapshot read fresh from the files on every call, in file
 // name order, and a change signal driven by fsnotify.
-// Invariants: a document that cannot be read is skipped and reported in
-// Snapshot.LoadErrors (and logged once while it stays broken); the other
-// files and documents are still served. Only an unreadable directory makes
-// Snapshot fail. Every event inside the directory signals a change, so
+// Invariants: a document that cannot be read is reported in
+// Snapshot.LoadErrors (which the build turns into Problems, logged once by
+// the controller); a file with such an error keeps serving the objects of
+// its last version that read without one (while the Source runs), or else
+// what of it could be read; the other files are still served. Only an
+// unreadable directory makes Snapshot fail. Every event inside the directory signals a change, so
 // editors' save-by-rename and Kubernetes ConfigMap volumes (which swap a
 // "..data" symlink) are covered; the parent is watched too, so replacing the
 // directory itself (deleted and recreated, or a symlink swapped) is noticed.
