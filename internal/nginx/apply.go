@@ -75,18 +75,55 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil
 }
 
+// Check tells whether Apply would refuse out for its content, without
+// changing what nginx serves: it writes out's files (content-addressed, as
+// Apply does), runs `nginx -t` on its nginx.conf, and, while nginx runs,
+// asks nginx's Lua side whether it would take out's endpoints. A refusal
+// wraps ErrRejected; any other error means Check could not tell.
+func (m *Manager) Check(ctx context.Context, out render.Output) error {
+	if _, _, err := inspect(out); err != nil {
+		return fmt.Errorf("check config %q: %w", out.Version, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return ErrStopped
+	}
+	candidate, err := m.stage(ctx, out)
+	if err != nil {
+		return fmt.Errorf("check config %q: %w", out.Version, err)
+	}
+	_ = os.Remove(candidate)
+	if p := m.proc; p != nil && !p.hasExited() && out.Endpoints != nil {
+		if err := m.push(ctx, out.Endpoints.Payload(), check); err != nil {
+			return fmt.Errorf("check config %q: %w", out.Version, err)
+		}
+	}
+	return nil
+}
+
 // install writes out's files and swaps in its nginx.conf once nginx -t
 // accepted it.
 func (m *Manager) install(ctx context.Context, out render.Output) error {
+	candidate, err := m.stage(ctx, out)
+	if err != nil {
+		return err
+	}
+	return rename(candidate, filepath.Join(m.opts.RuntimeDir, render.ConfigFile))
+}
+
+// stage writes out's files, and its nginx.conf as the candidate, and
+// returns the candidate's path once nginx -t accepted it.
+func (m *Manager) stage(ctx context.Context, out render.Output) (string, error) {
 	dir := m.opts.RuntimeDir
 	if !filepath.IsAbs(dir) {
-		return fmt.Errorf("runtime dir %q is not absolute", dir)
+		return "", fmt.Errorf("runtime dir %q is not absolute", dir)
 	}
 	if err := mkdirAll(dir); err != nil {
-		return fmt.Errorf("create runtime dir: %w", err)
+		return "", fmt.Errorf("create runtime dir: %w", err)
 	}
 	if err := makePrivateDir(dir); err != nil {
-		return err
+		return "", err
 	}
 	m.files.wrote(out)
 	var conf []byte
@@ -97,24 +134,25 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 		}
 		gid, err := groupID(f.Group)
 		if err != nil {
-			return fmt.Errorf("group of %s: %w", f.Name, err)
+			return "", fmt.Errorf("group of %s: %w", f.Name, err)
 		}
 		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode), gid); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if err := writeFile(dir, candidateFile, conf, 0o644, -1); err != nil {
-		return err
+		return "", err
 	}
 	candidate := filepath.Join(dir, candidateFile)
 	if err := m.test(ctx, candidate); err != nil {
 		_ = os.Remove(candidate)
-		return err
+		return "", err
 	}
-	return rename(candidate, filepath.Join(dir, render.ConfigFile))
+	return candidate, nil
 }
 
-// test runs `nginx -t` on conf and returns nginx's complaint as the error.
+// test runs `nginx -t` on conf and returns nginx's complaint as the error,
+// wrapping ErrRejected when nginx refused conf (rather than failed to run).
 // It remembers how long nginx took to read conf: starting or reloading
 // with it takes as long again.
 func (m *Manager) test(ctx context.Context, conf string) error {
@@ -122,6 +160,10 @@ func (m *Manager) test(ctx context.Context, conf string) error {
 	cmd.Dir = m.opts.RuntimeDir
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && ctx.Err() == nil {
+			return fmt.Errorf("nginx -t: %w: %s", ErrRejected, bytes.TrimSpace(out))
+		}
 		return fmt.Errorf("nginx -t: %w: %s", err, bytes.TrimSpace(out))
 	}
 	m.readTime = time.Since(start)

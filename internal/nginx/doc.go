@@ -12,6 +12,9 @@
 //   - Any failure leaves the previous configuration serving and its bytes in
 //     nginx.conf.
 //   - Output equal to the live one is a no-op: no write, no signal.
+//   - Errors of a config that nginx refused for its content (nginx -t, or
+//     the Lua side refusing the endpoints) wrap ErrRejected; Check finds
+//     them without a reload or a stored endpoint.
 //   - A file an Apply wrote (certificate, htpasswd) is removed once neither
 //     the live config nor the one before it names it (gc.go): old keys do
 //     not pile up, and draining workers still find their files.

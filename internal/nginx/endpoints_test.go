@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -172,6 +173,7 @@ func TestFailedPushIsAnErrorAndRetried(t *testing.T) {
 	bad.Endpoints = render.Endpoints{{Name: "web", JSON: []byte(`{"endpoints": ["not an endpoint"]}`)}}
 	_, err := e.m.Apply(context.Background(), bad)
 	require.ErrorIs(t, err, ErrPush)
+	require.ErrorIs(t, err, ErrRejected, "nginx's Lua side refused the payload")
 	require.ErrorContains(t, err, "invalid endpoint")
 	e.requireServes("a")
 	require.True(t, e.m.Ready())
@@ -287,4 +289,37 @@ func tcpListenPorts(t *testing.T, master int) []int {
 		require.NoError(t, f.Close())
 	}
 	return ports
+}
+
+// TestCheckChangesNothing: Check tells what nginx -t and the Lua side
+// think of a config, and nginx serves what it served before.
+func TestCheckChangesNothing(t *testing.T) {
+	e := newEnv(t, 0)
+	a, b := echo(t, "a"), echo(t, "b")
+	good := e.rendered([]model.Endpoint{a})
+	e.apply(good)
+
+	moved := e.rendered([]model.Endpoint{b})
+	require.NoError(t, e.m.Check(context.Background(), moved))
+	e.requireServes("a")
+
+	badEndpoints := e.rendered([]model.Endpoint{b})
+	badEndpoints.Endpoints = render.Endpoints{{Name: "web", JSON: []byte(`{"endpoints": ["not an endpoint"]}`)}}
+	err := e.m.Check(context.Background(), badEndpoints)
+	require.ErrorIs(t, err, ErrRejected)
+	require.ErrorContains(t, err, "invalid endpoint")
+
+	badConf := e.rendered([]model.Endpoint{a})
+	badConf.Files[0].Data = bytes.Replace(badConf.Files[0].Data, []byte("http {"), []byte("http {\n    no_such_directive on;"), 1)
+	err = e.m.Check(context.Background(), badConf)
+	require.ErrorIs(t, err, ErrRejected)
+	require.ErrorContains(t, err, `unknown directive "no_such_directive"`)
+
+	require.Equal(t, good.Files[0].Data, e.diskConfig())
+	_, err = os.Stat(filepath.Join(e.dir, candidateFile))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.Zero(t, e.logs.count("(SIGHUP) received"))
+	e.requireServes("a")
+	// Nothing was stored: the live endpoints need no push.
+	require.False(t, e.apply(good).EndpointsPushed)
 }

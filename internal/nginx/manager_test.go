@@ -71,12 +71,15 @@ func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
 	tests := map[string]struct {
 		bad     func(*env) render.Output
 		wantErr string
+		// rejected: the error says nginx refused the config itself.
+		rejected bool
 	}{
 		"nginx -t rejects the candidate": {
 			bad: func(e *env) render.Output {
 				return e.output("v-bad", "v-bad", "body-bad", "no_such_directive on;")
 			},
-			wantErr: `unknown directive "no_such_directive"`,
+			wantErr:  `unknown directive "no_such_directive"`,
+			rejected: true,
 		},
 		"reloaded workers never answer the version": {
 			bad: func(e *env) render.Output {
@@ -94,6 +97,7 @@ func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
 
 			_, err := e.m.Apply(context.Background(), tc.bad(e))
 			require.ErrorContains(t, err, tc.wantErr)
+			require.Equal(t, tc.rejected, errors.Is(err, ErrRejected), "%v", err)
 
 			require.Equal(t, good.Files[0].Data, e.diskConfig())
 			_, err = os.Stat(filepath.Join(e.dir, candidateFile))

@@ -18,6 +18,11 @@ import (
 // ErrPush marks an error of pushing endpoints to nginx's endpoints socket.
 var ErrPush = errors.New("push endpoints")
 
+// ErrRejected marks nginx refusing a config for its content: `nginx -t`
+// failed on it, or nginx's Lua side refused its endpoints. Trying the same
+// config again fails again.
+var ErrRejected = errors.New("nginx refused the config")
+
 // pushTimeout bounds one push; nginx decodes the whole payload at once.
 const pushTimeout = 30 * time.Second
 
@@ -30,6 +35,8 @@ const (
 	// merge keeps them: for the workers of a config being replaced, and
 	// for payloads of changes, which name deleted backends with null.
 	merge
+	// check stores nothing: nginx only validates the payload.
+	check
 )
 
 // newPushClient returns a client that talks to the endpoints socket in
@@ -86,8 +93,11 @@ func (m *Manager) push(ctx context.Context, payload []byte, mode pushMode) error
 	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
 	url := "http://nginx-endpoints" + render.EndpointsPath
-	if mode == merge {
+	switch mode {
+	case merge:
 		url += "?merge=1"
+	case check:
+		url += "?check=1"
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {
@@ -103,7 +113,10 @@ func (m *Manager) push(ctx context.Context, payload []byte, mode pushMode) error
 	if err != nil {
 		return fmt.Errorf("%w: read answer: %w", ErrPush, err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusBadRequest:
+		return fmt.Errorf("%w: %w: nginx answers %s: %s", ErrPush, ErrRejected, resp.Status, bytes.TrimSpace(body))
+	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("%w: nginx answers %s: %s", ErrPush, resp.Status, bytes.TrimSpace(body))
 	}
 	m.log.Debug("endpoints pushed", "merge", mode == merge, "nginx", string(bytes.TrimSpace(body)), "bytes", len(payload))

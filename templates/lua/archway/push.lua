@@ -14,7 +14,8 @@
 -- deleted, unless the request says ?merge=1: archway merges before a reload
 -- so that old and new workers both find their backends, and merges only
 -- the backends that changed otherwise. A backend whose value is null is
--- deleted.
+-- deleted. With ?check=1 nothing is stored: the answer only says whether
+-- the payload is valid (400 and why, when it is not).
 local json = require "archway.json"
 local balancer = require "archway.balancer"
 
@@ -55,6 +56,7 @@ function M.handle()
     end
   end)
   if not ok then return reply(ngx.HTTP_BAD_REQUEST, err) end
+  if ngx.var.arg_check == "1" then return reply(ngx.HTTP_OK, ("%d backends valid"):format(count)) end
 
   for key, raw in pairs(changed) do
     -- safe_set fails rather than evicting other backends when full.
