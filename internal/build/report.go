@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -86,4 +87,15 @@ func (p Problem) String() string {
 		field = " " + p.Field
 	}
 	return fmt.Sprintf("%s %s%s: %s: %s", p.Kind, p.Object, field, p.Reason, p.Message)
+}
+
+// WithProblems returns r with extra problems found after Build (the
+// controller's, about objects nginx refused), in Report order.
+func (r Report) WithProblems(extra []Problem) Report {
+	if len(extra) == 0 {
+		return r
+	}
+	all := append(slices.Clone(r.Problems), extra...)
+	r.Problems = problems(all).sorted()
+	return r
 }

@@ -22,6 +22,7 @@ import (
 // diffingApplier does the Go side of nginx.Manager.Apply: it compares the
 // files with the live ones and works out the endpoints to push.
 type diffingApplier struct {
+	refusesNothing
 	version string
 	held    render.Endpoints
 	pushed  int // bytes of the last endpoints push

@@ -25,8 +25,12 @@ type Renderer interface {
 }
 
 // Applier makes rendered files the live nginx config (nginx.Manager).
+// Errors of a config that nginx refused for its content wrap
+// nginx.ErrRejected; Check tells whether Apply would refuse it so, without
+// changing what nginx serves.
 type Applier interface {
 	Apply(ctx context.Context, out render.Output) (nginx.Result, error)
+	Check(ctx context.Context, out render.Output) error
 }
 
 // Observer is told the outcome of every sync whose config went live, for
@@ -64,6 +68,10 @@ type Controller struct {
 	version  string       // the live config's render.Output.Version
 	applied  bool
 	problems map[build.Problem]bool
+	// good is the Snapshot the live config was built from; culprits are
+	// the objects held back at their version in good (see isolate.go).
+	good     source.Snapshot
+	culprits map[objectKey]culprit
 }
 
 // New returns a Controller; Run starts it.
@@ -142,32 +150,28 @@ func (c *Controller) sync(ctx context.Context) error {
 	}
 	opts := c.opts.Build
 	opts.Now = started // certificates are checked for expiry against it
-	cfg, report := build.Build(snap, opts)
+	c.forgetChangedCulprits(snap)
+	cand := c.candidate(holdBack(snap, c.good, c.culprits), opts)
+	result, err := c.apply(ctx, cand)
+	if refused := refusal(cand, err); refused != nil {
+		c.opts.Metrics.WholeConfigLive(false)
+		cand, result, err = c.isolate(ctx, snap, opts, cand, refused)
+	}
+	report := cand.report.WithProblems(c.culpritProblems())
 	c.reportProblems(report)
-	out, err := c.renderer.Render(cfg, c.opts.Render)
 	if err != nil {
-		return fmt.Errorf("render: %w", err)
+		return err
 	}
-	reason := c.reloadReason(cfg)
-	result, err := c.applier.Apply(ctx, out)
-	if err != nil {
-		if errors.Is(err, nginx.ErrPush) {
-			c.opts.Metrics.EndpointsPushed(metrics.PushFailure)
-		}
-		// Equal versions mean equal files: only endpoints were pushed.
-		if !c.applied || out.Version != c.version {
-			c.opts.Metrics.ReloadFailed(reason, result.Duration)
-		}
-		return fmt.Errorf("apply config %s: %w", out.Version, err)
-	}
+	cfg, out := cand.cfg, cand.out
 	if result.EndpointsPushed {
 		c.opts.Metrics.EndpointsPushed(metrics.PushSuccess)
 	}
 	if result.Changed {
+		reason := c.reloadReason(cfg)
 		c.opts.Metrics.ReloadSucceeded(reason, out.Version, result.Duration, c.opts.Now())
 		c.opts.Metrics.CertificatesServed(servedCertificates(cfg))
 		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
-			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "took", result.Duration)
+			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "held_back", len(c.culprits), "took", result.Duration)
 		// Building and rendering thousands of Ingresses leaves tens of
 		// megabytes of garbage; give it back now rather than hold it until
 		// the next sync. A reload took nginx far longer than this GC.
@@ -175,14 +179,36 @@ func (c *Controller) sync(ctx context.Context) error {
 	} else if result.EndpointsPushed {
 		c.opts.Logger.Debug("endpoints pushed without a reload", "backends", len(cfg.Backends), "took", result.Duration)
 	}
-	c.last, c.version, c.applied = cfg, out.Version, true
-	c.ready.Store(true)
+	c.last, c.version, c.applied, c.good = cfg, out.Version, true, cand.snap
+	c.opts.Metrics.WholeConfigLive(len(c.culprits) == 0)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
 	c.opts.Metrics.UnsupportedAnnotations(countUnsupported(report.Problems))
+	c.ready.Store(true)
 	for _, o := range c.opts.Observers {
 		o.Synced(snap, report)
 	}
 	return nil
+}
+
+// apply makes cand's config live; it counts failures, and leaves counting
+// a success to the sync, which may first have to find the culprits.
+func (c *Controller) apply(ctx context.Context, cand candidate) (nginx.Result, error) {
+	if cand.renderErr != nil {
+		return nginx.Result{}, cand.renderErr
+	}
+	out := cand.out
+	result, err := c.applier.Apply(ctx, out)
+	if err != nil {
+		if errors.Is(err, nginx.ErrPush) {
+			c.opts.Metrics.EndpointsPushed(metrics.PushFailure)
+		}
+		// Equal versions mean equal files: only endpoints were pushed.
+		if !c.applied || out.Version != c.version {
+			c.opts.Metrics.ReloadFailed(c.reloadReason(cand.cfg), result.Duration)
+		}
+		return result, fmt.Errorf("apply config %s: %w", out.Version, err)
+	}
+	return result, nil
 }
 
 // reloadReason names what changed since the live config, for the reloads

@@ -50,9 +50,16 @@ func (s *memorySource) addIngress(ing *networkingv1.Ingress) {
 	s.Notify()
 }
 
+// refusesNothing is the Check of appliers whose Apply never refuses a
+// config for its content.
+type refusesNothing struct{}
+
+func (refusesNothing) Check(context.Context, render.Output) error { return nil }
+
 // recordingApplier remembers every Output it was asked to apply and fails
 // while failures > 0.
 type recordingApplier struct {
+	refusesNothing
 	mu       sync.Mutex
 	outputs  []render.Output
 	failures int
@@ -110,31 +117,43 @@ type harness struct {
 
 func startHarness(t *testing.T, failures int) *harness {
 	t.Helper()
-	renderer, err := render.New("")
-	require.NoError(t, err)
 	h := &harness{src: newMemorySource(), applier: &recordingApplier{failures: failures},
 		registry: prometheus.NewRegistry(), logs: &testutil.SyncBuffer{}}
-	h.src.snap.IngressClasses = []*networkingv1.IngressClass{{
+	h.src.snap.IngressClasses = archwayClass()
+	h.ctrl = startController(t, h.src, h.applier, h.registry, h.logs, 50*time.Millisecond)
+	return h
+}
+
+func archwayClass() []*networkingv1.IngressClass {
+	return []*networkingv1.IngressClass{{
 		ObjectMeta: metav1.ObjectMeta{Name: "archway"},
 		Spec:       networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"},
 	}}
-	h.ctrl = New(h.src, renderer, h.applier, Options{
+}
+
+// startController runs a controller over src and applier until the test
+// ends; it coalesces changes for holdOff, at most five times that.
+func startController(t *testing.T, src source.Source, applier Applier, registry *prometheus.Registry, logs *testutil.SyncBuffer, holdOff time.Duration) *Controller {
+	t.Helper()
+	renderer, err := render.New("")
+	require.NoError(t, err)
+	ctrl := New(src, renderer, applier, Options{
 		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"},
 		Render:     render.Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: t.TempDir()},
-		HoldOff:    50 * time.Millisecond,
-		MaxDelay:   250 * time.Millisecond,
-		RetryDelay: 20 * time.Millisecond,
-		Logger:     slog.New(slog.NewTextHandler(h.logs, nil)),
-		Metrics:    metrics.New(h.registry, metrics.Labels{Class: "archway"}),
+		HoldOff:    holdOff,
+		MaxDelay:   5 * holdOff,
+		RetryDelay: holdOff / 2,
+		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
+		Metrics:    metrics.New(registry, metrics.Labels{Class: "archway"}),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- h.ctrl.Run(ctx) }()
+	go func() { done <- ctrl.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 	})
-	return h
+	return ctrl
 }
 
 func TestBurstIsCoalesced(t *testing.T) {
@@ -182,6 +201,33 @@ func TestProblemsAreLoggedOnce(t *testing.T) {
 	}, 2*time.Second, 5*time.Millisecond)
 	require.Equal(t, 1, strings.Count(h.logs.String(), "msg=rejected kind=Ingress object=default/bad"), h.logs.String())
 	require.Contains(t, h.logs.String(), "reason=InvalidHost")
+}
+
+// labelledValue returns the counter or gauge name whose labels include
+// labels (name, value, name, value...); 0 when there is none.
+func labelledValue(t *testing.T, registry *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			has := map[string]string{}
+			for _, l := range m.GetLabel() {
+				has[l.GetName()] = l.GetValue()
+			}
+			matches := true
+			for i := 0; i+1 < len(labels); i += 2 {
+				matches = matches && has[labels[i]] == labels[i+1]
+			}
+			if matches {
+				return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 // metricValue returns the value of the one counter or gauge named name.

@@ -7,6 +7,10 @@
 // maximum delay after the first) so a burst costs a handful of reloads; a
 // failed sync never replaces the live config and is retried with backoff;
 // each distinct rejected object is logged once, when it first appears.
+// Build stays a function of the Snapshot: when nginx or the renderer refuses
+// a config, the controller builds again from Snapshots with some changed
+// objects held back at their last good version, to find the culprits and
+// serve everything else (isolate.go); endpoints keep being pushed.
 // Build gets the sync's start time to check certificates for expiry, and
 // every reload sets the certificate expiry metric from the live model.
 package controller

@@ -45,7 +45,11 @@ type cluster struct {
 	dir       string
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { return startClusterWith(t, "") }
+
+// startClusterWith starts the cluster with nginx templates from
+// templateDir ("" for the embedded ones) and observers of every sync.
+func startClusterWith(t *testing.T, templateDir string, observers ...Observer) *cluster {
 	c := &cluster{t: t, client: fake.NewClientset(), port: testutil.FreePort(t), registry: prometheus.NewRegistry(),
 		httpsPort: testutil.FreePort(t), fallback: testutil.NewCert(t, testutil.CertOptions{}), dir: testutil.RuntimeDir(t)}
 	c.create(&networkingv1.IngressClass{
@@ -57,7 +61,7 @@ func startCluster(t *testing.T) *cluster {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	manager := nginx.New(nginx.Options{Binary: testutil.NginxBinary(t), RuntimeDir: c.dir, Logger: logger})
-	renderer, err := render.New("")
+	renderer, err := render.New(templateDir)
 	require.NoError(t, err)
 	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: c.httpsPort, RuntimeDir: c.dir}
 	renderOpts.User, renderOpts.Group = nginx.WorkerUser()
@@ -71,6 +75,7 @@ func startCluster(t *testing.T) *cluster {
 		RetryDelay: 100 * time.Millisecond,
 		Logger:     logger,
 		Metrics:    metrics.New(c.registry, metrics.Labels{Class: "archway"}),
+		Observers:  observers,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	managerDone, ctrlDone := make(chan error, 1), make(chan error, 1)

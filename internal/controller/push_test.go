@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -13,9 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
@@ -25,6 +22,7 @@ import (
 // pushingApplier behaves like nginx.Manager: new files reload, new
 // endpoints alone are pushed; pushes fail while failures > 0.
 type pushingApplier struct {
+	refusesNothing
 	mu        sync.Mutex
 	version   string
 	endpoints render.Endpoints
@@ -68,33 +66,13 @@ func TestEndpointChangesArePushedNotReloaded(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			src := newMemorySource()
-			src.snap.IngressClasses = []*networkingv1.IngressClass{{
-				ObjectMeta: metav1.ObjectMeta{Name: "archway"},
-				Spec:       networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"},
-			}}
+			src.snap.IngressClasses = archwayClass()
 			src.snap.Ingresses = []*networkingv1.Ingress{ingress("site", "site.example.com")}
 			src.snap.Services = []*corev1.Service{service("web")}
 			src.snap.EndpointSlices = []*discoveryv1.EndpointSlice{endpointSlice("web", 8080)}
 			applier := &pushingApplier{failures: tc.failures}
 			registry := prometheus.NewRegistry()
-			renderer, err := render.New("")
-			require.NoError(t, err)
-			ctrl := New(src, renderer, applier, Options{
-				Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"},
-				Render:     render.Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: t.TempDir()},
-				HoldOff:    10 * time.Millisecond,
-				MaxDelay:   50 * time.Millisecond,
-				RetryDelay: 10 * time.Millisecond,
-				Logger:     slog.New(slog.NewTextHandler(&testutil.SyncBuffer{}, nil)),
-				Metrics:    metrics.New(registry, metrics.Labels{Class: "archway"}),
-			})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- ctrl.Run(ctx) }()
-			t.Cleanup(func() {
-				cancel()
-				require.NoError(t, <-done)
-			})
+			ctrl := startController(t, src, applier, registry, &testutil.SyncBuffer{}, 10*time.Millisecond)
 			require.Eventually(t, ctrl.Ready, 2*time.Second, 5*time.Millisecond)
 
 			src.mu.Lock()
@@ -115,20 +93,5 @@ func TestEndpointChangesArePushedNotReloaded(t *testing.T) {
 
 // pushesMetric returns archway_endpoint_pushes_total for outcome.
 func pushesMetric(t *testing.T, registry *prometheus.Registry, outcome string) float64 {
-	t.Helper()
-	families, err := registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "archway_endpoint_pushes_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "outcome" && l.GetValue() == outcome {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return labelledValue(t, registry, "archway_endpoint_pushes_total", "outcome", outcome)
 }

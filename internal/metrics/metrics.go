@@ -98,7 +98,6 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 // float64 holds exactly).
 func (m *Metrics) ReloadSucceeded(reason, version string, took time.Duration, at time.Time) {
 	m.reloads.Inc()
-	m.reloadSuccessful.Set(1)
 	m.reloadSuccessfulTime.Set(float64(at.Unix()))
 	m.reloadDuration.Observe(took.Seconds())
 	m.reloadReasons.WithLabelValues(reason, "success").Inc()
@@ -107,6 +106,17 @@ func (m *Metrics) ReloadSucceeded(reason, version string, took time.Duration, at
 	}
 	if hash, err := strconv.ParseUint(version, 16, 64); err == nil {
 		m.configHash.Set(float64(hash))
+	}
+}
+
+// WholeConfigLive records, after each sync that made a config live,
+// whether it was the whole config the cluster asks for (1), or one with
+// objects that nginx refused held back (0).
+func (m *Metrics) WholeConfigLive(whole bool) {
+	if whole {
+		m.reloadSuccessful.Set(1)
+	} else {
+		m.reloadSuccessful.Set(0)
 	}
 }
 

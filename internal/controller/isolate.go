@@ -1,0 +1,158 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// Problem reasons of the objects a sync holds back because the config
+// built with them was refused although Build accepted them.
+const (
+	ReasonRejectedByNginx    = "RejectedByNginx"
+	ReasonRejectedByRenderer = "RejectedByRenderer"
+)
+
+// candidate is a config a sync may apply: built from snap, which is the
+// Snapshot with some objects held back.
+type candidate struct {
+	snap   source.Snapshot
+	cfg    model.Config
+	report build.Report
+	out    render.Output
+	// renderErr is the renderer's refusal; out is empty then.
+	renderErr error
+}
+
+func (c *Controller) candidate(snap source.Snapshot, opts build.Options) candidate {
+	cfg, report := build.Build(snap, opts)
+	out, err := c.renderer.Render(cfg, c.opts.Render)
+	return candidate{snap: snap, cfg: cfg, report: report, out: out, renderErr: err}
+}
+
+// culprit is an object whose version nginx or the renderer refused. It
+// stays held back until it changes.
+type culprit struct {
+	version any // the refused version; nil when its deletion was refused
+	problem build.Problem
+}
+
+// refusal returns why nginx or the renderer refused cand when err, the
+// error of applying or checking it, says they did; else nil.
+func refusal(cand candidate, err error) error {
+	if cand.renderErr != nil {
+		return cand.renderErr
+	}
+	if errors.Is(err, nginx.ErrRejected) {
+		return err
+	}
+	return nil
+}
+
+// isolate runs after nginx or the renderer refused the config built from
+// snap (cause says why). It finds the objects responsible among those
+// changed since the live config, holds them back, and applies the config
+// built without them: a binary search over the changed objects, admitting
+// ever shorter or longer runs of them, costs about log2(n) checks per
+// culprit. It returns the candidate applied, or the error when no culprit
+// explains the refusal (then nothing is held back anew).
+func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts build.Options, failed candidate, cause error) (candidate, nginx.Result, error) {
+	pending := changedObjects(c.good, failed.snap)
+	// try builds with pending[:n] admitted and the rest held back, and
+	// checks the config; refused says why it was refused.
+	try := func(n int) (cand candidate, refused, err error) {
+		held := make(map[objectKey]bool, len(c.culprits)+len(pending)-n)
+		for key := range c.culprits {
+			held[key] = true
+		}
+		for _, key := range pending[n:] {
+			held[key] = true
+		}
+		cand = c.candidate(holdBack(snap, c.good, held), opts)
+		if cand.renderErr == nil {
+			err = c.applier.Check(ctx, cand.out)
+		}
+		if refused = refusal(cand, err); refused != nil {
+			err = nil
+		}
+		return cand, refused, err
+	}
+	c.opts.Logger.Warn("config refused; looking for the objects responsible among those changed since the live config",
+		"changed", len(pending), "error", cause)
+	if _, refused, err := try(0); refused != nil || err != nil {
+		return failed, nginx.Result{}, fmt.Errorf("%w; and without the %d objects changed since the live config: %w",
+			cause, len(pending), cmp.Or(refused, err))
+	}
+	// Admitting pending[:lo] passes; admitting pending[:hi] is refused,
+	// for the reason why.
+	lo, hi, why := 0, len(pending), cause
+	for {
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			_, refused, err := try(mid)
+			switch {
+			case err != nil:
+				return failed, nginx.Result{}, fmt.Errorf("%w; checking a config without some of the changed objects: %w", cause, err)
+			case refused != nil:
+				hi, why = mid, refused
+			default:
+				lo = mid
+			}
+		}
+		c.holdCulprit(snap, pending[hi-1], why)
+		pending = slices.Delete(pending, hi-1, hi)
+		cand := c.candidate(holdBack(snap, c.good, c.culprits), opts)
+		result, err := c.apply(ctx, cand)
+		refused := refusal(cand, err)
+		if refused == nil {
+			return cand, result, err
+		}
+		// pending[:hi-1] passed before and is unchanged.
+		lo, hi, why = hi-1, len(pending), refused
+	}
+}
+
+// holdCulprit records that the version of key in snap was refused, for
+// why.
+func (c *Controller) holdCulprit(snap source.Snapshot, key objectKey, why error) {
+	reason := ReasonRejectedByNginx
+	if !errors.Is(why, nginx.ErrRejected) {
+		reason = ReasonRejectedByRenderer
+	}
+	if c.culprits == nil {
+		c.culprits = map[objectKey]culprit{}
+	}
+	c.culprits[key] = culprit{version: version(snap, key), problem: build.Problem{
+		Kind: key.Kind, Object: key.Ref, Reason: reason,
+		Message: "nginx cannot take the config with this version of the object, so its previous version (or nothing, for a new object) is served until it changes: " + why.Error(),
+	}}
+}
+
+// forgetChangedCulprits lets every culprit that changed since it was
+// refused be tried again.
+func (c *Controller) forgetChangedCulprits(snap source.Snapshot) {
+	for key, cu := range c.culprits {
+		if !reflect.DeepEqual(version(snap, key), cu.version) {
+			c.opts.Logger.Info("held-back object changed; trying it again", "kind", key.Kind, "object", key.Ref.String())
+			delete(c.culprits, key)
+		}
+	}
+}
+
+// culpritProblems are the problems of the objects held back.
+func (c *Controller) culpritProblems() []build.Problem {
+	problems := make([]build.Problem, 0, len(c.culprits))
+	for _, cu := range c.culprits {
+		problems = append(problems, cu.problem)
+	}
+	return problems
+}
