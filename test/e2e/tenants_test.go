@@ -22,9 +22,9 @@ import (
 // TestHostileTenant shares a host between two namespaces through the API
 // server: team-a serves it, then team-b tries to take it over with a
 // canary on team-a's path, host-scoped annotations, a rule-less TLS
-// section and a regex "/". team-a's answers stay as they were, and each
-// attempt is a Warning Event on team-b's Ingress that names nothing of
-// team-a's.
+// section, a regex "/" and the same path. team-a's answers stay as they
+// were, and each attempt is a Warning Event on team-b's Ingress that names
+// nothing of team-a's.
 func TestHostileTenant(t *testing.T) {
 	t.Parallel()
 	s := env
@@ -86,7 +86,8 @@ func TestHostileTenant(t *testing.T) {
 	hostScoped := newIngress(teamB, "hosts", map[string]string{"server-alias": "alias.example",
 		"from-to-www-redirect": "true", "auth-tls-secret": "ca", "auth-tls-error-page": "https://evil.example/"},
 		harness.Route{Host: host, Path: "/b", PathType: prefix, Service: "app"})
-	for _, ing := range []*networkingv1.Ingress{canary, hostScoped, tlsOnly, regex} {
+	samePath := newIngress(teamB, "same-path", nil, harness.Route{Host: host, Path: "/", PathType: prefix, Service: "app"})
+	for _, ing := range []*networkingv1.Ingress{canary, hostScoped, tlsOnly, regex, samePath} {
 		s.CreateIngress(t, ing)
 	}
 	// Syncs see Ingresses in order: once this one is served, so are all.
@@ -104,7 +105,8 @@ func TestHostileTenant(t *testing.T) {
 	a.Expect(t, "alias.example", "/", harness.NotFound)
 	a.Expect(t, "www."+host, "/", harness.NotFound)
 
-	want := map[string]string{"canary": "CanaryWithoutMain", "hosts": "HostNotOwned", "tls": "HostNotOwned", "regex": "HostNotOwned"}
+	want := map[string]string{"canary": "CanaryWithoutMain", "hosts": "HostNotOwned", "tls": "HostNotOwned", "regex": "HostNotOwned",
+		"same-path": "PathConflict"}
 	require.NoError(t, harness.Eventually(20*time.Second, 100*time.Millisecond, func() error {
 		for name, reason := range want {
 			events, err := s.ingressEvents(t.Context(), teamB, name)
