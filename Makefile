@@ -28,9 +28,12 @@ run: deps build
 ## test: everything CI runs.
 test: test-deps tools lint fuzz-short unit
 
+# gofmt, go vet and staticcheck (built once into .cache/tools/; its checks
+# are in staticcheck.conf).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GO=$(GO) scripts/staticcheck.sh
 
 unit:
 	$(GO) test -race -count=1 -timeout 40m ./...
