@@ -23,6 +23,16 @@ func olderFirst(a, b *networkingv1.Ingress) int {
 // precedence ends every conflict message: it says why the winner won.
 const precedence = " (the oldest Ingress wins; ties go by namespace/name)"
 
+// olderIngress names the Ingress that won a conflict, as told to the loser:
+// the loser's Events are seen in its own namespace, so a winner in another
+// namespace is not named.
+func olderIngress(loser, winner model.Ref) string {
+	if loser.Namespace != winner.Namespace {
+		return "an Ingress of another namespace"
+	}
+	return "Ingress " + winner.String()
+}
+
 // routeKey identifies one route; two paths with equal keys conflict.
 type routeKey struct {
 	host, path string

@@ -1,10 +1,6 @@
 package build
 
-import (
-	"fmt"
-
-	"github.com/archway-ingress/archway/internal/model"
-)
+import "fmt"
 
 // Hosts belong to namespaces. The namespace of the oldest Ingress (in
 // olderFirst order) with a rule for a host owns it; canary Ingresses and
@@ -36,14 +32,4 @@ func (o hostOwners) claim(host, namespace string) {
 // why what it asked for is ignored.
 func notOwned(host, what string) string {
 	return fmt.Sprintf("host %q belongs to another namespace, whose Ingress for it is older: only that namespace may set %s for it", host, what)
-}
-
-// olderIngress names the Ingress that won a conflict, as told to the loser:
-// the loser's Events are seen in its own namespace, so a winner in another
-// namespace is not named.
-func olderIngress(loser, winner model.Ref) string {
-	if loser.Namespace != winner.Namespace {
-		return "an Ingress of another namespace"
-	}
-	return "Ingress " + winner.String()
 }

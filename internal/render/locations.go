@@ -29,7 +29,9 @@ import (
 // tries regexes in the order they appear: the longest first, then in byte
 // order. A request that no Exact, Prefix or regex path matches goes to
 // "/". So a regex never changes how another Ingress's Exact or Prefix
-// paths match.
+// paths match, except "/": package build takes regex paths only from the
+// namespace that owns the host, so that one namespace's regex never takes
+// another's "/".
 //
 // host is the server's, for the access log.
 func (s *locationSet) locationViews(host string, locs []model.Location, routes map[string]route, fallback route, pol *policies) ([]locationView, error) {
