@@ -231,7 +231,7 @@ func eachPEM(data []byte, typ, noun string, parse func(der []byte) error) error 
 // MD5 or SHA-1 signatures ("ca md too weak"). It is stricter on curves,
 // accepting only P-256, P-384, P-521 and Ed25519, and on DSA keys, which
 // it refuses, as it does SHA-1 on self-signed certificates, which OpenSSL
-// does not check. TestBackendCertificateStrengthMatchesNginx (package
+// does not check. TestCertificateStrengthMatchesNginx (package
 // render) compares it with nginx.
 func checkStrength(c *x509.Certificate) error {
 	switch k := c.PublicKey.(type) {

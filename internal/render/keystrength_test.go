@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,13 +18,13 @@ import (
 	"github.com/archway-ingress/archway/internal/source"
 )
 
-// TestBackendCertificateStrengthMatchesNginx makes backend client
-// certificates with the openssl command and compares, for each, build's
-// verdict on it as a proxy-ssl-secret with nginx -t's on the same files:
+// TestCertificateStrengthMatchesNginx makes certificates with the openssl
+// command and compares, for each, build's verdict on it as a
+// proxy-ssl-secret and as a TLS Secret with nginx -t's on the same files:
 // nginx refuses the whole config over a key or signature its OpenSSL
 // refuses, so build must refuse at least all of those. Build refuses more
 // only where its checker says so (curves other than P-256, P-384, P-521).
-func TestBackendCertificateStrengthMatchesNginx(t *testing.T) {
+func TestCertificateStrengthMatchesNginx(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
 	require.NoError(t, err, "the openssl command makes this test's certificates")
 	dir := t.TempDir()
@@ -32,14 +33,16 @@ func TestBackendCertificateStrengthMatchesNginx(t *testing.T) {
 		out, err := exec.Command(openssl, args...).CombinedOutput()
 		require.NoError(t, err, "openssl %v: %s", args, out)
 	}
+	const san = "subjectAltName=DNS:a.test"
 	selfSigned := func(name string, newKey ...string) {
-		sh(append([]string{"req", "-x509", "-nodes", "-subj", "/CN=" + name, "-days", "2",
+		sh(append([]string{"req", "-x509", "-nodes", "-subj", "/CN=" + name, "-addext", san, "-days", "2",
 			"-keyout", file(name + ".key"), "-out", file(name + ".crt")}, newKey...)...)
 	}
 	issued := func(name, ca, digest string) {
-		sh("req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", "/CN="+name, "-keyout", file(name+".key"), "-out", file(name+".csr"))
-		sh("x509", "-req", "-in", file(name+".csr"), "-CA", file(ca+".crt"), "-CAkey", file(ca+".key"), "-set_serial", "2",
-			"-days", "2", digest, "-out", file(name+".crt"))
+		sh("req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj", "/CN="+name, "-addext", san,
+			"-keyout", file(name+".key"), "-out", file(name+".csr"))
+		sh("x509", "-req", "-in", file(name+".csr"), "-copy_extensions", "copy", "-CA", file(ca+".crt"), "-CAkey", file(ca+".key"),
+			"-set_serial", "2", "-days", "2", digest, "-out", file(name+".crt"))
 	}
 	selfSigned("rsa-2048", "-newkey", "rsa:2048")
 	selfSigned("rsa-1024", "-newkey", "rsa:1024")
@@ -68,54 +71,93 @@ func TestBackendCertificateStrengthMatchesNginx(t *testing.T) {
 		"weak-ca-in-chain": {build: false, nginx: false}, // ca key too small
 	}
 	for name, want := range tests {
-		t.Run(name, func(t *testing.T) {
-			crt, err := os.ReadFile(file(name + ".crt"))
-			require.NoError(t, err)
-			key, err := os.ReadFile(file(name + ".key"))
-			require.NoError(t, err)
-			require.Equal(t, want.build, buildAcceptsClientCertificate(t, crt, key), "build")
-			require.Equal(t, want.nginx, nginxAcceptsClientCertificate(t, crt, key), "nginx -t")
-		})
+		crt, err := os.ReadFile(file(name + ".crt"))
+		require.NoError(t, err)
+		key, err := os.ReadFile(file(name + ".key"))
+		require.NoError(t, err)
+		for _, use := range []certificateUse{backendClient, serverTLS} {
+			t.Run(name+"/"+use.name, func(t *testing.T) {
+				require.Equal(t, want.build, use.buildAccepts(t, crt, key), "build")
+				require.Equal(t, want.nginx, use.nginxAccepts(t, crt, key), "nginx -t")
+			})
+		}
 	}
 }
 
-// buildAcceptsClientCertificate reports whether build takes crt and key
-// as an Ingress's proxy-ssl-secret.
-func buildAcceptsClientCertificate(t *testing.T, crt, key []byte) bool {
-	class := "archway"
-	meta := metav1.ObjectMeta{Namespace: "web", Name: "app"}
-	ing := &networkingv1.Ingress{ObjectMeta: meta, Spec: networkingv1.IngressSpec{IngressClassName: &class,
-		DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-			Name: "app", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}
-	ing.Annotations = map[string]string{annotations.DefaultPrefix + "/proxy-ssl-secret": "client"}
+// certificateUse is one way archway hands a certificate and key to
+// OpenSSL: each can ask build and nginx -t whether they take them.
+type certificateUse struct {
+	name string
+	// annotations and tls shape the Ingress whose Secret holds them.
+	annotations map[string]string
+	tls         bool
+	// field prefixes the Problem fields that refuse them.
+	field string
+	// place puts them into a location's policy and its server.
+	place func(pol *model.Policy, s *model.Server, crt, key []byte)
+}
+
+var (
+	backendClient = certificateUse{name: "proxy-ssl-secret",
+		annotations: map[string]string{"proxy-ssl-secret": "cert"},
+		field:       build.AnnotationField(annotations.DefaultPrefix + "/proxy-ssl-secret"),
+		place: func(pol *model.Policy, _ *model.Server, crt, key []byte) {
+			pol.BackendTLS = &model.BackendTLS{ClientCertificate: crt, ClientKey: key}
+		}}
+	serverTLS = certificateUse{name: "tls", tls: true, field: "spec.tls[0]",
+		place: func(_ *model.Policy, s *model.Server, crt, key []byte) {
+			s.Certificate = &model.Certificate{Secret: model.Ref{Namespace: "web", Name: "cert"}, Chain: crt, Key: key}
+		}}
+)
+
+// buildAccepts reports whether build takes crt and key from the Secret
+// of an Ingress for host a.test.
+func (u certificateUse) buildAccepts(t *testing.T, crt, key []byte) bool {
+	class, prefixType := "archway", networkingv1.PathTypePrefix
+	backend := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+		Name: "app", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "app", Annotations: map[string]string{}},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{Host: "a.test",
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefixType, Backend: backend}}}}}}}}
+	for k, v := range u.annotations {
+		ing.Annotations[annotations.DefaultPrefix+"/"+k] = v
+	}
+	if u.tls {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"a.test"}, SecretName: "cert"}}
+	}
 	snap := source.Snapshot{
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: class},
 			Spec: networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"}}},
 		Ingresses: []*networkingv1.Ingress{ing},
-		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "client"}, Type: corev1.SecretTypeTLS,
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "cert"}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}},
 	}
 	_, report := build.Build(snap, build.Options{IngressClass: class, ControllerClass: "archway.dev/ingress-controller"})
 	for _, p := range report.Problems {
-		if p.Field == build.AnnotationField(annotations.DefaultPrefix+"/proxy-ssl-secret") {
+		if strings.HasPrefix(p.Field, u.field) {
 			return false
 		}
 	}
 	return true
 }
 
-// nginxAcceptsClientCertificate reports whether nginx -t accepts a config
-// whose one location sends crt and key to its HTTPS backend.
-func nginxAcceptsClientCertificate(t *testing.T, crt, key []byte) bool {
+// nginxAccepts reports whether nginx -t accepts a config that hands crt
+// and key to OpenSSL as u does.
+func (u certificateUse) nginxAccepts(t *testing.T, crt, key []byte) bool {
 	r, err := New("")
 	require.NoError(t, err)
 	pol := annotated(t, map[string]string{"backend-protocol": "HTTPS"})
-	pol.BackendTLS = &model.BackendTLS{ClientCertificate: crt, ClientKey: key}
+	server := model.Server{Host: "a.test"}
+	u.place(&pol, &server, crt, key)
+	server.Locations = []model.Location{with(prefix("/", "app"), "app", pol)}
 	dir := t.TempDir()
 	out, err := r.Render(model.Config{
-		Backends: []model.Backend{backend("app", 8443, "127.0.0.1")},
-		Servers:  []model.Server{{Host: "a.test", Locations: []model.Location{with(prefix("/", "app"), "app", pol)}}},
-	}, Options{HTTPPort: 8080, RuntimeDir: dir})
+		Backends:           []model.Backend{backend("app", 8443, "127.0.0.1")},
+		Servers:            []model.Server{server},
+		Settings:           edgeSettings(),
+		DefaultCertificate: testCertificate(t, "default"),
+	}, Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: dir})
 	require.NoError(t, err)
 	path := writeFiles(t, dir, out.Files)
 	return exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").Run() == nil
