@@ -18,18 +18,25 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/archway ./cmd/archway
 
 FROM debian:12-slim
+# rootfs/ holds the image's own files. Today: /etc/passwd and /etc/group,
+# Debian 12's base accounts (base-passwd 3.6.1, as debian:12-slim ships
+# them) plus archway's user and group 101, so that the account is a file
+# to review rather than a command's side effect. They go in before any
+# package is installed, so a package that adds an account still adds it.
+# test/chart checks them against this host's base-passwd.
+COPY rootfs/ /
 COPY scripts/install-deps.sh /usr/local/lib/archway/install-deps.sh
 # nginx binds ports below 1024 as a non-root user through a file capability
 # alone (the chart adds NET_BIND_SERVICE to the bounding set only then);
-# setcap comes from libcap2-bin, which is removed again.
+# setcap comes from libcap2-bin, which is removed again. The runtime dir
+# must exist and be archway's: as user 101, archway cannot create it in
+# /run, and git cannot hold an empty folder or its owner.
 RUN /usr/local/lib/archway/install-deps.sh runtime \
  && apt-get install -y -qq --no-install-recommends libcap2-bin >/dev/null \
  && setcap cap_net_bind_service=+ep /usr/sbin/nginx \
  && apt-get purge -y -qq libcap2-bin >/dev/null \
  && apt-get autoremove -y -qq >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 101 archway \
- && useradd --system --uid 101 --gid 101 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin archway \
  && install -d -o 101 -g 101 -m 0755 /run/archway
 COPY --from=build /out/archway /usr/local/bin/archway
 USER 101:101

@@ -1,6 +1,6 @@
 // Package chart tests what archway ships besides its code: the Helm chart in
-// deploy/helm/archway with the example values in deploy/examples, and the
-// Grafana dashboards in deploy/grafana.
+// deploy/helm/archway with the example values in deploy/examples, the
+// Grafana dashboards in deploy/grafana, and the image's files in rootfs.
 //
 // In: the chart, rendered by the real helm (ARCHWAY_HELM, else the one
 // scripts/e2e-tools.sh builds into .cache/e2e/bin/helm-<version>/), and the
@@ -10,6 +10,8 @@
 // objects whose names never clash, in one namespace or two; the Deployment
 // runs archway with the class, ConfigMap, publish Service, Lease and ports
 // that the other objects of the same release define, non-root on a
-// read-only root filesystem; the RBAC rules are exactly files/*.yaml; and
-// every metric a dashboard queries is one archway exports.
+// read-only root filesystem; the RBAC rules are exactly files/*.yaml;
+// every metric a dashboard queries is one archway exports; and the image's
+// accounts are Debian 12's base ones plus archway's 101, the user the
+// Dockerfile and the chart run as.
 package chart
