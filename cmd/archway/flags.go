@@ -113,6 +113,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("--runtime-dir: %w", err)
 	}
 	c.runtimeDir = abs
+	// The folder's manifests are the operator's own, and the demo's
+	// backends listen on loopback; a cluster's EndpointSlices are tenants'.
+	c.build.LoopbackEndpoints = c.manifests != ""
 	return nil
 }
 

@@ -26,6 +26,8 @@ type resolver struct {
 	// they are read only once every backend is known (see used).
 	sources  []endpointSource
 	problems *problems
+	// loopback allows loopback endpoint addresses (Options.LoopbackEndpoints).
+	loopback bool
 	// last is the latest backend an Ingress named and its name: the paths
 	// of an Ingress usually share one, which then skips the lookups.
 	last struct {
@@ -217,7 +219,7 @@ func (r *resolver) add(be model.Backend, src endpointSource) string {
 func (r *resolver) used(p *problems) []model.Backend {
 	for i, src := range r.sources {
 		if src.entry != nil {
-			r.backends[i].Endpoints = endpoints(src.entry.slices, src.port, p)
+			r.backends[i].Endpoints = endpoints(src.entry.slices, src.port, r.loopback, p)
 		}
 	}
 	slices.SortFunc(r.backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })

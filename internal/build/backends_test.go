@@ -1,6 +1,8 @@
 package build
 
 import (
+	"fmt"
+
 	"slices"
 	"testing"
 
@@ -22,6 +24,10 @@ func TestBuildBackends(t *testing.T) {
 	failed := func(index, field, reason, message string) Problem {
 		return Problem{Kind: KindIngress, Object: routes, Field: "spec.rules[0].http.paths[" + index + "].backend." + field,
 			Reason: reason, Message: message}
+	}
+	refused := func(slice string, address int, message string) Problem {
+		return Problem{Kind: KindEndpointSlice, Object: ref("shop", slice), Field: fmt.Sprintf("endpoints[0].addresses[%d]", address),
+			Reason: ReasonInvalidEndpoint, Message: message}
 	}
 	runFixtures(t, map[string]fixture{
 		"ports by number and name, endpoints, and failures": {
@@ -50,7 +56,7 @@ func TestBuildBackends(t *testing.T) {
 					api("metrics", model.Endpoint{Address: "10.0.0.1", Port: 9100}, model.Endpoint{Address: "10.0.0.2", Port: 9100}),
 					{Name: "shop_idle_80", Service: ref("shop", "idle"), Port: "80"},
 					{Name: "shop_single_80", Service: ref("shop", "single"), Port: "80",
-						Endpoints: []model.Endpoint{{Address: "127.0.0.1", Port: 8080}}},
+						Endpoints: []model.Endpoint{{Address: "10.0.0.9", Port: 8080}, {Address: "fd00::9", Port: 8080}}},
 				},
 			},
 			report: Report{
@@ -66,8 +72,17 @@ func TestBuildBackends(t *testing.T) {
 					failed("7", "service.port", ReasonServicePortNotFound, "Service shop/api has no port 81"),
 					failed("8", "service.port", ReasonServicePortNotFound, "Service shop/api has no port grpc"),
 					failed("9", "service.port.name", ReasonServicePortNotFound, `port name "HTTP_1" is not an IANA service name`),
-					{Kind: KindEndpointSlice, Object: ref("shop", "single-1"), Field: "endpoints[0].addresses[1]",
-						Reason: ReasonInvalidEndpoint, Message: `endpoint address: ParseAddr("not-an-ip"): unable to parse IP`},
+					refused("single-1", 1, `endpoint address: ParseAddr("not-an-ip"): unable to parse IP`),
+					refused("single-1", 2, "endpoint address 127.0.0.1 is a loopback address: the proxy would connect to its own host (only --manifests allows it)"),
+					refused("single-1", 3, "endpoint address 0.0.0.0 is unspecified: the proxy would connect to itself"),
+					refused("single-1", 4, "endpoint address 169.254.169.254 is link-local: the proxy would connect to its own network, such as the cloud metadata service"),
+					refused("single-1", 5, "endpoint address fd00::9 is not IPv4, in an IPv4 EndpointSlice"),
+					refused("single-1", 6, "endpoint address 224.0.0.1 is multicast"),
+					refused("single-2", 1, "endpoint address 10.0.0.10 is IPv4, in an IPv6 EndpointSlice"),
+					refused("single-2", 2, "endpoint address ::ffff:10.0.0.10 is IPv4, in an IPv6 EndpointSlice"),
+					refused("single-2", 3, "endpoint address ::1 is a loopback address: the proxy would connect to its own host (only --manifests allows it)"),
+					refused("single-2", 4, "endpoint address fe80::1 is link-local: the proxy would connect to its own network, such as the cloud metadata service"),
+					refused("single-2", 5, "endpoint address :: is unspecified: the proxy would connect to itself"),
 				},
 			},
 		},

@@ -26,7 +26,10 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	// Indexing the Services and selecting the Ingresses are independent:
 	// do both at once.
 	var indexing sync.WaitGroup
-	indexing.Go(func() { b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems) })
+	indexing.Go(func() {
+		b.backends = newResolver(snap.Services, snap.EndpointSlices, &b.problems)
+		b.backends.loopback = opts.LoopbackEndpoints
+	})
 	defer opts.Certificates.rotate()
 	sel := ingressclass.Selector{
 		IngressClass:      opts.IngressClass,

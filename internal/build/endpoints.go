@@ -17,8 +17,9 @@ import (
 // ports after the Service's ports ("" for a single unnamed port), and
 // carries the resolved target port number. An endpoint is ready unless its
 // ready condition says false (nil means ready, as the API documents).
-// Problems of the slices go to p.
-func endpoints(svcSlices []*discoveryv1.EndpointSlice, portName string, p *problems) []model.Endpoint {
+// Problems of the slices go to p. Loopback addresses are used only when
+// loopback is set.
+func endpoints(svcSlices []*discoveryv1.EndpointSlice, portName string, loopback bool, p *problems) []model.Endpoint {
 	size := 0 // room for one address per endpoint, the usual count
 	for _, slice := range svcSlices {
 		size += len(slice.Endpoints)
@@ -37,7 +38,7 @@ func endpoints(svcSlices []*discoveryv1.EndpointSlice, portName string, p *probl
 				continue
 			}
 			for k, address := range ep.Addresses {
-				addr, err := parseAddress(address)
+				addr, err := endpointAddress(address, slice.AddressType, loopback)
 				if err != nil {
 					p.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
 						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
@@ -70,6 +71,38 @@ func slicePort(slice *discoveryv1.EndpointSlice, name string, p *problems) (int3
 		return *port.Port, true
 	}
 	return 0, false
+}
+
+// endpointAddress returns the canonical text of address, an endpoint of a
+// slice of type family, when the proxy may connect to it. It refuses the
+// other family's addresses, and the addresses that would reach the proxy's
+// own host or network rather than a pod: unspecified, loopback (unless
+// loopback is set), link-local (the cloud metadata service
+// 169.254.169.254 among them) and multicast.
+func endpointAddress(address string, family discoveryv1.AddressType, loopback bool) (string, error) {
+	text, err := parseAddress(address)
+	if err != nil {
+		return "", err
+	}
+	addr := netip.MustParseAddr(text)
+	var why string
+	switch {
+	case family == discoveryv1.AddressTypeIPv4 && !addr.Is4():
+		why = "is not IPv4, in an IPv4 EndpointSlice"
+	case family == discoveryv1.AddressTypeIPv6 && (addr.Is4() || addr.Is4In6()):
+		why = "is IPv4, in an IPv6 EndpointSlice"
+	case addr.IsUnspecified():
+		why = "is unspecified: the proxy would connect to itself"
+	case addr.IsLoopback() && !loopback:
+		why = "is a loopback address: the proxy would connect to its own host (only --manifests allows it)"
+	case addr.IsLinkLocalUnicast():
+		why = "is link-local: the proxy would connect to its own network, such as the cloud metadata service"
+	case addr.IsMulticast():
+		why = "is multicast"
+	default:
+		return text, nil
+	}
+	return "", fmt.Errorf("endpoint address %s %s", address, why)
 }
 
 // parseAddress accepts an IPv4 or IPv6 address without a zone and returns

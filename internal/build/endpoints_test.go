@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 func TestParseAddress(t *testing.T) {
@@ -35,6 +36,25 @@ func TestParseAddress(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// TestEndpointAddressLoopback: loopback addresses are refused unless the
+// option allows them (--manifests); the others stay refused either way.
+func TestEndpointAddressLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		address string
+		family  discoveryv1.AddressType
+	}{{"127.0.0.1", discoveryv1.AddressTypeIPv4}, {"127.3.2.1", discoveryv1.AddressTypeIPv4}, {"::1", discoveryv1.AddressTypeIPv6}} {
+		_, err := endpointAddress(tc.address, tc.family, false)
+		require.ErrorContains(t, err, "loopback", tc.address)
+		got, err := endpointAddress(tc.address, tc.family, true)
+		require.NoError(t, err, tc.address)
+		require.Equal(t, tc.address, got)
+	}
+	for _, address := range []string{"0.0.0.0", "169.254.169.254", "224.0.0.1"} {
+		_, err := endpointAddress(address, discoveryv1.AddressTypeIPv4, true)
+		require.Error(t, err, address)
 	}
 }
 

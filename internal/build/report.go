@@ -32,6 +32,11 @@ type Options struct {
 	Certificates *CertificateCache
 	// Limits bound what one tenant may add (see Limits).
 	Limits Limits
+	// LoopbackEndpoints accepts EndpointSlice addresses in 127.0.0.0/8 and
+	// ::1: only for manifests the operator writes (--manifests, whose demo
+	// backends listen on loopback). In a cluster a tenant's EndpointSlice
+	// must not point the proxy at its own host.
+	LoopbackEndpoints bool
 }
 
 // Report says what Build served and what it rejected.

@@ -138,7 +138,8 @@ func startController(t *testing.T, src source.Source, applier Applier, registry 
 	renderer, err := render.New("")
 	require.NoError(t, err)
 	ctrl := New(src, renderer, applier, Options{
-		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"},
+		// endpointSlice's address is loopback.
+		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", LoopbackEndpoints: true},
 		Render:     render.Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: t.TempDir()},
 		HoldOff:    holdOff,
 		MaxDelay:   5 * holdOff,

@@ -68,7 +68,9 @@ func startClusterWith(t *testing.T, templateDir string, observers ...Observer) *
 	ctrl := New(kube.New(c.client, kube.Options{Logger: logger}), renderer, manager, Options{
 		Build: build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
 			FallbackCertificate: &model.Certificate{Chain: c.fallback.CertPEM, Key: c.fallback.KeyPEM, NotAfter: c.fallback.Leaf.NotAfter},
-			Certificates:        build.NewCertificateCache()},
+			Certificates:        build.NewCertificateCache(),
+			// The test's backends listen on loopback.
+			LoopbackEndpoints: true},
 		Render:     renderOpts,
 		HoldOff:    100 * time.Millisecond,
 		MaxDelay:   500 * time.Millisecond,
