@@ -245,9 +245,10 @@ var annotationCases = map[string]annotationCase{
 		get:     func(p Parsed) any { return p.Server.FromToWWW },
 	},
 	"server-alias": {
-		valid:   map[string]any{"a.example.com": []string{"a.example.com"}, "a.example.com, b.example.com": []string{"a.example.com", "b.example.com"}},
-		invalid: []string{"*.example.com", "a.example.com,,b.example.com", "A.example.com", "a.example.com b.example.com"},
-		get:     func(p Parsed) any { return p.Server.Aliases },
+		valid: map[string]any{"a.example.com": []string{"a.example.com"}, "a.example.com, b.example.com": []string{"a.example.com", "b.example.com"}},
+		invalid: []string{"*.example.com", "a.example.com,,b.example.com", "A.example.com", "a.example.com b.example.com",
+			strings.Repeat("a", 64) + ".example.com", strings.Repeat("a.", 127) + "aa"},
+		get: func(p Parsed) any { return p.Server.Aliases },
 	},
 	"auth-type": {
 		valid:   map[string]any{"basic": "basic"},
@@ -357,7 +358,8 @@ var annotationCases = map[string]annotationCase{
 				{Scheme: "https", Host: "a.example.com"}, {Scheme: "http", Host: "*.example.org", Port: 8080}}},
 			"HTTPS://A.example.com": model.CORS{AllowOrigins: []model.Origin{{Scheme: "https", Host: "a.example.com"}}},
 		},
-		invalid: []string{"a.example.com", "ftp://a.example.com", "https://*", "https://a.*.example.com", "https://a.example.com/path"},
+		invalid: []string{"a.example.com", "ftp://a.example.com", "https://*", "https://a.*.example.com", "https://a.example.com/path",
+			"https://" + strings.Repeat("a", 64) + ".example.com", "https://*." + strings.Repeat("a", 64) + ".example.com"},
 		get: func(p Parsed) any {
 			return model.CORS{AnyOrigin: p.Location.CORS.AnyOrigin, AllowOrigins: p.Location.CORS.AllowOrigins}
 		},

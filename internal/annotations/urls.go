@@ -223,12 +223,11 @@ func origin(s string) (model.Origin, error) {
 		}
 		o.Host, o.Port = h, port
 	}
-	name, _ := strings.CutPrefix(o.Host, "*.")
-	if a, err := netip.ParseAddr(name); err == nil && a.Is4() && name == o.Host {
+	if a, err := netip.ParseAddr(o.Host); err == nil && a.Is4() {
 		return o, nil
 	}
-	if len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return model.Origin{}, fmt.Errorf("host %q is not a DNS name, optionally after *.", o.Host)
+	if err := model.CheckDNSName(o.Host, true); err != nil {
+		return model.Origin{}, fmt.Errorf("host %q is %w", o.Host, err)
 	}
 	return o, nil
 }

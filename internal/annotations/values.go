@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -193,10 +191,7 @@ func containsOff(c []model.NextUpstream) bool {
 
 // dnsName accepts a lowercase DNS-1123 subdomain.
 func dnsName(s string) (string, error) {
-	if len(validation.IsDNS1123Subdomain(s)) > 0 {
-		return "", errors.New("not a lowercase DNS name")
-	}
-	return s, nil
+	return s, model.CheckDNSName(s, false)
 }
 
 // hostPort accepts a DNS name or IP literal with an optional port, as a

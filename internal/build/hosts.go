@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // The validators below accept exactly what k8s.io/apimachinery's
@@ -16,13 +18,12 @@ const (
 	maxPortName     = 15
 )
 
-// checkHost accepts a rule host that may name a server: a lowercase DNS-1123
-// subdomain, or "*." and one. The empty host (the catch-all server) is the
+// checkHost accepts a rule host that may name a server: a DNS name
+// (model.CheckDNSName), or "*." and one. The empty host (the catch-all server) is the
 // caller's business. IP addresses are refused, as the Ingress API does.
 func checkHost(host string) error {
-	name, _ := strings.CutPrefix(host, "*.")
-	if !isDNSSubdomain(name) {
-		return fmt.Errorf("host %q is not a lowercase DNS name, optionally after \"*.\"", host)
+	if err := model.CheckDNSName(host, true); err != nil {
+		return fmt.Errorf("host %q is %w", host, err)
 	}
 	// Only digits and dots can parse as an address here (a DNS name has
 	// no ':' or '%'); other hosts skip ParseAddr and the error it makes.

@@ -34,6 +34,9 @@ func TestCheckHost(t *testing.T) {
 		"space":                    {host: "foo bar.com"},
 		"nginx syntax":             {host: "a.com;"},
 		"too long":                 {host: strings.Repeat("a.", 127) + "aa"},
+		"longest label":            {host: strings.Repeat("a", 63) + ".example.com", ok: true},
+		"label too long":           {host: strings.Repeat("a", 64) + ".example.com"},
+		"wildcard label too long":  {host: "*." + strings.Repeat("a", 64) + ".com"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -60,6 +63,7 @@ func FuzzCheckHost(f *testing.F) {
 		require.True(t, onlyBytes(name, "abcdefghijklmnopqrstuvwxyz0123456789.-"), "accepted %q", host)
 		for label := range strings.SplitSeq(name, ".") {
 			require.NotEmpty(t, label, "accepted %q", host)
+			require.LessOrEqual(t, len(label), 63, "accepted %q", host)
 			require.False(t, strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-"), "accepted %q", host)
 		}
 	})
