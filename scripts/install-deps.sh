@@ -7,7 +7,7 @@
 set -euo pipefail
 
 runtime=(nginx libnginx-mod-http-lua lua-resty-core ca-certificates)
-test=(etcd-server iproute2 openssl curl)
+test=(etcd-server iproute2 openssl curl pcre2-utils)
 
 case "${1:-runtime}" in
   runtime) wanted=("${runtime[@]}") ;;

@@ -161,7 +161,9 @@ func rewriteSpecs() []Spec {
 			Doc:   "Replaces the whole request path before proxying; makes the Ingress's ImplementationSpecific paths regexes.",
 			apply: set(rewriteTarget, func(p *Parsed, v model.Template) { p.Location.RewriteTarget = v })},
 		{Key: "use-regex", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
-			Doc:   "The Ingress's ImplementationSpecific paths are case-insensitive regexes, anchored at the start.",
+			Doc: "The Ingress's ImplementationSpecific paths are case-insensitive regexes, anchored at the start, in the syntax that nginx's PCRE and Go's RE2 share: " +
+				"no named groups (use `$1`..`$9`), no repetition inside a repeated group (`(a+)+`), no POSIX classes; " +
+				"a match that backtracks past PCRE's match limit answers 500 (see the README's routing rules).",
 			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.UseRegex = v })},
 		{Key: "app-root", Group: g, Scope: ScopeLocation, Syntax: pathSyntax,
 			Doc:   "Requests for `/` itself are redirected (302) to this path.",
@@ -178,7 +180,7 @@ func rewriteSpecs() []Spec {
 		{Key: "from-to-www-redirect", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
 			Doc:   "Redirects (308) `www.<host>` to `<host>`, or `<host>` to `www.<host>` for a `www.` host, unless the other name is served.",
 			apply: set(parseBool, func(p *Parsed, v bool) { p.Server.FromToWWW = v })},
-		{Key: "server-alias", Group: g, Scope: ScopeServer, Syntax: "comma-separated lowercase DNS names",
+		{Key: "server-alias", Group: g, Scope: ScopeServer, Syntax: "comma-separated lowercase DNS names (labels of at most 63 bytes, at most 253 in all)",
 			Doc:   "More names for the Ingress's hosts; a name served as a host or by an older alias is not added.",
 			apply: set(list(dnsName), func(p *Parsed, v []string) { p.Server.Aliases = v })},
 	}
@@ -263,7 +265,7 @@ func trafficSpecs() []Spec {
 		{Key: "enable-cors", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Answers CORS preflight requests (204) and adds CORS headers to responses.",
 			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.EnableCORS = v })},
-		{Key: "cors-allow-origin", Group: g, Scope: ScopeLocation, Syntax: "`*`, or comma-separated `http(s)://host[:port]` where host may start with `*.` (one label)", Default: "*", seed: true,
+		{Key: "cors-allow-origin", Group: g, Scope: ScopeLocation, Syntax: "`*`, or comma-separated `http(s)://host[:port]` where host is an IPv4 address or a DNS name (as in `server-alias`) that may start with `*.` (one label)", Default: "*", seed: true,
 			Doc: "Origins allowed; a matching Origin is echoed back.",
 			apply: set(origins, func(p *Parsed, v model.CORS) {
 				cors(p).AnyOrigin, cors(p).AllowOrigins = v.AnyOrigin, v.AllowOrigins

@@ -107,7 +107,7 @@ func TestBuildAnnotationRegex(t *testing.T) {
 						Message: `rewrite-target uses capture group $2, but path "/health" has 0 groups; the path answers 503`},
 					invalidPath("2", `path "/v[0-9]+/(.*)": character '[' is not allowed (only A-Z a-z 0-9 . _ ~ / -)`),
 					invalidPath("3", `regex path "/bad\\n(.*)(.*)": a backslash may only precede one of .()[]|?*+^${}/-dDwWsS`),
-					invalidPath("4", "regex path \"/unbalanced((.*)\" does not compile: error parsing regexp: missing closing ): `^/unbalanced((.*)`"),
+					invalidPath("4", "regex path \"/unbalanced((.*)\" does not compile: error parsing regexp: missing closing ): `/unbalanced((.*)`"),
 					invalidPath("5", `regex path "/quote\"(.*)(.*)": character '"' is not allowed`),
 				},
 			},

@@ -45,6 +45,10 @@ func parsePath(pathType *networkingv1.PathType, path string, regex bool) (string
 	if match == model.MatchPrefix && len(path) > 1 {
 		path = strings.TrimSuffix(path, "/")
 	}
+	if model.Internal(path) {
+		return "", "", &rejection{field: "path", reason: ReasonInvalidPath,
+			message: fmt.Sprintf("path %q is reserved: %s and the paths under it are archway's own locations", path, model.InternalPath)}
+	}
 	return path, match, nil
 }
 

@@ -48,6 +48,10 @@ func TestParsePath(t *testing.T) {
 		"query":                         {pathType: &exactType, path: "/a?b", wantField: "path"},
 		"non-ascii":                     {pathType: &exactType, path: "/ü", wantField: "path"},
 		"unknown type":                  {pathType: ptrTo(networkingv1.PathType("Regex")), path: "/a", wantField: "pathType"},
+		"internal location":             {pathType: &exactType, path: "/_archway/auth/0123456789abcdef", wantField: "path"},
+		"internal namespace":            {pathType: &exactType, path: "/_archway", wantField: "path"},
+		"internal namespace prefix":     {pathType: &prefixType, path: "/_archway/", wantField: "path"},
+		"beside the internal namespace": {pathType: &prefixType, path: "/_archway-docs", wantPath: "/_archway-docs", wantMatch: model.MatchPrefix},
 		"lowercase type":                {pathType: ptrTo(networkingv1.PathType("prefix")), path: "/a", wantField: "pathType"},
 	}
 	for name, tc := range tests {
@@ -63,6 +67,28 @@ func TestParsePath(t *testing.T) {
 			require.Equal(t, tc.wantPath, path)
 			require.Equal(t, tc.wantMatch, match)
 		})
+	}
+}
+
+// TestParseRegexPath: a regex path that PCRE would refuse, or that
+// could backtrack catastrophically, is reported on its own path.
+func TestParseRegexPath(t *testing.T) {
+	implType := networkingv1.PathTypeImplementationSpecific
+	path, match, rej := parsePath(&implType, "/api(/|$)(.*)", true)
+	require.Nil(t, rej)
+	require.Equal(t, "/api(/|$)(.*)", path)
+	require.Equal(t, model.MatchRegex, match)
+	for path, reason := range map[string]string{
+		"/(?<host>.*)": "names a group",
+		`/a[\d-z]`:     "as a range end",
+		"/a^+":         "repeats the anchor",
+		"/x/((a+)+)+$": "holding a repetition",
+	} {
+		_, _, rej := parsePath(&implType, path, true)
+		require.NotNil(t, rej, path)
+		require.Equal(t, "path", rej.field)
+		require.Equal(t, ReasonInvalidPath, rej.reason)
+		require.Contains(t, rej.message, reason)
 	}
 }
 

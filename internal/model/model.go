@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Config is everything one archway instance serves.
 type Config struct {
 	// Servers are sorted by Host; each Host appears once.
@@ -61,6 +63,16 @@ const (
 	// over every regex; regexes are tried longest first.
 	MatchRegex Match = "Regex"
 )
+
+// InternalPath begins the paths of the locations that archway adds to
+// servers for itself (auth subrequests). No Exact or Prefix Location may
+// be InternalPath or lie under it; see Internal.
+const InternalPath = "/_archway"
+
+// Internal reports whether path is InternalPath or under it.
+func Internal(path string) bool {
+	return strings.HasPrefix(path, InternalPath) && (len(path) == len(InternalPath) || path[len(InternalPath)] == '/')
+}
 
 // Location routes one path of one server to a backend.
 type Location struct {

@@ -21,8 +21,10 @@ const regexEscapes = ".()[]|?*+^${}/-dDwWsS"
 
 // CheckRegex accepts the Path of a MatchRegex Location: it begins with
 // "/", holds only regexChars, escapes only regexEscapes, and compiles
-// (anchored at the start, as nginx matches it). Package build checks every
-// regex path with it, and package render again before quoting one.
+// (anchored at the start, as nginx matches it) in Go as in PCRE, without
+// catastrophic backtracking (see checkPCRE). Package build checks every
+// regex path and canary header pattern with it, and package render again
+// before quoting one.
 func CheckRegex(path string) error {
 	if !strings.HasPrefix(path, "/") || len(path) > maxRegexLen {
 		return fmt.Errorf("regex path %q must begin with / and hold at most %d bytes", path, maxRegexLen)
@@ -40,8 +42,8 @@ func CheckRegex(path string) error {
 			i++
 		}
 	}
-	if _, err := regexp.Compile("^" + path); err != nil {
-		return fmt.Errorf("regex path %q does not compile: %w", path, err)
+	if err := checkPCRE(path); err != nil {
+		return fmt.Errorf("regex path %q %w", path, err)
 	}
 	return nil
 }

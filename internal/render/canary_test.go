@@ -22,7 +22,7 @@ type canaryEnv struct {
 	backends []model.Backend
 }
 
-func newCanaryEnv(t *testing.T, backends []model.Backend) *canaryEnv {
+func newCanaryEnv(t testing.TB, backends []model.Backend) *canaryEnv {
 	r, err := New("")
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -35,7 +35,7 @@ func newCanaryEnv(t *testing.T, backends []model.Backend) *canaryEnv {
 	return e
 }
 
-func (e *canaryEnv) render(t *testing.T, canaries ...model.Canary) Output {
+func (e *canaryEnv) render(t testing.TB, canaries ...model.Canary) Output {
 	t.Helper()
 	loc := prefix("/", "main")
 	loc.Canaries = canaries

@@ -185,6 +185,23 @@ func attacks() map[string]attack {
 		"single quote": {in: func(i *ingressInput) { i.annotation, i.value = "x-forwarded-prefix", "/a'b" },
 			field: "metadata.annotations[nginx.ingress.kubernetes.io/x-forwarded-prefix]"},
 		"Ingress name": {in: func(i *ingressInput) { i.name = `x"; load_module /tmp/x.so; "` }, field: "metadata"},
+		"host with a 64-byte label": {in: func(i *ingressInput) { i.host = strings.Repeat("a", 64) + ".example.com" },
+			field: "spec.rules[0].host"},
+		"server-alias with a 64-byte label": {in: func(i *ingressInput) { i.annotation, i.value = "server-alias", strings.Repeat("b", 64)+".example.com" },
+			field: "metadata.annotations[nginx.ingress.kubernetes.io/server-alias]"},
+		"cors-allow-origin with a 64-byte label": {in: func(i *ingressInput) {
+			i.annotation, i.value = "cors-allow-origin", "https://"+strings.Repeat("c", 64)+".example.com"
+		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/cors-allow-origin]"},
+		"path of an internal location": {in: func(i *ingressInput) {
+			url := "http://auth.example.com/check"
+			i.annotation, i.value, i.pathType, i.path = "auth-url", url, 0, model.InternalPath+"/auth/"+shortHash(url, "", "")
+		}, field: "spec.rules[0].http.paths[0].path"},
+		"regex path with a named group": {in: func(i *ingressInput) {
+			i.pathType, i.annotation, i.value, i.path = 2, "use-regex", "true", "/(?<host>x)"
+		}, field: "spec.rules[0].http.paths[0].path"},
+		"canary header pattern PCRE refuses": {in: func(i *ingressInput) {
+			i.annotation, i.value = "canary-by-header-pattern", `[\d-z]`
+		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/canary-by-header-pattern]"},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -46,12 +47,15 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			prefixModifier = "^~ "
 		}
 	}
-	root := false
-	var regexes []routed
+	prefixes := map[string]routed{} // by path
+	var regexes, slashed []routed
 	for i := range locs {
 		l := &locs[i] // by pointer: a model.Location is large
 		if !strings.HasPrefix(l.Path, "/") {
 			return nil, fmt.Errorf("path %q does not start with /", l.Path)
+		}
+		if l.Match != model.MatchRegex && model.Internal(l.Path) {
+			return nil, fmt.Errorf("path %q is reserved for archway's own locations", l.Path)
 		}
 		r, err := resolve(routes, l.Backend, http.StatusServiceUnavailable)
 		if err == nil && len(l.Canaries) > 0 {
@@ -66,16 +70,20 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		switch {
 		case l.Match == model.MatchExact:
 			s.add("= ", l.Path, "", r, l.Ingress)
+			if len(l.Path) > 1 && strings.HasSuffix(l.Path, "/") {
+				slashed = append(slashed, routed{*l, r})
+			}
 		case l.Match == model.MatchRegex:
 			regexes = append(regexes, routed{*l, r})
 		case l.Match != model.MatchPrefix:
 			return nil, fmt.Errorf("path %q: unknown match %q", l.Path, l.Match)
 		case l.Path == "/":
-			root = true
+			prefixes["/"] = routed{*l, r}
 			s.add("", "/", "", r, l.Ingress)
 		case strings.HasSuffix(l.Path, "/"):
 			return nil, fmt.Errorf("prefix path %q ends in /", l.Path)
 		default:
+			prefixes[l.Path] = routed{*l, r}
 			if !exact[l.Path] {
 				s.add("= ", l.Path, "", r, l.Ingress)
 			}
@@ -88,7 +96,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 	for _, re := range regexes {
 		s.add(regexModifier, re.Path, "", re.route, re.Ingress)
 	}
-	if !root {
+	if _, ok := prefixes["/"]; !ok {
 		r := fallback
 		if pol.clientAuth != nil {
 			// Plain HTTP must not reach the default backend through a
@@ -98,12 +106,42 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 				return nil, fmt.Errorf("fallback: %w", err)
 			}
 		}
+		prefixes["/"] = routed{model.Location{Path: "/", Match: model.MatchPrefix}, r}
 		s.add("", "/", "", r, model.Ref{})
+	}
+	// nginx answers "/p" with a 301 to "/p/" when a location "= /p/"
+	// proxies, but the Ingress spec's Exact "/p/" does not match "/p":
+	// "= /p" serves it as if the Exact path did not exist.
+	for _, l := range slashed {
+		path := strings.TrimSuffix(l.Path, "/")
+		if _, ok := prefixes[path]; !ok && !exact[path] {
+			other := unslashedRoute(path, prefixes, regexes)
+			s.add("= ", path, "", other.route, other.Ingress)
+		}
 	}
 	if s.err != nil {
 		return nil, s.err
 	}
 	return s.views[s.start:len(s.views):len(s.views)], nil
+}
+
+// unslashedRoute returns what serves path when no Exact or Prefix path
+// equals it, as nginx would choose: the longest Prefix path that holds
+// it, unless that is "/", when the first regex that matches it comes
+// first; prefixes holds "/", the server's or the fallback.
+func unslashedRoute(path string, prefixes map[string]routed, regexes []routed) routed {
+	for p := path[:strings.LastIndexByte(path, '/')]; p != ""; p = p[:strings.LastIndexByte(p, '/')] {
+		if r, ok := prefixes[p]; ok {
+			return r
+		}
+	}
+	for _, re := range regexes {
+		// CheckRegex accepted it: Go matches a path as PCRE does.
+		if compiled, err := regexp.Compile("(?i)^" + re.Path); err == nil && compiled.MatchString(path) {
+			return re
+		}
+	}
+	return prefixes["/"]
 }
 
 // regexModifier matches a regex case-insensitively, as ingress-nginx does.
@@ -168,7 +206,7 @@ func (s *locationSet) add(modifier, path, suffix string, r route, ingress model.
 	var token string
 	var err error
 	if modifier == regexModifier {
-		token, err = regexToken(path)
+		token, err = regexToken(path, "")
 	} else {
 		token, err = s.q.join(path, suffix), s.q.err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/templates"
 )
 
@@ -21,12 +22,21 @@ const (
 	restyCorePath = "/usr/share/lua/5.1/?.lua"
 )
 
+// luaRegexMatchLimit is model.RegexMatchLimit for ngx.re, which matches
+// with PCRE's JIT: the JIT counts the limit in larger steps, and a match
+// stopped at this bound costs about what one stopped at
+// model.RegexMatchLimit costs nginx (measured in TestRegexMatchLimit).
+const luaRegexMatchLimit = model.RegexMatchLimit / 10
+
 // balancerView is what nginx.conf.tmpl needs for the Lua balancer; each
 // field is a finished nginx token.
 type balancerView struct {
 	PackagePath string // lua_package_path
 	Listen      string // the endpoints socket, "unix:..."
 	Path        string // EndpointsPath
+	// RegexMatchLimit bounds canary header patterns' matches, as
+	// regexToken bounds regex paths'; see luaRegexMatchLimit.
+	RegexMatchLimit int
 }
 
 // luaFiles returns the embedded Lua modules as Files under a folder named
@@ -67,7 +77,7 @@ func newBalancerView(dir, luaDir string) (balancerView, error) {
 		return balancerView{}, fmt.Errorf("endpoints socket path %q is longer than %d bytes", socket, maxSocketPath)
 	}
 	var q quoter
-	v := balancerView{Listen: q.quote("unix:" + socket), Path: q.quote(EndpointsPath)}
+	v := balancerView{Listen: q.quote("unix:" + socket), Path: q.quote(EndpointsPath), RegexMatchLimit: luaRegexMatchLimit}
 	// quote refuses the ";" that separates Lua search paths, so the path
 	// is assembled from a quoted dir and constant parts.
 	modules := q.quote(filepath.Join(dir, luaDir))

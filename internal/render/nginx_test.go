@@ -77,7 +77,7 @@ func nginxCheck(t testing.TB, dir string, files []File) {
 // startNginx runs nginx in the foreground on out (rendered for runtime dir
 // dir), waits until its workers serve out.Version, pushes out.Endpoints,
 // and stops nginx at cleanup.
-func startNginx(t *testing.T, dir string, out Output) {
+func startNginx(t testing.TB, dir string, out Output) {
 	t.Helper()
 	path := writeFiles(t, dir, out.Files)
 	logPath := filepath.Join(dir, "nginx.stderr")

@@ -161,10 +161,9 @@ func (p *policies) rewriteView(v *policyView, l model.Location) error {
 		// A literal path has no groups: any match replaces the whole URI.
 		regex := `"^"`
 		if l.Match == model.MatchRegex {
-			if regex, err = regexToken(l.Path); err != nil {
+			if regex, err = regexToken(l.Path, "(?i)"); err != nil {
 				return err
 			}
-			regex = `"(?i)` + regex[1:]
 		}
 		v.Rewrite = regex + " " + target
 	}

@@ -129,7 +129,7 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	}
 	var q quoter
 	loc := authLocationView{
-		Path:     q.quote("/_archway/auth/" + id),
+		Path:     q.quote(model.InternalPath + "/auth/" + id),
 		Target:   q.quote(a.URL),
 		Redirect: "$request_uri",
 	}

@@ -45,7 +45,7 @@ type request struct {
 }
 
 func TestRouting(t *testing.T) {
-	live := liveBackends(t, "catch", "default", "exact-foo", "foo-bar", "prefix-foo", "prefix-only", "root", "upper", "wild")
+	live := liveBackends(t, "catch", "default", "exact-foo", "exact-slash", "foo-bar", "prefix-foo", "prefix-only", "regex", "root", "upper", "wild")
 	withEmpty := append(slices.Clone(live), backend("empty", 80))
 	slices.SortFunc(withEmpty, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })
 	servers := []model.Server{
@@ -59,8 +59,15 @@ func TestRouting(t *testing.T) {
 			exact("/foo", "exact-foo"),
 			prefix("/foo", "prefix-foo"),
 			prefix("/foo/bar", "foo-bar"),
+			exact("/slash/", "exact-slash"),
+			exact("/foo/bar/slash/", "exact-slash"),
 		}},
-		{Host: "prefix.example.com", Locations: []model.Location{prefix("/foo", "prefix-only")}},
+		{Host: "prefix.example.com", Locations: []model.Location{prefix("/foo", "prefix-only"), exact("/slash/", "exact-slash")}},
+		{Host: "regex.example.com", Locations: []model.Location{
+			prefix("/", "root"),
+			{Path: "/r[a-z]+", Match: model.MatchRegex, Backend: "regex"},
+			exact("/rx/", "exact-slash"),
+		}},
 	}
 	tests := map[string]struct {
 		cfg      model.Config
@@ -90,24 +97,33 @@ func TestRouting(t *testing.T) {
 				"prefix without slash, no redirect":  {host: "prefix.example.com", path: "/foo", backend: "prefix-only"},
 				"prefix with slash":                  {host: "prefix.example.com", path: "/foo/", backend: "prefix-only"},
 				"unmatched path gets default":        {host: "prefix.example.com", path: "/foobar", backend: "default"},
-				"unmatched root gets default":        {host: "prefix.example.com", path: "/", backend: "default"},
-				"wildcard matches one label":         {host: "a.example.com", path: "/x", backend: "wild"},
-				"wildcard with port":                 {host: "b.example.com:80", path: "/", backend: "wild"},
-				"wildcard skips two labels":          {host: "a.b.example.com", path: "/", backend: "default"},
-				"two labels reach catch-all":         {host: "a.b.example.com", path: "/catch", backend: "catch"},
-				"wildcard skips bare domain":         {host: "example.com", path: "/", backend: "default"},
-				"unknown host gets catch-all":        {host: "unknown.test", path: "/catch/x", backend: "catch"},
-				"catch-all is element-wise":          {host: "unknown.test", path: "/catchy", backend: "default"},
-				"unknown host gets default":          {host: "unknown.test", path: "/", backend: "default"},
+				// The Ingress spec: Exact "/p/" does not match "/p", which
+				// goes where it would without that rule (no 301 to "/p/").
+				"exact with slash":                    {host: "app.example.com", path: "/slash/", backend: "exact-slash"},
+				"exact with slash, not without":       {host: "app.example.com", path: "/slash", backend: "root"},
+				"exact with slash, shorter prefix":    {host: "app.example.com", path: "/foo/bar/slash", backend: "foo-bar"},
+				"exact with slash, regex before root": {host: "regex.example.com", path: "/rx", backend: "regex"},
+				"exact with slash, regex":             {host: "regex.example.com", path: "/rx/", backend: "exact-slash"},
+				"exact with slash, default otherwise": {host: "prefix.example.com", path: "/slash", backend: "default"},
+				"unmatched root gets default":         {host: "prefix.example.com", path: "/", backend: "default"},
+				"wildcard matches one label":          {host: "a.example.com", path: "/x", backend: "wild"},
+				"wildcard with port":                  {host: "b.example.com:80", path: "/", backend: "wild"},
+				"wildcard skips two labels":           {host: "a.b.example.com", path: "/", backend: "default"},
+				"two labels reach catch-all":          {host: "a.b.example.com", path: "/catch", backend: "catch"},
+				"wildcard skips bare domain":          {host: "example.com", path: "/", backend: "default"},
+				"unknown host gets catch-all":         {host: "unknown.test", path: "/catch/x", backend: "catch"},
+				"catch-all is element-wise":           {host: "unknown.test", path: "/catchy", backend: "default"},
+				"unknown host gets default":           {host: "unknown.test", path: "/", backend: "default"},
 			},
 		},
 		"no default backend": {
 			cfg: model.Config{Servers: servers[1:], Backends: withEmpty},
 			requests: map[string]request{
-				"unknown host gets 404":        {host: "unknown.test", path: "/catch", status: http.StatusNotFound},
-				"unmatched path gets 404":      {host: "prefix.example.com", path: "/bar", status: http.StatusNotFound},
-				"matched path still served":    {host: "prefix.example.com", path: "/foo/bar", backend: "prefix-only"},
-				"status server is not on HTTP": {host: "unknown.test", path: VersionPath, status: http.StatusNotFound},
+				"unknown host gets 404":         {host: "unknown.test", path: "/catch", status: http.StatusNotFound},
+				"unmatched path gets 404":       {host: "prefix.example.com", path: "/bar", status: http.StatusNotFound},
+				"exact with slash, 404 without": {host: "prefix.example.com", path: "/slash", status: http.StatusNotFound},
+				"matched path still served":     {host: "prefix.example.com", path: "/foo/bar", backend: "prefix-only"},
+				"status server is not on HTTP":  {host: "unknown.test", path: VersionPath, status: http.StatusNotFound},
 			},
 		},
 		"default backend asked for but unavailable": {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -63,10 +64,14 @@ func signInVar(v string) (string, bool) {
 	return plainVar(v)
 }
 
-// regexToken returns a regex path quoted and anchored at the start.
-func regexToken(path string) (string, error) {
+// regexToken returns a regex path quoted, anchored at the start and
+// bounded by model.RegexMatchLimit. flags ("(?i)" or "") come after the
+// bound: PCRE reads "(*LIMIT_MATCH=n)" only at the very start.
+func regexToken(path, flags string) (string, error) {
 	if err := model.CheckRegex(path); err != nil {
 		return "", err
 	}
-	return `"^` + path + `"`, nil
+	return `"` + regexLimit + flags + "^" + path + `"`, nil
 }
+
+var regexLimit = "(*LIMIT_MATCH=" + strconv.Itoa(model.RegexMatchLimit) + ")"
