@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +27,14 @@ import (
 type ingressInput struct {
 	namespace, name, host, path string
 	pathType                    uint8 // Exact, Prefix, ImplementationSpecific or none
+	regex                       bool  // use-regex: "true" besides the annotation
 	annotation                  string
 	value                       string
 	secret, tlsHost             string
 }
 
 func (in ingressInput) String() string {
-	return strings.Join([]string{in.namespace, in.name, in.host, in.path, in.annotation, in.value, in.secret, in.tlsHost}, " | ")
+	return strings.Join([]string{in.namespace, in.name, in.host, in.path, strconv.FormatBool(in.regex), in.annotation, in.value, in.secret, in.tlsHost}, " | ")
 }
 
 // snapshot is a cluster with one Service, its endpoints, a valid TLS
@@ -58,19 +60,36 @@ func (in ingressInput) snapshot(cert testutil.Cert) source.Snapshot {
 		networkingv1.PathTypeImplementationSpecific}; int(in.pathType%4) < len(types) {
 		ing.Spec.Rules[0].HTTP.Paths[0].PathType = &types[in.pathType%4]
 	}
+	ingresses := []*networkingv1.Ingress{ing}
+	ing.Annotations = map[string]string{}
+	if in.regex {
+		ing.Annotations[annotations.DefaultPrefix+"/use-regex"] = "true"
+	}
+	// A canary's main route: the same Ingress, without the annotation.
+	main := ing.DeepCopy()
+	main.Name = in.name + "-main"
 	if in.annotation != "" {
-		ing.Annotations = map[string]string{annotations.DefaultPrefix + "/" + in.annotation: in.value}
+		ing.Annotations[annotations.DefaultPrefix+"/"+in.annotation] = in.value
 		// The other auth-tls-* values apply only with a Secret: in.secret,
 		// whose ca.crt is the certificate.
 		if strings.HasPrefix(in.annotation, "auth-tls-") {
 			ing.Annotations[annotations.DefaultPrefix+"/auth-tls-secret"] = in.secret
+		}
+		// The other canary-* values apply only to a canary of a main
+		// route.
+		if strings.HasPrefix(in.annotation, "canary-") {
+			ingresses = append(ingresses, main)
+			ing.Annotations[annotations.DefaultPrefix+"/canary"] = "true"
+			if strings.HasPrefix(in.annotation, "canary-by-header-") {
+				ing.Annotations[annotations.DefaultPrefix+"/canary-by-header"] = "X-Canary"
+			}
 		}
 	}
 	ready, port, portName := true, int32(8080), "http"
 	return source.Snapshot{
 		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: class},
 			Spec: networkingv1.IngressClassSpec{Controller: "archway.dev/ingress-controller"}}},
-		Ingresses: []*networkingv1.Ingress{ing},
+		Ingresses: ingresses,
 		Services: []*corev1.Service{{ObjectMeta: meta("app"), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{
 			{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}},
 		EndpointSlices: []*discoveryv1.EndpointSlice{{
