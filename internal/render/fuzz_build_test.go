@@ -218,6 +218,12 @@ func attacks() map[string]attack {
 		"regex path with a named group": {in: func(i *ingressInput) {
 			i.pathType, i.annotation, i.value, i.path = 2, "use-regex", "true", "/(?<host>x)"
 		}, field: "spec.rules[0].http.paths[0].path"},
+		"regex path that backtracks catastrophically": {in: func(i *ingressInput) {
+			i.pathType, i.annotation, i.value, i.path = 2, "use-regex", "true", "/x/((a+)+)+$"
+		}, field: "spec.rules[0].http.paths[0].path"},
+		"canary header pattern that backtracks catastrophically": {in: func(i *ingressInput) {
+			i.annotation, i.value = "canary-by-header-pattern", "((a+)+)+$"
+		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/canary-by-header-pattern]"},
 		"canary header pattern PCRE refuses": {in: func(i *ingressInput) {
 			i.annotation, i.value = "canary-by-header-pattern", `[\d-z]`
 		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/canary-by-header-pattern]"},

@@ -197,6 +197,7 @@ func TestRegexMatchLimit(t *testing.T) {
 	}}}})
 	code, body, err := get(client, "regex.example.com", "/p/x")
 	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "regex", body, "a cheap match is served")
 	start := time.Now()
 	code, _, err = get(client, "regex.example.com", "/p/"+subject)
