@@ -11,8 +11,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -23,9 +23,11 @@ var (
 
 func TestLint(t *testing.T) {
 	tests := map[string][]string{
-		"defaults":         nil,
-		"external example": {"-f", externalValues},
-		"internal example": {"-f", internalValues},
+		"defaults":           nil,
+		"external example":   {"-f", externalValues},
+		"internal example":   {"-f", internalValues},
+		"bare-metal example": {"-f", bareMetalValues},
+		"autoscaled, fenced": {"--set", "autoscaling.enabled=true", "--set", "networkPolicy.enabled=true"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -65,7 +67,7 @@ func TestExamples(t *testing.T) {
 			args := flags(t, d.container)
 			require.Equal(t, tc.class, args["ingress-class"])
 			require.Equal(t, r.namespace+"/"+d.service.Name, args["publish-service"], "on by default, pointing at the release's Service")
-			require.Equal(t, d.deployment.Name+"-leader", args["election-id"])
+			require.Equal(t, d.workload.Name+"-leader", args["election-id"])
 			require.Equal(t, "true", args["update-status"])
 			var class networkingv1.IngressClass
 			r.get(t, "IngressClass", &class)
@@ -86,34 +88,40 @@ func TestExamples(t *testing.T) {
 
 // deployed is what checkRelease found.
 type deployed struct {
-	deployment appsv1.Deployment
-	container  corev1.Container
-	service    corev1.Service // the one carrying traffic
+	workload  metav1.ObjectMeta // the Deployment's or the DaemonSet's
+	selector  map[string]string // its pod selector
+	pod       corev1.PodTemplateSpec
+	container corev1.Container
+	service   corev1.Service // the one carrying traffic; zero when off
+	// deployment is nil for a DaemonSet, daemonSet for a Deployment.
+	deployment *appsv1.Deployment
+	daemonSet  *appsv1.DaemonSet
 }
 
 // checkRelease checks the invariants every release keeps, whatever its
-// values, and returns its Deployment and traffic Service.
+// values, and returns its workload and traffic Service.
 func checkRelease(t *testing.T, r release) deployed {
 	t.Helper()
-	var d deployed
-	r.get(t, "Deployment", &d.deployment)
-	pod := d.deployment.Spec.Template
-	require.Len(t, pod.Spec.Containers, 1)
-	d.container = pod.Spec.Containers[0]
+	d := checkWorkload(t, r)
+	pod := d.pod
 	c := d.container
 	args := flags(t, c)
-	fullname := d.deployment.Name
-	require.Equal(t, r.namespace, d.deployment.Namespace)
+	fullname := d.workload.Name
+	require.Equal(t, r.namespace, d.workload.Namespace)
 
-	// The Deployment's selector picks its own pods only.
-	require.Equal(t, d.deployment.Spec.Selector.MatchLabels, subset(pod.Labels, d.deployment.Spec.Selector.MatchLabels))
-	require.Equal(t, r.name, d.deployment.Spec.Selector.MatchLabels["app.kubernetes.io/instance"])
+	// The workload's selector picks its own pods only.
+	require.Equal(t, d.selector, subset(pod.Labels, d.selector))
+	require.Equal(t, r.name, d.selector["app.kubernetes.io/instance"])
 
 	// The flags name this release's own objects.
 	require.Equal(t, r.namespace+"/"+fullname, args["configmap"])
 	var cm corev1.ConfigMap
 	r.named(t, "ConfigMap", fullname, &cm)
-	r.named(t, "Service", fullname, &d.service)
+	if r.hasNamed("Service", fullname) {
+		r.named(t, "Service", fullname, &d.service)
+	} else {
+		require.NotContains(t, args, "publish-service", "it would name a Service the release does not create")
+	}
 	require.NotEmpty(t, args["election-id"])
 	if r.has("IngressClass") {
 		var class networkingv1.IngressClass
@@ -130,17 +138,16 @@ func checkRelease(t *testing.T, r release) deployed {
 	require.Equal(t, strconv.Itoa(int(ports["http"])), args["http-port"])
 	require.Equal(t, strconv.Itoa(int(ports["https"])), args["https-port"])
 	require.Equal(t, ":"+strconv.Itoa(int(ports["metrics"])), args["metrics-address"])
-	for _, p := range d.service.Spec.Ports {
-		require.Contains(t, ports, p.TargetPort.String(), "Service port %s", p.Name)
+	if d.service.Name != "" {
+		for _, p := range d.service.Spec.Ports {
+			require.Contains(t, ports, p.TargetPort.String(), "Service port %s", p.Name)
+		}
+		require.Equal(t, d.service.Spec.Selector, subset(pod.Labels, d.service.Spec.Selector))
 	}
-	require.Equal(t, d.service.Spec.Selector, subset(pod.Labels, d.service.Spec.Selector))
 	var metrics corev1.Service
 	r.named(t, "Service", fullname+"-metrics", &metrics)
 	require.Equal(t, "metrics", metrics.Spec.Ports[0].TargetPort.String())
 	require.Equal(t, metrics.Spec.Selector, subset(pod.Labels, metrics.Spec.Selector))
-	var pdb policyv1.PodDisruptionBudget
-	r.get(t, "PodDisruptionBudget", &pdb)
-	require.Equal(t, pdb.Spec.Selector.MatchLabels, subset(pod.Labels, pdb.Spec.Selector.MatchLabels))
 
 	// Probes.
 	require.Equal(t, "/healthz", c.LivenessProbe.HTTPGet.Path)
@@ -173,6 +180,7 @@ func checkRelease(t *testing.T, r release) deployed {
 	// The grace period covers the preStop delay and nginx's 30s drain.
 	require.GreaterOrEqual(t, *pod.Spec.TerminationGracePeriodSeconds, c.Lifecycle.PreStop.Sleep.Seconds+30)
 
+	checkNetworkPolicy(t, r, d)
 	checkRBAC(t, r, pod.Spec.ServiceAccountName)
 	return d
 }
@@ -251,6 +259,9 @@ func TestNoClash(t *testing.T) {
 		"examples in two namespaces": {
 			{"external", "ingress-external", externalValues}, {"internal", "ingress-internal", internalValues},
 		},
+		"bare metal beside a cloud release": {
+			{"external", "ingress", externalValues}, {"edge", "ingress", bareMetalValues},
+		},
 		"one release name in two namespaces": {
 			{"edge", "public", externalValues}, {"edge", "private", internalValues},
 		},
@@ -260,9 +271,8 @@ func TestNoClash(t *testing.T) {
 			owner := map[string]string{}
 			for _, in := range pair {
 				r := template(t, in.name, in.namespace, "-f", in.values)
-				var d appsv1.Deployment
-				r.get(t, "Deployment", &d)
-				keys := []string{"Lease " + in.namespace + "/" + flags(t, d.Spec.Template.Spec.Containers[0])["election-id"]}
+				d := checkWorkload(t, r)
+				keys := []string{"Lease " + in.namespace + "/" + flags(t, d.container)["election-id"]}
 				for _, o := range r.objects {
 					if clusterScoped(o.Kind) {
 						require.Empty(t, o.Metadata.Namespace, "%s %s", o.Kind, o.Metadata.Name)
@@ -284,10 +294,7 @@ func TestNoClash(t *testing.T) {
 
 // TestValues checks the values that change what the chart renders.
 func TestValues(t *testing.T) {
-	tests := map[string]struct {
-		set   []string
-		check func(t *testing.T, r release, d deployed)
-	}{
+	tests := map[string]valueCase{
 		"defaults need no capability": {
 			check: func(t *testing.T, _ release, d deployed) {
 				sc := d.container.SecurityContext
@@ -355,10 +362,10 @@ func TestValues(t *testing.T) {
 		},
 		"topology spread selects the release's pods": {
 			check: func(t *testing.T, _ release, d deployed) {
-				spread := d.deployment.Spec.Template.Spec.TopologySpreadConstraints
+				spread := d.pod.Spec.TopologySpreadConstraints
 				require.Len(t, spread, 2)
 				for _, c := range spread {
-					require.Equal(t, d.deployment.Spec.Selector.MatchLabels, c.LabelSelector.MatchLabels)
+					require.Equal(t, d.selector, c.LabelSelector.MatchLabels)
 				}
 			},
 		},
@@ -393,7 +400,7 @@ func TestValues(t *testing.T) {
 				require.Equal(t, "prom", sm.Metadata.Labels["release"])
 				require.Equal(t, []string{r.namespace}, sm.Spec.NamespaceSelector.MatchNames)
 				var metrics corev1.Service
-				r.named(t, "Service", d.deployment.Name+"-metrics", &metrics)
+				r.named(t, "Service", d.workload.Name+"-metrics", &metrics)
 				require.Equal(t, sm.Spec.Selector.MatchLabels, subset(metrics.Labels, sm.Spec.Selector.MatchLabels))
 				require.NotEqual(t, sm.Spec.Selector.MatchLabels, subset(d.service.Labels, sm.Spec.Selector.MatchLabels))
 				require.Equal(t, "metrics", sm.Spec.Endpoints[0].Port)
@@ -404,7 +411,7 @@ func TestValues(t *testing.T) {
 			set: []string{"sysctls[0].name=net.unix.max_dgram_qlen", "sysctls[0].value=512"},
 			check: func(t *testing.T, _ release, d deployed) {
 				require.Equal(t, []corev1.Sysctl{{Name: "net.unix.max_dgram_qlen", Value: "512"}},
-					d.deployment.Spec.Template.Spec.SecurityContext.Sysctls)
+					d.pod.Spec.SecurityContext.Sysctls)
 			},
 		},
 		"ConfigMap values become strings": {
@@ -416,20 +423,30 @@ func TestValues(t *testing.T) {
 			},
 		},
 	}
+	runValueCases(t, tests)
+}
+
+// valueCase is a release rendered with --set values, and what to check of
+// it besides what checkRelease checks of every release.
+type valueCase struct {
+	set   []string
+	check func(t *testing.T, r release, d deployed)
+}
+
+func runValueCases(t *testing.T, tests map[string]valueCase) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var args []string
-			for _, s := range tc.set {
-				args = append(args, "--set", s)
-			}
-			r := template(t, "archway", "ingress", args...)
+			r := template(t, "archway", "ingress", setArgs(tc.set)...)
 			tc.check(t, r, checkRelease(t, r))
 		})
 	}
 }
 
-func TestServiceMonitorNeedsMetricsService(t *testing.T) {
-	_, err := runHelm(t, "template", "x", chartDir, "--kube-version", kubeVersion,
-		"--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.service.enabled=false")
-	require.ErrorContains(t, err, "metrics.serviceMonitor.enabled needs metrics.service.enabled")
+// setArgs turns key=value settings into helm's --set arguments.
+func setArgs(set []string) []string {
+	var args []string
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	return args
 }

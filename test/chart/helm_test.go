@@ -146,6 +146,15 @@ func (r release) named(t *testing.T, kind, name string, out any) {
 	require.Failf(t, "object missing", "release %s has no %s %s", r.name, kind, name)
 }
 
+func (r release) hasNamed(kind, name string) bool {
+	for _, o := range r.objects {
+		if o.Kind == kind && o.Metadata.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (r release) has(kind string) bool {
 	for _, o := range r.objects {
 		if o.Kind == kind {

@@ -48,9 +48,8 @@ func TestRootfsAccounts(t *testing.T) {
 	require.Regexp(t, regexp.MustCompile(`(?m)^COPY rootfs/ /$`), string(dockerfile))
 	require.Regexp(t, regexp.MustCompile(`(?m)^USER 101:101$`), string(dockerfile))
 	require.Regexp(t, regexp.MustCompile(`(?m)^RUN .*\n(?: .*\n)* && install -d -o 101 -g 101 -m 0755 /run/archway$`), string(dockerfile))
-	deployment, err := os.ReadFile(filepath.Join(root, "deploy", "helm", "archway", "templates", "deployment.yaml"))
-	require.NoError(t, err)
-	for _, field := range []string{"runAsUser: 101", "runAsGroup: 101", "fsGroup: 101"} {
-		require.Contains(t, string(deployment), field)
+	pod := checkWorkload(t, template(t, "archway", "ingress")).pod.Spec.SecurityContext
+	for _, id := range []*int64{pod.RunAsUser, pod.RunAsGroup, pod.FSGroup} {
+		require.Equal(t, int64(101), *id)
 	}
 }

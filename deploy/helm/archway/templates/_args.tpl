@@ -14,6 +14,9 @@
 {{- end }}
 - {{ printf "--update-status=%t" .Values.updateStatus | quote }}
 {{- if .Values.publishService.enabled }}
+{{- if not (or .Values.service.enabled .Values.publishService.pathOverride) }}
+{{- fail "publishService.enabled publishes the release's Service: turn on service.enabled, set publishService.pathOverride, or publish fixed addresses (publishStatusAddress)" }}
+{{- end }}
 - {{ printf "--publish-service=%s" (default (printf "%s/%s" .Release.Namespace (include "archway.fullname" .)) .Values.publishService.pathOverride) | quote }}
 {{- else if .Values.publishStatusAddress }}
 - {{ printf "--publish-status-address=%s" (join "," .Values.publishStatusAddress) | quote }}

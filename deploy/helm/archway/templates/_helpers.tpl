@@ -60,3 +60,52 @@ NET_BIND_SERVICE. */}}
 true
 {{- end -}}
 {{- end -}}
+
+{{/* The workload kind, once the values that depend on it agree. */}}
+{{- define "archway.kind" -}}
+{{- if not (has .Values.kind (list "Deployment" "DaemonSet")) -}}
+{{- fail (printf "kind must be Deployment or DaemonSet, not %q" .Values.kind) -}}
+{{- end -}}
+{{- if and .Values.autoscaling.enabled (ne .Values.kind "Deployment") -}}
+{{- fail "autoscaling.enabled needs kind: Deployment (a DaemonSet runs one pod per node)" -}}
+{{- end -}}
+{{- if and .Values.hostNetwork .Values.hostPort.enabled -}}
+{{- fail "hostPort.enabled and hostNetwork exclude each other: with hostNetwork, containerPorts are the node's ports" -}}
+{{- end -}}
+{{- if and .Values.hostNetwork .Values.networkPolicy.enabled -}}
+{{- fail "networkPolicy.enabled has no effect on hostNetwork pods: filter the node's ports with the node's firewall instead" -}}
+{{- end -}}
+{{- .Values.kind -}}
+{{- end -}}
+
+{{/* "true" when the pod takes ports of its node (hostNetwork or hostPort),
+so that two of the release's pods never run on one node. */}}
+{{- define "archway.usesNodePorts" -}}
+{{- if or .Values.hostNetwork .Values.hostPort.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* A hostNetwork pod resolves with the node's resolv.conf unless told
+otherwise; archway must still resolve cluster names. */}}
+{{- define "archway.dnsPolicy" -}}
+{{- if .Values.dnsPolicy -}}
+{{- .Values.dnsPolicy -}}
+{{- else if .Values.hostNetwork -}}
+ClusterFirstWithHostNet
+{{- end -}}
+{{- end -}}
+
+{{/* How a rollout replaces a pod. */}}
+{{- define "archway.rollingUpdate" -}}
+{{- if include "archway.usesNodePorts" . -}}
+# The node's ports stay taken until the old pod stops: a new pod beside it
+# would never start.
+maxUnavailable: 1
+maxSurge: 0
+{{- else -}}
+# A new pod serves before an old one stops.
+maxUnavailable: 0
+maxSurge: 1
+{{- end -}}
+{{- end -}}
