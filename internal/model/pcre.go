@@ -24,8 +24,8 @@ const maxRegexSize = 40000
 const RegexMatchLimit = 100000
 
 // checkPCRE accepts a regex, whose characters CheckRegex already checked,
-// when PCRE (PCRE2 in nginx, PCRE in the Lua module) compiles it as Go
-// parses it, and when it cannot backtrack catastrophically. Go parses a
+// when PCRE compiles it as Go parses it (Debian 12's nginx links PCRE2
+// 10.42; its Lua module, which matches canary patterns, links PCRE 8.39), and when it cannot backtrack catastrophically. Go parses a
 // few constructs that PCRE refuses, refused here:
 //   - named groups: nginx makes each an nginx variable, which may clash
 //     with its own ($host) or change another location's ($http_x);
@@ -107,6 +107,8 @@ func flagsGroupEnd(s string) int {
 	return 0
 }
 
+// quantifier reports whether a quantifier (or a "{" that may begin one)
+// is at re[i].
 func quantifier(re string, i int) bool {
 	return i < len(re) && strings.IndexByte("*+?{", re[i]) >= 0
 }
