@@ -93,8 +93,11 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 			cause, len(pending), cmp.Or(refused, err))
 	}
 	// Admitting pending[:lo] passes; admitting pending[:hi] is refused,
-	// for the reason why.
-	lo, hi, why := 0, len(pending), cause
+	// for the reason why. checked says that a check, not only Apply,
+	// refused pending[:hi]: checks cannot see every refusal (the Lua
+	// side's while no nginx runs), and one they cannot see must not be
+	// blamed on whichever object comes last.
+	lo, hi, why, checked := 0, len(pending), cause, false
 	for {
 		for hi-lo > 1 {
 			mid := lo + (hi-lo)/2
@@ -103,10 +106,18 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 			case err != nil:
 				return failed, nginx.Result{}, fmt.Errorf("%w; checking a config without some of the changed objects: %w", cause, err)
 			case refused != nil:
-				hi, why = mid, refused
+				hi, why, checked = mid, refused, true
 			default:
 				lo = mid
 			}
+		}
+		if !checked {
+			_, refused, err := try(hi)
+			if refused == nil {
+				return failed, nginx.Result{}, fmt.Errorf("%w; checking it again cannot tell which object is responsible: %w",
+					cause, cmp.Or(err, errors.New("the checks accept it")))
+			}
+			why = refused
 		}
 		c.holdCulprit(snap, pending[hi-1], why)
 		pending = slices.Delete(pending, hi-1, hi)
@@ -117,7 +128,7 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 			return cand, result, err
 		}
 		// pending[:hi-1] passed before and is unchanged.
-		lo, hi, why = hi-1, len(pending), refused
+		lo, hi, why, checked = hi-1, len(pending), refused, false
 	}
 }
 

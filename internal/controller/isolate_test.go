@@ -31,6 +31,9 @@ import (
 // the refusal (integration_test.go has one through real nginx).
 type refusingApplier struct {
 	refuseConf, refuseEndpoints string
+	// blind makes Check miss the endpoints refusals, as the real one does
+	// while no nginx runs.
+	blind bool
 
 	mu        sync.Mutex
 	conf      []byte // the live nginx.conf
@@ -53,6 +56,9 @@ func (a *refusingApplier) Check(_ context.Context, out render.Output) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.checks++
+	if a.blind {
+		return nil
+	}
 	return a.refusal(out)
 }
 
@@ -206,8 +212,8 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 }
 
 // TestCulpritSearchIsBounded: one refused Ingress among n new ones costs
-// one check of the config without any of them and log2(n) more, then the
-// Apply of the rest.
+// one check of the config without any of them, log2(n) more, and one to
+// confirm a refusal only Apply saw, then the Apply of the rest.
 func TestCulpritSearchIsBounded(t *testing.T) {
 	const n = 64
 	h := startIsolation(t, &refusingApplier{refuseConf: "bad.example.com"})
@@ -226,7 +232,24 @@ func TestCulpritSearchIsBounded(t *testing.T) {
 	require.Contains(t, h.logs.String(), fmt.Sprintf("object=default/ing-%02d", n/3))
 	checks := h.applier.checkCount()
 	t.Logf("%d checks to find 1 culprit among %d changed objects", checks, n)
-	require.LessOrEqual(t, checks, 1+int(math.Ceil(math.Log2(n))))
+	require.LessOrEqual(t, checks, 2+int(math.Ceil(math.Log2(n))))
+}
+
+// TestRefusalChecksCannotSeeBlamesNobody: when Apply is refused but the
+// checks accept every config, no object is blamed: the sync fails, and is
+// retried, as before.
+func TestRefusalChecksCannotSeeBlamesNobody(t *testing.T) {
+	h := startIsolation(t, &refusingApplier{refuseEndpoints: "127.0.0.1:9090", blind: true}, ingress("site", "site.example.com"))
+	h.update(func(s *objects) {
+		s.ingresses = append(s.ingresses, ingress("new", "y.example.com"))
+		s.slices = []*discoveryv1.EndpointSlice{endpointSlice("web", 9090), s.slices[1]}
+	})
+	require.Eventually(t, func() bool {
+		return strings.Count(h.logs.String(), "cannot tell which object is responsible") >= 2
+	}, 5*time.Second, 5*time.Millisecond, h.logs.String())
+	require.NotContains(t, h.logs.String(), "msg=rejected")
+	conf, _ := h.applier.live()
+	require.NotContains(t, conf, "y.example.com")
 }
 
 func withAnnotations(ing *networkingv1.Ingress, values map[string]string) *networkingv1.Ingress {
