@@ -59,7 +59,7 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 	var snap source.Snapshot
 	seen := make(map[string]bool, len(entries))
 	for _, entry := range entries {
-		if entry.IsDir() || !isManifest(entry.Name()) {
+		if entry.IsDir() || !IsManifest(entry.Name()) {
 			continue
 		}
 		path := filepath.Join(s.dir, entry.Name())
@@ -103,9 +103,9 @@ func (s *Source) keepLastGood(path string, file source.Snapshot) source.Snapshot
 	return good
 }
 
-// isManifest tells manifest files from hidden files, editor backups and
+// IsManifest tells manifest files from hidden files, editor backups and
 // swap files, and anything else that happens to live in the directory.
-func isManifest(name string) bool {
+func IsManifest(name string) bool {
 	if strings.HasPrefix(name, ".") {
 		return false
 	}
