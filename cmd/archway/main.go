@@ -2,6 +2,7 @@
 //
 //	archway [flags]          run the controller
 //	archway render [flags]   print the nginx.conf it would apply, and what it rejected
+//	archway lint [FILES|DIRS|-] [flags]   what archway does differently from ingress-nginx (lint.go)
 //	archway version          print the version
 //	archway help             print the commands and flags (usage.go)
 package main
@@ -70,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var cfg config
 	fs := newFlagSet("archway "+command, &cfg)
+	output := "text"
+	if command == "lint" {
+		fs.StringVarP(&output, "output", "o", output, "lint's output: text or json.")
+	}
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage(stdout) }
 	if err := fs.Parse(args); err != nil {
@@ -78,11 +83,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%w (archway --help lists the commands and flags)", err)
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && command != "lint" {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if err := cfg.validate(); err != nil {
 		return err
+	}
+	if command == "lint" {
+		if err := lintArgs(cfg, fs.Args(), output); err != nil {
+			return err
+		}
 	}
 	logger, err := cfg.logger(stderr)
 	if err != nil {
@@ -94,8 +104,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.build.Certificates = build.NewCertificateCache()
-	if command == "render" {
+	switch command {
+	case "render":
 		return renderOnce(ctx, cfg, logger, stdout, stderr)
+	case "lint":
+		return lintOnce(ctx, cfg, fs.Args(), output, logger, os.Stdin, stdout)
 	}
 	return runController(ctx, cfg, logger)
 }

@@ -36,9 +36,10 @@ func TestHelp(t *testing.T) {
 			require.NoError(t, run(context.Background(), args, &out, &errs))
 			require.Empty(t, errs.String())
 			for _, want := range []string{
-				"archway [flags]          run the controller",
-				"archway render [flags]   print the nginx.conf",
-				"archway version          print the version",
+				"archway [flags]                     run the controller",
+				"archway render [flags]              print the nginx.conf",
+				"archway lint [FILES|DIRS|-] [flags] print what archway refuses",
+				"archway version                     print the version",
 				"archway help ",
 				"--manifests string", "--runtime-dir string", "--sync-hold-off duration",
 			} {

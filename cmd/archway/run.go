@@ -80,20 +80,11 @@ func (c *config) renderOptions() render.Options {
 // (certificates, Lua modules) are written under the runtime dir, so that
 // `nginx -t -p DIR` can check what was printed.
 func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, stderr io.Writer) error {
-	src, _, err := newSource(cfg, logger)
-	if err != nil {
-		return err
-	}
 	renderer, err := render.New(cfg.templateDir)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the source's watchers
-	if err := src.Start(ctx); err != nil {
-		return err
-	}
-	snap, err := src.Snapshot()
+	snap, err := snapshotOnce(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var updateLint = flag.Bool("update", false, "rewrite testdata/lint.golden.*")
+
+const lintCorpus = "testdata/lint"
+
+// TestLintCorpus lints a folder of manifests written for ingress-nginx
+// (testdata/lint) and compares the text and JSON reports with their
+// golden files; it has errors, so lint fails.
+func TestLintCorpus(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"lint", lintCorpus, "-o", format}, &out, io.Discard)
+			require.EqualError(t, err, "lint: 8 errors (archway will not serve those objects as written)")
+			golden := "testdata/lint.golden." + map[string]string{"text": "txt", "json": "json"}[format]
+			if *updateLint {
+				require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			require.Equal(t, string(want), out.String())
+		})
+	}
+}
+
+// TestLintBinary runs the archway binary as users do: exit status 1 and
+// the golden report for the corpus, 0 for its clean Ingress read from
+// stdin.
+func TestLintBinary(t *testing.T) {
+	binary := archwayBinary(t)
+	cmd := exec.Command(binary, "lint", lintCorpus)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Equal(t, 1, exit.ExitCode())
+	require.Equal(t, "archway: lint: 8 errors (archway will not serve those objects as written)\n", stderr.String())
+	want, err := os.ReadFile("testdata/lint.golden.txt")
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(out))
+
+	clean, err := os.Open(lintCorpus + "/web.yaml")
+	require.NoError(t, err)
+	defer clean.Close()
+	cmd = exec.Command(binary, "lint", "-")
+	cmd.Stdin = clean
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Equal(t, "linted 1 Ingress: 0 errors, 0 warnings, 0 infos\n", string(out))
+}
+
+// TestLintSources: the folder source as the controller reads it, where a
+// missing Service is an error, and the argument checks.
+func TestLintSources(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(lintCorpus + "/harbor.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(dir+"/harbor.yaml", data, 0o644))
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"lint", "--manifests", dir, "-o", "json"}, &out, io.Discard)
+	require.EqualError(t, err, "lint: 7 errors (archway will not serve those objects as written)")
+	require.Contains(t, out.String(), `"reason": "ServiceNotFound"`)
+	require.NotContains(t, out.String(), `"unchecked"`)
+
+	for args, want := range map[string]string{
+		"lint " + dir + " --manifests " + dir: "not both",
+		"lint " + dir + " -o yaml":            "-o must be text or json",
+		"lint /no/such/folder":                "no such file or directory",
+	} {
+		err := run(context.Background(), strings.Fields(args), io.Discard, io.Discard)
+		require.ErrorContains(t, err, want, args)
+	}
+}

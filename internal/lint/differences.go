@@ -1,0 +1,264 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/build"
+)
+
+// Reasons of the differences from ingress-nginx that build cannot see,
+// as README.md's "Migrating from ingress-nginx" lists them. Refused and
+// unknown annotations, regexes in Prefix paths and capture groups a path
+// lacks are build's Problems (see fixes.go).
+const (
+	// ReasonPrefixTrailingSlash: a Prefix path "/api/" also matches
+	// "/api" in archway (the Ingress spec ignores a trailing slash), where
+	// ingress-nginx sent "/api" to another path of the host.
+	ReasonPrefixTrailingSlash = "PrefixTrailingSlash"
+	// ReasonRegexHost: use-regex or rewrite-target on any Ingress of a
+	// host made ingress-nginx match every path of the host as a
+	// case-insensitive regex; archway keeps Exact and Prefix paths, and
+	// the other Ingresses' paths, as the spec defines them.
+	ReasonRegexHost = "RegexHost"
+	// ReasonUnsupportedSetting: a ConfigMap key archway does not read.
+	ReasonUnsupportedSetting = "UnsupportedSetting"
+)
+
+// hostPath is one path of one host, in any Ingress.
+type hostPath struct {
+	ing   *networkingv1.Ingress
+	field string
+	path  networkingv1.HTTPIngressPath
+}
+
+func (p hostPath) pathType() networkingv1.PathType {
+	if p.path.PathType == nil {
+		return networkingv1.PathTypeImplementationSpecific
+	}
+	return *p.path.PathType
+}
+
+// differences returns the findings of the ingress-nginx behaviours that
+// archway does not share, for ings sorted by namespace and name.
+func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
+	hosts := map[string][]hostPath{}
+	var order []string
+	regexBy := map[string]string{} // host -> why ingress-nginx made it regex
+	for _, ing := range ings {
+		why := ingressNginxRegex(ing, prefix)
+		eachPath(ing, func(host, field string, p networkingv1.HTTPIngressPath) {
+			if _, seen := hosts[host]; !seen {
+				order = append(order, host)
+			}
+			hosts[host] = append(hosts[host], hostPath{ing: ing, field: field, path: p})
+			if _, set := regexBy[host]; why != "" && !set {
+				regexBy[host] = why
+			}
+		})
+	}
+	var out []Finding
+	for _, host := range order {
+		for _, p := range hosts[host] {
+			if hasRegexSyntax(p.path.Path) {
+				continue // build refuses it, or it is a regex in both
+			}
+			if why := regexBy[host]; why != "" {
+				if f, ok := regexHost(p, host, why, prefix); ok {
+					out = append(out, f)
+				}
+				continue
+			}
+			if f, ok := trailingSlash(p, hosts[host]); ok {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// ingressNginxRegex says why ingress-nginx made the hosts of ing regex
+// hosts ("" when it did not): its use-regex (read as ingress-nginx reads
+// a boolean) or rewrite-target.
+func ingressNginxRegex(ing *networkingv1.Ingress, prefix string) string {
+	name := ing.Namespace + "/" + ing.Name
+	if v, err := strconv.ParseBool(ing.Annotations[prefix+"/use-regex"]); err == nil && v {
+		return "Ingress " + name + " sets use-regex"
+	}
+	if ing.Annotations[prefix+"/rewrite-target"] != "" {
+		return "Ingress " + name + " sets rewrite-target"
+	}
+	return ""
+}
+
+// hasRegexSyntax reports whether ingress-nginx would find regex syntax in
+// a path beyond ".", which archway's Exact and Prefix paths refuse.
+func hasRegexSyntax(path string) bool { return strings.ContainsAny(path, `()[]{}|?*+^$\`) }
+
+// regexHost is the finding of a path that ingress-nginx matched as a
+// regex only because of its host, and that archway does not.
+func regexHost(p hostPath, host, why, prefix string) (Finding, bool) {
+	parsed, _ := annotations.Parse(p.ing.Annotations, prefix)
+	regex := parsed.Location.UseRegex || parsed.Location.RewriteTarget != nil
+	typ := p.pathType()
+	if typ == networkingv1.PathTypeImplementationSpecific && regex {
+		return Finding{}, false // a regex path in archway too
+	}
+	path := p.path.Path
+	if path == "" || path == "/" {
+		return Finding{}, false // matches every request in both
+	}
+	match := "as a Prefix path: whole path elements"
+	if typ == networkingv1.PathTypeExact {
+		match = "exactly"
+	}
+	var also []string
+	if upper := strings.ToUpper(path); upper != path {
+		also = append(also, upper)
+	}
+	if !strings.HasSuffix(path, "/") {
+		also = append(also, path+"x")
+	}
+	if len(also) == 0 {
+		return Finding{}, false
+	}
+	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+		Field: p.field + ".path", Reason: ReasonRegexHost,
+		Message: fmt.Sprintf("ingress-nginx matched every path of %s as a case-insensitive regex because %s, "+
+			"so this one as ~* \"^%s\" (which also matches %s); archway matches it %s, case-sensitively",
+			hostName(host), why, path, quoted(also), match),
+		Fix: "nothing, unless clients rely on that match; then make it a regex path of its Ingress " +
+			"(pathType: ImplementationSpecific and use-regex: \"true\")",
+	}, true
+}
+
+// trailingSlash is the finding of a Prefix path "/api/" that archway also
+// matches for "/api": a warning when ingress-nginx sent "/api" to another
+// backend of the host, info when it answered it from the default backend.
+func trailingSlash(p hostPath, paths []hostPath) (Finding, bool) {
+	path := p.path.Path
+	if p.pathType() == networkingv1.PathTypeExact || len(path) < 2 || !strings.HasSuffix(path, "/") {
+		return Finding{}, false
+	}
+	bare := strings.TrimSuffix(path, "/")
+	f := Finding{Severity: Info, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+		Field: p.field + ".path", Reason: ReasonPrefixTrailingSlash,
+		Message: fmt.Sprintf("archway also routes %q here, as the Ingress spec says (a trailing / is ignored); "+
+			"ingress-nginx answered it from the default backend", bare)}
+	other, ok := ingressNginxRoute(paths, bare)
+	switch {
+	case ok && sameBackend(other, p):
+		return Finding{}, false
+	case ok:
+		f.Severity = Warning
+		f.Message = fmt.Sprintf("archway also routes %q here, as the Ingress spec says (a trailing / is ignored); "+
+			"ingress-nginx sent it to path %q of Ingress %s/%s (%s)", bare, other.path.Path, other.ing.Namespace, other.ing.Name, backendName(other))
+		f.Fix = fmt.Sprintf("to keep ingress-nginx's routing, add the path %q with pathType: Exact and the backend %s", bare, backendName(other))
+	}
+	return f, true
+}
+
+// ingressNginxRoute returns the path of paths that ingress-nginx routed
+// uri to on a host without regexes: an Exact path (or a Prefix path
+// without a trailing /, for which it added an exact location) equal to
+// uri, else the longest location uri starts with, where a Prefix path
+// ends in "/" and an ImplementationSpecific one is taken as written.
+func ingressNginxRoute(paths []hostPath, uri string) (hostPath, bool) {
+	var best hostPath
+	longest := -1
+	for _, p := range paths {
+		location := p.path.Path
+		if location == "" {
+			location = "/"
+		}
+		switch p.pathType() {
+		case networkingv1.PathTypeExact:
+			if location == uri {
+				return p, true
+			}
+			continue
+		case networkingv1.PathTypePrefix:
+			if location == uri {
+				return p, true
+			}
+			if !strings.HasSuffix(location, "/") {
+				location += "/"
+			}
+		}
+		if strings.HasPrefix(uri, location) && len(location) > longest {
+			best, longest = p, len(location)
+		}
+	}
+	return best, longest >= 0
+}
+
+func sameBackend(a, b hostPath) bool {
+	return a.ing.Namespace == b.ing.Namespace && a.path.Backend.Service != nil && b.path.Backend.Service != nil &&
+		*a.path.Backend.Service == *b.path.Backend.Service
+}
+
+// backendName names a path's backend as a manifest would.
+func backendName(p hostPath) string {
+	s := p.path.Backend.Service
+	if s == nil {
+		return "a resource backend"
+	}
+	port := s.Port.Name
+	if port == "" {
+		port = strconv.Itoa(int(s.Port.Number))
+	}
+	return "Service " + s.Name + " port " + port
+}
+
+// quoted joins quoted strings with "and".
+func quoted(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, " and ")
+}
+
+func hostName(host string) string {
+	if host == "" {
+		return "the rules without a host"
+	}
+	return "host " + strconv.Quote(host)
+}
+
+// configMapKeys returns the findings of the keys of the controller's
+// ConfigMap that archway does not read: a snippet is refused, and any
+// other key's ingress-nginx value is not applied.
+func configMapKeys(cm *corev1.ConfigMap) []Finding {
+	known := build.SettingKeys()
+	annotated := map[string]bool{}
+	for _, s := range annotations.Specs() {
+		annotated[s.Key] = true
+	}
+	var out []Finding
+	for key := range cm.Data {
+		if slices.Contains(known, key) {
+			continue
+		}
+		f := Finding{Severity: Warning, Kind: build.KindConfigMap, Namespace: cm.Namespace, Name: cm.Name,
+			Field: "data." + key, Reason: ReasonUnsupportedSetting,
+			Message: "archway does not read this key: ingress-nginx's setting is not applied",
+			Fix:     "remove it; README.md's ConfigMap table lists the keys archway reads"}
+		switch {
+		case strings.HasSuffix(key, "-snippet"):
+			f.Severity, f.Reason = Error, annotations.ReasonSnippet
+			f.Message = "snippets are refused: archway never copies configuration text into nginx.conf"
+			f.Fix = fixes[annotations.ReasonSnippet]
+		case annotated[key]:
+			f.Fix = "set the annotation " + key + " on the Ingresses that need it (docs/annotations.md)"
+		}
+		out = append(out, f)
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+package lint
+
+import (
+	"strconv"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// fixes say how to fix the Problems of each build reason. A reason not
+// listed gets no fix; every Problem but those of unsupportedSeverity and
+// CertificateExpired is an error.
+var fixes = map[string]string{
+	build.ReasonInvalidManifest:         "fix the document's YAML or JSON, or its fields' types",
+	build.ReasonInvalidName:             "give the object a valid Kubernetes name",
+	build.ReasonDuplicateObject:         "keep one object of that namespace and name",
+	build.ReasonInvalidHost:             "use a lowercase DNS name, or \"*.\" and a DNS name",
+	build.ReasonInvalidPath:             "use only A-Z a-z 0-9 / . _ ~ - in Exact and Prefix paths, with no empty, \".\" or \"..\" segment",
+	build.ReasonPathConflict:            "route each host, path and pathType from one Ingress only",
+	build.ReasonDefaultBackendConflict:  "set spec.defaultBackend in one Ingress only",
+	build.ReasonUnsupportedBackend:      "use a Service backend",
+	build.ReasonServiceNotFound:         "create the Service in the Ingress's namespace, or name an existing one",
+	build.ReasonServicePortNotFound:     "name a port the Service has, by number or by name",
+	build.ReasonInvalidEndpoint:         "EndpointSlices must hold the addresses of pods",
+	build.ReasonInvalidSetting:          "write the value in the syntax README.md's ConfigMap table gives",
+	build.ReasonLimitExceeded:           "split the paths over fewer hosts or Ingresses, or raise the --max-* limit",
+	build.ReasonHostNotOwned:            "set what applies to the whole host in an Ingress of the namespace that owns it (its oldest Ingress)",
+	build.ReasonAliasConflict:           "remove the alias: the name is already served",
+	build.ReasonClientAuthConflict:      "give the host's auth-tls-* annotations the same values in every Ingress",
+	build.ReasonInvalidTLSSecret:        "name a kubernetes.io/tls Secret of the Ingress's namespace with a valid certificate and key",
+	build.ReasonCertificateHostMismatch: "use a certificate whose names cover the host",
+	build.ReasonCertificateExpired:      "renew the certificate",
+	build.ReasonTLSConflict:             "give the host one certificate, in one TLS section",
+	build.ReasonCanaryWithoutMain:       "add the main Ingress of the same host, path and pathType in the canary's namespace",
+	annotations.ReasonInvalid:           "write the value in the syntax docs/annotations.md gives for the key",
+	annotations.ReasonSnippet:           "use the annotations of docs/annotations.md for what the snippet did, or do it in the backend",
+	annotations.ReasonUnsupported:       "remove it, or do in the backend what it did; docs/annotations.md lists what archway supports",
+}
+
+// effects complete the messages of reasons whose message does not say what
+// archway does instead.
+var effects = map[string]string{
+	annotations.ReasonSnippet:       "the Ingress is served without it",
+	build.ReasonServiceNotFound:     "its requests answer 503",
+	build.ReasonServicePortNotFound: "its requests answer 503",
+}
+
+// Fixes of problems that differ by where they are.
+const (
+	regexPathFix = "for a regex, set pathType: ImplementationSpecific and use-regex: \"true\" on the Ingress " +
+		"(ingress-nginx read it as a regex only because its host had use-regex or rewrite-target)"
+	groupsFix = "give the path the capture groups rewrite-target uses, as a regex: pathType ImplementationSpecific, " +
+		"e.g. path /api(/|$)(.*) with rewrite-target /$2 (ingress-nginx put nothing in place of a missing group)"
+)
+
+// secretAnnotations are the annotations that name a Secret.
+var secretAnnotations = []string{"auth-secret", "auth-tls-secret", "proxy-ssl-secret"}
+
+// references knows the objects linted, to tell a reference to an object
+// that the files lack from one to an object that is missing.
+type references struct {
+	partial   bool
+	ingresses map[model.Ref]*networkingv1.Ingress
+	services  map[model.Ref]bool
+	secrets   map[model.Ref]bool
+}
+
+func newReferences(snap source.Snapshot, partial bool) references {
+	r := references{partial: partial, ingresses: map[model.Ref]*networkingv1.Ingress{},
+		services: map[model.Ref]bool{}, secrets: map[model.Ref]bool{}}
+	for _, ing := range snap.Ingresses {
+		r.ingresses[model.Ref{Namespace: ing.Namespace, Name: ing.Name}] = ing
+	}
+	for _, s := range snap.Services {
+		r.services[model.Ref{Namespace: s.Namespace, Name: s.Name}] = true
+	}
+	for _, s := range snap.Secrets {
+		r.secrets[model.Ref{Namespace: s.Namespace, Name: s.Name}] = true
+	}
+	return r
+}
+
+// finding turns one of build's Problems into a Finding with its severity
+// and fix; unchecked names the object it is about when that is only
+// missing from the files linted (see absent), and then there is no
+// finding.
+func (r references) finding(p build.Problem, prefix string) (f Finding, unchecked string) {
+	f = Finding{Severity: Error, Kind: p.Kind, Namespace: p.Object.Namespace, Name: p.Object.Name,
+		Field: p.Field, Reason: p.Reason, Message: p.Message, Fix: fixes[p.Reason]}
+	if effect := effects[p.Reason]; effect != "" {
+		f.Message += "; " + effect
+	}
+	switch p.Reason {
+	case build.ReasonCertificateExpired:
+		f.Severity = Warning // still served
+	case annotations.ReasonUnsupported:
+		key, _ := build.AnnotationKey(p.Field)
+		f.Severity = Warning
+		if annotations.MetricLabel(key) == annotations.UnknownLabel {
+			f.Severity = Info
+			f.Message = "ingress-nginx has no annotation of that name either: both ignore it"
+			f.Fix = "check its spelling, or remove it"
+		}
+	case annotations.ReasonInvalid:
+		if _, ok := build.AnnotationKey(p.Field); ok {
+			f.Message += "; every path of the Ingress answers 503 until it is fixed"
+		}
+	}
+	ing := r.ingresses[p.Object]
+	if p.Kind != build.KindIngress || ing == nil {
+		return f, ""
+	}
+	if path, ok := pathAt(ing, p.Field); ok {
+		switch {
+		case p.Reason == build.ReasonInvalidPath && hasRegexSyntax(path) && model.CheckRegex(path) == nil:
+			f.Fix = regexPathFix
+		case p.Reason == annotations.ReasonInvalid:
+			f.Fix = groupsFix
+		}
+	}
+	return f, r.absent(ing, p, prefix)
+}
+
+// absent names the object that p is about when the files linted do not
+// hold it; "" when they do, or when the Snapshot is a cluster's.
+func (r references) absent(ing *networkingv1.Ingress, p build.Problem, prefix string) string {
+	if !r.partial {
+		return ""
+	}
+	var kind, name string
+	switch p.Reason {
+	case build.ReasonServiceNotFound:
+		kind, name = "Service", serviceAt(ing, p.Field, prefix)
+	case build.ReasonInvalidTLSSecret:
+		for i, section := range ing.Spec.TLS {
+			if strings.HasPrefix(p.Field, "spec.tls["+strconv.Itoa(i)+"]") {
+				kind, name = "Secret", section.SecretName
+			}
+		}
+	case annotations.ReasonInvalid:
+		for _, a := range secretAnnotations {
+			if p.Field == build.AnnotationField(prefix+"/"+a) {
+				kind, name = "Secret", ownSecret(ing, ing.Annotations[prefix+"/"+a])
+			}
+		}
+	}
+	ref := model.Ref{Namespace: ing.Namespace, Name: name}
+	if name == "" || (kind == "Service" && r.services[ref]) || (kind == "Secret" && r.secrets[ref]) {
+		return ""
+	}
+	return kind + " " + ref.String()
+}
+
+// ownSecret returns the name of a Secret annotation's value ("name" or
+// "namespace/name"), or "" when it names another namespace's Secret,
+// which archway refuses wherever it is.
+func ownSecret(ing *networkingv1.Ingress, value string) string {
+	ns, name, found := strings.Cut(strings.TrimSpace(value), "/")
+	if !found {
+		return ns
+	}
+	if ns != ing.Namespace {
+		return ""
+	}
+	return name
+}
+
+// serviceAt returns the Service that the backend under field names: a
+// path's, spec.defaultBackend, or the default-backend annotation.
+func serviceAt(ing *networkingv1.Ingress, field, prefix string) string {
+	if field == build.AnnotationField(prefix+"/default-backend") {
+		return strings.TrimSpace(ing.Annotations[prefix+"/default-backend"])
+	}
+	if be := ing.Spec.DefaultBackend; strings.HasPrefix(field, "spec.defaultBackend") && be != nil && be.Service != nil {
+		return be.Service.Name
+	}
+	var name string
+	eachPath(ing, func(_, at string, p networkingv1.HTTPIngressPath) {
+		if strings.HasPrefix(field, at+".backend") && p.Backend.Service != nil {
+			name = p.Backend.Service.Name
+		}
+	})
+	return name
+}
+
+// pathAt returns the path whose field is field.
+func pathAt(ing *networkingv1.Ingress, field string) (string, bool) {
+	var path string
+	var found bool
+	eachPath(ing, func(_, at string, p networkingv1.HTTPIngressPath) {
+		if field == at+".path" {
+			path, found = p.Path, true
+		}
+	})
+	return path, found
+}
+
+// eachPath calls visit with every path of ing, its rule's host and its
+// field ("spec.rules[0].http.paths[1]").
+func eachPath(ing *networkingv1.Ingress, visit func(host, field string, p networkingv1.HTTPIngressPath)) {
+	for i, rule := range ing.Spec.Rules {
+		if rule.HTTP == nil {
+			continue
+		}
+		for j, p := range rule.HTTP.Paths {
+			visit(rule.Host, "spec.rules["+strconv.Itoa(i)+"].http.paths["+strconv.Itoa(j)+"]", p)
+		}
+	}
+}
