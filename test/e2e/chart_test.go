@@ -41,9 +41,9 @@ type chartObject struct {
 	raw        []byte
 }
 
-// renderChart renders the chart with an example values file, the ingress
-// class renamed so that tests never share one.
-func (s *suite) renderChart(t *testing.T, name, namespace, values, class string) chartRelease {
+// renderChart renders the chart with an example values file and more
+// --set values, the ingress class renamed so that tests never share one.
+func (s *suite) renderChart(t *testing.T, name, namespace, values, class string, set ...string) chartRelease {
 	t.Helper()
 	helm := os.Getenv("ARCHWAY_HELM")
 	if helm == "" {
@@ -51,8 +51,12 @@ func (s *suite) renderChart(t *testing.T, name, namespace, values, class string)
 	}
 	_, err := os.Stat(helm)
 	require.NoError(t, err, "the chart test needs helm %s: run scripts/e2e-tools.sh or set ARCHWAY_HELM", helmVersion)
-	cmd := exec.CommandContext(t.Context(), helm, "template", name, "deploy/helm/archway", "--namespace", namespace,
-		"--kube-version", strings.TrimPrefix(harness.KubeVersion, "v"), "-f", values, "--set", "ingressClass.name="+class)
+	args := []string{"template", name, "deploy/helm/archway", "--namespace", namespace,
+		"--kube-version", strings.TrimPrefix(harness.KubeVersion, "v"), "-f", values, "--set", "ingressClass.name=" + class}
+	for _, v := range set {
+		args = append(args, "--set", v)
+	}
+	cmd := exec.CommandContext(t.Context(), helm, args...)
 	cmd.Dir = s.Root
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
@@ -106,6 +110,12 @@ func (r chartRelease) create(ctx context.Context, client kubernetes.Interface, d
 			err = createTyped(ctx, o.raw, core.Services(ns).Create, opts)
 		case "Deployment":
 			err = createTyped(ctx, o.raw, client.AppsV1().Deployments(ns).Create, opts)
+		case "DaemonSet":
+			err = createTyped(ctx, o.raw, client.AppsV1().DaemonSets(ns).Create, opts)
+		case "HorizontalPodAutoscaler":
+			err = createTyped(ctx, o.raw, client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create, opts)
+		case "NetworkPolicy":
+			err = createTyped(ctx, o.raw, client.NetworkingV1().NetworkPolicies(ns).Create, opts)
 		case "PodDisruptionBudget":
 			err = createTyped(ctx, o.raw, client.PolicyV1().PodDisruptionBudgets(ns).Create, opts)
 		case "Role":
@@ -140,6 +150,22 @@ func (r chartRelease) create(ctx context.Context, client kubernetes.Interface, d
 	return created, nil
 }
 
+// install creates the release's objects for real and deletes its
+// cluster-scoped ones when the test ends (the test's namespace takes the
+// others with it).
+func (r chartRelease) install(t *testing.T, client kubernetes.Interface) error {
+	t.Helper()
+	deleters, err := r.create(t.Context(), client, false)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, del := range deleters {
+			require.NoError(t, del(ctx))
+		}
+	})
+	return err
+}
+
 // get strict-decodes the release's object of kind into out; name "" means
 // the only one of its kind.
 func (r chartRelease) get(t *testing.T, kind, name string, out any) {
@@ -170,15 +196,7 @@ func TestChart(t *testing.T) {
 		require.NoError(t, err, "server-side dry run")
 	}
 	for _, r := range []chartRelease{external, internal} {
-		deleters, err := r.create(ctx, admin, false)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			for _, del := range deleters {
-				require.NoError(t, del(ctx))
-			}
-		})
-		require.NoError(t, err, "both releases install in one namespace")
+		require.NoError(t, r.install(t, admin), "both releases install in one namespace")
 	}
 	// The same release name in another namespace: cluster-scoped names
 	// must not collide with the installed releases'.
@@ -264,21 +282,49 @@ func equalAddresses(a, b []networkingv1.IngressLoadBalancerIngress) bool {
 	return true
 }
 
-// startChartArchway runs archway with the flags of the release's Deployment
-// and a token of the release's ServiceAccount. The harness keeps the host
-// resources (ports, runtime folder), and names the Lease's namespace, which
-// in a pod comes from $POD_NAMESPACE.
+// pod returns the pod template of the release's Deployment or DaemonSet.
+func (r chartRelease) pod(t *testing.T) corev1.PodTemplateSpec {
+	t.Helper()
+	for _, o := range r.docs {
+		switch o.kind {
+		case "Deployment":
+			var d appsv1.Deployment
+			r.get(t, o.kind, o.name, &d)
+			return d.Spec.Template
+		case "DaemonSet":
+			var d appsv1.DaemonSet
+			r.get(t, o.kind, o.name, &d)
+			return d.Spec.Template
+		}
+	}
+	require.Failf(t, "no workload", "release %s has neither a Deployment nor a DaemonSet", r.name)
+	return corev1.PodTemplateSpec{}
+}
+
+// startChartArchway runs archway with the flags of the release's pod and a
+// token of the release's ServiceAccount. The harness keeps the runtime
+// folder (the pod's emptyDir) and names the Lease's namespace, which in a
+// pod comes from $POD_NAMESPACE. A pod on the pod network has ports of its
+// own, so the harness picks free ones in their place; a hostNetwork pod
+// takes the node's, and this host is the node: archway gets the ports of
+// the chart's flags, which the pod's container ports must name.
 func (s *suite) startChartArchway(t *testing.T, r chartRelease) *archway {
 	t.Helper()
-	var d appsv1.Deployment
-	r.get(t, "Deployment", "", &d)
-	pod := d.Spec.Template.Spec
+	pod := r.pod(t).Spec
 	require.Len(t, pod.Containers, 1)
+	var listen *harness.Listen
+	if pod.HostNetwork {
+		listen = containerPorts(t, pod.Containers[0])
+	}
 	var args []string
 	for _, a := range pod.Containers[0].Args {
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
 		switch name {
-		case "http-port", "https-port", "metrics-address", "runtime-dir":
+		case "runtime-dir":
+		case "http-port", "https-port", "metrics-address":
+			if pod.HostNetwork {
+				args = append(args, a)
+			}
 		default:
 			args = append(args, a)
 		}
@@ -311,7 +357,22 @@ func (s *suite) startChartArchway(t *testing.T, r chartRelease) *archway {
 			return err
 		}))
 	}
-	return s.startArchway(t, harness.ArchwayOptions{Class: r.class, Kubeconfig: kubeconfig, Args: args})
+	return s.startArchway(t, harness.ArchwayOptions{Class: r.class, Kubeconfig: kubeconfig, Args: args, Listen: listen})
+}
+
+// containerPorts returns the container's ports named http, https and
+// metrics.
+func containerPorts(t *testing.T, c corev1.Container) *harness.Listen {
+	t.Helper()
+	byName := map[string]int{}
+	for _, p := range c.Ports {
+		byName[p.Name] = int(p.ContainerPort)
+	}
+	listen := &harness.Listen{HTTP: byName["http"], HTTPS: byName["https"], Metrics: byName["metrics"]}
+	require.NotZero(t, listen.HTTP)
+	require.NotZero(t, listen.HTTPS)
+	require.NotZero(t, listen.Metrics)
+	return listen
 }
 
 func lastRule(rules []rbacv1.PolicyRule, namespace string) authorizationv1.ResourceAttributes {

@@ -39,7 +39,16 @@ type ArchwayOptions struct {
 	Forbidden bool
 	// Timeout bounds the wait for /readyz (30s by default).
 	Timeout time.Duration
+	// Listen, when set, holds the ports that Args already give archway
+	// (--http-port, --https-port, --metrics-address), as a chart renders
+	// them for a pod on its node's network. By default the harness picks
+	// free ports and adds those flags itself.
+	Listen *Listen
 }
+
+// Listen is where archway serves: nginx's HTTP and HTTPS ports and the
+// port of /metrics, /healthz and /readyz, all reachable on 127.0.0.1.
+type Listen struct{ HTTP, HTTPS, Metrics int }
 
 // forbidden finds the API server's RBAC denials in client-go's logs.
 var forbidden = regexp.MustCompile(`(?m)^.*is forbidden: User .*$`)
@@ -70,13 +79,17 @@ func (s *Suite) StartArchway(t testing.TB, opts ArchwayOptions) *Archway {
 		opts.ElectionID = id
 	}
 	runtimeDir := s.runtimeDir(id)
-	ports, err := FreePorts(3)
-	require.NoError(t, err)
+	listen := opts.Listen
+	if listen == nil {
+		ports, err := FreePorts(3)
+		require.NoError(t, err)
+		listen = &Listen{HTTP: ports[0], HTTPS: ports[1], Metrics: ports[2]}
+	}
 	a := &Archway{
 		RuntimeDir: runtimeDir,
-		HTTPPort:   ports[0],
-		HTTPSPort:  ports[1],
-		Metrics:    "127.0.0.1:" + strconv.Itoa(ports[2]),
+		HTTPPort:   listen.HTTP,
+		HTTPSPort:  listen.HTTPS,
+		Metrics:    "127.0.0.1:" + strconv.Itoa(listen.Metrics),
 		// A kept-alive connection would stay with a worker of an old config.
 		Client: &http.Client{
 			Timeout:       2 * time.Second,
@@ -84,18 +97,20 @@ func (s *Suite) StartArchway(t testing.TB, opts ArchwayOptions) *Archway {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	args := append([]string{
+	args := []string{
 		"--kubeconfig=" + opts.Kubeconfig,
 		"--ingress-class=" + opts.Class,
 		"--controller-class=" + cmp.Or(opts.Controller, ControllerClass),
-		"--http-port=" + strconv.Itoa(a.HTTPPort),
-		"--https-port=" + strconv.Itoa(a.HTTPSPort),
-		"--metrics-address=" + a.Metrics,
 		"--runtime-dir=" + runtimeDir,
 		"--nginx-binary=" + s.NginxBin,
 		"--election-id=" + opts.ElectionID,
-	}, opts.Args...)
+	}
+	if opts.Listen == nil {
+		args = append(args, "--http-port="+strconv.Itoa(a.HTTPPort), "--https-port="+strconv.Itoa(a.HTTPSPort), "--metrics-address="+a.Metrics)
+	}
+	args = append(args, opts.Args...)
 	env := []string{"POD_NAMESPACE=" + ControllerNamespace, "POD_NAME=" + id}
+	var err error
 	a.Proc, err = StartProcess(id, filepath.Join(s.Dir, id+".log"), env, s.ArchwayBin, args...)
 	require.NoError(t, err)
 	t.Cleanup(func() {

@@ -15,5 +15,6 @@
 // (deploy/helm/archway/files). Backends listen only on 10.244.0.0/16
 // addresses inside network namespaces named with the prefix "awe2e", which
 // are removed when the test that made them ends, and swept at Start.
-// Tests reach only loopback and those addresses.
+// Tests reach only loopback and those addresses; Backend.Curl sends a
+// request from a backend's namespace to the host's address on its network.
 package harness

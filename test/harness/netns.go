@@ -25,10 +25,28 @@ const networkPrefix = "awe2e"
 const BackendPort = 8080
 
 // Backend is an echo server alone in a network namespace, reachable from
-// the host (and so from nginx) at IP:BackendPort.
+// the host (and so from nginx) at IP:BackendPort. The host has HostIP on
+// that network.
 type Backend struct {
-	Name string
-	IP   string
+	Name   string
+	IP     string
+	HostIP string
+	netns  string
+}
+
+// Curl runs curl with args inside the backend's network namespace: a
+// client on another network than the host's loopback, reaching the host at
+// HostIP. It returns curl's standard output.
+func (b Backend) Curl(args ...string) ([]byte, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", b.netns, "curl", "--silent", "--show-error", "--max-time", "5"}, args...)...).Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			err = fmt.Errorf("curl in %s: %w: %s", b.netns, err, exit.Stderr)
+		}
+		return nil, err
+	}
+	return out, nil
 }
 
 // StartBackend claims a network N, creates the network namespace
@@ -78,7 +96,7 @@ func (s *Suite) StartBackend(t testing.TB, name string) Backend {
 		return nil
 	})
 	require.NoError(t, err, "backend %s at %s:\n%s", name, listen, proc.LogTail(20))
-	return Backend{Name: name, IP: ip}
+	return Backend{Name: name, IP: ip, HostIP: hostIP, netns: netns}
 }
 
 // Networks are shared by every e2e run on the machine (other test binaries
