@@ -21,7 +21,7 @@ var acceptedSeeds = []struct {
 	value      string
 }{
 	{path: "/api/v[0-9]+/users", regex: true},
-	{path: "/(?<id>[a-z]+)/x", regex: true},
+	{path: "/(x|y)+/[a-z]{2,8}", regex: true},
 	{path: "/a(b|c)*d$", regex: true},
 	{path: "/app", annotation: "canary-by-header-pattern", value: "^(alpha|beta)$"},
 	{path: "/app", annotation: "canary-by-header-value", value: "always"},
