@@ -525,6 +525,8 @@ var annotationCases = map[string]annotationCase{
 			"CN=a/b", "CN=a:b", "CN=a@b", "CN=é", "CN=a<b", "CN=a!b", "CN=a&b", "CN=a~b", "CN=a%b",
 			// Regexes Go does not compile (nor PCRE, or not alike).
 			"CN=(a", "CN=a)", "CN=a**", "(?=CN)a", "(?P=x)a", "(?x)CN", "CN=a+*",
+			// Nested repetition, which backtracks exponentially.
+			"CN=((a+)+)+$", "CN=(a*b?)*",
 			// Regexes Go compiles and PCRE refuses or reads otherwise.
 			"CN=a|^+b", "CN=a$*", "CN=x(?i)+", "CN=(?i)a", "CN=a^?b",
 			// "$" that does not end the regex, an alternative or a group.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"time"
 )
@@ -130,6 +131,8 @@ const matchCNChars = " =.,_*()|^$?+-"
 // ("a(?i)+"), which Go takes: anchors may not be quantified here, and
 // flags may only begin the pattern. A '$' may only end the pattern, an
 // alternative or a group, so that it never looks like an nginx variable.
+// A repetition inside a repeated group is refused, as in CheckRegex, and
+// render bounds the match as it bounds regex paths'.
 // A pattern that matches the empty subject matches every subject,
 // unanchored, and would admit clients without a certificate: refused too.
 func CheckMatchCN(re string) error {
@@ -158,6 +161,9 @@ func CheckMatchCN(re string) error {
 	compiled, err := regexp.Compile(re)
 	if err != nil {
 		return fmt.Errorf("does not compile: %w", err)
+	}
+	if tree, err := syntax.Parse(re, syntax.Perl); err != nil || checkTree(tree, false) != nil {
+		return errors.New("repeats a group holding a repetition, as in (a+)+, which can backtrack for seconds")
 	}
 	if compiled.MatchString("") {
 		return errors.New("matches an empty subject, so it would match every client")

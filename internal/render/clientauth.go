@@ -67,7 +67,8 @@ func (e *edge) clientAuth(a *model.ClientAuth) (*clientAuthView, error) {
 // quote refuses '$', which starts a variable in most strings; nginx reads
 // no variable in the regex of a condition, and model.CheckMatchCN lets
 // '$' only end the regex, an alternative or a group, so the parts between
-// them go through quote, and '$' is put back between them.
+// them go through quote, and '$' is put back between them. The match is
+// bounded as regexToken bounds regex paths'.
 func matchCNToken(re string) (string, error) {
 	if err := model.CheckMatchCN(re); err != nil {
 		return "", err
@@ -80,7 +81,7 @@ func matchCNToken(re string) (string, error) {
 		}
 		parts[i] = q[1 : len(q)-1]
 	}
-	return `"` + strings.Join(parts, "$") + `"`, nil
+	return `"` + regexLimit + strings.Join(parts, "$") + `"`, nil
 }
 
 // requiresCertificate reports whether a server refuses plain HTTP
