@@ -95,6 +95,14 @@ func TestShapes(t *testing.T) {
 				require.Empty(t, d.container.SecurityContext.Capabilities.Add, "the node forwards port 80 to 8080: nginx needs no capability")
 			},
 		},
+		"Deployment on host ports": {
+			set: []string{"hostPort.enabled=true", "hostPort.ports.http=8000"},
+			check: func(t *testing.T, _ release, d deployed) {
+				require.NotNil(t, d.deployment)
+				require.Equal(t, int32(8000), d.container.Ports[0].HostPort)
+				require.Len(t, d.pod.Spec.TopologySpreadConstraints, 2, "a Deployment still spreads its replicas")
+			},
+		},
 		"NetworkPolicy": {
 			set: []string{"networkPolicy.enabled=true", "containerPorts.http=9080", "metrics.port=9254"},
 			check: func(t *testing.T, r release, _ deployed) {

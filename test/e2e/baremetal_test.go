@@ -89,9 +89,9 @@ func TestChartBareMetal(t *testing.T) {
 	ctx, admin := t.Context(), s.Cluster.Admin
 	ports, err := harness.FreePorts(3)
 	require.NoError(t, err)
-	httpPort, metricsPort := strconv.Itoa(ports[0]), strconv.Itoa(ports[2])
+	httpPort, httpsPort, metricsPort := strconv.Itoa(ports[0]), strconv.Itoa(ports[1]), strconv.Itoa(ports[2])
 	r := s.renderChart(t, "edge", ns, "deploy/examples/values-baremetal.yaml", ns+"-edge",
-		"containerPorts.http="+httpPort, "containerPorts.https="+strconv.Itoa(ports[1]), "metrics.port="+metricsPort,
+		"containerPorts.http="+httpPort, "containerPorts.https="+httpsPort, "metrics.port="+metricsPort,
 		`podAnnotations.prometheus\.io/port=`+metricsPort)
 	_, err = r.create(ctx, admin, true)
 	require.NoError(t, err, "server-side dry run")
@@ -114,6 +114,10 @@ func TestChartBareMetal(t *testing.T) {
 		"--header", "Host: edge.example.com", node+httpPort+"/")
 	require.NoError(t, err)
 	require.Equal(t, "200 edge", string(out))
+	out, err = backend.Curl("--insecure", "--output", "/dev/null", "--write-out", "%{http_code} %header{x-backend}",
+		"--resolve", "edge.example.com:"+httpsPort+":"+backend.HostIP, "https://edge.example.com:"+httpsPort+"/")
+	require.NoError(t, err)
+	require.Equal(t, "200 edge", string(out), "HTTPS, with the default certificate")
 	annotations := pod.Annotations
 	require.Equal(t, "true", annotations["prometheus.io/scrape"])
 	out, err = backend.Curl("--fail", node+annotations["prometheus.io/port"]+annotations["prometheus.io/path"])
