@@ -11,6 +11,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // Reasons of the differences from ingress-nginx that build cannot see,
@@ -27,6 +28,10 @@ const (
 	// case-insensitive regex; archway keeps Exact and Prefix paths, and
 	// the other Ingresses' paths, as the spec defines them.
 	ReasonRegexHost = "RegexHost"
+	// ReasonRegexPrecedence: a regex path whose requests a shorter Prefix
+	// path takes in archway, which tries Exact and Prefix paths before
+	// regexes; ingress-nginx tried a regex host's paths longest first.
+	ReasonRegexPrecedence = "RegexPrecedence"
 	// ReasonUnsupportedSetting: a ConfigMap key archway does not read.
 	ReasonUnsupportedSetting = "UnsupportedSetting"
 )
@@ -36,6 +41,9 @@ type hostPath struct {
 	ing   *networkingv1.Ingress
 	field string
 	path  networkingv1.HTTPIngressPath
+	// regex: archway matches it as a regex (an ImplementationSpecific
+	// path of an Ingress with use-regex or rewrite-target).
+	regex bool
 }
 
 func (p hostPath) pathType() networkingv1.PathType {
@@ -53,11 +61,15 @@ func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
 	regexBy := map[string]string{} // host -> why ingress-nginx made it regex
 	for _, ing := range ings {
 		why := ingressNginxRegex(ing, prefix)
+		parsed, _ := annotations.Parse(ing.Annotations, prefix)
+		regex := parsed.Location.UseRegex || parsed.Location.RewriteTarget != nil
 		eachPath(ing, func(host, field string, p networkingv1.HTTPIngressPath) {
 			if _, seen := hosts[host]; !seen {
 				order = append(order, host)
 			}
-			hosts[host] = append(hosts[host], hostPath{ing: ing, field: field, path: p})
+			hp := hostPath{ing: ing, field: field, path: p}
+			hp.regex = regex && hp.pathType() == networkingv1.PathTypeImplementationSpecific
+			hosts[host] = append(hosts[host], hp)
 			if _, set := regexBy[host]; why != "" && !set {
 				regexBy[host] = why
 			}
@@ -66,16 +78,19 @@ func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
 	var out []Finding
 	for _, host := range order {
 		for _, p := range hosts[host] {
-			if hasRegexSyntax(p.path.Path) {
-				continue // build refuses it, or it is a regex in both
+			var f Finding
+			var ok bool
+			switch why := regexBy[host]; {
+			case p.regex:
+				f, ok = regexPrecedence(p, hosts[host])
+			case hasRegexSyntax(p.path.Path):
+				// build refuses it
+			case why != "":
+				f, ok = regexHost(p, host, why)
+			default:
+				f, ok = trailingSlash(p, hosts[host])
 			}
-			if why := regexBy[host]; why != "" {
-				if f, ok := regexHost(p, host, why, prefix); ok {
-					out = append(out, f)
-				}
-				continue
-			}
-			if f, ok := trailingSlash(p, hosts[host]); ok {
+			if ok {
 				out = append(out, f)
 			}
 		}
@@ -103,13 +118,8 @@ func hasRegexSyntax(path string) bool { return strings.ContainsAny(path, `()[]{}
 
 // regexHost is the finding of a path that ingress-nginx matched as a
 // regex only because of its host, and that archway does not.
-func regexHost(p hostPath, host, why, prefix string) (Finding, bool) {
-	parsed, _ := annotations.Parse(p.ing.Annotations, prefix)
-	regex := parsed.Location.UseRegex || parsed.Location.RewriteTarget != nil
+func regexHost(p hostPath, host, why string) (Finding, bool) {
 	typ := p.pathType()
-	if typ == networkingv1.PathTypeImplementationSpecific && regex {
-		return Finding{}, false // a regex path in archway too
-	}
 	path := p.path.Path
 	if path == "" || path == "/" {
 		return Finding{}, false // matches every request in both
@@ -136,6 +146,55 @@ func regexHost(p hostPath, host, why, prefix string) (Finding, bool) {
 		Fix: "nothing, unless clients rely on that match; then make it a regex path of its Ingress " +
 			"(pathType: ImplementationSpecific and use-regex: \"true\")",
 	}, true
+}
+
+// regexPrecedence is the finding of a regex path whose requests a
+// shorter Prefix path of the host takes in archway, which tries Exact and
+// Prefix paths (but "/") before regexes, where ingress-nginx tried every
+// path of such a host as a regex, longest first. A Prefix path takes them
+// when the regex's literal start lies within it ("/api/v[0-9]+" under
+// "/api").
+func regexPrecedence(p hostPath, paths []hostPath) (Finding, bool) {
+	re := p.path.Path
+	if model.CheckRegex(re) != nil {
+		return Finding{}, false // build refuses it
+	}
+	literal := literalStart(re)
+	var shadow hostPath
+	for _, q := range paths {
+		bare := strings.TrimSuffix(q.path.Path, "/")
+		if q.regex || q.pathType() == networkingv1.PathTypeExact || bare == "" || len(q.path.Path) >= len(re) ||
+			hasRegexSyntax(bare) || (literal != bare && !strings.HasPrefix(literal, bare+"/")) {
+			continue
+		}
+		if len(bare) > len(strings.TrimSuffix(shadow.path.Path, "/")) {
+			shadow = q // archway's longest Prefix wins
+		}
+	}
+	if shadow.ing == nil {
+		return Finding{}, false
+	}
+	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+		Field: p.field + ".path", Reason: ReasonRegexPrecedence,
+		Message: fmt.Sprintf("archway tries the Prefix path %q of Ingress %s/%s before any regex, so requests to %s... that both match go there; "+
+			"ingress-nginx tried every path of the host as a regex, longest first, and sent them here",
+			shadow.path.Path, shadow.ing.Namespace, shadow.ing.Name, strconv.Quote(literal)),
+		Fix: fmt.Sprintf("to keep ingress-nginx's order, make %q a regex path too (pathType: ImplementationSpecific on an Ingress with "+
+			"use-regex: \"true\"): archway tries regexes longest first", shadow.path.Path),
+	}, true
+}
+
+// literalStart is the start of a regex that matches only itself: up to
+// the first metacharacter, without the character a quantifier applies to.
+func literalStart(re string) string {
+	i := strings.IndexAny(re, `()[]{}|?*+^$\.`)
+	switch {
+	case i < 0:
+		return re
+	case strings.IndexByte("?*{", re[i]) >= 0:
+		return re[:i-1] // the character before may be absent
+	}
+	return re[:i]
 }
 
 // trailingSlash is the finding of a Prefix path "/api/" that archway also

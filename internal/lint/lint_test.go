@@ -82,6 +82,18 @@ func TestLint(t *testing.T) {
 			},
 			fix: `~* "^/docs" (which also matches "/DOCS" and "/docsx")`,
 		},
+		"a shorter Prefix path takes a regex's requests in archway": {
+			manifests: service("s", "api") + service("s", "web") +
+				ingress("s", "a", "s.example.com", `"`+pfx+`use-regex": "true"`, "ImplementationSpecific /api/v[0-9]+/.* api", "ImplementationSpecific /apix/[a-z]+ api") +
+				ingress("s", "b", "s.example.com", "", "Prefix /api web", "Prefix /apis web", "Prefix /api/v1/users/all/of/them web", "Prefix / web"),
+			want: []string{
+				"warning RegexPrecedence Ingress s/a spec.rules[0].http.paths[0].path",
+				"warning RegexHost Ingress s/b spec.rules[0].http.paths[0].path",
+				"warning RegexHost Ingress s/b spec.rules[0].http.paths[1].path",
+				"warning RegexHost Ingress s/b spec.rules[0].http.paths[2].path",
+			},
+			fix: `make "/api" a regex path too`,
+		},
 		"rewrite-target also made the host regex": {
 			manifests: service("s", "web") +
 				ingress("s", "a", "s.example.com", `"`+pfx+`rewrite-target": "/"`, "Exact /login web") +
