@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"reflect"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/model"
@@ -33,17 +35,35 @@ const (
 type object interface {
 	GetNamespace() string
 	GetName() string
+	GetCreationTimestamp() metav1.Time
 }
 
-// changedObjects lists, sorted, the objects that snap added, changed or
-// deleted since good.
+// changed is an object that a Snapshot added, changed or deleted.
+type changed struct {
+	key     objectKey
+	created time.Time
+	rank    int // of its kind: the order of changedObjects
+}
+
+// changedObjects lists the objects that snap added, changed or deleted
+// since good, oldest first (then by kind, namespace and name): when two
+// objects are refused only together (a canary and its main route), the
+// search blames the one admitted last, the newer one, as conflicts do.
 func changedObjects(good, snap source.Snapshot) []objectKey {
-	var keys []objectKey
-	keys = changedOf(keys, build.KindIngressClass, good.IngressClasses, snap.IngressClasses)
-	keys = changedOf(keys, kindConfigMap, configMaps(good), configMaps(snap))
-	keys = changedOf(keys, kindSecret, good.Secrets, snap.Secrets)
-	keys = changedOf(keys, build.KindService, good.Services, snap.Services)
-	keys = changedOf(keys, build.KindIngress, good.Ingresses, snap.Ingresses)
+	var all []changed
+	all = changedOf(all, 0, build.KindIngressClass, good.IngressClasses, snap.IngressClasses)
+	all = changedOf(all, 1, kindConfigMap, configMaps(good), configMaps(snap))
+	all = changedOf(all, 2, kindSecret, good.Secrets, snap.Secrets)
+	all = changedOf(all, 3, build.KindService, good.Services, snap.Services)
+	all = changedOf(all, 4, build.KindIngress, good.Ingresses, snap.Ingresses)
+	slices.SortFunc(all, func(a, b changed) int {
+		return cmp.Or(a.created.Compare(b.created), cmp.Compare(a.rank, b.rank),
+			cmp.Compare(a.key.Ref.Namespace, b.key.Ref.Namespace), cmp.Compare(a.key.Ref.Name, b.key.Ref.Name))
+	})
+	keys := make([]objectKey, len(all))
+	for i, c := range all {
+		keys[i] = c.key
+	}
 	return keys
 }
 
@@ -92,14 +112,16 @@ func refOf[T object](o T) model.Ref {
 	return model.Ref{Namespace: o.GetNamespace(), Name: o.GetName()}
 }
 
-// changedOf appends to keys, sorted, the objects of kind that cur added,
-// changed or deleted since good.
-func changedOf[T object](keys []objectKey, kind string, good, cur []T) []objectKey {
+// changedOf appends to all the objects of kind that cur added, changed or
+// deleted since good.
+func changedOf[T object](all []changed, rank int, kind string, good, cur []T) []changed {
 	before := make(map[model.Ref]T, len(good))
 	for _, o := range good {
 		before[refOf(o)] = o
 	}
-	start := len(keys)
+	add := func(o T) {
+		all = append(all, changed{key: objectKey{kind, refOf(o)}, created: o.GetCreationTimestamp().Time, rank: rank})
+	}
 	for _, o := range cur {
 		ref := refOf(o)
 		old, ok := before[ref]
@@ -107,16 +129,13 @@ func changedOf[T object](keys []objectKey, kind string, good, cur []T) []objectK
 		// Equal pointers short-cut DeepEqual: informers share unchanged
 		// objects between Snapshots.
 		if !ok || !reflect.DeepEqual(old, o) {
-			keys = append(keys, objectKey{kind, ref})
+			add(o)
 		}
 	}
-	for ref := range before {
-		keys = append(keys, objectKey{kind, ref})
+	for _, o := range before {
+		add(o)
 	}
-	slices.SortFunc(keys[start:], func(a, b objectKey) int {
-		return cmp.Or(cmp.Compare(a.Ref.Namespace, b.Ref.Namespace), cmp.Compare(a.Ref.Name, b.Ref.Name))
-	})
-	return keys
+	return all
 }
 
 // holdOf returns cur's objects of kind, with those in held replaced by

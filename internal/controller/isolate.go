@@ -88,10 +88,12 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 	}
 	c.opts.Logger.Warn("config refused; looking for the objects responsible among those changed since the live config",
 		"changed", len(pending), "error", cause)
-	if _, refused, err := try(0); refused != nil || err != nil {
+	base, refused, err := try(0)
+	if refused != nil || err != nil {
 		return failed, nginx.Result{}, fmt.Errorf("%w; and without the %d objects changed since the live config: %w",
 			cause, len(pending), cmp.Or(refused, err))
 	}
+	startedForChecks := false
 	// Admitting pending[:lo] passes; admitting pending[:hi] is refused,
 	// for the reason why. checked says that a check, not only Apply,
 	// refused pending[:hi]: checks cannot see every refusal (the Lua
@@ -113,6 +115,17 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 		}
 		if !checked {
 			_, refused, err := try(hi)
+			if refused == nil && err == nil && !c.applied && !startedForChecks {
+				// Before the first config is live no nginx runs to ask
+				// about endpoints: start it on the config without the
+				// changed objects, which passed, and search again.
+				// Nothing counts as ready before the sync succeeds.
+				if _, err := c.apply(ctx, base); err != nil {
+					return failed, nginx.Result{}, fmt.Errorf("%w; starting nginx to check the changed objects: %w", cause, err)
+				}
+				lo, hi, startedForChecks = 0, len(pending), true
+				continue
+			}
 			if refused == nil {
 				return failed, nginx.Result{}, fmt.Errorf("%w; checking it again cannot tell which object is responsible: %w",
 					cause, cmp.Or(err, errors.New("the checks accept it")))

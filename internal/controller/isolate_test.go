@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
@@ -32,8 +33,9 @@ import (
 type refusingApplier struct {
 	refuseConf, refuseEndpoints string
 	// blind makes Check miss the endpoints refusals, as the real one does
-	// while no nginx runs.
-	blind bool
+	// while no nginx runs: always, or, with blindUntilApplied, until a
+	// config is live.
+	blind, blindUntilApplied bool
 
 	mu        sync.Mutex
 	conf      []byte // the live nginx.conf
@@ -56,7 +58,7 @@ func (a *refusingApplier) Check(_ context.Context, out render.Output) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.checks++
-	if a.blind {
+	if a.blind || a.blindUntilApplied && a.version == "" {
 		return nil
 	}
 	return a.refusal(out)
@@ -176,7 +178,7 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 			})
 			h.waitLive(t, "y.example.com", "127.0.0.1:8080")
 			require.Eventually(t, func() bool {
-				return strings.Contains(h.logs.String(), "msg=rejected kind=Ingress object="+tc.culprit)
+				return strings.Contains(h.logs.String(), "msg=rejected kind=Ingress object="+tc.culprit+` field="" reason=`+ReasonRejectedByNginx)
 			}, 5*time.Second, 5*time.Millisecond)
 			require.Contains(t, h.logs.String(), "reason="+ReasonRejectedByNginx)
 			// The sync sets the metrics after it logged.
@@ -252,8 +254,30 @@ func TestRefusalChecksCannotSeeBlamesNobody(t *testing.T) {
 	require.NotContains(t, conf, "y.example.com")
 }
 
+// TestRefusedAtStartIsHeldBack: an object that nginx's Lua side refuses
+// is in the cluster when archway starts, when no nginx runs to check
+// endpoints with. nginx starts on the config without the changed objects,
+// the culprit is found with it, and everything else goes live.
+func TestRefusedAtStartIsHeldBack(t *testing.T) {
+	canary := withAnnotations(inNamespace(ingress("bad", "x.example.com"), "tenant-x"), map[string]string{
+		annotations.DefaultPrefix + "/canary":                   "true",
+		annotations.DefaultPrefix + "/canary-by-header":         "X-Canary",
+		annotations.DefaultPrefix + "/canary-by-header-pattern": "refused-pattern",
+	})
+	h := startIsolation(t, &refusingApplier{refuseEndpoints: "refused-pattern", blindUntilApplied: true},
+		ingress("site", "site.example.com"), inNamespace(ingress("main", "x.example.com"), "tenant-x"), canary)
+	conf, endpoints := h.applier.live()
+	require.Contains(t, conf, "site.example.com")
+	require.Contains(t, conf, "x.example.com", h.logs.String())
+	require.NotContains(t, endpoints, "refused-pattern")
+	require.Contains(t, h.logs.String(), `msg=rejected kind=Ingress object=tenant-x/bad field="" reason=`+ReasonRejectedByNginx)
+}
+
+// withAnnotations returns ing with the annotations, created after the
+// Ingresses without: as a canary comes after its main route.
 func withAnnotations(ing *networkingv1.Ingress, values map[string]string) *networkingv1.Ingress {
 	ing.Annotations = values
+	ing.CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return ing
 }
 
