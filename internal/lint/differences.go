@@ -28,6 +28,10 @@ const (
 	// case-insensitive regex; archway keeps Exact and Prefix paths, and
 	// the other Ingresses' paths, as the spec defines them.
 	ReasonRegexHost = "RegexHost"
+	// ReasonStringPrefix: an ImplementationSpecific path "/api" that
+	// ingress-nginx matched as a string prefix ("/apix" too); archway
+	// takes it as Prefix.
+	ReasonStringPrefix = "StringPrefix"
 	// ReasonRegexPrecedence: a regex path whose requests a shorter Prefix
 	// path takes in archway, which tries Exact and Prefix paths before
 	// regexes; ingress-nginx tried a regex host's paths longest first.
@@ -87,8 +91,10 @@ func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
 				// build refuses it
 			case why != "":
 				f, ok = regexHost(p, host, why)
-			default:
+			case strings.HasSuffix(p.path.Path, "/"):
 				f, ok = trailingSlash(p, hosts[host])
+			default:
+				f, ok = stringPrefix(p)
 			}
 			if ok {
 				out = append(out, f)
@@ -197,12 +203,28 @@ func literalStart(re string) string {
 	return re[:i]
 }
 
+// stringPrefix is the finding of an ImplementationSpecific path that
+// ingress-nginx (on a host without regexes) matched as a string prefix,
+// as nginx does, where archway takes it as Prefix: whole path elements.
+func stringPrefix(p hostPath) (Finding, bool) {
+	path := p.path.Path
+	if p.pathType() != networkingv1.PathTypeImplementationSpecific || path == "" || path == "/" {
+		return Finding{}, false
+	}
+	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+		Field: p.field + ".path", Reason: ReasonStringPrefix,
+		Message: fmt.Sprintf("ingress-nginx matched this ImplementationSpecific path as a string prefix, so also %q and %q; "+
+			"archway takes it as Prefix, whole path elements (%q, %q), and routes the others elsewhere", path+"x", path+".json", path, path+"/x"),
+		Fix: "nothing, unless clients use such paths; then route them with paths of their own (or a regex with use-regex)",
+	}, true
+}
+
 // trailingSlash is the finding of a Prefix path "/api/" that archway also
 // matches for "/api": a warning when ingress-nginx sent "/api" to another
 // backend of the host, info when it answered it from the default backend.
 func trailingSlash(p hostPath, paths []hostPath) (Finding, bool) {
 	path := p.path.Path
-	if p.pathType() == networkingv1.PathTypeExact || len(path) < 2 || !strings.HasSuffix(path, "/") {
+	if p.pathType() == networkingv1.PathTypeExact || path == "/" {
 		return Finding{}, false
 	}
 	bare := strings.TrimSuffix(path, "/")

@@ -66,6 +66,11 @@ func TestLint(t *testing.T) {
 			manifests: service("h", "core") + ingress("h", "harbor", "h.example.com", "", "ImplementationSpecific /api/ core"),
 			want:      []string{"info PrefixTrailingSlash Ingress h/harbor spec.rules[0].http.paths[0].path"},
 		},
+		"ImplementationSpecific path was a string prefix in ingress-nginx": {
+			manifests: service("h", "web") + ingress("h", "a", "h.example.com", "", "ImplementationSpecific /app web", "ImplementationSpecific / web", "Prefix /api web"),
+			want:      []string{"warning StringPrefix Ingress h/a spec.rules[0].http.paths[0].path"},
+			fix:       `also "/appx" and "/app.json"`,
+		},
 		"Exact path with a trailing slash is the same in both": {
 			manifests: service("h", "core") + service("h", "portal") +
 				ingress("h", "harbor", "h.example.com", "", "Exact /api/ core", "Prefix / portal"),
