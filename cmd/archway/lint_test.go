@@ -38,6 +38,14 @@ func TestLintCorpus(t *testing.T) {
 	}
 }
 
+// TestLintBuildCorpus: the ingress-nginx manifests that build's tests
+// serve without a problem lint without an error, so lint passes.
+func TestLintBuildCorpus(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"lint", "../../internal/build/testdata/ingress-nginx"}, &out, io.Discard))
+	require.Contains(t, out.String(), " 0 errors,")
+}
+
 // TestLintBinary runs the archway binary as users do: exit status 1 and
 // the golden report for the corpus, 0 for its clean Ingress read from
 // stdin.
