@@ -92,6 +92,11 @@ type env struct {
 	dropped atomic.Int64
 }
 
+// failingVerifyTimeout is the verify bound of tests that wait for a verify
+// to fail: short, yet long enough for a good reload on a busy 2-core machine
+// (1 s was not, now and then).
+const failingVerifyTimeout = 3 * time.Second
+
 func newEnv(t *testing.T, verifyTimeout time.Duration) *env {
 	t.Helper()
 	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}

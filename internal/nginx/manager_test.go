@@ -90,7 +90,7 @@ func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, time.Second)
+			e := newEnv(t, failingVerifyTimeout)
 			good := e.config("a")
 			e.apply(good)
 			master := e.masterPid()
@@ -136,7 +136,7 @@ func TestFirstApplyFailureLeavesNothingRunning(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, time.Second)
+			e := newEnv(t, failingVerifyTimeout)
 			_, err := e.m.Apply(context.Background(), tc.bad(e))
 			require.ErrorContains(t, err, tc.wantErr)
 			require.False(t, e.m.Ready())
