@@ -19,8 +19,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/archway-ingress/archway/internal/render"
 )
@@ -258,6 +260,13 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// isChildSubreaper tells whether this process adopts its orphaned descendants.
+func isChildSubreaper() (bool, error) {
+	var flag int32
+	err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&flag)), 0, 0, 0)
+	return flag != 0, err
 }
 
 func title(pid int) string {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/archway-ingress/archway/internal/render"
 )
 
@@ -36,6 +38,9 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*proces
 		return nil, fmt.Errorf("remove stale status socket: %w", err)
 	}
 	if err := preparePrivateDir(dir); err != nil {
+		return nil, err
+	}
+	if err := adoptOrphans(); err != nil {
 		return nil, err
 	}
 	// An *os.File as stdout and stderr keeps exec from copying output in
@@ -69,9 +74,36 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*proces
 		// Workers outlive a killed master and would keep serving the old
 		// config on the ports a restart needs.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		reapGroup(cmd.Process.Pid)
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// adoptOrphans makes archway the child subreaper of its descendants: the
+// workers of a master that died abruptly become archway's children rather
+// than init's (which archway itself is in a container), so reapGroup can
+// wait for them. Setting it again is harmless.
+func adoptOrphans() error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become child subreaper: %w", err)
+	}
+	return nil
+}
+
+// reapGroup waits for every child left in process group pgid, once its
+// master was reaped: those are orphaned workers, dead or dying of SIGKILL.
+// It returns when the group is gone, so no worker still holds the ports
+// when a new master starts, and none lingers as a zombie. Waiting only on
+// that group never takes the exit status of a child exec waits for (the
+// master was reaped; nginx -t runs in archway's own group).
+func reapGroup(pgid int) {
+	for {
+		_, err := syscall.Wait4(-pgid, nil, 0, nil)
+		if err != nil && !errors.Is(err, syscall.EINTR) {
+			return // ECHILD: no child of the group is left
+		}
+	}
 }
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
