@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/testutil"
+	"github.com/archway-ingress/archway/test/harness"
 )
 
 var (
@@ -79,6 +80,9 @@ type processOptions struct {
 	env    []string // added to a minimal environment (PATH)
 	// as runs archway as this user rather than as the test's (root).
 	as *syscall.Credential
+	// pid1 runs archway as PID 1 of a new PID namespace, as in its
+	// container image.
+	pid1 bool
 }
 
 // startProcess starts archway on the manifests in dir; it does not wait
@@ -95,6 +99,11 @@ func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess
 	args := append([]string{"--manifests", dir, "--http-port", strconv.Itoa(p.httpPort),
 		"--https-port", strconv.Itoa(testutil.FreePort(t)), "--metrics-address", p.metrics,
 		"--nginx-binary", testutil.NginxBinary(t), "--sync-hold-off", "20ms", "--sync-max-delay", "200ms"}, opts.args...)
+	if opts.pid1 {
+		// --mount-proc: archway reads its nginx's processes from /proc.
+		args = append([]string{"--pid", "--fork", "--mount-proc", "--kill-child", bin}, args...)
+		bin = "unshare"
+	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, opts.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -103,7 +112,7 @@ func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
 		if !p.hasExited() {
-			_ = p.cmd.Process.Signal(syscall.SIGTERM)
+			_ = syscall.Kill(p.pid(), syscall.SIGTERM)
 			select {
 			case <-p.exited:
 				require.NoError(t, p.err, "archway must exit 0 on SIGTERM")
@@ -117,6 +126,20 @@ func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess
 		}
 	})
 	return p
+}
+
+// pid is archway's own pid (seen from the test): under unshare, which
+// passes no signal on, that of unshare's only child.
+func (p *archwayProcess) pid() int {
+	if p.cmd.Args[0] != "unshare" {
+		return p.cmd.Process.Pid
+	}
+	children, err := harness.Children(p.cmd.Process.Pid)
+	require.NoError(p.t, err)
+	for pid := range children {
+		return pid
+	}
+	return p.cmd.Process.Pid
 }
 
 func (p *archwayProcess) hasExited() bool {
