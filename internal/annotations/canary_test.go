@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 func TestCanaryCombinations(t *testing.T) {
@@ -43,7 +45,7 @@ func TestCanaryCombinations(t *testing.T) {
 			_, problems := Parse(m, prefix)
 			var keys []string
 			for _, p := range problems {
-				require.Equal(t, ReasonInvalid, p.Reason)
+				require.Equal(t, reason.InvalidAnnotation, p.Reason)
 				require.Equal(t, Blocked, p.Effect)
 				keys = append(keys, p.Key[len(prefix)+1:])
 			}

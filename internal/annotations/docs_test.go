@@ -2,11 +2,12 @@ package annotations
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/annotations.md")
@@ -16,13 +17,7 @@ var update = flag.Bool("update", false, "rewrite docs/annotations.md")
 func TestDocsUpToDate(t *testing.T) {
 	want, err := Markdown()
 	require.NoError(t, err)
-	path := filepath.Join("..", "..", "docs", "annotations.md")
-	if *update {
-		require.NoError(t, os.WriteFile(path, want, 0o644))
-	}
-	got, err := os.ReadFile(path)
-	require.NoError(t, err, "run go generate ./internal/annotations")
-	require.Equal(t, string(want), string(got), "docs/annotations.md is stale: run go generate ./internal/annotations")
+	testutil.GeneratedFile(t, filepath.Join("..", "..", "docs", "annotations.md"), want, *update, "go generate ./internal/annotations")
 }
 
 func TestDocsListEveryAnnotation(t *testing.T) {

@@ -8,19 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
-)
 
-// Problem reasons; stable, as metrics and Events use them.
-const (
-	// ReasonInvalid is a value outside its annotation's grammar, or
-	// annotations that contradict each other.
-	ReasonInvalid = "InvalidAnnotation"
-	// ReasonSnippet is a *-snippet annotation: archway never copies
-	// configuration text from an Ingress into nginx.conf.
-	ReasonSnippet = "SnippetRefused"
-	// ReasonUnsupported is a key under the prefix that archway does not
-	// implement.
-	ReasonUnsupported = "UnsupportedAnnotation"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Effect is what a Problem does to its Ingress.
@@ -38,7 +27,7 @@ const (
 // Problem is one annotation that was not applied as written.
 type Problem struct {
 	Key     string // the full annotation key
-	Reason  string
+	Reason  reason.Reason
 	Message string
 	Effect  Effect
 }
@@ -78,14 +67,14 @@ func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 		switch {
 		case known:
 			if err := apply(s, value, &p); err != nil {
-				problems = append(problems, Problem{Key: key, Reason: ReasonInvalid, Effect: Blocked,
+				problems = append(problems, Problem{Key: key, Reason: reason.InvalidAnnotation, Effect: Blocked,
 					Message: fmt.Sprintf("value %s: %v", shorten(value), err)})
 			}
 		case strings.HasSuffix(name, "-snippet"):
-			problems = append(problems, Problem{Key: key, Reason: ReasonSnippet, Effect: Ignored,
+			problems = append(problems, Problem{Key: key, Reason: reason.SnippetRefused, Effect: Ignored,
 				Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"})
 		default:
-			problems = append(problems, Problem{Key: key, Reason: ReasonUnsupported, Effect: Ignored,
+			problems = append(problems, Problem{Key: key, Reason: reason.UnsupportedAnnotation, Effect: Ignored,
 				Message: "archway does not support this annotation; the Ingress is served without it"})
 		}
 	}

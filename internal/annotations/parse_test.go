@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 func TestParseProblems(t *testing.T) {
@@ -24,16 +25,16 @@ func TestParseProblems(t *testing.T) {
 		"custom prefix": {
 			annotations: map[string]string{"archway.dev/proxy-body-size": "x", key("proxy-body-size"): "x"},
 			prefix:      "archway.dev",
-			want:        []Problem{{Key: "archway.dev/proxy-body-size", Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: "archway.dev/proxy-body-size", Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"snippets are refused, not fatal": {
 			annotations: map[string]string{key("configuration-snippet"): "more_set_headers x;", key("server-snippet"): "",
 				key("auth-snippet"): "x", key("proxy-body-size"): "2m"},
 			prefix: prefix,
 			want: []Problem{
-				{Key: key("auth-snippet"), Reason: ReasonSnippet, Effect: Ignored},
-				{Key: key("configuration-snippet"), Reason: ReasonSnippet, Effect: Ignored},
-				{Key: key("server-snippet"), Reason: ReasonSnippet, Effect: Ignored},
+				{Key: key("auth-snippet"), Reason: reason.SnippetRefused, Effect: Ignored},
+				{Key: key("configuration-snippet"), Reason: reason.SnippetRefused, Effect: Ignored},
+				{Key: key("server-snippet"), Reason: reason.SnippetRefused, Effect: Ignored},
 			},
 		},
 		"unknown keys": {
@@ -41,30 +42,30 @@ func TestParseProblems(t *testing.T) {
 				key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
 			prefix: prefix,
 			want: []Problem{
-				{Key: key("mirror-target"), Reason: ReasonUnsupported, Effect: Ignored},
-				{Key: key("session-cookie-change-on-failure"), Reason: ReasonUnsupported, Effect: Ignored},
-				{Key: key("ssl-passthrough"), Reason: ReasonUnsupported, Effect: Ignored},
+				{Key: key("mirror-target"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
+				{Key: key("session-cookie-change-on-failure"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
+				{Key: key("ssl-passthrough"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
 			},
 		},
 		"auth-type needs a secret": {
 			annotations: map[string]string{key("auth-type"): "basic"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("auth-type"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("auth-type"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"proxy-redirect-from needs a to": {
 			annotations: map[string]string{key("proxy-redirect-from"): "http://a/"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("proxy-redirect-from"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("proxy-redirect-from"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"temp file size follows the buffer size": {
 			annotations: map[string]string{key("proxy-buffer-size"): "64k", key("proxy-max-temp-file-size"): "32k"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("proxy-max-temp-file-size"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("proxy-max-temp-file-size"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"buffer size above the default temp file size": {
 			annotations: map[string]string{key("proxy-buffer-size"): "2g"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("proxy-buffer-size"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("proxy-buffer-size"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"buffer size above a temp file size of 0": {
 			annotations: map[string]string{key("proxy-buffer-size"): "2g", key("proxy-max-temp-file-size"): "0"},
@@ -73,18 +74,18 @@ func TestParseProblems(t *testing.T) {
 		"proxy-ssl-verify needs a secret": {
 			annotations: map[string]string{key("proxy-ssl-verify"): "on"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("proxy-ssl-verify"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("proxy-ssl-verify"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"auth-tls-match-cn needs a secret": {
 			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1"},
 			prefix:      prefix,
-			want:        []Problem{{Key: key("auth-tls-match-cn"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:        []Problem{{Key: key("auth-tls-match-cn"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"auth-tls-match-cn needs a certificate asked for": {
 			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1", key("auth-tls-secret"): "ca",
 				key("auth-tls-verify-client"): "off"},
 			prefix: prefix,
-			want:   []Problem{{Key: key("auth-tls-match-cn"), Reason: ReasonInvalid, Effect: Blocked}},
+			want:   []Problem{{Key: key("auth-tls-match-cn"), Reason: reason.InvalidAnnotation, Effect: Blocked}},
 		},
 		"auth-tls-match-cn with an optional certificate": {
 			annotations: map[string]string{key("auth-tls-match-cn"): "CN=client1", key("auth-tls-secret"): "ca",
@@ -99,8 +100,8 @@ func TestParseProblems(t *testing.T) {
 			annotations: map[string]string{key("proxy-body-size"): "big", key("limit-rps"): "fast", key("use-regex"): "true"},
 			prefix:      prefix,
 			want: []Problem{
-				{Key: key("limit-rps"), Reason: ReasonInvalid, Effect: Blocked},
-				{Key: key("proxy-body-size"), Reason: ReasonInvalid, Effect: Blocked},
+				{Key: key("limit-rps"), Reason: reason.InvalidAnnotation, Effect: Blocked},
+				{Key: key("proxy-body-size"), Reason: reason.InvalidAnnotation, Effect: Blocked},
 			},
 		},
 	}

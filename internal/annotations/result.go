@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Parsed holds the typed values of one Ingress's annotations.
@@ -171,7 +172,7 @@ func (p *Parsed) check(annotations map[string]string, prefix string) []Problem {
 	var problems []Problem
 	invalid := func(name, format string, args ...any) {
 		key := prefix + "/" + name
-		problems = append(problems, Problem{Key: key, Reason: ReasonInvalid, Effect: Blocked,
+		problems = append(problems, Problem{Key: key, Reason: reason.InvalidAnnotation, Effect: Blocked,
 			Message: fmt.Sprintf("value %s: ", shorten(annotations[key])) + fmt.Sprintf(format, args...)})
 	}
 	l := &p.Location

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 const prefix = DefaultPrefix
@@ -604,7 +605,7 @@ func TestAnnotations(t *testing.T) {
 			for _, value := range append(tc.invalid, breakouts...) {
 				_, problems := Parse(with(value), prefix)
 				require.Len(t, problems, 1, "value %q", value)
-				require.Equal(t, Problem{Key: full, Reason: ReasonInvalid, Effect: Blocked, Message: problems[0].Message}, problems[0])
+				require.Equal(t, Problem{Key: full, Reason: reason.InvalidAnnotation, Effect: Blocked, Message: problems[0].Message}, problems[0])
 				require.Contains(t, problems[0].Message, shorten(strings.TrimSpace(value)))
 			}
 		})

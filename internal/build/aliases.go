@@ -9,6 +9,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // hostClaims are the server-scoped annotations (server-alias,
@@ -69,7 +70,7 @@ func (h hostClaims) apply(servers []model.Server, owners hostOwners, p *problems
 				servers[i].Aliases = append(servers[i].Aliases, alias)
 			} else if !added[key] {
 				added[key] = true
-				p.add(KindIngress, c.ingress, AnnotationField(c.prefix+"/server-alias"), ReasonAliasConflict,
+				p.addAnnotation(c.ingress, c.prefix+"/server-alias", reason.AliasConflict,
 					fmt.Sprintf("server-alias %q of host %q is not added: host %q already serves it", alias, c.host, o))
 			}
 		}
@@ -108,7 +109,7 @@ func (h hostClaims) owned(servers []model.Server, at map[string]int, owners host
 			continue
 		}
 		refuse := func(name, what, outcome string) {
-			p.add(KindIngress, c.ingress, AnnotationField(c.prefix+"/"+name), ReasonHostNotOwned, notOwned(c.host, what)+outcome)
+			p.addAnnotation(c.ingress, c.prefix+"/"+name, reason.HostNotOwned, notOwned(c.host, what)+outcome)
 		}
 		if len(c.server.Aliases) > 0 {
 			refuse("server-alias", "server-alias", "; ignored")

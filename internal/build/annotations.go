@@ -2,38 +2,18 @@ package build
 
 import (
 	"fmt"
-	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
-)
-
-// Reasons of annotation problems (see package annotations).
-const (
-	ReasonInvalidAnnotation     = annotations.ReasonInvalid
-	ReasonSnippetRefused        = annotations.ReasonSnippet
-	ReasonUnsupportedAnnotation = annotations.ReasonUnsupported
-	// ReasonAliasConflict: a server-alias or from-to-www-redirect name is
-	// already served.
-	ReasonAliasConflict = "AliasConflict"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 const annotationsField = "metadata.annotations"
 
 // AnnotationField is the Problem field of the annotation key.
 func AnnotationField(key string) string { return annotationsField + "[" + key + "]" }
-
-// AnnotationKey returns the annotation key of a Problem field made by
-// AnnotationField.
-func AnnotationKey(field string) (string, bool) {
-	rest, ok := strings.CutPrefix(field, annotationsField+"[")
-	if !ok || !strings.HasSuffix(rest, "]") {
-		return "", false
-	}
-	return rest[:len(rest)-1], true
-}
 
 // ingressPolicy is what one Ingress's annotations mean for its routes.
 type ingressPolicy struct {
@@ -63,7 +43,7 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 	parsed, problems := annotations.Parse(ing.Annotations, b.prefix)
 	var pol ingressPolicy
 	for _, p := range problems {
-		b.problems.add(KindIngress, ref, AnnotationField(p.Key), p.Reason, p.Message)
+		b.problems.addAnnotation(ref, p.Key, p.Reason, p.Message)
 		pol.blocked = pol.blocked || p.Effect == annotations.Blocked
 	}
 	loc := &parsed.Location
@@ -79,9 +59,8 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 			pol.groups = max(pol.groups, int(part.Var[0]-'0'))
 		}
 	}
-	key := func(name string) string { return AnnotationField(b.prefix + "/" + name) }
 	fail := func(name string, err error) {
-		b.problems.add(KindIngress, ref, key(name), ReasonInvalidAnnotation, err.Error())
+		b.problems.addAnnotation(ref, b.prefix+"/"+name, reason.InvalidAnnotation, err.Error())
 		pol.blocked = true
 	}
 	if err := pol.balancing.Validate(); err != nil {
@@ -107,7 +86,7 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 	if loc.CustomHTTPErrors != nil || loc.DefaultBackend != "" {
 		pol.policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
 		if loc.DefaultBackend != "" {
-			pol.policy.Errors.Backend = b.annotationBackend(ref, key("default-backend"), loc.DefaultBackend)
+			pol.policy.Errors.Backend = b.annotationBackend(ref, b.prefix+"/default-backend", loc.DefaultBackend)
 		}
 	}
 	if pol.blocked {
@@ -117,15 +96,15 @@ func (b *builder) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingres
 }
 
 // annotationBackend resolves a Service named by an annotation, on its
-// first port; problems are reported under field and give "".
-func (b *builder) annotationBackend(ing model.Ref, field, service string) string {
+// first port; problems are reported under the annotation key and give "".
+func (b *builder) annotationBackend(ing model.Ref, key, service string) string {
 	ref := model.Ref{Namespace: ing.Namespace, Name: service}
 	e, rej := b.backends.lookup(ref)
 	if rej == nil && len(e.svc.Spec.Ports) == 0 {
-		rej = &rejection{reason: ReasonServicePortNotFound, message: fmt.Sprintf("Service %s has no ports", ref)}
+		rej = &rejection{reason: reason.ServicePortNotFound, message: fmt.Sprintf("Service %s has no ports", ref)}
 	}
 	if rej != nil {
-		b.problems.add(KindIngress, ing, field, rej.reason, rej.message)
+		b.problems.addAnnotation(ing, key, rej.reason, rej.message)
 		return ""
 	}
 	return b.backends.backend(e, e.svc.Spec.Ports[0], fmt.Sprint(e.svc.Spec.Ports[0].Port))
@@ -143,7 +122,7 @@ func (pol *ingressPolicy) checkPath(match model.Match, path string) *rejection {
 		have = model.RegexGroups(path)
 	}
 	if have < pol.groups {
-		return &rejection{field: "path", reason: ReasonInvalidAnnotation,
+		return &rejection{field: "path", reason: reason.InvalidAnnotation,
 			message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups; the path answers 503", pol.groups, path, have)}
 	}
 	return nil

@@ -9,25 +9,46 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func annotation(name string) string {
-	return AnnotationField(annotations.DefaultPrefix + "/" + name)
+	return AnnotationField(annotationKey(name))
 }
 
-func TestAnnotationField(t *testing.T) {
-	key, ok := AnnotationKey(AnnotationField("nginx.ingress.kubernetes.io/x-y"))
-	require.True(t, ok)
-	require.Equal(t, "nginx.ingress.kubernetes.io/x-y", key)
-	for _, field := range []string{"spec.rules[0].host", "metadata.annotations[x", "metadata.annotationsx]"} {
-		_, ok := AnnotationKey(field)
-		require.False(t, ok, field)
+func annotationKey(name string) string {
+	return annotations.DefaultPrefix + "/" + name
+}
+
+// TestProblemKey checks that problems of an annotation or a ConfigMap key
+// name it in Key, as well as in Field, so that no one reparses Field.
+func TestProblemKey(t *testing.T) {
+	unsupported, invalid := annotations.DefaultPrefix+"/mirror-target", annotations.DefaultPrefix+"/proxy-body-size"
+	snap := source.Snapshot{
+		IngressClasses: load(t, "classes.yaml").IngressClasses,
+		Ingresses: []*networkingv1.Ingress{tlsIngress("bad", 0, []string{"bad.example.com"}, nil,
+			map[string]string{"mirror-target": "http://m", "proxy-body-size": "big"})},
+		ConfigMap: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"},
+			Data: map[string]string{"worker-shutdown-timeout": "never"}},
 	}
+	_, report := Build(snap, defaultOpts())
+	keys := map[string]string{}
+	for _, p := range report.Problems {
+		if p.Reason != reason.ServiceNotFound {
+			keys[p.Field+" "+string(p.Reason)] = p.Key
+		}
+	}
+	require.Equal(t, map[string]string{
+		AnnotationField(unsupported) + " " + string(reason.UnsupportedAnnotation): unsupported,
+		AnnotationField(invalid) + " " + string(reason.InvalidAnnotation):         invalid,
+		"data.worker-shutdown-timeout " + string(reason.InvalidSetting):           "worker-shutdown-timeout",
+	}, keys)
 }
 
 func TestBuildAnnotationPolicies(t *testing.T) {
@@ -64,15 +85,15 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{auth, elsewhere, authMap, missing, broken, canary, tuned},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: elsewhere, Field: annotation("auth-secret"), Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: elsewhere, Field: annotation("auth-secret"), Key: annotationKey("auth-secret"), Reason: reason.InvalidAnnotation,
 						Message: "Secret other/htpasswd is in another namespace than the Ingress; only its own namespace is allowed"},
-					{Kind: KindIngress, Object: missing, Field: annotation("auth-secret"), Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: missing, Field: annotation("auth-secret"), Key: annotationKey("auth-secret"), Reason: reason.InvalidAnnotation,
 						Message: "Secret web/nope not found"},
-					{Kind: KindIngress, Object: broken, Field: annotation("proxy-body-size"), Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: broken, Field: annotation("proxy-body-size"), Key: annotationKey("proxy-body-size"), Reason: reason.InvalidAnnotation,
 						Message: `value "huge": want a size such as 512, 8k, 16m or 1g, at most 1024g: not a plain decimal number`},
-					{Kind: KindIngress, Object: tuned, Field: annotation("configuration-snippet"), Reason: ReasonSnippetRefused,
+					{Kind: KindIngress, Object: tuned, Field: annotation("configuration-snippet"), Key: annotationKey("configuration-snippet"), Reason: reason.SnippetRefused,
 						Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"},
-					{Kind: KindIngress, Object: tuned, Field: annotation("mirror-target"), Reason: ReasonUnsupportedAnnotation,
+					{Kind: KindIngress, Object: tuned, Field: annotation("mirror-target"), Key: annotationKey("mirror-target"), Reason: reason.UnsupportedAnnotation,
 						Message: "archway does not support this annotation; the Ingress is served without it"},
 				},
 			},
@@ -85,7 +106,7 @@ func TestBuildAnnotationRegex(t *testing.T) {
 	target := model.Template{{Text: "/"}, {Var: "2"}}
 	invalidPath := func(i, message string) Problem {
 		return Problem{Kind: KindIngress, Object: regex, Field: "spec.rules[0].http.paths[" + i + "].path",
-			Reason: ReasonInvalidPath, Message: message}
+			Reason: reason.InvalidPath, Message: message}
 	}
 	runFixtures(t, map[string]fixture{
 		"only the Ingress's own ImplementationSpecific paths are regexes": {
@@ -103,7 +124,7 @@ func TestBuildAnnotationRegex(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{plain, regex},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: regex, Field: "spec.rules[0].http.paths[1].path", Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: regex, Field: "spec.rules[0].http.paths[1].path", Reason: reason.InvalidAnnotation,
 						Message: `rewrite-target uses capture group $2, but path "/health" has 0 groups; the path answers 503`},
 					invalidPath("2", `path "/v[0-9]+/(.*)": character '[' is not allowed (only A-Z a-z 0-9 . _ ~ / -)`),
 					invalidPath("3", `regex path "/bad\\n(.*)(.*)": a backslash may only precede one of .()[]|?*+^${}/-dDwWsS`),
@@ -147,11 +168,11 @@ func TestBuildAnnotationHosts(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{errs, errsMissing, shop, site},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: errsMissing, Field: annotation("default-backend"), Reason: ReasonServiceNotFound,
+					{Kind: KindIngress, Object: errsMissing, Field: annotation("default-backend"), Key: annotationKey("default-backend"), Reason: reason.ServiceNotFound,
 						Message: "Service web/nope not found"},
-					{Kind: KindIngress, Object: shop, Field: annotation("server-alias"), Reason: ReasonAliasConflict,
+					{Kind: KindIngress, Object: shop, Field: annotation("server-alias"), Key: annotationKey("server-alias"), Reason: reason.AliasConflict,
 						Message: `server-alias "alias.example.com" of host "shop.example.com" is not added: host "example.com" already serves it`},
-					{Kind: KindIngress, Object: site, Field: annotation("server-alias"), Reason: ReasonAliasConflict,
+					{Kind: KindIngress, Object: site, Field: annotation("server-alias"), Key: annotationKey("server-alias"), Reason: reason.AliasConflict,
 						Message: `server-alias "shop.example.com" of host "example.com" is not added: host "shop.example.com" already serves it`},
 				},
 			},
@@ -219,7 +240,7 @@ spec:
 	require.Equal(t, []model.Ref{old, young}, report.Served)
 	var reasons []string
 	for _, p := range report.Problems {
-		reasons = append(reasons, p.Object.Name+" "+p.Field+" "+p.Reason)
+		reasons = append(reasons, p.Object.Name+" "+p.Field+" "+string(p.Reason))
 	}
 	require.Equal(t, []string{
 		"old " + annotation("auth-url") + " InvalidAnnotation",
@@ -247,11 +268,11 @@ func TestBuildAnnotationProblemsNameTheirKey(t *testing.T) {
 			_, report := Build(snap, defaultOpts())
 			var got []string
 			for _, p := range report.Problems {
-				if p.Kind == KindIngress && p.Reason != ReasonServiceNotFound {
-					got = append(got, p.Object.Name+" "+p.Field+" "+p.Reason)
+				if p.Kind == KindIngress && p.Reason != reason.ServiceNotFound {
+					got = append(got, p.Object.Name+" "+p.Field+" "+string(p.Reason))
 				}
 			}
-			require.Equal(t, []string{"bad " + annotation(key) + " " + ReasonInvalidAnnotation}, got)
+			require.Equal(t, []string{"bad " + annotation(key) + " " + string(reason.InvalidAnnotation)}, got)
 		})
 	}
 }
@@ -277,8 +298,8 @@ func TestBuildRefusesWeakBackendClientCertificate(t *testing.T) {
 		},
 	}
 	cfg, report := Build(snap, defaultOpts())
-	require.Equal(t, []Problem{{Kind: KindIngress, Object: ref("web", "weak"), Field: annotation("proxy-ssl-secret"),
-		Reason: ReasonInvalidAnnotation, Message: "Secret web/weak: tls.crt certificate 1 (CN=client.test): RSA key of 1024 bits; at least 2048 are needed"}},
+	require.Equal(t, []Problem{{Kind: KindIngress, Object: ref("web", "weak"), Field: annotation("proxy-ssl-secret"), Key: annotationKey("proxy-ssl-secret"),
+		Reason: reason.InvalidAnnotation, Message: "Secret web/weak: tls.crt certificate 1 (CN=client.test): RSA key of 1024 bits; at least 2048 are needed"}},
 		report.Problems)
 	backends := map[string]string{}
 	for _, s := range cfg.Servers {

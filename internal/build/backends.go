@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // resolver turns Ingress backends into model Backends, each built once and
@@ -94,11 +95,11 @@ func newResolver(services []*corev1.Service, endpointSlices []*discoveryv1.Endpo
 // an Ingress in namespace. On a rejection the name is "": answer 503.
 func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBackend) (string, *rejection) {
 	if be.Resource != nil {
-		return "", &rejection{field: "resource", reason: ReasonUnsupportedBackend,
+		return "", &rejection{field: "resource", reason: reason.UnsupportedBackend,
 			message: "resource backends are not supported"}
 	}
 	if be.Service == nil {
-		return "", &rejection{field: "service", reason: ReasonServiceNotFound,
+		return "", &rejection{field: "service", reason: reason.ServiceNotFound,
 			message: "the backend names no Service"}
 	}
 	if l := &r.last; l.name != "" && l.namespace == namespace && l.service == *be.Service {
@@ -117,13 +118,13 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 	written := port.Name
 	switch {
 	case port.Number < 0 || port.Number > 65535:
-		return "", &rejection{field: "service.port.number", reason: ReasonServicePortNotFound,
+		return "", &rejection{field: "service.port.number", reason: reason.ServicePortNotFound,
 			message: fmt.Sprintf("port %d is out of range", port.Number)}
 	case port.Number != 0:
 		written = strconv.Itoa(int(port.Number))
 	default:
 		if err := checkPortName(port.Name); err != nil {
-			return "", &rejection{field: "service.port.name", reason: ReasonServicePortNotFound, message: err.Error()}
+			return "", &rejection{field: "service.port.name", reason: reason.ServicePortNotFound, message: err.Error()}
 		}
 	}
 	i := slices.IndexFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
@@ -133,7 +134,7 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 		return sp.Name == port.Name
 	})
 	if i < 0 {
-		return "", &rejection{field: "service.port", reason: ReasonServicePortNotFound,
+		return "", &rejection{field: "service.port", reason: reason.ServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no port %s", ref, written)}
 	}
 	name := r.backend(e, svc.Spec.Ports[i], written)
@@ -146,14 +147,14 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 func (r *resolver) defaultService(value string) string {
 	namespace, name, ok := strings.Cut(value, "/")
 	if !ok {
-		r.problems.add(KindService, model.Ref{Name: value}, "", ReasonServiceNotFound,
+		r.problems.add(KindService, model.Ref{Name: value}, "", reason.ServiceNotFound,
 			fmt.Sprintf("--default-backend-service %q is not namespace/name", value))
 		return ""
 	}
 	ref := model.Ref{Namespace: namespace, Name: name}
 	e, rej := r.lookup(ref)
 	if rej == nil && len(e.svc.Spec.Ports) == 0 {
-		rej = &rejection{field: "spec.ports", reason: ReasonServicePortNotFound,
+		rej = &rejection{field: "spec.ports", reason: reason.ServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no ports", ref)}
 	}
 	if rej != nil {
@@ -172,18 +173,18 @@ func (r *resolver) defaultService(value string) string {
 // "name".
 func (r *resolver) lookup(ref model.Ref) (*serviceEntry, *rejection) {
 	if err := checkRef(ref.Namespace, ref.Name); err != nil {
-		return nil, &rejection{field: "name", reason: ReasonServiceNotFound, message: err.Error()}
+		return nil, &rejection{field: "name", reason: reason.ServiceNotFound, message: err.Error()}
 	}
 	e := r.services[ref]
 	switch {
 	case e == nil:
-		return nil, &rejection{field: "name", reason: ReasonServiceNotFound,
+		return nil, &rejection{field: "name", reason: reason.ServiceNotFound,
 			message: fmt.Sprintf("Service %s not found", ref)}
 	case e.count > 1:
-		return nil, &rejection{field: "name", reason: ReasonDuplicateObject,
+		return nil, &rejection{field: "name", reason: reason.DuplicateObject,
 			message: fmt.Sprintf("%d Services are named %s; none of them is used", e.count, ref)}
 	case e.svc.Spec.Type == corev1.ServiceTypeExternalName:
-		return nil, &rejection{field: "name", reason: ReasonUnsupportedBackend,
+		return nil, &rejection{field: "name", reason: reason.UnsupportedBackend,
 			message: fmt.Sprintf("Service %s is of type ExternalName, which is not supported", ref)}
 	}
 	return e, nil

@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -21,13 +22,13 @@ func TestBuildBackends(t *testing.T) {
 	api := func(port string, endpoints ...model.Endpoint) model.Backend {
 		return model.Backend{Name: "shop_api_" + port, Service: ref("shop", "api"), Port: port, Endpoints: endpoints}
 	}
-	failed := func(index, field, reason, message string) Problem {
+	failed := func(index, field string, why reason.Reason, message string) Problem {
 		return Problem{Kind: KindIngress, Object: routes, Field: "spec.rules[0].http.paths[" + index + "].backend." + field,
-			Reason: reason, Message: message}
+			Reason: why, Message: message}
 	}
 	refused := func(slice string, address int, message string) Problem {
 		return Problem{Kind: KindEndpointSlice, Object: ref("shop", slice), Field: fmt.Sprintf("endpoints[0].addresses[%d]", address),
-			Reason: ReasonInvalidEndpoint, Message: message}
+			Reason: reason.InvalidEndpoint, Message: message}
 	}
 	runFixtures(t, map[string]fixture{
 		"ports by number and name, endpoints, and failures": {
@@ -63,15 +64,15 @@ func TestBuildBackends(t *testing.T) {
 				Served: []model.Ref{routes},
 				Problems: []Problem{
 					{Kind: KindEndpointSlice, Object: ref("shop", "idle-2"), Field: "ports[0].port",
-						Reason: ReasonInvalidEndpoint, Message: "port 0 is out of range"},
-					failed("10", "service.name", ReasonUnsupportedBackend,
+						Reason: reason.InvalidEndpoint, Message: "port 0 is out of range"},
+					failed("10", "service.name", reason.UnsupportedBackend,
 						"Service shop/external is of type ExternalName, which is not supported"),
-					failed("11", "resource", ReasonUnsupportedBackend, "resource backends are not supported"),
-					failed("12", "service.port.number", ReasonServicePortNotFound, "port 70000 is out of range"),
-					failed("6", "service.name", ReasonServiceNotFound, "Service shop/nope not found"),
-					failed("7", "service.port", ReasonServicePortNotFound, "Service shop/api has no port 81"),
-					failed("8", "service.port", ReasonServicePortNotFound, "Service shop/api has no port grpc"),
-					failed("9", "service.port.name", ReasonServicePortNotFound, `port name "HTTP_1" is not an IANA service name`),
+					failed("11", "resource", reason.UnsupportedBackend, "resource backends are not supported"),
+					failed("12", "service.port.number", reason.ServicePortNotFound, "port 70000 is out of range"),
+					failed("6", "service.name", reason.ServiceNotFound, "Service shop/nope not found"),
+					failed("7", "service.port", reason.ServicePortNotFound, "Service shop/api has no port 81"),
+					failed("8", "service.port", reason.ServicePortNotFound, "Service shop/api has no port grpc"),
+					failed("9", "service.port.name", reason.ServicePortNotFound, `port name "HTTP_1" is not an IANA service name`),
 					refused("single-1", 1, `endpoint address: ParseAddr("not-an-ip"): unable to parse IP`),
 					refused("single-1", 2, "endpoint address 127.0.0.1 is a loopback address: the proxy would connect to its own host (only --manifests allows it)"),
 					refused("single-1", 3, "endpoint address 0.0.0.0 is unspecified: the proxy would connect to itself"),
@@ -104,10 +105,10 @@ func TestBuildDefaultBackend(t *testing.T) {
 		Endpoints: []model.Endpoint{{Address: "10.1.0.1", Port: 80}}}
 	webAppHTTP := model.Backend{Name: "web_app_http", Service: ref("web", "app"), Port: "http",
 		Endpoints: []model.Endpoint{{Address: "10.0.0.1", Port: 8080}}}
-	optionProblem := func(obj model.Ref, field, reason, message string) Report {
+	optionProblem := func(obj model.Ref, field string, why reason.Reason, message string) Report {
 		return Report{
 			Served: []model.Ref{ref("web", "rules-only")},
-			Problems: []Problem{{Kind: KindService, Object: obj, Field: field, Reason: reason,
+			Problems: []Problem{{Kind: KindService, Object: obj, Field: field, Reason: why,
 				Message: "--default-backend-service" + message}},
 		}
 	}
@@ -139,9 +140,9 @@ func TestBuildDefaultBackend(t *testing.T) {
 				Served: []model.Ref{ref("web", "rules-only"), ref("web", "z-broken")},
 				Problems: []Problem{
 					{Kind: KindIngress, Object: ref("web", "fallback"), Field: "spec.defaultBackend",
-						Reason: ReasonDefaultBackendConflict, Message: "the default backend of Ingress web/z-broken is used" + precedence},
+						Reason: reason.DefaultBackendConflict, Message: "the default backend of Ingress web/z-broken is used" + precedence},
 					{Kind: KindIngress, Object: ref("web", "z-broken"), Field: "spec.defaultBackend.service.name",
-						Reason: ReasonServiceNotFound, Message: "Service web/gone not found"},
+						Reason: reason.ServiceNotFound, Message: "Service web/gone not found"},
 				},
 			},
 		},
@@ -149,20 +150,20 @@ func TestBuildDefaultBackend(t *testing.T) {
 			files:  rulesOnly,
 			opts:   option("system/gone"),
 			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
-			report: optionProblem(ref("system", "gone"), "", ReasonServiceNotFound, ": Service system/gone not found"),
+			report: optionProblem(ref("system", "gone"), "", reason.ServiceNotFound, ": Service system/gone not found"),
 		},
 		"the option names a Service without ports": {
 			files:  rulesOnly,
 			opts:   option("system/portless"),
 			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
-			report: optionProblem(ref("system", "portless"), "spec.ports", ReasonServicePortNotFound,
+			report: optionProblem(ref("system", "portless"), "spec.ports", reason.ServicePortNotFound,
 				": Service system/portless has no ports"),
 		},
 		"the option is not namespace/name": {
 			files:  rulesOnly,
 			opts:   option("fallback"),
 			config: model.Config{Servers: appServer, Backends: []model.Backend{webApp80()}, DefaultBackendUnavailable: true},
-			report: optionProblem(ref("", "fallback"), "", ReasonServiceNotFound, ` "fallback" is not namespace/name`),
+			report: optionProblem(ref("", "fallback"), "", reason.ServiceNotFound, ` "fallback" is not namespace/name`),
 		},
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/ingressclass"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -57,7 +58,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 		if e.Doc >= 0 {
 			field = fmt.Sprintf("document %d", e.Doc)
 		}
-		b.problems.add(KindFile, model.Ref{Name: e.File}, field, ReasonInvalidManifest, e.Err.Error())
+		b.problems.add(KindFile, model.Ref{Name: e.File}, field, reason.InvalidManifest, e.Err.Error())
 	}
 	cfg := b.config()
 	cfg.Settings = settings(snap.ConfigMap, &b.problems)
@@ -162,13 +163,13 @@ func (b *builder) addPath(ing model.Ref, host string, at pathAt, p networkingv1.
 		return
 	}
 	if match == model.MatchRegex && b.owners[host] != ing.Namespace {
-		b.problems.add(KindIngress, ing, at.field(), ReasonHostNotOwned, notOwned(host, "regex paths")+
+		b.problems.add(KindIngress, ing, at.field(), reason.HostNotOwned, notOwned(host, "regex paths")+
 			" (nginx tries them before Prefix \"/\"); the path is ignored")
 		return
 	}
 	key := routeKey{host: host, path: path, match: match}
 	if winner, taken := b.routes[key]; taken {
-		b.problems.add(KindIngress, ing, at.field(), ReasonPathConflict, key.conflict(ing, b.locs[winner].Ingress))
+		b.problems.add(KindIngress, ing, at.field(), reason.PathConflict, key.conflict(ing, b.locs[winner].Ingress))
 		return
 	}
 	b.serve(ing)
@@ -209,7 +210,7 @@ func (b *builder) tuned(backend string, pol *ingressPolicy) string {
 func (b *builder) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend, blocked bool) {
 	const field = "spec.defaultBackend"
 	if b.defaultOwner != nil {
-		b.problems.add(KindIngress, ing, field, ReasonDefaultBackendConflict,
+		b.problems.add(KindIngress, ing, field, reason.DefaultBackendConflict,
 			"the default backend of "+olderIngress(ing, *b.defaultOwner)+" is used"+precedence)
 		return
 	}
@@ -261,14 +262,20 @@ func (b *builder) report() Report {
 // rejection says why part of an object was dropped; field is relative to
 // the part that was checked (e.g. "path", "service.port.name").
 type rejection struct {
-	field, reason, message string
+	field, message string
+	reason         reason.Reason
 }
 
 // problems accumulates the Report's Problems of one Build.
 type problems []Problem
 
-func (p *problems) add(kind string, obj model.Ref, field, reason, message string) {
-	*p = append(*p, Problem{Kind: kind, Object: obj, Field: field, Reason: reason, Message: message})
+func (p *problems) add(kind string, obj model.Ref, field string, why reason.Reason, message string) {
+	*p = append(*p, Problem{Kind: kind, Object: obj, Field: field, Reason: why, Message: message})
+}
+
+// addAnnotation adds a problem of the Ingress's annotation key.
+func (p *problems) addAnnotation(ing model.Ref, key string, why reason.Reason, message string) {
+	*p = append(*p, Problem{Kind: KindIngress, Object: ing, Field: AnnotationField(key), Key: key, Reason: why, Message: message})
 }
 
 // sorted returns the problems in Report order without repeats: one object
@@ -297,7 +304,7 @@ func (b *builder) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(
 	for i, rule := range ing.Spec.Rules {
 		if rule.Host != "" {
 			if err := checkHost(rule.Host); err != nil {
-				b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", ReasonInvalidHost, err.Error())
+				b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", reason.InvalidHost, err.Error())
 				continue
 			}
 		}

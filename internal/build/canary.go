@@ -6,12 +6,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
-
-// ReasonCanaryWithoutMain: a canary path that no other Ingress of its
-// namespace serves (same host, path and pathType, with a backend) is
-// ignored. A canary never takes another namespace's traffic.
-const ReasonCanaryWithoutMain = "CanaryWithoutMain"
 
 // canaryIngress is a canary Ingress waiting for every main route to be
 // known: a canary may be older than its main Ingress.
@@ -29,7 +25,7 @@ func (b *builder) addCanaries() {
 	for _, c := range b.canaries {
 		ref := model.Ref{Namespace: c.ing.Namespace, Name: c.ing.Name}
 		if c.pol.blocked {
-			b.problems.add(KindIngress, ref, annotationsField, ReasonInvalidAnnotation,
+			b.problems.add(KindIngress, ref, annotationsField, reason.InvalidAnnotation,
 				"the canary is not used, since some of its annotations are invalid")
 			continue
 		}
@@ -50,12 +46,12 @@ func (b *builder) addCanaryPath(ing model.Ref, host string, at pathAt, p network
 	key := routeKey{host: host, path: path, match: match}
 	i, found := b.routes[key]
 	if found && b.locs[i].Ingress.Namespace != ing.Namespace {
-		b.problems.add(KindIngress, ing, at.field(), ReasonCanaryWithoutMain,
+		b.problems.add(KindIngress, ing, at.field(), reason.CanaryWithoutMain,
 			fmt.Sprintf("host %q path %q (%s) is routed by another namespace, and a canary attaches only to routes of its own; the canary path is ignored", host, path, match))
 		return
 	}
 	if !found || b.locs[i].Backend == "" {
-		b.problems.add(KindIngress, ing, at.field(), ReasonCanaryWithoutMain,
+		b.problems.add(KindIngress, ing, at.field(), reason.CanaryWithoutMain,
 			fmt.Sprintf("no other Ingress serves host %q path %q (%s) with a backend; the canary path is ignored", host, path, match))
 		return
 	}

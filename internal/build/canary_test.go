@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // webApp81 is the Backend of testdata/service-web-app.yaml's port 81.
@@ -41,13 +42,13 @@ func TestBuildCanaries(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{main, newCanary, oldCanary},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: bad, Field: annotationsField, Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: bad, Field: annotationsField, Reason: reason.InvalidAnnotation,
 						Message: "the canary is not used, since some of its annotations are invalid"},
-					{Kind: KindIngress, Object: bad, Field: annotation("canary-weight"), Reason: ReasonInvalidAnnotation,
+					{Kind: KindIngress, Object: bad, Field: annotation("canary-weight"), Key: annotationKey("canary-weight"), Reason: reason.InvalidAnnotation,
 						Message: `value "200": must be at most canary-weight-total (100)`},
-					{Kind: KindIngress, Object: oldCanary, Field: "spec.rules[0].http.paths[1]", Reason: ReasonCanaryWithoutMain,
+					{Kind: KindIngress, Object: oldCanary, Field: "spec.rules[0].http.paths[1]", Reason: reason.CanaryWithoutMain,
 						Message: `no other Ingress serves host "c.example.com" path "/exact" (Prefix) with a backend; the canary path is ignored`},
-					{Kind: KindIngress, Object: oldCanary, Field: "spec.rules[0].http.paths[2]", Reason: ReasonCanaryWithoutMain,
+					{Kind: KindIngress, Object: oldCanary, Field: "spec.rules[0].http.paths[2]", Reason: reason.CanaryWithoutMain,
 						Message: `no other Ingress serves host "c.example.com" path "/nobody" (Prefix) with a backend; the canary path is ignored`},
 				},
 			},

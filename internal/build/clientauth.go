@@ -12,6 +12,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Client certificates (the auth-tls-* annotations) belong to a host, not
@@ -26,10 +27,6 @@ import (
 //     host;
 //   - an Ingress that asks for them answers 503 on its rules without a
 //     host and its default backend, which no SNI name selects.
-
-// ReasonClientAuthConflict: an older Ingress set other client certificate
-// settings for the host.
-const ReasonClientAuthConflict = "ClientAuthConflict"
 
 // clientAuthClaim is what an Ingress asks of its hosts' client
 // certificates.
@@ -104,11 +101,11 @@ func (b *builder) hostless(ing *networkingv1.Ingress, ref model.Ref, pol *ingres
 	const message = "client certificates (auth-tls-*) are asked for by host name, which this %s has not: it answers 503"
 	for i, rule := range ing.Spec.Rules {
 		if rule.Host == "" && rule.HTTP != nil {
-			b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", ReasonInvalidAnnotation, fmt.Sprintf(message, "rule"))
+			b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", reason.InvalidAnnotation, fmt.Sprintf(message, "rule"))
 		}
 	}
 	if ing.Spec.DefaultBackend != nil {
-		b.problems.add(KindIngress, ref, "spec.defaultBackend", ReasonInvalidAnnotation, fmt.Sprintf(message, "default backend"))
+		b.problems.add(KindIngress, ref, "spec.defaultBackend", reason.InvalidAnnotation, fmt.Sprintf(message, "default backend"))
 	}
 	blocked := *pol
 	blocked.blocked = true
@@ -127,14 +124,14 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 		if first == nil {
 			first = map[string]hostClaim{}
 		}
-		s, field := &servers[i], AnnotationField(c.prefix+"/auth-tls-secret")
+		s, key := &servers[i], c.prefix+"/auth-tls-secret"
 		old, taken := first[c.host]
 		switch {
 		case !taken:
 			first[c.host] = c
 			if s.ClientAuth = c.clientAuth.auth; s.ClientAuth == nil {
 				answer503(s, nil)
-				p.add(KindIngress, c.ingress, field, ReasonInvalidAnnotation,
+				p.addAnnotation(c.ingress, key, reason.InvalidAnnotation,
 					fmt.Sprintf("the client certificates of host %q cannot be checked as asked: every path of the host answers 503", c.host))
 			}
 		case old.clientAuth.auth == nil || c.clientAuth.auth == nil || reflect.DeepEqual(old.clientAuth.auth, c.clientAuth.auth):
@@ -142,7 +139,7 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 			// the claims agree.
 		default:
 			answer503(s, &c.ingress)
-			p.add(KindIngress, c.ingress, field, ReasonClientAuthConflict,
+			p.addAnnotation(c.ingress, key, reason.ClientAuthConflict,
 				fmt.Sprintf("host %q checks client certificates as %s asks%s; the paths of this Ingress on the host answer 503",
 					c.host, olderIngress(c.ingress, old.ingress), precedence))
 		}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
@@ -192,10 +193,10 @@ func TestBuildClientAuthMessages(t *testing.T) {
 	snap := load(t, "classes.yaml", "service-web-app.yaml")
 	snap.Ingresses = []*networkingv1.Ingress{pathIngress("a", 0, "mtls.example.com", "/", map[string]string{"auth-tls-secret": "nope"})}
 	_, report := Build(snap, defaultOpts())
-	field := annotation("auth-tls-secret")
+	field, key := annotation("auth-tls-secret"), annotationKey("auth-tls-secret")
 	require.Equal(t, []Problem{
-		{Kind: KindIngress, Object: ref("web", "a"), Field: field, Reason: ReasonInvalidAnnotation, Message: "Secret web/nope not found"},
-		{Kind: KindIngress, Object: ref("web", "a"), Field: field, Reason: ReasonInvalidAnnotation,
+		{Kind: KindIngress, Object: ref("web", "a"), Field: field, Key: key, Reason: reason.InvalidAnnotation, Message: "Secret web/nope not found"},
+		{Kind: KindIngress, Object: ref("web", "a"), Field: field, Key: key, Reason: reason.InvalidAnnotation,
 			Message: `the client certificates of host "mtls.example.com" cannot be checked as asked: every path of the host answers 503`},
 	}, report.Problems)
 }

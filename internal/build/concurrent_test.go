@@ -38,7 +38,7 @@ func TestBuildIndependentOfScheduling(t *testing.T) {
 	wantConfig, wantReport := build(1)
 	kinds := map[string]bool{}
 	for _, p := range wantReport.Problems {
-		kinds[p.Kind+" "+p.Reason] = true
+		kinds[p.Kind+" "+string(p.Reason)] = true
 	}
 	for _, k := range []string{"Ingress PathConflict", "Ingress ServiceNotFound", "EndpointSlice InvalidEndpoint", "Ingress DuplicateObject"} {
 		require.True(t, kinds[k], "the Snapshot should cause %s; got %v", k, kinds)

@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // endpoints returns the ready endpoints of one Service port, sorted and
@@ -41,7 +42,7 @@ func endpoints(svcSlices []*discoveryv1.EndpointSlice, portName string, loopback
 				addr, err := endpointAddress(address, slice.AddressType, loopback)
 				if err != nil {
 					p.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
-						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), ReasonInvalidEndpoint, err.Error())
+						fmt.Sprintf("endpoints[%d].addresses[%d]", i, k), reason.InvalidEndpoint, err.Error())
 					continue
 				}
 				if out == nil {
@@ -65,7 +66,7 @@ func slicePort(slice *discoveryv1.EndpointSlice, name string, p *problems) (int3
 		}
 		if *port.Port < 1 || *port.Port > 65535 {
 			p.add(KindEndpointSlice, model.Ref{Namespace: slice.Namespace, Name: slice.Name},
-				fmt.Sprintf("ports[%d].port", j), ReasonInvalidEndpoint, fmt.Sprintf("port %d is out of range", *port.Port))
+				fmt.Sprintf("ports[%d].port", j), reason.InvalidEndpoint, fmt.Sprintf("port %d is out of range", *port.Port))
 			return 0, false
 		}
 		return *port.Port, true

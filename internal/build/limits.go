@@ -7,6 +7,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Limits bound what one Ingress, and the Ingresses of one namespace, may
@@ -17,10 +18,6 @@ type Limits struct {
 	PathsPerNamespace int
 	HostsPerNamespace int
 }
-
-// ReasonLimitExceeded: an Ingress would go over a Limit, and none of it
-// is served.
-const ReasonLimitExceeded = "LimitExceeded"
 
 // namespaceUsage is what the Ingresses of one namespace admitted so far
 // hold.
@@ -59,7 +56,7 @@ func (b *builder) withinLimits(ings []*networkingv1.Ingress, l Limits) []*networ
 		}
 		if msg := l.exceeded(ing.Namespace, u, paths, len(fresh)); msg != "" {
 			b.problems.add(KindIngress, model.Ref{Namespace: ing.Namespace, Name: ing.Name}, "spec.rules",
-				ReasonLimitExceeded, msg+"; none of this Ingress is served")
+				reason.LimitExceeded, msg+"; none of this Ingress is served")
 			continue
 		}
 		u.paths += paths

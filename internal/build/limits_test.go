@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -86,7 +87,7 @@ func TestBuildLimits(t *testing.T) {
 			require.Equal(t, tc.served, served, "%v", report.Problems)
 			refused := map[string]string{}
 			for _, p := range report.Problems {
-				if p.Reason == ReasonLimitExceeded {
+				if p.Reason == reason.LimitExceeded {
 					require.Equal(t, "spec.rules", p.Field)
 					refused[p.Object.String()] = p.Message
 				}

@@ -11,10 +11,6 @@ import "fmt"
 // namespaces may still add Exact and Prefix paths that the host does not
 // route yet; what they may not decide is ignored and reported.
 
-// ReasonHostNotOwned: the Ingress asked for something that only the
-// namespace owning the host may set.
-const ReasonHostNotOwned = "HostNotOwned"
-
 // hostOwners maps each host ("" for rules without a host) to its owner
 // namespace; www names made by from-to-www-redirect belong to their host's
 // owner.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -116,7 +117,7 @@ func TestHostScopedAnnotationsNeedTheHost(t *testing.T) {
 			if tc.field != "" {
 				field = tc.field
 			}
-			require.Equal(t, []string{"other/intruding " + annotation(field) + " " + ReasonHostNotOwned}, problemsOf(report))
+			require.Equal(t, []string{"other/intruding " + annotation(field) + " " + string(reason.HostNotOwned)}, problemsOf(report))
 			require.Contains(t, report.Problems[0].Message, "another namespace")
 		})
 	}
@@ -183,7 +184,7 @@ func TestCanaryStaysInItsNamespace(t *testing.T) {
 	}
 	cfg, report := Build(tenantSnapshot(t, owner(), canary(intruder, 1)), defaultOpts())
 	require.Empty(t, serverOf(t, cfg, sharedHost).Locations[0].Canaries)
-	require.Equal(t, []Problem{{Kind: KindIngress, Object: ref(intruder, "canary"), Field: "spec.rules[0].http.paths[0]", Reason: ReasonCanaryWithoutMain,
+	require.Equal(t, []Problem{{Kind: KindIngress, Object: ref(intruder, "canary"), Field: "spec.rules[0].http.paths[0]", Reason: reason.CanaryWithoutMain,
 		Message: `host "shared.example.com" path "/" (Prefix) is routed by another namespace, and a canary attaches only to routes of its own; the canary path is ignored`}},
 		report.Problems)
 

@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // parsePath validates one Ingress path and returns it in the model's form.
@@ -31,22 +32,22 @@ func parsePath(pathType *networkingv1.PathType, path string, regex bool) (string
 		}
 		if regex {
 			if err := model.CheckRegex(path); err != nil {
-				return "", "", &rejection{field: "path", reason: ReasonInvalidPath, message: err.Error()}
+				return "", "", &rejection{field: "path", reason: reason.InvalidPath, message: err.Error()}
 			}
 			return path, model.MatchRegex, nil
 		}
 	default:
-		return "", "", &rejection{field: "pathType", reason: ReasonInvalidPath,
+		return "", "", &rejection{field: "pathType", reason: reason.InvalidPath,
 			message: fmt.Sprintf("unknown pathType %q", kind)}
 	}
 	if err := checkPath(path); err != nil {
-		return "", "", &rejection{field: "path", reason: ReasonInvalidPath, message: err.Error()}
+		return "", "", &rejection{field: "path", reason: reason.InvalidPath, message: err.Error()}
 	}
 	if match == model.MatchPrefix && len(path) > 1 {
 		path = strings.TrimSuffix(path, "/")
 	}
 	if model.Internal(path) {
-		return "", "", &rejection{field: "path", reason: ReasonInvalidPath,
+		return "", "", &rejection{field: "path", reason: reason.InvalidPath,
 			message: fmt.Sprintf("path %q is reserved: %s and the paths under it are archway's own locations", path, model.InternalPath)}
 	}
 	return path, match, nil

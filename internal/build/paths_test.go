@@ -8,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 func TestParsePath(t *testing.T) {
@@ -60,7 +61,7 @@ func TestParsePath(t *testing.T) {
 			if tc.wantField != "" {
 				require.NotNil(t, rej)
 				require.Equal(t, tc.wantField, rej.field)
-				require.Equal(t, ReasonInvalidPath, rej.reason)
+				require.Equal(t, reason.InvalidPath, rej.reason)
 				return
 			}
 			require.Nil(t, rej)
@@ -78,7 +79,7 @@ func TestParseRegexPath(t *testing.T) {
 	require.Nil(t, rej)
 	require.Equal(t, "/api(/|$)(.*)", path)
 	require.Equal(t, model.MatchRegex, match)
-	for path, reason := range map[string]string{
+	for path, complaint := range map[string]string{
 		"/(?<host>.*)": "names a group",
 		`/a[\d-z]`:     "as a range end",
 		"/a^+":         "repeats the anchor",
@@ -87,8 +88,8 @@ func TestParseRegexPath(t *testing.T) {
 		_, _, rej := parsePath(&implType, path, true)
 		require.NotNil(t, rej, path)
 		require.Equal(t, "path", rej.field)
-		require.Equal(t, ReasonInvalidPath, rej.reason)
-		require.Contains(t, rej.message, reason)
+		require.Equal(t, reason.InvalidPath, rej.reason)
+		require.Contains(t, rej.message, complaint)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Options configure one archway instance's view of the Snapshot.
@@ -58,21 +59,6 @@ const (
 	KindFile = "File"
 )
 
-// Problem reasons. They are stable: metrics and Events use them.
-const (
-	ReasonInvalidManifest        = "InvalidManifest"
-	ReasonInvalidName            = "InvalidName"
-	ReasonDuplicateObject        = "DuplicateObject"
-	ReasonInvalidHost            = "InvalidHost"
-	ReasonInvalidPath            = "InvalidPath"
-	ReasonPathConflict           = "PathConflict"
-	ReasonDefaultBackendConflict = "DefaultBackendConflict"
-	ReasonUnsupportedBackend     = "UnsupportedBackend"
-	ReasonServiceNotFound        = "ServiceNotFound"
-	ReasonServicePortNotFound    = "ServicePortNotFound"
-	ReasonInvalidEndpoint        = "InvalidEndpoint"
-)
-
 // Problem is one rejected object or part of an object.
 type Problem struct {
 	Kind   string    // "Ingress", "Service", "File", ...
@@ -80,9 +66,13 @@ type Problem struct {
 	// Field is the JSON path of the offending part, e.g.
 	// "spec.rules[0].http.paths[1].path"; empty for the whole object.
 	Field string
-	// Reason is a short CamelCase word, stable enough for metric labels and
-	// Kubernetes Event reasons (e.g. "ServiceNotFound", "PathConflict").
-	Reason  string
+	// Key is the annotation or ConfigMap key that Field names, e.g.
+	// "nginx.ingress.kubernetes.io/proxy-body-size"; empty when Field
+	// names none.
+	Key string
+	// Reason is stable enough for metric labels and Kubernetes Event
+	// reasons; package reason declares them all (docs/reasons.md).
+	Reason  reason.Reason
 	Message string
 }
 

@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 func TestBuildHosts(t *testing.T) {
 	hosts, more := ref("web", "hosts"), ref("web", "more-hosts")
 	invalid := func(rule, message string) Problem {
 		return Problem{Kind: KindIngress, Object: hosts, Field: "spec.rules[" + rule + "].host",
-			Reason: ReasonInvalidHost, Message: message}
+			Reason: reason.InvalidHost, Message: message}
 	}
 	runFixtures(t, map[string]fixture{
 		"exact, wildcard and catch-all hosts; one host over two Ingresses": {
@@ -48,7 +49,7 @@ func TestBuildPaths(t *testing.T) {
 	const allowed = " is not allowed (only A-Z a-z 0-9 . _ ~ / -)"
 	invalid := func(index, field, message string) Problem {
 		return Problem{Kind: KindIngress, Object: paths, Field: "spec.rules[0].http.paths[" + index + "]." + field,
-			Reason: ReasonInvalidPath, Message: message}
+			Reason: reason.InvalidPath, Message: message}
 	}
 	runFixtures(t, map[string]fixture{
 		"pathTypes are normalised; a bad path drops alone": {
@@ -80,7 +81,7 @@ func TestBuildPaths(t *testing.T) {
 					invalid("17", "path", `path "/%2e%2e": character '%'`+allowed),
 					invalid("18", "pathType", `unknown pathType "Regex"`),
 					invalid("19", "path", `path "/x;}": character ';'`+allowed),
-					{Kind: KindIngress, Object: paths, Field: "spec.rules[0].http.paths[4]", Reason: ReasonPathConflict,
+					{Kind: KindIngress, Object: paths, Field: "spec.rules[0].http.paths[4]", Reason: reason.PathConflict,
 						Message: `host "paths.example.com" path "/" (Prefix) is already routed by an earlier path of this Ingress`},
 				},
 			},
@@ -93,7 +94,7 @@ func TestBuildConflicts(t *testing.T) {
 	// winner is named only to a loser of its namespace.
 	conflict := func(loser model.Ref, index, host, path, match, winner string) Problem {
 		return Problem{Kind: KindIngress, Object: loser, Field: "spec.rules[0].http.paths[" + index + "]",
-			Reason: ReasonPathConflict, Message: `host "` + host + `" path "` + path + `" (` + match +
+			Reason: reason.PathConflict, Message: `host "` + host + `" path "` + path + `" (` + match +
 				`) is already routed by ` + winner + precedence}
 	}
 	runFixtures(t, map[string]fixture{
@@ -124,7 +125,7 @@ func TestBuildConflicts(t *testing.T) {
 				Problems: []Problem{
 					conflict(ref("web", "a"), "0", "tie.example.com", "/tie", "Exact", "an Ingress of another namespace"),
 					conflict(ref("web", "c"), "0", "tie.example.com", "/name-tie", "Exact", "Ingress web/b"),
-					{Kind: KindIngress, Object: young, Field: "spec.defaultBackend", Reason: ReasonDefaultBackendConflict,
+					{Kind: KindIngress, Object: young, Field: "spec.defaultBackend", Reason: reason.DefaultBackendConflict,
 						Message: "the default backend of Ingress web/old is used" + precedence},
 					conflict(young, "0", "shop.example.com", "/cart", "Prefix", "Ingress web/old"),
 					conflict(young, "2", "shop.example.com", "/api", "Prefix", "Ingress web/old"),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/ingressclass"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // selectIngresses returns this instance's Ingresses, oldest first. Ingresses
@@ -23,13 +24,13 @@ func (b *builder) selectIngresses(all []*networkingv1.Ingress, classes map[strin
 		return model.Ref{Namespace: ing.Namespace, Name: ing.Name}
 	})
 	for ref, n := range dups {
-		b.problems.add(KindIngress, ref, "", ReasonDuplicateObject,
+		b.problems.add(KindIngress, ref, "", reason.DuplicateObject,
 			fmt.Sprintf("%d Ingresses are named %s; none of them is served", n, ref))
 	}
 	selected := make([]*networkingv1.Ingress, 0, len(byRef))
 	for ref, ing := range byRef {
 		if err := checkRef(ref.Namespace, ref.Name); err != nil {
-			b.problems.add(KindIngress, ref, "metadata", ReasonInvalidName, err.Error())
+			b.problems.add(KindIngress, ref, "metadata", reason.InvalidName, err.Error())
 			continue
 		}
 		selected = append(selected, ing)
@@ -43,7 +44,7 @@ func (b *builder) selectIngresses(all []*networkingv1.Ingress, classes map[strin
 func (b *builder) indexClasses(all []*networkingv1.IngressClass, mine string) map[string]*networkingv1.IngressClass {
 	byName, dups := index(all, func(c *networkingv1.IngressClass) string { return c.Name })
 	if n := dups[mine]; n > 0 {
-		b.problems.add(KindIngressClass, model.Ref{Name: mine}, "", ReasonDuplicateObject,
+		b.problems.add(KindIngressClass, model.Ref{Name: mine}, "", reason.DuplicateObject,
 			fmt.Sprintf("%d IngressClasses are named %s; no Ingress of this class is served", n, mine))
 	}
 	return byName

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -74,12 +75,12 @@ func TestBuildDuplicatesAndNames(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{ref("web", "fine")},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: ref("BAD", "shouting"), Field: "metadata", Reason: ReasonInvalidName,
+					{Kind: KindIngress, Object: ref("BAD", "shouting"), Field: "metadata", Reason: reason.InvalidName,
 						Message: `namespace "BAD" is not a lowercase DNS label`},
-					{Kind: KindIngress, Object: ref("web", "copied"), Reason: ReasonDuplicateObject,
+					{Kind: KindIngress, Object: ref("web", "copied"), Reason: reason.DuplicateObject,
 						Message: "2 Ingresses are named web/copied; none of them is served"},
 					{Kind: KindIngress, Object: ref("web", "fine"), Field: "spec.rules[0].http.paths[1].backend.service.name",
-						Reason: ReasonDuplicateObject, Message: "2 Services are named web/twice; none of them is used"},
+						Reason: reason.DuplicateObject, Message: "2 Services are named web/twice; none of them is used"},
 				},
 			},
 		},
@@ -93,7 +94,7 @@ func TestBuildDuplicatesAndNames(t *testing.T) {
 			},
 			report: Report{
 				Served: []model.Ref{ref("web", "by-annotation")},
-				Problems: []Problem{{Kind: KindIngressClass, Object: ref("", "archway"), Reason: ReasonDuplicateObject,
+				Problems: []Problem{{Kind: KindIngressClass, Object: ref("", "archway"), Reason: reason.DuplicateObject,
 					Message: "2 IngressClasses are named archway; no Ingress of this class is served"}},
 			},
 		},
@@ -113,7 +114,7 @@ func TestBuildLoadErrors(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{ref("web", "before-the-break")},
 				Problems: []Problem{{Kind: KindFile, Object: ref("", "broken.yaml"), Field: "document 1",
-					Reason: ReasonInvalidManifest, Message: brokenMessage(t)}},
+					Reason: reason.InvalidManifest, Message: brokenMessage(t)}},
 			},
 		},
 	})
@@ -123,7 +124,7 @@ func TestBuildLoadErrors(t *testing.T) {
 			{File: "/m/gone.yaml", Doc: -1, Err: errors.New("permission denied")},
 		}}, defaultOpts())
 		require.Equal(t, Report{Problems: []Problem{{Kind: KindFile, Object: ref("", "/m/gone.yaml"),
-			Reason: ReasonInvalidManifest, Message: "permission denied"}}}, report)
+			Reason: reason.InvalidManifest, Message: "permission denied"}}}, report)
 	})
 }
 

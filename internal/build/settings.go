@@ -9,14 +9,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
-// Problems of the controller's ConfigMap: a setting whose value fails its
-// parser keeps its default.
-const (
-	KindConfigMap        = "ConfigMap"
-	ReasonInvalidSetting = "InvalidSetting"
-)
+// KindConfigMap is the controller's ConfigMap: a setting whose value fails
+// its parser keeps its default.
+const KindConfigMap = "ConfigMap"
 
 // setting is one key of the controller's ConfigMap. set parses a value into
 // the field it owns and leaves s alone on error; def is the value the key
@@ -60,8 +58,8 @@ func settings(cm *corev1.ConfigMap, p *problems) model.Settings {
 			continue
 		}
 		if err := st.set(value, &s); err != nil {
-			p.add(KindConfigMap, ref, "data."+st.key, ReasonInvalidSetting,
-				fmt.Sprintf("%v; the default %s is used", err, st.def))
+			*p = append(*p, Problem{Kind: KindConfigMap, Object: ref, Field: "data." + st.key, Key: st.key,
+				Reason: reason.InvalidSetting, Message: fmt.Sprintf("%v; the default %s is used", err, st.def)})
 		}
 	}
 	return s

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -29,7 +30,7 @@ func TestBuildSettings(t *testing.T) {
 	}
 	invalid := func(message string) []Problem {
 		return []Problem{{Kind: KindConfigMap, Object: model.Ref{Namespace: "ingress", Name: "archway"},
-			Field: "data.worker-shutdown-timeout", Reason: ReasonInvalidSetting, Message: message + "; the default 240s is used"}}
+			Field: "data.worker-shutdown-timeout", Key: "worker-shutdown-timeout", Reason: reason.InvalidSetting, Message: message + "; the default 240s is used"}}
 	}
 	tests := map[string]struct {
 		configMap *corev1.ConfigMap

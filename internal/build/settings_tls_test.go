@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -108,7 +109,7 @@ func TestTLSSettings(t *testing.T) {
 			for _, value := range tc.invalid {
 				s, problems := build(value)
 				require.Len(t, problems, 1, value)
-				require.Equal(t, ReasonInvalidSetting, problems[0].Reason)
+				require.Equal(t, reason.InvalidSetting, problems[0].Reason)
 				require.Equal(t, "data."+key, problems[0].Field)
 				require.Equal(t, tc.get(defaultSettings()), tc.get(s), "an invalid value keeps the default")
 			}

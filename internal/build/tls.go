@@ -8,26 +8,14 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // Problems of TLS sections and their Secrets. A bad Secret costs only its
 // hosts their certificate: they are served with the default one.
-const (
-	// KindSecret is the --default-ssl-certificate Secret.
-	KindSecret = "Secret"
-	// ReasonInvalidTLSSecret: the Secret is missing, or is not a usable
-	// certificate and key.
-	ReasonInvalidTLSSecret = "InvalidTLSSecret"
-	// ReasonCertificateHostMismatch: the certificate does not cover a host
-	// of its TLS section.
-	ReasonCertificateHostMismatch = "CertificateHostMismatch"
-	// ReasonCertificateExpired: the certificate has expired; it is still
-	// served.
-	ReasonCertificateExpired = "CertificateExpired"
-	// ReasonTLSConflict: an older Ingress gave the host another
-	// certificate.
-	ReasonTLSConflict = "TLSConflict"
-)
+//
+// KindSecret is the --default-ssl-certificate Secret.
+const KindSecret = "Secret"
 
 // tlsState collects what the Ingresses' TLS sections and redirect
 // annotations ask for, in the order Ingresses are added (oldest first).
@@ -85,12 +73,12 @@ func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect
 		for j, host := range section.Hosts {
 			hostField := fmt.Sprintf("%s.hosts[%d]", field, j)
 			if err := checkHost(host); err != nil {
-				p.add(KindIngress, ref, hostField, ReasonInvalidHost, err.Error())
+				p.add(KindIngress, ref, hostField, reason.InvalidHost, err.Error())
 				continue
 			}
 			claim := tlsClaim{host: host, field: hostField, ingress: ref, secret: section.SecretName, cert: cert.model()}
 			if cert != nil && !covers(cert.leaf, host) {
-				p.add(KindIngress, ref, hostField, ReasonCertificateHostMismatch,
+				p.add(KindIngress, ref, hostField, reason.CertificateHostMismatch,
 					fmt.Sprintf("the certificate of Secret %s/%s does not cover host %q; the default certificate is served", ref.Namespace, section.SecretName, host))
 				claim.cert = nil
 			}
@@ -106,17 +94,17 @@ func (t *tlsState) sectionCertificate(ing model.Ref, name, field string, p *prob
 		return nil
 	}
 	if !isDNSSubdomain(name) {
-		p.add(KindIngress, ing, field+".secretName", ReasonInvalidTLSSecret,
+		p.add(KindIngress, ing, field+".secretName", reason.InvalidTLSSecret,
 			fmt.Sprintf("%q is not a Secret name; its hosts are served with the default certificate", shorten(name)))
 		return nil
 	}
 	cert, err := t.certs.get(model.Ref{Namespace: ing.Namespace, Name: name})
 	if err != nil {
-		p.add(KindIngress, ing, field+".secretName", ReasonInvalidTLSSecret, err.Error()+"; its hosts are served with the default certificate")
+		p.add(KindIngress, ing, field+".secretName", reason.InvalidTLSSecret, err.Error()+"; its hosts are served with the default certificate")
 		return nil
 	}
 	if msg, expired := t.expired(cert); expired {
-		p.add(KindIngress, ing, field+".secretName", ReasonCertificateExpired, msg)
+		p.add(KindIngress, ing, field+".secretName", reason.CertificateExpired, msg)
 	}
 	return cert
 }
@@ -143,11 +131,11 @@ func (t *tlsState) hosts(owners hostOwners, p *problems) map[string]tlsClaim {
 		switch {
 		case !routed:
 		case owner != c.ingress.Namespace:
-			p.add(KindIngress, c.ingress, c.field, ReasonHostNotOwned, notOwned(c.host, "its TLS section")+"; ignored")
+			p.add(KindIngress, c.ingress, c.field, reason.HostNotOwned, notOwned(c.host, "its TLS section")+"; ignored")
 		case !taken:
 			hosts[c.host] = c
 		case old.secret != c.secret:
-			p.add(KindIngress, c.ingress, c.field, ReasonTLSConflict,
+			p.add(KindIngress, c.ingress, c.field, reason.TLSConflict,
 				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderIngress(c.ingress, old.ingress), precedence))
 		}
 	}
@@ -184,17 +172,17 @@ func (t *tlsState) defaultCertificate(opts Options, p *problems) *model.Certific
 	namespace, name, _ := strings.Cut(opts.DefaultCertificate, "/")
 	ref := model.Ref{Namespace: namespace, Name: name}
 	if err := checkRef(namespace, name); err != nil {
-		p.add(KindSecret, ref, "", ReasonInvalidTLSSecret, "--default-ssl-certificate: "+err.Error())
+		p.add(KindSecret, ref, "", reason.InvalidTLSSecret, "--default-ssl-certificate: "+err.Error())
 		return opts.FallbackCertificate
 	}
 	cert, err := t.certs.get(ref)
 	if err != nil {
-		p.add(KindSecret, ref, "", ReasonInvalidTLSSecret,
+		p.add(KindSecret, ref, "", reason.InvalidTLSSecret,
 			"--default-ssl-certificate: "+err.Error()+"; archway's generated certificate is served instead")
 		return opts.FallbackCertificate
 	}
 	if msg, expired := t.expired(cert); expired {
-		p.add(KindSecret, ref, "", ReasonCertificateExpired, msg)
+		p.add(KindSecret, ref, "", reason.CertificateExpired, msg)
 	}
 	return cert.cert
 }

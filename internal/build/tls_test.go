@@ -14,6 +14,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -235,9 +236,9 @@ func TestBuildTLSMessages(t *testing.T) {
 	opts.Now = now
 	_, report := Build(snap, opts)
 	require.Equal(t, []Problem{
-		{Kind: KindIngress, Object: ref("web", "a"), Field: "spec.tls[0].hosts[1]", Reason: ReasonCertificateHostMismatch,
+		{Kind: KindIngress, Object: ref("web", "a"), Field: "spec.tls[0].hosts[1]", Reason: reason.CertificateHostMismatch,
 			Message: `the certificate of Secret web/expired does not cover host "new.example.com"; the default certificate is served`},
-		{Kind: KindIngress, Object: ref("web", "a"), Field: "spec.tls[0].secretName", Reason: ReasonCertificateExpired,
+		{Kind: KindIngress, Object: ref("web", "a"), Field: "spec.tls[0].secretName", Reason: reason.CertificateExpired,
 			Message: "the certificate of Secret web/expired expired at " + now.Add(-time.Hour).Format(time.RFC3339) + "; it is still served"},
 	}, report.Problems)
 	// Without a time, expiry is not checked: Build never reads the clock.

@@ -15,6 +15,7 @@ import (
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -253,8 +254,8 @@ func (c *Controller) reportProblems(report build.Report) {
 func countUnsupported(problems []build.Problem) map[string]int {
 	counts := make(map[string]int)
 	for _, p := range problems {
-		if key, ok := build.AnnotationKey(p.Field); ok && p.Reason == build.ReasonUnsupportedAnnotation {
-			counts[annotations.MetricLabel(key)]++
+		if p.Reason == reason.UnsupportedAnnotation {
+			counts[annotations.MetricLabel(p.Key)]++
 		}
 	}
 	return counts
@@ -263,7 +264,7 @@ func countUnsupported(problems []build.Problem) map[string]int {
 func countProblems(problems []build.Problem) map[[2]string]int {
 	counts := make(map[[2]string]int)
 	for _, p := range problems {
-		counts[[2]string{p.Kind, p.Reason}]++
+		counts[[2]string{p.Kind, string(p.Reason)}]++
 	}
 	return counts
 }

@@ -11,15 +11,9 @@ import (
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
-)
-
-// Problem reasons of the objects a sync holds back because the config
-// built with them was refused although Build accepted them.
-const (
-	ReasonRejectedByNginx    = "RejectedByNginx"
-	ReasonRejectedByRenderer = "RejectedByRenderer"
 )
 
 // candidate is a config a sync may apply: built from snap, which is the
@@ -148,15 +142,15 @@ func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts bui
 // holdCulprit records that the version of key in snap was refused, for
 // why.
 func (c *Controller) holdCulprit(snap source.Snapshot, key objectKey, why error) {
-	reason := ReasonRejectedByNginx
+	rejectedBy := reason.RejectedByNginx
 	if !errors.Is(why, nginx.ErrRejected) {
-		reason = ReasonRejectedByRenderer
+		rejectedBy = reason.RejectedByRenderer
 	}
 	if c.culprits == nil {
 		c.culprits = map[objectKey]culprit{}
 	}
 	c.culprits[key] = culprit{version: version(snap, key), problem: build.Problem{
-		Kind: key.Kind, Object: key.Ref, Reason: reason,
+		Kind: key.Kind, Object: key.Ref, Reason: rejectedBy,
 		Message: "nginx cannot take the config with this version of the object, so its previous version (or nothing, for a new object) is served until it changes: " + why.Error(),
 	}}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -178,12 +179,12 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 			})
 			h.waitLive(t, "y.example.com", "127.0.0.1:8080")
 			require.Eventually(t, func() bool {
-				return strings.Contains(h.logs.String(), "msg=rejected kind=Ingress object="+tc.culprit+` field="" reason=`+ReasonRejectedByNginx)
+				return strings.Contains(h.logs.String(), "msg=rejected kind=Ingress object="+tc.culprit+` field="" reason=`+string(reason.RejectedByNginx))
 			}, 5*time.Second, 5*time.Millisecond)
-			require.Contains(t, h.logs.String(), "reason="+ReasonRejectedByNginx)
+			require.Contains(t, h.logs.String(), "reason="+string(reason.RejectedByNginx))
 			// The sync sets the metrics after it logged.
 			require.Eventually(t, func() bool {
-				return rejectedMetric(t, h.registry, build.KindIngress, ReasonRejectedByNginx) == 1
+				return rejectedMetric(t, h.registry, build.KindIngress, reason.RejectedByNginx) == 1
 			}, 5*time.Second, 5*time.Millisecond)
 			require.Equal(t, 0.0, metricValue(t, h.registry, "nginx_ingress_controller_config_last_reload_successful"))
 			checks := h.applier.checkCount()
@@ -207,7 +208,7 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 			}, 5*time.Second, 5*time.Millisecond, h.logs.String())
 			require.Eventually(t, func() bool {
 				return metricValue(t, h.registry, "nginx_ingress_controller_config_last_reload_successful") == 1 &&
-					rejectedMetric(t, h.registry, build.KindIngress, ReasonRejectedByNginx) == 0
+					rejectedMetric(t, h.registry, build.KindIngress, reason.RejectedByNginx) == 0
 			}, 5*time.Second, 5*time.Millisecond)
 		})
 	}
@@ -270,7 +271,7 @@ func TestRefusedAtStartIsHeldBack(t *testing.T) {
 	require.Contains(t, conf, "site.example.com")
 	require.Contains(t, conf, "x.example.com", h.logs.String())
 	require.NotContains(t, endpoints, "refused-pattern")
-	require.Contains(t, h.logs.String(), `msg=rejected kind=Ingress object=tenant-x/bad field="" reason=`+ReasonRejectedByNginx)
+	require.Contains(t, h.logs.String(), `msg=rejected kind=Ingress object=tenant-x/bad field="" reason=`+string(reason.RejectedByNginx))
 }
 
 // withAnnotations returns ing with the annotations, created after the
@@ -282,6 +283,6 @@ func withAnnotations(ing *networkingv1.Ingress, values map[string]string) *netwo
 }
 
 // rejectedMetric returns archway_rejected_objects for kind and reason.
-func rejectedMetric(t *testing.T, registry *prometheus.Registry, kind, reason string) float64 {
-	return labelledValue(t, registry, "archway_rejected_objects", "kind", kind, "reason", reason)
+func rejectedMetric(t *testing.T, registry *prometheus.Registry, kind string, why reason.Reason) float64 {
+	return labelledValue(t, registry, "archway_rejected_objects", "kind", kind, "reason", string(why))
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
@@ -115,10 +116,10 @@ func (c *tenants) unchanged() {
 }
 
 // reported waits until the last sync rejected something for reason.
-func (c *tenants) reported(reason string) {
+func (c *tenants) reported(why reason.Reason) {
 	c.t.Helper()
-	require.Eventually(c.t, func() bool { return rejected(c.t, c.cluster, reason) > 0 }, 5*time.Second, 20*time.Millisecond,
-		"no rejection %s", reason)
+	require.Eventually(c.t, func() bool { return rejected(c.t, c.cluster, string(why)) > 0 }, 5*time.Second, 20*time.Millisecond,
+		"no rejection %s", why)
 }
 
 // rejected returns archway_rejected_objects for Ingresses and reason.
@@ -151,7 +152,7 @@ func TestCanaryOfAnotherNamespaceIsRefused(t *testing.T) {
 	c := startTenants(t)
 	c.attempt(tenantIngress(teamB, "canary", "/", map[string]string{"canary": "true", "canary-weight": "100"}))
 	c.unchanged()
-	c.reported(build.ReasonCanaryWithoutMain)
+	c.reported(reason.CanaryWithoutMain)
 }
 
 // TestHostScopedAnnotationsOfAnotherNamespaceAreIgnored: team-b adds a
@@ -168,7 +169,7 @@ func TestHostScopedAnnotationsOfAnotherNamespaceAreIgnored(t *testing.T) {
 	c.serves("alias.example.com", "/", http.StatusNotFound, "")
 	c.serves("www."+sharedHost, "/", http.StatusNotFound, "")
 	c.serves(sharedHost, "/b", http.StatusServiceUnavailable, "") // it asked for client certificates
-	c.reported(build.ReasonHostNotOwned)
+	c.reported(reason.HostNotOwned)
 }
 
 // TestTLSSectionOfAnotherNamespaceIsIgnored: a rule-less Ingress of
@@ -185,7 +186,7 @@ func TestTLSSectionOfAnotherNamespaceIsIgnored(t *testing.T) {
 	tlsOnly.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{sharedHost}, SecretName: "tls"}}
 	c.attempt(tlsOnly)
 	c.unchanged()
-	c.reported(build.ReasonHostNotOwned)
+	c.reported(reason.HostNotOwned)
 }
 
 // TestRegexOfAnotherNamespaceIsRefused: team-b's use-regex "/" on
@@ -197,5 +198,5 @@ func TestRegexOfAnotherNamespaceIsRefused(t *testing.T) {
 	regex.Spec.Rules[0].HTTP.Paths[0].PathType = nil
 	c.attempt(regex)
 	c.unchanged()
-	c.reported(build.ReasonHostNotOwned)
+	c.reported(reason.HostNotOwned)
 }

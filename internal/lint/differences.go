@@ -12,32 +12,7 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/model"
-)
-
-// Reasons of the differences from ingress-nginx that build cannot see,
-// as README.md's "Migrating from ingress-nginx" lists them. Refused and
-// unknown annotations, regexes in Prefix paths and capture groups a path
-// lacks are build's Problems (see fixes.go).
-const (
-	// ReasonPrefixTrailingSlash: a Prefix path "/api/" also matches
-	// "/api" in archway (the Ingress spec ignores a trailing slash), where
-	// ingress-nginx sent "/api" to another path of the host.
-	ReasonPrefixTrailingSlash = "PrefixTrailingSlash"
-	// ReasonRegexHost: use-regex or rewrite-target on any Ingress of a
-	// host made ingress-nginx match every path of the host as a
-	// case-insensitive regex; archway keeps Exact and Prefix paths, and
-	// the other Ingresses' paths, as the spec defines them.
-	ReasonRegexHost = "RegexHost"
-	// ReasonStringPrefix: an ImplementationSpecific path "/api" that
-	// ingress-nginx matched as a string prefix ("/apix" too); archway
-	// takes it as Prefix.
-	ReasonStringPrefix = "StringPrefix"
-	// ReasonRegexPrecedence: a regex path whose requests a shorter Prefix
-	// path takes in archway, which tries Exact and Prefix paths before
-	// regexes; ingress-nginx tried a regex host's paths longest first.
-	ReasonRegexPrecedence = "RegexPrecedence"
-	// ReasonUnsupportedSetting: a ConfigMap key archway does not read.
-	ReasonUnsupportedSetting = "UnsupportedSetting"
+	"github.com/archway-ingress/archway/internal/reason"
 )
 
 // hostPath is one path of one host, in any Ingress.
@@ -145,7 +120,7 @@ func regexHost(p hostPath, host, why string) (Finding, bool) {
 		return Finding{}, false
 	}
 	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
-		Field: p.field + ".path", Reason: ReasonRegexHost,
+		Field: p.field + ".path", Reason: reason.RegexHost,
 		Message: fmt.Sprintf("ingress-nginx matched every path of %s as a case-insensitive regex because %s, "+
 			"so this one as ~* \"^%s\" (which also matches %s); archway matches it %s, case-sensitively",
 			hostName(host), why, path, quoted(also), match),
@@ -181,7 +156,7 @@ func regexPrecedence(p hostPath, paths []hostPath) (Finding, bool) {
 		return Finding{}, false
 	}
 	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
-		Field: p.field + ".path", Reason: ReasonRegexPrecedence,
+		Field: p.field + ".path", Reason: reason.RegexPrecedence,
 		Message: fmt.Sprintf("archway tries the Prefix path %q of Ingress %s/%s before any regex, so requests to %s... that both match go there; "+
 			"ingress-nginx tried every path of the host as a regex, longest first, and sent them here",
 			shadow.path.Path, shadow.ing.Namespace, shadow.ing.Name, strconv.Quote(literal)),
@@ -212,7 +187,7 @@ func stringPrefix(p hostPath) (Finding, bool) {
 		return Finding{}, false
 	}
 	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
-		Field: p.field + ".path", Reason: ReasonStringPrefix,
+		Field: p.field + ".path", Reason: reason.StringPrefix,
 		Message: fmt.Sprintf("ingress-nginx matched this ImplementationSpecific path as a string prefix, so also %q and %q; "+
 			"archway takes it as Prefix, whole path elements (%q, %q), and routes the others elsewhere", path+"x", path+".json", path, path+"/x"),
 		Fix: "nothing, unless clients use such paths; then route them with paths of their own (or a regex with use-regex)",
@@ -229,7 +204,7 @@ func trailingSlash(p hostPath, paths []hostPath) (Finding, bool) {
 	}
 	bare := strings.TrimSuffix(path, "/")
 	f := Finding{Severity: Info, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
-		Field: p.field + ".path", Reason: ReasonPrefixTrailingSlash,
+		Field: p.field + ".path", Reason: reason.PrefixTrailingSlash,
 		Message: fmt.Sprintf("archway also routes %q here, as the Ingress spec says (a trailing / is ignored); "+
 			"ingress-nginx answered it from the default backend", bare)}
 	other, ok := ingressNginxRoute(paths, bare)
@@ -328,14 +303,14 @@ func configMapKeys(cm *corev1.ConfigMap) []Finding {
 			continue
 		}
 		f := Finding{Severity: Warning, Kind: build.KindConfigMap, Namespace: cm.Namespace, Name: cm.Name,
-			Field: "data." + key, Reason: ReasonUnsupportedSetting,
+			Field: "data." + key, Reason: reason.UnsupportedSetting,
 			Message: "archway does not read this key: ingress-nginx's setting is not applied",
 			Fix:     "remove it; README.md's ConfigMap table lists the keys archway reads"}
 		switch {
 		case strings.HasSuffix(key, "-snippet"):
-			f.Severity, f.Reason = Error, annotations.ReasonSnippet
+			f.Severity, f.Reason = Error, reason.SnippetRefused
 			f.Message = "snippets are refused: archway never copies configuration text into nginx.conf"
-			f.Fix = fixes[annotations.ReasonSnippet]
+			f.Fix = fixes[reason.SnippetRefused]
 		case annotated[key]:
 			f.Fix = "set the annotation " + key + " on the Ingresses that need it (docs/annotations.md)"
 		}

@@ -9,45 +9,46 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
 // fixes say how to fix the Problems of each build reason. A reason not
 // listed gets no fix; every Problem but those of unsupportedSeverity and
 // CertificateExpired is an error.
-var fixes = map[string]string{
-	build.ReasonInvalidManifest:         "fix the document's YAML or JSON, or its fields' types",
-	build.ReasonInvalidName:             "give the object a valid Kubernetes name",
-	build.ReasonDuplicateObject:         "keep one object of that namespace and name",
-	build.ReasonInvalidHost:             "use a lowercase DNS name, or \"*.\" and a DNS name",
-	build.ReasonInvalidPath:             "use only A-Z a-z 0-9 / . _ ~ - in Exact and Prefix paths, with no empty, \".\" or \"..\" segment",
-	build.ReasonPathConflict:            "route each host, path and pathType from one Ingress only",
-	build.ReasonDefaultBackendConflict:  "set spec.defaultBackend in one Ingress only",
-	build.ReasonUnsupportedBackend:      "use a Service backend",
-	build.ReasonServiceNotFound:         "create the Service in the Ingress's namespace, or name an existing one",
-	build.ReasonServicePortNotFound:     "name a port the Service has, by number or by name",
-	build.ReasonInvalidEndpoint:         "EndpointSlices must hold the addresses of pods",
-	build.ReasonInvalidSetting:          "write the value in the syntax README.md's ConfigMap table gives",
-	build.ReasonLimitExceeded:           "split the paths over fewer hosts or Ingresses, or raise the --max-* limit",
-	build.ReasonHostNotOwned:            "set what applies to the whole host in an Ingress of the namespace that owns it (its oldest Ingress)",
-	build.ReasonAliasConflict:           "remove the alias: the name is already served",
-	build.ReasonClientAuthConflict:      "give the host's auth-tls-* annotations the same values in every Ingress",
-	build.ReasonInvalidTLSSecret:        "name a kubernetes.io/tls Secret of the Ingress's namespace with a valid certificate and key",
-	build.ReasonCertificateHostMismatch: "use a certificate whose names cover the host",
-	build.ReasonCertificateExpired:      "renew the certificate",
-	build.ReasonTLSConflict:             "give the host one certificate, in one TLS section",
-	build.ReasonCanaryWithoutMain:       "add the main Ingress of the same host, path and pathType in the canary's namespace",
-	annotations.ReasonInvalid:           "write the value in the syntax docs/annotations.md gives for the key",
-	annotations.ReasonSnippet:           "use the annotations of docs/annotations.md for what the snippet did, or do it in the backend",
-	annotations.ReasonUnsupported:       "remove it, or do in the backend what it did; docs/annotations.md lists what archway supports",
+var fixes = map[reason.Reason]string{
+	reason.InvalidManifest:         "fix the document's YAML or JSON, or its fields' types",
+	reason.InvalidName:             "give the object a valid Kubernetes name",
+	reason.DuplicateObject:         "keep one object of that namespace and name",
+	reason.InvalidHost:             "use a lowercase DNS name, or \"*.\" and a DNS name",
+	reason.InvalidPath:             "use only A-Z a-z 0-9 / . _ ~ - in Exact and Prefix paths, with no empty, \".\" or \"..\" segment",
+	reason.PathConflict:            "route each host, path and pathType from one Ingress only",
+	reason.DefaultBackendConflict:  "set spec.defaultBackend in one Ingress only",
+	reason.UnsupportedBackend:      "use a Service backend",
+	reason.ServiceNotFound:         "create the Service in the Ingress's namespace, or name an existing one",
+	reason.ServicePortNotFound:     "name a port the Service has, by number or by name",
+	reason.InvalidEndpoint:         "EndpointSlices must hold the addresses of pods",
+	reason.InvalidSetting:          "write the value in the syntax README.md's ConfigMap table gives",
+	reason.LimitExceeded:           "split the paths over fewer hosts or Ingresses, or raise the --max-* limit",
+	reason.HostNotOwned:            "set what applies to the whole host in an Ingress of the namespace that owns it (its oldest Ingress)",
+	reason.AliasConflict:           "remove the alias: the name is already served",
+	reason.ClientAuthConflict:      "give the host's auth-tls-* annotations the same values in every Ingress",
+	reason.InvalidTLSSecret:        "name a kubernetes.io/tls Secret of the Ingress's namespace with a valid certificate and key",
+	reason.CertificateHostMismatch: "use a certificate whose names cover the host",
+	reason.CertificateExpired:      "renew the certificate",
+	reason.TLSConflict:             "give the host one certificate, in one TLS section",
+	reason.CanaryWithoutMain:       "add the main Ingress of the same host, path and pathType in the canary's namespace",
+	reason.InvalidAnnotation:       "write the value in the syntax docs/annotations.md gives for the key",
+	reason.SnippetRefused:          "use the annotations of docs/annotations.md for what the snippet did, or do it in the backend",
+	reason.UnsupportedAnnotation:   "remove it, or do in the backend what it did; docs/annotations.md lists what archway supports",
 }
 
 // effects complete the messages of reasons whose message does not say what
 // archway does instead.
-var effects = map[string]string{
-	annotations.ReasonSnippet:       "the Ingress is served without it",
-	build.ReasonServiceNotFound:     "its requests answer 503",
-	build.ReasonServicePortNotFound: "its requests answer 503",
+var effects = map[reason.Reason]string{
+	reason.SnippetRefused:      "the Ingress is served without it",
+	reason.ServiceNotFound:     "its requests answer 503",
+	reason.ServicePortNotFound: "its requests answer 503",
 }
 
 // Fixes of problems that differ by where they are.
@@ -96,18 +97,17 @@ func (r references) finding(p build.Problem, prefix string) (f Finding, unchecke
 		f.Message += "; " + effect
 	}
 	switch p.Reason {
-	case build.ReasonCertificateExpired:
+	case reason.CertificateExpired:
 		f.Severity = Warning // still served
-	case annotations.ReasonUnsupported:
-		key, _ := build.AnnotationKey(p.Field)
+	case reason.UnsupportedAnnotation:
 		f.Severity = Warning
-		if annotations.MetricLabel(key) == annotations.UnknownLabel {
+		if annotations.MetricLabel(p.Key) == annotations.UnknownLabel {
 			f.Severity = Info
 			f.Message = "ingress-nginx has no annotation of that name either: both ignore it"
 			f.Fix = "check its spelling, or remove it"
 		}
-	case annotations.ReasonInvalid:
-		if _, ok := build.AnnotationKey(p.Field); ok {
+	case reason.InvalidAnnotation:
+		if p.Key != "" {
 			f.Message += "; every path of the Ingress answers 503 until it is fixed"
 		}
 	}
@@ -117,9 +117,9 @@ func (r references) finding(p build.Problem, prefix string) (f Finding, unchecke
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
 		switch {
-		case p.Reason == build.ReasonInvalidPath && hasRegexSyntax(path) && model.CheckRegex(path) == nil:
+		case p.Reason == reason.InvalidPath && hasRegexSyntax(path) && model.CheckRegex(path) == nil:
 			f.Fix = regexPathFix
-		case p.Reason == annotations.ReasonInvalid:
+		case p.Reason == reason.InvalidAnnotation:
 			f.Fix = groupsFix
 		}
 	}
@@ -134,17 +134,17 @@ func (r references) absent(ing *networkingv1.Ingress, p build.Problem, prefix st
 	}
 	var kind, name string
 	switch p.Reason {
-	case build.ReasonServiceNotFound:
+	case reason.ServiceNotFound:
 		kind, name = "Service", serviceAt(ing, p.Field, prefix)
-	case build.ReasonInvalidTLSSecret:
+	case reason.InvalidTLSSecret:
 		for i, section := range ing.Spec.TLS {
 			if strings.HasPrefix(p.Field, "spec.tls["+strconv.Itoa(i)+"]") {
 				kind, name = "Secret", section.SecretName
 			}
 		}
-	case annotations.ReasonInvalid:
+	case reason.InvalidAnnotation:
 		for _, a := range secretAnnotations {
-			if p.Field == build.AnnotationField(prefix+"/"+a) {
+			if p.Key == prefix+"/"+a {
 				kind, name = "Secret", ownSecret(ing, ing.Annotations[prefix+"/"+a])
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/ingressclass"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -36,8 +37,8 @@ type Finding struct {
 	// Field is the JSON path of the part concerned; empty for the whole
 	// object.
 	Field string `json:"field,omitempty"`
-	// Reason is build's Problem reason, or one of differences.go's.
-	Reason string `json:"reason"`
+	// Reason is build's Problem reason, or one of lint's own (package reason).
+	Reason reason.Reason `json:"reason"`
 	// Message says what archway does with it.
 	Message string `json:"message"`
 	// Fix says how to change the object; empty when nothing needs to.

@@ -68,7 +68,7 @@ func (e *Events) emit() {
 	for _, p := range e.current {
 		emitted[p.problem] = true
 		if !e.emitted[p.problem] {
-			e.recorder.Event(p.object, corev1.EventTypeWarning, p.problem.Reason, eventMessage(p.problem))
+			e.recorder.Event(p.object, corev1.EventTypeWarning, string(p.problem.Reason), eventMessage(p.problem))
 		}
 	}
 	e.emitted = emitted

@@ -9,16 +9,17 @@ import (
 
 	"github.com/archway-ingress/archway/internal/build"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
 var (
 	badPath = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "a"},
-		Field: "spec.rules[0].http.paths[0].path", Reason: build.ReasonInvalidPath, Message: `path "/a b" has a space`}
+		Field: "spec.rules[0].http.paths[0].path", Reason: reason.InvalidPath, Message: `path "/a b" has a space`}
 	noService = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "b"},
-		Reason: build.ReasonServiceNotFound, Message: `Service "web/gone" not found`}
+		Reason: reason.ServiceNotFound, Message: `Service "web/gone" not found`}
 	badSlice = build.Problem{Kind: build.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
-		Reason: build.ReasonInvalidEndpoint, Message: "loopback"}
+		Reason: reason.InvalidEndpoint, Message: "loopback"}
 )
 
 const (

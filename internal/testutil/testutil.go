@@ -1,6 +1,7 @@
 // Package testutil holds the helpers that tests of several packages share:
 // finding the real nginx, picking free loopback ports, a log buffer that
-// is safe to write from many goroutines, test certificates (certs.go), and
+// is safe to write from many goroutines, the check of generated docs, test
+// certificates (certs.go), and
 // the Ingresses of the benchmarks (scale.go). Only tests import it.
 package testutil
 
@@ -68,4 +69,33 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// GeneratedFile fails t when the file at path differs from want, the text
+// generated from code; update (a test's -update flag) rewrites it first.
+// generate is the command that does so, for the failure message.
+func GeneratedFile(t testing.TB, path string, want []byte, update bool, generate string) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v: run %s", err, generate)
+	}
+	if !bytes.Equal(got, want) {
+		line := 1 + bytes.Count(got[:commonPrefix(got, want)], []byte("\n"))
+		t.Fatalf("%s is stale from line %d: run %s", path, line, generate)
+	}
+}
+
+// commonPrefix returns the length of the prefix that a and b share.
+func commonPrefix(a, b []byte) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }

@@ -1,0 +1,103 @@
+// Package reason declares every reason archway gives for what it rejects
+// or reports: the Reason of build's Problems (log lines, Kubernetes Event
+// reasons, the archway_rejected_objects metric's label) and of archway
+// lint's findings. They are stable: users alert and filter on them. Each
+// has a line in Docs, from which docs/reasons.md is generated.
+//
+// The package imports nothing of archway's, so that annotations, build,
+// the controller and lint can all use it.
+package reason
+
+// Reason is a short CamelCase word, stable enough for metric labels and
+// Event reasons. It is a string so that both stay byte-identical.
+type Reason string
+
+// Reasons of build's Problems.
+const (
+	InvalidManifest         Reason = "InvalidManifest"
+	InvalidName             Reason = "InvalidName"
+	DuplicateObject         Reason = "DuplicateObject"
+	InvalidHost             Reason = "InvalidHost"
+	InvalidPath             Reason = "InvalidPath"
+	PathConflict            Reason = "PathConflict"
+	DefaultBackendConflict  Reason = "DefaultBackendConflict"
+	UnsupportedBackend      Reason = "UnsupportedBackend"
+	ServiceNotFound         Reason = "ServiceNotFound"
+	ServicePortNotFound     Reason = "ServicePortNotFound"
+	InvalidEndpoint         Reason = "InvalidEndpoint"
+	InvalidSetting          Reason = "InvalidSetting"
+	LimitExceeded           Reason = "LimitExceeded"
+	InvalidAnnotation       Reason = "InvalidAnnotation"
+	SnippetRefused          Reason = "SnippetRefused"
+	UnsupportedAnnotation   Reason = "UnsupportedAnnotation"
+	AliasConflict           Reason = "AliasConflict"
+	HostNotOwned            Reason = "HostNotOwned"
+	ClientAuthConflict      Reason = "ClientAuthConflict"
+	InvalidTLSSecret        Reason = "InvalidTLSSecret"
+	CertificateHostMismatch Reason = "CertificateHostMismatch"
+	CertificateExpired      Reason = "CertificateExpired"
+	TLSConflict             Reason = "TLSConflict"
+	CanaryWithoutMain       Reason = "CanaryWithoutMain"
+)
+
+// Reasons of the Problems the controller adds for objects it holds back
+// because the config built with them was refused although build accepted
+// them.
+const (
+	RejectedByNginx    Reason = "RejectedByNginx"
+	RejectedByRenderer Reason = "RejectedByRenderer"
+)
+
+// Reasons of archway lint's findings about differences from ingress-nginx
+// that build cannot see (README.md's "Migrating from ingress-nginx").
+const (
+	PrefixTrailingSlash Reason = "PrefixTrailingSlash"
+	RegexHost           Reason = "RegexHost"
+	StringPrefix        Reason = "StringPrefix"
+	RegexPrecedence     Reason = "RegexPrecedence"
+	UnsupportedSetting  Reason = "UnsupportedSetting"
+)
+
+// Doc describes one Reason: what happened and what the user should do.
+type Doc struct {
+	Reason      Reason
+	Description string
+	// LintOnly reasons come from archway lint, never from a running
+	// archway.
+	LintOnly bool
+}
+
+// Docs lists every Reason in the order docs/reasons.md shows them.
+var Docs = []Doc{
+	{InvalidManifest, "A manifest file (--manifests) does not parse; its objects of the last good version keep serving. Fix the document's YAML or JSON, or its fields' types.", false},
+	{InvalidName, "The object's name is not a valid Kubernetes name; it is skipped. Give it a valid name.", false},
+	{DuplicateObject, "Two objects of one kind have the same namespace and name (manifest files, or two IngressClasses of this class); none of them is used. Keep one.", false},
+	{InvalidHost, "A host is not a lowercase DNS name or a \"*.\" wildcard; its rule (or TLS host) is skipped. Correct the host.", false},
+	{InvalidPath, "A path or pathType is refused (characters, segments, or a regex nginx would refuse); the path is skipped. Correct the path.", false},
+	{PathConflict, "Another Ingress already routes the same host, path and pathType (the oldest wins); this path is skipped. Route it from one Ingress only.", false},
+	{DefaultBackendConflict, "Another Ingress already sets spec.defaultBackend (the oldest wins); this one is ignored. Set it in one Ingress only.", false},
+	{UnsupportedBackend, "A backend is a resource or an ExternalName Service; its requests answer 503. Use a Service backend with endpoints.", false},
+	{ServiceNotFound, "The backend Service does not exist; its requests answer 503. Create the Service in the Ingress's namespace, or name an existing one.", false},
+	{ServicePortNotFound, "The backend Service has no such port; its requests answer 503. Name a port the Service has, by number or by name.", false},
+	{InvalidEndpoint, "An EndpointSlice address is refused (e.g. loopback or the proxy's own host); it is not used. EndpointSlices must hold the addresses of pods.", false},
+	{InvalidSetting, "A ConfigMap value is invalid; its default is used. Write the value in the syntax README.md's ConfigMap table gives.", false},
+	{LimitExceeded, "An Ingress would take its namespace over a --max-* limit; none of the Ingress is served. Split the paths over fewer hosts or Ingresses, or raise the limit.", false},
+	{InvalidAnnotation, "An annotation value is outside its grammar, or annotations contradict each other; the Ingress's paths answer 503 until it is fixed. Write the value as docs/annotations.md gives.", false},
+	{SnippetRefused, "A *-snippet annotation: archway never copies configuration text from an Ingress; the Ingress is served without it. Use the annotations of docs/annotations.md instead.", false},
+	{UnsupportedAnnotation, "An annotation under the prefix that archway does not implement; it is ignored. Remove it, or do in the backend what it did.", false},
+	{AliasConflict, "A server-alias or from-to-www-redirect name is already served by another host; the alias is ignored. Remove it.", false},
+	{HostNotOwned, "This namespace set what applies to a whole host that another namespace owns (its oldest Ingress); it is ignored. Set it in the owner's Ingress.", false},
+	{ClientAuthConflict, "Ingresses of one host ask for different client certificates (auth-tls-*); the owner's are used. Give them the same values.", false},
+	{InvalidTLSSecret, "A TLS Secret is missing or is not a usable certificate and key; its hosts get the default certificate. Name a valid kubernetes.io/tls Secret.", false},
+	{CertificateHostMismatch, "A certificate does not cover a host of its TLS section; that host gets the default certificate. Use a certificate whose names cover the host.", false},
+	{CertificateExpired, "A certificate has expired; it is still served. Renew it.", false},
+	{TLSConflict, "A host has two different certificates (the oldest Ingress's wins); the other is ignored. Give the host one certificate.", false},
+	{CanaryWithoutMain, "A canary Ingress has no main Ingress of the same host, path and pathType in its namespace; it is not served. Add the main Ingress.", false},
+	{RejectedByNginx, "nginx refused the config built with this object although build accepted it; the object is held back, the others are served. Read nginx's complaint in the message, and report the bug.", false},
+	{RejectedByRenderer, "The renderer refused the config built with this object although build accepted it; the object is held back, the others are served. Report the bug.", false},
+	{PrefixTrailingSlash, "A Prefix path \"/api/\" also matches \"/api\" in archway, where ingress-nginx sent \"/api\" elsewhere. Check that \"/api\" may reach this backend.", true},
+	{RegexHost, "use-regex or rewrite-target made ingress-nginx match every path of the host as a regex; archway keeps the other paths as the spec defines them. Check those paths.", true},
+	{StringPrefix, "An ImplementationSpecific path that ingress-nginx matched as a string prefix (\"/app\" took \"/appx\"); archway takes it as Prefix. Check no request relied on it.", true},
+	{RegexPrecedence, "A regex path whose requests a shorter Prefix path takes in archway, which tries Exact and Prefix paths first. Reorder the paths or make them Exact.", true},
+	{UnsupportedSetting, "A ConfigMap key archway does not read; it is ignored. Remove it, or see README.md's ConfigMap table.", true},
+}
