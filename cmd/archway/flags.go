@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/status"
 )
 
@@ -22,7 +22,7 @@ type config struct {
 	manifests      string
 	watchNamespace string
 	configMap      string
-	build          build.Options
+	build          builder.Options
 	templateDir    string
 	nginxBinary    string
 	runtimeDir     string

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
@@ -70,7 +70,7 @@ func TestDefaultLimitsFitTheBenchmarks(t *testing.T) {
 	require.NoError(t, newFlagSet("archway", &cfg).Parse(nil))
 	cfg.build.IngressClass, cfg.build.ControllerClass = testutil.ScaleIngressClass, testutil.ScaleControllerClass
 	snap := testutil.ScaleSnapshot(10_000)
-	_, report := build.Build(snap, cfg.build)
+	_, report := builder.Build(snap, cfg.build)
 	require.Equal(t, 10_000, len(report.Served))
 
 	const perf = 10_000 + 1_000 + 20 + 50
@@ -83,6 +83,6 @@ func TestDefaultLimitsFitTheBenchmarks(t *testing.T) {
 			rule.HTTP.Paths = rule.HTTP.Paths[:1]
 		}
 	}
-	_, report = build.Build(snap, cfg.build)
+	_, report = builder.Build(snap, cfg.build)
 	require.Equal(t, perf, len(report.Served))
 }

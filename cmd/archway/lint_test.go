@@ -38,11 +38,11 @@ func TestLintCorpus(t *testing.T) {
 	}
 }
 
-// TestLintBuildCorpus: the ingress-nginx manifests that build's tests
+// TestLintBuildCorpus: the ingress-nginx manifests that builder's tests
 // serve without a problem lint without an error, so lint passes.
 func TestLintBuildCorpus(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"lint", "../../internal/build/testdata/ingress-nginx"}, &out, io.Discard))
+	require.NoError(t, run(context.Background(), []string{"lint", "../../internal/builder/testdata/ingress-nginx"}, &out, io.Discard))
 	require.Contains(t, out.String(), " 0 errors,")
 }
 

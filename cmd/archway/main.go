@@ -21,7 +21,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.build.FallbackCertificate, err = selfSignedCertificate(time.Now()); err != nil {
 		return err
 	}
-	cfg.build.Certificates = build.NewCertificateCache()
+	cfg.build.Certificates = builder.NewCertificateCache()
 	switch command {
 	case "render":
 		return renderOnce(ctx, cfg, logger, stdout, stderr)

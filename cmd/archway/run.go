@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/controller"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
@@ -88,7 +88,7 @@ func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, st
 	if err != nil {
 		return err
 	}
-	model, report := build.Build(snap, cfg.build)
+	model, report := builder.Build(snap, cfg.build)
 	out, err := renderer.Render(model, cfg.renderOptions())
 	if err != nil {
 		return err

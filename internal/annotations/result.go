@@ -29,7 +29,7 @@ type Server struct {
 
 // Location holds the location-scoped values: they apply to every path of
 // the Ingress. Values that name other objects (Secrets, Services) are
-// references, which package build resolves.
+// references, which package builder resolves.
 type Location struct {
 	Proxy          model.Proxy
 	Protocol       model.BackendProtocol
@@ -111,7 +111,7 @@ const (
 	AuthMap AuthSecretType = "auth-map"
 )
 
-// Policy returns the location policy that needs no lookup; package build
+// Policy returns the location policy that needs no lookup; package builder
 // adds BasicAuth, the certificates of BackendTLS and Errors.
 func (l *Location) Policy() model.Policy {
 	p := model.Policy{

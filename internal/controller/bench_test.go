@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
@@ -40,7 +40,7 @@ func benchController(b *testing.B, src source.Source, applier Applier) *Controll
 	renderer, err := render.New("")
 	require.NoError(b, err)
 	return New(src, renderer, applier, Options{
-		Build:   build.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass},
+		Build:   builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass},
 		Render:  render.Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: metrics.New(prometheus.NewRegistry(), metrics.Labels{Class: testutil.ScaleIngressClass}),
@@ -54,15 +54,15 @@ func benchController(b *testing.B, src source.Source, applier Applier) *Controll
 func BenchmarkControlPlane(b *testing.B) {
 	for _, n := range []int{100, 1_000, 10_000} {
 		snap := testutil.ScaleSnapshot(n)
-		opts := build.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass}
+		opts := builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass}
 		b.Run(fmt.Sprintf("build/ingresses=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				build.Build(snap, opts)
+				builder.Build(snap, opts)
 			}
 		})
 		b.Run(fmt.Sprintf("render/ingresses=%d", n), func(b *testing.B) {
-			cfg, report := build.Build(snap, opts)
+			cfg, report := builder.Build(snap, opts)
 			require.Len(b, report.Served, n)
 			renderer, err := render.New("")
 			require.NoError(b, err)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
@@ -37,12 +37,12 @@ type Applier interface {
 // Observer is told the outcome of every sync whose config went live, for
 // status and Events. Synced must return quickly: it runs on the sync loop.
 type Observer interface {
-	Synced(snap source.Snapshot, report build.Report)
+	Synced(snap source.Snapshot, report builder.Report)
 }
 
 // Options configure the sync loop.
 type Options struct {
-	Build  build.Options
+	Build  builder.Options
 	Render render.Options
 	// HoldOff is how long the loop waits after the last change before it
 	// syncs; MaxDelay bounds the wait after the first change of a burst.
@@ -68,7 +68,7 @@ type Controller struct {
 	last     model.Config // the model of the live config
 	version  string       // the live config's render.Output.Version
 	applied  bool
-	problems map[build.Problem]bool
+	problems map[builder.Problem]bool
 	// good is the Snapshot the live config was built from; culprits are
 	// the objects held back at their version in good (see isolate.go).
 	good     source.Snapshot
@@ -232,8 +232,8 @@ func (c *Controller) reloadReason(cfg model.Config) string {
 
 // reportProblems logs each problem once, when it first appears, and says
 // when one is gone.
-func (c *Controller) reportProblems(report build.Report) {
-	current := make(map[build.Problem]bool, len(report.Problems))
+func (c *Controller) reportProblems(report builder.Report) {
+	current := make(map[builder.Problem]bool, len(report.Problems))
 	for _, p := range report.Problems {
 		current[p] = true
 		if !c.problems[p] {
@@ -251,7 +251,7 @@ func (c *Controller) reportProblems(report build.Report) {
 
 // countUnsupported counts the Ingresses using each unsupported annotation,
 // by its metric label.
-func countUnsupported(problems []build.Problem) map[string]int {
+func countUnsupported(problems []builder.Problem) map[string]int {
 	counts := make(map[string]int)
 	for _, p := range problems {
 		if p.Reason == reason.UnsupportedAnnotation {
@@ -261,7 +261,7 @@ func countUnsupported(problems []build.Problem) map[string]int {
 	return counts
 }
 
-func countProblems(problems []build.Problem) map[[2]string]int {
+func countProblems(problems []builder.Problem) map[[2]string]int {
 	counts := make(map[[2]string]int)
 	for _, p := range problems {
 		counts[[2]string{p.Kind, string(p.Reason)}]++

@@ -16,7 +16,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
@@ -139,7 +139,7 @@ func startController(t *testing.T, src source.Source, applier Applier, registry 
 	require.NoError(t, err)
 	ctrl := New(src, renderer, applier, Options{
 		// endpointSlice's address is loopback.
-		Build:      build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", LoopbackEndpoints: true},
+		Build:      builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", LoopbackEndpoints: true},
 		Render:     render.Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: t.TempDir()},
 		HoldOff:    holdOff,
 		MaxDelay:   5 * holdOff,

@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -22,7 +22,7 @@ import (
 
 // objectKey names an object of a Snapshot that a sync can hold back.
 type objectKey struct {
-	Kind string // a build.Kind*, or kindSecret or kindConfigMap
+	Kind string // a builder.Kind*, or kindSecret or kindConfigMap
 	Ref  model.Ref
 }
 
@@ -51,11 +51,11 @@ type changed struct {
 // search blames the one admitted last, the newer one, as conflicts do.
 func changedObjects(good, snap source.Snapshot) []objectKey {
 	var all []changed
-	all = changedOf(all, 0, build.KindIngressClass, good.IngressClasses, snap.IngressClasses)
+	all = changedOf(all, 0, builder.KindIngressClass, good.IngressClasses, snap.IngressClasses)
 	all = changedOf(all, 1, kindConfigMap, configMaps(good), configMaps(snap))
 	all = changedOf(all, 2, kindSecret, good.Secrets, snap.Secrets)
-	all = changedOf(all, 3, build.KindService, good.Services, snap.Services)
-	all = changedOf(all, 4, build.KindIngress, good.Ingresses, snap.Ingresses)
+	all = changedOf(all, 3, builder.KindService, good.Services, snap.Services)
+	all = changedOf(all, 4, builder.KindIngress, good.Ingresses, snap.Ingresses)
 	slices.SortFunc(all, func(a, b changed) int {
 		return cmp.Or(a.created.Compare(b.created), cmp.Compare(a.rank, b.rank),
 			cmp.Compare(a.key.Ref.Namespace, b.key.Ref.Namespace), cmp.Compare(a.key.Ref.Name, b.key.Ref.Name))
@@ -74,10 +74,10 @@ func holdBack[V any](snap, good source.Snapshot, held map[objectKey]V) source.Sn
 		return snap
 	}
 	out := snap
-	out.IngressClasses = holdOf(build.KindIngressClass, snap.IngressClasses, good.IngressClasses, held)
+	out.IngressClasses = holdOf(builder.KindIngressClass, snap.IngressClasses, good.IngressClasses, held)
 	out.Secrets = holdOf(kindSecret, snap.Secrets, good.Secrets, held)
-	out.Services = holdOf(build.KindService, snap.Services, good.Services, held)
-	out.Ingresses = holdOf(build.KindIngress, snap.Ingresses, good.Ingresses, held)
+	out.Services = holdOf(builder.KindService, snap.Services, good.Services, held)
+	out.Ingresses = holdOf(builder.KindIngress, snap.Ingresses, good.Ingresses, held)
 	out.ConfigMap = nil
 	if cms := holdOf(kindConfigMap, configMaps(snap), configMaps(good), held); len(cms) > 0 {
 		out.ConfigMap = cms[0]
@@ -88,13 +88,13 @@ func holdBack[V any](snap, good source.Snapshot, held map[objectKey]V) source.Sn
 // version returns the object key names in snap, or nil when snap has none.
 func version(snap source.Snapshot, key objectKey) any {
 	switch key.Kind {
-	case build.KindIngressClass:
+	case builder.KindIngressClass:
 		return find(snap.IngressClasses, key.Ref)
 	case kindConfigMap:
 		return find(configMaps(snap), key.Ref)
 	case kindSecret:
 		return find(snap.Secrets, key.Ref)
-	case build.KindService:
+	case builder.KindService:
 		return find(snap.Services, key.Ref)
 	default:
 		return find(snap.Ingresses, key.Ref)

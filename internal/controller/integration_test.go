@@ -22,7 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
@@ -66,9 +66,9 @@ func startClusterWith(t *testing.T, templateDir string, observers ...Observer) *
 	renderOpts := render.Options{HTTPPort: c.port, HTTPSPort: c.httpsPort, RuntimeDir: c.dir}
 	renderOpts.User, renderOpts.Group = nginx.WorkerUser()
 	ctrl := New(kube.New(c.client, kube.Options{Logger: logger}), renderer, manager, Options{
-		Build: build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
+		Build: builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
 			FallbackCertificate: &model.Certificate{Chain: c.fallback.CertPEM, Key: c.fallback.KeyPEM, NotAfter: c.fallback.Leaf.NotAfter},
-			Certificates:        build.NewCertificateCache(),
+			Certificates:        builder.NewCertificateCache(),
 			// The test's backends listen on loopback.
 			LoopbackEndpoints: true},
 		Render:     renderOpts,

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/reason"
@@ -21,14 +21,14 @@ import (
 type candidate struct {
 	snap   source.Snapshot
 	cfg    model.Config
-	report build.Report
+	report builder.Report
 	out    render.Output
 	// renderErr is the renderer's refusal; out is empty then.
 	renderErr error
 }
 
-func (c *Controller) candidate(snap source.Snapshot, opts build.Options) candidate {
-	cfg, report := build.Build(snap, opts)
+func (c *Controller) candidate(snap source.Snapshot, opts builder.Options) candidate {
+	cfg, report := builder.Build(snap, opts)
 	out, err := c.renderer.Render(cfg, c.opts.Render)
 	return candidate{snap: snap, cfg: cfg, report: report, out: out, renderErr: err}
 }
@@ -37,7 +37,7 @@ func (c *Controller) candidate(snap source.Snapshot, opts build.Options) candida
 // stays held back until it changes.
 type culprit struct {
 	version any // the refused version; nil when its deletion was refused
-	problem build.Problem
+	problem builder.Problem
 }
 
 // refusal returns why nginx or the renderer refused cand when err, the
@@ -59,7 +59,7 @@ func refusal(cand candidate, err error) error {
 // ever shorter or longer runs of them, costs about log2(n) checks per
 // culprit. It returns the candidate applied, or the error when no culprit
 // explains the refusal (then nothing is held back anew).
-func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts build.Options, failed candidate, cause error) (candidate, nginx.Result, error) {
+func (c *Controller) isolate(ctx context.Context, snap source.Snapshot, opts builder.Options, failed candidate, cause error) (candidate, nginx.Result, error) {
 	pending := changedObjects(c.good, failed.snap)
 	// try builds with pending[:n] admitted and the rest held back, and
 	// checks the config; refused says why it was refused.
@@ -149,7 +149,7 @@ func (c *Controller) holdCulprit(snap source.Snapshot, key objectKey, why error)
 	if c.culprits == nil {
 		c.culprits = map[objectKey]culprit{}
 	}
-	c.culprits[key] = culprit{version: version(snap, key), problem: build.Problem{
+	c.culprits[key] = culprit{version: version(snap, key), problem: builder.Problem{
 		Kind: key.Kind, Object: key.Ref, Reason: rejectedBy,
 		Message: "nginx cannot take the config with this version of the object, so its previous version (or nothing, for a new object) is served until it changes: " + why.Error(),
 	}}
@@ -167,8 +167,8 @@ func (c *Controller) forgetChangedCulprits(snap source.Snapshot) {
 }
 
 // culpritProblems are the problems of the objects held back.
-func (c *Controller) culpritProblems() []build.Problem {
-	problems := make([]build.Problem, 0, len(c.culprits))
+func (c *Controller) culpritProblems() []builder.Problem {
+	problems := make([]builder.Problem, 0, len(c.culprits))
 	for _, cu := range c.culprits {
 		problems = append(problems, cu.problem)
 	}

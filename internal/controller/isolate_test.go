@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/render"
@@ -184,7 +184,7 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 			require.Contains(t, h.logs.String(), "reason="+string(reason.RejectedByNginx))
 			// The sync sets the metrics after it logged.
 			require.Eventually(t, func() bool {
-				return rejectedMetric(t, h.registry, build.KindIngress, reason.RejectedByNginx) == 1
+				return rejectedMetric(t, h.registry, builder.KindIngress, reason.RejectedByNginx) == 1
 			}, 5*time.Second, 5*time.Millisecond)
 			require.Equal(t, 0.0, metricValue(t, h.registry, "nginx_ingress_controller_config_last_reload_successful"))
 			checks := h.applier.checkCount()
@@ -208,7 +208,7 @@ func TestRefusedObjectIsHeldBack(t *testing.T) {
 			}, 5*time.Second, 5*time.Millisecond, h.logs.String())
 			require.Eventually(t, func() bool {
 				return metricValue(t, h.registry, "nginx_ingress_controller_config_last_reload_successful") == 1 &&
-					rejectedMetric(t, h.registry, build.KindIngress, reason.RejectedByNginx) == 0
+					rejectedMetric(t, h.registry, builder.KindIngress, reason.RejectedByNginx) == 0
 			}, 5*time.Second, 5*time.Millisecond)
 		})
 	}

@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -135,7 +135,7 @@ func rejected(t *testing.T, c *cluster, reason string) float64 {
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["kind"] == build.KindIngress && labels["reason"] == reason {
+			if labels["kind"] == builder.KindIngress && labels["reason"] == reason {
 				return m.GetGauge().GetValue()
 			}
 		}

@@ -10,7 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -119,7 +119,7 @@ func regexHost(p hostPath, host, why string) (Finding, bool) {
 	if len(also) == 0 {
 		return Finding{}, false
 	}
-	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+	return Finding{Severity: Warning, Kind: builder.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
 		Field: p.field + ".path", Reason: reason.RegexHost,
 		Message: fmt.Sprintf("ingress-nginx matched every path of %s as a case-insensitive regex because %s, "+
 			"so this one as ~* \"^%s\" (which also matches %s); archway matches it %s, case-sensitively",
@@ -155,7 +155,7 @@ func regexPrecedence(p hostPath, paths []hostPath) (Finding, bool) {
 	if shadow.ing == nil {
 		return Finding{}, false
 	}
-	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+	return Finding{Severity: Warning, Kind: builder.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
 		Field: p.field + ".path", Reason: reason.RegexPrecedence,
 		Message: fmt.Sprintf("archway tries the Prefix path %q of Ingress %s/%s before any regex, so requests to %s... that both match go there; "+
 			"ingress-nginx tried every path of the host as a regex, longest first, and sent them here",
@@ -186,7 +186,7 @@ func stringPrefix(p hostPath) (Finding, bool) {
 	if p.pathType() != networkingv1.PathTypeImplementationSpecific || path == "" || path == "/" {
 		return Finding{}, false
 	}
-	return Finding{Severity: Warning, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+	return Finding{Severity: Warning, Kind: builder.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
 		Field: p.field + ".path", Reason: reason.StringPrefix,
 		Message: fmt.Sprintf("ingress-nginx matched this ImplementationSpecific path as a string prefix, so also %q and %q; "+
 			"archway takes it as Prefix, whole path elements (%q, %q), and routes the others elsewhere", path+"x", path+".json", path, path+"/x"),
@@ -203,7 +203,7 @@ func trailingSlash(p hostPath, paths []hostPath) (Finding, bool) {
 		return Finding{}, false
 	}
 	bare := strings.TrimSuffix(path, "/")
-	f := Finding{Severity: Info, Kind: build.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+	f := Finding{Severity: Info, Kind: builder.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
 		Field: p.field + ".path", Reason: reason.PrefixTrailingSlash,
 		Message: fmt.Sprintf("archway also routes %q here, as the Ingress spec says (a trailing / is ignored); "+
 			"ingress-nginx answered it from the default backend", bare)}
@@ -292,7 +292,7 @@ func hostName(host string) string {
 // ConfigMap that archway does not read: a snippet is refused, and any
 // other key's ingress-nginx value is not applied.
 func configMapKeys(cm *corev1.ConfigMap) []Finding {
-	known := build.SettingKeys()
+	known := builder.SettingKeys()
 	annotated := map[string]bool{}
 	for _, s := range annotations.Specs() {
 		annotated[s.Key] = true
@@ -302,7 +302,7 @@ func configMapKeys(cm *corev1.ConfigMap) []Finding {
 		if slices.Contains(known, key) {
 			continue
 		}
-		f := Finding{Severity: Warning, Kind: build.KindConfigMap, Namespace: cm.Namespace, Name: cm.Name,
+		f := Finding{Severity: Warning, Kind: builder.KindConfigMap, Namespace: cm.Namespace, Name: cm.Name,
 			Field: "data." + key, Reason: reason.UnsupportedSetting,
 			Message: "archway does not read this key: ingress-nginx's setting is not applied",
 			Fix:     "remove it; README.md's ConfigMap table lists the keys archway reads"}

@@ -7,7 +7,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
@@ -86,11 +86,11 @@ func newReferences(snap source.Snapshot, partial bool) references {
 	return r
 }
 
-// finding turns one of build's Problems into a Finding with its severity
+// finding turns one of builder's Problems into a Finding with its severity
 // and fix; unchecked names the object it is about when that is only
 // missing from the files linted (see absent), and then there is no
 // finding.
-func (r references) finding(p build.Problem, prefix string) (f Finding, unchecked string) {
+func (r references) finding(p builder.Problem, prefix string) (f Finding, unchecked string) {
 	f = Finding{Severity: Error, Kind: p.Kind, Namespace: p.Object.Namespace, Name: p.Object.Name,
 		Field: p.Field, Reason: p.Reason, Message: p.Message, Fix: fixes[p.Reason]}
 	if effect := effects[p.Reason]; effect != "" {
@@ -112,7 +112,7 @@ func (r references) finding(p build.Problem, prefix string) (f Finding, unchecke
 		}
 	}
 	ing := r.ingresses[p.Object]
-	if p.Kind != build.KindIngress || ing == nil {
+	if p.Kind != builder.KindIngress || ing == nil {
 		return f, ""
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
@@ -128,7 +128,7 @@ func (r references) finding(p build.Problem, prefix string) (f Finding, unchecke
 
 // absent names the object that p is about when the files linted do not
 // hold it; "" when they do, or when the Snapshot is a cluster's.
-func (r references) absent(ing *networkingv1.Ingress, p build.Problem, prefix string) string {
+func (r references) absent(ing *networkingv1.Ingress, p builder.Problem, prefix string) string {
 	if !r.partial {
 		return ""
 	}
@@ -173,7 +173,7 @@ func ownSecret(ing *networkingv1.Ingress, value string) string {
 // serviceAt returns the Service that the backend under field names: a
 // path's, spec.defaultBackend, or the default-backend annotation.
 func serviceAt(ing *networkingv1.Ingress, field, prefix string) string {
-	if field == build.AnnotationField(prefix+"/default-backend") {
+	if field == builder.AnnotationField(prefix+"/default-backend") {
 		return strings.TrimSpace(ing.Annotations[prefix+"/default-backend"])
 	}
 	if be := ing.Spec.DefaultBackend; strings.HasPrefix(field, "spec.defaultBackend") && be != nil && be.Service != nil {

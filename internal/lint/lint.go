@@ -7,7 +7,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/ingressclass"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
@@ -37,7 +37,7 @@ type Finding struct {
 	// Field is the JSON path of the part concerned; empty for the whole
 	// object.
 	Field string `json:"field,omitempty"`
-	// Reason is build's Problem reason, or one of lint's own (package reason).
+	// Reason is builder's Problem reason, or one of lint's own (package reason).
 	Reason reason.Reason `json:"reason"`
 	// Message says what archway does with it.
 	Message string `json:"message"`
@@ -49,7 +49,7 @@ type Finding struct {
 type Options struct {
 	// Build are the options the controller would run with; the class
 	// options are overridden, as every Ingress is linted.
-	Build build.Options
+	Build builder.Options
 	// Partial says the Snapshot holds only the objects linted (files):
 	// a Service or Secret it lacks may exist in the cluster, so a
 	// reference to one is listed in Result.Unchecked, not as an error.
@@ -79,7 +79,7 @@ func Lint(snap source.Snapshot, opts Options) Result {
 	bopts := opts.Build
 	bopts.WatchWithoutClass = true
 	prefix := cmp.Or(bopts.AnnotationsPrefix, annotations.DefaultPrefix)
-	_, report := build.Build(snap, bopts)
+	_, report := builder.Build(snap, bopts)
 
 	refs := newReferences(snap, opts.Partial)
 	res := Result{Ingresses: len(snap.Ingresses), Findings: []Finding{}}

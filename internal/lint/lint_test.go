@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -32,7 +32,7 @@ func service(ns, name string) string {
 
 const pfx = "nginx.ingress.kubernetes.io/"
 
-// TestLint: each finding's severity, reason, object and field, from build's
+// TestLint: each finding's severity, reason, object and field, from builder's
 // Problems and from the differences from ingress-nginx.
 func TestLint(t *testing.T) {
 	tests := map[string]struct {
@@ -204,7 +204,7 @@ func TestLintKeepsObjects(t *testing.T) {
 		strings.Replace(ingress("a", "legacy", "a.example.com", `"kubernetes.io/ingress.class": "nginx", "`+pfx+`server-snippet": "x"`, "Prefix / web"),
 			"  ingressClassName: nginx\n", "", 1)+
 		ingress("a", "named", "b.example.com", `"`+pfx+`server-snippet": "x"`, "Prefix / web")))
-	res := Lint(snap, Options{Build: build.Options{IngressClass: "archway", ControllerClass: "archway.dev/x"}})
+	res := Lint(snap, Options{Build: builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/x"}})
 	require.Equal(t, 2, res.Ingresses)
 	require.Equal(t, 2, res.Errors, res.Findings)
 	require.Equal(t, "nginx", *snap.Ingresses[1].Spec.IngressClassName)

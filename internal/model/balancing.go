@@ -52,7 +52,7 @@ type CookieAffinity struct {
 }
 
 // Validate checks b against the grammars that the nginx balancer accepts;
-// package build reports what fails, and package render refuses it.
+// package builder reports what fails, and package render refuses it.
 func (b Balancing) Validate() error {
 	switch b.Algorithm {
 	case "", RoundRobin, EWMA:

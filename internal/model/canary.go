@@ -42,7 +42,7 @@ type Canary struct {
 // maxCanaryTotal bounds WeightTotal.
 const maxCanaryTotal = 1000000
 
-// Validate checks c against the grammars above; package build reports what
+// Validate checks c against the grammars above; package builder reports what
 // fails, and package render refuses it.
 func (c Canary) Validate() error {
 	switch {

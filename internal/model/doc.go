@@ -1,7 +1,7 @@
 // Package model holds archway's data-plane model: the servers, locations and
 // backends that nginx must serve, with no Kubernetes types and no nginx syntax.
 //
-// In: nothing (plain data, built by package build).
+// In: nothing (plain data, built by package builder).
 // Out: a Config that package render turns into nginx configuration.
 // Invariants: every slice is sorted deterministically by build, so equal
 // inputs always give equal Configs; every string in a Config has already been

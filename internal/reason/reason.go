@@ -1,5 +1,5 @@
 // Package reason declares every reason archway gives for what it rejects
-// or reports: the Reason of build's Problems (log lines, Kubernetes Event
+// or reports: the Reason of builder's Problems (log lines, Kubernetes Event
 // reasons, the archway_rejected_objects metric's label) and of archway
 // lint's findings. They are stable: users alert and filter on them. Each
 // has a line in Docs, from which docs/reasons.md is generated.
@@ -12,7 +12,7 @@ package reason
 // Event reasons. It is a string so that both stay byte-identical.
 type Reason string
 
-// Reasons of build's Problems.
+// Reasons of builder's Problems.
 const (
 	InvalidManifest         Reason = "InvalidManifest"
 	InvalidName             Reason = "InvalidName"

@@ -212,7 +212,7 @@ func TestClientCAFiles(t *testing.T) {
 }
 
 // TestClientAuthRejects feeds render client certificate settings that
-// package build would never make.
+// package builder would never make.
 func TestClientAuthRejects(t *testing.T) {
 	ca := testdataFile(t, "client-auth/ca.crt")
 	tests := map[string]struct {

@@ -1,7 +1,7 @@
 // Package render turns a model.Config into nginx configuration files with
 // the templates of package templates (or an operator's --template-dir).
 //
-// In: a model.Config from package build and the instance Options.
+// In: a model.Config from package builder and the instance Options.
 // Out: an Output holding nginx.conf and its Version, which nginx serves
 // at VersionPath on the unix socket StatusSocket so that package nginx can
 // verify a reload; the Lua modules of the balancer (templates/lua, embedded)

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 )
 
 // acceptedSeeds are values that build accepts for the inputs nginx and
@@ -81,7 +81,7 @@ func FuzzNginxAcceptsBuilt(f *testing.F) {
 		if k := int(key) % (len(specs) + 1); k > 0 {
 			in.annotation = specs[k-1].Key
 		}
-		cfg, report := build.Build(in.snapshot(b.cert), b.opts)
+		cfg, report := builder.Build(in.snapshot(b.cert), b.opts)
 		if len(report.Problems) > 0 {
 			return // refused: FuzzBuildRender's part
 		}
@@ -103,7 +103,7 @@ func FuzzNginxAcceptsBuilt(f *testing.F) {
 // renderFor builds and renders in with opts.
 func (b *buildRender) renderFor(t testing.TB, in ingressInput, opts Options) Output {
 	t.Helper()
-	cfg, _ := build.Build(in.snapshot(b.cert), b.opts)
+	cfg, _ := builder.Build(in.snapshot(b.cert), b.opts)
 	out, err := b.renderer.Render(cfg, opts)
 	require.NoError(t, err, "input %s", in)
 	return out

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 	"github.com/archway-ingress/archway/internal/testutil"
@@ -109,7 +109,7 @@ type buildRender struct {
 	renderer *Renderer
 	checker  confChecker
 	cert     testutil.Cert
-	opts     build.Options
+	opts     builder.Options
 }
 
 func newBuildRender(t testing.TB) *buildRender {
@@ -119,15 +119,15 @@ func newBuildRender(t testing.TB) *buildRender {
 		renderer: r,
 		checker:  newConfChecker(t),
 		cert:     testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.example.com", "a.example.com"}}),
-		opts: build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
+		opts: builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
 			Now: time.Now(), FallbackCertificate: testCertificate(t, "default")},
 	}
 }
 
 // run builds and renders in, checks that nginx.conf holds only what the
 // templates write, and, when nginxTest is set, that nginx -t accepts it.
-func (b *buildRender) run(t *testing.T, in ingressInput, nginxTest bool) build.Report {
-	cfg, report := build.Build(in.snapshot(b.cert), b.opts)
+func (b *buildRender) run(t *testing.T, in ingressInput, nginxTest bool) builder.Report {
+	cfg, report := builder.Build(in.snapshot(b.cert), b.opts)
 	out, err := b.renderer.Render(cfg, rootOptions(goldenRuntimeDir))
 	require.NoError(t, err, "input %s: a built model must always render", in)
 	b.checker.check(t, out.Files[0].Data, in.String())
@@ -249,7 +249,7 @@ func TestBuildRenderMatchCN(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := baseInput()
 			in.annotation, in.value = "auth-tls-match-cn", tc.value
-			cfg, _ := build.Build(in.snapshot(b.cert), b.opts)
+			cfg, _ := builder.Build(in.snapshot(b.cert), b.opts)
 			var host *model.Server
 			for i := range cfg.Servers {
 				if cfg.Servers[i].Host == in.host {

@@ -13,13 +13,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
 // TestCertificateStrengthMatchesNginx makes certificates with the openssl
-// command and compares, for each, build's verdict on it as a
+// command and compares, for each, builder's verdict on it as a
 // proxy-ssl-secret and as a TLS Secret with nginx -t's on the same files:
 // nginx refuses the whole config over a key or signature its OpenSSL
 // refuses, so build must refuse at least all of those. Build refuses more
@@ -100,7 +100,7 @@ type certificateUse struct {
 var (
 	backendClient = certificateUse{name: "proxy-ssl-secret",
 		annotations: map[string]string{"proxy-ssl-secret": "cert"},
-		field:       build.AnnotationField(annotations.DefaultPrefix + "/proxy-ssl-secret"),
+		field:       builder.AnnotationField(annotations.DefaultPrefix + "/proxy-ssl-secret"),
 		place: func(pol *model.Policy, _ *model.Server, crt, key []byte) {
 			pol.BackendTLS = &model.BackendTLS{ClientCertificate: crt, ClientKey: key}
 		}}
@@ -133,7 +133,7 @@ func (u certificateUse) buildAccepts(t *testing.T, crt, key []byte) bool {
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "cert"}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}},
 	}
-	_, report := build.Build(snap, build.Options{IngressClass: class, ControllerClass: "archway.dev/ingress-controller"})
+	_, report := builder.Build(snap, builder.Options{IngressClass: class, ControllerClass: "archway.dev/ingress-controller"})
 	for _, p := range report.Problems {
 		if strings.HasPrefix(p.Field, u.field) {
 			return false

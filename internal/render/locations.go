@@ -30,7 +30,7 @@ import (
 // tries regexes in the order they appear: the longest first, then in byte
 // order. A request that no Exact, Prefix or regex path matches goes to
 // "/". So a regex never changes how another Ingress's Exact or Prefix
-// paths match, except "/": package build takes regex paths only from the
+// paths match, except "/": package builder takes regex paths only from the
 // namespace that owns the host, so that one namespace's regex never takes
 // another's "/".
 //

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -142,10 +142,10 @@ func TestPolicyGolden(t *testing.T) {
 }
 
 // TestIngressNginxManifestsRender builds the ingress-nginx style
-// manifests of package build's testdata and checks the result with
+// manifests of package builder's testdata and checks the result with
 // nginx -t.
 func TestIngressNginxManifestsRender(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "build", "testdata", "ingress-nginx", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "builder", "testdata", "ingress-nginx", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	var snap source.Snapshot
@@ -155,7 +155,7 @@ func TestIngressNginxManifestsRender(t *testing.T) {
 		require.NoError(t, err)
 		snap.AddManifests(f, data)
 	}
-	cfg, report := build.Build(snap, build.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"})
+	cfg, report := builder.Build(snap, builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"})
 	require.Empty(t, report.Problems)
 	r, err := New("")
 	require.NoError(t, err)

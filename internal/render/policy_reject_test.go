@@ -9,7 +9,7 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// TestPolicyRejects feeds render policies that package build would never
+// TestPolicyRejects feeds render policies that package builder would never
 // make: render must refuse them rather than print them.
 func TestPolicyRejects(t *testing.T) {
 	tests := map[string]struct {

@@ -57,7 +57,7 @@ func New(templateDir string) (*Renderer, error) {
 
 // Render returns the nginx configuration for cfg. Equal inputs give equal
 // bytes. It fails, rendering nothing, if any value is unfit for nginx.conf;
-// package build should already have dropped such values.
+// package builder should already have dropped such values.
 func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
 	// The endpoints need nothing of nginx.conf: make them meanwhile.
 	var endpoints Endpoints

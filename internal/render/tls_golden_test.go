@@ -18,7 +18,7 @@ func testCertificate(t testing.TB, name string) *model.Certificate {
 		Chain: testdataFile(t, "tls/"+name+".crt"), Key: testdataFile(t, "tls/"+name+".key")}
 }
 
-// edgeSettings are the ConfigMap defaults of package build.
+// edgeSettings are the ConfigMap defaults of package builder.
 func edgeSettings() model.Settings {
 	return model.Settings{
 		TLS: model.TLSSettings{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",

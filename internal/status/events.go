@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -21,12 +21,12 @@ type Events struct {
 
 	mu      sync.Mutex
 	leader  bool
-	current []ingressProblem       // of the latest sync
-	emitted map[build.Problem]bool // while leader: what has an Event
+	current []ingressProblem         // of the latest sync
+	emitted map[builder.Problem]bool // while leader: what has an Event
 }
 
 type ingressProblem struct {
-	problem build.Problem
+	problem builder.Problem
 	object  *corev1.ObjectReference
 }
 
@@ -37,7 +37,7 @@ func NewEvents(recorder record.EventRecorder) *Events {
 }
 
 // Synced records the problems of a sync and, as leader, emits the new ones.
-func (e *Events) Synced(snap source.Snapshot, report build.Report) {
+func (e *Events) Synced(snap source.Snapshot, report builder.Report) {
 	current := ingressProblems(snap, report)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -64,7 +64,7 @@ func (e *Events) SetLeader(leader bool) {
 // emit sends an Event for each current problem that has none yet. e.mu is
 // held.
 func (e *Events) emit() {
-	emitted := make(map[build.Problem]bool, len(e.current))
+	emitted := make(map[builder.Problem]bool, len(e.current))
 	for _, p := range e.current {
 		emitted[p.problem] = true
 		if !e.emitted[p.problem] {
@@ -74,7 +74,7 @@ func (e *Events) emit() {
 	e.emitted = emitted
 }
 
-func eventMessage(p build.Problem) string {
+func eventMessage(p builder.Problem) string {
 	if p.Field == "" {
 		return p.Message
 	}
@@ -83,11 +83,11 @@ func eventMessage(p build.Problem) string {
 
 // ingressProblems are the Report's problems about Ingresses, each with a
 // reference to its Ingress (with its UID, so kubectl describe finds it).
-func ingressProblems(snap source.Snapshot, report build.Report) []ingressProblem {
+func ingressProblems(snap source.Snapshot, report builder.Report) []ingressProblem {
 	var uids map[model.Ref]types.UID
 	var out []ingressProblem
 	for _, p := range report.Problems {
-		if p.Kind != build.KindIngress {
+		if p.Kind != builder.KindIngress {
 			continue
 		}
 		if uids == nil {

@@ -7,18 +7,18 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/client-go/tools/record"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
 var (
-	badPath = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "a"},
+	badPath = builder.Problem{Kind: builder.KindIngress, Object: model.Ref{Namespace: "web", Name: "a"},
 		Field: "spec.rules[0].http.paths[0].path", Reason: reason.InvalidPath, Message: `path "/a b" has a space`}
-	noService = build.Problem{Kind: build.KindIngress, Object: model.Ref{Namespace: "web", Name: "b"},
+	noService = builder.Problem{Kind: builder.KindIngress, Object: model.Ref{Namespace: "web", Name: "b"},
 		Reason: reason.ServiceNotFound, Message: `Service "web/gone" not found`}
-	badSlice = build.Problem{Kind: build.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
+	badSlice = builder.Problem{Kind: builder.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
 		Reason: reason.InvalidEndpoint, Message: "loopback"}
 )
 
@@ -29,8 +29,8 @@ const (
 
 func TestEvents(t *testing.T) {
 	snap := source.Snapshot{Ingresses: []*networkingv1.Ingress{ingress("a"), ingress("b")}}
-	sync := func(problems ...build.Problem) func(*Events) {
-		return func(e *Events) { e.Synced(snap, build.Report{Problems: problems}) }
+	sync := func(problems ...builder.Problem) func(*Events) {
+		return func(e *Events) { e.Synced(snap, builder.Report{Problems: problems}) }
 	}
 	lead := func(leader bool) func(*Events) {
 		return func(e *Events) { e.SetLeader(leader) }

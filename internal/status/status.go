@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -77,7 +77,7 @@ func (p *Publisher) setLeader(leader bool) {
 
 // Synced hands over the outcome of a sync whose config went live; it never
 // blocks.
-func (p *Publisher) Synced(snap source.Snapshot, report build.Report) {
+func (p *Publisher) Synced(snap source.Snapshot, report builder.Report) {
 	if p.writer != nil {
 		p.writer.Synced(snap, report)
 	}

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 )
 
 // TestPublisher runs the whole cluster-facing side on a fake clientset: it
@@ -37,7 +37,7 @@ func TestPublisher(t *testing.T) {
 			defer func() { cancel(); wg.Wait() }()
 
 			report := served("a")
-			report.Problems = []build.Problem{badPath}
+			report.Problems = []builder.Problem{badPath}
 			for range 3 { // repeated syncs with the same problem
 				p.Synced(snapshot(t, client), report)
 			}

@@ -20,7 +20,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -97,7 +97,7 @@ func NewWriter(opts WriterOptions) *Writer {
 
 // Synced hands over the outcome of a sync; the latest one wins. It never
 // blocks.
-func (w *Writer) Synced(snap source.Snapshot, report build.Report) {
+func (w *Writer) Synced(snap source.Snapshot, report builder.Report) {
 	served := make(map[model.Ref]bool, len(report.Served))
 	for _, ref := range report.Served {
 		served[ref] = true

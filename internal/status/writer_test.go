@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/archway-ingress/archway/internal/build"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -48,8 +48,8 @@ func snapshot(t *testing.T, client *fake.Clientset) source.Snapshot {
 	return snap
 }
 
-func served(names ...string) build.Report {
-	var report build.Report
+func served(names ...string) builder.Report {
+	var report builder.Report
 	for _, n := range names {
 		report.Served = append(report.Served, model.Ref{Namespace: "web", Name: n})
 	}

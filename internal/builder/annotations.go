@@ -1,0 +1,129 @@
+package builder
+
+import (
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+const annotationsField = "metadata.annotations"
+
+// AnnotationField is the Problem field of the annotation key.
+func AnnotationField(key string) string { return annotationsField + "[" + key + "]" }
+
+// ingressPolicy is what one Ingress's annotations mean for its routes.
+type ingressPolicy struct {
+	server annotations.Server
+	// clientAuth is kept when the Ingress is blocked: its hosts must not
+	// be opened by what blocked it.
+	clientAuth clientAuthClaim
+	policy     model.Policy
+	// blocked: an annotation could not be applied as written, so every
+	// route of the Ingress answers 503 (see package annotations).
+	blocked bool
+	// regex: ImplementationSpecific paths are regexes.
+	regex bool
+	// groups is the highest capture group the rewrite target uses.
+	groups          int
+	serviceUpstream bool
+	// redirect holds the ssl-redirect annotations.
+	redirect  redirectFlags
+	balancing model.Balancing
+	// canary: the Ingress's paths are alternatives of other routes.
+	canary annotations.Canary
+}
+
+// ingressPolicy parses and resolves the annotations of ing, reporting
+// every problem.
+func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
+	parsed, problems := annotations.Parse(ing.Annotations, b.prefix)
+	var pol ingressPolicy
+	for _, p := range problems {
+		b.problems.addAnnotation(ref, p.Key, p.Reason, p.Message)
+		pol.blocked = pol.blocked || p.Effect == annotations.Blocked
+	}
+	loc := &parsed.Location
+	pol.server = parsed.Server
+	pol.policy = loc.Policy()
+	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
+	pol.serviceUpstream = loc.ServiceUpstream
+	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
+	pol.balancing = loc.Balancing()
+	pol.canary = loc.Canary
+	for _, part := range loc.RewriteTarget {
+		if len(part.Var) == 1 {
+			pol.groups = max(pol.groups, int(part.Var[0]-'0'))
+		}
+	}
+	fail := func(name string, err error) {
+		b.problems.addAnnotation(ref, b.prefix+"/"+name, reason.InvalidAnnotation, err.Error())
+		pol.blocked = true
+	}
+	if err := pol.balancing.Validate(); err != nil {
+		fail("load-balance", err) // the grammars of package annotations should prevent this
+	}
+	if loc.AuthType != "" && loc.AuthSecret != nil {
+		auth, err := b.secrets.basicAuth(ref.Namespace, *loc.AuthSecret, loc.AuthSecretType)
+		if err != nil {
+			fail("auth-secret", err)
+		}
+		auth.Realm = loc.AuthRealm
+		pol.policy.BasicAuth = &auth
+	}
+	var err error
+	if pol.clientAuth, err = b.clientAuth(ref.Namespace, parsed.Server.ClientAuth, problems); err != nil {
+		fail("auth-tls-secret", err)
+	}
+	if loc.ProxySSLSecret != nil {
+		if err := b.secrets.backendTLS(ref.Namespace, *loc.ProxySSLSecret, pol.policy.BackendTLS); err != nil {
+			fail("proxy-ssl-secret", err)
+		}
+	}
+	if loc.CustomHTTPErrors != nil || loc.DefaultBackend != "" {
+		pol.policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
+		if loc.DefaultBackend != "" {
+			pol.policy.Errors.Backend = b.annotationBackend(ref, b.prefix+"/default-backend", loc.DefaultBackend)
+		}
+	}
+	if pol.blocked {
+		pol.policy, pol.server = model.Policy{}, annotations.Server{}
+	}
+	return pol
+}
+
+// annotationBackend resolves a Service named by an annotation, on its
+// first port; problems are reported under the annotation key and give "".
+func (b *build) annotationBackend(ing model.Ref, key, service string) string {
+	ref := model.Ref{Namespace: ing.Namespace, Name: service}
+	e, rej := b.backends.lookup(ref)
+	if rej == nil && len(e.svc.Spec.Ports) == 0 {
+		rej = &rejection{reason: reason.ServicePortNotFound, message: fmt.Sprintf("Service %s has no ports", ref)}
+	}
+	if rej != nil {
+		b.problems.addAnnotation(ing, key, rej.reason, rej.message)
+		return ""
+	}
+	return b.backends.backend(e, e.svc.Spec.Ports[0], fmt.Sprint(e.svc.Spec.Ports[0].Port))
+}
+
+// checkPath returns a rejection when one path of the Ingress cannot take
+// its policy (a rewrite target that uses capture groups the path does not
+// have).
+func (pol *ingressPolicy) checkPath(match model.Match, path string) *rejection {
+	if pol.groups == 0 {
+		return nil
+	}
+	have := 0
+	if match == model.MatchRegex {
+		have = model.RegexGroups(path)
+	}
+	if have < pol.groups {
+		return &rejection{field: "path", reason: reason.InvalidAnnotation,
+			message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups; the path answers 503", pol.groups, path, have)}
+	}
+	return nil
+}

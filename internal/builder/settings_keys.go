@@ -1,0 +1,12 @@
+package builder
+
+// SettingKeys returns every ConfigMap key archway reads, in table order:
+// `archway lint` reports the other keys of an ingress-nginx ConfigMap.
+func SettingKeys() []string {
+	table := settingsTable()
+	keys := make([]string, len(table))
+	for i, st := range table {
+		keys[i] = st.key
+	}
+	return keys
+}

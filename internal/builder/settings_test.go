@@ -1,0 +1,81 @@
+package builder
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+func TestSettingsDefaults(t *testing.T) {
+	for _, st := range settingsTable() {
+		t.Run(st.key, func(t *testing.T) {
+			var s model.Settings
+			require.NoError(t, st.set(st.def, &s), "the default must parse")
+		})
+	}
+	require.Equal(t, 240*time.Second, defaultSettings().WorkerShutdownTimeout)
+}
+
+func TestBuildSettings(t *testing.T) {
+	cm := func(data map[string]string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"}, Data: data}
+	}
+	invalid := func(message string) []Problem {
+		return []Problem{{Kind: KindConfigMap, Object: model.Ref{Namespace: "ingress", Name: "archway"},
+			Field: "data.worker-shutdown-timeout", Key: "worker-shutdown-timeout", Reason: reason.InvalidSetting, Message: message + "; the default 240s is used"}}
+	}
+	tests := map[string]struct {
+		configMap *corev1.ConfigMap
+		want      time.Duration
+		problems  []Problem
+	}{
+		"no ConfigMap":      {want: 240 * time.Second},
+		"no such key":       {configMap: cm(map[string]string{"other": "x"}), want: 240 * time.Second},
+		"seconds":           {configMap: cm(map[string]string{"worker-shutdown-timeout": "30s"}), want: 30 * time.Second},
+		"no unit: seconds":  {configMap: cm(map[string]string{"worker-shutdown-timeout": "30"}), want: 30 * time.Second},
+		"minutes":           {configMap: cm(map[string]string{"worker-shutdown-timeout": "5m"}), want: 5 * time.Minute},
+		"milliseconds":      {configMap: cm(map[string]string{"worker-shutdown-timeout": "1500ms"}), want: 1500 * time.Millisecond},
+		"a day at most":     {configMap: cm(map[string]string{"worker-shutdown-timeout": "24h"}), want: 24 * time.Hour},
+		"more than a day":   {configMap: cm(map[string]string{"worker-shutdown-timeout": "25h"}), want: 240 * time.Second, problems: invalid(`"25h" is not between 1ms and 24h0m0s`)},
+		"zero":              {configMap: cm(map[string]string{"worker-shutdown-timeout": "0s"}), want: 240 * time.Second, problems: invalid(`"0s" is not between 1ms and 24h0m0s`)},
+		"negative":          {configMap: cm(map[string]string{"worker-shutdown-timeout": "-1s"}), want: 240 * time.Second, problems: invalid(`"-1s" is not a time like 240s, 5m or 500ms`)},
+		"two units":         {configMap: cm(map[string]string{"worker-shutdown-timeout": "1m30s"}), want: 240 * time.Second, problems: invalid(`"1m30s" is not a time like 240s, 5m or 500ms`)},
+		"days":              {configMap: cm(map[string]string{"worker-shutdown-timeout": "1d"}), want: 240 * time.Second, problems: invalid(`"1d" is not a time like 240s, 5m or 500ms`)},
+		"directive smuggle": {configMap: cm(map[string]string{"worker-shutdown-timeout": "1s; user root"}), want: 240 * time.Second, problems: invalid(`"1s; user root" is not a time like 240s, 5m or 500ms`)},
+		"empty":             {configMap: cm(map[string]string{"worker-shutdown-timeout": ""}), want: 240 * time.Second, problems: invalid(`"" is not a time like 240s, 5m or 500ms`)},
+		"too many digits":   {configMap: cm(map[string]string{"worker-shutdown-timeout": "0000000001s"}), want: 240 * time.Second, problems: invalid(`"0000000001s" is not a time like 240s, 5m or 500ms`)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, report := Build(source.Snapshot{ConfigMap: tc.configMap}, defaultOpts())
+			require.Equal(t, tc.want, cfg.Settings.WorkerShutdownTimeout)
+			require.Equal(t, tc.problems, report.Problems)
+		})
+	}
+}
+
+func FuzzNginxDuration(f *testing.F) {
+	for _, seed := range []string{"240s", "5m", "500ms", "1h", "30", "0s", "1m30s", "-1s", "99999999999h"} {
+		f.Add(seed)
+	}
+	grammar := regexp.MustCompile(`^[0-9]{1,9}(ms|s|m|h)?$`)
+	parse := nginxDuration(24*time.Hour, func(s *model.Settings) *time.Duration { return &s.WorkerShutdownTimeout })
+	f.Fuzz(func(t *testing.T, value string) {
+		var s model.Settings
+		if err := parse(value, &s); err != nil {
+			require.Zero(t, s.WorkerShutdownTimeout, "a refused value must not be stored")
+			return
+		}
+		require.Regexp(t, grammar, value)
+		require.Positive(t, s.WorkerShutdownTimeout)
+		require.LessOrEqual(t, s.WorkerShutdownTimeout, 24*time.Hour)
+	})
+}

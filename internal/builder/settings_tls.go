@@ -1,0 +1,184 @@
+package builder
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// tlsSettings are the ConfigMap keys of HTTPS listeners and of client
+// addresses (see model.TLSSettings and model.ClientSettings).
+func tlsSettings() []setting {
+	tls := func(s *model.Settings) *model.TLSSettings { return &s.TLS }
+	clients := func(s *model.Settings) *model.ClientSettings { return &s.Clients }
+	return []setting{
+		{key: "ssl-protocols", def: "TLSv1.2 TLSv1.3", set: parseInto(sslProtocols, func(s *model.Settings) *[]string { return &tls(s).Protocols })},
+		{key: "ssl-ciphers", def: defaultCiphers, set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
+		{key: "hsts", def: "true", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
+		{key: "hsts-max-age", def: "31536000", set: parseInto(seconds(10*365*24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).HSTSMaxAge })},
+		{key: "hsts-include-subdomains", def: "true", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTSIncludeSubdomains })},
+		{key: "hsts-preload", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTSPreload })},
+		{key: "use-forwarded-headers", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).UseForwardedHeaders })},
+		{key: "forwarded-for-header", def: "X-Forwarded-For", set: parseInto(headerName, func(s *model.Settings) *string { return &clients(s).ForwardedForHeader })},
+		{key: "proxy-real-ip-cidr", def: "0.0.0.0/0, ::/0", set: parseInto(cidrList(false), func(s *model.Settings) *[]netip.Prefix { return &clients(s).TrustedProxies })},
+		{key: "use-proxy-protocol", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).UseProxyProtocol })},
+		{key: "compute-full-forwarded-for", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).ComputeFullForwardedFor })},
+		{key: "whitelist-source-range", def: "", set: parseInto(cidrList(true), func(s *model.Settings) *[]netip.Prefix { return &clients(s).Allow })},
+	}
+}
+
+// parseInto returns a setter that parses a value and stores it in the
+// field that field points to.
+func parseInto[T any](parse func(string) (T, error), field func(*model.Settings) *T) func(string, *model.Settings) error {
+	return func(value string, s *model.Settings) error {
+		v, err := parse(value)
+		if err != nil {
+			return err
+		}
+		*field(s) = v
+		return nil
+	}
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}
+
+// seconds returns a parser of a whole number of seconds from 0 to limit.
+func seconds(limit time.Duration) func(string) (time.Duration, error) {
+	return func(s string) (time.Duration, error) {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil || strings.TrimLeft(s, "0123456789") != "" || time.Duration(n) > limit/time.Second {
+			return 0, fmt.Errorf("%q is not a number of seconds from 0 to %d", s, int64(limit/time.Second))
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+}
+
+// sslProtocols accepts space-separated TLS versions. Versions below 1.2
+// are refused: they are broken, and the system OpenSSL refuses them anyway.
+func sslProtocols(s string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Fields(s) {
+		if p != "TLSv1.2" && p != "TLSv1.3" {
+			return nil, fmt.Errorf("protocol %q: want TLSv1.2 or TLSv1.3", shorten(p))
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("want TLSv1.2, TLSv1.3 or both")
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// defaultCiphers are the TLS 1.2 suites with forward secrecy and AEAD.
+const defaultCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" +
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" +
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" +
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384"
+
+// cipherSelectors are the OpenSSL cipher names and groups an ssl-ciphers
+// list may select; every one of them selects at least one suite that no
+// cipherExclusions removes, so a list that passes sslCiphers is never
+// empty for OpenSSL (which would make nginx refuse the whole config).
+const cipherSelectors = defaultCiphers + ":DHE-RSA-CHACHA20-POLY1305:" +
+	"ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:" +
+	"AES128-GCM-SHA256:AES256-GCM-SHA384:HIGH:ECDHE:EECDH:AESGCM:CHACHA20"
+
+// cipherExclusions may follow "!" or "-" in an ssl-ciphers list.
+const cipherExclusions = "aNULL:eNULL:NULL:EXPORT:DES:3DES:RC4:MD5:PSK:SRP:CAMELLIA:ARIA:SEED:IDEA:DSS:SHA1:LOW:MEDIUM:ADH:AECDH"
+
+// inList reports whether word is one of the colon-separated words of list.
+func inList(list, word string) bool {
+	return word != "" && !strings.Contains(word, ":") && strings.Contains(":"+list+":", ":"+word+":")
+}
+
+// sslCiphers accepts a colon-separated OpenSSL cipher list made of known
+// names and groups, and exclusions of known groups; at least one name or
+// group must be kept. The names matter: OpenSSL ignores unknown ones, but
+// nginx refuses the config when nothing is left.
+func sslCiphers(s string) (string, error) {
+	kept := false
+	for item := range strings.SplitSeq(s, ":") {
+		if word, ok := strings.CutPrefix(item, "!"); ok || strings.HasPrefix(item, "-") {
+			if word = strings.TrimPrefix(word, "-"); !inList(cipherExclusions, word) {
+				return "", fmt.Errorf("%q: only these may be excluded: %s", shorten(item), strings.ReplaceAll(cipherExclusions, ":", ", "))
+			}
+			continue
+		}
+		if !inList(cipherSelectors, item) {
+			return "", fmt.Errorf("%q is not a cipher archway knows: use names such as ECDHE-RSA-AES128-GCM-SHA256, or HIGH", shorten(item))
+		}
+		kept = true
+	}
+	if !kept {
+		return "", errors.New("the list selects no cipher")
+	}
+	return s, nil
+}
+
+// headerName accepts an HTTP header name of letters, digits and "-",
+// starting with a letter.
+func headerName(s string) (string, error) {
+	ok := len(s) > 0 && len(s) <= 64 && isLetter(s[0])
+	for i := 0; ok && i < len(s); i++ {
+		ok = isLetter(s[i]) || s[i] >= '0' && s[i] <= '9' || s[i] == '-'
+	}
+	if !ok {
+		return "", fmt.Errorf("%q is not a header name of letters, digits and '-'", shorten(s))
+	}
+	return s, nil
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// cidrList returns a parser of comma-separated IP addresses and CIDRs;
+// empty means none when allowed.
+func cidrList(emptyOK bool) func(string) ([]netip.Prefix, error) {
+	return func(s string) ([]netip.Prefix, error) {
+		if strings.TrimSpace(s) == "" {
+			if emptyOK {
+				return nil, nil
+			}
+			return nil, errors.New("want at least one IP address or CIDR")
+		}
+		var out []netip.Prefix
+		for item := range strings.SplitSeq(s, ",") {
+			item = strings.TrimSpace(item)
+			if a, err := netip.ParseAddr(item); err == nil && a.Zone() == "" {
+				out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+				continue
+			}
+			p, err := netip.ParsePrefix(item)
+			if err != nil || p.Addr().Is4In6() {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR such as 10.0.0.0/8", shorten(item))
+			}
+			out = append(out, p.Masked())
+		}
+		return out, nil
+	}
+}
+
+// shorten cuts a value for a message.
+func shorten(s string) string {
+	const maxLen = 64
+	if len(s) > maxLen {
+		return s[:maxLen] + "..."
+	}
+	return s
+}

@@ -1,0 +1,188 @@
+package builder
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+// Problems of TLS sections and their Secrets. A bad Secret costs only its
+// hosts their certificate: they are served with the default one.
+//
+// KindSecret is the --default-ssl-certificate Secret.
+const KindSecret = "Secret"
+
+// tlsState collects what the Ingresses' TLS sections and redirect
+// annotations ask for, in the order Ingresses are added (oldest first).
+type tlsState struct {
+	now   time.Time
+	certs certificates
+	// claims are the hosts of the TLS sections, in the order their
+	// Ingresses were added; apply decides which count, once every host's
+	// owner is known.
+	claims []tlsClaim
+	// redirects are the ssl-redirect annotations of each Ingress; forced
+	// says whether any of them has force-ssl-redirect.
+	redirects map[model.Ref]redirectFlags
+	forced    bool
+}
+
+type tlsClaim struct {
+	host, field string
+	ingress     model.Ref
+	secret      string // "" when the section names no Secret
+	cert        *model.Certificate
+}
+
+type redirectFlags struct{ ssl, force bool }
+
+// newTLSState makes room for the redirect flags of n Ingresses: most
+// Ingresses have them, as ssl-redirect is on by default.
+func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
+	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates},
+		redirects: make(map[model.Ref]redirectFlags, n)}
+}
+
+// addIngress records the TLS sections and redirect annotations of one of
+// this instance's Ingresses. A TLS section counts for the hosts that the
+// Ingress's namespace owns, even when the Ingress has no rule for them:
+// a namespace may keep its TLS sections apart from its rules.
+func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect redirectFlags, p *problems) {
+	if redirect.ssl || redirect.force {
+		t.redirects[ref] = redirect
+		t.forced = t.forced || redirect.force
+	}
+	for i, section := range ing.Spec.TLS {
+		field := fmt.Sprintf("spec.tls[%d]", i)
+		cert := t.sectionCertificate(ref, section.SecretName, field, p)
+		if len(section.Hosts) == 0 {
+			// No hosts: the section covers the Ingress's rule hosts that
+			// its certificate names.
+			for _, rule := range ing.Spec.Rules {
+				if rule.Host != "" && checkHost(rule.Host) == nil && (cert == nil || covers(cert.leaf, rule.Host)) {
+					t.claims = append(t.claims, tlsClaim{host: rule.Host, field: field + ".hosts", ingress: ref, secret: section.SecretName, cert: cert.model()})
+				}
+			}
+			continue
+		}
+		for j, host := range section.Hosts {
+			hostField := fmt.Sprintf("%s.hosts[%d]", field, j)
+			if err := checkHost(host); err != nil {
+				p.add(KindIngress, ref, hostField, reason.InvalidHost, err.Error())
+				continue
+			}
+			claim := tlsClaim{host: host, field: hostField, ingress: ref, secret: section.SecretName, cert: cert.model()}
+			if cert != nil && !covers(cert.leaf, host) {
+				p.add(KindIngress, ref, hostField, reason.CertificateHostMismatch,
+					fmt.Sprintf("the certificate of Secret %s/%s does not cover host %q; the default certificate is served", ref.Namespace, section.SecretName, host))
+				claim.cert = nil
+			}
+			t.claims = append(t.claims, claim)
+		}
+	}
+}
+
+// sectionCertificate returns the certificate of a TLS section's Secret, or
+// nil (the default certificate) when it names none or a bad one.
+func (t *tlsState) sectionCertificate(ing model.Ref, name, field string, p *problems) *parsedCertificate {
+	if name == "" {
+		return nil
+	}
+	if !isDNSSubdomain(name) {
+		p.add(KindIngress, ing, field+".secretName", reason.InvalidTLSSecret,
+			fmt.Sprintf("%q is not a Secret name; its hosts are served with the default certificate", shorten(name)))
+		return nil
+	}
+	cert, err := t.certs.get(model.Ref{Namespace: ing.Namespace, Name: name})
+	if err != nil {
+		p.add(KindIngress, ing, field+".secretName", reason.InvalidTLSSecret, err.Error()+"; its hosts are served with the default certificate")
+		return nil
+	}
+	if msg, expired := t.expired(cert); expired {
+		p.add(KindIngress, ing, field+".secretName", reason.CertificateExpired, msg)
+	}
+	return cert
+}
+
+// expired says whether cert has expired at t.now (never when now is not
+// set) and how to report it.
+func (t *tlsState) expired(cert *parsedCertificate) (string, bool) {
+	if t.now.IsZero() || !t.now.After(cert.leaf.NotAfter) {
+		return "", false
+	}
+	return fmt.Sprintf("the certificate of Secret %s expired at %s; it is still served",
+		cert.secret, cert.leaf.NotAfter.UTC().Format(time.RFC3339)), true
+}
+
+// hosts gives each host the first claim of its owner namespace (see
+// owners.go). Claims of other namespaces are reported, and so are later
+// claims with another Secret; hosts that no rule routes have no owner and
+// nothing to apply a claim to.
+func (t *tlsState) hosts(owners hostOwners, p *problems) map[string]tlsClaim {
+	hosts := make(map[string]tlsClaim, len(t.claims))
+	for _, c := range t.claims {
+		owner, routed := owners[c.host]
+		old, taken := hosts[c.host]
+		switch {
+		case !routed:
+		case owner != c.ingress.Namespace:
+			p.add(KindIngress, c.ingress, c.field, reason.HostNotOwned, notOwned(c.host, "its TLS section")+"; ignored")
+		case !taken:
+			hosts[c.host] = c
+		case old.secret != c.secret:
+			p.add(KindIngress, c.ingress, c.field, reason.TLSConflict,
+				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderIngress(c.ingress, old.ingress), precedence))
+		}
+	}
+	return hosts
+}
+
+// apply gives servers their certificates and the HTTPS redirects their
+// locations' Ingresses ask for. Only apply sets HTTPSRedirect, so with no
+// TLS section and no force-ssl-redirect there is nothing to do.
+func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems) {
+	if len(t.claims) == 0 && !t.forced {
+		return
+	}
+	hosts := t.hosts(owners, p)
+	for i := range servers {
+		s := &servers[i]
+		claim, tls := hosts[s.Host]
+		if tls && s.Host != "" {
+			s.Certificate = claim.cert
+		}
+		for j := range s.Locations {
+			f := t.redirects[s.Locations[j].Ingress]
+			s.Locations[j].Policy.HTTPSRedirect = f.force || tls && f.ssl
+		}
+	}
+}
+
+// defaultCertificate returns the --default-ssl-certificate Secret's
+// certificate, or the fallback when it is not set or not usable.
+func (t *tlsState) defaultCertificate(opts Options, p *problems) *model.Certificate {
+	if opts.DefaultCertificate == "" {
+		return opts.FallbackCertificate
+	}
+	namespace, name, _ := strings.Cut(opts.DefaultCertificate, "/")
+	ref := model.Ref{Namespace: namespace, Name: name}
+	if err := checkRef(namespace, name); err != nil {
+		p.add(KindSecret, ref, "", reason.InvalidTLSSecret, "--default-ssl-certificate: "+err.Error())
+		return opts.FallbackCertificate
+	}
+	cert, err := t.certs.get(ref)
+	if err != nil {
+		p.add(KindSecret, ref, "", reason.InvalidTLSSecret,
+			"--default-ssl-certificate: "+err.Error()+"; archway's generated certificate is served instead")
+		return opts.FallbackCertificate
+	}
+	if msg, expired := t.expired(cert); expired {
+		p.add(KindSecret, ref, "", reason.CertificateExpired, msg)
+	}
+	return cert.cert
+}
