@@ -28,14 +28,14 @@ COPY rootfs/ /
 COPY scripts/install-deps.sh /usr/local/lib/archway/install-deps.sh
 # nginx binds ports below 1024 as a non-root user through a file capability
 # alone (the chart adds NET_BIND_SERVICE to the bounding set only then);
-# setcap comes from libcap2-bin, which is removed again. The runtime dir
+# setcap comes from libcap2-bin. It stays: Debian 12's nginx depends on
+# iproute2, which depends on libcap2-bin, so purging it removed nginx too
+# (the build succeeded and the image could not serve). The runtime dir
 # must exist and be archway's: as user 101, archway cannot create it in
 # /run, and git cannot hold an empty folder or its owner.
 RUN /usr/local/lib/archway/install-deps.sh runtime \
  && apt-get install -y -qq --no-install-recommends libcap2-bin >/dev/null \
  && setcap cap_net_bind_service=+ep /usr/sbin/nginx \
- && apt-get purge -y -qq libcap2-bin >/dev/null \
- && apt-get autoremove -y -qq >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && install -d -o 101 -g 101 -m 0755 /run/archway
 COPY --from=build /out/archway /usr/local/bin/archway
