@@ -69,7 +69,7 @@ func TestListenerWithNginx(t *testing.T) {
 	cfg := model.Config{
 		Backends: []model.Backend{{Name: "shop-web-80", Service: model.Ref{Namespace: "shop", Name: "web"}, Port: "80"}},
 		Servers: []model.Server{{Host: "shop.example.com", Locations: []model.Location{{
-			Path: "/", Match: model.MatchPrefix, Backend: "shop-web-80", Ingress: model.Ref{Namespace: "shop", Name: "storefront"},
+			Path: "/", Match: model.MatchPrefix, Backend: "shop-web-80", Owner: model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "shop", Name: "storefront"}},
 		}}}},
 	}
 	renderer, err := render.New("")

@@ -88,7 +88,7 @@ func (h hostClaims) apply(servers []model.Server, owners hostOwners, p *problems
 		}
 		owner[other] = c.host
 		owners.claim(other, c.ingress.Namespace)
-		servers = append(servers, wwwRedirect(other, c.host, c.ingress))
+		servers = append(servers, wwwRedirect(other, c.host, ingressOwner(c.ingress)))
 	}
 	for i := range servers {
 		slices.Sort(servers[i].Aliases)
@@ -119,7 +119,7 @@ func (h hostClaims) owned(servers []model.Server, at map[string]int, owners host
 		}
 		if c.clientAuth.asked {
 			if i, ok := at[c.host]; ok {
-				answer503(&servers[i], &c.ingress)
+				answer503(&servers[i], ingressOwner(c.ingress))
 			}
 			refuse("auth-tls-secret", "client certificates (auth-tls-*)", "; the paths of this Ingress on the host answer 503")
 		}
@@ -129,9 +129,9 @@ func (h hostClaims) owned(servers []model.Server, at map[string]int, owners host
 
 // wwwRedirect is a server for from that redirects every request (308) to
 // the same URL on host to.
-func wwwRedirect(from, to string, ing model.Ref) model.Server {
+func wwwRedirect(from, to string, owner model.Owner) model.Server {
 	return model.Server{Host: from, Locations: []model.Location{{
-		Path: "/", Match: model.MatchPrefix, Ingress: ing,
+		Path: "/", Match: model.MatchPrefix, Owner: owner,
 		Policy: model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect, URL: model.Template{
 			{Var: "scheme"}, {Text: "://" + to}, {Var: "request_uri"},
 		}}},

@@ -65,7 +65,7 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 					withCanaries(with(prefix("/api", "web_app_80", tuned), model.Policy{
 						Proxy:     model.Proxy{BodySize: &bodySize, ReadTimeout: 2 * time.Minute},
 						RateLimit: &model.RateLimit{RPS: 10, BurstMultiplier: 5},
-					}), model.Canary{Backend: "web_app_81", Ingress: canary, Weight: 10, WeightTotal: 100}),
+					}), model.Canary{Backend: "web_app_81", Owner: ingressOwner(canary), Weight: 10, WeightTotal: 100}),
 					prefix("/broken", "", broken),
 					prefix("/elsewhere", "", elsewhere),
 					with(exact("/map", "web_app_80", authMap), model.Policy{BasicAuth: &model.BasicAuth{
@@ -114,7 +114,7 @@ func TestBuildAnnotationRegex(t *testing.T) {
 			config: model.Config{
 				Servers: []model.Server{{Host: "b.example.com", Locations: []model.Location{
 					prefix("/api", "web_app_80", plain),
-					{Path: "/api(/|$)(.*)", Match: model.MatchRegex, Backend: "web_app_80", Ingress: regex,
+					{Path: "/api(/|$)(.*)", Match: model.MatchRegex, Backend: "web_app_80", Owner: ingressOwner(regex),
 						Policy: model.Policy{RewriteTarget: target}},
 					exact("/health", "", regex),
 					prefix("/static", "web_app_80", plain),
@@ -139,7 +139,7 @@ func TestBuildAnnotationRegex(t *testing.T) {
 func TestBuildAnnotationHosts(t *testing.T) {
 	site, shop, errs, errsMissing := ref("web", "site"), ref("web", "shop"), ref("web", "errors"), ref("web", "errors-missing")
 	redirect := func(from, to string, ing model.Ref) model.Server {
-		return model.Server{Host: from, Locations: []model.Location{{Path: "/", Match: model.MatchPrefix, Ingress: ing,
+		return model.Server{Host: from, Locations: []model.Location{{Path: "/", Match: model.MatchPrefix, Owner: ingressOwner(ing),
 			Policy: model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect,
 				URL: model.Template{{Var: "scheme"}, {Text: "://" + to}, {Var: "request_uri"}}}}}}}
 	}
@@ -153,9 +153,9 @@ func TestBuildAnnotationHosts(t *testing.T) {
 			config: model.Config{
 				Servers: []model.Server{
 					{Host: "err.example.com", Locations: []model.Location{
-						{Path: "/", Match: model.MatchPrefix, Backend: apiClusterIP.Name, Ingress: errs,
+						{Path: "/", Match: model.MatchPrefix, Backend: apiClusterIP.Name, Owner: ingressOwner(errs),
 							Policy: model.Policy{Errors: &model.ErrorPages{Codes: []int{404, 503}, Backend: errorPages.Name}}},
-						{Path: "/x", Match: model.MatchPrefix, Backend: "web_app_80", Ingress: errsMissing,
+						{Path: "/x", Match: model.MatchPrefix, Backend: "web_app_80", Owner: ingressOwner(errsMissing),
 							Policy: model.Policy{Errors: &model.ErrorPages{}}},
 					}},
 					{Host: "example.com", Aliases: []string{"alias.example.com"}, Locations: []model.Location{prefix("/", "web_app_80", site)}},

@@ -74,15 +74,15 @@ type build struct {
 	routes map[routeKey]int
 	locs   []model.Location
 	keys   []routeKey
-	// defaultOwner is the Ingress whose spec.defaultBackend won, if any.
-	defaultOwner   *model.Ref
+	// defaultOwner is the owner of the default backend that won, if any.
+	defaultOwner   *model.Owner
 	defaultBackend string
 	// defaultAsked is set once an Ingress or the option asked for a
 	// default backend, which may have failed to resolve.
 	defaultAsked bool
-	// served lists the Ingresses that contributed something, in the
-	// order they were added (each Ingress is added in one go).
-	served   []model.Ref
+	// served lists the owners that contributed something, in the order
+	// they were added (each owner is added in one go).
+	served   []model.Owner
 	problems problems
 	// prefix is the annotations prefix; secrets are looked up by them.
 	prefix  string
@@ -99,6 +99,7 @@ type build struct {
 
 func (b *build) addIngress(ing *networkingv1.Ingress) {
 	ref := model.Ref{Namespace: ing.Namespace, Name: ing.Name}
+	owner := ingressOwner(ref)
 	pol := b.ingressPolicy(ing, ref)
 	if pol.canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, pol: pol})
@@ -107,7 +108,7 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
 	hostless := b.hostless(ing, ref, &pol)
 	if ing.Spec.DefaultBackend != nil {
-		b.addDefaultBackend(ref, ing.Spec.DefaultBackend, hostless.blocked)
+		b.addDefaultBackend(owner, ing.Spec.DefaultBackend, hostless.blocked)
 	}
 	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
 		b.owners.claim(host, ref.Namespace)
@@ -116,13 +117,16 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 			rulePol = hostless
 		}
 		for j, path := range paths {
-			b.addPath(ref, host, pathAt{rule, j}, path, rulePol)
+			b.addPath(owner, host, pathAt{rule, j}, path, rulePol)
 		}
-		if host != "" && b.serving(ref) {
+		if host != "" && b.serving(owner) {
 			b.hosts.claim(host, ref, pol.server, pol.clientAuth, b.prefix)
 		}
 	})
 }
+
+// ingressOwner is the owner of an Ingress's routes.
+func ingressOwner(ing model.Ref) model.Owner { return model.Owner{Kind: KindIngress, Ref: ing} }
 
 // reserve sizes the route tables for every path of ings, so that they
 // never grow.
@@ -140,44 +144,57 @@ func (b *build) reserve(ings []*networkingv1.Ingress) {
 	b.keys = make([]routeKey, 0, n)
 }
 
-// serve records that ing contributes to the config.
-func (b *build) serve(ing model.Ref) {
-	if !b.serving(ing) {
-		b.served = append(b.served, ing)
+// serve records that owner contributes to the config.
+func (b *build) serve(owner model.Owner) {
+	if !b.serving(owner) {
+		b.served = append(b.served, owner)
 	}
 }
 
-// serving reports whether ing, the Ingress being added, contributes to the
-// config so far.
-func (b *build) serving(ing model.Ref) bool {
-	return len(b.served) > 0 && b.served[len(b.served)-1] == ing
+// serving reports whether owner, the object being added, contributes to
+// the config so far.
+func (b *build) serving(owner model.Owner) bool {
+	return len(b.served) > 0 && b.served[len(b.served)-1] == owner
+}
+
+// route gives key to owner and returns its new Location, which answers
+// 503 until given a backend; or nil and why not: an older owner routes
+// key, or key is a regex path of a host that owner's namespace does not
+// own. The rejection's field is empty.
+func (b *build) route(owner model.Owner, key routeKey) (*model.Location, *rejection) {
+	if key.match == model.MatchRegex && b.owners[key.host] != owner.Namespace {
+		return nil, &rejection{reason: reason.HostNotOwned, message: notOwned(key.host, "regex paths") +
+			" (nginx tries them before Prefix \"/\"); the path is ignored"}
+	}
+	if winner, taken := b.routes[key]; taken {
+		return nil, &rejection{reason: reason.PathConflict, message: key.conflict(owner, b.locs[winner].Owner)}
+	}
+	b.serve(owner)
+	b.routes[key] = len(b.locs)
+	b.keys = append(b.keys, key)
+	b.locs = append(b.locs, model.Location{Path: key.path, Match: key.match, Owner: owner})
+	return &b.locs[len(b.locs)-1], nil
 }
 
 // addPath adds one path of an Ingress with its policy. A path whose
 // Ingress has a blocked policy, or that cannot take the policy, keeps its
 // route and answers 503 (see package annotations).
-func (b *build) addPath(ing model.Ref, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+func (b *build) addPath(ing model.Owner, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
 	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
-	if rej != nil {
-		b.reject(ing, at.field(), rej)
-		return
+	if rej == nil {
+		var loc *model.Location
+		if loc, rej = b.route(ing, routeKey{host: host, path: path, match: match}); loc != nil {
+			b.applyPath(ing.Ref, loc, at, p.Backend, pol)
+			return
+		}
 	}
-	if match == model.MatchRegex && b.owners[host] != ing.Namespace {
-		b.problems.add(KindIngress, ing, at.field(), reason.HostNotOwned, notOwned(host, "regex paths")+
-			" (nginx tries them before Prefix \"/\"); the path is ignored")
-		return
-	}
-	key := routeKey{host: host, path: path, match: match}
-	if winner, taken := b.routes[key]; taken {
-		b.problems.add(KindIngress, ing, at.field(), reason.PathConflict, key.conflict(ing, b.locs[winner].Ingress))
-		return
-	}
-	b.serve(ing)
-	b.routes[key] = len(b.locs)
-	b.keys = append(b.keys, key)
-	b.locs = append(b.locs, model.Location{Path: path, Match: match, Ingress: ing})
-	loc := &b.locs[len(b.locs)-1]
-	if rej := pol.checkPath(match, path); rej != nil {
+	b.reject(ing.Ref, at.field(), rej)
+}
+
+// applyPath gives the new Location of an Ingress's path its policy and
+// backend.
+func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend networkingv1.IngressBackend, pol *ingressPolicy) {
+	if rej := pol.checkPath(loc.Match, loc.Path); rej != nil {
 		b.reject(ing, at.field(), rej)
 		return
 	}
@@ -185,12 +202,12 @@ func (b *build) addPath(ing model.Ref, host string, at pathAt, p networkingv1.HT
 		return
 	}
 	loc.Policy = pol.policy
-	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
+	name, rej := b.backends.ingressBackend(ing.Namespace, backend)
 	if rej != nil {
 		b.reject(ing, at.field()+".backend", rej)
 		return
 	}
-	loc.Backend = b.tuned(backend, pol)
+	loc.Backend = b.tuned(name, pol)
 }
 
 // tuned returns the variant of a resolved backend that the Ingress's
@@ -207,11 +224,11 @@ func (b *build) tuned(backend string, pol *ingressPolicy) string {
 
 // addDefaultBackend claims the default backend for an Ingress; a blocked
 // Ingress claims it to answer 503.
-func (b *build) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend, blocked bool) {
+func (b *build) addDefaultBackend(ing model.Owner, be *networkingv1.IngressBackend, blocked bool) {
 	const field = "spec.defaultBackend"
 	if b.defaultOwner != nil {
-		b.problems.add(KindIngress, ing, field, reason.DefaultBackendConflict,
-			"the default backend of "+olderIngress(ing, *b.defaultOwner)+" is used"+precedence)
+		b.problems.add(KindIngress, ing.Ref, field, reason.DefaultBackendConflict,
+			"the default backend of "+olderOwner(ing, *b.defaultOwner)+" is used"+precedence)
 		return
 	}
 	backend, rej := "", (*rejection)(nil)
@@ -219,7 +236,7 @@ func (b *build) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend
 		backend, rej = b.backends.ingressBackend(ing.Namespace, *be)
 	}
 	if rej != nil {
-		b.reject(ing, field, rej)
+		b.reject(ing.Ref, field, rej)
 	}
 	b.defaultOwner = &ing
 	b.defaultBackend, b.defaultAsked = backend, true
@@ -228,7 +245,10 @@ func (b *build) addDefaultBackend(ing model.Ref, be *networkingv1.IngressBackend
 
 // reject reports a rejection found under field of an Ingress.
 func (b *build) reject(ing model.Ref, field string, rej *rejection) {
-	b.problems.add(KindIngress, ing, field+"."+rej.field, rej.reason, rej.message)
+	if rej.field != "" {
+		field += "." + rej.field
+	}
+	b.problems.add(KindIngress, ing, field, rej.reason, rej.message)
 }
 
 func (b *build) config() model.Config {
@@ -255,8 +275,14 @@ func (b *build) config() model.Config {
 }
 
 func (b *build) report() Report {
-	slices.SortFunc(b.served, compareRefs)
-	return Report{Served: b.served, Problems: b.problems.sorted()}
+	var served []model.Ref
+	for _, o := range b.served {
+		if o.Kind == KindIngress {
+			served = append(served, o.Ref)
+		}
+	}
+	slices.SortFunc(served, compareRefs)
+	return Report{Served: served, Problems: b.problems.sorted()}
 }
 
 // rejection says why part of an object was dropped; field is relative to

@@ -106,11 +106,11 @@ func copyAll[T any](in []T, deepCopy func(T) T) []T {
 func ref(namespace, name string) model.Ref { return model.Ref{Namespace: namespace, Name: name} }
 
 func prefix(path, backend string, ing model.Ref) model.Location {
-	return model.Location{Path: path, Match: model.MatchPrefix, Backend: backend, Ingress: ing}
+	return model.Location{Path: path, Match: model.MatchPrefix, Backend: backend, Owner: ingressOwner(ing)}
 }
 
 func exact(path, backend string, ing model.Ref) model.Location {
-	return model.Location{Path: path, Match: model.MatchExact, Backend: backend, Ingress: ing}
+	return model.Location{Path: path, Match: model.MatchExact, Backend: backend, Owner: ingressOwner(ing)}
 }
 
 // webApp80 is the Backend of testdata/service-web-app.yaml's port 80.

@@ -31,39 +31,39 @@ func (b *build) addCanaries() {
 		}
 		b.eachRule(c.ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
 			for j, path := range paths {
-				b.addCanaryPath(ref, host, pathAt{rule, j}, path, &c.pol)
+				b.addCanaryPath(ingressOwner(ref), host, pathAt{rule, j}, path, &c.pol)
 			}
 		})
 	}
 }
 
-func (b *build) addCanaryPath(ing model.Ref, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
+func (b *build) addCanaryPath(ing model.Owner, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
 	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
 	if rej != nil {
-		b.reject(ing, at.field(), rej)
+		b.reject(ing.Ref, at.field(), rej)
 		return
 	}
 	key := routeKey{host: host, path: path, match: match}
 	i, found := b.routes[key]
-	if found && b.locs[i].Ingress.Namespace != ing.Namespace {
-		b.problems.add(KindIngress, ing, at.field(), reason.CanaryWithoutMain,
+	if found && b.locs[i].Owner.Namespace != ing.Namespace {
+		b.problems.add(KindIngress, ing.Ref, at.field(), reason.CanaryWithoutMain,
 			fmt.Sprintf("host %q path %q (%s) is routed by another namespace, and a canary attaches only to routes of its own; the canary path is ignored", host, path, match))
 		return
 	}
 	if !found || b.locs[i].Backend == "" {
-		b.problems.add(KindIngress, ing, at.field(), reason.CanaryWithoutMain,
+		b.problems.add(KindIngress, ing.Ref, at.field(), reason.CanaryWithoutMain,
 			fmt.Sprintf("no other Ingress serves host %q path %q (%s) with a backend; the canary path is ignored", host, path, match))
 		return
 	}
 	backend, rej := b.backends.ingressBackend(ing.Namespace, p.Backend)
 	if rej != nil {
-		b.reject(ing, at.field()+".backend", rej)
+		b.reject(ing.Ref, at.field()+".backend", rej)
 		return
 	}
 	c := pol.canary
 	main := &b.locs[i]
 	main.Canaries = append(main.Canaries, model.Canary{
-		Backend: b.tuned(backend, pol), Ingress: ing,
+		Backend: b.tuned(backend, pol), Owner: ing,
 		Weight: c.Weight, WeightTotal: c.WeightTotal,
 		Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern,
 		Cookie: c.Cookie,

@@ -22,11 +22,11 @@ func withCanaries(l model.Location, c ...model.Canary) model.Location {
 
 func TestBuildCanaries(t *testing.T) {
 	main, oldCanary, newCanary, bad := ref("web", "main"), ref("web", "old-canary"), ref("web", "new-canary"), ref("web", "bad-canary")
-	byHeader := model.Canary{Backend: "web_app_admin", Ingress: oldCanary, WeightTotal: 100,
+	byHeader := model.Canary{Backend: "web_app_admin", Owner: ingressOwner(oldCanary), WeightTotal: 100,
 		Header: "X-Canary", HeaderPattern: "^beta-[0-9]+$", Cookie: "canary"}
 	ewma := webApp81()
 	ewma.Name, ewma.Balancing = "web_app_81.b3fd8de829ea", model.Balancing{Algorithm: model.EWMA}
-	byWeight := model.Canary{Backend: ewma.Name, Ingress: newCanary, Weight: 3, WeightTotal: 10}
+	byWeight := model.Canary{Backend: ewma.Name, Owner: ingressOwner(newCanary), Weight: 3, WeightTotal: 10}
 	admin := webApp81()
 	admin.Name, admin.Port = "web_app_admin", "admin"
 	runFixtures(t, map[string]fixture{

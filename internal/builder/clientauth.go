@@ -130,7 +130,7 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 		case !taken:
 			first[c.host] = c
 			if s.ClientAuth = c.clientAuth.auth; s.ClientAuth == nil {
-				answer503(s, nil)
+				answer503(s, model.Owner{})
 				p.addAnnotation(c.ingress, key, reason.InvalidAnnotation,
 					fmt.Sprintf("the client certificates of host %q cannot be checked as asked: every path of the host answers 503", c.host))
 			}
@@ -138,19 +138,19 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 			// The host, or the Ingress's own paths, already answer 503; or
 			// the claims agree.
 		default:
-			answer503(s, &c.ingress)
+			answer503(s, ingressOwner(c.ingress))
 			p.addAnnotation(c.ingress, key, reason.ClientAuthConflict,
 				fmt.Sprintf("host %q checks client certificates as %s asks%s; the paths of this Ingress on the host answer 503",
-					c.host, olderIngress(c.ingress, old.ingress), precedence))
+					c.host, olderOwner(ingressOwner(c.ingress), ingressOwner(old.ingress)), precedence))
 		}
 	}
 }
 
-// answer503 makes the locations of s answer 503: those of ing, or all
-// when ing is nil.
-func answer503(s *model.Server, ing *model.Ref) {
+// answer503 makes the locations of s answer 503: those of owner, or all
+// when owner is zero.
+func answer503(s *model.Server, owner model.Owner) {
 	for j := range s.Locations {
-		if l := &s.Locations[j]; ing == nil || l.Ingress == *ing {
+		if l := &s.Locations[j]; owner == (model.Owner{}) || l.Owner == owner {
 			l.Backend, l.Policy, l.Canaries = "", model.Policy{}, nil
 		}
 	}

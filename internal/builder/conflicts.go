@@ -23,14 +23,14 @@ func olderFirst(a, b *networkingv1.Ingress) int {
 // precedence ends every conflict message: it says why the winner won.
 const precedence = " (the oldest Ingress wins; ties go by namespace/name)"
 
-// olderIngress names the Ingress that won a conflict, as told to the loser:
+// olderOwner names the owner that won a conflict, as told to the loser:
 // the loser's Events are seen in its own namespace, so a winner in another
 // namespace is not named.
-func olderIngress(loser, winner model.Ref) string {
+func olderOwner(loser, winner model.Owner) string {
 	if loser.Namespace != winner.Namespace {
-		return "an Ingress of another namespace"
+		return "an " + winner.Kind + " of another namespace"
 	}
-	return "Ingress " + winner.String()
+	return winner.Kind + " " + winner.Ref.String()
 }
 
 // routeKey identifies one route; two paths with equal keys conflict.
@@ -40,10 +40,10 @@ type routeKey struct {
 }
 
 // conflict explains to the loser of a route who owns it.
-func (k routeKey) conflict(loser, winner model.Ref) string {
-	owner := olderIngress(loser, winner) + precedence
+func (k routeKey) conflict(loser, winner model.Owner) string {
+	owner := olderOwner(loser, winner) + precedence
 	if loser == winner {
-		owner = "an earlier path of this Ingress"
+		owner = "an earlier path of this " + winner.Kind
 	}
 	return fmt.Sprintf("host %q path %q (%s) is already routed by %s", k.host, k.path, k.match, owner)
 }

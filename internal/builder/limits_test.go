@@ -95,8 +95,8 @@ func TestBuildLimits(t *testing.T) {
 			require.Equal(t, tc.refused, refused)
 			for _, s := range cfg.Servers {
 				for _, l := range s.Locations {
-					_, out := tc.refused[l.Ingress.String()]
-					require.False(t, out, "refused Ingress %s routes %s%s", l.Ingress, s.Host, l.Path)
+					_, out := tc.refused[l.Owner.String()]
+					require.False(t, out, "refused Ingress %s routes %s%s", l.Owner, s.Host, l.Path)
 				}
 			}
 			// Without limits, the refused Ingresses serve.

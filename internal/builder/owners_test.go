@@ -190,7 +190,7 @@ func TestCanaryStaysInItsNamespace(t *testing.T) {
 
 	cfg, report = Build(tenantSnapshot(t, owner(), canary("web", 1)), defaultOpts())
 	require.Empty(t, report.Problems)
-	require.Equal(t, []model.Canary{{Backend: "web_app_http", Ingress: ref("web", "canary"), Weight: 100, WeightTotal: 100}},
+	require.Equal(t, []model.Canary{{Backend: "web_app_http", Owner: ingressOwner(ref("web", "canary")), Weight: 100, WeightTotal: 100}},
 		serverOf(t, cfg, sharedHost).Locations[0].Canaries)
 }
 
@@ -212,7 +212,7 @@ func TestRegexPathsNeedTheHost(t *testing.T) {
 	var paths []string
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			paths = append(paths, fmt.Sprintf("%s%s %s %s", s.Host, l.Path, l.Match, l.Ingress))
+			paths = append(paths, fmt.Sprintf("%s%s %s %s", s.Host, l.Path, l.Match, l.Owner))
 		}
 	}
 	require.Equal(t, []string{

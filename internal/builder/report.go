@@ -51,7 +51,7 @@ type Report struct {
 
 // Problem kinds: the Kubernetes kinds Build reads, and manifest files.
 const (
-	KindIngress       = "Ingress"
+	KindIngress       = model.KindIngress
 	KindIngressClass  = "IngressClass"
 	KindService       = "Service"
 	KindEndpointSlice = "EndpointSlice"

@@ -28,7 +28,7 @@ type tlsState struct {
 	claims []tlsClaim
 	// redirects are the ssl-redirect annotations of each Ingress; forced
 	// says whether any of them has force-ssl-redirect.
-	redirects map[model.Ref]redirectFlags
+	redirects map[model.Owner]redirectFlags
 	forced    bool
 }
 
@@ -45,7 +45,7 @@ type redirectFlags struct{ ssl, force bool }
 // Ingresses have them, as ssl-redirect is on by default.
 func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
 	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates},
-		redirects: make(map[model.Ref]redirectFlags, n)}
+		redirects: make(map[model.Owner]redirectFlags, n)}
 }
 
 // addIngress records the TLS sections and redirect annotations of one of
@@ -54,7 +54,7 @@ func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
 // a namespace may keep its TLS sections apart from its rules.
 func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect redirectFlags, p *problems) {
 	if redirect.ssl || redirect.force {
-		t.redirects[ref] = redirect
+		t.redirects[ingressOwner(ref)] = redirect
 		t.forced = t.forced || redirect.force
 	}
 	for i, section := range ing.Spec.TLS {
@@ -136,7 +136,7 @@ func (t *tlsState) hosts(owners hostOwners, p *problems) map[string]tlsClaim {
 			hosts[c.host] = c
 		case old.secret != c.secret:
 			p.add(KindIngress, c.ingress, c.field, reason.TLSConflict,
-				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderIngress(c.ingress, old.ingress), precedence))
+				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderOwner(ingressOwner(c.ingress), ingressOwner(old.ingress)), precedence))
 		}
 	}
 	return hosts
@@ -157,7 +157,7 @@ func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems)
 			s.Certificate = claim.cert
 		}
 		for j := range s.Locations {
-			f := t.redirects[s.Locations[j].Ingress]
+			f := t.redirects[s.Locations[j].Owner]
 			s.Locations[j].Policy.HTTPSRedirect = f.force || tls && f.ssl
 		}
 	}

@@ -26,8 +26,8 @@ import (
 type Canary struct {
 	// Backend is a Backend.Name, never empty.
 	Backend string
-	// Ingress is the canary Ingress.
-	Ingress Ref
+	// Owner is the canary Ingress.
+	Owner Owner
 	// Weight is from 0 to WeightTotal, which is from 1 to 1000000.
 	Weight, WeightTotal int
 	// Header is a header name of [A-Za-z0-9_-]; HeaderValue, when set, is

@@ -80,9 +80,10 @@ type Location struct {
 	Match Match
 	// Backend is a Backend.Name; empty means "no backend": answer 503.
 	Backend string
-	// Ingress is the Ingress that owns this route.
-	Ingress Ref
-	// Policy is what the Ingress's annotations ask of this route.
+	// Owner is the object this route comes from.
+	Owner Owner
+	// Policy is what the owner asks of this route (an Ingress's
+	// annotations).
 	Policy Policy
 	// Canaries are alternative backends (see Canary), oldest canary
 	// Ingress first; only on a Location with a Backend.

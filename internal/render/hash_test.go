@@ -24,7 +24,7 @@ func policyScaleConfig(servers, limited int) model.Config {
 		}
 		for j := range cfg.Servers[i].Locations {
 			cfg.Servers[i].Locations[j].Policy = pol
-			cfg.Servers[i].Locations[j].Ingress = model.Ref{Namespace: "ns", Name: fmt.Sprintf("ing-%d", i)}
+			cfg.Servers[i].Locations[j].Owner = model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "ns", Name: fmt.Sprintf("ing-%d", i)}}
 		}
 	}
 	return cfg

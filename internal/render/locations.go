@@ -69,7 +69,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		}
 		switch {
 		case l.Match == model.MatchExact:
-			s.add("= ", l.Path, "", r, l.Ingress)
+			s.add("= ", l.Path, "", r, l.Owner)
 			if len(l.Path) > 1 && strings.HasSuffix(l.Path, "/") {
 				slashed = append(slashed, routed{*l, r})
 			}
@@ -79,22 +79,22 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			return nil, fmt.Errorf("path %q: unknown match %q", l.Path, l.Match)
 		case l.Path == "/":
 			prefixes["/"] = routed{*l, r}
-			s.add("", "/", "", r, l.Ingress)
+			s.add("", "/", "", r, l.Owner)
 		case strings.HasSuffix(l.Path, "/"):
 			return nil, fmt.Errorf("prefix path %q ends in /", l.Path)
 		default:
 			prefixes[l.Path] = routed{*l, r}
 			if !exact[l.Path] {
-				s.add("= ", l.Path, "", r, l.Ingress)
+				s.add("= ", l.Path, "", r, l.Owner)
 			}
-			s.add(prefixModifier, l.Path, "/", r, l.Ingress)
+			s.add(prefixModifier, l.Path, "/", r, l.Owner)
 		}
 	}
 	slices.SortFunc(regexes, func(a, b routed) int {
 		return cmp.Or(cmp.Compare(len(b.Path), len(a.Path)), cmp.Compare(a.Path, b.Path))
 	})
 	for _, re := range regexes {
-		s.add(regexModifier, re.Path, "", re.route, re.Ingress)
+		s.add(regexModifier, re.Path, "", re.route, re.Owner)
 	}
 	if _, ok := prefixes["/"]; !ok {
 		r := fallback
@@ -107,7 +107,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			}
 		}
 		prefixes["/"] = routed{model.Location{Path: "/", Match: model.MatchPrefix}, r}
-		s.add("", "/", "", r, model.Ref{})
+		s.add("", "/", "", r, model.Owner{})
 	}
 	// nginx answers "/p" with a 301 to "/p/" when a location "= /p/"
 	// proxies, but the Ingress spec's Exact "/p/" does not match "/p":
@@ -116,7 +116,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		path := strings.TrimSuffix(l.Path, "/")
 		if _, ok := prefixes[path]; !ok && !exact[path] {
 			other := unslashedRoute(path, prefixes, regexes)
-			s.add("= ", path, "", other.route, other.Ingress)
+			s.add("= ", path, "", other.route, other.Owner)
 		}
 	}
 	if s.err != nil {
@@ -179,7 +179,7 @@ type locationSet struct {
 }
 
 type labelsKey struct {
-	ingress model.Ref
+	owner   model.Owner
 	service string
 }
 
@@ -199,7 +199,7 @@ func (s *locationSet) startServer(host string, n int) {
 
 // add adds the location of path+suffix; a Prefix path's "/p/" comes as
 // ("/p", "/"), which spares building the string.
-func (s *locationSet) add(modifier, path, suffix string, r route, ingress model.Ref) {
+func (s *locationSet) add(modifier, path, suffix string, r route, owner model.Owner) {
 	if s.err != nil {
 		return
 	}
@@ -223,8 +223,8 @@ func (s *locationSet) add(modifier, path, suffix string, r route, ingress model.
 		return
 	}
 	s.seen[key] = true
-	if k := (labelsKey{ingress, r.service}); !s.hasLabels || s.labelsFor != k {
-		if s.labels = logVars(s.q, s.host, ingress, r.service); s.q.err != nil {
+	if k := (labelsKey{owner, r.service}); !s.hasLabels || s.labelsFor != k {
+		if s.labels = logVars(s.q, s.host, owner, r.service); s.q.err != nil {
 			s.err = fmt.Errorf("path %q: %w", path+suffix, s.q.err)
 			return
 		}

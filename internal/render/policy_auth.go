@@ -125,7 +125,7 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	if a.CacheKey != nil {
 		// Cached answers are kept per location, as in ingress-nginx: the
 		// location gets an auth location (and cache keys) of its own.
-		id = shortHash(id, fmt.Sprint(a.CacheKey, a.CacheValid), p.host, l.Ingress.String(), string(l.Match), l.Path)
+		id = shortHash(id, fmt.Sprint(a.CacheKey, a.CacheValid), p.host, l.Owner.String(), string(l.Match), l.Path)
 	}
 	var q quoter
 	loc := authLocationView{

@@ -69,7 +69,7 @@ func FuzzPolicyRender(f *testing.F) {
 		if len(problems) > 0 {
 			return
 		}
-		loc := model.Location{Path: "/", Match: model.MatchPrefix, Backend: "app", Ingress: model.Ref{Namespace: "ns", Name: "ing"},
+		loc := model.Location{Path: "/", Match: model.MatchPrefix, Backend: "app", Owner: model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "ns", Name: "ing"}},
 			Policy: parsed.Location.Policy()}
 		be := backend("app", 80, "10.0.0.1")
 		be.Balancing = parsed.Location.Balancing()

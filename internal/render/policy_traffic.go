@@ -39,7 +39,7 @@ func (p *policies) limitView(v *policyView, l model.Location) error {
 		}
 		allow = append(allow, a.Masked().String())
 	}
-	name := "archway_limit_" + shortHash(l.Ingress.String(), fmt.Sprint(rl.RPS, rl.RPM, rl.Connections, rl.BurstMultiplier), strings.Join(allow, ","))
+	name := "archway_limit_" + shortHash(l.Owner.String(), fmt.Sprint(rl.RPS, rl.RPM, rl.Connections, rl.BurstMultiplier), strings.Join(allow, ","))
 	key := "$binary_remote_addr"
 	if len(allow) > 0 {
 		key = "$" + name + "_key"

@@ -38,15 +38,15 @@ func accessLogTarget() (string, error) {
 }
 
 // logVars returns the access log labels of a location of the server for
-// host ("" is the catch-all, labelled "_") owned by ingress and routed to
+// host ("" is the catch-all, labelled "_") owned by owner and routed to
 // service; q keeps the error.
-func logVars(q *quoter, host string, ingress model.Ref, service string) logVarsView {
+func logVars(q *quoter, host string, owner model.Owner, service string) logVarsView {
 	if host == "" {
 		host = "_"
 	}
 	return logVarsView{
-		Namespace: q.quote(ingress.Namespace),
-		Ingress:   q.quote(ingress.Name),
+		Namespace: q.quote(owner.Namespace),
+		Ingress:   q.quote(owner.Name),
 		Service:   q.quote(service),
 		Host:      q.quote(host),
 	}

@@ -13,7 +13,7 @@ import (
 // Ingress and Service from the model and the server's configured host,
 // never anything from the request.
 func TestAccessLogVars(t *testing.T) {
-	shop := model.Ref{Namespace: "shop", Name: "storefront"}
+	shop := model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "shop", Name: "storefront"}}
 	web := model.Backend{Name: "shop-web-80", Service: model.Ref{Namespace: "shop", Name: "web"}, Port: "80"}
 	tests := map[string]struct {
 		server model.Server
@@ -22,26 +22,26 @@ func TestAccessLogVars(t *testing.T) {
 	}{
 		"exact host": {
 			server: model.Server{Host: "shop.example.com", Locations: []model.Location{
-				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Ingress: shop}}},
+				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Owner: shop}}},
 			want: `set $archway_namespace "shop"; set $archway_ingress "storefront"; set $archway_service "web"; set $archway_host "shop.example.com";`,
 		},
 		"wildcard host keeps its pattern": {
 			server: model.Server{Host: "*.example.com", Locations: []model.Location{
-				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Ingress: shop}}},
+				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Owner: shop}}},
 			want: `set $archway_namespace "shop"; set $archway_ingress "storefront"; set $archway_service "web"; set $archway_host "*.example.com";`,
 		},
 		"fallback location names no Ingress": {
 			server: model.Server{Host: "shop.example.com", Locations: []model.Location{
-				{Path: "/api", Match: model.MatchPrefix, Backend: web.Name, Ingress: shop}}},
+				{Path: "/api", Match: model.MatchPrefix, Backend: web.Name, Owner: shop}}},
 			want: `set $archway_namespace ""; set $archway_ingress ""; set $archway_service ""; set $archway_host "shop.example.com";`,
 		},
 		"catch-all server is _": {
-			server: model.Server{Locations: []model.Location{{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Ingress: shop}}},
+			server: model.Server{Locations: []model.Location{{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Owner: shop}}},
 			want:   `set $archway_namespace "shop"; set $archway_ingress "storefront"; set $archway_service "web"; set $archway_host "_";`,
 		},
 		"a name that could break out of its quotes": {
 			server: model.Server{Host: "shop.example.com", Locations: []model.Location{
-				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Ingress: model.Ref{Namespace: "shop", Name: `x"; return 200 "y`}}}},
+				{Path: "/", Match: model.MatchPrefix, Backend: web.Name, Owner: model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "shop", Name: `x"; return 200 "y`}}}}},
 			err: "may not reach nginx.conf",
 		},
 	}
