@@ -6,7 +6,8 @@
 #   scripts/install-deps.sh test      runtime + what the test suites need
 set -euo pipefail
 
-runtime=(nginx libnginx-mod-http-lua lua-resty-core ca-certificates)
+# headers-more: the more_set_headers and more_clear_headers of safe snippets.
+runtime=(nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter lua-resty-core ca-certificates)
 test=(etcd-server iproute2 openssl curl pcre2-utils)
 
 case "${1:-runtime}" in

@@ -35,12 +35,15 @@ type ingressPolicy struct {
 	balancing model.Balancing
 	// canary: the Ingress's paths are alternatives of other routes.
 	canary annotations.Canary
+	// serverSnippet is the parsed server-snippet (see snippets.go).
+	serverSnippet *model.Snippet
 }
 
 // ingressPolicy parses and resolves the annotations of ing, reporting
 // every problem.
 func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
 	parsed, problems := annotations.Parse(ing.Annotations, b.prefix)
+	problems, snippets := b.snippets(ing.Annotations, problems)
 	var pol ingressPolicy
 	for _, p := range problems {
 		b.problems.addAnnotation(ref, p.Key, p.Reason, p.Message)
@@ -49,6 +52,7 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	loc := &parsed.Location
 	pol.server = parsed.Server
 	pol.policy = loc.Policy()
+	pol.policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
 	pol.serviceUpstream = loc.ServiceUpstream
 	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
@@ -90,7 +94,7 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 		}
 	}
 	if pol.blocked {
-		pol.policy, pol.server = model.Policy{}, annotations.Server{}
+		pol.policy, pol.server, pol.serverSnippet = model.Policy{}, annotations.Server{}, nil
 	}
 	return pol
 }

@@ -92,7 +92,7 @@ func TestBuildAnnotationPolicies(t *testing.T) {
 					{Kind: KindIngress, Object: broken, Field: annotation("proxy-body-size"), Key: annotationKey("proxy-body-size"), Reason: reason.InvalidAnnotation,
 						Message: `value "huge": want a size such as 512, 8k, 16m or 1g, at most 1024g: not a plain decimal number`},
 					{Kind: KindIngress, Object: tuned, Field: annotation("configuration-snippet"), Key: annotationKey("configuration-snippet"), Reason: reason.SnippetRefused,
-						Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf"},
+						Message: "snippet annotations are refused: archway never copies configuration text from an Ingress into nginx.conf; with the ConfigMap key safe-snippet-annotations: \"true\", archway applies the snippets that its safe subset covers (docs/snippets.md)"},
 					{Kind: KindIngress, Object: tuned, Field: annotation("mirror-target"), Key: annotationKey("mirror-target"), Reason: reason.UnsupportedAnnotation,
 						Message: "archway does not support this annotation; the Ingress is served without it"},
 				},

@@ -44,6 +44,8 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 	b.reserve(ings)
 	b.owners = hostOwners{}
 	b.tls = newTLSState(opts, &b.secrets, len(ings))
+	settings := settings(snap.ConfigMap, &b.problems)
+	b.safeSnippets = settings.SafeSnippets
 	indexing.Wait()
 	for _, ing := range ings {
 		b.addIngress(ing)
@@ -61,7 +63,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 		b.problems.add(KindFile, model.Ref{Name: e.File}, field, reason.InvalidManifest, e.Err.Error())
 	}
 	cfg := b.config()
-	cfg.Settings = settings(snap.ConfigMap, &b.problems)
+	cfg.Settings = settings
 	cfg.DefaultCertificate = b.tls.defaultCertificate(opts, &b.problems)
 	return cfg, b.report()
 }
@@ -95,6 +97,10 @@ type build struct {
 	tls tlsState
 	// canaries wait, oldest first, for every main route (see canary.go).
 	canaries []canaryIngress
+	// safeSnippets applies the snippets of the safe subset; serverSnippets
+	// collects the server-snippets (see snippets.go).
+	safeSnippets   bool
+	serverSnippets serverSnippets
 }
 
 func (b *build) addIngress(ing *networkingv1.Ingress) {
@@ -121,6 +127,7 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 		}
 		if host != "" && b.serving(owner) {
 			b.hosts.claim(host, ref, pol.server, pol.clientAuth, b.prefix)
+			b.serverSnippets.claim(host, ref, pol.serverSnippet, b.prefix)
 		}
 	})
 }
@@ -262,6 +269,7 @@ func (b *build) config() model.Config {
 	wg.Go(func() { backends = b.backends.used(&backendProblems) })
 	servers := b.hosts.apply(servers(b.keys, b.locs), b.owners, &b.problems)
 	b.tls.apply(servers, b.owners, &b.problems)
+	b.serverSnippets.apply(servers, b.owners, &b.problems)
 	wg.Wait()
 	b.problems = append(b.problems, backendProblems...)
 	return model.Config{

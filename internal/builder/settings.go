@@ -31,6 +31,13 @@ func settingsTable() []setting {
 	return append([]setting{
 		{key: "worker-shutdown-timeout", def: "240s", set: nginxDuration(24*time.Hour,
 			func(s *model.Settings) *time.Duration { return &s.WorkerShutdownTimeout })},
+		{key: SafeSnippetsKey, def: "false", set: func(value string, s *model.Settings) error {
+			if value != "true" && value != "false" {
+				return fmt.Errorf("%q is not true or false", value)
+			}
+			s.SafeSnippets = value == "true"
+			return nil
+		}},
 	}, tlsSettings()...)
 }
 

@@ -42,6 +42,10 @@ type Server struct {
 	// Never on the catch-all server (Host ""), whose TLS settings other
 	// servers share.
 	ClientAuth *ClientAuth
+	// Snippet holds the directives and locations of the owner's
+	// server-snippet, nil without one; its locations never share a path
+	// with Locations.
+	Snippet *Snippet
 }
 
 // Wildcard reports whether the server's host is a wildcard host.

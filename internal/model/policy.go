@@ -41,6 +41,9 @@ type Policy struct {
 	// PreserveTrailingSlash.
 	HTTPSRedirect         bool
 	PreserveTrailingSlash bool
+	// Snippet holds the directives of a configuration-snippet (see
+	// Snippet), nil without one.
+	Snippet *Snippet
 }
 
 // Proxy holds the proxy settings of a location.

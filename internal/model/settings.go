@@ -9,6 +9,9 @@ type Settings struct {
 	// configuration may keep serving their requests after a reload; zero
 	// means no bound.
 	WorkerShutdownTimeout time.Duration
-	TLS                   TLSSettings
-	Clients               ClientSettings
+	// SafeSnippets applies the configuration- and server-snippets that
+	// the safe subset covers (docs/snippets.md).
+	SafeSnippets bool
+	TLS          TLSSettings
+	Clients      ClientSettings
 }

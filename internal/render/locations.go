@@ -39,6 +39,9 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 	s.startServer(host, 2*len(locs)+1) // at most two per Prefix path, and the fallback
 	exact := s.exact
 	prefixModifier := ""
+	if s.snippetRegex {
+		prefixModifier = "^~ "
+	}
 	for i := range locs {
 		switch l := &locs[i]; l.Match {
 		case model.MatchExact:
@@ -96,6 +99,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 	for _, re := range regexes {
 		s.add(regexModifier, re.Path, "", re.route, re.Owner)
 	}
+	s.prefixModifier = prefixModifier
 	if _, ok := prefixes["/"]; !ok {
 		r := fallback
 		if pol.clientAuth != nil {
@@ -171,6 +175,10 @@ type locationSet struct {
 	seen  map[locationKey]bool
 	host  string
 	err   error
+	// snippetRegex: the current server's snippet has regex locations, so
+	// its prefix locations take prefixModifier "^~ " as with regex paths.
+	snippetRegex   bool
+	prefixModifier string
 	// labels are the last access log labels and what they were made for:
 	// a server's locations mostly share them.
 	labels    logVarsView

@@ -44,6 +44,9 @@ type policies struct {
 type httpPolicyView struct {
 	// Resolver lists the DNS servers, when a name is resolved at runtime.
 	Resolver string
+	// HeadersMore loads the headers-more module (more_set_headers and
+	// more_clear_headers of snippets).
+	HeadersMore bool
 	// Pools are balancer upstreams of their own (see pool).
 	Pools          []string
 	LimitKeys      []limitKeyView

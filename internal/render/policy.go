@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ type policyView struct {
 	CORS          *corsView
 	AppRoot       string // redirect target of requests for "/"
 	Return        string // "CODE URL": the location only redirects
+	// Snippet holds the directives of a configuration-snippet but
+	// proxy_set_header (see Headers), without their ";". location.tmpl
+	// prints them after the location sets $archway_backend, as Rewrite,
+	// since a rewrite's "break" ends the rewrite directives.
+	Snippet []string
 	// Rewrite is "REGEX TARGET"; it is printed last, after the location
 	// sets $archway_backend, because "break" ends the rewrite directives.
 	Rewrite string
@@ -78,7 +84,7 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	v := &policyView{Module: module}
 	steps := []func(*policyView, model.Location) error{
 		p.rewriteView, p.proxyView, p.headersView, p.sslView, p.limitView, p.basicAuthView,
-		p.externalAuthView, p.corsView, p.errorsView, p.accessView,
+		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView,
 	}
 	for _, step := range steps {
 		if err := step(v, *l); err != nil {
@@ -259,7 +265,9 @@ const (
 // proxy_set_header does not reach grpc_pass.
 func (p *policies) headersView(v *policyView, l model.Location) error {
 	px, auth := l.Policy.Proxy, l.Policy.ExternalAuth
-	changed := px.Host != "" || px.Connection != "" || px.ForwardedPrefix != "" || auth != nil && len(auth.ResponseHeaders) > 0
+	snip := l.Policy.Snippet
+	changed := px.Host != "" || px.Connection != "" || px.ForwardedPrefix != "" || auth != nil && len(auth.ResponseHeaders) > 0 ||
+		snip != nil && slices.ContainsFunc(snip.Directives, func(d model.Directive) bool { return d.Kind == model.ProxySetHeader })
 	if !changed && v.Module != "grpc" && p.clientAuth == nil {
 		return nil
 	}
@@ -281,6 +289,12 @@ func (p *policies) headersView(v *policyView, l model.Location) error {
 				return err
 			}
 			headers = setHeader(headers, q.quote(name), variable)
+		}
+	}
+	if snip != nil {
+		var err error
+		if headers, err = proxySetHeaders(&q, headers, snip); err != nil {
+			return fmt.Errorf("configuration-snippet: %w", err)
 		}
 	}
 	if v.Module == "grpc" {

@@ -56,6 +56,10 @@ type serverView struct {
 	Internal serverPolicyView
 	// Edge holds the HTTPS listener, certificate and instance allow-list.
 	Edge serverEdgeView
+	// Snippet and SnippetLocations are the server-snippet's directives
+	// and location blocks (see snippet.go).
+	Snippet          []string
+	SnippetLocations []snippetLocationView
 }
 
 type locationView struct {
@@ -231,7 +235,12 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
 		pol.startServer(&s)
+		set.snippetRegex = s.Snippet != nil && slices.ContainsFunc(s.Snippet.Locations, model.SnippetLocation.Regex)
 		locs, err := set.locationViews(s.Host, s.Locations, routes, fallback, pol)
+		if err != nil {
+			return nil, fmt.Errorf("server %q: %w", s.Host, err)
+		}
+		snippet, snippetLocs, err := pol.serverSnippet(&s, set)
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
@@ -239,7 +248,8 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners})
+		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
+			Snippet: snippet, SnippetLocations: snippetLocs})
 	}
 	return views, nil
 }
