@@ -107,7 +107,7 @@ func (c serverSnippets) apply(servers []model.Server, owners hostOwners, p *prob
 func fits(srv *model.Server, s serverSnippet) (reason.Reason, string) {
 	shared := false
 	for _, r := range srv.Locations {
-		shared = shared || r.Ingress.Namespace != s.ingress.Namespace
+		shared = shared || r.Owner.Namespace != s.ingress.Namespace
 	}
 	if shared && len(s.snippet.Directives) > 0 {
 		return reason.PathConflict, fmt.Sprintf("its %s applies to every path of the host, and another namespace routes paths on it; "+
@@ -118,7 +118,7 @@ func fits(srv *model.Server, s serverSnippet) (reason.Reason, string) {
 			if duplicates(l, r) {
 				return reason.PathConflict, fmt.Sprintf("location %s%q duplicates the location of path %q", modifier(l), l.Path, r.Path)
 			}
-			if r.Ingress.Namespace != s.ingress.Namespace && shadows(l, r) {
+			if r.Owner.Namespace != s.ingress.Namespace && shadows(l, r) {
 				return reason.PathConflict, fmt.Sprintf("location %s%q would take requests of path %q, which another namespace routes on the host", modifier(l), l.Path, r.Path)
 			}
 		}
