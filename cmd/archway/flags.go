@@ -41,6 +41,7 @@ type config struct {
 	publishAddresses []string
 	publish          status.Publish // parsed from the two above by validate
 	election         status.ElectionOptions
+	webhook          webhookConfig
 }
 
 func newFlagSet(name string, cfg *config) *pflag.FlagSet {
@@ -79,6 +80,9 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.DurationVar(&cfg.election.LeaseDuration, "election-lease-duration", 15*time.Second, "How long a leader's Lease lasts without renewal; a replica that died is replaced after this.")
 	fs.DurationVar(&cfg.election.RenewDeadline, "election-renew-deadline", 10*time.Second, "How long the leader keeps trying to renew its Lease before it gives up leadership.")
 	fs.DurationVar(&cfg.election.RetryPeriod, "election-retry-period", 2*time.Second, "How often replicas try to acquire or renew the Lease.")
+	fs.StringVar(&cfg.webhook.address, "webhook-address", "", "Serve the validating admission webhook for Ingresses of this class on this address over HTTPS (POST /validate); empty: no webhook. Needs a cluster and --webhook-cert-file and --webhook-key-file.")
+	fs.StringVar(&cfg.webhook.certFile, "webhook-cert-file", "", "The webhook's serving certificate (PEM, with its chain); read again when it changes.")
+	fs.StringVar(&cfg.webhook.keyFile, "webhook-key-file", "", "The webhook's private key (PEM).")
 	return fs
 }
 
@@ -102,6 +106,9 @@ func (c *config) validate() error {
 	}
 	if ns, name, ok := strings.Cut(c.build.DefaultCertificate, "/"); c.build.DefaultCertificate != "" && (!ok || ns == "" || name == "") {
 		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)
+	}
+	if err := c.webhook.validate(c.manifests); err != nil {
+		return err
 	}
 	publish, err := status.ParsePublish(c.publishService, c.publishAddresses)
 	if err != nil {

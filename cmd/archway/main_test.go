@@ -70,6 +70,10 @@ func TestFlagErrors(t *testing.T) {
 		"stray argument":   {args: []string{"render", "extra"}, want: "unexpected arguments"},
 		"hold-off too big": {args: []string{"--sync-hold-off", "2s", "--sync-max-delay", "1s"}, want: "--sync-hold-off"},
 		"negative limit":   {args: []string{"--max-hosts-per-namespace", "-1"}, want: "--max-hosts-per-namespace"},
+		"webhook without certificate": {args: []string{"--webhook-address", ":8443", "--webhook-cert-file", "tls.crt"},
+			want: "--webhook-address needs --webhook-cert-file and --webhook-key-file"},
+		"webhook on a folder": {args: []string{"--manifests", ".", "--webhook-address", ":8443", "--webhook-cert-file", "c", "--webhook-key-file", "k"},
+			want: "--webhook-address needs a cluster"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

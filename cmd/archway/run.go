@@ -165,6 +165,10 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Observers:  observers,
 	})
 
+	webhookServer, webhookListener, err := newWebhookServer(cfg, src, logger)
+	if err != nil {
+		return err
+	}
 	listener, err := net.Listen("tcp", cfg.metricsAddress)
 	if err != nil {
 		return fmt.Errorf("--metrics-address: %w", err)
@@ -179,7 +183,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// The access log outlives nginx, which logs requests until it drained.
 	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLog()
-	results := make(chan error, 5)
+	results := make(chan error, 6)
 	parts := 0
 	start := func(part func() error) {
 		parts++
@@ -187,13 +191,10 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	start(func() error { err := manager.Run(ctx); stopLog(); return err })
 	start(func() error { return accessLog.Run(logCtx) })
-	start(func() error {
-		err := server.Serve(listener)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		return err
-	})
+	start(func() error { return untilShutdown(server.Serve(listener)) })
+	if webhookServer != nil {
+		start(func() error { return untilShutdown(webhookServer.ServeTLS(webhookListener, "", "")) })
+	}
 	start(func() error { return ctrl.Run(ctx) })
 	start(func() error { resyncOnHangup(ctx, manager, logger); return nil })
 	if publisher != nil {
@@ -209,11 +210,22 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	errs = append(errs, server.Shutdown(shutdown))
+	if webhookServer != nil {
+		errs = append(errs, webhookServer.Shutdown(shutdown))
+	}
 	for range parts - 1 {
 		errs = append(errs, <-results)
 	}
 	logger.Info("archway stopped")
 	return errors.Join(errs...)
+}
+
+// untilShutdown is the error of a server's Serve, where Shutdown's is none.
+func untilShutdown(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
 
 // resyncOnHangup answers every SIGHUP until ctx ends by writing the live

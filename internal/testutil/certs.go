@@ -10,13 +10,15 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"testing"
 	"time"
 )
 
 // CertOptions describe a test certificate.
 type CertOptions struct {
-	// Hosts are the DNS names of the certificate ("*.example.com" too).
+	// Hosts are the DNS names of the certificate ("*.example.com" too);
+	// an IP address becomes an IP address name.
 	Hosts []string
 	// NotAfter defaults to a day from now.
 	NotAfter time.Time
@@ -67,13 +69,19 @@ func NewCert(t testing.TB, opts CertOptions) Cert {
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: name},
-		DNSNames:              opts.Hosts,
 		NotBefore:             opts.NotAfter.Add(-365 * 24 * time.Hour),
 		NotAfter:              opts.NotAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  opts.CA,
+	}
+	for _, host := range opts.Hosts {
+		if ip := net.ParseIP(host); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, host)
+		}
 	}
 	if opts.CA {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign | x509.KeyUsageCRLSign

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
+	"sync/atomic"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -52,6 +53,7 @@ type Source struct {
 	secrets        corelisters.SecretLister
 	configMaps     corelisters.ConfigMapNamespaceLister // nil without a ConfigMap
 	configMapName  string
+	filled         atomic.Bool // Start filled the caches
 }
 
 var _ source.Source = (*Source)(nil)
@@ -155,8 +157,23 @@ func (s *Source) Start(ctx context.Context) error {
 			return fmt.Errorf("fill informer caches: %w", err)
 		}
 	}
+	s.filled.Store(true)
 	s.logger.Info("informer caches filled")
 	return nil
+}
+
+// IngressClass returns the cached IngressClass of that name, nil when
+// there is none, and an error until Start has filled the caches (the
+// admission webhook's class lookup).
+func (s *Source) IngressClass(name string) (*networkingv1.IngressClass, error) {
+	if !s.filled.Load() {
+		return nil, errors.New("the informer caches are not filled yet")
+	}
+	class, err := s.ingressClasses.Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return class, err
 }
 
 // changeHandler signals every add, update and delete after the initial

@@ -417,3 +417,21 @@ func TestSecretsLeaveHelmReleasesOut(t *testing.T) {
 		"secrets": "type!=helm.sh/release.v1", "ingresses": "", "services": "", "endpointslices": "", "ingressclasses": "",
 	}, selectors)
 }
+
+// The webhook's class lookup answers from the cache once it is filled,
+// and refuses to guess before.
+func TestIngressClassLookup(t *testing.T) {
+	client := fake.NewClientset(ingressClasses.new("", "external"))
+	src := New(client, Options{})
+	_, err := src.IngressClass("external")
+	require.ErrorContains(t, err, "not filled yet")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	require.NoError(t, src.Start(ctx))
+	class, err := src.IngressClass("external")
+	require.NoError(t, err)
+	require.Equal(t, "external", class.Name)
+	class, err = src.IngressClass("absent")
+	require.NoError(t, err)
+	require.Nil(t, class)
+}
