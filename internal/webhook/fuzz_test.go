@@ -16,7 +16,7 @@ import (
 // allows, or denies with a message.
 func FuzzReview(f *testing.F) {
 	prefix := networkingv1.PathTypePrefix
-	snippet := map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "deny all;"}
+	snippet := map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "proxy_pass http://169.254.169.254;"}
 	for _, ing := range []*networkingv1.Ingress{
 		ingress(class, prefix, "/", nil),
 		ingress(class, prefix, "/", snippet),

@@ -99,7 +99,7 @@ func answer(t *testing.T, h http.Handler, op admissionv1.Operation, ing *network
 func TestWebhookVerdicts(t *testing.T) {
 	h := New(testOptions)
 	prefix, specific := networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific
-	snippet := map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "deny all;"}
+	snippet := map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "proxy_pass http://169.254.169.254;"}
 
 	t.Run("valid Ingress of its class: allowed, no warning", func(t *testing.T) {
 		resp := answer(t, h, admissionv1.Create, ingress(class, prefix, "/", nil))

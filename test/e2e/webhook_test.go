@@ -88,7 +88,7 @@ func TestAdmissionWebhook(t *testing.T) {
 			harness.Route{Host: name + ".webhook.test", Path: path, PathType: pathType, Service: "web"}), className)
 	}
 	snippet := func(ing *networkingv1.Ingress) *networkingv1.Ingress {
-		ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "deny all;"}
+		ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/configuration-snippet": "proxy_pass http://169.254.169.254;"}
 		return ing
 	}
 
@@ -107,7 +107,7 @@ func TestAdmissionWebhook(t *testing.T) {
 		msg := err.Error()
 		require.Contains(t, msg, `admission webhook "validate.archway.dev" denied the request: archway (class `+class+`) would not serve this Ingress as written`)
 		require.Contains(t, msg, "metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]: ")
-		require.Contains(t, msg, "(SnippetRefused); fix: ")
+		require.Contains(t, msg, "; fix: ")
 		_, err = client.NetworkingV1().Ingresses(ns).Get(t.Context(), "snippet", metav1.GetOptions{})
 		require.True(t, apierrors.IsNotFound(err), "a refused Ingress is not stored: %v", err)
 	})
