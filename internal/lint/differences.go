@@ -311,6 +311,9 @@ func configMapKeys(cm *corev1.ConfigMap) []Finding {
 			f.Severity, f.Reason = Error, reason.SnippetRefused
 			f.Message = "snippets are refused: archway never copies configuration text into nginx.conf"
 			f.Fix = fixes[reason.SnippetRefused]
+		case key == "allow-snippet-annotations":
+			f.Message = "archway does not read ingress-nginx's allow-snippet-annotations: snippets stay refused whatever it says"
+			f.Fix = "remove it; " + builder.SafeSnippetsKey + `: "true" makes archway apply the configuration- and server-snippets its safe subset covers (docs/snippets.md)`
 		case annotated[key]:
 			f.Fix = "set the annotation " + key + " on the Ingresses that need it (docs/annotations.md)"
 		}

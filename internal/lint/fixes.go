@@ -66,6 +66,8 @@ var secretAnnotations = []string{"auth-secret", "auth-tls-secret", "proxy-ssl-se
 // that the files lack from one to an object that is missing.
 type references struct {
 	partial   bool
+	// safeSnippets: the ConfigMap linted turns the safe snippet subset on.
+	safeSnippets bool
 	ingresses map[model.Ref]*networkingv1.Ingress
 	services  map[model.Ref]bool
 	secrets   map[model.Ref]bool
@@ -74,6 +76,7 @@ type references struct {
 func newReferences(snap source.Snapshot, partial bool) references {
 	r := references{partial: partial, ingresses: map[model.Ref]*networkingv1.Ingress{},
 		services: map[model.Ref]bool{}, secrets: map[model.Ref]bool{}}
+	r.safeSnippets = snap.ConfigMap != nil && snap.ConfigMap.Data[builder.SafeSnippetsKey] == "true"
 	for _, ing := range snap.Ingresses {
 		r.ingresses[model.Ref{Namespace: ing.Namespace, Name: ing.Name}] = ing
 	}
@@ -114,6 +117,9 @@ func (r references) finding(p builder.Problem, prefix string) (f Finding, unchec
 	ing := r.ingresses[p.Object]
 	if p.Kind != builder.KindIngress || ing == nil {
 		return f, ""
+	}
+	if p.Reason == reason.SnippetRefused {
+		snippetCoverage(&f, ing, p.Key, prefix, r.safeSnippets)
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
 		switch {

@@ -134,7 +134,13 @@ func TestLint(t *testing.T) {
 				"warning UnsupportedAnnotation Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/mirror-target]",
 				"info UnsupportedAnnotation Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/proxy-bodysize]",
 			},
-			fix: "use the annotations of docs/annotations.md",
+			fix: `set safe-snippet-annotations: "true" in archway's ConfigMap`,
+		},
+		"a snippet the safe subset does not cover": {
+			manifests: service("b", "web") + ingress("b", "blog", "b.example.com",
+				`"`+pfx+`server-snippet": "client_max_body_size 10m;"`, "Prefix / web"),
+			want: []string{"error SnippetRefused Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]"},
+			fix:  `use the annotation proxy-body-size instead`,
 		},
 		"invalid value answers 503": {
 			manifests: service("b", "web") + ingress("b", "blog", "b.example.com", `"`+pfx+`proxy-read-timeout": "soon"`, "Prefix / web"),
