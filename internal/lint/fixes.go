@@ -65,12 +65,12 @@ var secretAnnotations = []string{"auth-secret", "auth-tls-secret", "proxy-ssl-se
 // references knows the objects linted, to tell a reference to an object
 // that the files lack from one to an object that is missing.
 type references struct {
-	partial   bool
+	partial bool
 	// safeSnippets: the ConfigMap linted turns the safe snippet subset on.
 	safeSnippets bool
-	ingresses map[model.Ref]*networkingv1.Ingress
-	services  map[model.Ref]bool
-	secrets   map[model.Ref]bool
+	ingresses    map[model.Ref]*networkingv1.Ingress
+	services     map[model.Ref]bool
+	secrets      map[model.Ref]bool
 }
 
 func newReferences(snap source.Snapshot, partial bool) references {
