@@ -110,5 +110,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "lint":
 		return lintOnce(ctx, cfg, fs.Args(), output, logger, os.Stdin, stdout)
 	}
-	return runController(ctx, cfg, logger)
+	return runController(ctx, cfg, logger, stdout, stderr)
 }

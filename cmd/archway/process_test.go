@@ -64,7 +64,8 @@ func TestMain(m *testing.M) {
 type archwayProcess struct {
 	t        *testing.T
 	cmd      *exec.Cmd
-	logs     *testutil.SyncBuffer
+	logs     *testutil.SyncBuffer // archway's stderr: its log and nginx's error log
+	stdout   *testutil.SyncBuffer // the access log
 	exited   chan struct{}
 	err      error // Wait's result, once exited is closed
 	httpPort int
@@ -90,7 +91,7 @@ type processOptions struct {
 // unless the process ended already.
 func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess {
 	t.Helper()
-	p := &archwayProcess{t: t, logs: &testutil.SyncBuffer{}, exited: make(chan struct{}), manifests: dir,
+	p := &archwayProcess{t: t, logs: &testutil.SyncBuffer{}, stdout: &testutil.SyncBuffer{}, exited: make(chan struct{}), manifests: dir,
 		httpPort: testutil.FreePort(t), metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
 	bin := opts.binary
 	if bin == "" {
@@ -106,7 +107,7 @@ func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess
 	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, opts.env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: opts.as}
 	require.NoError(t, p.cmd.Start())
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
@@ -122,7 +123,7 @@ func startProcess(t *testing.T, dir string, opts processOptions) *archwayProcess
 			}
 		}
 		if t.Failed() {
-			t.Logf("archway's output:\n%s", p.logs.String())
+			t.Logf("archway's stderr:\n%s\nits stdout:\n%s", p.logs.String(), p.stdout.String())
 		}
 	})
 	return p

@@ -116,7 +116,9 @@ func renderOnce(ctx context.Context, cfg config, logger *slog.Logger, stdout, st
 	return nil
 }
 
-func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
+// runController serves until ctx ends; nginx's access log goes to stdout
+// or stderr, as the ConfigMap says.
+func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout, stderr io.Writer) error {
 	src, client, err := newSource(cfg, logger)
 	if err != nil {
 		return err
@@ -153,6 +155,8 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger) error {
 		RuntimeDir:    cfg.runtimeDir,
 		Logger:        logger,
 		DroppedRecord: m.AccessLogRecordDropped,
+		Stdout:        stdout,
+		Stderr:        stderr,
 	})
 	ctrl := controller.New(src, renderer, manager, controller.Options{
 		Build:      cfg.build,

@@ -89,7 +89,7 @@ func proxySpecs() []Spec {
 			Doc:   "HTTP version spoken to the backend.",
 			apply: set(oneOf[model.HTTPVersion]("1.0", "1.1"), func(p *Parsed, v model.HTTPVersion) { px(p).HTTPVersion = v })},
 		{Key: "enable-access-log", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true",
-			Doc:   "Accepted; archway keeps no access log besides the request metrics, which count every request.",
+			Doc:   "`false`: no access log line for the Ingress's paths; the request metrics still count them.",
 			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.AccessLog = &v })},
 	}
 }

@@ -38,7 +38,7 @@ func settingsTable() []setting {
 			s.SafeSnippets = value == "true"
 			return nil
 		}},
-	}, tlsSettings()...)
+	}, append(tlsSettings(), accessLogSettings()...)...)
 }
 
 // defaultSettings returns every setting at its default.

@@ -14,4 +14,5 @@ type Settings struct {
 	SafeSnippets bool
 	TLS          TLSSettings
 	Clients      ClientSettings
+	AccessLog    AccessLog
 }

@@ -70,6 +70,7 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
 	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints}
+	m.access.use(out.AccessLogStream)
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	m.ready.Store(true)
 	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil

@@ -2,9 +2,11 @@ package nginx
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,6 +44,9 @@ type Options struct {
 	// DroppedRecord is called for every access log record that nginx says
 	// it could not send to archway.
 	DroppedRecord func()
+	// Stdout and Stderr receive the access log, as each config's
+	// render.Output.AccessLogStream says; nil discards it.
+	Stdout, Stderr io.Writer
 }
 
 // Manager runs nginx and applies configurations to it.
@@ -52,6 +57,7 @@ type Manager struct {
 	status  *http.Client  // talks to the status socket only
 	pusher  *http.Client  // talks to the endpoints socket only
 	started chan struct{} // poked whenever a new process replaces proc
+	access  *accessLog
 	ready   atomic.Bool
 
 	mu      sync.Mutex
@@ -112,6 +118,7 @@ func New(opts Options) *Manager {
 			DisableKeepAlives: true,
 		}},
 		pusher:  newPushClient(opts.RuntimeDir),
+		access:  newAccessLog(cmp.Or[io.Writer](opts.Stdout, io.Discard), cmp.Or[io.Writer](opts.Stderr, io.Discard)),
 		started: make(chan struct{}, 1),
 	}
 }
@@ -253,7 +260,7 @@ func (m *Manager) restoreLive() error {
 // startLocked starts nginx on the nginx.conf in place and tells Run to
 // watch it.
 func (m *Manager) startLocked() (*process, error) {
-	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx, m.opts.DroppedRecord)
+	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx, m.opts.DroppedRecord, m.access)
 	if err != nil {
 		return nil, err
 	}

@@ -29,10 +29,10 @@ type process struct {
 	err     error         // Wait's result; read only after done is closed
 }
 
-// startProcess starts nginx on dir/nginx.conf. nginx's output is forwarded
-// to log line by line, but for the records it could not send (see
-// forward).
-func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*process, error) {
+// startProcess starts nginx on dir/nginx.conf. nginx's stderr (its error
+// log) is forwarded to log line by line, but for the records it could not
+// send (see forward); its stdout (the access log) goes to access.
+func startProcess(binary, dir string, log *slog.Logger, dropped func(), access *accessLog) (*process, error) {
 	// A socket file left by a killed nginx makes bind fail.
 	if err := os.Remove(filepath.Join(dir, render.StatusSocket)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale status socket: %w", err)
@@ -50,9 +50,14 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*proces
 	if err != nil {
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
+	ar, aw, err := os.Pipe()
+	if err != nil {
+		_, _ = r.Close(), w.Close()
+		return nil, fmt.Errorf("start nginx: %w", err)
+	}
 	cmd := exec.Command(binary, "-p", dir, "-c", filepath.Join(dir, render.ConfigFile), "-e", "stderr")
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Stdout, cmd.Stderr = aw, w
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid: true,
 		// Should archway die without stopping nginx, the master shuts its
@@ -62,13 +67,14 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func()) (*proces
 		Pdeathsig: syscall.SIGTERM,
 	}
 	err = cmd.Start()
-	_ = w.Close()
+	_, _ = w.Close(), aw.Close()
 	if err != nil {
-		_ = r.Close()
+		_, _ = r.Close(), ar.Close()
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
 	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{})}
 	go forward(r, log, dropped)
+	go access.copyLines(ar)
 	go func() {
 		p.err = cmd.Wait()
 		// Workers outlive a killed master and would keep serving the old

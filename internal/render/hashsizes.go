@@ -31,8 +31,14 @@ func hashSizes(entries, longest, minBucket, minMax int) (bucket, maxSize int) {
 // annotations add: each CORS origin list is a map whose keys are origins
 // (quoted; regexes are not hashed), and each rate limit allow list a geo
 // and a map, each a variable. The templates' own maps have short keys.
-func policyHashSizes(p httpPolicyView) hashSizesView {
+func policyHashSizes(p httpPolicyView, log *accessLogView) hashSizesView {
 	entries, longest := 4, 32
+	if log != nil {
+		entries = max(entries, len(log.SkipURLs))
+		for _, u := range log.SkipURLs {
+			longest = max(longest, len(u)-len(`""`))
+		}
+	}
 	longestVar, variables := 32, fixedVariables
 	for _, m := range p.CORSOrigins {
 		entries = max(entries, len(m.Origins))

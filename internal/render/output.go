@@ -50,6 +50,10 @@ type Output struct {
 	// Version or Files: endpoints never cause a reload. Equal models give
 	// equal Endpoints.
 	Endpoints Endpoints
+	// AccessLogStream is archway's stream, "stdout" or "stderr", that
+	// package nginx copies nginx's stdout (the access log) to; "" when
+	// the access log is off or goes to a file.
+	AccessLogStream string
 }
 
 // Options are the instance settings that shape nginx.conf but are not part

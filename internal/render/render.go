@@ -95,8 +95,9 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 		return Output{}, err
 	}
 	return Output{
-		Version: version,
-		Files:   append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
+		Version:         version,
+		AccessLogStream: view.accessLogStream,
+		Files:           append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
 	}, nil
 }
 

@@ -24,8 +24,11 @@ type confView struct {
 	// Hashes sizes the map and variables hashes; see policyHashSizes.
 	Hashes hashSizesView
 
-	StatusListen   string
-	AccessLog      string // the quoted access_log destination
+	StatusListen string
+	AccessLog    string // the quoted access_log destination of the metrics
+	// HumanLog is the access log for people and log pipelines; nil when
+	// off.
+	HumanLog       *accessLogView
 	StubStatusPath string
 	VersionPath    string
 	Version        string // the quoted versionPlaceholder; see Render
@@ -43,6 +46,8 @@ type confView struct {
 	Servers []serverView
 	// files are the files the annotations need (htpasswd, certificates).
 	files []File
+	// accessLogStream is Output.AccessLogStream.
+	accessLogStream string
 }
 
 type tempPathView struct{ Directive, Path string }
@@ -123,13 +128,16 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	v.TLS = tls
+	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
+		return confView{}, err
+	}
 	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)
 	if err != nil {
 		return confView{}, err
 	}
 	v.Servers, v.ProxyHeaders, v.Policy, v.files = servers, proxyHeaders(), pol.http, pol.files
 	v.NamesHashBucketSize, v.NamesHashMaxSize = namesHashSizes(cfg.Servers)
-	v.Hashes = policyHashSizes(v.Policy)
+	v.Hashes = policyHashSizes(v.Policy, v.HumanLog)
 	return v, nil
 }
 

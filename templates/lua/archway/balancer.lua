@@ -280,7 +280,12 @@ local function choose(route)
   end
   if pick and pick ~= main then
     local b = lookup(pick)
-    if b and b.endpoints and #b.endpoints > 0 then return b end
+    if b and b.endpoints and #b.endpoints > 0 then
+      -- The access log's $proxy_alternative_upstream_name and the
+      -- metrics' canary label.
+      var.archway_canary = pick
+      return b
+    end
   end
   return lookup(main)
 end
