@@ -50,5 +50,9 @@
 // certificates.go validates TLS Secrets (remembered across Builds by
 // content in a CertificateCache, since RSA keys are slow to parse); and
 // settings_tls.go holds the ConfigMap keys of TLS and client addresses.
+// snippets.go parses configuration- and server-snippets into the safe
+// subset when the ConfigMap turns it on, and gives each host the
+// server-snippet of its owner namespace unless its locations would
+// duplicate a path's or shadow another namespace's.
 // Certificates are checked for expiry against Options.Now, never the clock.
 package builder

@@ -42,6 +42,11 @@
 //     zones, maps, pools and internal locations policies need are added
 //     once each (policies.go), and the files they need (htpasswd,
 //     certificates) are Files named by their content.
+//   - Safe snippets (snippet.go): the typed directives of a model.Snippet
+//     become lines Go writes from quoted values and fixed words, printed in
+//     the location (after $archway_backend is set, since a rewrite's break
+//     ends the rewrite directives) or the server with its location blocks;
+//     the headers-more module is loaded only while a snippet uses it.
 //   - The edge (tls.go, clients.go, access.go): with a default certificate
 //     every server also listens for HTTPS with HTTP/2, and each certificate
 //     (chain and key) is one 0600 File named by its content, so a rotated
