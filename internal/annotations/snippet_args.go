@@ -243,5 +243,22 @@ func rewriteArgs(d *model.Directive, args []snippetToken) error {
 			return args[2].refused("a rewrite flag is last, break, redirect or permanent")
 		}
 	}
+	if (d.Flag == "" || d.Flag == "last") && mayBeInternal(d.URL) {
+		return args[1].refused("with last or no flag nginx searches the locations again, and the result could be one of archway's own (%s/...), "+
+			"which only archway may send requests to: begin the replacement with a literal first path segment, such as /app/$1", model.InternalPath)
+	}
 	return nil
+}
+
+// mayBeInternal reports whether a path template could give a path under
+// model.InternalPath.
+func mayBeInternal(t model.Template) bool {
+	lead := ""
+	if len(t) > 0 && t[0].Var == "" {
+		lead = t[0].Text
+	}
+	if len(t) == 1 {
+		return model.Internal(lead)
+	}
+	return model.Internal(lead) || strings.HasPrefix(model.InternalPath, lead)
 }
