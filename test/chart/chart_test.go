@@ -28,6 +28,7 @@ func TestLint(t *testing.T) {
 		"internal example":   {"-f", internalValues},
 		"bare-metal example": {"-f", bareMetalValues},
 		"autoscaled, fenced": {"--set", "autoscaling.enabled=true", "--set", "networkPolicy.enabled=true"},
+		"admission webhook":  {"--set", "admissionWebhook.enabled=true", "--set", "admissionWebhook.certificate.certManager.enabled=true"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -156,14 +157,19 @@ func checkRelease(t *testing.T, r release) deployed {
 	require.Equal(t, "metrics", c.ReadinessProbe.HTTPGet.Port.String())
 
 	// Non-root on a read-only root filesystem; the runtime dir is an
-	// emptyDir mounted where --runtime-dir points.
+	// emptyDir mounted where --runtime-dir points (and the webhook's
+	// certificate, when on, a Secret: checkWebhook).
 	require.True(t, *pod.Spec.SecurityContext.RunAsNonRoot)
 	require.NotZero(t, *pod.Spec.SecurityContext.RunAsUser)
 	require.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
 	require.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
-	require.Len(t, c.VolumeMounts, 1)
+	volumes := 1
+	if r.has("ValidatingWebhookConfiguration") {
+		volumes = 2
+	}
+	require.Len(t, c.VolumeMounts, volumes)
 	require.Equal(t, args["runtime-dir"], c.VolumeMounts[0].MountPath)
-	require.Len(t, pod.Spec.Volumes, 1)
+	require.Len(t, pod.Spec.Volumes, volumes)
 	require.Equal(t, c.VolumeMounts[0].Name, pod.Spec.Volumes[0].Name)
 	require.NotNil(t, pod.Spec.Volumes[0].EmptyDir)
 
@@ -181,6 +187,7 @@ func checkRelease(t *testing.T, r release) deployed {
 	require.GreaterOrEqual(t, *pod.Spec.TerminationGracePeriodSeconds, c.Lifecycle.PreStop.Sleep.Seconds+30)
 
 	checkNetworkPolicy(t, r, d)
+	checkWebhook(t, r, d)
 	checkRBAC(t, r, pod.Spec.ServiceAccountName)
 	return d
 }

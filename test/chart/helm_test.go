@@ -87,7 +87,7 @@ type object struct {
 // clusterScoped tells the kinds the chart renders without a namespace.
 func clusterScoped(kind string) bool {
 	switch kind {
-	case "ClusterRole", "ClusterRoleBinding", "IngressClass":
+	case "ClusterRole", "ClusterRoleBinding", "IngressClass", "ValidatingWebhookConfiguration":
 		return true
 	}
 	return false

@@ -148,6 +148,8 @@ func TestRefusedValues(t *testing.T) {
 		"NetworkPolicy on hostNetwork":     {[]string{"hostNetwork=true", "networkPolicy.enabled=true"}, "networkPolicy.enabled has no effect on hostNetwork pods"},
 		"utilization without a request":    {[]string{"autoscaling.enabled=true", "resources.requests.cpu=null"}, "autoscaling on cpu utilization needs resources.requests.cpu"},
 		"publishing a Service not created": {[]string{"service.enabled=false"}, "publishService.enabled publishes the release's Service"},
+		"a webhook failure policy of its own": {[]string{"admissionWebhook.enabled=true", "admissionWebhook.failurePolicy=Sometimes"},
+			`admissionWebhook.failurePolicy must be Ignore or Fail, not "Sometimes"`},
 		"ServiceMonitor without the metrics Service": {[]string{"metrics.serviceMonitor.enabled=true", "metrics.service.enabled=false"},
 			"metrics.serviceMonitor.enabled needs metrics.service.enabled"},
 	}

@@ -70,8 +70,9 @@ func takesNodePorts(pod corev1.PodSpec) bool {
 }
 
 // checkNetworkPolicy checks that a release's NetworkPolicy, if any, selects
-// its pods, admits HTTP and HTTPS from anywhere and the metrics port only
-// from selected namespaces, and leaves egress alone.
+// its pods, admits HTTP and HTTPS from anywhere, the metrics port only
+// from selected namespaces and the webhook port, if any, from anywhere,
+// and leaves egress alone.
 func checkNetworkPolicy(t *testing.T, r release, d deployed) {
 	t.Helper()
 	if !r.has("NetworkPolicy") {
@@ -93,8 +94,17 @@ func checkNetworkPolicy(t *testing.T, r release, d deployed) {
 		n := intstr.FromInt32(port[name])
 		return networkingv1.NetworkPolicyPort{Protocol: &tcp, Port: &n}
 	}
-	require.Len(t, np.Spec.Ingress, 2)
+	rules := 2
+	if r.has("ValidatingWebhookConfiguration") {
+		rules = 3
+	}
+	require.Len(t, np.Spec.Ingress, rules)
 	traffic, metrics := np.Spec.Ingress[0], np.Spec.Ingress[1]
+	if rules == 3 {
+		webhook := np.Spec.Ingress[2]
+		require.Empty(t, webhook.From, "the webhook from anywhere: the API server is no pod")
+		require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("webhook")}, webhook.Ports)
+	}
 	require.Empty(t, traffic.From, "HTTP and HTTPS from anywhere")
 	require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("http"), policyPort("https")}, traffic.Ports)
 	require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("metrics")}, metrics.Ports)

@@ -18,7 +18,8 @@ import (
 // TestChartShapes sends the chart's other workload shapes to the API
 // server as a server-side dry run, and a pod of each as its controller
 // would make it: the API server validates the DaemonSet's rollout, the
-// HPA, the NetworkPolicy and the pods' host ports as a cluster would.
+// HPA, the NetworkPolicy, the admission webhook's configuration and the
+// pods' host ports as a cluster would.
 func TestChartShapes(t *testing.T) {
 	s := env
 	ns := s.NewNamespace(t)
@@ -31,6 +32,13 @@ func TestChartShapes(t *testing.T) {
 			values:    "deploy/examples/values-external.yaml",
 			set:       []string{"autoscaling.enabled=true", "autoscaling.targetMemoryUtilizationPercentage=80", "networkPolicy.enabled=true"},
 			hostPorts: map[string]int32{"http": 0, "https": 0, "metrics": 0},
+		},
+		"admission webhook behind a NetworkPolicy": {
+			// The API server checks the webhook configuration, its class
+			// matchCondition (CEL) included.
+			values:    "deploy/examples/values-external.yaml",
+			set:       []string{"admissionWebhook.enabled=true", "networkPolicy.enabled=true"},
+			hostPorts: map[string]int32{"http": 0, "https": 0, "metrics": 0, "webhook": 0},
 		},
 		"DaemonSet on host ports 80 and 443": {
 			values:    "deploy/examples/values-internal.yaml",

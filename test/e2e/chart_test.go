@@ -106,6 +106,8 @@ func (r chartRelease) create(ctx context.Context, client kubernetes.Interface, d
 			err = createTyped(ctx, o.raw, core.ServiceAccounts(ns).Create, opts)
 		case "ConfigMap":
 			err = createTyped(ctx, o.raw, core.ConfigMaps(ns).Create, opts)
+		case "Secret":
+			err = createTyped(ctx, o.raw, core.Secrets(ns).Create, opts)
 		case "Service":
 			err = createTyped(ctx, o.raw, core.Services(ns).Create, opts)
 		case "Deployment":
@@ -136,6 +138,12 @@ func (r chartRelease) create(ctx context.Context, client kubernetes.Interface, d
 			err = createTyped(ctx, o.raw, client.NetworkingV1().IngressClasses().Create, opts)
 			created = append(created, func(ctx context.Context) error {
 				return client.NetworkingV1().IngressClasses().Delete(ctx, o.name, metav1.DeleteOptions{})
+			})
+		case "ValidatingWebhookConfiguration":
+			configs := client.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+			err = createTyped(ctx, o.raw, configs.Create, opts)
+			created = append(created, func(ctx context.Context) error {
+				return configs.Delete(ctx, o.name, metav1.DeleteOptions{})
 			})
 		default:
 			err = fmt.Errorf("the test does not know kind %s yet", o.kind)

@@ -33,6 +33,11 @@
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if .Values.admissionWebhook.enabled }}
+- {{ printf "--webhook-address=:%d" (int .Values.admissionWebhook.port) | quote }}
+- {{ printf "--webhook-cert-file=%s/tls.crt" (include "archway.webhookCertDir" .) | quote }}
+- {{ printf "--webhook-key-file=%s/tls.key" (include "archway.webhookCertDir" .) | quote }}
+{{- end }}
 {{- range $flag, $value := .Values.extraArgs }}
 - {{ printf "--%s=%v" $flag $value | quote }}
 {{- end }}

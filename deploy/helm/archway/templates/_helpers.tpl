@@ -109,3 +109,19 @@ maxUnavailable: 0
 maxSurge: 1
 {{- end -}}
 {{- end -}}
+
+{{/* Name of the admission webhook's Service, Secret and Certificate. */}}
+{{- define "archway.webhookName" -}}
+{{- printf "%s-webhook" (include "archway.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The DNS names the API server may call the webhook Service by. */}}
+{{- define "archway.webhookHosts" -}}
+{{- $name := include "archway.webhookName" . -}}
+{{- list $name (printf "%s.%s" $name .Release.Namespace) (printf "%s.%s.svc" $name .Release.Namespace) | toJson -}}
+{{- end -}}
+
+{{/* Where the pod mounts the webhook's certificate Secret. */}}
+{{- define "archway.webhookCertDir" -}}
+/etc/archway/webhook
+{{- end -}}

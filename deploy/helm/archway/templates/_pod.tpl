@@ -74,6 +74,11 @@ spec:
         - name: metrics
           containerPort: {{ .Values.metrics.port }}
           protocol: TCP
+        {{- if .Values.admissionWebhook.enabled }}
+        - name: webhook
+          containerPort: {{ .Values.admissionWebhook.port }}
+          protocol: TCP
+        {{- end }}
       # /healthz answers while archway runs; /readyz once nginx serves a
       # verified config, so a new replica gets traffic only then.
       livenessProbe:
@@ -121,6 +126,12 @@ spec:
       volumeMounts:
         - name: runtime
           mountPath: {{ .Values.runtimeDir.path }}
+        {{- if .Values.admissionWebhook.enabled }}
+        # Updated in place on renewal; archway reads it again.
+        - name: webhook-cert
+          mountPath: {{ include "archway.webhookCertDir" . }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: runtime
       emptyDir:
@@ -130,6 +141,14 @@ spec:
         {{- with .Values.runtimeDir.sizeLimit }}
         sizeLimit: {{ . }}
         {{- end }}
+    {{- if .Values.admissionWebhook.enabled }}
+    - name: webhook-cert
+      secret:
+        secretName: {{ include "archway.webhookName" . }}
+        items:
+          - {key: tls.crt, path: tls.crt}
+          - {key: tls.key, path: tls.key}
+    {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
