@@ -194,7 +194,7 @@ func snippetLocation(keyword snippetToken, args []snippetToken) (model.SnippetLo
 	if loc.Regex() {
 		re, ok := strings.CutPrefix(loc.Path, "^")
 		if !ok {
-			return loc, at.refused(`a regex location must be anchored: begin it with "^/"`)
+			return loc, at.refused(`a regex location must be anchored: begin it with "^/" (for \.php$, write ^/[^?]*\.php$: "." does not match a decoded line break)`)
 		}
 		if err := model.CheckRegex(re); err != nil {
 			return loc, at.refused("%v", err)

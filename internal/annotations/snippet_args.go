@@ -9,9 +9,9 @@ import (
 )
 
 // headerVars are the variables a snippet's header values and redirect
-// targets may name: redirectVars, which cannot hold CR or LF, and the
-// client's address.
-var headerVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "remote_addr")
+// targets may name: redirectVars, which cannot hold CR or LF, the
+// client's address and nginx's request id (ingress-nginx's $req_id).
+var headerVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "remote_addr", "request_id")
 
 // headerValueChars are the bytes of a header value besides letters and
 // digits: printable ASCII but quotes, backslash, "$" (outside variables)
@@ -146,7 +146,7 @@ func header(name, value snippetToken) (model.Header, error) {
 	}
 	v, err := parseTemplate(value.text, headerVars, headerValueChars)
 	if err != nil {
-		return model.Header{}, value.refused("header value: %v (variables allowed: $scheme, $host, $http_host, $server_port, $request_uri, $args, $is_args, $remote_addr)", err)
+		return model.Header{}, value.refused("header value: %v (variables allowed: $scheme, $host, $http_host, $server_port, $request_uri, $args, $is_args, $remote_addr, $request_id)", err)
 	}
 	return model.Header{Name: name.text, Value: v}, nil
 }
