@@ -124,6 +124,19 @@ func policyGoldenCases(t *testing.T) map[string]model.Config {
 				with(prefix("/fallback", "api"), "fallback", fallback),
 			}}},
 		},
+		"annotations_snippets": {
+			Backends: backends,
+			Servers: []model.Server{{Host: "cloud.example.com", Locations: []model.Location{
+				with(prefix("/", "web"), "cloud", model.Policy{Snippet: parsedSnippet(t, annotations.ConfigurationSnippet,
+					`more_set_headers "X-Frame-Options: SAMEORIGIN"; proxy_set_header X-Forwarded-Proto https;
+					add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always; expires 1h;
+					rewrite ^/docs/(.*)$ /documentation/$1 permanent; rewrite ^/old/(.*)$ /new/$1 break;`)}),
+				with(prefix("/api", "api"), "cloud", model.Policy{}),
+			}, Snippet: parsedSnippet(t, annotations.ServerSnippet, `more_clear_headers Server; proxy_hide_header X-Powered-By;
+				location = /.well-known/carddav { return 301 $scheme://$host/remote.php/dav; }
+				location /metrics { allow 10.0.0.0/8; deny all; }
+				location ~* ^/(?:build|tests)/ { deny all; return 404; }`)}},
+		},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -231,6 +232,14 @@ func TestSnippetCorpus(t *testing.T) {
 		})
 	}
 	t.Logf("the safe subset covers %d of the corpus's %d snippets", covered, len(corpus))
+}
+
+// parsedSnippet parses a snippet that the subset must accept.
+func parsedSnippet(t *testing.T, kind annotations.SnippetKind, text string) *model.Snippet {
+	t.Helper()
+	snip, err := annotations.ParseSnippet(text, kind)
+	require.NoError(t, err)
+	return snip
 }
 
 func snippetHost(i int) string { return fmt.Sprintf("c%02d.example.com", i) }
