@@ -13,9 +13,9 @@ import (
 )
 
 // TestBuildIndependentOfScheduling checks that the work Build does
-// concurrently (indexing Services beside selecting Ingresses; endpoints
-// and backends beside servers) gives the same Config and Report as with a
-// single thread, on a Snapshot full of conflicts and problems of each side.
+// concurrently (endpoints and backends beside servers and TLS)
+// gives the same Config and Report as with a single thread, on a Snapshot
+// full of conflicts and problems of each side.
 func TestBuildIndependentOfScheduling(t *testing.T) {
 	snap := testutil.ScaleSnapshot(300) // with the IngressClass of classes.yaml
 	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))

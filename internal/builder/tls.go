@@ -41,11 +41,11 @@ type tlsClaim struct {
 
 type redirectFlags struct{ ssl, force bool }
 
-// newTLSState makes room for the redirect flags of n Ingresses: most
-// Ingresses have them, as ssl-redirect is on by default.
-func newTLSState(opts Options, secrets *secretIndex, n int) tlsState {
-	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates},
-		redirects: make(map[model.Owner]redirectFlags, n)}
+// newTLSState returns an empty tlsState; build.reserve makes room for the
+// redirect flags of owners: most Ingresses have them, as ssl-redirect is
+// on by default.
+func newTLSState(opts Options, secrets *secretIndex) tlsState {
+	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates}}
 }
 
 // addIngress records the TLS sections and redirect annotations of one of
