@@ -429,6 +429,14 @@ func TestValues(t *testing.T) {
 				require.Equal(t, map[string]string{"worker-shutdown-timeout": "30s", "a-number": "4", "a-flag": "true"}, cm.Data)
 			},
 		},
+		"safeSnippets sets the ConfigMap key": {
+			set: []string{"safeSnippets=true", "config.worker-shutdown-timeout=30s"},
+			check: func(t *testing.T, r release, _ deployed) {
+				var cm corev1.ConfigMap
+				r.get(t, "ConfigMap", &cm)
+				require.Equal(t, map[string]string{"worker-shutdown-timeout": "30s", "safe-snippet-annotations": "true"}, cm.Data)
+			},
+		},
 	}
 	runValueCases(t, tests)
 }
