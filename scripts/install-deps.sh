@@ -2,12 +2,13 @@
 # install-deps.sh: the one list of Debian packages archway runs and is tested
 # with. The Makefile (make run, make test) and the Dockerfile both call it, so
 # the nginx that is tested is the nginx that ships.
-#   scripts/install-deps.sh runtime   nginx and its Lua balancer modules
+#   scripts/install-deps.sh runtime   nginx, its Lua balancer modules, and
+#                                     ModSecurity with the OWASP CRS
 #   scripts/install-deps.sh test      runtime + what the test suites need
 set -euo pipefail
 
 # headers-more: the more_set_headers and more_clear_headers of safe snippets.
-runtime=(nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter lua-resty-core ca-certificates)
+runtime=(nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter lua-resty-core libnginx-mod-http-modsecurity modsecurity-crs ca-certificates)
 test=(etcd-server iproute2 openssl curl pcre2-utils)
 
 case "${1:-runtime}" in

@@ -38,7 +38,7 @@ type Problem struct {
 // value even when some other value was invalid.
 func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	for key := range annotations {
-		if _, ok := cutPrefix(key, prefix); ok {
+		if _, ok := keyName(key, prefix); ok {
 			return parse(annotations, prefix)
 		}
 	}
@@ -58,7 +58,7 @@ func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	slices.Sort(keys)
 	specs := index()
 	for _, key := range keys {
-		name, ok := cutPrefix(key, prefix)
+		name, ok := keyName(key, prefix)
 		if !ok {
 			continue
 		}
@@ -81,6 +81,17 @@ func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	problems = append(problems, p.check(annotations, prefix)...)
 	slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	return p, problems
+}
+
+// keyName returns the table name of a key that is archway's business: the
+// name under prefix, or the whole key under OwnPrefix (see OwnPrefix).
+func keyName(key, prefix string) (string, bool) {
+	if name, ok := cutPrefix(key, prefix); ok {
+		if _, known := index()[name]; known || !strings.HasPrefix(key, OwnPrefix+"/") {
+			return name, true
+		}
+	}
+	return key, strings.HasPrefix(key, OwnPrefix+"/")
 }
 
 // cutPrefix returns the name of a key under prefix ("<prefix>/<name>").

@@ -85,6 +85,8 @@ type Location struct {
 	CookieExpires int
 	// Canary holds the canary-* values.
 	Canary Canary
+	// WAF holds the ModSecurity values.
+	WAF WAF
 }
 
 // Balancing returns how the Ingress's backends pick endpoints.

@@ -28,7 +28,7 @@ const (
 // list it.
 func Specs() []Spec {
 	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), clientAuthSpecs(), trafficSpecs(),
-		balancingSpecs(), canarySpecs(), accessSpecs())
+		balancingSpecs(), canarySpecs(), accessSpecs(), wafSpecs())
 }
 
 func proxySpecs() []Spec {

@@ -95,6 +95,8 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	}
 	if pol.blocked {
 		pol.policy, pol.server, pol.serverSnippet = model.Policy{}, annotations.Server{}, nil
+	} else {
+		b.wafs.add(ref, loc.WAF)
 	}
 	return pol
 }

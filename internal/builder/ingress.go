@@ -32,6 +32,8 @@ type ingressState struct {
 	// collects the server-snippets (see snippets.go).
 	safeSnippets   bool
 	serverSnippets serverSnippets
+	// wafs holds the ModSecurity annotations (see waf.go).
+	wafs wafClaims
 }
 
 // addIngresses adds this instance's Ingresses (select.go) within the

@@ -29,6 +29,7 @@ var processors = []func(*build){
 	(*build).addLoadErrors,            // manifest documents that could not be read
 	(*build).addBackends,              // every backend is known: endpoints, beside the processors after it
 	(*build).addServers,               // routes grouped into servers by host
+	(*build).applyWAF,                 // ModSecurity of every route, and of hosts' owners (waf.go)
 	(*build).applyHostAnnotations,     // server-alias, from-to-www-redirect, auth-tls-* (ingress.go)
 	(*build).applyTLS,                 // certificates of hosts, HTTPS redirects (tls.go)
 	(*build).applyServerSnippets,      // server-snippets of the hosts' owner namespaces (snippets.go)

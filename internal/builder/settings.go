@@ -2,6 +2,7 @@ package builder
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ func settingsTable() []setting {
 			s.SafeSnippets = value == "true"
 			return nil
 		}},
-	}, append(tlsSettings(), accessLogSettings()...)...)
+	}, slices.Concat(tlsSettings(), accessLogSettings(), wafSettings())...)
 }
 
 // defaultSettings returns every setting at its default.

@@ -44,6 +44,8 @@ type Policy struct {
 	// Snippet holds the directives of a configuration-snippet (see
 	// Snippet), nil without one.
 	Snippet *Snippet
+	// WAF runs ModSecurity; nil leaves it off.
+	WAF *WAF
 }
 
 // Proxy holds the proxy settings of a location.

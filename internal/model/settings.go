@@ -15,4 +15,5 @@ type Settings struct {
 	TLS          TLSSettings
 	Clients      ClientSettings
 	AccessLog    AccessLog
+	WAF          WAFSettings
 }

@@ -81,7 +81,9 @@ func startNginx(t testing.TB, dir string, out Output) {
 	t.Helper()
 	path := writeFiles(t, dir, out.Files)
 	logPath := filepath.Join(dir, "nginx.stderr")
-	logFile, err := os.Create(logPath)
+	// Appending: libmodsecurity opens /dev/stdout (this file) anew, and
+	// must not overwrite what nginx wrote.
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	require.NoError(t, err)
 	defer logFile.Close()
 	cmd := exec.Command(nginxBinary(t), "-p", dir, "-c", path, "-e", "stderr")

@@ -54,6 +54,7 @@ type httpPolicyView struct {
 	LimitConnZones []limitZoneView
 	CORSOrigins    []corsMapView
 	AuthCaches     []authCacheView
+	WAF            *httpWAFView
 }
 
 // serverPolicyView holds the internal locations of one server, printed by

@@ -61,6 +61,7 @@ type policyView struct {
 	// MetricsLog is the access_log of the request metrics alone, for
 	// locations whose Ingress turned its access log off.
 	MetricsLog string
+	WAF        *wafLocationView
 }
 
 // sslView configures TLS to the backend.
@@ -87,7 +88,7 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	v := &policyView{Module: module}
 	steps := []func(*policyView, model.Location) error{
 		p.rewriteView, p.proxyView, p.headersView, p.sslView, p.limitView, p.basicAuthView,
-		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, metricsLogOnly,
+		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, p.wafView, metricsLogOnly,
 	}
 	for _, step := range steps {
 		if err := step(v, *l); err != nil {

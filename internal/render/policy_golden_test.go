@@ -63,6 +63,7 @@ func policyGoldenCases(t *testing.T) map[string]model.Config {
 	fallback := annotated(t, map[string]string{"default-backend": "errors"})
 	fallback.Errors = &model.ErrorPages{Backend: "errors"}
 	return map[string]model.Config{
+		"annotations_waf": wafGoldenCase(backends),
 		"annotations_proxy": {
 			Backends: backends,
 			Servers: []model.Server{{Host: "proxy.example.com", Locations: []model.Location{

@@ -45,6 +45,7 @@ func echo(name string) http.HandlerFunc {
 // runtime dir is world-traversable.
 type annotationEnv struct {
 	client *http.Client
+	dir    string // the runtime dir; nginx's output is in nginx.stderr
 }
 
 func newAnnotationEnv(t *testing.T, cfg model.Config) *annotationEnv {
@@ -60,7 +61,7 @@ func newAnnotationEnv(t *testing.T, cfg model.Config) *annotationEnv {
 	out, err := r.Render(cfg, opts)
 	require.NoError(t, err)
 	startNginx(t, dir, out)
-	return &annotationEnv{client: tcpClient(t, opts.HTTPPort)}
+	return &annotationEnv{client: tcpClient(t, opts.HTTPPort), dir: dir}
 }
 
 // do sends a request and returns the response with its body read.

@@ -128,6 +128,9 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	v.TLS = tls
+	if err := wafViews(&cfg, pol); err != nil {
+		return confView{}, fmt.Errorf("modsecurity: %w", err)
+	}
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
 	}
