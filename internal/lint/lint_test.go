@@ -136,6 +136,12 @@ func TestLint(t *testing.T) {
 			},
 			fix: `set safe-snippet-annotations: "true" in archway's ConfigMap`,
 		},
+		"a snippet with a variable outside the list": {
+			manifests: service("b", "web") + ingress("b", "blog", "b.example.com",
+				`"`+pfx+`configuration-snippet": "more_set_headers 'Request-Id: $req_id';"`, "Prefix / web"),
+			want: []string{"error SnippetRefused Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/configuration-snippet]"},
+			fix:  `$request_id for ingress-nginx's $req_id`,
+		},
 		"a snippet the safe subset does not cover": {
 			manifests: service("b", "web") + ingress("b", "blog", "b.example.com",
 				`"`+pfx+`server-snippet": "client_max_body_size 10m;"`, "Prefix / web"),

@@ -48,6 +48,9 @@ func snippetCoverage(f *Finding, ing *networkingv1.Ingress, key, prefix string, 
 	case err != nil:
 		f.Message = "the safe snippet subset does not cover this snippet, so the Ingress is served without it: " + err.Error()
 		f.Fix = "keep to the directives docs/snippets.md lists"
+		if strings.Contains(err.Error(), `variable "$`) {
+			f.Fix = "use only the variables docs/snippets.md lists, which cannot carry a line break into a header ($request_id for ingress-nginx's $req_id)"
+		}
 		if token, terr := strconv.QuotedPrefix(err.Error()); terr == nil {
 			if use := snippetFixes[strings.Trim(token, `"`)]; use != "" {
 				f.Fix = "use " + use + " instead, and keep the snippet to the directives docs/snippets.md lists"
