@@ -55,7 +55,7 @@ func newWebhookServer(cfg config, src source.Source, logger *slog.Logger) (*http
 	}
 	logger = logger.With("component", "webhook")
 	return &http.Server{
-		Handler:   webhook.New(webhook.Options{Build: cfg.build, IngressClass: cluster.IngressClass, Logger: logger}),
+		Handler:   webhook.New(webhook.Options{Build: cfg.build, IngressClass: cluster.IngressClass, ConfigMap: cluster.ConfigMap, Logger: logger}),
 		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cert.GetCertificate},
 		// The handler's own timeout bounds the review; these bound a
 		// client that sends or reads slowly.

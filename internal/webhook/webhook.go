@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/builder"
@@ -42,6 +43,10 @@ type Options struct {
 	// IngressClass returns the IngressClass of that name, nil when there
 	// is none, and an error while the classes are not known yet.
 	IngressClass func(name string) (*networkingv1.IngressClass, error)
+	// ConfigMap returns the controller's ConfigMap (nil: none), whose
+	// settings change what it serves (safe-snippet-annotations); nil
+	// judges as without one.
+	ConfigMap func() (*corev1.ConfigMap, error)
 	// MaxBodyBytes bounds a request's body; DefaultMaxBodyBytes when 0.
 	MaxBodyBytes int64
 	// Timeout bounds a request, waiting for a slot included; DefaultTimeout when 0.
@@ -61,6 +66,7 @@ func New(opts Options) http.Handler {
 	h := &handler{
 		build:        build,
 		ingressClass: opts.IngressClass,
+		configMap:    opts.ConfigMap,
 		maxBody:      cmp.Or(opts.MaxBodyBytes, DefaultMaxBodyBytes),
 		slots:        make(chan struct{}, cmp.Or(opts.Concurrency, runtime.GOMAXPROCS(0))),
 		logger:       cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
@@ -73,6 +79,7 @@ func New(opts Options) http.Handler {
 type handler struct {
 	build        builder.Options
 	ingressClass func(string) (*networkingv1.IngressClass, error)
+	configMap    func() (*corev1.ConfigMap, error)
 	maxBody      int64
 	slots        chan struct{}
 	logger       *slog.Logger
@@ -127,7 +134,14 @@ func (h *handler) judge(ing *networkingv1.Ingress) (verdict, error) {
 	if mine, err := h.serves(ing); err != nil || !mine {
 		return verdict{allowed: true}, err
 	}
-	res := lint.Lint(source.Snapshot{Ingresses: []*networkingv1.Ingress{ing}}, lint.Options{Build: h.build, Partial: true})
+	snap := source.Snapshot{Ingresses: []*networkingv1.Ingress{ing}}
+	if h.configMap != nil {
+		var err error
+		if snap.ConfigMap, err = h.configMap(); err != nil {
+			return verdict{allowed: true}, err
+		}
+	}
+	res := lint.Lint(snap, lint.Options{Build: h.build, Partial: true})
 	var errs []string
 	v := verdict{allowed: true}
 	for _, f := range res.Findings {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -176,6 +177,22 @@ func (s *Source) IngressClass(name string) (*networkingv1.IngressClass, error) {
 	return class, err
 }
 
+// ConfigMap returns the controller's ConfigMap from the cache, nil when
+// there is none (or no Options.ConfigMap).
+func (s *Source) ConfigMap() (*corev1.ConfigMap, error) {
+	if s.configMaps == nil {
+		return nil, nil
+	}
+	cm, err := s.configMaps.Get(s.configMapName)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("get ConfigMap %q: %w", s.configMapName, err)
+	}
+	return cm, nil
+}
+
 // changeHandler signals every add, update and delete after the initial
 // listing, except updates that carry a ResourceVersion seen before.
 func changeHandler(n *source.Notifier) cache.ResourceEventHandler {
@@ -225,15 +242,8 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 		listAll(&snap.EndpointSlices, s.endpointSlices),
 		listAll(&snap.Secrets, s.secrets),
 	}
-	if s.configMaps != nil {
-		cm, err := s.configMaps.Get(s.configMapName)
-		switch {
-		case err == nil:
-			snap.ConfigMap = cm
-		case !apierrors.IsNotFound(err):
-			errs = append(errs, fmt.Errorf("get ConfigMap %q: %w", s.configMapName, err))
-		}
-	}
+	cm, err := s.ConfigMap()
+	snap.ConfigMap, errs = cm, append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return source.Snapshot{}, fmt.Errorf("list informer caches: %w", err)
 	}
