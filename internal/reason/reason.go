@@ -83,7 +83,7 @@ var Docs = []Doc{
 	{InvalidSetting, "A ConfigMap value is invalid; its default is used. Write the value in the syntax README.md's ConfigMap table gives.", false},
 	{LimitExceeded, "An Ingress would take its namespace over a --max-* limit; none of the Ingress is served. Split the paths over fewer hosts or Ingresses, or raise the limit.", false},
 	{InvalidAnnotation, "An annotation value is outside its grammar, or annotations contradict each other; the Ingress's paths answer 503 until it is fixed. Write the value as docs/annotations.md gives.", false},
-	{SnippetRefused, "A *-snippet annotation: archway never copies configuration text from an Ingress; the Ingress is served without it. Use the annotations of docs/annotations.md instead.", false},
+	{SnippetRefused, "A *-snippet annotation: archway never copies configuration text from an Ingress; the Ingress is served without it. Use the annotations of docs/annotations.md instead, or, for a configuration- or server-snippet, keep to the safe subset of docs/snippets.md with the ConfigMap key safe-snippet-annotations (the message names the token refused).", false},
 	{UnsupportedAnnotation, "An annotation under the prefix that archway does not implement; it is ignored. Remove it, or do in the backend what it did.", false},
 	{AliasConflict, "A server-alias or from-to-www-redirect name is already served by another host; the alias is ignored. Remove it.", false},
 	{HostNotOwned, "This namespace set what applies to a whole host that another namespace owns (its oldest Ingress); it is ignored. Set it in the owner's Ingress.", false},
