@@ -42,6 +42,7 @@ type config struct {
 	publish          status.Publish // parsed from the two above by validate
 	election         status.ElectionOptions
 	webhook          webhookConfig
+	metrics          metricsConfig
 }
 
 func newFlagSet(name string, cfg *config) *pflag.FlagSet {
@@ -83,6 +84,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.webhook.address, "webhook-address", "", "Serve the validating admission webhook for Ingresses of this class on this address over HTTPS (POST /validate); empty: no webhook. Needs a cluster and --webhook-cert-file and --webhook-key-file.")
 	fs.StringVar(&cfg.webhook.certFile, "webhook-cert-file", "", "The webhook's serving certificate (PEM, with its chain); read again when it changes.")
 	fs.StringVar(&cfg.webhook.keyFile, "webhook-key-file", "", "The webhook's private key (PEM).")
+	addMetricsFlags(fs, &cfg.metrics)
 	return fs
 }
 
@@ -108,6 +110,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)
 	}
 	if err := c.webhook.validate(c.manifests); err != nil {
+		return err
+	}
+	if _, err := c.metrics.requestOptions(); err != nil {
 		return err
 	}
 	publish, err := status.ParsePublish(c.publishService, c.publishAddresses)

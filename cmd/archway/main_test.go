@@ -64,12 +64,13 @@ func TestFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown flag":     {args: []string{"--no-such-flag"}, want: "unknown flag"},
-		"bad log format":   {args: []string{"--log-format", "xml"}, want: "--log-format"},
-		"bad port":         {args: []string{"--http-port", "70000"}, want: "--http-port"},
-		"stray argument":   {args: []string{"render", "extra"}, want: "unexpected arguments"},
-		"hold-off too big": {args: []string{"--sync-hold-off", "2s", "--sync-max-delay", "1s"}, want: "--sync-hold-off"},
-		"negative limit":   {args: []string{"--max-hosts-per-namespace", "-1"}, want: "--max-hosts-per-namespace"},
+		"unknown flag":       {args: []string{"--no-such-flag"}, want: "unknown flag"},
+		"bad log format":     {args: []string{"--log-format", "xml"}, want: "--log-format"},
+		"decreasing buckets": {args: []string{"--time-buckets", "1,0.5"}, want: "--time-buckets must be increasing"},
+		"bad port":           {args: []string{"--http-port", "70000"}, want: "--http-port"},
+		"stray argument":     {args: []string{"render", "extra"}, want: "unexpected arguments"},
+		"hold-off too big":   {args: []string{"--sync-hold-off", "2s", "--sync-max-delay", "1s"}, want: "--sync-hold-off"},
+		"negative limit":     {args: []string{"--max-hosts-per-namespace", "-1"}, want: "--max-hosts-per-namespace"},
 		"webhook without certificate": {args: []string{"--webhook-address", ":8443", "--webhook-cert-file", "tls.crt"},
 			want: "--webhook-address needs --webhook-cert-file and --webhook-key-file"},
 		"webhook on a folder": {args: []string{"--manifests", ".", "--webhook-address", ":8443", "--webhook-cert-file", "c", "--webhook-key-file", "k"},
@@ -295,6 +296,6 @@ func TestCreatedRuntimeDirServesWorkers(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		page, err := io.ReadAll(resp.Body)
-		return err == nil && strings.Contains(string(page), `ingress="a",method="POST",namespace="default",service="one",status="200"}`)
+		return err == nil && strings.Contains(string(page), `ingress="a",method="POST",namespace="default",path="/",service="one",status="200"}`)
 	}, 5*time.Second, 50*time.Millisecond, "the POST must reach the request metrics")
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/controller"
+	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
@@ -158,6 +159,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 		Stdout:        stdout,
 		Stderr:        stderr,
 	})
+	metrics.RegisterNginxProcess(registry, metricLabels(cfg), manager.PID)
 	ctrl := controller.New(src, renderer, manager, controller.Options{
 		Build:      cfg.build,
 		Render:     cfg.renderOptions(),

@@ -13,15 +13,23 @@ import (
 	"github.com/archway-ingress/archway/internal/status"
 )
 
-// newMetrics registers archway's collectors on registry: the controller's,
-// nginx's stub_status counters, and leadership.
-func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Publisher) *metrics.Metrics {
+// metricLabels are the constant labels and the request metrics' shape.
+func metricLabels(cfg config) metrics.Labels {
 	labels := metrics.Labels{
 		Namespace: os.Getenv("POD_NAMESPACE"),
 		Class:     cfg.build.IngressClass,
 		Pod:       os.Getenv("POD_NAME"),
 		Version:   version,
 	}
+	// validate checked the buckets.
+	labels.Requests, _ = cfg.metrics.requestOptions()
+	return labels
+}
+
+// newMetrics registers archway's collectors on registry: the controller's,
+// nginx's stub_status counters, and leadership.
+func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Publisher) *metrics.Metrics {
+	labels := metricLabels(cfg)
 	m := metrics.New(registry, labels)
 	metrics.RegisterNginxStatus(registry, metrics.NginxStatusOptions{
 		Labels: labels,

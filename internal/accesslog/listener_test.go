@@ -101,12 +101,14 @@ func TestListenerWithNginx(t *testing.T) {
 	for i := range got {
 		require.GreaterOrEqual(t, got[i].Duration, 0.0)
 		require.Positive(t, got[i].Size, "bytes sent include the headers")
-		got[i].Duration, got[i].Size = 0, 0
+		require.Positive(t, got[i].RequestSize)
+		require.Equal(t, -1.0, got[i].ResponseTime, "no backend answered")
+		got[i].Duration, got[i].Size, got[i].RequestSize, got[i].ResponseTime = 0, 0, 0, 0
 	}
 	require.ElementsMatch(t, []metrics.Request{
-		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "GET"},
+		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "GET", Path: "/"},
 		{Host: "_", Status: "404", Method: "POST"},
-		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "OTHER"},
+		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "OTHER", Path: "/"},
 	}, got)
 
 	cancel()

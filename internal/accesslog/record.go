@@ -16,18 +16,19 @@ const tag = "archway: "
 // maxName is the longest Kubernetes name or DNS host.
 const maxName = 253
 
-// parse reads one datagram, "<PRI>TIMESTAMP archway: " then eight
-// tab-separated fields.
+// parse reads one datagram, "<PRI>TIMESTAMP archway: " then twelve
+// tab-separated fields (render's AccessLogTag).
 func parse(datagram []byte) (metrics.Request, error) {
 	header, record, ok := strings.Cut(string(datagram), tag)
 	if !ok || !strings.HasPrefix(header, "<") {
 		return metrics.Request{}, errors.New("no syslog header")
 	}
 	f := strings.Split(record, "\t")
-	if len(f) != 8 {
-		return metrics.Request{}, fmt.Errorf("%d fields, want 8", len(f))
+	if len(f) != 12 {
+		return metrics.Request{}, fmt.Errorf("%d fields, want 12", len(f))
 	}
-	r := metrics.Request{Namespace: f[0], Ingress: f[1], Service: f[2], Host: f[3], Status: f[4], Method: method(f[5])}
+	r := metrics.Request{Namespace: f[0], Ingress: f[1], Service: f[2], Host: f[3], Status: f[4], Method: method(f[5]),
+		Path: f[8], Canary: f[9]}
 	for _, name := range []string{r.Namespace, r.Ingress, r.Service} {
 		if !validName(name, false) {
 			return metrics.Request{}, fmt.Errorf("invalid name %q", name)
@@ -39,21 +40,66 @@ func parse(datagram []byte) (metrics.Request, error) {
 	if len(r.Status) != 3 || strings.Trim(r.Status, "0123456789") != "" {
 		return metrics.Request{}, fmt.Errorf("invalid status %q", r.Status)
 	}
-	// $request_time is seconds with a millisecond fraction; digits and a
-	// dot only, so neither NaN nor Inf nor a sign gets through.
+	// The path comes from the config: printable ASCII, escape=json has
+	// escaped nothing in it.
+	if len(r.Path) > maxPath || strings.IndexFunc(r.Path, func(c rune) bool { return c <= ' ' || c > '~' || c == '\\' }) >= 0 {
+		return metrics.Request{}, fmt.Errorf("invalid path %q", r.Path)
+	}
+	if len(r.Canary) > maxName || strings.Trim(r.Canary, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
+		return metrics.Request{}, fmt.Errorf("invalid canary %q", r.Canary)
+	}
 	var err error
-	if strings.Trim(f[6], "0123456789.") != "" {
-		return metrics.Request{}, fmt.Errorf("invalid request time %q", f[6])
+	if r.Duration, err = seconds(f[6]); err != nil {
+		return metrics.Request{}, fmt.Errorf("invalid request time: %w", err)
 	}
-	if r.Duration, err = strconv.ParseFloat(f[6], 64); err != nil {
-		return metrics.Request{}, fmt.Errorf("invalid request time %q", f[6])
+	if r.Size, err = bytesCount(f[7]); err != nil {
+		return metrics.Request{}, fmt.Errorf("invalid size: %w", err)
 	}
-	size, err := strconv.ParseUint(f[7], 10, 64)
-	if err != nil {
-		return metrics.Request{}, fmt.Errorf("invalid size %q", f[7])
+	if r.RequestSize, err = bytesCount(f[10]); err != nil {
+		return metrics.Request{}, fmt.Errorf("invalid request length: %w", err)
 	}
-	r.Size = float64(size)
+	if r.ResponseTime, err = responseTime(f[11]); err != nil {
+		return metrics.Request{}, fmt.Errorf("invalid upstream response time: %w", err)
+	}
 	return r, nil
+}
+
+// maxPath bounds the path label.
+const maxPath = 2048
+
+// seconds reads nginx's seconds with a millisecond fraction: digits and a
+// dot only, so neither NaN nor Inf nor a sign gets through.
+func seconds(s string) (float64, error) {
+	if s == "" || strings.Trim(s, "0123456789.") != "" {
+		return 0, fmt.Errorf("%q is not seconds", s)
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+func bytesCount(s string) (float64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	return float64(n), err
+}
+
+// responseTime sums $upstream_response_time: one time per backend tried,
+// separated by ", " (retries) or " : " (internal redirects); "" or "-"
+// when no backend was asked, which is -1.
+func responseTime(s string) (float64, error) {
+	if s == "" || s == "-" {
+		return -1, nil
+	}
+	sum := 0.0
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ':' || r == ' ' }) {
+		if part == "-" {
+			continue // a backend that did not answer
+		}
+		t, err := seconds(part)
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
 }
 
 // validName accepts "" and the alphabet of Kubernetes names and DNS hosts,

@@ -11,6 +11,10 @@ import (
 )
 
 func datagram(fields ...string) []byte {
+	if len(fields) == 8 {
+		// No path, canary or backend; a request of 0 bytes.
+		fields = append(fields, "", "", "0", "")
+	}
 	return []byte("<190>Nov 25 22:44:25 archway: " + strings.Join(fields, "\t"))
 }
 
@@ -23,29 +27,42 @@ func TestParse(t *testing.T) {
 		"served by an Ingress": {
 			in: datagram("shop", "web", "web-svc", "shop.example.com", "200", "GET", "0.012", "1534"),
 			want: metrics.Request{Namespace: "shop", Ingress: "web", Service: "web-svc", Host: "shop.example.com",
-				Status: "200", Method: "GET", Duration: 0.012, Size: 1534},
+				Status: "200", Method: "GET", Duration: 0.012, Size: 1534, ResponseTime: -1},
 		},
 		"wildcard host": {
 			in:   datagram("apps", "wild", "w", "*.apps.example.com", "503", "POST", "0.000", "0"),
-			want: metrics.Request{Namespace: "apps", Ingress: "wild", Service: "w", Host: "*.apps.example.com", Status: "503", Method: "POST"},
+			want: metrics.Request{Namespace: "apps", Ingress: "wild", Service: "w", Host: "*.apps.example.com", Status: "503", Method: "POST", ResponseTime: -1},
 		},
 		"catch-all, no Ingress": {
 			in:   datagram("", "", "", "_", "404", "HEAD", "0.001", "150"),
-			want: metrics.Request{Host: "_", Status: "404", Method: "HEAD", Duration: 0.001, Size: 150},
+			want: metrics.Request{Host: "_", Status: "404", Method: "HEAD", Duration: 0.001, Size: 150, ResponseTime: -1},
 		},
 		"refused before a location: all names empty": {
 			in:   datagram("", "", "", "", "400", "", "0.000", "157"),
-			want: metrics.Request{Status: "400", Method: "OTHER", Size: 157},
+			want: metrics.Request{Status: "400", Method: "OTHER", Size: 157, ResponseTime: -1},
 		},
 		"unknown method folds": {
 			in:   datagram("", "", "", "_", "405", "BREWCOFFEE", "0.000", "10"),
-			want: metrics.Request{Host: "_", Status: "405", Method: "OTHER", Size: 10},
+			want: metrics.Request{Host: "_", Status: "405", Method: "OTHER", Size: 10, ResponseTime: -1},
 		},
 		"nine fields": {
 			in:  datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "extra"),
 			err: "9 fields",
 		},
-		"too few fields":        {in: datagram("a", "b", "c"), err: "3 fields"},
+		"too few fields": {in: datagram("a", "b", "c"), err: "3 fields"},
+		"path, canary, request length, retried backends": {
+			in: datagram("shop", "web", "web", "shop.example.com", "200", "GET", "0.5", "100", "/api", "shop_web-canary_80", "321", "0.125, 0.250 : 0.125"),
+			want: metrics.Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET",
+				Path: "/api", Canary: "shop_web-canary_80", Duration: 0.5, Size: 100, RequestSize: 321, ResponseTime: 0.5},
+		},
+		"backend that did not answer": {
+			in: datagram("shop", "web", "web", "shop.example.com", "502", "GET", "0.5", "100", "/", "", "10", "-"),
+			want: metrics.Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "502", Method: "GET",
+				Path: "/", Duration: 0.5, Size: 100, RequestSize: 10, ResponseTime: -1},
+		},
+		"path with an escape":   {in: datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", `/a\u0022`, "", "0", ""), err: "invalid path"},
+		"canary with a space":   {in: datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "/", "a b", "0", ""), err: "invalid canary"},
+		"response time is NaN":  {in: datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "/", "", "0", "NaN"), err: "invalid upstream response time"},
 		"no syslog header":      {in: []byte("a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
 		"other tag":             {in: []byte("<190>Nov 25 22:44:25 nginx: a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
 		"escaped quote in name": {in: datagram(`a\u0022`, "b", "c", "_", "200", "GET", "0.1", "1"), err: "invalid name"},

@@ -16,6 +16,8 @@ type Labels struct {
 	Pod       string // controller_pod
 	// Version is archway's version, the version label of archway_build_info.
 	Version string
+	// Requests shape the request metrics' labels and buckets.
+	Requests RequestOptions
 }
 
 // constLabels are the labels every ingress-nginx compatible metric carries.
@@ -78,7 +80,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 		}, []string{"kind", "reason"}),
 		ingresses:         gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
 		endpointPushes:    newEndpointPushes(constLabels),
-		requests:          newRequestCollectors(constLabels),
+		requests:          newRequestCollectors(constLabels, l.Requests),
 		unsupported:       newUnsupportedAnnotations(constLabels),
 		certificateExpiry: newCertificateExpiry(constLabels),
 	}
@@ -89,7 +91,8 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
 		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
-		m.requests.count, m.requests.duration, m.requests.size, m.requests.dropped, m.unsupported, m.certificateExpiry)
+		m.unsupported, m.certificateExpiry)
+	reg.MustRegister(m.requests.collectors()...)
 	return m
 }
 

@@ -23,26 +23,32 @@ func TestObserveRequest(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := New(reg, testLabels)
 	shop := Request{Namespace: "shop", Ingress: "web", Service: "web-svc", Host: "shop.example.com", Status: "200", Method: "GET",
-		Duration: 0.5, Size: 1000}
+		Path: "/api", Canary: "shop_web-canary_80", Duration: 0.5, Size: 1000, RequestSize: 100, ResponseTime: 0.25}
 	slow := shop
-	slow.Duration, slow.Size = 3, 5000
+	slow.Duration, slow.Size, slow.RequestSize, slow.ResponseTime = 3, 5000, 300, 2.5
 	m.ObserveRequest(shop)
 	m.ObserveRequest(slow)
-	m.ObserveRequest(Request{Host: "_", Status: "404", Method: "OTHER", Duration: 0.001, Size: 150})
+	m.ObserveRequest(Request{Host: "_", Status: "404", Method: "OTHER", Duration: 0.001, Size: 150, RequestSize: 50, ResponseTime: -1})
 
 	const (
-		shopLabels = `{host="shop.example.com",ingress="web",method="GET",namespace="shop",service="web-svc",status="200"}`
-		unknown    = `{host="_",ingress="",method="OTHER",namespace="",service="",status="404"}`
+		shopLabels = `{canary="shop_web-canary_80",host="shop.example.com",ingress="web",method="GET",namespace="shop",path="/api",service="web-svc",status="200"}`
+		unknown    = `{canary="",host="_",ingress="",method="OTHER",namespace="",path="",service="",status="404"}`
 	)
 	require.Equal(t, map[string]sample{
-		"nginx_ingress_controller_requests" + shopLabels:                 {Value: 2},
-		"nginx_ingress_controller_requests" + unknown:                    {Value: 1},
-		"nginx_ingress_controller_request_duration_seconds" + shopLabels: {Count: 2, Sum: 3.5},
-		"nginx_ingress_controller_request_duration_seconds" + unknown:    {Count: 1, Sum: 0.001},
-		"nginx_ingress_controller_response_size" + shopLabels:            {Count: 2, Sum: 6000},
-		"nginx_ingress_controller_response_size" + unknown:               {Count: 1, Sum: 150},
+		"nginx_ingress_controller_requests" + shopLabels:                  {Value: 2},
+		"nginx_ingress_controller_requests" + unknown:                     {Value: 1},
+		"nginx_ingress_controller_request_duration_seconds" + shopLabels:  {Count: 2, Sum: 3.5},
+		"nginx_ingress_controller_request_duration_seconds" + unknown:     {Count: 1, Sum: 0.001},
+		"nginx_ingress_controller_response_duration_seconds" + shopLabels: {Count: 2, Sum: 2.75},
+		"nginx_ingress_controller_request_size" + shopLabels:              {Count: 2, Sum: 400},
+		"nginx_ingress_controller_request_size" + unknown:                 {Count: 1, Sum: 50},
+		"nginx_ingress_controller_response_size" + shopLabels:             {Count: 2, Sum: 6000},
+		"nginx_ingress_controller_response_size" + unknown:                {Count: 1, Sum: 150},
+		"nginx_ingress_controller_bytes_sent" + shopLabels:                {Count: 2, Sum: 6000},
+		"nginx_ingress_controller_bytes_sent" + unknown:                   {Count: 1, Sum: 150},
 	}, gather(t, reg, "nginx_ingress_controller_requests", "nginx_ingress_controller_request_duration_seconds",
-		"nginx_ingress_controller_response_size"))
+		"nginx_ingress_controller_response_duration_seconds", "nginx_ingress_controller_request_size",
+		"nginx_ingress_controller_response_size", "nginx_ingress_controller_bytes_sent"))
 }
 
 func TestLeader(t *testing.T) {
@@ -59,7 +65,7 @@ func TestLeader(t *testing.T) {
 func TestSyncedDeletesRequestSeriesOfGoneIngresses(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := New(reg, testLabels)
-	web := Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET"}
+	web := Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET", Path: "/shop"}
 	api := Request{Namespace: "shop", Ingress: "api", Service: "api", Host: "api.example.com", Status: "200", Method: "GET"}
 	apiFailed := api
 	apiFailed.Status, apiFailed.Method = "502", "POST"
@@ -71,8 +77,8 @@ func TestSyncedDeletesRequestSeriesOfGoneIngresses(t *testing.T) {
 			"nginx_ingress_controller_request_duration_seconds", "nginx_ingress_controller_response_size")))
 	}
 	const (
-		webLabels     = `{host="shop.example.com",ingress="web",method="GET",namespace="shop",service="web",status="200"}`
-		unroutedLabel = `{host="_",ingress="",method="GET",namespace="",service="",status="404"}`
+		webLabels     = `{canary="",host="shop.example.com",ingress="web",method="GET",namespace="shop",path="/shop",service="web",status="200"}`
+		unroutedLabel = `{canary="",host="_",ingress="",method="GET",namespace="",path="",service="",status="404"}`
 	)
 	onlyWebAndUnrouted := []string{
 		"nginx_ingress_controller_request_duration_seconds" + unroutedLabel,
@@ -109,4 +115,40 @@ func TestAccessLogRecordDropped(t *testing.T) {
 	m.AccessLogRecordDropped()
 	require.Equal(t, map[string]sample{"archway_access_log_records_dropped_total{}": {Value: 2}},
 		gather(t, reg, "archway_access_log_records_dropped_total"))
+}
+
+// TestRequestOptions: without the host label, with buckets of one's own,
+// and a response duration only when a backend answered.
+func TestRequestOptions(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	labels := testLabels
+	labels.Requests = RequestOptions{WithoutHost: true, TimeBuckets: []float64{0.5, 1}, LengthBuckets: []float64{100}, SizeBuckets: []float64{1000}}
+	m := New(reg, labels)
+	m.ObserveRequest(Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET",
+		Path: "/", Canary: "shop_web_canary_80", Duration: 0.7, Size: 150, RequestSize: 80, ResponseTime: 0.6})
+	m.ObserveRequest(Request{Host: "_", Status: "404", Method: "GET", ResponseTime: -1})
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	buckets := map[string][]float64{}
+	counts := map[string]int{}
+	for _, f := range families {
+		for _, metric := range f.GetMetric() {
+			counts[f.GetName()]++
+			for _, l := range metric.GetLabel() {
+				require.NotEqual(t, "host", l.GetName())
+			}
+			if h := metric.GetHistogram(); h != nil && len(buckets[f.GetName()]) == 0 {
+				for _, b := range h.GetBucket() {
+					buckets[f.GetName()] = append(buckets[f.GetName()], b.GetUpperBound())
+				}
+			}
+		}
+	}
+	require.Equal(t, []float64{0.5, 1}, buckets["nginx_ingress_controller_request_duration_seconds"])
+	require.Equal(t, []float64{0.5, 1}, buckets["nginx_ingress_controller_response_duration_seconds"])
+	require.Equal(t, []float64{100}, buckets["nginx_ingress_controller_request_size"])
+	require.Equal(t, []float64{100}, buckets["nginx_ingress_controller_response_size"])
+	require.Equal(t, []float64{1000}, buckets["nginx_ingress_controller_bytes_sent"])
+	require.Equal(t, 2, counts["nginx_ingress_controller_requests"])
+	require.Equal(t, 1, counts["nginx_ingress_controller_response_duration_seconds"], "no backend, no response duration")
 }

@@ -58,6 +58,7 @@ type Manager struct {
 	pusher  *http.Client  // talks to the endpoints socket only
 	started chan struct{} // poked whenever a new process replaces proc
 	access  *accessLog
+	pid     atomic.Int64 // the last nginx master's, for PID
 	ready   atomic.Bool
 
 	mu      sync.Mutex
@@ -122,6 +123,10 @@ func New(opts Options) *Manager {
 		started: make(chan struct{}, 1),
 	}
 }
+
+// PID is the pid of the last nginx master started, 0 before the first;
+// its process group holds the workers. It may have exited since.
+func (m *Manager) PID() int { return int(m.pid.Load()) }
 
 // Ready tells whether nginx serves a verified configuration.
 func (m *Manager) Ready() bool { return m.ready.Load() }
@@ -265,6 +270,7 @@ func (m *Manager) startLocked() (*process, error) {
 		return nil, err
 	}
 	m.proc = p
+	m.pid.Store(int64(p.pid()))
 	select {
 	case m.started <- struct{}{}:
 	default: // Run has a wake-up pending already

@@ -72,7 +72,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		}
 		switch {
 		case l.Match == model.MatchExact:
-			s.add("= ", l.Path, "", r, l.Owner)
+			s.add("= ", l.Path, "", r, l)
 			if len(l.Path) > 1 && strings.HasSuffix(l.Path, "/") {
 				slashed = append(slashed, routed{*l, r})
 			}
@@ -82,22 +82,22 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			return nil, fmt.Errorf("path %q: unknown match %q", l.Path, l.Match)
 		case l.Path == "/":
 			prefixes["/"] = routed{*l, r}
-			s.add("", "/", "", r, l.Owner)
+			s.add("", "/", "", r, l)
 		case strings.HasSuffix(l.Path, "/"):
 			return nil, fmt.Errorf("prefix path %q ends in /", l.Path)
 		default:
 			prefixes[l.Path] = routed{*l, r}
 			if !exact[l.Path] {
-				s.add("= ", l.Path, "", r, l.Owner)
+				s.add("= ", l.Path, "", r, l)
 			}
-			s.add(prefixModifier, l.Path, "/", r, l.Owner)
+			s.add(prefixModifier, l.Path, "/", r, l)
 		}
 	}
 	slices.SortFunc(regexes, func(a, b routed) int {
 		return cmp.Or(cmp.Compare(len(b.Path), len(a.Path)), cmp.Compare(a.Path, b.Path))
 	})
 	for _, re := range regexes {
-		s.add(regexModifier, re.Path, "", re.route, re.Owner)
+		s.add(regexModifier, re.Path, "", re.route, &re.Location)
 	}
 	s.prefixModifier = prefixModifier
 	if _, ok := prefixes["/"]; !ok {
@@ -111,7 +111,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			}
 		}
 		prefixes["/"] = routed{model.Location{Path: "/", Match: model.MatchPrefix}, r}
-		s.add("", "/", "", r, model.Owner{})
+		s.add("", "/", "", r, nil)
 	}
 	// nginx answers "/p" with a 301 to "/p/" when a location "= /p/"
 	// proxies, but the Ingress spec's Exact "/p/" does not match "/p":
@@ -120,7 +120,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		path := strings.TrimSuffix(l.Path, "/")
 		if _, ok := prefixes[path]; !ok && !exact[path] {
 			other := unslashedRoute(path, prefixes, regexes)
-			s.add("= ", path, "", other.route, other.Owner)
+			s.add("= ", path, "", other.route, &other.Location)
 		}
 	}
 	if s.err != nil {
@@ -205,9 +205,15 @@ func (s *locationSet) startServer(host string, n int) {
 	clear(s.seen)
 }
 
-// add adds the location of path+suffix; a Prefix path's "/p/" comes as
-// ("/p", "/"), which spares building the string.
-func (s *locationSet) add(modifier, path, suffix string, r route, owner model.Owner) {
+// add adds the location of path+suffix for rule, the Ingress path that
+// routes it (nil for requests no Ingress routes); a Prefix path's "/p/"
+// comes as ("/p", "/"), which spares building the string.
+func (s *locationSet) add(modifier, path, suffix string, r route, rule *model.Location) {
+	var owner model.Owner
+	rulePath := ""
+	if rule != nil {
+		owner, rulePath = rule.Owner, rule.Path
+	}
 	if s.err != nil {
 		return
 	}
@@ -243,5 +249,5 @@ func (s *locationSet) add(modifier, path, suffix string, r route, owner model.Ow
 		pass = "grpc_pass"
 	}
 	s.views = append(s.views, locationView{Modifier: modifier, Path: token, PassDirective: pass, ProxyPass: r.proxyPass,
-		Backend: r.backend, Status: r.status, Log: s.labels, Policy: r.policy})
+		Backend: r.backend, Status: r.status, Log: s.labels, MetricsPath: s.q.quote(metricsPath(rulePath)), Policy: r.policy})
 }

@@ -51,3 +51,19 @@ func logVars(q *quoter, host string, owner model.Owner, service string) logVarsV
 		Host:      q.quote(host),
 	}
 }
+
+// metricsPath returns the request metrics' path label of an Ingress path:
+// the path as written, but for the bytes quote refuses, which only regex
+// paths hold ("$", "\\", ...): those become "_".
+func metricsPath(path string) string {
+	if plainASCII(path) {
+		return path
+	}
+	b := []byte(path)
+	for i, c := range b {
+		if !plainByte[c] {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

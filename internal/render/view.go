@@ -77,7 +77,9 @@ type locationView struct {
 	Backend       string // the quoted backend name, for the balancer
 	Status        int
 	Log           logVarsView
-	Policy        *policyView // nil when the location has no annotations
+	// MetricsPath is the quoted path label of the request metrics.
+	MetricsPath string
+	Policy      *policyView // nil when the location has no annotations
 }
 
 // route is what a location does: proxy to the balancer upstream for a

@@ -35,7 +35,9 @@ func TestDashboardsQueryExportedMetrics(t *testing.T) {
 	dashboards, err := filepath.Glob(filepath.Join(repoRoot(t), "deploy", "grafana", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, dashboards)
-	exported := scrapeArchway(t)
+	exposition := scrapeArchway(t)
+	exported := seriesNames(exposition)
+	t.Run("ingress-nginx's series", func(t *testing.T) { requireIngressNginxSeries(t, exposition) })
 	for _, path := range dashboards {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			queried := dashboardMetrics(t, path)
@@ -92,10 +94,9 @@ func dashboardMetrics(t *testing.T, path string) map[string]bool {
 	return names
 }
 
-// scrapeArchway builds and runs the archway binary and returns the names of
-// the series on its /metrics (histograms as their _bucket, _sum and _count
-// series).
-func scrapeArchway(t *testing.T) map[string]bool {
+// scrapeArchway builds and runs the archway binary, sends it traffic and
+// returns its /metrics.
+func scrapeArchway(t *testing.T) string {
 	t.Helper()
 	root := repoRoot(t)
 	bin := filepath.Join(t.TempDir(), "archway")
@@ -158,13 +159,13 @@ func scrapeArchway(t *testing.T) map[string]bool {
 	require.Equal(t, http.StatusNotFound, code)
 
 	// Request records arrive asynchronously.
-	var series map[string]bool
+	var exposition string
 	require.Eventually(t, func() bool {
-		code, body := get("http://"+metrics+"/metrics", "")
-		series = seriesNames(body)
-		return code == http.StatusOK && series["nginx_ingress_controller_requests"]
+		var code int
+		code, exposition = get("http://"+metrics+"/metrics", "")
+		return code == http.StatusOK && seriesNames(exposition)["nginx_ingress_controller_requests"]
 	}, 10*time.Second, 50*time.Millisecond, "no request metrics")
-	return series
+	return exposition
 }
 
 // seriesNames returns the metric names of a Prometheus text exposition.
