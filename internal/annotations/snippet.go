@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -57,9 +58,15 @@ func ParseSnippet(text string, kind SnippetKind) (*model.Snippet, error) {
 			if ctx != inServer {
 				return nil, p.peek().refused("location blocks are taken only in a server-snippet")
 			}
+			at := p.peek()
 			loc, err := p.location()
 			if err != nil {
 				return nil, err
+			}
+			if slices.ContainsFunc(snip.Locations, func(l model.SnippetLocation) bool {
+				return !l.Regex() && l.Match == loc.Match && l.Path == loc.Path
+			}) {
+				return nil, at.refused("location %s%q comes twice (nginx would refuse the whole configuration)", loc.Modifier(), loc.Path)
 			}
 			snip.Locations = append(snip.Locations, loc)
 			continue

@@ -167,7 +167,7 @@ func expires(args []snippetToken) (string, error) {
 	digits := strings.TrimPrefix(last.text, "-")
 	digits = strings.TrimRight(digits, "smhdwMy")
 	unit := strings.TrimPrefix(last.text, "-")[len(digits):]
-	if n, err := strconv.Atoi(digits); err != nil || n > 999999 || len(unit) > 1 || digits == "" {
+	if _, err := strconv.Atoi(digits); err != nil || len(digits) > 6 || len(unit) > 1 || strings.Trim(digits, "0123456789") != "" {
 		return "", last.refused(`want off, epoch, max or a time such as 1h, 30d or -1`)
 	}
 	if len(args) == 2 {

@@ -116,21 +116,14 @@ func fits(srv *model.Server, s serverSnippet) (reason.Reason, string) {
 	for _, l := range s.snippet.Locations {
 		for _, r := range srv.Locations {
 			if duplicates(l, r) {
-				return reason.PathConflict, fmt.Sprintf("location %s%q duplicates the location of path %q", modifier(l), l.Path, r.Path)
+				return reason.PathConflict, fmt.Sprintf("location %s%q duplicates the location of path %q", l.Modifier(), l.Path, r.Path)
 			}
 			if r.Owner.Namespace != s.ingress.Namespace && shadows(l, r) {
-				return reason.PathConflict, fmt.Sprintf("location %s%q would take requests of path %q, which another namespace routes on the host", modifier(l), l.Path, r.Path)
+				return reason.PathConflict, fmt.Sprintf("location %s%q would take requests of path %q, which another namespace routes on the host", l.Modifier(), l.Path, r.Path)
 			}
 		}
 	}
 	return "", ""
-}
-
-func modifier(l model.SnippetLocation) string {
-	if l.Match == model.SnippetPrefix {
-		return ""
-	}
-	return string(l.Match) + " "
 }
 
 // duplicates reports whether snippet location l is one of the locations

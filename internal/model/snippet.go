@@ -38,6 +38,15 @@ func (l SnippetLocation) Regex() bool {
 	return l.Match == SnippetRegex || l.Match == SnippetRegexAnyCase
 }
 
+// Modifier is Match as messages write it before the path: "", "= ",
+// "~ " or "~* ".
+func (l SnippetLocation) Modifier() string {
+	if l.Match == SnippetPrefix {
+		return ""
+	}
+	return string(l.Match) + " "
+}
+
 // DirectiveKind names a directive of the safe subset.
 type DirectiveKind string
 

@@ -29,6 +29,7 @@ func snippetSeeds() []string {
 		"return 302 \"https://a.example.com/\\\";return 200 \\\"x\";",
 		"location ~ ^/x\" { return 200; } location ~ \"/y { deny all; }",
 		"location = /a { location = /b { return 200; } }",
+		"location /a { deny all; } location ^~ /a { return 404; } location = /a { return 403; }",
 		"proxy_set_header Host $http_host;\nproxy_set_header X-Uri $uri;",
 		"rewrite ^/((a+)+)+$ /x last;",
 		"add_header X-A \"#\";\nadd_header X-B ';' always;",
