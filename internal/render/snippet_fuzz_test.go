@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -167,4 +168,25 @@ func TestSnippetSeedsPassNginx(t *testing.T) {
 	dir := t.TempDir()
 	out.Files[0].Data = bytes.ReplaceAll(out.Files[0].Data, []byte(goldenRuntimeDir), []byte(dir))
 	nginxCheck(t, dir, out.Files)
+}
+
+// FuzzSnippetBuild builds a server-snippet beside the owner's Prefix path
+// and another namespace's, with the subset on, and checks that whatever
+// build accepts renders: build, not render, refuses a location that
+// duplicates a path's.
+func FuzzSnippetBuild(f *testing.F) {
+	f.Add("location = /api { return 404; }", "/api", "/other")
+	f.Add("location /api/ { deny all; }", "/api", "/x")
+	f.Add("location = /a { return 404; } location /a { deny all; }", "/a", "/b")
+	f.Add("location = /app { return 403; }", "/app/", "/")
+	f.Add("location ~ ^/x { deny all; }", "/", "/x")
+	r, err := New("")
+	require.NoError(f, err)
+	opts := builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", LoopbackEndpoints: true}
+	f.Fuzz(func(t *testing.T, snippet, path, other string) {
+		snap := snippetSnapshot([]snippetCase{{server: true, snippet: snippet, paths: []string{path}, others: []string{other}}}, 8080)
+		cfg, _ := builder.Build(snap, opts)
+		_, err := r.Render(cfg, rootOptions(goldenRuntimeDir))
+		require.NoError(t, err, "snippet %q beside paths %q and %q: a built model must render", snippet, path, other)
+	})
 }
