@@ -95,3 +95,19 @@ func TestLintSources(t *testing.T) {
 		require.ErrorContains(t, err, want, args)
 	}
 }
+
+// TestLintRealCorpus lints the real-manifest corpus (test/corpus, which
+// internal/render's TestRealManifestCorpus serves through nginx) and
+// compares the report with testdata/corpus.lint.golden.txt.
+func TestLintRealCorpus(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"lint", "../../test/corpus"}, &out, io.Discard)
+	require.ErrorContains(t, err, "errors (archway will not serve those objects as written)")
+	golden := "testdata/corpus.lint.golden.txt"
+	if *updateLint {
+		require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), out.String())
+}
