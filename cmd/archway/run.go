@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/archway-ingress/archway/internal/accesslog"
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/controller"
 	"github.com/archway-ingress/archway/internal/metrics"
@@ -158,6 +159,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 		DroppedRecord: m.AccessLogRecordDropped,
 		Stdout:        stdout,
 		Stderr:        stderr,
+		Audit:         (&accesslog.Audit{W: stdout, Metrics: m}).Take,
 	})
 	metrics.RegisterNginxProcess(registry, metricLabels(cfg), manager.PID)
 	ctrl := controller.New(src, renderer, manager, controller.Options{

@@ -45,6 +45,7 @@ type Metrics struct {
 	requests             *requestCollectors
 	unsupported          *prometheus.GaugeVec
 	certificateExpiry    *prometheus.GaugeVec
+	waf                  *wafRequests
 }
 
 // New creates the collectors and registers them on reg.
@@ -81,6 +82,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 		ingresses:         gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
 		endpointPushes:    newEndpointPushes(constLabels),
 		requests:          newRequestCollectors(constLabels, l.Requests),
+		waf:               newWAFRequests(constLabels),
 		unsupported:       newUnsupportedAnnotations(constLabels),
 		certificateExpiry: newCertificateExpiry(constLabels),
 	}
@@ -91,7 +93,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
 		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
-		m.unsupported, m.certificateExpiry)
+		m.unsupported, m.certificateExpiry, m.waf.count)
 	reg.MustRegister(m.requests.collectors()...)
 	return m
 }
@@ -142,4 +144,5 @@ func (m *Metrics) Synced(took time.Duration, rejected map[[2]string]int, served 
 	}
 	m.ingresses.Set(float64(len(served)))
 	m.requests.forgetAllBut(served)
+	m.waf.forgetAllBut(served)
 }

@@ -17,10 +17,13 @@ import (
 type accessLog struct {
 	streams map[string]io.Writer // by render.Output.AccessLogStream
 	current atomic.Pointer[io.Writer]
+	// audit takes the lines that are ModSecurity's audit records (see
+	// Options.Audit); nil passes every line on.
+	audit func(line []byte) bool
 }
 
-func newAccessLog(stdout, stderr io.Writer) *accessLog {
-	a := &accessLog{streams: map[string]io.Writer{model.AccessLogStdout: stdout, model.AccessLogStderr: stderr}}
+func newAccessLog(stdout, stderr io.Writer, audit func([]byte) bool) *accessLog {
+	a := &accessLog{streams: map[string]io.Writer{model.AccessLogStdout: stdout, model.AccessLogStderr: stderr}, audit: audit}
 	a.use(model.AccessLogStdout)
 	return a
 }
@@ -45,7 +48,7 @@ func (a *accessLog) copyLines(r *os.File) {
 		n, err := r.Read(buf[held:])
 		held += n
 		if end := bytes.LastIndexByte(buf[:held], '\n') + 1; end > 0 {
-			_, _ = (*a.current.Load()).Write(buf[:end])
+			a.write(buf[:end])
 			held = copy(buf, buf[end:held])
 		} else if held == len(buf) {
 			// A line longer than the buffer: pass it on in pieces.

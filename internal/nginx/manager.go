@@ -47,6 +47,10 @@ type Options struct {
 	// Stdout and Stderr receive the access log, as each config's
 	// render.Output.AccessLogStream says; nil discards it.
 	Stdout, Stderr io.Writer
+	// Audit is given each line of nginx's stdout first, and takes those
+	// that are ModSecurity's audit records (render.WAFAuditLog) by
+	// returning true; nil passes every line on.
+	Audit func(line []byte) bool
 }
 
 // Manager runs nginx and applies configurations to it.
@@ -119,7 +123,7 @@ func New(opts Options) *Manager {
 			DisableKeepAlives: true,
 		}},
 		pusher:  newPushClient(opts.RuntimeDir),
-		access:  newAccessLog(cmp.Or[io.Writer](opts.Stdout, io.Discard), cmp.Or[io.Writer](opts.Stderr, io.Discard)),
+		access:  newAccessLog(cmp.Or[io.Writer](opts.Stdout, io.Discard), cmp.Or[io.Writer](opts.Stderr, io.Discard), opts.Audit),
 		started: make(chan struct{}, 1),
 	}
 }

@@ -204,6 +204,10 @@ func forward(r io.ReadCloser, log *slog.Logger, dropped func()) {
 // "2006/01/02 15:04:05 [warn] 1#1: ..." once its log is open and
 // "nginx: [emerg] ..." before.
 func levelOf(line string) slog.Level {
+	if strings.Contains(line, "] ModSecurity: ") {
+		// A request's matched rules: archway's WAF audit log has them.
+		return slog.LevelDebug
+	}
 	at := strings.IndexByte(line, '[')
 	if at < 0 || at > len("2006/01/02 15:04:05 ") {
 		return slog.LevelInfo

@@ -429,6 +429,15 @@ func TestValues(t *testing.T) {
 				require.Equal(t, map[string]string{"worker-shutdown-timeout": "30s", "a-number": "4", "a-flag": "true"}, cm.Data)
 			},
 		},
+		"waf sets the ConfigMap keys": {
+			set: []string{"waf.enabled=true", "waf.coreRules=true", "waf.mode=On", "waf.paranoiaLevel=2", "waf.excludeRuleIds=920350\\,942100"},
+			check: func(t *testing.T, r release, _ deployed) {
+				var cm corev1.ConfigMap
+				r.get(t, "ConfigMap", &cm)
+				require.Equal(t, map[string]string{"enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true",
+					"modsecurity-mode": "On", "modsecurity-paranoia-level": "2", "modsecurity-exclude-rule-ids": "920350,942100"}, cm.Data)
+			},
+		},
 		"safeSnippets sets the ConfigMap key": {
 			set: []string{"safeSnippets=true", "config.worker-shutdown-timeout=30s"},
 			check: func(t *testing.T, r release, _ deployed) {

@@ -157,14 +157,17 @@ func scrapeArchway(t *testing.T) string {
 	require.Equal(t, http.StatusOK, code, body)
 	code, _ = get(nginx, "unknown.localhost")
 	require.Equal(t, http.StatusNotFound, code)
+	code, _ = get(nginx+"?id=1%27%20OR%20%271%27%3D%271", "waf.localhost")
+	require.Equal(t, http.StatusForbidden, code, "ModSecurity refuses a SQL injection")
 
 	// Request records arrive asynchronously.
 	var exposition string
 	require.Eventually(t, func() bool {
 		var code int
 		code, exposition = get("http://"+metrics+"/metrics", "")
-		return code == http.StatusOK && seriesNames(exposition)["nginx_ingress_controller_requests"]
-	}, 10*time.Second, 50*time.Millisecond, "no request metrics")
+		return code == http.StatusOK && seriesNames(exposition)["nginx_ingress_controller_requests"] &&
+			seriesNames(exposition)["archway_waf_requests_total"]
+	}, 10*time.Second, 50*time.Millisecond, "no request or WAF metrics")
 	return exposition
 }
 
@@ -186,7 +189,8 @@ func seriesNames(exposition string) map[string]bool {
 
 // localExample copies deploy/examples/local with its backends moved to
 // port, plus an Ingress that names a missing Service, so that archway has a
-// rejected object to count.
+// rejected object to count, and one behind ModSecurity, whose blocks it
+// counts.
 func localExample(t *testing.T, port int) string {
 	t.Helper()
 	src := filepath.Join(repoRoot(t), "deploy", "examples", "local")
@@ -202,6 +206,24 @@ func localExample(t *testing.T, port int) string {
 		}
 		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644))
 	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "waf.yaml"), []byte(`
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  namespace: demo
+  annotations:
+    nginx.ingress.kubernetes.io/enable-modsecurity: "true"
+    nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true"
+    archway.dev/modsecurity-mode: "On"
+spec:
+  ingressClassName: archway
+  rules:
+    - host: waf.localhost
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: hello, port: {number: 80}}}}
+`), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rejected.yaml"), []byte(`
 apiVersion: networking.k8s.io/v1
 kind: Ingress
