@@ -1,8 +1,12 @@
 package builder
 
 import (
+	"os"
 	"reflect"
+	"regexp"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,4 +72,21 @@ func TestProcessorOfAnotherKind(t *testing.T) {
 		{Kind: kind, Object: route.Ref, Field: "default", Reason: reason.DefaultBackendConflict,
 			Message: "the default backend of Ingress web/owner is used" + precedence},
 	}, report.Problems)
+}
+
+// TestArchitectureListsProcessors keeps the processor table of
+// docs/architecture.md in the order of processors.
+func TestArchitectureListsProcessors(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/architecture.md")
+	require.NoError(t, err)
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| [0-9]+ \\| `([A-Za-z]+)` \\|").FindAllSubmatch(doc, -1) {
+		documented = append(documented, string(m[1]))
+	}
+	var names []string
+	for _, p := range processors {
+		name := runtime.FuncForPC(reflect.ValueOf(p).Pointer()).Name()
+		names = append(names, name[strings.LastIndex(name, ".")+1:])
+	}
+	require.Equal(t, names, documented)
 }
