@@ -13,4 +13,10 @@
 // against the Kubernetes name alphabet); a record that does not parse is
 // dropped. Only nginx's workers (and root) can reach the socket: its folder
 // is 0700 and owned by the worker user.
+//
+// audit.go (Audit) reads libmodsecurity's JSON audit records, which package
+// nginx hands over from nginx's stdout, into archway's WAF audit log lines
+// and archway_waf_requests_total: the Ingress comes from the transaction ID
+// render sets ("namespace/ingress/..."), checked like the request labels,
+// and request headers and bodies are never copied.
 package accesslog

@@ -59,6 +59,9 @@
 // snippets.go parses configuration- and server-snippets into the safe
 // subset when the ConfigMap turns it on, and gives each host the
 // server-snippet of its owner namespace unless its locations would
-// duplicate a path's or shadow another namespace's.
+// duplicate a path's or shadow another namespace's. waf.go gives every
+// location its ModSecurity policy (the ConfigMap's keys of settings_waf.go
+// refined by its Ingress's annotations) and the paths other namespaces add
+// to a host the WAF of its owner's oldest Ingress there.
 // Certificates are checked for expiry against Options.Now, never the clock.
 package builder
