@@ -26,7 +26,7 @@ var processors = []func(*build){
 	(*build).addIngresses,             // this instance's Ingresses, oldest first (ingress.go)
 	(*build).addCanaries,              // canary Ingresses, onto the routes of their namespace (canary.go)
 	(*build).addDefaultBackendService, // --default-backend-service, unless an owner took the default backend
-	(*build).addLoadErrors,            // manifest documents that could not be read
+	(*build).addLoadErrors,            // manifest documents that could not be read or are obsolete
 	(*build).addBackends,              // every backend is known: endpoints, beside the processors after it
 	(*build).addServers,               // routes grouped into servers by host
 	(*build).applyWAF,                 // ModSecurity of every route, and of hosts' owners (waf.go)
@@ -55,6 +55,9 @@ func (b *build) addLoadErrors() {
 			field = fmt.Sprintf("document %d", e.Doc)
 		}
 		b.problems.add(KindFile, model.Ref{Name: e.File}, field, reason.InvalidManifest, e.Err.Error())
+	}
+	for _, e := range b.snap.Obsolete {
+		b.problems.add(KindFile, model.Ref{Name: e.File}, fmt.Sprintf("document %d", e.Doc), reason.ObsoleteAPIVersion, e.Err.Error())
 	}
 }
 

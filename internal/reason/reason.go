@@ -15,6 +15,7 @@ type Reason string
 // Reasons of builder's Problems.
 const (
 	InvalidManifest         Reason = "InvalidManifest"
+	ObsoleteAPIVersion      Reason = "ObsoleteAPIVersion"
 	InvalidName             Reason = "InvalidName"
 	DuplicateObject         Reason = "DuplicateObject"
 	InvalidHost             Reason = "InvalidHost"
@@ -70,6 +71,7 @@ type Doc struct {
 // Docs lists every Reason in the order docs/reasons.md shows them.
 var Docs = []Doc{
 	{InvalidManifest, "A manifest file (--manifests) does not parse; its objects of the last good version keep serving. Fix the document's YAML or JSON, or its fields' types.", false},
+	{ObsoleteAPIVersion, "A manifest file (--manifests) holds an Ingress of extensions/v1beta1 or networking.k8s.io/v1beta1, API versions Kubernetes removed in 1.22; it is not served. Convert it to networking.k8s.io/v1.", false},
 	{InvalidName, "The object's name is not a valid Kubernetes name; it is skipped. Give it a valid name.", false},
 	{DuplicateObject, "Two objects of one kind have the same namespace and name (manifest files, or two IngressClasses of this class); none of them is used. Keep one.", false},
 	{InvalidHost, "A host is not a lowercase DNS name or a \"*.\" wildcard; its rule (or TLS host) is skipped. Correct the host.", false},

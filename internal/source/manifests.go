@@ -9,7 +9,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	networkingv1 "k8s.io/api/networking/v1"
+	networkingv1beta1 "k8s.io/api/networking/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -42,14 +44,14 @@ func (s *Snapshot) AddManifests(file string, data []byte) {
 		if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
 			continue // an empty document between two separators
 		}
-		if err := s.addDocument(raw); err != nil {
+		if err := s.addDocument(file, doc, raw); err != nil {
 			s.LoadErrors = append(s.LoadErrors, LoadError{File: file, Doc: doc, Err: err})
 		}
 		doc++
 	}
 }
 
-func (s *Snapshot) addDocument(raw []byte) error {
+func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
 	if runtime.IsNotRegisteredError(err) {
 		return nil
@@ -61,7 +63,7 @@ func (s *Snapshot) addDocument(raw []byte) error {
 	case *corev1.List:
 		var errs []error
 		for i, item := range o.Items {
-			if err := s.addDocument(item.Raw); err != nil {
+			if err := s.addDocument(file, doc, item.Raw); err != nil {
 				errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
 			}
 		}
@@ -69,6 +71,10 @@ func (s *Snapshot) addDocument(raw []byte) error {
 	case *networkingv1.Ingress:
 		defaultNamespace(&o.Namespace)
 		s.Ingresses = append(s.Ingresses, o)
+	case *networkingv1beta1.Ingress:
+		s.addObsolete(file, doc, "networking.k8s.io/v1beta1", o.Namespace, o.Name)
+	case *extensionsv1beta1.Ingress:
+		s.addObsolete(file, doc, "extensions/v1beta1", o.Namespace, o.Name)
 	case *networkingv1.IngressClass:
 		s.IngressClasses = append(s.IngressClasses, o)
 	case *corev1.Service:
@@ -89,6 +95,16 @@ func (s *Snapshot) addDocument(raw []byte) error {
 	return nil
 }
 
+// addObsolete records an Ingress of a removed API version: manifests
+// written before Kubernetes 1.22 still carry them, and skipping one
+// without a word would leave its hosts unserved with no hint why.
+func (s *Snapshot) addObsolete(file string, doc int, apiVersion, namespace, name string) {
+	defaultNamespace(&namespace)
+	s.Obsolete = append(s.Obsolete, LoadError{File: file, Doc: doc, Err: fmt.Errorf(
+		"Ingress %s/%s is %s, which Kubernetes removed in 1.22; archway reads networking.k8s.io/v1 only and does not serve it: convert it (spec.rules[].http.paths[] need pathType and backend.service.name/port)",
+		namespace, name, apiVersion)})
+}
+
 // Add appends o's objects and load errors to s; o's ConfigMap, if any,
 // replaces s's, as a later document does.
 func (s *Snapshot) Add(o Snapshot) {
@@ -101,6 +117,7 @@ func (s *Snapshot) Add(o Snapshot) {
 		s.ConfigMap = o.ConfigMap
 	}
 	s.LoadErrors = append(s.LoadErrors, o.LoadErrors...)
+	s.Obsolete = append(s.Obsolete, o.Obsolete...)
 }
 
 func defaultNamespace(ns *string) {

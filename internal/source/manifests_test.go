@@ -91,3 +91,31 @@ metadata: {name: t}
 		})
 	}
 }
+
+// TestObsoleteIngress: an Ingress of a removed API version is recorded,
+// with its document, beside the v1 objects of the same file.
+func TestObsoleteIngress(t *testing.T) {
+	var s Snapshot
+	s.AddManifests("old.yaml", []byte(`
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: old, namespace: legacy}
+spec: {backend: {serviceName: web, servicePort: 80}}
+---
+apiVersion: networking.k8s.io/v1beta1
+kind: Ingress
+metadata: {name: kuard}
+`))
+	require.Len(t, s.Services, 1)
+	require.Empty(t, s.Ingresses)
+	require.Empty(t, s.LoadErrors, "the file reads; its obsolete Ingresses are not parse errors")
+	require.Len(t, s.Obsolete, 2)
+	require.Equal(t, 1, s.Obsolete[0].Doc)
+	require.ErrorContains(t, s.Obsolete[0].Err, "Ingress legacy/old is extensions/v1beta1")
+	require.Equal(t, 2, s.Obsolete[1].Doc)
+	require.ErrorContains(t, s.Obsolete[1].Err, "Ingress default/kuard is networking.k8s.io/v1beta1")
+}

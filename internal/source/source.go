@@ -35,6 +35,10 @@ type Snapshot struct {
 	// LoadErrors are documents that could not be read (folder source only).
 	// They were skipped; everything else is in the Snapshot.
 	LoadErrors []LoadError
+	// Obsolete are Ingresses in an API version that Kubernetes removed
+	// (extensions/v1beta1, networking.k8s.io/v1beta1: folder source only).
+	// archway does not serve them; build reports each.
+	Obsolete []LoadError
 }
 
 // LoadError is one document that could not be read.
