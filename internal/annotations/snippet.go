@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -209,7 +210,7 @@ func snippetLocation(keyword snippetToken, args []snippetToken) (model.SnippetLo
 		loc.Path = re
 		return loc, nil
 	}
-	if _, err := urlPath(loc.Path); err != nil {
+	if _, err := grammar.URLPath(loc.Path); err != nil {
 		return loc, at.refused("a location path %v", err)
 	}
 	if model.Internal(loc.Path) {

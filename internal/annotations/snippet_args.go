@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -49,7 +50,7 @@ func parseDirective(name snippetToken, args []snippetToken, ctx snippetContext) 
 			return d, err
 		}
 		for _, a := range args {
-			if _, err := headerName(strings.TrimSuffix(a.text, "*")); err != nil {
+			if _, err := grammar.HeaderName(strings.TrimSuffix(a.text, "*")); err != nil {
 				return d, a.refused("%v", headerOption(a, err))
 			}
 			d.Names = append(d.Names, a.text)
@@ -77,7 +78,7 @@ func parseDirective(name snippetToken, args []snippetToken, ctx snippetContext) 
 		if err = count(1, 1); err != nil {
 			return d, err
 		}
-		if _, err := headerName(args[0].text); err != nil {
+		if _, err := grammar.HeaderName(args[0].text); err != nil {
 			return d, args[0].refused("header name: %v", err)
 		}
 		d.Names = []string{args[0].text}
@@ -105,7 +106,7 @@ func parseDirective(name snippetToken, args []snippetToken, ctx snippetContext) 
 		}
 		if args[0].text == "all" {
 			d.All = true
-		} else if d.Address, err = cidr(args[0].text); err != nil {
+		} else if d.Address, err = grammar.CIDR(args[0].text); err != nil {
 			return d, args[0].refused("%v", err)
 		}
 	default:
@@ -141,7 +142,7 @@ func headerLine(a snippetToken) (model.Header, error) {
 
 // header reads a header name and its value.
 func header(name, value snippetToken) (model.Header, error) {
-	if _, err := headerName(name.text); err != nil {
+	if _, err := grammar.HeaderName(name.text); err != nil {
 		return model.Header{}, name.refused("header name: %v", err)
 	}
 	v, err := parseTemplate(value.text, headerVars, headerValueChars)
@@ -211,7 +212,7 @@ func redirectTarget(s string, vars func(string) bool) (model.Template, error) {
 	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
 		return nil, errors.New("want an http:// or https:// URL, or a path beginning with a single /")
 	}
-	return parseTemplate(s, vars, urlChars)
+	return parseTemplate(s, vars, grammar.URLChars)
 }
 
 // rewriteArgs reads "REGEX REPLACEMENT [FLAG]".

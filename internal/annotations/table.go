@@ -7,13 +7,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
 // Grammars shown in the docs.
 const (
 	sizeSyntax     = "size: bytes, or a number with `k`, `m` or `g` (`512`, `8k`, `16m`)"
-	boolSyntax     = "`true` or `false`"
+	boolSyntax     = "`true` or `false` (or `1`, `0`: see Value grammars)"
 	onOffSyntax    = "`on` or `off`"
 	secondsSyntax  = "seconds (`60`), or a number with `ms`, `s`, `m`, `h` or `d` (`1500ms`, `5m`)"
 	pathSyntax     = "an absolute path of letters, digits and `-._~/`"
@@ -37,34 +38,34 @@ func proxySpecs() []Spec {
 		return func(p *Parsed, v model.Size) { *f(p) = &v }
 	}
 	onOff := func(f func(*Parsed) **bool) func(string, *Parsed) error {
-		return set(parseOnOff, func(p *Parsed, v bool) { *f(p) = &v })
+		return set(grammar.OnOff, func(p *Parsed, v bool) { *f(p) = &v })
 	}
 	timeout := func(f func(*Parsed) *time.Duration) func(string, *Parsed) error {
-		return set(durations(time.Millisecond, 7*24*time.Hour), func(p *Parsed, v time.Duration) { *f(p) = v })
+		return set(grammar.Durations(time.Millisecond, 7*24*time.Hour), func(p *Parsed, v time.Duration) { *f(p) = v })
 	}
 	px := func(p *Parsed) *model.Proxy { return &p.Location.Proxy }
 	return []Spec{
 		{Key: "proxy-body-size", Group: g, Scope: ScopeLocation, Syntax: sizeSyntax + "; `0` is unlimited", Default: "1m",
 			Doc:   "Largest request body accepted; larger ones get 413.",
-			apply: set(parseSize, size(func(p *Parsed) **model.Size { return &px(p).BodySize }))},
+			apply: set(grammar.Size[model.Size], size(func(p *Parsed) **model.Size { return &px(p).BodySize }))},
 		{Key: "client-body-buffer-size", Group: g, Scope: ScopeLocation, Syntax: sizeSyntax, Default: "8k",
 			Doc:   "Memory buffer for a request body; larger bodies go to a temporary file.",
-			apply: set(positiveSize, size(func(p *Parsed) **model.Size { return &px(p).ClientBodyBufferSize }))},
+			apply: set(grammar.PositiveSize[model.Size], size(func(p *Parsed) **model.Size { return &px(p).ClientBodyBufferSize }))},
 		{Key: "proxy-buffering", Group: g, Scope: ScopeLocation, Syntax: onOffSyntax, Default: "off",
 			Doc:   "Buffer responses from the backend instead of streaming them.",
 			apply: onOff(func(p *Parsed) **bool { return &px(p).Buffering })},
 		{Key: "proxy-buffer-size", Group: g, Scope: ScopeLocation, Syntax: sizeSyntax, Default: "4k",
 			Doc:   "Buffer for the response headers, and the size of each response buffer.",
-			apply: set(positiveSize, size(func(p *Parsed) **model.Size { return &px(p).BufferSize }))},
+			apply: set(grammar.PositiveSize[model.Size], size(func(p *Parsed) **model.Size { return &px(p).BufferSize }))},
 		{Key: "proxy-buffers-number", Group: g, Scope: ScopeLocation, Syntax: "a number from 2 to 1024", Default: "4",
 			Doc:   "Number of response buffers.",
-			apply: set(intRange(2, 1024), func(p *Parsed, v int) { px(p).BuffersNumber = v })},
+			apply: set(grammar.IntRange(2, 1024), func(p *Parsed, v int) { px(p).BuffersNumber = v })},
 		{Key: "proxy-request-buffering", Group: g, Scope: ScopeLocation, Syntax: onOffSyntax, Default: "on",
 			Doc:   "Read the whole request body before proxying it.",
 			apply: onOff(func(p *Parsed) **bool { return &px(p).RequestBuffering })},
 		{Key: "proxy-max-temp-file-size", Group: g, Scope: ScopeLocation, Syntax: sizeSyntax + "; `0` or at least the buffer size", Default: "1024m",
 			Doc:   "Largest temporary file for a buffered response; `0` turns temporary files off.",
-			apply: set(parseSize, size(func(p *Parsed) **model.Size { return &px(p).MaxTempFileSize }))},
+			apply: set(grammar.Size[model.Size], size(func(p *Parsed) **model.Size { return &px(p).MaxTempFileSize }))},
 		{Key: "proxy-connect-timeout", Group: g, Scope: ScopeLocation, Syntax: secondsSyntax, Default: "5",
 			Doc:   "Time to connect to the backend.",
 			apply: timeout(func(p *Parsed) *time.Duration { return &px(p).ConnectTimeout })},
@@ -81,32 +82,32 @@ func proxySpecs() []Spec {
 			apply:   set(parseNextUpstream, func(p *Parsed, v []model.NextUpstream) { px(p).NextUpstream = v })},
 		{Key: "proxy-next-upstream-timeout", Group: g, Scope: ScopeLocation, Syntax: secondsSyntax, Default: "0",
 			Doc:   "Time limit for retries; `0` is none.",
-			apply: set(durations(0, 7*24*time.Hour), func(p *Parsed, v time.Duration) { px(p).NextUpstreamTimeout = &v })},
+			apply: set(grammar.Durations(0, 7*24*time.Hour), func(p *Parsed, v time.Duration) { px(p).NextUpstreamTimeout = &v })},
 		{Key: "proxy-next-upstream-tries", Group: g, Scope: ScopeLocation, Syntax: "a number from 0 to 100", Default: "3",
 			Doc:   "Most attempts per request; `0` is no limit.",
-			apply: set(intRange(0, 100), func(p *Parsed, v int) { px(p).NextUpstreamTries = &v })},
+			apply: set(grammar.IntRange(0, 100), func(p *Parsed, v int) { px(p).NextUpstreamTries = &v })},
 		{Key: "proxy-http-version", Group: g, Scope: ScopeLocation, Syntax: "`1.0` or `1.1`", Default: "1.1",
 			Doc:   "HTTP version spoken to the backend.",
-			apply: set(oneOf[model.HTTPVersion]("1.0", "1.1"), func(p *Parsed, v model.HTTPVersion) { px(p).HTTPVersion = v })},
+			apply: set(grammar.OneOf[model.HTTPVersion]("1.0", "1.1"), func(p *Parsed, v model.HTTPVersion) { px(p).HTTPVersion = v })},
 		{Key: "enable-access-log", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true",
 			Doc:   "`false`: no access log line for the Ingress's paths; the request metrics still count them.",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.AccessLog = &v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.AccessLog = &v })},
 	}
 }
 
 func backendSpecs() []Spec {
 	const g = "Backend protocol and headers"
 	tlsOnOff := func(store func(*model.BackendTLS, bool)) func(string, *Parsed) error {
-		return set(parseOnOff, func(p *Parsed, v bool) { store(backendTLS(p), v) })
+		return set(grammar.OnOff, func(p *Parsed, v bool) { store(backendTLS(p), v) })
 	}
 	return []Spec{
 		{Key: "backend-protocol", Group: g, Scope: ScopeLocation, Syntax: "`HTTP`, `HTTPS`, `GRPC`, `GRPCS` or `AUTO_HTTP` (the client's scheme)", Default: "HTTP",
 			Doc: "Protocol spoken to the backend.",
-			apply: set(oneOf(model.ProtocolHTTP, model.ProtocolHTTPS, model.ProtocolGRPC, model.ProtocolGRPCS, model.ProtocolAutoHTTP),
+			apply: set(grammar.OneOf(model.ProtocolHTTP, model.ProtocolHTTPS, model.ProtocolGRPC, model.ProtocolGRPCS, model.ProtocolAutoHTTP),
 				func(p *Parsed, v model.BackendProtocol) { p.Location.Protocol = v })},
 		{Key: "secure-backends", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Legacy: `true` means `backend-protocol: HTTPS` unless backend-protocol is set.",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.SecureBackends = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.SecureBackends = v })},
 		{Key: "proxy-ssl-secret", Group: g, Scope: ScopeLocation, Syntax: secretSyntax,
 			Doc:   "Secret with `tls.crt` and `tls.key` (client certificate presented to the backend) and/or `ca.crt` (to verify it). The certificates of `tls.crt` are checked as for TLS Secrets (a key OpenSSL accepts: RSA of at least 2048 bits, ECDSA P-256, P-384 or P-521, or Ed25519; no MD5 or SHA-1 signature).",
 			apply: set(secretRef, func(p *Parsed, v SecretRef) { backendTLS(p); p.Location.ProxySSLSecret = &v })},
@@ -115,22 +116,22 @@ func backendSpecs() []Spec {
 			apply: tlsOnOff(func(t *model.BackendTLS, v bool) { t.Verify = v })},
 		{Key: "proxy-ssl-verify-depth", Group: g, Scope: ScopeLocation, Syntax: "a number from 1 to 100", Default: "1",
 			Doc:   "Longest certificate chain accepted from the backend.",
-			apply: set(intRange(1, 100), func(p *Parsed, v int) { backendTLS(p).VerifyDepth = v })},
+			apply: set(grammar.IntRange(1, 100), func(p *Parsed, v int) { backendTLS(p).VerifyDepth = v })},
 		{Key: "proxy-ssl-name", Group: g, Scope: ScopeLocation, Syntax: "a lowercase DNS name",
 			Doc:   "Name verified in the backend's certificate and sent with SNI.",
-			apply: set(dnsName, func(p *Parsed, v string) { backendTLS(p).ServerName = v })},
+			apply: set(grammar.DNSName, func(p *Parsed, v string) { backendTLS(p).ServerName = v })},
 		{Key: "proxy-ssl-server-name", Group: g, Scope: ScopeLocation, Syntax: onOffSyntax, Default: "off",
 			Doc:   "Send SNI to the backend.",
 			apply: tlsOnOff(func(t *model.BackendTLS, v bool) { t.SNI = v })},
 		{Key: "upstream-vhost", Group: g, Scope: ScopeLocation, Syntax: "a DNS name or IP address, optionally with `:port`",
 			Doc:   "Host header sent to the backend instead of the request's.",
-			apply: set(hostPort, func(p *Parsed, v string) { p.Location.Proxy.Host = v })},
+			apply: set(grammar.HostPort, func(p *Parsed, v string) { p.Location.Proxy.Host = v })},
 		{Key: "connection-proxy-header", Group: g, Scope: ScopeLocation, Syntax: "one word of letters, digits and `-` (`keep-alive`, `close`)",
 			Doc:   "Connection header sent to the backend instead of the upgrade-aware default.",
-			apply: set(token, func(p *Parsed, v string) { p.Location.Proxy.Connection = v })},
+			apply: set(grammar.Token, func(p *Parsed, v string) { p.Location.Proxy.Connection = v })},
 		{Key: "x-forwarded-prefix", Group: g, Scope: ScopeLocation, Syntax: pathSyntax,
 			Doc:   "Sent to the backend as the X-Forwarded-Prefix header.",
-			apply: set(urlPath, func(p *Parsed, v string) { p.Location.Proxy.ForwardedPrefix = v })},
+			apply: set(grammar.URLPath, func(p *Parsed, v string) { p.Location.Proxy.ForwardedPrefix = v })},
 		{Key: "proxy-redirect-from", Group: g, Scope: ScopeLocation, Syntax: "`off`, `default`, or URL text without spaces", Default: "off",
 			Doc:   "Text replaced by proxy-redirect-to in the backend's Location and Refresh headers.",
 			apply: set(redirectFrom, func(p *Parsed, v string) { p.Location.ProxyRedirectFrom = v })},
@@ -142,7 +143,7 @@ func backendSpecs() []Spec {
 			apply: set(replacePair(".-"), func(p *Parsed, v *model.Replace) { p.Location.Proxy.CookieDomain = v })},
 		{Key: "proxy-cookie-path", Group: g, Scope: ScopeLocation, Syntax: "`off`, or `FROM TO`: two paths", Default: "off",
 			Doc:   "Rewrites the path attribute of the backend's Set-Cookie headers.",
-			apply: set(replacePair(pathChars), func(p *Parsed, v *model.Replace) { p.Location.Proxy.CookiePath = v })},
+			apply: set(replacePair(grammar.PathChars), func(p *Parsed, v *model.Replace) { p.Location.Proxy.CookiePath = v })},
 	}
 }
 
@@ -164,10 +165,10 @@ func rewriteSpecs() []Spec {
 			Doc: "The Ingress's ImplementationSpecific paths are case-insensitive regexes, anchored at the start, in the syntax that nginx's PCRE and Go's RE2 share: " +
 				"no named groups (use `$1`..`$9`), no repetition inside a repeated group (`(a+)+`), no POSIX classes; " +
 				"a match that backtracks past PCRE's match limit answers 500 (see the README's routing rules).",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.UseRegex = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.UseRegex = v })},
 		{Key: "app-root", Group: g, Scope: ScopeLocation, Syntax: pathSyntax,
 			Doc:   "Requests for `/` itself are redirected (302) to this path.",
-			apply: set(urlPath, func(p *Parsed, v string) { p.Location.AppRoot = v })},
+			apply: set(grammar.URLPath, func(p *Parsed, v string) { p.Location.AppRoot = v })},
 		{Key: "permanent-redirect", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + noURI,
 			Doc:   "Every request is redirected here instead of proxied.",
 			apply: set(redirectURL(redirectVars), func(p *Parsed, v model.Template) { p.Location.PermanentRedirect = v })},
@@ -179,10 +180,10 @@ func rewriteSpecs() []Spec {
 			apply: set(redirectURL(redirectVars), func(p *Parsed, v model.Template) { p.Location.TemporalRedirect = v })},
 		{Key: "from-to-www-redirect", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
 			Doc:   "Redirects (308) `www.<host>` to `<host>`, or `<host>` to `www.<host>` for a `www.` host, unless the other name is served.",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Server.FromToWWW = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Server.FromToWWW = v })},
 		{Key: "server-alias", Group: g, Scope: ScopeServer, Syntax: "comma-separated lowercase DNS names (labels of at most 63 bytes, at most 253 in all)",
 			Doc:   "More names for the Ingress's hosts; a name served as a host or by an older alias is not added.",
-			apply: set(list(dnsName), func(p *Parsed, v []string) { p.Server.Aliases = v })},
+			apply: set(grammar.List(grammar.DNSName), func(p *Parsed, v []string) { p.Server.Aliases = v })},
 	}
 }
 
@@ -199,22 +200,22 @@ func authSpecs() []Spec {
 		{Key: "auth-secret-type", Group: g, Scope: ScopeLocation, Syntax: "`auth-file` (an htpasswd file in the key `auth`) or `auth-map` (one key per user, the value its hash)",
 			Default: "auth-file", seed: true,
 			Doc:   "How auth-secret holds its users.",
-			apply: set(oneOf(AuthFile, AuthMap), func(p *Parsed, v AuthSecretType) { p.Location.AuthSecretType = v })},
+			apply: set(grammar.OneOf(AuthFile, AuthMap), func(p *Parsed, v AuthSecretType) { p.Location.AuthSecretType = v })},
 		{Key: "auth-realm", Group: g, Scope: ScopeLocation, Syntax: "letters, digits, spaces and `-_.,:/()@!+=`", Default: "Authentication Required", seed: true,
 			Doc:   "Realm shown by the browser's password prompt.",
 			apply: set(realm, func(p *Parsed, v string) { p.Location.AuthRealm = v })},
 		{Key: "auth-url", Group: g, Scope: ScopeLocation, Syntax: "an `http://` or `https://` URL with no variables; the host `unix` is refused (nginx would read a socket path)",
 			Doc:   "Each request is first sent (without its body) to this URL: 2xx lets it through, 401 and 403 are returned to the client.",
-			apply: set(absoluteURL, func(p *Parsed, v string) { ext(p).URL = v })},
+			apply: set(grammar.AbsoluteURL, func(p *Parsed, v string) { ext(p).URL = v })},
 		{Key: "auth-method", Group: g, Scope: ScopeLocation, Syntax: "an HTTP method in upper case",
 			Doc:   "Method of the auth request; the client's by default.",
-			apply: set(method, func(p *Parsed, v string) { ext(p).Method = v })},
+			apply: set(grammar.Method, func(p *Parsed, v string) { ext(p).Method = v })},
 		{Key: "auth-signin", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + ", `$escaped_request_uri`" + noURI,
 			Doc:   "Where a 401 from auth-url redirects the client; `rd=` with the request's URL is added unless present.",
 			apply: set(redirectURL(signInVars), func(p *Parsed, v model.Template) { ext(p).SignIn = v })},
 		{Key: "auth-response-headers", Group: g, Scope: ScopeLocation, Syntax: "comma-separated header names",
 			Doc:   "Headers of the auth response copied to the request sent to the backend.",
-			apply: set(list(headerName), func(p *Parsed, v []string) { ext(p).ResponseHeaders = v })},
+			apply: set(grammar.List(grammar.HeaderName), func(p *Parsed, v []string) { ext(p).ResponseHeaders = v })},
 		{Key: "auth-request-redirect", Group: g, Scope: ScopeLocation, Syntax: "URL text without spaces or variables",
 			Doc:   "Sent to auth-url as X-Auth-Request-Redirect; the request URI by default.",
 			apply: set(redirectText, func(p *Parsed, v string) { ext(p).RequestRedirect = v })},
@@ -245,7 +246,7 @@ func trafficSpecs() []Spec {
 	const g = "Rate limits, CORS and errors"
 	rl := func(p *Parsed) *model.RateLimit { return &p.Location.RateLimit }
 	cors := func(p *Parsed) *model.CORS { return &p.Location.CORS }
-	limit := intRange(0, 1_000_000)
+	limit := grammar.IntRange(0, 1_000_000)
 	return []Spec{
 		{Key: "limit-rps", Group: g, Scope: ScopeLocation, Syntax: "a number from 0 to 1000000", Default: "0",
 			Doc:   "Requests per second per client address, per replica; excess requests get 503.",
@@ -258,13 +259,13 @@ func trafficSpecs() []Spec {
 			apply: set(limit, func(p *Parsed, v int) { rl(p).Connections = v })},
 		{Key: "limit-burst-multiplier", Group: g, Scope: ScopeLocation, Syntax: "a number from 1 to 1000", Default: "5", seed: true,
 			Doc:   "Burst allowed above limit-rps and limit-rpm, as a multiple of the rate.",
-			apply: set(intRange(1, 1000), func(p *Parsed, v int) { rl(p).BurstMultiplier = v })},
+			apply: set(grammar.IntRange(1, 1000), func(p *Parsed, v int) { rl(p).BurstMultiplier = v })},
 		{Key: "limit-whitelist", Group: g, Scope: ScopeLocation, Syntax: cidrSyntax,
 			Doc:   "Client networks the limits never apply to.",
-			apply: set(list(cidr), func(p *Parsed, v []netip.Prefix) { rl(p).Allow = v })},
+			apply: set(grammar.List(grammar.CIDR), func(p *Parsed, v []netip.Prefix) { rl(p).Allow = v })},
 		{Key: "enable-cors", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Answers CORS preflight requests (204) and adds CORS headers to responses.",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.EnableCORS = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.EnableCORS = v })},
 		{Key: "cors-allow-origin", Group: g, Scope: ScopeLocation, Syntax: "`*`, or comma-separated `http(s)://host[:port]` where host is an IPv4 address or a DNS name (as in `server-alias`) that may start with `*.` (one label)", Default: "*", seed: true,
 			Doc: "Origins allowed; a matching Origin is echoed back.",
 			apply: set(origins, func(p *Parsed, v model.CORS) {
@@ -272,29 +273,29 @@ func trafficSpecs() []Spec {
 			})},
 		{Key: "cors-allow-methods", Group: g, Scope: ScopeLocation, Syntax: "comma-separated HTTP methods", Default: "GET, PUT, POST, DELETE, PATCH, OPTIONS", seed: true,
 			Doc:   "Access-Control-Allow-Methods of preflight responses.",
-			apply: set(list(methodAnyCase), func(p *Parsed, v []string) { cors(p).AllowMethods = v })},
+			apply: set(grammar.List(grammar.MethodAnyCase), func(p *Parsed, v []string) { cors(p).AllowMethods = v })},
 		{Key: "cors-allow-headers", Group: g, Scope: ScopeLocation, Syntax: "comma-separated header names",
 			Default: "DNT, X-CustomHeader, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Authorization", seed: true,
 			Doc:   "Access-Control-Allow-Headers of preflight responses.",
-			apply: set(list(headerName), func(p *Parsed, v []string) { cors(p).AllowHeaders = v })},
+			apply: set(grammar.List(grammar.HeaderName), func(p *Parsed, v []string) { cors(p).AllowHeaders = v })},
 		{Key: "cors-expose-headers", Group: g, Scope: ScopeLocation, Syntax: "comma-separated header names, or `*`",
 			Doc:   "Access-Control-Expose-Headers of responses.",
-			apply: set(list(exposedHeader), func(p *Parsed, v []string) { cors(p).ExposeHeaders = v })},
+			apply: set(grammar.List(exposedHeader), func(p *Parsed, v []string) { cors(p).ExposeHeaders = v })},
 		{Key: "cors-allow-credentials", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true", seed: true,
 			Doc:   "Sends Access-Control-Allow-Credentials: true.",
-			apply: set(parseBool, func(p *Parsed, v bool) { cors(p).AllowCredentials = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { cors(p).AllowCredentials = v })},
 		{Key: "cors-max-age", Group: g, Scope: ScopeLocation, Syntax: secondsSyntax, Default: "1728000", seed: true,
 			Doc:   "How long browsers may cache a preflight response.",
-			apply: set(durations(0, 365*24*time.Hour), func(p *Parsed, v time.Duration) { cors(p).MaxAge = v })},
+			apply: set(grammar.Durations(0, 365*24*time.Hour), func(p *Parsed, v time.Duration) { cors(p).MaxAge = v })},
 		{Key: "custom-http-errors", Group: g, Scope: ScopeLocation, Syntax: "comma-separated status codes from 400 to 599",
 			Doc:   "Backend responses with these statuses are answered by default-backend, or the instance's default backend, instead.",
-			apply: set(list(statusCode(400, 599)), func(p *Parsed, v []int) { p.Location.CustomHTTPErrors = v })},
+			apply: set(grammar.List(statusCode(400, 599)), func(p *Parsed, v []int) { p.Location.CustomHTTPErrors = v })},
 		{Key: "default-backend", Group: g, Scope: ScopeLocation, Syntax: "a Service name in the Ingress's namespace (its first port)",
 			Doc:   "Answers instead of the Ingress's backends when they have no endpoint (503), and answers custom-http-errors.",
 			apply: set(serviceName, func(p *Parsed, v string) { p.Location.DefaultBackend = v })},
 		{Key: "service-upstream", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Proxies to the Service's cluster IP instead of its endpoints (kube-proxy balances; no retries to other endpoints).",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.ServiceUpstream = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.ServiceUpstream = v })},
 	}
 }
 
@@ -304,34 +305,34 @@ func balancingSpecs() []Spec {
 	return []Spec{
 		{Key: "load-balance", Group: g, Scope: ScopeLocation, Syntax: "`round_robin` or `ewma`", Default: "round_robin",
 			Doc:   "How the Ingress's backends pick an endpoint; `ewma` prefers the fastest.",
-			apply: set(oneOf(model.RoundRobin, model.EWMA), func(p *Parsed, v model.Algorithm) { p.Location.Balance.Algorithm = v })},
+			apply: set(grammar.OneOf(model.RoundRobin, model.EWMA), func(p *Parsed, v model.Algorithm) { p.Location.Balance.Algorithm = v })},
 		{Key: "upstream-hash-by", Group: g, Scope: ScopeLocation, Syntax: "one nginx variable: `$request_uri`, `$remote_addr`, `$http_NAME`, `$cookie_NAME`, `$arg_NAME`...",
 			Doc:   "Requests with the same value go to the same endpoint (consistent hashing); wins over load-balance.",
 			apply: set(hashBy, func(p *Parsed, v string) { p.Location.Balance.HashBy = v })},
 		{Key: "affinity", Group: g, Scope: ScopeLocation, Syntax: "`cookie`",
 			Doc:   "Pins each client to an endpoint with a cookie; wins over upstream-hash-by.",
-			apply: set(oneOf[string]("cookie"), func(p *Parsed, v string) { p.Location.Affinity = true })},
+			apply: set(grammar.OneOf[string]("cookie"), func(p *Parsed, v string) { p.Location.Affinity = true })},
 		{Key: "affinity-mode", Group: g, Scope: ScopeLocation, Syntax: "`balanced` or `persistent`", Default: "balanced",
 			Doc:   "Accepted for compatibility; in both modes a client keeps its endpoint while that endpoint is ready.",
-			apply: set(oneOf[string]("balanced", "persistent"), func(*Parsed, string) {})},
+			apply: set(grammar.OneOf[string]("balanced", "persistent"), func(*Parsed, string) {})},
 		{Key: "session-cookie-name", Group: g, Scope: ScopeLocation, Syntax: "letters, digits, `_` and `-`", Default: "INGRESSCOOKIE", seed: true,
 			Doc:   "Name of the affinity cookie.",
 			apply: set(cookieName, func(p *Parsed, v string) { cookie(p).Name = v })},
 		{Key: "session-cookie-path", Group: g, Scope: ScopeLocation, Syntax: pathSyntax, Default: "/",
 			Doc:   "Path attribute of the affinity cookie.",
-			apply: set(urlPath, func(p *Parsed, v string) { cookie(p).Path = v })},
+			apply: set(grammar.URLPath, func(p *Parsed, v string) { cookie(p).Path = v })},
 		{Key: "session-cookie-max-age", Group: g, Scope: ScopeLocation, Syntax: "seconds, from 0 to 315360000",
 			Doc:   "Max-Age of the affinity cookie; without it (and session-cookie-expires) the cookie lasts the browser session.",
-			apply: set(intRange(0, 315360000), func(p *Parsed, v int) { cookie(p).MaxAge = v })},
+			apply: set(grammar.IntRange(0, 315360000), func(p *Parsed, v int) { cookie(p).MaxAge = v })},
 		{Key: "session-cookie-expires", Group: g, Scope: ScopeLocation, Syntax: "seconds, from 0 to 315360000",
 			Doc:   "Lifetime of the affinity cookie when session-cookie-max-age is not set.",
-			apply: set(intRange(0, 315360000), func(p *Parsed, v int) { p.Location.CookieExpires = v })},
+			apply: set(grammar.IntRange(0, 315360000), func(p *Parsed, v int) { p.Location.CookieExpires = v })},
 		{Key: "session-cookie-samesite", Group: g, Scope: ScopeLocation, Syntax: "`None`, `Lax` or `Strict`",
 			Doc:   "SameSite attribute of the affinity cookie.",
-			apply: set(oneOf[string]("None", "Lax", "Strict"), func(p *Parsed, v string) { cookie(p).SameSite = v })},
+			apply: set(grammar.OneOf[string]("None", "Lax", "Strict"), func(p *Parsed, v string) { cookie(p).SameSite = v })},
 		{Key: "session-cookie-secure", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Secure attribute of the affinity cookie (always HttpOnly).",
-			apply: set(parseBool, func(p *Parsed, v bool) { cookie(p).Secure = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { cookie(p).Secure = v })},
 	}
 }
 
@@ -355,7 +356,7 @@ func hashBy(s string) (string, error) {
 
 // cookieName accepts a cookie name of letters, digits, "_" and "-".
 func cookieName(s string) (string, error) {
-	if err := onlyChars(s, "_-", 256); err != nil {
+	if err := grammar.OnlyChars(s, "_-", 256); err != nil {
 		return "", err
 	}
 	return s, nil

@@ -3,6 +3,7 @@ package annotations
 import (
 	"net/netip"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -12,18 +13,18 @@ import (
 func accessSpecs() []Spec {
 	const g = "HTTPS redirects and client access"
 	ranges := func(field func(*Location) *[]netip.Prefix) func(string, *Parsed) error {
-		return set(list(cidr), func(p *Parsed, v []netip.Prefix) { *field(&p.Location) = v })
+		return set(grammar.List(grammar.CIDR), func(p *Parsed, v []netip.Prefix) { *field(&p.Location) = v })
 	}
 	return []Spec{
 		{Key: "ssl-redirect", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true", seed: true,
 			Doc:   "On a host with a `tls` section, plain HTTP requests get a 308 to HTTPS; `/.well-known/acme-challenge/` is never redirected.",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.SSLRedirect = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.SSLRedirect = v })},
 		{Key: "force-ssl-redirect", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Redirects plain HTTP requests to HTTPS even without a `tls` section (TLS terminated by a load balancer that sends X-Forwarded-Proto).",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.ForceSSLRedirect = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.ForceSSLRedirect = v })},
 		{Key: "preserve-trailing-slash", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Keeps a trailing `/` of the request URI in HTTPS redirects, which drop it otherwise, as in ingress-nginx (`/a/` goes to `https://<host>/a`).",
-			apply: set(parseBool, func(p *Parsed, v bool) { p.Location.PreserveTrailingSlash = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.PreserveTrailingSlash = v })},
 		{Key: "allowlist-source-range", Group: g, Scope: ScopeLocation, Syntax: cidrSyntax,
 			Doc:   "Only these client networks may use the Ingress's paths; others get 403. Wins over whitelist-source-range.",
 			apply: ranges(func(l *Location) *[]netip.Prefix { return &l.AllowSourceRange })},

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -30,16 +31,16 @@ func canarySpecs() []Spec {
 	return []Spec{
 		{Key: "canary", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Makes this a canary Ingress: each of its paths becomes an alternative backend of the route with the same host, path and pathType (see Canaries above).",
-			apply: set(parseBool, func(p *Parsed, v bool) { c(p).Enabled = v })},
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { c(p).Enabled = v })},
 		{Key: "canary-weight", Group: g, Scope: ScopeLocation, Syntax: "a number from 0 to canary-weight-total", Default: "0",
 			Doc:   "Share (out of canary-weight-total) of the requests that no header or cookie rule decided that go to the canary; random per request.",
-			apply: set(intRange(0, maxCanaryTotal), func(p *Parsed, v int) { c(p).Weight = v })},
+			apply: set(grammar.IntRange(0, maxCanaryTotal), func(p *Parsed, v int) { c(p).Weight = v })},
 		{Key: "canary-weight-total", Group: g, Scope: ScopeLocation, Syntax: "a number from 1 to 1000000", Default: "100", seed: true,
 			Doc:   "What canary-weight is a share of.",
-			apply: set(intRange(1, maxCanaryTotal), func(p *Parsed, v int) { c(p).WeightTotal = v })},
+			apply: set(grammar.IntRange(1, maxCanaryTotal), func(p *Parsed, v int) { c(p).WeightTotal = v })},
 		{Key: "canary-by-header", Group: g, Scope: ScopeLocation, Syntax: "a header name: letters, digits, `-` and `_`",
 			Doc:   "Request header whose value `always` sends the request to the canary and `never` to the main backend; checked before the cookie and the weight.",
-			apply: set(headerName, func(p *Parsed, v string) { c(p).Header = v })},
+			apply: set(grammar.HeaderName, func(p *Parsed, v string) { c(p).Header = v })},
 		{Key: "canary-by-header-value", Group: g, Scope: ScopeLocation, Syntax: "letters, digits and `-_.~:/=+@,`",
 			Doc:   "With canary-by-header: this exact value sends the request to the canary; `always`, `never` and other values decide nothing.",
 			apply: set(headerValue, func(p *Parsed, v string) { c(p).HeaderValue = v })},
@@ -57,7 +58,7 @@ const maxCanaryTotal = 1000000
 
 // headerValue accepts a header value of letters, digits and "-_.~:/=+@,".
 func headerValue(s string) (string, error) {
-	if err := onlyChars(s, "-_.~:/=+@,", 256); err != nil {
+	if err := grammar.OnlyChars(s, "-_.~:/=+@,", 256); err != nil {
 		return "", err
 	}
 	return s, nil

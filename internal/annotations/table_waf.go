@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -37,9 +38,9 @@ func wafSpecs() []Spec {
 	const g = "Web application firewall (ModSecurity)"
 	waf := func(p *Parsed) *WAF { return &p.Location.WAF }
 	flag := func(f func(*WAF) **bool) func(string, *Parsed) error {
-		return set(parseBool, func(p *Parsed, v bool) { *f(waf(p)) = &v })
+		return set(grammar.Bool, func(p *Parsed, v bool) { *f(waf(p)) = &v })
 	}
-	threshold := intRange(1, model.MaxAnomalyThreshold)
+	threshold := grammar.IntRange(1, model.MaxAnomalyThreshold)
 	return []Spec{
 		{Key: "enable-modsecurity", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "the ConfigMap's `enable-modsecurity`",
 			Doc:   "Runs ModSecurity on the Ingress's paths (`false` turns off what the ConfigMap turned on). Without `archway.dev/modsecurity-mode: On` it only logs, as in ingress-nginx.",
@@ -61,7 +62,7 @@ func wafSpecs() []Spec {
 			apply: set(model.ParseWAFMode, func(p *Parsed, v model.WAFMode) { waf(p).Mode = v })},
 		{Key: OwnPrefix + "/modsecurity-paranoia-level", Group: g, Scope: ScopeLocation, Syntax: "1 to 4", Default: "the ConfigMap's (`1`)",
 			Doc:   "The CRS paranoia level: higher levels run more rules and refuse more legitimate requests.",
-			apply: set(intRange(1, model.MaxParanoia), func(p *Parsed, v int) { waf(p).Paranoia = v })},
+			apply: set(grammar.IntRange(1, model.MaxParanoia), func(p *Parsed, v int) { waf(p).Paranoia = v })},
 		{Key: OwnPrefix + "/modsecurity-inbound-anomaly-threshold", Group: g, Scope: ScopeLocation, Syntax: "1 to 10000", Default: "the ConfigMap's (`5`)",
 			Doc:   "The CRS anomaly score from which a request is refused (a critical rule scores 5).",
 			apply: set(threshold, func(p *Parsed, v int) { waf(p).InboundThreshold = v })},

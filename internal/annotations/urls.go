@@ -4,20 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
-
-// urlChars are the bytes besides letters and digits that a URL value may
-// hold: unreserved characters, "%" escapes and the sub-delimiters nginx
-// treats as plain text inside a quoted string. Never ';', '"', '\”, '\\',
-// '$' (outside the variables a grammar allows), '#', '{', '}' or spaces.
-const urlChars = "-._~/%!*()+,=:@&?[]"
 
 // Variables a template may name. Redirect targets may rebuild the request's
 // own URL from variables that cannot hold CR or LF: nginx keeps
@@ -72,7 +66,7 @@ func parseTemplate(s string, allowed func(string) bool, extra string) (model.Tem
 			if n < 0 {
 				n = len(s)
 			}
-			if err := onlyChars(s[:n], extra, len(s)); err != nil {
+			if err := grammar.OnlyChars(s[:n], extra, len(s)); err != nil {
 				return nil, err
 			}
 			t = append(t, model.TemplatePart{Text: s[:n]})
@@ -126,14 +120,14 @@ func rewriteTarget(s string) (model.Template, error) {
 	if !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "$") {
 		return nil, errors.New("must begin with / or a capture group such as $1")
 	}
-	return parseTemplate(s, captureGroup, pathChars+"%!*()+,=:@&?")
+	return parseTemplate(s, captureGroup, grammar.PathChars+"%!*()+,=:@&?")
 }
 
 // redirectURL accepts an absolute http or https URL that may rebuild parts
 // of the request's URL: "https://example.com$request_uri".
 func redirectURL(vars func(string) bool) func(string) (model.Template, error) {
 	return func(s string) (model.Template, error) {
-		t, err := parseTemplate(s, vars, urlChars)
+		t, err := parseTemplate(s, vars, grammar.URLChars)
 		if err != nil {
 			return nil, err
 		}
@@ -153,43 +147,17 @@ func redirectURL(vars func(string) bool) func(string) (model.Template, error) {
 				probe.WriteString("/x")
 			}
 		}
-		if _, err := absoluteURL(probe.String()); err != nil {
+		if _, err := grammar.AbsoluteURL(probe.String()); err != nil {
 			return nil, err
 		}
 		return t, nil
 	}
 }
 
-// absoluteURL accepts an http or https URL to a DNS name or IP address,
-// with no user, fragment, variable or byte outside urlChars.
-func absoluteURL(s string) (string, error) {
-	if err := onlyChars(s, urlChars, 2048); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "", errors.New("not a URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", errors.New("want an http:// or https:// URL")
-	case u.User != nil || u.Opaque != "":
-		return "", errors.New("must not hold a user or password")
-	}
-	if _, err := hostPort(u.Host); err != nil {
-		return "", fmt.Errorf("host %q: %w", u.Host, err)
-	}
-	// nginx reads "http://unix:..." as the path of a unix socket, not as
-	// a host: a tenant could reach any socket nginx's workers can open.
-	if u.Hostname() == "unix" {
-		return "", errors.New(`host "unix" is refused: nginx would take the rest of the URL as a unix socket path`)
-	}
-	return s, nil
-}
-
 // origins accepts "*" or a list of origins such as "https://example.com",
 // "http://example.com:8080" or "https://*.example.com" (one extra label).
 func origins(s string) (model.CORS, error) {
-	items, err := list(origin)(s)
+	items, err := grammar.List(origin)(s)
 	if err != nil {
 		return model.CORS{}, err
 	}
@@ -217,7 +185,7 @@ func origin(s string) (model.Origin, error) {
 	}
 	o := model.Origin{Scheme: scheme, Host: rest}
 	if h, p, ok := strings.Cut(rest, ":"); ok {
-		port, err := intRange(1, 65535)(p)
+		port, err := grammar.IntRange(1, 65535)(p)
 		if err != nil {
 			return model.Origin{}, fmt.Errorf("port: %w", err)
 		}
@@ -226,7 +194,7 @@ func origin(s string) (model.Origin, error) {
 	if a, err := netip.ParseAddr(o.Host); err == nil && a.Is4() {
 		return o, nil
 	}
-	if err := model.CheckDNSName(o.Host, true); err != nil {
+	if err := grammar.CheckDNSName(o.Host, true); err != nil {
 		return model.Origin{}, fmt.Errorf("host %q is %w", o.Host, err)
 	}
 	return o, nil
@@ -235,9 +203,9 @@ func origin(s string) (model.Origin, error) {
 // cacheValid reads auth-cache-duration: groups separated by commas, each
 // made of status codes (or "any") then a duration: "200 202 10m, 401 5m".
 func cacheValid(s string) ([]model.CacheValid, error) {
-	groups, err := list(func(g string) (model.CacheValid, error) {
+	groups, err := grammar.List(func(g string) (model.CacheValid, error) {
 		fields := strings.Fields(g)
-		d, err := durations(1, 365*24*time.Hour)(fields[len(fields)-1])
+		d, err := grammar.Durations(1, 365*24*time.Hour)(fields[len(fields)-1])
 		if err != nil {
 			return model.CacheValid{}, err
 		}
@@ -296,7 +264,7 @@ func replacePair(extra string) func(string) (*model.Replace, error) {
 			return nil, errors.New(`want "off" or two values separated by a space`)
 		}
 		for _, f := range fields {
-			if err := onlyChars(f, extra, 256); err != nil {
+			if err := grammar.OnlyChars(f, extra, 256); err != nil {
 				return nil, fmt.Errorf("%q: %w", f, err)
 			}
 		}
@@ -310,7 +278,7 @@ func redirectText(s string) (string, error) {
 	if strings.HasPrefix(s, "~") {
 		return "", errors.New("must not begin with ~ (regexes are not supported)")
 	}
-	if err := onlyChars(s, urlChars, 1024); err != nil {
+	if err := grammar.OnlyChars(s, grammar.URLChars, 1024); err != nil {
 		return "", err
 	}
 	return s, nil

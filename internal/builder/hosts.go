@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/grammar"
 )
 
 // The validators below accept exactly what k8s.io/apimachinery's
@@ -19,10 +19,10 @@ const (
 )
 
 // checkHost accepts a rule host that may name a server: a DNS name
-// (model.CheckDNSName), or "*." and one. The empty host (the catch-all server) is the
+// (grammar.CheckDNSName), or "*." and one. The empty host (the catch-all server) is the
 // caller's business. IP addresses are refused, as the Ingress API does.
 func checkHost(host string) error {
-	if err := model.CheckDNSName(host, true); err != nil {
+	if err := grammar.CheckDNSName(host, true); err != nil {
 		return fmt.Errorf("host %q is %w", host, err)
 	}
 	// Only digits and dots can parse as an address here (a DNS name has

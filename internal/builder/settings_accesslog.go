@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -22,7 +23,7 @@ const streamInfo = `[$remote_addr] [$time_local] $protocol $status $bytes_sent $
 func accessLogSettings() []setting {
 	log := func(s *model.Settings) *model.AccessLog { return &s.AccessLog }
 	return []setting{
-		{key: "disable-access-log", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &log(s).Off })},
+		{key: "disable-access-log", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &log(s).Off })},
 		{key: "access-log-path", def: model.AccessLogStdout, set: parseInto(accessLogPath, func(s *model.Settings) *string { return &log(s).Path })},
 		{key: "log-format-upstream", def: UpstreamInfo, set: parseInto(logFormat(httpLogVariables, true), func(s *model.Settings) *model.LogFormat { return &log(s).Format })},
 		// archway proxies no TCP or UDP yet: the stream format is only
@@ -42,7 +43,7 @@ func accessLogSettings() []setting {
 // ingress-nginx, "none" wins over "json": the table sets json first.
 func escape(mode string) func(string, *model.Settings) error {
 	return func(value string, s *model.Settings) error {
-		on, err := parseBool(value)
+		on, err := grammar.Bool(value)
 		switch {
 		case err != nil:
 			return err

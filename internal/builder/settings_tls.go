@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -20,15 +20,15 @@ func tlsSettings() []setting {
 	return []setting{
 		{key: "ssl-protocols", def: "TLSv1.2 TLSv1.3", set: parseInto(sslProtocols, func(s *model.Settings) *[]string { return &tls(s).Protocols })},
 		{key: "ssl-ciphers", def: defaultCiphers, set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
-		{key: "hsts", def: "true", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
-		{key: "hsts-max-age", def: "31536000", set: parseInto(seconds(10*365*24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).HSTSMaxAge })},
-		{key: "hsts-include-subdomains", def: "true", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTSIncludeSubdomains })},
-		{key: "hsts-preload", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &tls(s).HSTSPreload })},
-		{key: "use-forwarded-headers", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).UseForwardedHeaders })},
-		{key: "forwarded-for-header", def: "X-Forwarded-For", set: parseInto(headerName, func(s *model.Settings) *string { return &clients(s).ForwardedForHeader })},
+		{key: "hsts", def: "true", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
+		{key: "hsts-max-age", def: "31536000", set: parseInto(grammar.Seconds(0, 10*365*24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).HSTSMaxAge })},
+		{key: "hsts-include-subdomains", def: "true", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSIncludeSubdomains })},
+		{key: "hsts-preload", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSPreload })},
+		{key: "use-forwarded-headers", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseForwardedHeaders })},
+		{key: "forwarded-for-header", def: "X-Forwarded-For", set: parseInto(grammar.HeaderName, func(s *model.Settings) *string { return &clients(s).ForwardedForHeader })},
 		{key: "proxy-real-ip-cidr", def: "0.0.0.0/0, ::/0", set: parseInto(cidrList(false), func(s *model.Settings) *[]netip.Prefix { return &clients(s).TrustedProxies })},
-		{key: "use-proxy-protocol", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).UseProxyProtocol })},
-		{key: "compute-full-forwarded-for", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &clients(s).ComputeFullForwardedFor })},
+		{key: "use-proxy-protocol", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseProxyProtocol })},
+		{key: "compute-full-forwarded-for", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).ComputeFullForwardedFor })},
 		{key: "whitelist-source-range", def: "", set: parseInto(cidrList(true), func(s *model.Settings) *[]netip.Prefix { return &clients(s).Allow })},
 	}
 }
@@ -43,27 +43,6 @@ func parseInto[T any](parse func(string) (T, error), field func(*model.Settings)
 		}
 		*field(s) = v
 		return nil
-	}
-}
-
-func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is not true or false", s)
-}
-
-// seconds returns a parser of a whole number of seconds from 0 to limit.
-func seconds(limit time.Duration) func(string) (time.Duration, error) {
-	return func(s string) (time.Duration, error) {
-		n, err := strconv.ParseUint(s, 10, 32)
-		if err != nil || strings.TrimLeft(s, "0123456789") != "" || time.Duration(n) > limit/time.Second {
-			return 0, fmt.Errorf("%q is not a number of seconds from 0 to %d", s, int64(limit/time.Second))
-		}
-		return time.Duration(n) * time.Second, nil
 	}
 }
 
@@ -132,45 +111,14 @@ func sslCiphers(s string) (string, error) {
 	return s, nil
 }
 
-// headerName accepts an HTTP header name of letters, digits and "-",
-// starting with a letter.
-func headerName(s string) (string, error) {
-	ok := len(s) > 0 && len(s) <= 64 && isLetter(s[0])
-	for i := 0; ok && i < len(s); i++ {
-		ok = isLetter(s[i]) || s[i] >= '0' && s[i] <= '9' || s[i] == '-'
-	}
-	if !ok {
-		return "", fmt.Errorf("%q is not a header name of letters, digits and '-'", shorten(s))
-	}
-	return s, nil
-}
-
-func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
 // cidrList returns a parser of comma-separated IP addresses and CIDRs;
 // empty means none when allowed.
 func cidrList(emptyOK bool) func(string) ([]netip.Prefix, error) {
 	return func(s string) ([]netip.Prefix, error) {
-		if strings.TrimSpace(s) == "" {
-			if emptyOK {
-				return nil, nil
-			}
-			return nil, errors.New("want at least one IP address or CIDR")
+		if emptyOK && strings.TrimSpace(s) == "" {
+			return nil, nil
 		}
-		var out []netip.Prefix
-		for item := range strings.SplitSeq(s, ",") {
-			item = strings.TrimSpace(item)
-			if a, err := netip.ParseAddr(item); err == nil && a.Zone() == "" {
-				out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-				continue
-			}
-			p, err := netip.ParsePrefix(item)
-			if err != nil || p.Addr().Is4In6() {
-				return nil, fmt.Errorf("%q is not an IP address or CIDR such as 10.0.0.0/8", shorten(item))
-			}
-			out = append(out, p.Masked())
-		}
-		return out, nil
+		return grammar.List(grammar.CIDR)(s)
 	}
 }
 

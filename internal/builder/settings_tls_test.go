@@ -48,8 +48,8 @@ func TestTLSSettings(t *testing.T) {
 			get:     func(s model.Settings) any { return s.TLS.Ciphers },
 		},
 		"hsts": {
-			valid:   map[string]any{"false": false, "TRUE": true},
-			invalid: []string{"off", "1"},
+			valid:   map[string]any{"false": false, "TRUE": true, "1": true},
+			invalid: []string{"off", "yes"},
 			get:     func(s model.Settings) any { return s.TLS.HSTS },
 		},
 		"hsts-max-age": {
@@ -70,8 +70,9 @@ func TestTLSSettings(t *testing.T) {
 			get: func(s model.Settings) any { return s.Clients.UseForwardedHeaders },
 		},
 		"forwarded-for-header": {
-			valid:   map[string]any{"CF-Connecting-IP": "CF-Connecting-IP", "X-Real-IP": "X-Real-IP"},
-			invalid: []string{"", "X Forwarded", "1X", "X_Forwarded", "X-Forwarded-For;", strings.Repeat("X", 65)},
+			valid: map[string]any{"CF-Connecting-IP": "CF-Connecting-IP", "X-Real-IP": "X-Real-IP", "1X": "1X", "X_Forwarded": "X_Forwarded",
+				strings.Repeat("X", 128): strings.Repeat("X", 128)},
+			invalid: []string{"", "X Forwarded", "X-Forwarded-For;", strings.Repeat("X", 129)},
 			get:     func(s model.Settings) any { return s.Clients.ForwardedForHeader },
 		},
 		"proxy-real-ip-cidr": {

@@ -1,9 +1,7 @@
 package builder
 
 import (
-	"fmt"
-	"strconv"
-
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -13,25 +11,14 @@ import (
 func wafSettings() []setting {
 	waf := func(s *model.Settings) *model.WAFSettings { return &s.WAF }
 	return []setting{
-		{key: "enable-modsecurity", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &waf(s).Enable })},
-		{key: "enable-owasp-modsecurity-crs", def: "false", set: parseInto(parseBool, func(s *model.Settings) *bool { return &waf(s).CoreRules })},
+		{key: "enable-modsecurity", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &waf(s).Enable })},
+		{key: "enable-owasp-modsecurity-crs", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &waf(s).CoreRules })},
 		{key: "modsecurity-mode", def: string(model.WAFDetectionOnly), set: parseInto(model.ParseWAFMode, func(s *model.Settings) *model.WAFMode { return &waf(s).Mode })},
-		{key: "modsecurity-paranoia-level", def: "1", set: parseInto(wholeNumber(1, model.MaxParanoia), func(s *model.Settings) *int { return &waf(s).Paranoia })},
-		{key: "modsecurity-inbound-anomaly-threshold", def: "5", set: parseInto(wholeNumber(1, model.MaxAnomalyThreshold), func(s *model.Settings) *int { return &waf(s).InboundThreshold })},
-		{key: "modsecurity-outbound-anomaly-threshold", def: "4", set: parseInto(wholeNumber(1, model.MaxAnomalyThreshold), func(s *model.Settings) *int { return &waf(s).OutboundThreshold })},
+		{key: "modsecurity-paranoia-level", def: "1", set: parseInto(grammar.IntRange(1, model.MaxParanoia), func(s *model.Settings) *int { return &waf(s).Paranoia })},
+		{key: "modsecurity-inbound-anomaly-threshold", def: "5", set: parseInto(grammar.IntRange(1, model.MaxAnomalyThreshold), func(s *model.Settings) *int { return &waf(s).InboundThreshold })},
+		{key: "modsecurity-outbound-anomaly-threshold", def: "4", set: parseInto(grammar.IntRange(1, model.MaxAnomalyThreshold), func(s *model.Settings) *int { return &waf(s).OutboundThreshold })},
 		{key: "modsecurity-exclude-rule-ids", def: "", set: parseInto(orNone(model.ParseRuleIDs), func(s *model.Settings) *[]model.RuleIDRange { return &waf(s).ExcludeIDs })},
 		{key: "modsecurity-exclude-rule-tags", def: "", set: parseInto(orNone(model.ParseRuleTags), func(s *model.Settings) *[]string { return &waf(s).ExcludeTags })},
-	}
-}
-
-// wholeNumber returns a parser of decimals from lo to hi.
-func wholeNumber(lo, hi int) func(string) (int, error) {
-	return func(s string) (int, error) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi || s != strconv.Itoa(n) {
-			return 0, fmt.Errorf("%q is not a whole number from %d to %d", shorten(s), lo, hi)
-		}
-		return n, nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -55,8 +56,8 @@ func newClientsView(c model.ClientSettings) (clientsView, error) {
 		// load balancer) adds nothing to X-Forwarded-For.
 		v.RealIP.Header, v.Peer, v.ServerPort = "proxy_protocol", "$remote_addr", "$proxy_protocol_server_port"
 	default:
-		if !isHeaderName(c.ForwardedForHeader) {
-			return v, fmt.Errorf("forwarded-for-header %q is not a header name", c.ForwardedForHeader)
+		if _, err := grammar.HeaderName(c.ForwardedForHeader); err != nil {
+			return v, fmt.Errorf("forwarded-for-header %q: %w", c.ForwardedForHeader, err)
 		}
 		if v.RealIP.Header, err = quote(c.ForwardedForHeader); err != nil {
 			return v, err
@@ -68,12 +69,12 @@ func newClientsView(c model.ClientSettings) (clientsView, error) {
 	return v, nil
 }
 
-// quotePrefixes quotes valid, masked prefixes.
+// quotePrefixes quotes prefixes that grammar.CIDR could have returned.
 func quotePrefixes(prefixes []netip.Prefix) ([]string, error) {
 	out := make([]string, 0, len(prefixes))
 	for _, p := range prefixes {
-		if !p.IsValid() || p != p.Masked() {
-			return nil, fmt.Errorf("%v is not a masked CIDR", p)
+		if err := grammar.CheckPrefix(p); err != nil {
+			return nil, err
 		}
 		q, err := quote(p.String())
 		if err != nil {
@@ -82,17 +83,4 @@ func quotePrefixes(prefixes []netip.Prefix) ([]string, error) {
 		out = append(out, q)
 	}
 	return out, nil
-}
-
-func isHeaderName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
 }

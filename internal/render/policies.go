@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -158,8 +159,8 @@ func shortHash(parts ...string) string {
 // withAliases appends a server's aliases to its server_name token.
 func withAliases(name string, aliases []string) (string, error) {
 	for _, a := range aliases {
-		if err := validDNSName(a, a); err != nil {
-			return "", fmt.Errorf("alias %q: %w", a, err)
+		if err := grammar.CheckDNSName(a, false); err != nil {
+			return "", fmt.Errorf("alias %q is %w", a, err)
 		}
 		q, err := quote(a)
 		if err != nil {

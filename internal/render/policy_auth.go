@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -143,8 +144,8 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 		}
 	}
 	if a.Method != "" {
-		if !isUpper(a.Method) {
-			return fmt.Errorf("auth-method %q", a.Method)
+		if _, err := grammar.Method(a.Method); err != nil {
+			return fmt.Errorf("auth-method %q: %w", a.Method, err)
 		}
 		loc.Method = a.Method
 	}
@@ -240,15 +241,13 @@ func authHeaderVar(name string) (string, error) {
 	return "$archway_auth_" + word, nil
 }
 
-// httpURL parses an absolute http or https URL.
+// httpURL parses an absolute http or https URL. It is looser than
+// grammar.AbsoluteURL, which the build applies: quote refuses what could
+// end the token.
 func httpURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("%q is not an http(s) URL", s)
 	}
 	return u, nil
-}
-
-func isUpper(s string) bool {
-	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 'A' || r > 'Z' })
 }

@@ -44,7 +44,7 @@ func TestPolicyRejects(t *testing.T) {
 		"invalid prefix": {loc: with(prefix("/", "app"), "x", model.Policy{RateLimit: &model.RateLimit{RPS: 1, Allow: []netip.Prefix{{}}}}),
 			wantErr: "invalid prefix"},
 		"origin host": {loc: with(prefix("/", "app"), "x", model.Policy{CORS: &model.CORS{
-			AllowOrigins: []model.Origin{{Scheme: "https", Host: `a"b`}}}}), wantErr: "host label"},
+			AllowOrigins: []model.Origin{{Scheme: "https", Host: `a"b`}}}}), wantErr: "not a lowercase DNS name"},
 		"error page code": {loc: with(prefix("/", "app"), "x", model.Policy{Errors: &model.ErrorPages{Codes: []int{200}}}),
 			wantErr: "custom-http-errors: code 200"},
 		"error backend": {loc: with(prefix("/", "app"), "x", model.Policy{Errors: &model.ErrorPages{Backend: "nope"}}),

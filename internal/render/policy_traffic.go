@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -34,10 +35,10 @@ func (p *policies) limitView(v *policyView, l model.Location) error {
 	}
 	allow := make([]string, 0, len(rl.Allow))
 	for _, a := range rl.Allow {
-		if !a.IsValid() {
-			return fmt.Errorf("limit-whitelist: invalid prefix")
+		if err := grammar.CheckPrefix(a); err != nil {
+			return fmt.Errorf("limit-whitelist: %w", err)
 		}
-		allow = append(allow, a.Masked().String())
+		allow = append(allow, a.String())
 	}
 	name := "archway_limit_" + shortHash(l.Owner.String(), fmt.Sprint(rl.RPS, rl.RPM, rl.Connections, rl.BurstMultiplier), strings.Join(allow, ","))
 	key := "$binary_remote_addr"
@@ -141,8 +142,8 @@ func originKey(o model.Origin) (string, error) {
 		port = ":" + strconv.Itoa(o.Port)
 	}
 	suffix, wildcard := strings.CutPrefix(o.Host, "*.")
-	if err := validDNSName(o.Host, suffix); err != nil {
-		return "", err
+	if err := grammar.CheckDNSName(o.Host, true); err != nil {
+		return "", fmt.Errorf("origin host %q is %w", o.Host, err)
 	}
 	if !wildcard {
 		return quote(o.Scheme + "://" + o.Host + port)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -100,8 +101,6 @@ const (
 	// maxSocketPath is the longest unix socket path: sun_path holds 108
 	// bytes, including the terminating NUL.
 	maxSocketPath = 107
-	maxHostLen    = 253
-	maxLabelLen   = 63
 )
 
 func newConfView(cfg model.Config, opts Options) (confView, error) {
@@ -277,44 +276,18 @@ func serverName(q *quoter, s model.Server) (string, error) {
 		return q.quote("_"), q.err
 	case s.Wildcard():
 		suffix := s.Host[len("*."):]
-		if err := validDNSName(s.Host, suffix); err != nil {
-			return "", err
+		if err := grammar.CheckDNSName(s.Host, true); err != nil {
+			return "", fmt.Errorf("host is %w", err)
 		}
 		// suffix is made of [a-z0-9.-] only; quote would refuse the
 		// regex's '\' and '$', which are safe inside the quotes.
 		return `"~^[^.]+\.` + strings.ReplaceAll(suffix, ".", `\.`) + `$"`, nil
 	default:
-		if err := validDNSName(s.Host, s.Host); err != nil {
-			return "", err
+		if err := grammar.CheckDNSName(s.Host, false); err != nil {
+			return "", fmt.Errorf("host is %w", err)
 		}
 		return q.quote(s.Host), q.err
 	}
-}
-
-// validDNSName checks that name (part of host) is a lowercase RFC 1123
-// subdomain, the only hosts the Ingress API accepts.
-func validDNSName(host, name string) error {
-	if len(host) > maxHostLen {
-		return fmt.Errorf("host is longer than %d bytes", maxHostLen)
-	}
-	for label := range strings.SplitSeq(name, ".") {
-		if !validLabel(label) {
-			return fmt.Errorf("host label %q is not a lowercase RFC 1123 label", label)
-		}
-	}
-	return nil
-}
-
-func validLabel(l string) bool {
-	if l == "" || len(l) > maxLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
-		return false
-	}
-	for i := range len(l) {
-		if c := l[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
 }
 
 func validBackendName(name string) bool {
