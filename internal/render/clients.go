@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
@@ -36,7 +37,7 @@ type realIPView struct {
 func newClientsView(c model.ClientSettings) (clientsView, error) {
 	var err error
 	v := clientsView{FullForwardedFor: c.ComputeFullForwardedFor, Peer: "$realip_remote_addr", ServerPort: "$server_port"}
-	if v.Allow, err = quotePrefixes(c.Allow); err != nil {
+	if v.Allow, err = quotePrefixes(geoPrefixes(c.Allow)); err != nil {
 		return v, fmt.Errorf("whitelist-source-range: %w", err)
 	}
 	if !c.UseProxyProtocol && !c.UseForwardedHeaders {
@@ -64,9 +65,33 @@ func newClientsView(c model.ClientSettings) (clientsView, error) {
 		}
 	}
 	if c.UseForwardedHeaders {
-		v.Trusted = from
+		v.Trusted, err = quotePrefixes(geoPrefixes(c.TrustedProxies))
 	}
-	return v, nil
+	return v, err
+}
+
+// geoPrefixes returns prefixes as the lines of a geo block: each once, in
+// order, and 0.0.0.0/0 and ::/0 as their two halves. nginx's geo keeps
+// its default in those two networks and warns when a line repeats a
+// network, so a list such as "0.0.0.0/0, ::/0" (proxy-real-ip-cidr's
+// default) would make nginx -t warn.
+func geoPrefixes(prefixes []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(prefixes))
+	for _, p := range prefixes {
+		halves := []netip.Prefix{p}
+		if p.IsValid() && p.Bits() == 0 {
+			b := p.Addr().AsSlice()
+			b[0] = 0x80
+			high, _ := netip.AddrFromSlice(b)
+			halves = []netip.Prefix{netip.PrefixFrom(p.Addr(), 1), netip.PrefixFrom(high, 1)}
+		}
+		for _, h := range halves {
+			if !slices.Contains(out, h) {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
 }
 
 // quotePrefixes quotes prefixes that grammar.CIDR could have returned.

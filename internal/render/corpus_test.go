@@ -31,12 +31,7 @@ func TestRealManifestCorpus(t *testing.T) {
 	require.GreaterOrEqual(t, len(snap.Ingresses), 40)
 	cfg, report := builder.Build(snap, builder.Options{IngressClass: "nginx", ControllerClass: "archway.dev/ingress-controller",
 		WatchWithoutClass: true, Now: time.Now(), FallbackCertificate: testCertificate(t, "default")})
-	r, err := New("")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	out, err := r.Render(cfg, rootOptions(dir))
-	require.NoError(t, err)
-	nginxCheck(t, dir, out.Files)
+	renderChecked(t, cfg)
 
 	var got bytes.Buffer
 	fmt.Fprintf(&got, "# %d Ingresses, %d served, %d problems\n", len(snap.Ingresses), len(report.Served), len(report.Problems))

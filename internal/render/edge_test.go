@@ -210,18 +210,11 @@ func TestHTTPS(t *testing.T) {
 // with the PROXY protocol.
 func TestClientAddresses(t *testing.T) {
 	app := clientBackend(t)
-	prefixes := func(s ...string) []netip.Prefix {
-		var out []netip.Prefix
-		for _, p := range s {
-			out = append(out, netip.MustParsePrefix(p))
-		}
-		return out
-	}
 	locations := func() []model.Location {
 		allowed, other, denied := prefix("/allowed", "client"), prefix("/other", "client"), prefix("/denied", "client")
-		allowed.Policy.Access = &model.Access{Allow: prefixes("203.0.113.0/24")}
-		other.Policy.Access = &model.Access{Allow: prefixes("198.51.100.0/24")}
-		denied.Policy.Access = &model.Access{Deny: prefixes("203.0.113.7/32")}
+		allowed.Policy.Access = &model.Access{Allow: mustPrefixes("203.0.113.0/24")}
+		other.Policy.Access = &model.Access{Allow: mustPrefixes("198.51.100.0/24")}
+		denied.Policy.Access = &model.Access{Deny: mustPrefixes("203.0.113.7/32")}
 		return []model.Location{prefix("/", "client"), allowed, other, denied}
 	}
 	config := func(c model.ClientSettings) model.Config {
@@ -246,7 +239,7 @@ func TestClientAddresses(t *testing.T) {
 		exchanges map[string]exchange
 	}{
 		"trusted peer": {
-			clients: model.ClientSettings{UseForwardedHeaders: true, TrustedProxies: prefixes("127.0.0.1/32")},
+			clients: model.ClientSettings{UseForwardedHeaders: true, TrustedProxies: mustPrefixes("127.0.0.1/32")},
 			exchanges: map[string]exchange{
 				"headers believed": {header: spoof, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "203.0.113.7",
 					"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example.com",
@@ -258,7 +251,7 @@ func TestClientAddresses(t *testing.T) {
 			},
 		},
 		"untrusted peer": {
-			clients: model.ClientSettings{UseForwardedHeaders: true, TrustedProxies: prefixes("10.0.0.0/8")},
+			clients: model.ClientSettings{UseForwardedHeaders: true, TrustedProxies: mustPrefixes("10.0.0.0/8")},
 			exchanges: map[string]exchange{
 				"headers ignored": {header: spoof, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "127.0.0.1",
 					"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "http", "X-Forwarded-Host": "app.test", "X-Request-ID": "*"}},
@@ -267,14 +260,14 @@ func TestClientAddresses(t *testing.T) {
 			},
 		},
 		"forwarded headers off": {
-			clients: model.ClientSettings{TrustedProxies: prefixes("127.0.0.1/32")},
+			clients: model.ClientSettings{TrustedProxies: mustPrefixes("127.0.0.1/32")},
 			exchanges: map[string]exchange{
 				"headers ignored": {header: spoof, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "127.0.0.1",
 					"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Proto": "http", "X-Request-ID": "*"}},
 			},
 		},
 		"full X-Forwarded-For": {
-			clients: model.ClientSettings{UseForwardedHeaders: true, ComputeFullForwardedFor: true, TrustedProxies: prefixes("127.0.0.1/32")},
+			clients: model.ClientSettings{UseForwardedHeaders: true, ComputeFullForwardedFor: true, TrustedProxies: mustPrefixes("127.0.0.1/32")},
 			exchanges: map[string]exchange{
 				"chain and peer": {header: chain, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "203.0.113.7",
 					"X-Forwarded-For": "192.0.2.1, 203.0.113.7, 127.0.0.1"}},
@@ -282,8 +275,8 @@ func TestClientAddresses(t *testing.T) {
 			},
 		},
 		"PROXY protocol": {
-			clients: model.ClientSettings{UseProxyProtocol: true, TrustedProxies: prefixes("127.0.0.1/32"),
-				Allow: prefixes("203.0.113.0/24")},
+			clients: model.ClientSettings{UseProxyProtocol: true, TrustedProxies: mustPrefixes("127.0.0.1/32"),
+				Allow: mustPrefixes("203.0.113.0/24")},
 			exchanges: map[string]exchange{
 				"client from the PROXY line": {proxyFrom: "203.0.113.7", header: http.Header{"X-Forwarded-For": {"10.9.9.9"}}, path: "/", status: 200,
 					seen: map[string]string{"X-Real-IP": "203.0.113.7", "X-Forwarded-For": "203.0.113.7"}},

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // nginxBinary returns the nginx under test: $ARCHWAY_NGINX or /usr/sbin/nginx.
@@ -62,6 +64,18 @@ func writeFiles(t testing.TB, dir string, files []File) string {
 		}
 	}
 	return filepath.Join(dir, ConfigFile)
+}
+
+// renderChecked renders cfg for a runtime dir of its own and checks it
+// with nginxCheck.
+func renderChecked(t testing.TB, cfg model.Config) {
+	t.Helper()
+	r, err := New("")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	out, err := r.Render(cfg, rootOptions(dir))
+	require.NoError(t, err)
+	nginxCheck(t, dir, out.Files)
 }
 
 // nginxCheck fails unless `nginx -t` accepts files (rendered for runtime

@@ -33,8 +33,8 @@ func (p *policies) limitView(v *policyView, l model.Location) error {
 	if rl == nil {
 		return nil
 	}
-	allow := make([]string, 0, len(rl.Allow))
-	for _, a := range rl.Allow {
+	var allow []string
+	for _, a := range geoPrefixes(rl.Allow) {
 		if err := grammar.CheckPrefix(a); err != nil {
 			return fmt.Errorf("limit-whitelist: %w", err)
 		}
