@@ -11,7 +11,10 @@
 // Out: per size, rows "measurement<TAB>size<TAB>value": the time from
 // archway's start to ready and to every Ingress serving; the time from
 // creating one more Ingress to its first 200 (p50, p99); the bare nginx -t
-// and reload of the config archway wrote, and the ratio; archway's and
+// and reload of the config archway wrote, and the ratio; requests per
+// second through nginx with the web application firewall (ModSecurity and
+// the CRS, turned on for every Ingress by the ConfigMap) off and on, and
+// the bare nginx -t and reload with it on; archway's and
 // nginx's memory; reloads and failed requests while endpoints and while
 // Ingresses change under load; and, for a burst of 1,000 new apps
 // (Service, EndpointSlice, Ingress) created at once, the time from the

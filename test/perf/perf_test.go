@@ -41,6 +41,7 @@ func TestPerf(t *testing.T) {
 			p.coldStart()
 			p.createOneByOne(samples[min(k, len(samples)-1)])
 			p.bare()
+			p.waf()
 			p.memory()
 			p.endpointChurn()
 			p.ingressChurn()
@@ -81,7 +82,7 @@ func (p *perfRun) setUp() {
 func (p *perfRun) coldStart() {
 	start := time.Now()
 	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
-		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress}})
+		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.wafConfigMap()}})
 	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 	p.add("start to ready", seconds(time.Since(start)))
 	var wg sync.WaitGroup
