@@ -69,7 +69,18 @@ func (in ingressInput) snapshot(cert testutil.Cert) source.Snapshot {
 	main := ing.DeepCopy()
 	main.Name = in.name + "-main"
 	if in.annotation != "" {
-		ing.Annotations[annotations.DefaultPrefix+"/"+in.annotation] = in.value
+		key := annotations.DefaultPrefix + "/" + in.annotation
+		if strings.HasPrefix(in.annotation, annotations.OwnPrefix+"/") {
+			key = in.annotation // archway's own keys are whole
+		}
+		ing.Annotations[key] = in.value
+		// The other ModSecurity values apply only where it runs, with the
+		// CRS.
+		if strings.Contains(in.annotation, "modsecurity") || in.annotation == "enable-owasp-core-rules" {
+			ing.Annotations[annotations.DefaultPrefix+"/enable-modsecurity"] = "true"
+			ing.Annotations[annotations.DefaultPrefix+"/enable-owasp-core-rules"] = "true"
+			ing.Annotations[key] = in.value
+		}
 		// The other auth-tls-* values apply only with a Secret: in.secret,
 		// whose ca.crt is the certificate.
 		if strings.HasPrefix(in.annotation, "auth-tls-") {
