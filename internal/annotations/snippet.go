@@ -76,12 +76,12 @@ func ParseSnippet(text string, kind SnippetKind) (*model.Snippet, error) {
 		if err != nil {
 			return nil, err
 		}
-		snip.Directives = append(snip.Directives, d)
+		snip.Directives = append(snip.Directives, d...)
 	}
 	if lexErr != nil {
 		return nil, lexErr
 	}
-	if len(snip.Directives) == 0 && len(snip.Locations) == 0 {
+	if p.count == 0 {
 		return nil, fmt.Errorf("the snippet holds no directive")
 	}
 	return snip, nil
@@ -130,16 +130,24 @@ func (p *snippetParser) statement() ([]snippetToken, snippetToken, error) {
 	return nil, last, p.atEnd(last, `the directive does not end with ";"`)
 }
 
-// directive reads one directive that must end with ";".
-func (p *snippetParser) directive(ctx snippetContext) (model.Directive, error) {
+// directive reads one directive that must end with ";": none for
+// "server_tokens off", which archway's nginx.conf already says.
+func (p *snippetParser) directive(ctx snippetContext) ([]model.Directive, error) {
 	words, end, err := p.statement()
 	if err != nil {
-		return model.Directive{}, err
+		return nil, err
 	}
 	if end.text != ";" {
-		return model.Directive{}, words[0].refused(`only location blocks may open "{"; %s`, notInSubset(words[0].text, ctx))
+		return nil, words[0].refused(`only location blocks may open "{"; %s`, notInSubset(words[0].text, ctx))
 	}
-	return parseDirective(words[0], words[1:], ctx)
+	if words[0].text == "server_tokens" {
+		if len(words) != 2 || words[1].text != "off" {
+			return nil, words[0].refused(`archway's nginx never tells its version: only "server_tokens off" is taken, and changes nothing`)
+		}
+		return nil, nil
+	}
+	d, err := parseDirective(words[0], words[1:], ctx)
+	return []model.Directive{d}, err
 }
 
 // location reads a location block of a server snippet.
@@ -170,7 +178,7 @@ func (p *snippetParser) location() (model.SnippetLocation, error) {
 		if err != nil {
 			return loc, err
 		}
-		loc.Directives = append(loc.Directives, d)
+		loc.Directives = append(loc.Directives, d...)
 	}
 	if len(loc.Directives) == 0 {
 		return loc, words[0].refused("its block holds no directive")

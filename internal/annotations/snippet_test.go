@@ -10,8 +10,12 @@ import (
 )
 
 func TestParseSnippetAccepts(t *testing.T) {
-	snip, err := ParseSnippet(`
+	snip, err := ParseSnippet("server_tokens off;", ServerSnippet)
+	require.NoError(t, err, "archway's nginx.conf already says it")
+	require.Equal(t, &model.Snippet{}, snip)
+	snip, err = ParseSnippet(`
 		# security headers
+		server_tokens off;
 		more_set_headers "X-Frame-Options: DENY" "Content-Security-Policy: default-src 'self'";
 		more_clear_headers Server X-Powered-*;
 		add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
@@ -51,6 +55,7 @@ func TestParseSnippetRefuses(t *testing.T) {
 		want    string
 	}{
 		{`if ($host = x) { return 403; }`, ConfigurationSnippet, `"if" (line 1) is refused: only location blocks may open "{"`},
+		{`server_tokens on;`, ServerSnippet, `"server_tokens" (line 1) is refused: archway's nginx never tells its version`},
 		{`set $x 1;`, ConfigurationSnippet, `"set" (line 1) is refused: it is not in archway's safe snippet subset`},
 		{"more_set_headers \"A: b\";\naccess_by_lua_block { os.execute('id') }", ConfigurationSnippet, `"access_by_lua_block" (line 2) is refused`},
 		{`include /etc/passwd;`, ConfigurationSnippet, `"include" (line 1) is refused`},

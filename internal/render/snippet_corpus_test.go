@@ -62,6 +62,7 @@ func snippetCorpus() []snippetCase {
 	return []snippetCase{
 		{name: "nextcloud-dav", source: "Nextcloud chart (nextcloud/helm): .well-known CalDAV/CardDAV redirects, denied internals, webfinger rewrite, X-Powered-By hidden",
 			server: true, snippet: `
+server_tokens off;
 proxy_hide_header X-Powered-By;
 rewrite ^/.well-known/webfinger /index.php/.well-known/webfinger last;
 location = /.well-known/carddav { return 301 $scheme://$host/remote.php/dav; }
@@ -75,9 +76,9 @@ location ~ ^/(?:autotest|occ|issue|indie|db_|console) { deny all; }`,
 				{path: "/.well-known/webfinger", status: 200, body: "/index.php/.well-known/webfinger"},
 				ok("/index.php", map[string]string{"X-Powered-By": ""}),
 			}},
-		{name: "nextcloud-full", source: "Nextcloud chart (nextcloud/helm): its server-snippet as shipped starts with server_tokens",
-			server: true, snippet: "server_tokens off;\nproxy_hide_header X-Powered-By;",
-			refused: `"server_tokens" (line 1) is refused: it is not in archway's safe snippet subset`, reason: reason.SnippetRefused},
+		{name: "nextcloud-robots", source: "Nextcloud's nginx advice carried into snippets: robots.txt without its log lines",
+			server: true, snippet: "location = /robots.txt { allow all; log_not_found off; access_log off; }",
+			refused: `"log_not_found" (line 1) is refused: it is not in archway's safe snippet subset`, reason: reason.SnippetRefused},
 		{name: "security-headers", source: "Vaultwarden and Bitwarden deployment guides: security headers with more_set_headers",
 			snippet: `more_set_headers "X-Frame-Options: SAMEORIGIN";
 more_set_headers "X-Content-Type-Options: nosniff";
