@@ -29,7 +29,7 @@ var ingressNginxNames = func() map[string]bool {
 		mirror-host mirror-request-body mirror-target modsecurity-snippet modsecurity-transaction-id
 		opentelemetry-operation-name opentelemetry-trust-incoming-span opentracing-trust-incoming-span
 		permanent-redirect permanent-redirect-code preserve-trailing-slash proxy-body-size
-		proxy-buffer-size proxy-buffering proxy-buffers-number proxy-connect-timeout
+		proxy-buffer-size proxy-buffering proxy-buffers-number proxy-busy-buffers-size proxy-connect-timeout
 		proxy-cookie-domain proxy-cookie-path proxy-http-version proxy-max-temp-file-size
 		proxy-next-upstream proxy-next-upstream-timeout proxy-next-upstream-tries proxy-read-timeout
 		proxy-redirect-from proxy-redirect-to proxy-request-buffering proxy-send-timeout

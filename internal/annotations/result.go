@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -166,6 +167,7 @@ func (l *Location) Policy() model.Policy {
 // nginx.conf's proxy_buffer_size and proxy_max_temp_file_size.
 const (
 	defaultBufferSize      = 4 << 10
+	defaultBuffersNumber   = 4
 	defaultMaxTempFileSize = 1024 << 20
 )
 
@@ -193,6 +195,14 @@ func (p *Parsed) check(annotations map[string]string, prefix string) []Problem {
 		invalid("proxy-max-temp-file-size", "must be 0 or at least the proxy buffer size (%d bytes)", buffer)
 	case m == nil && buffer > defaultMaxTempFileSize:
 		invalid("proxy-buffer-size", "must be at most proxy-max-temp-file-size (%d bytes), or that must be 0", defaultMaxTempFileSize)
+	}
+	// nginx refuses busy buffers smaller than one buffer, or larger than
+	// all buffers but one.
+	if busy := l.Proxy.BusyBuffersSize; busy != nil {
+		all := model.Size(cmp.Or(l.Proxy.BuffersNumber, defaultBuffersNumber)) * buffer
+		if *busy < buffer || *busy > all-buffer {
+			invalid("proxy-busy-buffers-size", "must be from one proxy buffer (%d bytes) to all proxy buffers but one (%d bytes)", buffer, all-buffer)
+		}
 	}
 	if t := l.BackendTLS; t != nil && t.Verify && l.ProxySSLSecret == nil {
 		invalid("proxy-ssl-verify", "needs a proxy-ssl-secret with ca.crt")

@@ -64,6 +64,12 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"0", "1", "1025", "four"},
 		get:     func(p Parsed) any { return p.Location.Proxy.BuffersNumber },
 	},
+	"proxy-busy-buffers-size": {
+		// With the default four 4k buffers: from 4k to 12k.
+		valid:   map[string]any{"4k": size(4 << 10), "8k": size(8 << 10), "12k": size(12 << 10)},
+		invalid: []string{"0", "4095", "12289", "8kk"},
+		get:     func(p Parsed) any { return p.Location.Proxy.BusyBuffersSize },
+	},
 	"proxy-request-buffering": {
 		valid:   map[string]any{"on": on(true), "off": on(false)},
 		invalid: []string{"false"},

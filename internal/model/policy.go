@@ -56,7 +56,10 @@ type Proxy struct {
 	RequestBuffering     *bool
 	BufferSize           *Size
 	BuffersNumber        int // 0: unset
-	MaxTempFileSize      *Size
+	// BusyBuffersSize is how much of the buffers may be busy sending to
+	// the client; nil: two buffers, nginx's default.
+	BusyBuffersSize *Size
+	MaxTempFileSize *Size
 	// Timeouts; 0 means unset.
 	ConnectTimeout, ReadTimeout, SendTimeout time.Duration
 	NextUpstream                             []NextUpstream

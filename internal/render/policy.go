@@ -206,7 +206,7 @@ func (p *policies) proxyView(v *policyView, l model.Location) error {
 	if px.NextUpstreamTries != nil {
 		v.NextUpstreamTries = strconv.Itoa(max(*px.NextUpstreamTries, 0))
 	}
-	if px.BufferSize != nil || px.BuffersNumber > 0 {
+	if px.BufferSize != nil || px.BuffersNumber > 0 || px.BusyBuffersSize != nil {
 		buffer := model.Size(defaultBufferSize)
 		if px.BufferSize != nil {
 			buffer = *px.BufferSize
@@ -217,7 +217,11 @@ func (p *policies) proxyView(v *policyView, l model.Location) error {
 			// nginx wants busy buffers of at least one buffer and at most
 			// all buffers but one; its default is two buffers.
 			v.Buffers = strconv.Itoa(int(n)) + " " + v.BufferSize
-			v.BusyBuffersSize = nginxSize(min(2, n-1) * buffer)
+			busy := min(2, n-1) * buffer
+			if px.BusyBuffersSize != nil {
+				busy = *px.BusyBuffersSize // build checked it against the buffers
+			}
+			v.BusyBuffersSize = nginxSize(busy)
 		}
 	}
 	if v.Module != "proxy" {
