@@ -16,8 +16,6 @@ const (
 	// AccessLogStdout is where nginx writes the access log for archway
 	// to copy: its own stdout, which only the access log uses.
 	AccessLogStdout = "/dev/stdout"
-	// accessLogFormat names the log_format of the human access log.
-	accessLogFormat = "upstreaminfo"
 )
 
 // accessLogView is what nginx.conf.tmpl prints for the human access log;
