@@ -297,7 +297,7 @@ func trafficSpecs() []Spec {
 			Doc:   "Answers instead of the Ingress's backends when they have no endpoint (503), and answers custom-http-errors.",
 			apply: set(serviceName, func(p *Parsed, v string) { p.Location.DefaultBackend = v })},
 		{Key: "service-upstream", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
-			Doc:   "Proxies to the Service's cluster IP instead of its endpoints (kube-proxy balances; no retries to other endpoints).",
+			Doc:   "Proxies to the Service's cluster IP instead of its endpoints (kube-proxy balances; no retries to other endpoints), for its paths and its `spec.defaultBackend`.",
 			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.ServiceUpstream = v })},
 	}
 }

@@ -74,7 +74,7 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
 	hostless := b.hostless(ing, ref, &pol)
 	if ing.Spec.DefaultBackend != nil {
-		b.addDefaultBackend(owner, ing.Spec.DefaultBackend, hostless.blocked)
+		b.addDefaultBackend(owner, ing.Spec.DefaultBackend, hostless)
 	}
 	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
 		b.owners.claim(host, ref.Namespace)
@@ -141,20 +141,23 @@ func (b *build) tuned(backend string, pol *ingressPolicy) string {
 	return backend
 }
 
-// addDefaultBackend claims the default backend for an Ingress; a blocked
-// Ingress claims it to answer 503.
-func (b *build) addDefaultBackend(ing model.Owner, be *networkingv1.IngressBackend, blocked bool) {
+// addDefaultBackend claims the default backend for an Ingress, tuned by
+// its service-upstream and balancing annotations as its paths are; a
+// blocked Ingress claims it to answer 503.
+func (b *build) addDefaultBackend(ing model.Owner, be *networkingv1.IngressBackend, pol *ingressPolicy) {
 	const field = "spec.defaultBackend"
 	if rej := b.defaultTaken(ing); rej != nil {
 		b.reject(ing.Ref, field, rej)
 		return
 	}
 	backend, rej := "", (*rejection)(nil)
-	if !blocked {
+	if !pol.blocked {
 		backend, rej = b.backends.ingressBackend(ing.Namespace, *be)
 	}
 	if rej != nil {
 		b.reject(ing.Ref, field, rej)
+	} else if backend != "" {
+		backend = b.tuned(backend, pol)
 	}
 	b.setDefaultBackend(ing, backend)
 }

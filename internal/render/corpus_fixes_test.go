@@ -1,0 +1,79 @@
+package render
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// The fixes for what the real-manifest corpus (test/corpus) showed,
+// each through the real nginx.
+
+// listen starts an echo backend named name and returns its port.
+func listen(t *testing.T, name string) int32 {
+	backend := httptest.NewServer(echo(name))
+	t.Cleanup(backend.Close)
+	return int32(backend.Listener.Addr().(*net.TCPAddr).Port)
+}
+
+// manifestEnv builds the manifests (written for ingress-nginx, class
+// archway) and serves them with nginx; the build must report no problem.
+func manifestEnv(t *testing.T, manifests string) *annotationEnv {
+	var snap source.Snapshot
+	snap.AddManifests("test.yaml", []byte(manifests))
+	require.Empty(t, snap.LoadErrors)
+	cfg, report := builder.Build(snap, builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
+		WatchWithoutClass: true, Now: time.Now(), LoopbackEndpoints: true})
+	require.Empty(t, report.Problems)
+	return newAnnotationEnv(t, cfg)
+}
+
+// serviceYAML is Service name with port port and cluster IP 127.0.0.1,
+// whose one endpoint is 127.0.0.1:target.
+func serviceYAML(name string, port, target int32) string {
+	return fmt.Sprintf(`
+---
+apiVersion: v1
+kind: Service
+metadata: {name: %[1]s, namespace: web}
+spec:
+  clusterIP: 127.0.0.1
+  ports: [{name: http, port: %[2]d, targetPort: %[3]d}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: %[1]s-1, namespace: web, labels: {kubernetes.io/service-name: %[1]s}}
+addressType: IPv4
+ports: [{name: http, port: %[3]d}]
+endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+`, name, port, target)
+}
+
+// TestServiceUpstreamDefaultBackend: service-upstream on an Ingress with
+// spec.defaultBackend (Linkerd's emojivoto example) sends the default
+// backend's requests to the Service's cluster IP, as ingress-nginx did,
+// not to its endpoints.
+func TestServiceUpstreamDefaultBackend(t *testing.T) {
+	endpoint, clusterIP := listen(t, "endpoint"), listen(t, "cluster-ip")
+	env := manifestEnv(t, `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: emojivoto
+  namespace: web
+  annotations: {nginx.ingress.kubernetes.io/service-upstream: "true"}
+spec:
+  defaultBackend: {service: {name: web-svc, port: {number: `+fmt.Sprint(clusterIP)+`}}}
+`+serviceYAML("web-svc", clusterIP, endpoint))
+	resp, body := env.do(t, http.MethodGet, "any.example.com", "/", nil, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Equal(t, "cluster-ip /", body)
+}
