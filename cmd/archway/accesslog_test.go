@@ -141,3 +141,46 @@ func accessLines(out string) []string {
 	}
 	return lines
 }
+
+// TestCanaryInLogAndMetrics: a request a canary served names the canary
+// backend in the access log ($proxy_alternative_upstream_name) and in the
+// request metrics' canary label, with the rule's path.
+func TestCanaryInLogAndMetrics(t *testing.T) {
+	requireRoot(t)
+	manifests := t.TempDir()
+	writeManifests(t, manifests, backendManifests("web", namedBackend(t, "web"))+"---"+backendManifests("beta", namedBackend(t, "beta"))+
+		"---"+ingressManifest("open", "open.example.com", "/app", "web")+`
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: open-canary
+  annotations:
+    nginx.ingress.kubernetes.io/canary: "true"
+    nginx.ingress.kubernetes.io/canary-by-header: X-Canary
+spec:
+  ingressClassName: archway
+  rules:
+  - host: open.example.com
+    http:
+      paths:
+      - {path: /app, pathType: Prefix, backend: {service: {name: beta, port: {number: 80}}}}
+`)
+	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
+	p.waitReady()
+	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+"/app/x", nil)
+	require.NoError(t, err)
+	r.Host, r.Header["X-Canary"] = "open.example.com", []string{"always"}
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	require.Eventually(t, func() bool {
+		return len(p.metric("nginx_ingress_controller_requests{", `canary="default_beta_80"`, `ingress="open"`, `path="/app"`)) == 1
+	}, 5*time.Second, 20*time.Millisecond, "the canary label:\n%s", strings.Join(p.metric("nginx_ingress_controller_requests{"), "\n"))
+	lines := accessLines(p.stdout.String())
+	require.Len(t, lines, 1)
+	require.Contains(t, lines[0], `"GET /app/x HTTP/1.1" 200`)
+	require.Contains(t, lines[0], "[default_web_80] [default_beta_80]")
+}

@@ -11,7 +11,7 @@ import (
 // own, and ingress-nginx's names for what archway sets per location, with
 // the nginx variable each stands for.
 var httpLogVariables = logVariables(map[string]string{
-	"proxy_upstream_name":             "archway_backend",
+	"proxy_upstream_name":             "archway_upstream",
 	"proxy_alternative_upstream_name": "archway_canary",
 	"req_id":                          "archway_request_id",
 	"namespace":                       "archway_namespace",

@@ -14,7 +14,7 @@ func TestAccessLogDefaults(t *testing.T) {
 	require.Equal(t, model.AccessLogStdout, log.Path)
 	require.Equal(t, "default", log.Escape)
 	require.Equal(t, model.LogPart{Var: "remote_addr"}, log.Format[0])
-	require.Contains(t, log.Format, model.LogPart{Var: "archway_backend"}, "$proxy_upstream_name")
+	require.Contains(t, log.Format, model.LogPart{Var: "archway_upstream"}, "$proxy_upstream_name")
 	require.Contains(t, log.Format, model.LogPart{Var: "archway_request_id"}, "$req_id")
 	require.Contains(t, log.Format, model.LogPart{Text: `" `})
 }

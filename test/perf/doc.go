@@ -14,7 +14,9 @@
 // and reload of the config archway wrote, and the ratio; requests per
 // second through nginx with the web application firewall (ModSecurity and
 // the CRS, turned on for every Ingress by the ConfigMap) off and on, and
-// the bare nginx -t and reload with it on; archway's and
+// the bare nginx -t and reload with it on; requests per second with the
+// access log on, then off (disable-access-log in the ConfigMap), in the
+// same run; archway's and
 // nginx's memory; reloads and failed requests while endpoints and while
 // Ingresses change under load; and, for a burst of 1,000 new apps
 // (Service, EndpointSlice, Ingress) created at once, the time from the

@@ -42,6 +42,7 @@ func TestPerf(t *testing.T) {
 			p.createOneByOne(samples[min(k, len(samples)-1)])
 			p.bare()
 			p.waf()
+			p.accessLogCost()
 			p.memory()
 			p.endpointChurn()
 			p.ingressChurn()

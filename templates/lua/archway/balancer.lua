@@ -298,7 +298,12 @@ function M.rewrite()
   local name = var.archway_backend
   if not name or name == "" then return end
   local b = lookup(name)
-  if b and b.main then b = choose(b) end
+  if b and b.main then
+    -- The access log's $proxy_upstream_name: the main backend, as in
+    -- ingress-nginx, whichever backend serves.
+    var.archway_main_backend = b.main
+    b = choose(b)
+  end
   if not b or not b.endpoints or #b.endpoints == 0 then return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE) end
   local state = { backend = b, tried = {}, attempts = {} }
   ngx.ctx.archway = state
