@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run test build deps test-deps tools unit lint bench clean fuzz fuzz-short
+.PHONY: run test build deps test-deps tools unit lint bench clean fuzz fuzz-short image-test
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/archway ./cmd/archway
@@ -26,7 +26,7 @@ run: deps build
 	scripts/run-demo.sh
 
 ## test: everything CI runs.
-test: test-deps tools lint fuzz-short unit
+test: test-deps tools lint fuzz-short unit image-test
 
 # gofmt, go vet and staticcheck (built once into .cache/tools/; its checks
 # are in staticcheck.conf).
@@ -37,6 +37,13 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 -timeout 40m ./...
+
+# The Dockerfile built with buildah and the image run with podman as the
+# chart runs it, then sent requests (root; base images, container storage
+# and Go's build cache under .cache/image/, or $IMAGE_CACHE).
+image-test: test-deps tools
+	scripts/install-deps.sh image
+	scripts/image-test.sh
 
 # Every fuzz target for a fixed time each (scripts/fuzz.sh prints the
 # executions): a short run in `make test`, a longer one on demand.

@@ -5,16 +5,21 @@
 #   scripts/install-deps.sh runtime   nginx, its Lua balancer modules, and
 #                                     ModSecurity with the OWASP CRS
 #   scripts/install-deps.sh test      runtime + what the test suites need
+#   scripts/install-deps.sh image     what scripts/image-test.sh builds and
+#                                     runs the container image with
 set -euo pipefail
 
 # headers-more: the more_set_headers and more_clear_headers of safe snippets.
 runtime=(nginx libnginx-mod-http-lua libnginx-mod-http-headers-more-filter lua-resty-core libnginx-mod-http-modsecurity modsecurity-crs ca-certificates)
 test=(etcd-server iproute2 openssl curl pcre2-utils)
+# runc: Debian's podman defaults to crun, which fails on hybrid cgroup hosts.
+image=(buildah podman runc debootstrap)
 
 case "${1:-runtime}" in
   runtime) wanted=("${runtime[@]}") ;;
   test) wanted=("${runtime[@]}" "${test[@]}") ;;
-  *) echo "usage: $0 [runtime|test]" >&2; exit 2 ;;
+  image) wanted=("${image[@]}") ;;
+  *) echo "usage: $0 [runtime|test|image]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -92,7 +92,7 @@ func TestShapes(t *testing.T) {
 				require.False(t, d.pod.Spec.HostNetwork)
 				require.Empty(t, d.pod.Spec.DNSPolicy)
 				require.Equal(t, "8080", flags(t, d.container)["http-port"])
-				require.Empty(t, d.container.SecurityContext.Capabilities.Add, "the node forwards port 80 to 8080: nginx needs no capability")
+				require.False(t, *d.container.SecurityContext.AllowPrivilegeEscalation, "the node forwards port 80 to 8080: nginx needs no capability")
 			},
 		},
 		"Deployment on host ports": {

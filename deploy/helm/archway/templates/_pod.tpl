@@ -105,20 +105,16 @@ spec:
       securityContext:
         readOnlyRootFilesystem: true
         runAsNonRoot: true
-        {{- if include "archway.privilegedPorts" . }}
         # nginx binds ports below 1024 through the file capability the
-        # image gives it. A file capability needs the capability in the
-        # bounding set and is a privilege gain that no_new_privs
-        # (allowPrivilegeEscalation: false) would refuse.
-        allowPrivilegeEscalation: true
+        # image gives it, a privilege gain that no_new_privs
+        # (allowPrivilegeEscalation: false) refuses. The kernel refuses to
+        # run a file whose capability is not in the bounding set at all
+        # (EPERM), so NET_BIND_SERVICE stays there even when no_new_privs
+        # makes it a capability nginx cannot gain.
+        allowPrivilegeEscalation: {{ include "archway.privilegedPorts" . | eq "true" }}
         capabilities:
           drop: [ALL]
           add: [NET_BIND_SERVICE]
-        {{- else }}
-        allowPrivilegeEscalation: false
-        capabilities:
-          drop: [ALL]
-        {{- end }}
       {{- with .Values.resources }}
       resources:
         {{- toYaml . | nindent 8 }}
