@@ -27,7 +27,8 @@ FROM debian:12-slim
 COPY rootfs/ /
 COPY scripts/install-deps.sh /usr/local/lib/archway/install-deps.sh
 # nginx binds ports below 1024 as a non-root user through a file capability
-# alone (the chart adds NET_BIND_SERVICE to the bounding set only then);
+# alone (the kernel refuses to run it when NET_BIND_SERVICE is not in the
+# bounding set, which is why the chart always keeps it there);
 # setcap comes from libcap2-bin. It stays: Debian 12's nginx depends on
 # iproute2, which depends on libcap2-bin, so purging it removed nginx too
 # (the build succeeded and the image could not serve). The runtime dir

@@ -76,7 +76,7 @@ debian_base() {
   echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
   find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
   rm -rf "$root"/usr/share/{man,info,locale}/* "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-  tar -C "$root" --numeric-owner -c . | podman import --change 'CMD ["bash"]' - docker.io/library/debian:12-slim >/dev/null
+  tar -C "$root" --numeric-owner -c . | podman import --quiet --change 'CMD ["bash"]' - docker.io/library/debian:12-slim >/dev/null
   rm -rf "$root"
 }
 
