@@ -53,6 +53,9 @@ var effects = map[reason.Reason]string{
 
 // Fixes of problems that differ by where they are.
 const (
+	modsecuritySnippetFix = "use the typed keys archway.dev/modsecurity-mode (for SecRuleEngine), -paranoia-level, " +
+		"-inbound-anomaly-threshold, -outbound-anomaly-threshold, -exclude-rule-ids and -exclude-rule-tags " +
+		"(for SecRuleRemoveById/ByTag), or the ConfigMap keys of the same names; docs/annotations.md"
 	regexPathFix = "for a regex, set pathType: ImplementationSpecific and use-regex: \"true\" on the Ingress " +
 		"(ingress-nginx read it as a regex only because its host had use-regex or rewrite-target)"
 	groupsFix = "give the path the capture groups rewrite-target uses, as a regex: pathType ImplementationSpecific, " +
@@ -120,6 +123,9 @@ func (r references) finding(p builder.Problem, prefix string) (f Finding, unchec
 	}
 	if p.Reason == reason.SnippetRefused {
 		snippetCoverage(&f, ing, p.Key, prefix, r.safeSnippets)
+		if p.Key == prefix+"/modsecurity-snippet" {
+			f.Fix = modsecuritySnippetFix
+		}
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
 		switch {

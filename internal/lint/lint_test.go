@@ -148,6 +148,12 @@ func TestLint(t *testing.T) {
 			want: []string{"error SnippetRefused Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/server-snippet]"},
 			fix:  `use the annotation proxy-body-size instead`,
 		},
+		"modsecurity-snippet points at the typed WAF keys": {
+			manifests: service("b", "web") + ingress("b", "blog", "b.example.com",
+				`"`+pfx+`enable-modsecurity": "true", "`+pfx+`modsecurity-snippet": "SecRuleEngine On\\nSecRuleRemoveById 942100"`, "Prefix / web"),
+			want: []string{"error SnippetRefused Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/modsecurity-snippet]"},
+			fix:  "archway.dev/modsecurity-mode (for SecRuleEngine)",
+		},
 		"invalid value answers 503": {
 			manifests: service("b", "web") + ingress("b", "blog", "b.example.com", `"`+pfx+`proxy-read-timeout": "soon"`, "Prefix / web"),
 			want:      []string{"error InvalidAnnotation Ingress b/blog metadata.annotations[nginx.ingress.kubernetes.io/proxy-read-timeout]"},
