@@ -117,7 +117,6 @@ func (m *Metrics) ObserveRequest(r Request) {
 		c.remember(model.Ref{Namespace: r.Namespace, Name: r.Ingress}, s)
 	}
 	values := c.values(r.Namespace, r.Ingress, s)
-	c.count.WithLabelValues(values...).Inc()
 	c.duration.WithLabelValues(values...).Observe(r.Duration)
 	if r.ResponseTime >= 0 {
 		c.responseDuration.WithLabelValues(values...).Observe(r.ResponseTime)
@@ -125,6 +124,8 @@ func (m *Metrics) ObserveRequest(r Request) {
 	c.requestSize.WithLabelValues(values...).Observe(r.RequestSize)
 	c.responseSize.WithLabelValues(values...).Observe(r.Size)
 	c.bytesSent.WithLabelValues(values...).Observe(r.Size)
+	// Last: a scrape that counts the request sees its histograms too.
+	c.count.WithLabelValues(values...).Inc()
 }
 
 // values returns the label values of a series in the collectors' order.
