@@ -212,7 +212,7 @@ func snippetLocation(keyword snippetToken, args []snippetToken) (model.SnippetLo
 		if !ok {
 			return loc, at.refused(`a regex location must be anchored: begin it with "^/" (for \.php$, write ^/[^?]*\.php$: "." does not match a decoded line break)`)
 		}
-		if err := model.CheckRegex(re); err != nil {
+		if err := grammar.CheckRegex(re); err != nil {
 			return loc, at.refused("%v", err)
 		}
 		loc.Path = re

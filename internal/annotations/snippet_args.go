@@ -221,7 +221,7 @@ func rewriteArgs(d *model.Directive, args []snippetToken) error {
 	if !ok {
 		return args[0].refused(`a rewrite regex must be anchored: begin it with "^/"`)
 	}
-	if err := model.CheckRegex(re); err != nil {
+	if err := grammar.CheckRegex(re); err != nil {
 		return args[0].refused("%v", err)
 	}
 	d.Regex = re
@@ -230,7 +230,7 @@ func rewriteArgs(d *model.Directive, args []snippetToken) error {
 	if d.URL, err = redirectTarget(args[1].text, withGroups); err != nil {
 		return args[1].refused("%v", err)
 	}
-	groups := model.RegexGroups(re)
+	groups := grammar.RegexGroups(re)
 	for _, part := range d.URL {
 		if captureGroup(part.Var) && int(part.Var[0]-'0') > groups {
 			return args[1].refused("it uses $%s, but the regex has %d capture groups", part.Var, groups)

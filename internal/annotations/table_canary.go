@@ -1,9 +1,6 @@
 package annotations
 
-import (
-	"github.com/archway-ingress/archway/internal/grammar"
-	"github.com/archway-ingress/archway/internal/model"
-)
+import "github.com/archway-ingress/archway/internal/grammar"
 
 // Canary holds the canary-* values of one Ingress. They mean something
 // only on a canary Ingress (Enabled); on any other Ingress they are
@@ -64,9 +61,9 @@ func headerValue(s string) (string, error) {
 	return s, nil
 }
 
-// headerPattern accepts a regex that model.CheckHeaderPattern accepts.
+// headerPattern accepts a regex that grammar.CheckHeaderPattern accepts.
 func headerPattern(s string) (string, error) {
-	if err := model.CheckHeaderPattern(s); err != nil {
+	if err := grammar.CheckHeaderPattern(s); err != nil {
 		return "", err
 	}
 	return s, nil

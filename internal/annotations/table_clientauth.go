@@ -46,9 +46,9 @@ func clientAuthSpecs() []Spec {
 	}
 }
 
-// matchCN accepts an auth-tls-match-cn regex (model.CheckMatchCN).
+// matchCN accepts an auth-tls-match-cn regex (grammar.CheckMatchCN).
 func matchCN(s string) (string, error) {
-	return s, model.CheckMatchCN(s)
+	return s, grammar.CheckMatchCN(s)
 }
 
 // check reports the auth-tls-match-cn that cannot apply: without a

@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -125,7 +126,7 @@ func (pol *ingressPolicy) checkPath(match model.Match, path string) *rejection {
 	}
 	have := 0
 	if match == model.MatchRegex {
-		have = model.RegexGroups(path)
+		have = grammar.RegexGroups(path)
 	}
 	if have < pol.groups {
 		return &rejection{field: "path", reason: reason.InvalidAnnotation,

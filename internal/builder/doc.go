@@ -9,7 +9,7 @@
 // Ingresses of other classes are invisible: never served, never reported.
 // Every string that reaches the model has passed an allow-list: hosts are
 // DNS names, paths use A-Z a-z 0-9 . _ ~ / - only (regex paths pass
-// model.CheckRegex), backend names are built from validated namespace,
+// grammar.CheckRegex), backend names are built from validated namespace,
 // Service and port names, endpoint addresses are canonical IP literals, and
 // annotation values passed the grammars of package annotations. An
 // Ingress with an annotation that cannot be applied as written keeps its

@@ -7,6 +7,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -31,7 +32,7 @@ func parsePath(pathType *networkingv1.PathType, path string, regex bool) (string
 			path = "/"
 		}
 		if regex {
-			if err := model.CheckRegex(path); err != nil {
+			if err := grammar.CheckRegex(path); err != nil {
 				return "", "", &rejection{field: "path", reason: reason.InvalidPath, message: err.Error()}
 			}
 			return path, model.MatchRegex, nil

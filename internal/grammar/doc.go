@@ -10,7 +10,8 @@
 // that completes "value "x": ...".
 // Invariants: no value a grammar accepts holds a byte that could end an
 // nginx string or directive (quotes, backslashes, ';', '{', '}', '#',
-// spaces, control bytes) or a '$'. Grammars are pure and allocate little.
+// spaces, control bytes) or a '$' (a regex's end anchor aside, which
+// nginx never reads as a variable). Grammars are pure and allocate little.
 //
 // The rules, each chosen once for the annotations and the ConfigMap alike
 // (docs/architecture.md lists them for users; ingress-nginx compatibility
@@ -34,5 +35,7 @@
 //
 // Files: values.go (booleans, numbers, sizes, durations, words, lists),
 // names.go (DNS names, header names, tokens, methods), network.go
-// (addresses, CIDRs, host:port), urls.go (paths and URLs).
+// (addresses, CIDRs, host:port), urls.go (paths and URLs), regex.go and
+// pcre.go (regex paths and canary header patterns, as RE2 and PCRE read
+// them alike), matchcn.go (auth-tls-match-cn).
 package grammar

@@ -11,7 +11,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
-	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/reason"
 )
 
@@ -137,7 +137,7 @@ func regexHost(p hostPath, host, why string) (Finding, bool) {
 // "/api").
 func regexPrecedence(p hostPath, paths []hostPath) (Finding, bool) {
 	re := p.path.Path
-	if model.CheckRegex(re) != nil {
+	if grammar.CheckRegex(re) != nil {
 		return Finding{}, false // build refuses it
 	}
 	literal := literalStart(re)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/source"
@@ -129,7 +130,7 @@ func (r references) finding(p builder.Problem, prefix string) (f Finding, unchec
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
 		switch {
-		case p.Reason == reason.InvalidPath && hasRegexSyntax(path) && model.CheckRegex(path) == nil:
+		case p.Reason == reason.InvalidPath && hasRegexSyntax(path) && grammar.CheckRegex(path) == nil:
 			f.Fix = regexPathFix
 		case p.Reason == reason.InvalidAnnotation:
 			f.Fix = groupsFix

@@ -3,8 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/archway-ingress/archway/internal/grammar"
 )
 
 // Canary is an alternative backend of a Location, from a canary Ingress
@@ -32,7 +33,7 @@ type Canary struct {
 	Weight, WeightTotal int
 	// Header is a header name of [A-Za-z0-9_-]; HeaderValue, when set, is
 	// made of [A-Za-z0-9] and "-_.~:/=+@,"; HeaderPattern is a regex of
-	// the grammar of CheckRegex without braces, with "$" only at its end.
+	// the grammar of grammar.CheckRegex without braces, with "$" only at its end.
 	// Both need Header; HeaderValue wins over HeaderPattern.
 	Header, HeaderValue, HeaderPattern string
 	// Cookie is a cookie name of [A-Za-z0-9_-].
@@ -62,23 +63,7 @@ func (c Canary) Validate() error {
 		return fmt.Errorf("canary header value %q must be made of A-Z a-z 0-9 -_.~:/=+@,", c.HeaderValue)
 	}
 	if c.HeaderPattern != "" {
-		return CheckHeaderPattern(c.HeaderPattern)
-	}
-	return nil
-}
-
-// CheckHeaderPattern accepts a canary header regex: the grammar of
-// CheckRegex, without braces, and with "$" only at the end, so that it
-// never reads as an nginx variable.
-func CheckHeaderPattern(p string) error {
-	if p == "" || strings.ContainsAny(p, "{}") || strings.Contains(strings.TrimSuffix(p, "$"), "$") {
-		return fmt.Errorf("header pattern %q: want a non-empty regex without braces, with $ only at the end", p)
-	}
-	if _, err := regexp.Compile(p); err != nil {
-		return fmt.Errorf("header pattern %q does not compile: %w", p, err)
-	}
-	if err := CheckRegex("/" + p); err != nil {
-		return fmt.Errorf("header pattern %q: not a regex of A-Z a-z 0-9 %s with \\ only before one of %s", p, regexChars, regexEscapes)
+		return grammar.CheckHeaderPattern(c.HeaderPattern)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ type Snippet struct {
 
 // SnippetLocation is a location block of a server snippet. Path is a
 // literal path for SnippetExact and SnippetPrefix, and a regex that
-// CheckRegex accepts (matched from the start) for the regex matches.
+// grammar.CheckRegex accepts (matched from the start) for the regex matches.
 type SnippetLocation struct {
 	Match      SnippetMatch
 	Path       string

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -65,12 +66,12 @@ func (e *edge) clientAuth(a *model.ClientAuth) (*clientAuthView, error) {
 
 // matchCNToken returns a MatchCN as the quoted regex of an if condition.
 // quote refuses '$', which starts a variable in most strings; nginx reads
-// no variable in the regex of a condition, and model.CheckMatchCN lets
+// no variable in the regex of a condition, and grammar.CheckMatchCN lets
 // '$' only end the regex, an alternative or a group, so the parts between
 // them go through quote, and '$' is put back between them. The match is
 // bounded as regexToken bounds regex paths'.
 func matchCNToken(re string) (string, error) {
-	if err := model.CheckMatchCN(re); err != nil {
+	if err := grammar.CheckMatchCN(re); err != nil {
 		return "", err
 	}
 	parts := strings.Split(re, "$")

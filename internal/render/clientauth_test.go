@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -256,7 +257,7 @@ func matchCNConf(regexes []string) []File {
 	return []File{{Name: ConfigFile, Data: []byte(b.String()), Mode: 0o644}}
 }
 
-// TestMatchCNAgreesWithPCRE checks the claim of model.CheckMatchCN that
+// TestMatchCNAgreesWithPCRE checks the claim of grammar.CheckMatchCN that
 // Go's regexp answers for nginx's PCRE on the subset it accepts: every
 // accepted regex of a seeded random corpus, and of hand-picked corners,
 // compiles in nginx; and the corners where they differ are refused.
@@ -270,13 +271,13 @@ func TestMatchCNAgreesWithPCRE(t *testing.T) {
 		for range 1 + random.IntN(10) {
 			b.WriteString(tokens[random.IntN(len(tokens))])
 		}
-		if model.CheckMatchCN(b.String()) == nil {
+		if grammar.CheckMatchCN(b.String()) == nil {
 			accepted = append(accepted, b.String())
 		}
 	}
 	quoted := make([]string, len(accepted))
 	for i, re := range accepted {
-		require.NoError(t, model.CheckMatchCN(re), re)
+		require.NoError(t, grammar.CheckMatchCN(re), re)
 		var err error
 		quoted[i], err = matchCNToken(re)
 		require.NoError(t, err, re)
@@ -288,7 +289,7 @@ func TestMatchCNAgreesWithPCRE(t *testing.T) {
 		t.Run(re, func(t *testing.T) {
 			_, err := regexp.Compile(re)
 			require.NoError(t, err, "Go compiles it")
-			require.Error(t, model.CheckMatchCN(re))
+			require.Error(t, grammar.CheckMatchCN(re))
 			dir := t.TempDir()
 			path := writeFiles(t, dir, matchCNConf([]string{`"` + re + `"`}))
 			out, err := exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").CombinedOutput()

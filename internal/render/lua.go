@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/templates"
 )
 
@@ -22,11 +22,11 @@ const (
 	restyCorePath = "/usr/share/lua/5.1/?.lua"
 )
 
-// luaRegexMatchLimit is model.RegexMatchLimit for ngx.re, which matches
+// luaRegexMatchLimit is grammar.RegexMatchLimit for ngx.re, which matches
 // with PCRE's JIT: the JIT counts the limit in larger steps, and a match
 // stopped at this bound costs about what one stopped at
-// model.RegexMatchLimit costs nginx (measured in TestRegexMatchLimit).
-const luaRegexMatchLimit = model.RegexMatchLimit / 10
+// grammar.RegexMatchLimit costs nginx (measured in TestRegexMatchLimit).
+const luaRegexMatchLimit = grammar.RegexMatchLimit / 10
 
 // balancerView is what nginx.conf.tmpl needs for the Lua balancer; each
 // field is a finished nginx token.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -62,7 +63,7 @@ func pushPatterns(t testing.TB, e *canaryEnv, patterns []string) {
 			refused = append(refused, p)
 		}
 	}
-	t.Fatalf("the Lua side refuses canary patterns that model.CheckHeaderPattern accepts (%s): %q", body, refused)
+	t.Fatalf("the Lua side refuses canary patterns that grammar.CheckHeaderPattern accepts (%s): %q", body, refused)
 }
 
 // patternEnv is nginx with the Lua side running, for canary patterns.
@@ -83,7 +84,7 @@ func pcre2Compiles(t testing.TB, path string) (string, bool) {
 	return string(out), !bytes.Contains(out, []byte("Failed:"))
 }
 
-// regexCorpus returns n regex paths that model.CheckRegex accepts, drawn
+// regexCorpus returns n regex paths that grammar.CheckRegex accepts, drawn
 // from a seeded random mix of the pieces where PCRE and RE2 differ.
 func regexCorpus(n int) []string {
 	pieces := []string{"a", "Z", "0", "/", ".", "-", "_", "~", ":", "=", "!", "@", "&", "%", ",", "<", ">", "(", ")", "(?:", "|",
@@ -97,14 +98,14 @@ func regexCorpus(n int) []string {
 		for range 1 + random.IntN(12) {
 			b.WriteString(pieces[random.IntN(len(pieces))])
 		}
-		if model.CheckRegex(b.String()) == nil {
+		if grammar.CheckRegex(b.String()) == nil {
 			paths = append(paths, b.String())
 		}
 	}
 	return paths
 }
 
-// TestRegexAgreesWithPCRE checks model.CheckRegex against the engines that
+// TestRegexAgreesWithPCRE checks grammar.CheckRegex against the engines that
 // run its regexes: every regex path it accepts, hand-picked or from a
 // seeded random corpus, compiles in nginx (PCRE2), and every canary
 // header pattern it accepts compiles in the Lua side (ngx.re; Debian's
@@ -114,11 +115,11 @@ func TestRegexAgreesWithPCRE(t *testing.T) {
 	accepted := append(regexCorpus(3000), "/api(/|$)(.*)", "/v[0-9]+/(.*)", `/files/.+\.pdf`, "/(?i)x", "/(a{3})+", "/(/.*)?",
 		"/[.]", `/[\d-]`, "/[]a]", "/"+strings.Repeat("(", 32)+strings.Repeat(")", 32), "/(abcdefghij){1000}", "/[a-z]{500}")
 	out, refused := nginxRefuses(t, regexConf(t, accepted))
-	require.False(t, refused, "nginx refuses regex paths that model.CheckRegex accepts:\n%s", out)
+	require.False(t, refused, "nginx refuses regex paths that grammar.CheckRegex accepts:\n%s", out)
 
 	var patterns []string
 	for _, path := range accepted {
-		if model.CheckHeaderPattern(path[1:]) == nil {
+		if grammar.CheckHeaderPattern(path[1:]) == nil {
 			patterns = append(patterns, path[1:])
 		}
 	}
@@ -140,7 +141,7 @@ func TestRegexAgreesWithPCRE(t *testing.T) {
 		"/(?:" + strings.Repeat("(?:a){0,1000}", 70) + ")":        "regular expression is too large",
 	} {
 		t.Run(path[:min(len(path), 40)], func(t *testing.T) {
-			require.Error(t, model.CheckRegex(path))
+			require.Error(t, grammar.CheckRegex(path))
 			conf := regexConf(t, []string{"/"})
 			conf[0].Data = bytes.Replace(conf[0].Data, []byte(`^/"`), []byte("^"+path+`"`), 1)
 			out, refused := nginxRefuses(t, conf)
@@ -151,24 +152,24 @@ func TestRegexAgreesWithPCRE(t *testing.T) {
 }
 
 // FuzzRegexPCRE asserts that PCRE2 compiles, as nginx does, every regex
-// path that model.CheckRegex accepts, nginx -t takes it on a sample of
+// path that grammar.CheckRegex accepts, nginx -t takes it on a sample of
 // inputs, and the Lua side takes every canary pattern that
-// model.CheckHeaderPattern accepts.
+// grammar.CheckHeaderPattern accepts.
 func FuzzRegexPCRE(f *testing.F) {
 	for _, seed := range []string{"api(/|$)(.*)", `[\d-z]`, "(?<host>x)", "[:alpha:]", "a^+b", "a(?i)+", "((a+)+)+$", "(x){9}", "[]a]"} {
 		f.Add(seed)
 	}
 	e := patternEnv(f)
 	f.Fuzz(func(t *testing.T, re string) {
-		if model.CheckHeaderPattern(re) == nil {
+		if grammar.CheckHeaderPattern(re) == nil {
 			pushPatterns(t, e, []string{re})
 		}
 		path := "/" + re
-		if model.CheckRegex(path) != nil {
+		if grammar.CheckRegex(path) != nil {
 			return
 		}
 		out, ok := pcre2Compiles(t, path)
-		require.True(t, ok, "PCRE2 refuses %q, which model.CheckRegex accepts:\n%s", path, out)
+		require.True(t, ok, "PCRE2 refuses %q, which grammar.CheckRegex accepts:\n%s", path, out)
 		if len(re)%32 == 0 {
 			out, refused := nginxRefuses(t, regexConf(t, []string{path}))
 			require.False(t, refused, "nginx refuses %q:\n%s", path, out)
@@ -178,16 +179,16 @@ func FuzzRegexPCRE(f *testing.F) {
 
 // TestRegexMatchLimit sends requests that backtrack through ~4.6 million
 // steps before they match: a regex path and a canary header pattern
-// that model.CheckRegex accepts (no nested repetition) yet are
-// polynomial. Bounded by model.RegexMatchLimit, nginx gives up early: the
+// that grammar.CheckRegex accepts (no nested repetition) yet are
+// polynomial. Bounded by grammar.RegexMatchLimit, nginx gives up early: the
 // location answers 500 and the canary rule decides nothing, where an
 // unbounded match would cost the worker ~70 ms per request (the Lua
 // side's JIT, fewer; its bound is lower).
 func TestRegexMatchLimit(t *testing.T) {
 	const slow = "(.*.*.*z|x)" // 300 bytes without a "z" try ~n³/6 splits
 	subject := "x" + strings.Repeat("a", 300)
-	require.NoError(t, model.CheckRegex("/p/"+slow))
-	require.NoError(t, model.CheckHeaderPattern("^"+slow))
+	require.NoError(t, grammar.CheckRegex("/p/"+slow))
+	require.NoError(t, grammar.CheckHeaderPattern("^"+slow))
 
 	r, err := New("")
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -65,13 +66,13 @@ func signInVar(v string) (string, bool) {
 }
 
 // regexToken returns a regex path quoted, anchored at the start and
-// bounded by model.RegexMatchLimit. flags ("(?i)" or "") come after the
+// bounded by grammar.RegexMatchLimit. flags ("(?i)" or "") come after the
 // bound: PCRE reads "(*LIMIT_MATCH=n)" only at the very start.
 func regexToken(path, flags string) (string, error) {
-	if err := model.CheckRegex(path); err != nil {
+	if err := grammar.CheckRegex(path); err != nil {
 		return "", err
 	}
 	return `"` + regexLimit + flags + "^" + path + `"`, nil
 }
 
-var regexLimit = "(*LIMIT_MATCH=" + strconv.Itoa(model.RegexMatchLimit) + ")"
+var regexLimit = "(*LIMIT_MATCH=" + strconv.Itoa(grammar.RegexMatchLimit) + ")"

@@ -1,4 +1,4 @@
-package model
+package grammar
 
 import (
 	"fmt"
@@ -56,4 +56,20 @@ func RegexGroups(path string) int {
 		return 0
 	}
 	return re.NumSubexp()
+}
+
+// CheckHeaderPattern accepts a canary header regex: the grammar of
+// CheckRegex, without braces, and with "$" only at the end, so that it
+// never reads as an nginx variable.
+func CheckHeaderPattern(p string) error {
+	if p == "" || strings.ContainsAny(p, "{}") || strings.Contains(strings.TrimSuffix(p, "$"), "$") {
+		return fmt.Errorf("header pattern %q: want a non-empty regex without braces, with $ only at the end", p)
+	}
+	if _, err := regexp.Compile(p); err != nil {
+		return fmt.Errorf("header pattern %q does not compile: %w", p, err)
+	}
+	if err := CheckRegex("/" + p); err != nil {
+		return fmt.Errorf("header pattern %q: not a regex of A-Z a-z 0-9 %s with \\ only before one of %s", p, regexChars, regexEscapes)
+	}
+	return nil
 }
