@@ -6,7 +6,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
-	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -27,9 +26,7 @@ type ingressPolicy struct {
 	// route of the Ingress answers 503 (see package annotations).
 	blocked bool
 	// regex: ImplementationSpecific paths are regexes.
-	regex bool
-	// groups is the highest capture group the rewrite target uses.
-	groups          int
+	regex           bool
 	serviceUpstream bool
 	// redirect holds the ssl-redirect annotations.
 	redirect  redirectFlags
@@ -59,11 +56,6 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
 	pol.balancing = loc.Balancing()
 	pol.canary = loc.Canary
-	for _, part := range loc.RewriteTarget {
-		if len(part.Var) == 1 {
-			pol.groups = max(pol.groups, int(part.Var[0]-'0'))
-		}
-	}
 	fail := func(name string, err error) {
 		b.problems.addAnnotation(ref, b.prefix+"/"+name, reason.InvalidAnnotation, err.Error())
 		pol.blocked = true
@@ -115,22 +107,4 @@ func (b *build) annotationBackend(ing model.Ref, key, service string) string {
 		return ""
 	}
 	return b.backends.backend(e, e.svc.Spec.Ports[0], fmt.Sprint(e.svc.Spec.Ports[0].Port))
-}
-
-// checkPath returns a rejection when one path of the Ingress cannot take
-// its policy (a rewrite target that uses capture groups the path does not
-// have).
-func (pol *ingressPolicy) checkPath(match model.Match, path string) *rejection {
-	if pol.groups == 0 {
-		return nil
-	}
-	have := 0
-	if match == model.MatchRegex {
-		have = grammar.RegexGroups(path)
-	}
-	if have < pol.groups {
-		return &rejection{field: "path", reason: reason.InvalidAnnotation,
-			message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups; the path answers 503", pol.groups, path, have)}
-	}
-	return nil
 }

@@ -116,7 +116,8 @@ func TestBuildAnnotationRegex(t *testing.T) {
 					prefix("/api", "web_app_80", plain),
 					{Path: "/api(/|$)(.*)", Match: model.MatchRegex, Backend: "web_app_80", Owner: ingressOwner(regex),
 						Policy: model.Policy{RewriteTarget: target}},
-					exact("/health", "", regex),
+					{Path: "/health", Match: model.MatchExact, Backend: "web_app_80", Owner: ingressOwner(regex),
+						Policy: model.Policy{RewriteTarget: target}}, // $2 is empty, as in ingress-nginx
 					prefix("/static", "web_app_80", plain),
 				}}},
 				Backends: []model.Backend{webApp80()},
@@ -124,8 +125,6 @@ func TestBuildAnnotationRegex(t *testing.T) {
 			report: Report{
 				Served: []model.Ref{plain, regex},
 				Problems: []Problem{
-					{Kind: KindIngress, Object: regex, Field: "spec.rules[0].http.paths[1].path", Reason: reason.InvalidAnnotation,
-						Message: `rewrite-target uses capture group $2, but path "/health" has 0 groups; the path answers 503`},
 					invalidPath("2", `path "/v[0-9]+/(.*)": character '[' is not allowed (only A-Z a-z 0-9 . _ ~ / -)`),
 					invalidPath("3", `regex path "/bad\\n(.*)(.*)": a backslash may only precede one of .()[]|?*+^${}/-dDwWsS`),
 					invalidPath("4", "regex path \"/unbalanced((.*)\" does not compile: error parsing regexp: missing closing ): `/unbalanced((.*)`"),

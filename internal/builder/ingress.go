@@ -113,10 +113,6 @@ func (b *build) addPath(ing model.Owner, host string, at pathAt, p networkingv1.
 // applyPath gives the new Location of an Ingress's path its policy and
 // backend.
 func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend networkingv1.IngressBackend, pol *ingressPolicy) {
-	if rej := pol.checkPath(loc.Match, loc.Path); rej != nil {
-		b.reject(ing, at.field(), rej)
-		return
-	}
 	if pol.blocked {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/grammar"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
 
@@ -23,6 +24,8 @@ type hostPath struct {
 	// regex: archway matches it as a regex (an ImplementationSpecific
 	// path of an Ingress with use-regex or rewrite-target).
 	regex bool
+	// target is the Ingress's rewrite-target.
+	target model.Template
 }
 
 func (p hostPath) pathType() networkingv1.PathType {
@@ -46,7 +49,7 @@ func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
 			if _, seen := hosts[host]; !seen {
 				order = append(order, host)
 			}
-			hp := hostPath{ing: ing, field: field, path: p}
+			hp := hostPath{ing: ing, field: field, path: p, target: parsed.Location.RewriteTarget}
 			hp.regex = regex && hp.pathType() == networkingv1.PathTypeImplementationSpecific
 			hosts[host] = append(hosts[host], hp)
 			if _, set := regexBy[host]; why != "" && !set {
@@ -74,9 +77,37 @@ func differences(ings []*networkingv1.Ingress, prefix string) []Finding {
 			if ok {
 				out = append(out, f)
 			}
+			if f, ok := missingGroups(p); ok {
+				out = append(out, f)
+			}
 		}
 	}
 	return out
+}
+
+// missingGroups is the finding of a path that lacks a capture group its
+// Ingress's rewrite-target uses: nginx puts nothing in its place, in
+// archway as in ingress-nginx, which is rarely what was meant.
+func missingGroups(p hostPath) (Finding, bool) {
+	used, have := 0, 0
+	for _, part := range p.target {
+		if len(part.Var) == 1 {
+			used = max(used, int(part.Var[0]-'0'))
+		}
+	}
+	if p.regex {
+		have = grammar.RegexGroups(p.path.Path)
+	}
+	if used <= have || (!p.regex && hasRegexSyntax(p.path.Path)) { // build refuses the latter
+		return Finding{}, false
+	}
+	return Finding{Severity: Info, Kind: builder.KindIngress, Namespace: p.ing.Namespace, Name: p.ing.Name,
+		Field: p.field + ".path", Reason: reason.MissingCaptureGroup,
+		Message: fmt.Sprintf("rewrite-target uses capture group $%d, but path %q has %d groups: archway, as ingress-nginx did, "+
+			"puts nothing in place of a missing group", used, p.path.Path, have),
+		Fix: "give the path the capture groups rewrite-target uses, as a regex: pathType ImplementationSpecific, " +
+			"e.g. path /api(/|$)(.*) with rewrite-target /$2",
+	}, true
 }
 
 // ingressNginxRegex says why ingress-nginx made the hosts of ing regex

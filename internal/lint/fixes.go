@@ -59,8 +59,6 @@ const (
 		"(for SecRuleRemoveById/ByTag), or the ConfigMap keys of the same names; docs/annotations.md"
 	regexPathFix = "for a regex, set pathType: ImplementationSpecific and use-regex: \"true\" on the Ingress " +
 		"(ingress-nginx read it as a regex only because its host had use-regex or rewrite-target)"
-	groupsFix = "give the path the capture groups rewrite-target uses, as a regex: pathType ImplementationSpecific, " +
-		"e.g. path /api(/|$)(.*) with rewrite-target /$2 (ingress-nginx put nothing in place of a missing group)"
 )
 
 // secretAnnotations are the annotations that name a Secret.
@@ -129,11 +127,8 @@ func (r references) finding(p builder.Problem, prefix string) (f Finding, unchec
 		}
 	}
 	if path, ok := pathAt(ing, p.Field); ok {
-		switch {
-		case p.Reason == reason.InvalidPath && hasRegexSyntax(path) && grammar.CheckRegex(path) == nil:
+		if p.Reason == reason.InvalidPath && hasRegexSyntax(path) && grammar.CheckRegex(path) == nil {
 			f.Fix = regexPathFix
-		case p.Reason == reason.InvalidAnnotation:
-			f.Fix = groupsFix
 		}
 	}
 	return f, r.absent(ing, p, prefix)

@@ -122,7 +122,7 @@ func TestLint(t *testing.T) {
 		},
 		"capture group the path lacks": {
 			manifests: service("s", "web") + ingress("s", "a", "s.example.com", `"`+pfx+`rewrite-target": "/v1/$1"`, "ImplementationSpecific /old web"),
-			want:      []string{"error InvalidAnnotation Ingress s/a spec.rules[0].http.paths[0].path"},
+			want:      []string{"info MissingCaptureGroup Ingress s/a spec.rules[0].http.paths[0].path"},
 			fix:       "give the path the capture groups",
 		},
 		"snippets are errors, unknown keys warnings or info": {

@@ -18,7 +18,9 @@ type Policy struct {
 	// BackendTLS configures TLS to HTTPS and GRPCS backends.
 	BackendTLS *BackendTLS
 	// RewriteTarget replaces the request URI before it is proxied; a
-	// Template Var "1".."9" is a capture group of the location's path.
+	// Template Var "1".."9" is a capture group of the location's path,
+	// empty when the path has no such group (as nginx, and ingress-nginx,
+	// do).
 	RewriteTarget Template
 	// AppRoot redirects requests for "/" itself (302) to this path.
 	AppRoot string

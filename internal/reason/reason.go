@@ -56,6 +56,7 @@ const (
 	RegexHost           Reason = "RegexHost"
 	StringPrefix        Reason = "StringPrefix"
 	RegexPrecedence     Reason = "RegexPrecedence"
+	MissingCaptureGroup Reason = "MissingCaptureGroup"
 	UnsupportedSetting  Reason = "UnsupportedSetting"
 )
 
@@ -101,5 +102,6 @@ var Docs = []Doc{
 	{RegexHost, "use-regex or rewrite-target made ingress-nginx match every path of the host as a regex; archway keeps the other paths as the spec defines them. Check those paths.", true},
 	{StringPrefix, "An ImplementationSpecific path that ingress-nginx matched as a string prefix (\"/app\" took \"/appx\"); archway takes it as Prefix. Check no request relied on it.", true},
 	{RegexPrecedence, "A regex path whose requests a shorter Prefix path takes in archway, which tries Exact and Prefix paths first. Reorder the paths or make them Exact.", true},
+	{MissingCaptureGroup, "rewrite-target uses a capture group (\"/$1\") that the path lacks; archway, as ingress-nginx did, puts nothing in its place, so a path \"/\" sends every request to \"/\". Check that this was meant.", true},
 	{UnsupportedSetting, "A ConfigMap key archway does not read; it is ignored. Remove it, or see README.md's ConfigMap table.", true},
 }

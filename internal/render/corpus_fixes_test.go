@@ -77,3 +77,28 @@ spec:
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Equal(t, "cluster-ip /", body)
 }
+
+// TestRewriteMissingGroup: a rewrite-target naming a capture group the
+// path lacks ("/$1" on path "/", a common copy of ingress-nginx's rewrite
+// example) rewrites with the group empty, as ingress-nginx did, instead of
+// answering 503.
+func TestRewriteMissingGroup(t *testing.T) {
+	port := listen(t, "app")
+	env := manifestEnv(t, `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app
+  namespace: web
+  annotations: {nginx.ingress.kubernetes.io/rewrite-target: /v1/$1}
+spec:
+  rules:
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: ImplementationSpecific, backend: {service: {name: app, port: {number: 80}}}}
+`+serviceYAML("app", 80, port))
+	resp, body := env.do(t, http.MethodGet, "app.example.com", "/users/7?page=2", nil, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Equal(t, "app /v1/?page=2", body)
+}
