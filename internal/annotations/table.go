@@ -18,7 +18,7 @@ const (
 	onOffSyntax    = "`on` or `off`"
 	secondsSyntax  = "seconds (`60`), or a number with `ms`, `s`, `m`, `h` or `d` (`1500ms`, `5m`)"
 	pathSyntax     = "an absolute path of letters, digits and `-._~/`"
-	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`"
+	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`, `$request_method`"
 	// noURI ends the syntax of every redirect.
 	noURI        = " (never `$uri`: nginx decodes it, so it could carry CR LF into the response's headers)"
 	cidrSyntax   = "comma-separated IP addresses or CIDRs (`10.0.0.0/8, 192.168.1.1`)"

@@ -296,6 +296,7 @@ var annotationCases = map[string]annotationCase{
 		valid: map[string]any{
 			"https://$host/oauth2/start?rd=$escaped_request_uri": model.Template{text("https://"), variable("host"),
 				text("/oauth2/start?rd="), variable("escaped_request_uri")},
+			"https://auth.example.com?rm=$request_method": model.Template{text("https://auth.example.com?rm="), variable("request_method")},
 		},
 		invalid: []string{"/oauth2/start", "https://$host/$cookie_x", "https://$host/start?rd=$uri"},
 		get:     func(p Parsed) any { return p.Location.ExternalAuth.SignIn },

@@ -13,16 +13,17 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// Variables a template may name. Redirect targets may rebuild the request's
-// own URL from variables that cannot hold CR or LF: nginx keeps
-// $request_uri and $args as the client sent them (still percent-encoded),
-// and checks the Host header. Never $uri: nginx decodes it, so
-// "/x%0d%0aSet-Cookie:..." would add a header to the redirect. Cache keys
-// may also read request headers and cookies.
+// Variables a template may name. Redirect and sign-in URLs may rebuild
+// the request's own URL from variables that cannot hold CR or LF: nginx
+// keeps $request_uri and $args as the client sent them (still
+// percent-encoded), checks the Host header, and takes a method of letters
+// only. Never $uri: nginx decodes it, so "/x%0d%0aSet-Cookie:..." would add
+// a header to the redirect. Cache keys may also read request headers and
+// cookies. docs/annotations.md lists urlVarNames (redirectSyntax).
 var (
-	redirectVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args")
-	signInVars   = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args",
-		"escaped_request_uri")
+	urlVarNames  = []string{"scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "request_method"}
+	redirectVars = wordSet(urlVarNames...)
+	signInVars   = wordSet(append(urlVarNames, "escaped_request_uri")...)
 )
 
 func wordSet(words ...string) func(string) bool {

@@ -58,6 +58,8 @@ func TestAnnotationAuth(t *testing.T) {
 				"auth-response-headers": "X-Auth-Request-User"})),
 			with(prefix("/signin", "app"), "signin", annotated(t, map[string]string{"auth-url": authURL,
 				"auth-signin": "https://login.test/start"})),
+			with(prefix("/authelia", "app"), "authelia", annotated(t, map[string]string{"auth-url": authURL,
+				"auth-signin": "https://login.test/?rm=$request_method"})),
 			with(prefix("/cached", "app"), "cached", annotated(t, map[string]string{"auth-url": authURL,
 				"auth-cache-key": "$http_authorization", "auth-cache-duration": "200 1m"})),
 			prefix("/open", "app"),
@@ -68,17 +70,18 @@ func TestAnnotationAuth(t *testing.T) {
 		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}}
 	}
 	e.check(t, map[string]exchange{
-		"basic: no credentials":      {host: "auth.test", path: "/basic/x", status: 401, wantHeaders: map[string]string{"WWW-Authenticate": `Basic realm="Staff only"`}},
-		"basic: wrong password":      {host: "auth.test", path: "/basic/x", header: basicAuth("alice", "builder"), status: 401},
-		"basic: unknown user":        {host: "auth.test", path: "/basic", header: basicAuth("eve", "wonderland"), status: 401},
-		"basic: alice":               {host: "auth.test", path: "/basic/x", header: basicAuth("alice", "wonderland"), status: 200, wantBody: "app /basic/x"},
-		"basic: bob":                 {host: "auth.test", path: "/basic", header: basicAuth("bob", "builder"), status: 200},
-		"external: no token":         {host: "auth.test", path: "/ext/x", status: 401},
-		"external: forbidden":        {host: "auth.test", path: "/ext/x", header: bearer("forbidden"), status: 403},
-		"external: allowed, no body": {method: http.MethodPost, host: "auth.test", path: "/ext/x?show=X-Auth-Request-User&show=X-Not-Copied", header: bearer("good"), body: "payload", status: 200, wantBody: "app /ext/x?show=X-Auth-Request-User&show=X-Not-Copied", wantHeaders: map[string]string{"X-Seen-X-Auth-Request-User": "alice", "X-Seen-X-Not-Copied": ""}},
-		"external: sign-in redirect": {host: "auth.test", path: "/signin/x?a=1", status: 302, wantHeaders: map[string]string{"Location": "https://login.test/start?rd=http://auth.test%2Fsignin%2Fx%3Fa%3D1"}},
-		"external: sign-in passes":   {host: "auth.test", path: "/signin/x", header: bearer("good"), status: 200},
-		"no auth elsewhere":          {host: "auth.test", path: "/open", status: 200},
+		"basic: no credentials":             {host: "auth.test", path: "/basic/x", status: 401, wantHeaders: map[string]string{"WWW-Authenticate": `Basic realm="Staff only"`}},
+		"basic: wrong password":             {host: "auth.test", path: "/basic/x", header: basicAuth("alice", "builder"), status: 401},
+		"basic: unknown user":               {host: "auth.test", path: "/basic", header: basicAuth("eve", "wonderland"), status: 401},
+		"basic: alice":                      {host: "auth.test", path: "/basic/x", header: basicAuth("alice", "wonderland"), status: 200, wantBody: "app /basic/x"},
+		"basic: bob":                        {host: "auth.test", path: "/basic", header: basicAuth("bob", "builder"), status: 200},
+		"external: no token":                {host: "auth.test", path: "/ext/x", status: 401},
+		"external: forbidden":               {host: "auth.test", path: "/ext/x", header: bearer("forbidden"), status: 403},
+		"external: allowed, no body":        {method: http.MethodPost, host: "auth.test", path: "/ext/x?show=X-Auth-Request-User&show=X-Not-Copied", header: bearer("good"), body: "payload", status: 200, wantBody: "app /ext/x?show=X-Auth-Request-User&show=X-Not-Copied", wantHeaders: map[string]string{"X-Seen-X-Auth-Request-User": "alice", "X-Seen-X-Not-Copied": ""}},
+		"external: sign-in redirect":        {host: "auth.test", path: "/signin/x?a=1", status: 302, wantHeaders: map[string]string{"Location": "https://login.test/start?rd=http://auth.test%2Fsignin%2Fx%3Fa%3D1"}},
+		"external: sign-in with the method": {host: "auth.test", path: "/authelia/x", status: 302, wantHeaders: map[string]string{"Location": "https://login.test/?rm=GET&rd=http://auth.test%2Fauthelia%2Fx"}},
+		"external: sign-in passes":          {host: "auth.test", path: "/signin/x", header: bearer("good"), status: 200},
+		"no auth elsewhere":                 {host: "auth.test", path: "/open", status: 200},
 	})
 	t.Run("external auth responses are cached by key", func(t *testing.T) {
 		before := authCalls.Load()
