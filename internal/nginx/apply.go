@@ -30,13 +30,15 @@ type Result struct {
 	Duration        time.Duration // from the call to verified serving
 }
 
-// Apply makes out the live configuration: it writes out's files, tests the
-// new nginx.conf as a candidate with `nginx -t`, swaps it in, starts nginx
-// or reloads it with SIGHUP, waits until nginx serves out.Version with no
-// worker of the previous configuration still accepting, and pushes
-// out.Endpoints. Files other than nginx.conf are written before the test,
-// so the renderer must give them content-addressed names. On any failure
-// the previous configuration keeps serving, and nginx.conf holds it again.
+// Apply makes out the live configuration: it writes out's files and its
+// nginx.conf, reloads nginx with SIGHUP (or, when none runs, tests the
+// config with `nginx -t` and starts nginx), waits until nginx serves
+// out.Version with no worker of the previous configuration still
+// accepting, and pushes out.Endpoints. A reload reads the config once: a
+// master that cannot read it says so in its log and keeps its workers on
+// the previous one. Files other than nginx.conf are written first, so the
+// renderer must give them content-addressed names. On any failure the
+// previous configuration keeps serving, and nginx.conf holds it again.
 //
 // When only out.Endpoints differ from the live config, Apply pushes them
 // and nothing else: no write, no reload. A failed push is an error
@@ -90,7 +92,7 @@ func (m *Manager) Check(ctx context.Context, out render.Output) error {
 	if m.stopped {
 		return ErrStopped
 	}
-	candidate, err := m.stage(ctx, out)
+	candidate, err := m.stage(ctx, out, true)
 	if err != nil {
 		return fmt.Errorf("check config %q: %w", out.Version, err)
 	}
@@ -103,10 +105,11 @@ func (m *Manager) Check(ctx context.Context, out render.Output) error {
 	return nil
 }
 
-// install writes out's files and swaps in its nginx.conf once nginx -t
-// accepted it.
+// install writes out's files and swaps in its nginx.conf. Only an nginx
+// about to start is tested first: a running one reads the config when it
+// reloads, and refuses it without harm (activate finds out).
 func (m *Manager) install(ctx context.Context, out render.Output) error {
-	candidate, err := m.stage(ctx, out)
+	candidate, err := m.stage(ctx, out, m.proc == nil || m.proc.hasExited())
 	if err != nil {
 		return err
 	}
@@ -114,8 +117,8 @@ func (m *Manager) install(ctx context.Context, out render.Output) error {
 }
 
 // stage writes out's files, and its nginx.conf as the candidate, and
-// returns the candidate's path once nginx -t accepted it.
-func (m *Manager) stage(ctx context.Context, out render.Output) (string, error) {
+// returns the candidate's path, once nginx -t accepted it when test.
+func (m *Manager) stage(ctx context.Context, out render.Output, test bool) (string, error) {
 	dir := m.opts.RuntimeDir
 	if !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("runtime dir %q is not absolute", dir)
@@ -145,6 +148,9 @@ func (m *Manager) stage(ctx context.Context, out render.Output) (string, error) 
 		return "", err
 	}
 	candidate := filepath.Join(dir, candidateFile)
+	if !test {
+		return candidate, nil
+	}
 	if err := m.test(ctx, candidate); err != nil {
 		_ = os.Remove(candidate)
 		return "", err
@@ -154,8 +160,8 @@ func (m *Manager) stage(ctx context.Context, out render.Output) (string, error) 
 
 // test runs `nginx -t` on conf and returns nginx's complaint as the error,
 // wrapping ErrRejected when nginx refused conf (rather than failed to run).
-// It remembers how long nginx took to read conf: starting or reloading
-// with it takes as long again.
+// It remembers how long nginx took to read conf: starting with it takes as
+// long again.
 func (m *Manager) test(ctx context.Context, conf string) error {
 	cmd := exec.CommandContext(ctx, m.opts.Binary, "-t", "-q", "-p", m.opts.RuntimeDir, "-c", conf, "-e", "stderr")
 	cmd.Dir = m.opts.RuntimeDir
@@ -180,7 +186,7 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 		if err != nil {
 			return err
 		}
-		if err := m.verify(ctx, np, version, nil); err != nil {
+		if err := m.verify(ctx, np, version, nil, nil); err != nil {
 			return err
 		}
 		return m.pushAll(ctx, endpoints)
@@ -197,10 +203,21 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 	if err := m.sendEndpoints(ctx, endpoints, true); err != nil {
 		return err
 	}
+	p.reloads.forget()
 	if err := p.signal(syscall.SIGHUP); err != nil {
 		return err
 	}
-	if err := m.verify(ctx, p, version, old); err != nil {
+	if err := m.verify(ctx, p, version, old, p.reloads.outcome); err != nil {
+		return err
+	}
+	return m.pushWhole(ctx, endpoints)
+}
+
+// keep makes sure that nginx, whose master refused a reload, still serves
+// version with its workers of before, and takes back the endpoints merged
+// in for the refused config: no second reload.
+func (m *Manager) keep(ctx context.Context, version string, endpoints render.Endpoints) error {
+	if err := m.verify(ctx, m.proc, version, nil, nil); err != nil {
 		return err
 	}
 	return m.pushWhole(ctx, endpoints)
@@ -242,7 +259,11 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	// The way back must not be cut short by the caller giving up.
-	if err := m.activate(context.WithoutCancel(ctx), m.live.version, m.live.endpoints); err != nil {
+	back := m.activate
+	if errors.Is(cause, errReloadRefused) {
+		back = m.keep
+	}
+	if err := back(context.WithoutCancel(ctx), m.live.version, m.live.endpoints); err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	m.ready.Store(true)
@@ -251,34 +272,41 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 }
 
 // verifyTimeout bounds one verify: VerifyTimeout after nginx read the
-// config, which it does first, as slowly as `nginx -t` did (seconds at
+// config, which it does first, as slowly as the last read (seconds at
 // 10,000 servers), and slower while old workers still serve.
 func (m *Manager) verifyTimeout() time.Duration {
 	return m.opts.VerifyTimeout + 3*m.readTime
 }
 
 // verify waits until p serves version and none of the workers in old
-// accepts connections any more.
-func (m *Manager) verify(ctx context.Context, p *process, version string, old []int) error {
-	ctx, cancel := context.WithTimeout(ctx, m.verifyTimeout())
-	defer cancel()
+// accepts connections any more. After a reload, reloaded tells what the
+// master made of the config: a refusal ends the wait at once, and new
+// workers starting give the time the read took and restart the clock.
+func (m *Manager) verify(ctx context.Context, p *process, version string, old []int, reloaded <-chan error) error {
+	begin := time.Now()
+	deadline := time.NewTimer(m.verifyTimeout())
+	defer deadline.Stop()
 	tick := time.NewTicker(verifyInterval)
 	defer tick.Stop()
-	var reason error
 	for {
-		err := m.serves(ctx, p, version, old)
-		if err == nil {
+		reason := m.serves(ctx, p, version, old)
+		if reason == nil {
 			return nil
-		}
-		// A check cut short by the deadline tells less than the one before.
-		if reason == nil || ctx.Err() == nil {
-			reason = err
 		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("nginx exited: %v", p.err)
 		case <-ctx.Done():
 			return fmt.Errorf("verify version %q: %w; last check: %w", version, ctx.Err(), reason)
+		case <-deadline.C:
+			return fmt.Errorf("verify version %q: %w; last check: %w", version, context.DeadlineExceeded, reason)
+		case err := <-reloaded:
+			if err != nil {
+				return err
+			}
+			reloaded = nil
+			m.readTime = time.Since(begin)
+			deadline.Reset(m.verifyTimeout())
 		case <-tick.C:
 		}
 	}

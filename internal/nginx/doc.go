@@ -6,15 +6,18 @@
 // Apply a Result or an error saying why the new configuration is not live.
 //
 // Invariants:
-//   - A configuration is live only after `nginx -t` accepted it, nginx loaded
-//     it, every worker of the previous configuration stopped accepting
-//     connections, and the status socket answered its version.
+//   - A configuration is live only after nginx loaded it (`nginx -t` first
+//     when nginx must start; a running one reads it once, when it reloads),
+//     every worker of the previous configuration stopped accepting
+//     connections, and the status socket answered its version. A reload
+//     the master refuses ends at once: its log says so (reload.go).
 //   - Any failure leaves the previous configuration serving and its bytes in
 //     nginx.conf.
 //   - Output equal to the live one is a no-op: no write, no signal.
-//   - Errors of a config that nginx refused for its content (nginx -t, or
-//     the Lua side refusing the endpoints) wrap ErrRejected; Check finds
-//     them without a reload or a stored endpoint.
+//   - Errors of a config that nginx refused for its content (the reload,
+//     nginx -t, or the Lua side refusing the endpoints) wrap ErrRejected;
+//     Check finds them (with nginx -t) without a reload or a stored
+//     endpoint.
 //   - A file an Apply wrote (certificate, htpasswd) is removed once neither
 //     the live config nor the one before it names it (gc.go): old keys do
 //     not pile up, and draining workers still find their files.

@@ -28,7 +28,7 @@ import (
 )
 
 // nginxBinary is the nginx the tests run; they fail without one.
-func nginxBinary(t *testing.T) string {
+func nginxBinary(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("ARCHWAY_NGINX")
 	if bin == "" {
@@ -76,7 +76,7 @@ func (l *lineLog) count(s string) int {
 
 // runtimeDir returns a runtime dir path in /tmp, which every user can pass
 // through, as in production; the Manager creates it.
-func runtimeDir(t *testing.T) string {
+func runtimeDir(t testing.TB) string {
 	dir := filepath.Join(os.TempDir(), "archway-nginx-test-"+rand.Text()[:12])
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
@@ -84,7 +84,7 @@ func runtimeDir(t *testing.T) string {
 
 // env is a Manager under Run, with its own runtime dir and HTTP port.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	port int
 	m    *Manager
@@ -99,7 +99,7 @@ type env struct {
 // (1 s was not, now and then).
 const failingVerifyTimeout = 3 * time.Second
 
-func newEnv(t *testing.T, verifyTimeout time.Duration) *env {
+func newEnv(t testing.TB, verifyTimeout time.Duration) *env {
 	t.Helper()
 	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}
 	e.m = New(Options{
@@ -144,7 +144,7 @@ func killLeftover(dir string) {
 
 // nobodyGroup names nobody's primary group: nginx defaults the group to
 // the user's name, and Debian has no group "nobody".
-func nobodyGroup(t *testing.T) string {
+func nobodyGroup(t testing.TB) string {
 	t.Helper()
 	u, err := user.Lookup("nobody")
 	require.NoError(t, err)
@@ -153,7 +153,7 @@ func nobodyGroup(t *testing.T) string {
 	return g.Name
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -197,7 +197,7 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 	}
 	// Verification failing here is left to Run: a dying nginx comes back
 	// through the exit path, a slow one keeps running unready.
-	if err := m.verify(ctx, np, m.live.version, nil); err != nil {
+	if err := m.verify(ctx, np, m.live.version, nil, nil); err != nil {
 		if ctx.Err() != nil {
 			return nil // shutting down anyway
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -75,11 +76,33 @@ func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
 		// rejected: the error says nginx refused the config itself.
 		rejected bool
 	}{
-		"nginx -t rejects the candidate": {
+		"the reload refuses the candidate": {
 			bad: func(e *env) render.Output {
 				return e.output("v-bad", "v-bad", "body-bad", "no_such_directive on;")
 			},
 			wantErr:  `unknown directive "no_such_directive"`,
+			rejected: true,
+		},
+		"a certificate file is missing": {
+			bad: func(e *env) render.Output {
+				return e.output("v-bad", "v-bad", "body-bad", fmt.Sprintf(`server {
+    listen 127.0.0.1:%d ssl;
+    ssl_certificate %[2]s/missing.crt;
+    ssl_certificate_key %[2]s/missing.key;
+  }`, freePort(e.t), e.dir))
+			},
+			wantErr:  "missing.crt",
+			rejected: true,
+		},
+		// nginx -t does not bind: only the reload finds the port taken.
+		"a port is in use": {
+			bad: func(e *env) render.Output {
+				taken, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(e.t, err)
+				e.t.Cleanup(func() { _ = taken.Close() })
+				return e.output("v-bad", "v-bad", "body-bad", fmt.Sprintf(`server { listen %s; }`, taken.Addr()))
+			},
+			wantErr:  "Address already in use",
 			rejected: true,
 		},
 		"reloaded workers never answer the version": {
@@ -99,6 +122,11 @@ func TestApplyFailureKeepsPreviousConfig(t *testing.T) {
 			_, err := e.m.Apply(context.Background(), tc.bad(e))
 			require.ErrorContains(t, err, tc.wantErr)
 			require.Equal(t, tc.rejected, errors.Is(err, ErrRejected), "%v", err)
+			if tc.rejected {
+				// The old workers never stopped: no reload back to them.
+				require.Equal(t, 1, e.logs.count("(SIGHUP) received"))
+				require.Positive(t, e.logs.count("[emerg]"), "the master's complaint is logged")
+			}
 
 			require.Equal(t, good.Files[0].Data, e.diskConfig())
 			_, err = os.Stat(filepath.Join(e.dir, candidateFile))

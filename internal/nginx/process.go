@@ -27,6 +27,7 @@ type process struct {
 	started time.Time
 	done    chan struct{} // closed once the master was reaped and its group killed
 	err     error         // Wait's result; read only after done is closed
+	reloads *reloads      // what became of each SIGHUP, from the master's log
 }
 
 // startProcess starts nginx on dir/nginx.conf. nginx's stderr (its error
@@ -72,8 +73,8 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func(), access *
 		_, _ = r.Close(), ar.Close()
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
-	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{})}
-	go forward(r, log, dropped)
+	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{}), reloads: newReloads(cmd.Process.Pid)}
+	go forward(r, log, dropped, p.reloads.see)
 	go access.copyLines(ar)
 	go func() {
 		p.err = cmd.Wait()
@@ -174,8 +175,9 @@ const dropWarnEvery = time.Minute
 // stops reading early, since nginx would block on a full pipe. nginx prints
 // a warning for every access log record it drops, which under load would
 // be thousands of lines a second: those call dropped instead, and one
-// warning a minute at most sums them up.
-func forward(r io.ReadCloser, log *slog.Logger, dropped func()) {
+// warning a minute at most sums them up. Every other line goes to see
+// first.
+func forward(r io.ReadCloser, log *slog.Logger, dropped func(), see func(line string)) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 16<<10)
 	unwarned := 0
@@ -192,6 +194,7 @@ func forward(r io.ReadCloser, log *slog.Logger, dropped func()) {
 				unwarned, warned = 0, time.Now()
 			}
 		default:
+			see(text)
 			log.Log(context.Background(), levelOf(text), text)
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {

@@ -18,9 +18,10 @@ import (
 // ErrPush marks an error of pushing endpoints to nginx's endpoints socket.
 var ErrPush = errors.New("push endpoints")
 
-// ErrRejected marks nginx refusing a config for its content: `nginx -t`
-// failed on it, or nginx's Lua side refused its endpoints. Trying the same
-// config again fails again.
+// ErrRejected marks nginx refusing a config for its content: its master
+// refused to reload with it, `nginx -t` failed on it, or nginx's Lua side
+// refused its endpoints. Trying the same config again fails again (unless
+// what the master refused was a port someone else held).
 var ErrRejected = errors.New("nginx refused the config")
 
 // pushTimeout bounds one push; nginx decodes the whole payload at once.
