@@ -29,29 +29,31 @@ done
 [ "$(id -u)" -eq 0 ] || fail "needs root (buildah and podman run rootful)"
 
 mkdir -p "$cache/storage" "$cache/run" "$cache/go-build"
+work=$(mktemp -d "$cache/work.XXXXXX")
+cleanup() {
+  podman untag "$image" 2>/dev/null # its layers stay, the next build's cache
+  rm -rf --one-file-system "$work"
+}
+
 # runc, as crun refuses hosts with hybrid cgroups; ulimits within the
 # host's hard limits, which a runtime without CAP_SYS_RESOURCE cannot raise
 # (podman's default nofile is 1048576).
-cat >"$cache/containers.conf" <<EOF
+nofile=$(ulimit -Hn)
+[ "$nofile" != unlimited ] || nofile=1048576
+cat >"$work/containers.conf" <<EOF
 [containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=4096:4096"]
 [engine]
 runtime = "runc"
 tmp_dir = "$cache/run/libpod"
 EOF
-cat >"$cache/storage.conf" <<EOF
+cat >"$work/storage.conf" <<EOF
 [storage]
 driver = "overlay"
 graphroot = "$cache/storage"
 runroot = "$cache/run/storage"
 EOF
-export CONTAINERS_CONF=$cache/containers.conf CONTAINERS_STORAGE_CONF=$cache/storage.conf
-
-work=$(mktemp -d "$cache/work.XXXXXX")
-cleanup() {
-  podman untag "$image" 2>/dev/null # its layers stay, the next build's cache
-  rm -rf "$work"
-}
+export CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf
 trap cleanup EXIT
 
 # debian:12-slim: debootstrap's minbase trimmed the way the official slim
