@@ -32,6 +32,8 @@ mkdir -p "$cache/storage" "$cache/run" "$cache/go-build"
 work=$(mktemp -d "$cache/work.XXXXXX")
 cleanup() {
   podman untag "$image" 2>/dev/null # its layers stay, the next build's cache
+  # what a failed debootstrap may leave mounted in its target
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount
   rm -rf --one-file-system "$work"
 }
 
