@@ -17,6 +17,9 @@ var errReloadRefused = errors.New("nginx kept the previous config")
 const (
 	reconfiguring = ": reconfiguring"
 	workersStart  = ": start worker processes"
+	// bindRetry is an [emerg] line after which the master tries again
+	// (five times, half a second apart); "still could not bind()" ends it.
+	bindRetry = "(98: Address already in use)"
 )
 
 // reloads follows one master's error log and reports the outcome of each
@@ -26,6 +29,7 @@ const (
 type reloads struct {
 	master  string // the master's "] <pid>#" in its log lines
 	reading bool   // a reconfiguring notice came, its outcome did not
+	busy    string // the last bindRetry line of this reload, which says where
 	outcome chan error
 }
 
@@ -41,12 +45,17 @@ func (r *reloads) see(line string) {
 	}
 	switch {
 	case strings.HasSuffix(line, reconfiguring):
-		r.reading = true
+		r.reading, r.busy = true, ""
 	case r.reading && strings.HasSuffix(line, workersStart):
 		r.reading = false
 		r.report(nil)
+	case r.reading && strings.Contains(line, bindRetry):
+		r.busy = line
 	case r.reading && strings.Contains(line, "[emerg]"):
 		r.reading = false
+		if r.busy != "" {
+			line = r.busy + "; " + line
+		}
 		r.report(fmt.Errorf("%w: %w: %s", errReloadRefused, ErrRejected, line))
 	}
 }

@@ -1,11 +1,15 @@
 package nginx
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -34,17 +38,39 @@ func TestReloadParsesOnce(t *testing.T) {
 	require.Equal(t, 2, e.logs.count("(SIGHUP) received"))
 }
 
+// TestReloadWaitsForABusyPort: the master tries a busy port again before it
+// gives up; freed in time, the port takes the new config.
+func TestReloadWaitsForABusyPort(t *testing.T) {
+	e := newEnv(t, 0)
+	e.apply(e.config("a"))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	next := e.output("v-b", "v-b", "body-b", fmt.Sprintf("server { listen %s; }", taken.Addr()))
+	applied := make(chan error, 1)
+	go func() {
+		_, err := e.m.Apply(context.Background(), next)
+		applied <- err
+	}()
+	require.Eventually(t, func() bool { return e.logs.count(bindRetry) > 0 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, taken.Close())
+	require.NoError(t, <-applied)
+	e.requireServes("body-b")
+	require.Equal(t, next.Files[0].Data, e.diskConfig())
+}
+
 // TestReloadsFollowTheMastersLog: the outcome of a reload is the master's
 // next word after reconfiguring; other processes' lines and lines outside
 // a reload tell nothing.
 func TestReloadsFollowTheMastersLog(t *testing.T) {
 	const (
-		hup      = "2026/12/05 02:31:04 [notice] 42#42: signal 1 (SIGHUP) received from 7, reconfiguring"
-		reconf   = "2026/12/05 02:31:04 [notice] 42#42: reconfiguring"
-		started  = "2026/12/05 02:31:04 [notice] 42#42: start worker processes"
-		refused  = `2026/12/05 02:31:04 [emerg] 42#42: unknown directive "x" in /run/nginx.conf:3`
-		retrying = "2026/12/05 02:31:05 [emerg] 42#42: still could not bind()"
-		worker   = "2026/12/05 02:31:04 [emerg] 43#43: some worker trouble"
+		hup     = "2026/12/05 02:31:04 [notice] 42#42: signal 1 (SIGHUP) received from 7, reconfiguring"
+		reconf  = "2026/12/05 02:31:04 [notice] 42#42: reconfiguring"
+		started = "2026/12/05 02:31:04 [notice] 42#42: start worker processes"
+		refused = `2026/12/05 02:31:04 [emerg] 42#42: unknown directive "x" in /run/nginx.conf:3`
+		busy    = "2026/12/05 02:31:04 [emerg] 42#42: bind() to 127.0.0.1:80 failed (98: Address already in use)"
+		gaveUp  = "2026/12/05 02:31:06 [emerg] 42#42: still could not bind()"
+		worker  = "2026/12/05 02:31:04 [emerg] 43#43: some worker trouble"
 	)
 	r := newReloads(42)
 	outcome := func() (error, bool) {
@@ -72,11 +98,30 @@ func TestReloadsFollowTheMastersLog(t *testing.T) {
 
 	r.see(reconf)
 	r.see(refused)
-	r.see(retrying)
+	r.see(gaveUp)
 	err, got = outcome()
 	require.True(t, got)
 	require.True(t, errors.Is(err, errReloadRefused) && errors.Is(err, ErrRejected), "%v", err)
 	require.ErrorContains(t, err, `unknown directive "x"`)
 	_, got = outcome()
 	require.False(t, got, "one outcome per reload")
+
+	// The master tries a busy port again: only giving up is an outcome,
+	// and a port freed in time is a reload like any other.
+	r.see(reconf)
+	r.see(busy)
+	_, got = outcome()
+	require.False(t, got, "the master tries the port again")
+	r.see(started)
+	err, got = outcome()
+	require.True(t, got)
+	require.NoError(t, err)
+	r.see(reconf)
+	r.see(busy)
+	r.see(busy)
+	r.see(gaveUp)
+	err, got = outcome()
+	require.True(t, got)
+	require.ErrorIs(t, err, errReloadRefused)
+	require.ErrorContains(t, err, "127.0.0.1:80 failed (98: Address already in use); ")
 }
