@@ -85,6 +85,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.webhook.certFile, "webhook-cert-file", "", "The webhook's serving certificate (PEM, with its chain); read again when it changes.")
 	fs.StringVar(&cfg.webhook.keyFile, "webhook-key-file", "", "The webhook's private key (PEM).")
 	addMetricsFlags(fs, &cfg.metrics)
+	addStreamFlags(fs, &cfg.build)
 	return fs
 }
 
@@ -108,6 +109,9 @@ func (c *config) validate() error {
 	}
 	if ns, name, ok := strings.Cut(c.build.DefaultCertificate, "/"); c.build.DefaultCertificate != "" && (!ok || ns == "" || name == "") {
 		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)
+	}
+	if err := c.validateStreams(); err != nil {
+		return err
 	}
 	if err := c.webhook.validate(c.manifests); err != nil {
 		return err

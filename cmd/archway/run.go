@@ -48,6 +48,7 @@ func newSource(cfg config, logger *slog.Logger) (source.Source, kubernetes.Inter
 	return kube.New(client, kube.Options{
 		Namespace: cfg.watchNamespace,
 		ConfigMap: cfg.configMap,
+		Others:    cfg.streamConfigMaps(),
 		Logger:    logger.With("source", "kube"),
 	}), client, nil
 }

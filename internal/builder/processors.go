@@ -26,6 +26,7 @@ var processors = []func(*build){
 	(*build).addIngresses,             // this instance's Ingresses, oldest first (ingress.go)
 	(*build).addCanaries,              // canary Ingresses, onto the routes of their namespace (canary.go)
 	(*build).addDefaultBackendService, // --default-backend-service, unless an owner took the default backend
+	(*build).addStreams,               // --tcp-services-configmap, --udp-services-configmap (streams.go)
 	(*build).addLoadErrors,            // manifest documents that could not be read or are obsolete
 	(*build).addBackends,              // every backend is known: endpoints, beside the processors after it
 	(*build).addServers,               // routes grouped into servers by host
@@ -72,7 +73,7 @@ func (b *build) addServers() { b.cfg.Servers = servers(b.keys, b.locs) }
 
 func (b *build) applyTLS() { b.tls.apply(b.cfg.Servers, b.owners, &b.problems) }
 
-func (b *build) addSettings() { b.cfg.Settings = settings(b.snap.ConfigMap, &b.problems) }
+func (b *build) addSettings() { b.cfg.Settings = settings(b.controllerConfigMap(), &b.problems) }
 
 func (b *build) addDefaultCertificate() {
 	b.cfg.DefaultCertificate = b.tls.defaultCertificate(b.opts, &b.problems)

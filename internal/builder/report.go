@@ -38,6 +38,19 @@ type Options struct {
 	// backends listen on loopback). In a cluster a tenant's EndpointSlice
 	// must not point the proxy at its own host.
 	LoopbackEndpoints bool
+	// TCPServices and UDPServices ("namespace/name", "" for none) name the
+	// ConfigMaps of Snapshot.ConfigMaps that list the TCP and UDP services
+	// (streams.go).
+	TCPServices, UDPServices string
+	// ReservedPorts are the TCP ports archway serves itself (HTTP, HTTPS,
+	// metrics), which no TCP service may take.
+	ReservedPorts []ReservedPort
+}
+
+// ReservedPort is a TCP port archway serves itself, and what for.
+type ReservedPort struct {
+	Port int
+	Use  string // "the HTTP port", ...
 }
 
 // Report says what Build served and what it rejected.

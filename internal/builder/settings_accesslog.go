@@ -26,9 +26,9 @@ func accessLogSettings() []setting {
 		{key: "disable-access-log", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &log(s).Off })},
 		{key: "access-log-path", def: model.AccessLogStdout, set: parseInto(accessLogPath, func(s *model.Settings) *string { return &log(s).Path })},
 		{key: "log-format-upstream", def: UpstreamInfo, set: parseInto(logFormat(httpLogVariables, true), func(s *model.Settings) *model.LogFormat { return &log(s).Format })},
-		// archway proxies no TCP or UDP yet: the stream format is only
-		// checked, so that a ConfigMap written for ingress-nginx is told
-		// what archway would refuse.
+		// archway does not log its TCP and UDP services yet: the stream
+		// format is only checked, so that a ConfigMap written for
+		// ingress-nginx is told what archway would refuse.
 		{key: "log-format-stream", def: streamInfo, set: func(value string, _ *model.Settings) error {
 			_, err := logFormat(streamLogVariables, false)(value)
 			return err

@@ -20,6 +20,9 @@ type Config struct {
 	// DefaultCertificate answers HTTPS requests for hosts without a
 	// certificate of their own; nil means no HTTPS listener.
 	DefaultCertificate *Certificate
+	// Streams are the TCP and UDP services (stream.go), sorted by
+	// Protocol, then Port.
+	Streams []StreamServer
 }
 
 // Server is one virtual host.

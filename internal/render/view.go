@@ -45,6 +45,9 @@ type confView struct {
 	// Policy holds the zones and maps the annotations need.
 	Policy  httpPolicyView
 	Servers []serverView
+	// Streams are the TCP and UDP services (stream.go); none leaves the
+	// stream module unloaded.
+	Streams []streamView
 	// files are the files the annotations need (htpasswd, certificates).
 	files []File
 	// accessLogStream is Output.AccessLogStream.
@@ -133,6 +136,9 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 		return confView{}, fmt.Errorf("modsecurity: %w", err)
 	}
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
+		return confView{}, err
+	}
+	if v.Streams, err = streamViews(cfg.Streams); err != nil {
 		return confView{}, err
 	}
 	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)

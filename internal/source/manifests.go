@@ -88,9 +88,11 @@ func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 		s.Secrets = append(s.Secrets, o)
 	case *corev1.ConfigMap:
 		// The folder source has no --configmap to match; the last
-		// ConfigMap in the folder is the controller's.
+		// ConfigMap in the folder is the controller's (unless builder
+		// finds it is a TCP or UDP services ConfigMap).
 		defaultNamespace(&o.Namespace)
 		s.ConfigMap = o
+		s.ConfigMaps = append(s.ConfigMaps, o)
 	}
 	return nil
 }
@@ -113,6 +115,7 @@ func (s *Snapshot) Add(o Snapshot) {
 	s.Services = append(s.Services, o.Services...)
 	s.EndpointSlices = append(s.EndpointSlices, o.EndpointSlices...)
 	s.Secrets = append(s.Secrets, o.Secrets...)
+	s.ConfigMaps = append(s.ConfigMaps, o.ConfigMaps...)
 	if o.ConfigMap != nil {
 		s.ConfigMap = o.ConfigMap
 	}

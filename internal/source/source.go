@@ -32,6 +32,9 @@ type Snapshot struct {
 	Secrets        []*corev1.Secret
 	// ConfigMap is the controller's ConfigMap, or nil when there is none.
 	ConfigMap *corev1.ConfigMap
+	// ConfigMaps are the other ConfigMaps archway reads: the TCP and UDP
+	// services (kube source), every ConfigMap of the folder (dir source).
+	ConfigMaps []*corev1.ConfigMap
 	// LoadErrors are documents that could not be read (folder source only).
 	// They were skipped; everything else is in the Snapshot.
 	LoadErrors []LoadError

@@ -35,6 +35,9 @@ type Options struct {
 	// ConfigMap is the controller's ConfigMap as "namespace/name"; "" for
 	// none.
 	ConfigMap string
+	// Others are more ConfigMaps ("namespace/name") for
+	// Snapshot.ConfigMaps: the TCP and UDP services.
+	Others []string
 	// Logger receives the Source's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -54,6 +57,7 @@ type Source struct {
 	secrets        corelisters.SecretLister
 	configMaps     corelisters.ConfigMapNamespaceLister // nil without a ConfigMap
 	configMapName  string
+	others         []namedConfigMap
 	filled         atomic.Bool // Start filled the caches
 }
 
@@ -83,13 +87,37 @@ func New(client kubernetes.Interface, opts Options) *Source {
 		ingresses.Informer(), services.Informer(), endpointSlices.Informer(), secrets.Informer(), ingressClasses.Informer(),
 	}
 
+	for _, name := range opts.Others {
+		other, err := s.watchConfigMap(client, name, transform)
+		if err != nil {
+			s.err = err
+			return s
+		}
+		s.others = append(s.others, other)
+	}
 	if opts.ConfigMap == "" {
 		return s
 	}
-	namespace, name, ok := strings.Cut(opts.ConfigMap, "/")
-	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {
-		s.err = fmt.Errorf("configmap %q: want namespace/name", opts.ConfigMap)
+	own, err := s.watchConfigMap(client, opts.ConfigMap, transform)
+	if err != nil {
+		s.err = err
 		return s
+	}
+	s.configMaps, s.configMapName = own.lister, own.name
+	return s
+}
+
+// namedConfigMap is a ConfigMap watched alone, by name.
+type namedConfigMap struct {
+	lister corelisters.ConfigMapNamespaceLister
+	name   string
+}
+
+// watchConfigMap adds an informer of the one ConfigMap "namespace/name".
+func (s *Source) watchConfigMap(client kubernetes.Interface, value string, transform informers.SharedInformerOption) (namedConfigMap, error) {
+	namespace, name, ok := strings.Cut(value, "/")
+	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {
+		return namedConfigMap{}, fmt.Errorf("configmap %q: want namespace/name", value)
 	}
 	byName := informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
@@ -98,8 +126,7 @@ func New(client kubernetes.Interface, opts Options) *Source {
 	configMaps := own.Core().V1().ConfigMaps()
 	s.factories = append(s.factories, own)
 	s.informers = append(s.informers, configMaps.Informer())
-	s.configMaps, s.configMapName = configMaps.Lister().ConfigMaps(namespace), name
-	return s
+	return namedConfigMap{lister: configMaps.Lister().ConfigMaps(namespace), name: name}, nil
 }
 
 // secretSelector keeps Helm's release Secrets, often the largest objects
@@ -244,6 +271,14 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 	}
 	cm, err := s.ConfigMap()
 	snap.ConfigMap, errs = cm, append(errs, err)
+	for _, other := range s.others {
+		switch cm, err := other.lister.Get(other.name); {
+		case err == nil:
+			snap.ConfigMaps = append(snap.ConfigMaps, cm)
+		case !apierrors.IsNotFound(err):
+			errs = append(errs, fmt.Errorf("get ConfigMap %q: %w", other.name, err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return source.Snapshot{}, fmt.Errorf("list informer caches: %w", err)
 	}

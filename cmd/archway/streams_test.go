@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/testutil"
+)
+
+// TestTCPAndUDPServices runs archway as `make run` does with the TCP and
+// UDP services ConfigMaps in its folder: a TCP echo and a UDP echo answer
+// through their ports, a PROXY protocol header from the "load balancer"
+// is decoded and one naming the same client is sent to the backend, and
+// the malformed entries (a port clashing with HTTP, one out of range, a
+// missing Service) are refused alone while the rest and HTTP keep
+// serving.
+func TestTCPAndUDPServices(t *testing.T) {
+	requireRoot(t)
+	tcpEcho, proxyEcho, udpEcho := tcpEchoBackend(t, false), tcpEchoBackend(t, true), udpEchoBackend(t)
+	tcpPort, proxyPort, udpPort := testutil.FreePort(t), testutil.FreePort(t), freeUDPPort(t)
+	manifests := t.TempDir()
+	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
+		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
+	writeManifests(t, manifests, backendManifests("web", bodyLengthBackend(t))+"---"+
+		ingressManifest("open", "open.example.com", "/", "web")+fmt.Sprintf(`
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec: {ports: [{name: tcp, port: 7000}, {name: dns, port: 53, protocol: UDP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: echo-1, labels: {kubernetes.io/service-name: echo}}
+addressType: IPv4
+ports: [{name: tcp, port: %d}, {name: dns, port: %d, protocol: UDP}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: proxied}
+spec: {ports: [{name: tcp, port: 7000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: proxied-1, labels: {kubernetes.io/service-name: proxied}}
+addressType: IPv4
+ports: [{name: tcp, port: %d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tcp-services}
+data:
+  "%d": default/echo:7000
+  "%d": default/proxied:tcp:PROXY:PROXY
+  "%d": default/echo:7000
+  "70000": default/echo:7000
+  "1": default/missing:7000
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: udp-services}
+data:
+  "%d": default/echo:dns
+`, tcpEcho, udpEcho, proxyEcho, tcpPort, proxyPort, p.httpPort, udpPort))
+	p.waitReady()
+
+	tcp := dial(t, "tcp", tcpPort)
+	_, err := tcp.Write([]byte("hello tcp\n"))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(tcp).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "hello tcp\n", line)
+
+	udp := dial(t, "udp", udpPort)
+	_, err = udp.Write([]byte("hello udp"))
+	require.NoError(t, err)
+	buf := make([]byte, 64)
+	n, err := udp.Read(buf)
+	require.NoError(t, err)
+	require.Equal(t, "hello udp", string(buf[:n]))
+
+	proxied := dial(t, "tcp", proxyPort)
+	_, err = proxied.Write([]byte("PROXY TCP4 192.0.2.10 127.0.0.1 5555 80\r\nhello proxy\n"))
+	require.NoError(t, err)
+	reader := bufio.NewReader(proxied)
+	header, err := reader.ReadString('\n')
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(header, "PROXY TCP4 192.0.2.10 "), "the backend got the client of the received header: %q", header)
+	line, err = reader.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "hello proxy\n", line)
+
+	code, _ := p.request("GET", "open.example.com", "/", "", "", "")
+	require.Equal(t, 200, code, "HTTP keeps serving")
+	logs := p.logs.String()
+	require.Contains(t, logs, "StreamPortConflict")
+	require.Contains(t, logs, "TCP port "+strconv.Itoa(p.httpPort)+" is taken by the HTTP port")
+	require.Contains(t, logs, `port \"70000\" is not a number from 1 to 65535`)
+	require.Contains(t, logs, "Service default/missing not found")
+}
+
+// tcpEchoBackend echoes what each connection sends; withHeader first
+// sends back the PROXY protocol header line it received.
+func tcpEchoBackend(t *testing.T, withHeader bool) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				if withHeader {
+					header, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					_, _ = io.WriteString(conn, header)
+				}
+				_, _ = io.Copy(conn, r)
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// udpEchoBackend answers each datagram with itself.
+func udpEchoBackend(t *testing.T) int {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, from, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = conn.WriteTo(buf[:n], from)
+		}
+	}()
+	return conn.LocalAddr().(*net.UDPAddr).Port
+}
+
+func freeUDPPort(t *testing.T) int {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer conn.Close()
+	return conn.LocalAddr().(*net.UDPAddr).Port
+}
+
+func dial(t *testing.T, network string, port int) net.Conn {
+	conn, err := net.DialTimeout(network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	return conn
+}

@@ -1,0 +1,59 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// streamView is one server of the stream {} block (stream.tmpl): a TCP or
+// UDP port forwarded to the endpoints of a Service port.
+type streamView struct {
+	// Upstream names the upstream block: "<protocol>_<port>", unique.
+	Upstream string
+	// Listen is the listen directive's parameters.
+	Listen string
+	// Servers are the upstream's "address:port"s; empty gives the upstream
+	// one server marked down, as nginx wants one (connections are closed).
+	Servers []string
+	// DecodeProxyProtocol trusts the client address of the PROXY header
+	// every connection starts with; SendProxyProtocol sends one on.
+	DecodeProxyProtocol, SendProxyProtocol bool
+	UDP                                    bool
+}
+
+// streamViews checks the stream servers once more (build has) and turns
+// them into views.
+func streamViews(streams []model.StreamServer) ([]streamView, error) {
+	views := make([]streamView, 0, len(streams))
+	for _, s := range streams {
+		if s.Port < 1 || s.Port > 65535 {
+			return nil, fmt.Errorf("stream port %d out of range", s.Port)
+		}
+		v := streamView{Listen: strconv.Itoa(s.Port), DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
+		switch {
+		case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
+			return nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
+		case s.Protocol == model.UDP:
+			v.Upstream, v.Listen, v.UDP = fmt.Sprintf("udp_%d", s.Port), v.Listen+" udp", true
+		case s.Protocol == model.TCP:
+			v.Upstream = fmt.Sprintf("tcp_%d", s.Port)
+		default:
+			return nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
+		}
+		if s.DecodeProxyProtocol {
+			v.Listen += " proxy_protocol"
+		}
+		for _, e := range s.Endpoints {
+			addr, err := netip.ParseAddr(e.Address)
+			if err != nil || e.Port < 1 || e.Port > 65535 {
+				return nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Upstream, e.Address, e.Port)
+			}
+			v.Servers = append(v.Servers, netip.AddrPortFrom(addr, uint16(e.Port)).String())
+		}
+		views = append(views, v)
+	}
+	return views, nil
+}
