@@ -163,8 +163,11 @@ var annotationCases = map[string]annotationCase{
 	},
 	"upstream-vhost": {
 		valid: map[string]any{"api.internal": "api.internal", "api.internal:8080": "api.internal:8080",
-			"10.0.0.1": "10.0.0.1", "10.0.0.1:80": "10.0.0.1:80", "[fd00::1]:80": "[fd00::1]:80"},
-		invalid: []string{"api.internal:0", "api.internal:65536", "API", "a b", "fd00::1", "x:y"},
+			"10.0.0.1": "10.0.0.1", "10.0.0.1:80": "10.0.0.1:80", "[fd00::1]:80": "[fd00::1]:80",
+			"$service_name.$namespace.svc.cluster.local": "$service_name.$namespace.svc.cluster.local",
+			"${service_name}-v2.${namespace}:8080":       "${service_name}-v2.${namespace}:8080"},
+		invalid: []string{"api.internal:0", "api.internal:65536", "API", "a b", "fd00::1", "x:y",
+			"$host", "$service_port.x", "$service_namex.y", "$namespace..local", "a$1"},
 		get:     func(p Parsed) any { return p.Location.Proxy.Host },
 	},
 	"connection-proxy-header": {

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -153,6 +154,24 @@ func redirectURL(vars func(string) bool) func(string) (model.Template, error) {
 		}
 		return t, nil
 	}
+}
+
+// upstreamVhost accepts a host[:port] that may name $service_name and
+// $namespace, which build fills in for each path (with DNS labels, so the
+// result is still a host), as ingress-nginx set them in every location.
+func upstreamVhost(s string) (string, error) {
+	t, err := parseTemplate(s, wordSet("service_name", "namespace"), ".-:[]")
+	if err != nil {
+		return "", err
+	}
+	var probe strings.Builder
+	for _, p := range t {
+		probe.WriteString(cmp.Or(p.Text, "a"))
+	}
+	if _, err := grammar.HostPort(probe.String()); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // origins accepts "*" or a list of origins such as "https://example.com",

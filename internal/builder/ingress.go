@@ -117,6 +117,7 @@ func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend
 		return
 	}
 	loc.Policy = pol.policy
+	loc.Policy.Proxy.Host = upstreamVhost(loc.Policy.Proxy.Host, ing.Namespace, backend)
 	name, rej := b.backends.ingressBackend(ing.Namespace, backend)
 	if rej != nil {
 		b.reject(ing, at.field()+".backend", rej)

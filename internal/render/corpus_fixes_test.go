@@ -102,3 +102,31 @@ spec:
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Equal(t, "app /v1/?page=2", body)
 }
+
+// TestUpstreamVhostServiceVariables: upstream-vhost
+// "$service_name.$namespace.svc.cluster.local" (the Istio and Linkerd
+// setups) sends each path's own Service name as the Host, as ingress-nginx
+// did, instead of a 503.
+func TestUpstreamVhostServiceVariables(t *testing.T) {
+	port := listen(t, "app")
+	env := manifestEnv(t, `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app
+  namespace: web
+  annotations: {nginx.ingress.kubernetes.io/upstream-vhost: $service_name.$namespace.svc.cluster.local}
+spec:
+  rules:
+  - host: app.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
+      - {path: /v2, pathType: Prefix, backend: {service: {name: app-v2, port: {number: 80}}}}
+`+serviceYAML("app", 80, port)+serviceYAML("app-v2", 80, port))
+	for path, host := range map[string]string{"/": "app.web.svc.cluster.local", "/v2/x": "app-v2.web.svc.cluster.local"} {
+		resp, body := env.do(t, http.MethodGet, "app.example.com", path, nil, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
+		require.Equal(t, host, resp.Header.Get("X-Seen-Host"), path)
+	}
+}
