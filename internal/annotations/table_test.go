@@ -168,7 +168,7 @@ var annotationCases = map[string]annotationCase{
 			"${service_name}-v2.${namespace}:8080":       "${service_name}-v2.${namespace}:8080"},
 		invalid: []string{"api.internal:0", "api.internal:65536", "API", "a b", "fd00::1", "x:y",
 			"$host", "$service_port.x", "$service_namex.y", "$namespace..local", "a$1"},
-		get:     func(p Parsed) any { return p.Location.Proxy.Host },
+		get: func(p Parsed) any { return p.Location.Proxy.Host },
 	},
 	"connection-proxy-header": {
 		valid:   map[string]any{"keep-alive": "keep-alive", "close": "close"},

@@ -5,11 +5,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/source"
 )
@@ -57,6 +59,31 @@ endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
 `, name, port, target)
 }
 
+// appIngress is Ingress web/app for host app.example.com with one
+// annotation (named without its prefix) and paths "PATH PATHTYPE SERVICE",
+// each to port 80 of its Service.
+func appIngress(annotation, value string, paths ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app
+  namespace: web
+  annotations: {%s/%s: %q}
+spec:
+  rules:
+  - host: app.example.com
+    http:
+      paths:
+`, annotations.DefaultPrefix, annotation, value)
+	for _, p := range paths {
+		f := strings.Fields(p)
+		fmt.Fprintf(&b, "      - {path: %s, pathType: %s, backend: {service: {name: %s, port: {number: 80}}}}\n", f[0], f[1], f[2])
+	}
+	return b.String()
+}
+
 // TestServiceUpstreamDefaultBackend: service-upstream on an Ingress with
 // spec.defaultBackend (Linkerd's emojivoto example) sends the default
 // backend's requests to the Service's cluster IP, as ingress-nginx did,
@@ -84,20 +111,7 @@ spec:
 // answering 503.
 func TestRewriteMissingGroup(t *testing.T) {
 	port := listen(t, "app")
-	env := manifestEnv(t, `
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: app
-  namespace: web
-  annotations: {nginx.ingress.kubernetes.io/rewrite-target: /v1/$1}
-spec:
-  rules:
-  - host: app.example.com
-    http:
-      paths:
-      - {path: /, pathType: ImplementationSpecific, backend: {service: {name: app, port: {number: 80}}}}
-`+serviceYAML("app", 80, port))
+	env := manifestEnv(t, appIngress("rewrite-target", "/v1/$1", "/ ImplementationSpecific app")+serviceYAML("app", 80, port))
 	resp, body := env.do(t, http.MethodGet, "app.example.com", "/users/7?page=2", nil, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.Equal(t, "app /v1/?page=2", body)
@@ -109,21 +123,8 @@ spec:
 // did, instead of a 503.
 func TestUpstreamVhostServiceVariables(t *testing.T) {
 	port := listen(t, "app")
-	env := manifestEnv(t, `
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: app
-  namespace: web
-  annotations: {nginx.ingress.kubernetes.io/upstream-vhost: $service_name.$namespace.svc.cluster.local}
-spec:
-  rules:
-  - host: app.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
-      - {path: /v2, pathType: Prefix, backend: {service: {name: app-v2, port: {number: 80}}}}
-`+serviceYAML("app", 80, port)+serviceYAML("app-v2", 80, port))
+	env := manifestEnv(t, appIngress("upstream-vhost", "$service_name.$namespace.svc.cluster.local",
+		"/ Prefix app", "/v2 Prefix app-v2")+serviceYAML("app", 80, port)+serviceYAML("app-v2", 80, port))
 	for path, host := range map[string]string{"/": "app.web.svc.cluster.local", "/v2/x": "app-v2.web.svc.cluster.local"} {
 		resp, body := env.do(t, http.MethodGet, "app.example.com", path, nil, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode, body)
