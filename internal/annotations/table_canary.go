@@ -20,6 +20,9 @@ type Canary struct {
 	Header, HeaderValue, HeaderPattern string
 	// Cookie names the cookie that decides: "always" or "never".
 	Cookie string
+	// LegacyAffinity: a client whose affinity cookie names an endpoint
+	// of the canary is not kept on it (affinity-canary-behavior legacy).
+	LegacyAffinity bool
 }
 
 func canarySpecs() []Spec {
@@ -47,6 +50,9 @@ func canarySpecs() []Spec {
 		{Key: "canary-by-cookie", Group: g, Scope: ScopeLocation, Syntax: "letters, digits, `_` and `-`",
 			Doc:   "Cookie whose value `always` sends the request to the canary and `never` to the main backend; checked after the header, before the weight.",
 			apply: set(cookieName, func(p *Parsed, v string) { c(p).Cookie = v })},
+		{Key: "affinity-canary-behavior", Group: g, Scope: ScopeLocation, Syntax: "`sticky` or `legacy`", Default: "sticky",
+			Doc:   "With cookie affinity on the canary's backend: `sticky` keeps a client whose affinity cookie names a canary endpoint on the canary; `legacy` lets the weight decide again. A client whose cookie names a main endpoint always stays on the main backend.",
+			apply: set(grammar.OneOf("sticky", "legacy"), func(p *Parsed, v string) { c(p).LegacyAffinity = v == "legacy" })},
 	}
 }
 

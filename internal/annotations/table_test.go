@@ -582,6 +582,11 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"a=b", "a;b", "a b"},
 		get:     func(p Parsed) any { return p.Location.Canary.Cookie },
 	},
+	"affinity-canary-behavior": {
+		valid:   map[string]any{"sticky": false, "legacy": true},
+		invalid: []string{"stick", "none", "true"},
+		get:     func(p Parsed) any { return p.Location.Canary.LegacyAffinity },
+	},
 }
 
 // companions are annotations a value needs to mean something on its own.

@@ -66,7 +66,7 @@ func (b *build) addCanaryPath(ing model.Owner, host string, at pathAt, p network
 		Backend: b.tuned(backend, pol), Owner: ing,
 		Weight: c.Weight, WeightTotal: c.WeightTotal,
 		Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern,
-		Cookie: c.Cookie,
+		Cookie: c.Cookie, LegacyAffinity: c.LegacyAffinity,
 	})
 	b.serve(ing)
 }

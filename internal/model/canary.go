@@ -38,6 +38,12 @@ type Canary struct {
 	Header, HeaderValue, HeaderPattern string
 	// Cookie is a cookie name of [A-Za-z0-9_-].
 	Cookie string
+	// LegacyAffinity: a client whose affinity cookie (its backend's
+	// Balancing.Cookie) names an endpoint of this canary is not kept on
+	// it. Without it, such a client stays on the canary; a client whose
+	// cookie names an endpoint of the main backend always stays there.
+	// Both come after the header and cookie rules, before the weight.
+	LegacyAffinity bool
 }
 
 // maxCanaryTotal bounds WeightTotal.

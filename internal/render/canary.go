@@ -43,6 +43,8 @@ type canaryEntry struct {
 	HeaderValue   string `json:"header_value,omitempty"`
 	HeaderPattern string `json:"header_pattern,omitempty"`
 	Cookie        string `json:"cookie,omitempty"`
+	// LegacyAffinity, as model.Canary's.
+	LegacyAffinity bool `json:"legacy_affinity,omitempty"`
 }
 
 // canaryEntries returns the payload members of the canary routes of cfg,
@@ -68,7 +70,8 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 			route := canaryRoute{Main: l.Backend, Canaries: make([]canaryEntry, len(l.Canaries))}
 			for i, c := range l.Canaries {
 				route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
-					Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie}
+					Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
+					LegacyAffinity: c.LegacyAffinity}
 			}
 			data, err := json.Marshal(route)
 			if err != nil {

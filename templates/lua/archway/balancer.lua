@@ -100,7 +100,9 @@ function M.parse_route(t)
       check(err == nil, "canary header_pattern")
     end
     optional_string(c.cookie, "^[%w_-]+$", "canary cookie")
+    check(c.legacy_affinity == nil or type(c.legacy_affinity) == "boolean", "canary legacy_affinity")
     canaries[i] = {
+      sticky = not c.legacy_affinity,
       backend = c.backend, share = c.weight / c.weight_total,
       header = c.header and "http_" .. lower((gsub(c.header, "-", "_"))),
       value = c.header_value, pattern = c.header_pattern,
@@ -253,9 +255,26 @@ local function by_cookie_rule(c, main)
   if v == "never" then return main end
 end
 
+-- affinitized reports whether the request's affinity cookie for the
+-- named backend names one of its current endpoints.
+local function affinitized(name)
+  local b = lookup(name)
+  local c = b and b.cookie
+  return c ~= nil and by_cookie(b)[var["cookie_" .. c.name] or ""] ~= nil
+end
+
+-- by_affinity keeps a client on the side its affinity cookie names, as
+-- ingress-nginx does: the main backend, or a sticky canary.
+local function by_affinity(route)
+  if affinitized(route.main) then return route.main end
+  for _, c in ipairs(route.canaries) do
+    if c.sticky and affinitized(c.backend) then return c.backend end
+  end
+end
+
 -- choose returns the backend of a canary route for this request: header
--- rules, then cookie rules, then weights, then the main backend. A canary
--- without endpoints gives way to the main backend.
+-- rules, then cookie rules, then affinity, then weights, then the main
+-- backend. A canary without endpoints gives way to the main backend.
 local function choose(route)
   local main, pick = route.main, nil
   for _, c in ipairs(route.canaries) do
@@ -268,6 +287,7 @@ local function choose(route)
       if pick then break end
     end
   end
+  pick = pick or by_affinity(route)
   if not pick then
     local x, acc = random(), 0
     for _, c in ipairs(route.canaries) do
