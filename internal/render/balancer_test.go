@@ -55,27 +55,34 @@ func (e *lbEnv) use(t *testing.T, backends ...model.Backend) {
 	push(t, e.opts.RuntimeDir, out.Endpoints.Payload())
 }
 
-// send makes a request to lb.test with the given header and cookie and
-// returns the answering backend, or "" with the status when nginx answered.
-func (e *lbEnv) send(t *testing.T, header, cookie string) (string, int, *http.Response) {
+// getWith GETs url with the headers given as name, value pairs (an empty
+// value sends none) and returns the response with its body read.
+func getWith(t *testing.T, client *http.Client, url string, headers ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://lb.test/", nil)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
-	if header != "" {
-		req.Header.Set("X-User", header)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	resp, err := e.client.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	return resp, string(body)
+}
+
+// send makes a request to lb.test with the given header and cookie and
+// returns the answering backend, or "" with the status when nginx answered.
+func (e *lbEnv) send(t *testing.T, header, cookie string) (string, int, *http.Response) {
+	t.Helper()
+	resp, body := getWith(t, e.client, "http://lb.test/", "X-User", header, "Cookie", cookie)
 	if resp.StatusCode != http.StatusOK {
 		return "", resp.StatusCode, resp
 	}
-	return string(body), resp.StatusCode, resp
+	return body, resp.StatusCode, resp
 }
 
 // counts sends n requests and counts the answers per backend.

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,18 +25,10 @@ func TestCanaryAffinity(t *testing.T) {
 	e.use(t, sticky)
 	// get returns who answered and the affinity cookie it set, if any.
 	get := func(cookie string) (string, string) {
-		req, err := http.NewRequest(http.MethodGet, "http://canary.test/", nil)
-		require.NoError(t, err)
-		if cookie != "" {
-			req.Header.Set("Cookie", cookie)
-		}
-		resp, err := e.client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
+		resp, body := getWith(t, e.client, "http://canary.test/", "Cookie", cookie)
+		require.Equal(t, http.StatusOK, resp.StatusCode, body)
 		set, _, _ := strings.Cut(resp.Header.Get("Set-Cookie"), ";")
-		return string(body), set
+		return body, set
 	}
 	cookies := map[string]string{}
 	for i := 0; i < 200 && len(cookies) < 2; i++ {
