@@ -282,9 +282,15 @@ func (m *Manager) verifyTimeout() time.Duration {
 // accepts connections any more. After a reload, reloaded tells what the
 // master made of the config: a refusal ends the wait at once, and new
 // workers starting give the time the read took and restart the clock.
+// Until then it waits twice as long: the master may be reading a bigger
+// config than the last one, or trying a busy port again (for 2.5 s).
 func (m *Manager) verify(ctx context.Context, p *process, version string, old []int, reloaded <-chan error) error {
 	begin := time.Now()
-	deadline := time.NewTimer(m.verifyTimeout())
+	wait := m.verifyTimeout()
+	if reloaded != nil {
+		wait *= 2
+	}
+	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(verifyInterval)
 	defer tick.Stop()

@@ -117,7 +117,10 @@ func TestEndpointChangesCauseNoReload(t *testing.T) {
 	require.Equal(t, master, e.masterPid())
 	now, err := activeWorkers(master)
 	require.NoError(t, err)
-	require.ElementsMatch(t, workers, now)
+	// A reload replaces every worker; the list of before may lack one
+	// that was forked but had not yet taken its name.
+	require.NotEmpty(t, workers)
+	require.Subset(t, now, workers)
 	after, err := os.Stat(filepath.Join(e.dir, render.ConfigFile))
 	require.NoError(t, err)
 	require.True(t, os.SameFile(conf, after), "nginx.conf must not be rewritten")

@@ -230,6 +230,20 @@ func (e *env) requireServes(body string) {
 	}
 }
 
+// workers waits until n workers of master accept connections, and returns
+// them: a config is verified once a new worker answers, which may be before
+// the last one forked has taken its name.
+func (e *env) workers(master, n int) []int {
+	e.t.Helper()
+	var workers []int
+	require.Eventually(e.t, func() bool {
+		var err error
+		workers, err = activeWorkers(master)
+		return err == nil && len(workers) == n
+	}, 5*time.Second, 10*time.Millisecond, "workers: %v", workers)
+	return workers
+}
+
 func (e *env) diskConfig() []byte {
 	e.t.Helper()
 	data, err := os.ReadFile(filepath.Join(e.dir, render.ConfigFile))
