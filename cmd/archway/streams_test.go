@@ -74,15 +74,10 @@ data:
 `, tcpEcho, udpEcho, proxyEcho, tcpPort, proxyPort, p.httpPort, udpPort))
 	p.waitReady()
 
-	tcp := dial(t, "tcp", tcpPort)
-	_, err := tcp.Write([]byte("hello tcp\n"))
-	require.NoError(t, err)
-	line, err := bufio.NewReader(tcp).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "hello tcp\n", line)
+	requireEcho(t, tcpPort)
 
 	udp := dial(t, "udp", udpPort)
-	_, err = udp.Write([]byte("hello udp"))
+	_, err := udp.Write([]byte("hello udp"))
 	require.NoError(t, err)
 	buf := make([]byte, 64)
 	n, err := udp.Read(buf)
@@ -96,7 +91,7 @@ data:
 	header, err := reader.ReadString('\n')
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(header, "PROXY TCP4 192.0.2.10 "), "the backend got the client of the received header: %q", header)
-	line, err = reader.ReadString('\n')
+	line, err := reader.ReadString('\n')
 	require.NoError(t, err)
 	require.Equal(t, "hello proxy\n", line)
 
@@ -107,6 +102,69 @@ data:
 	require.Contains(t, logs, "TCP port "+strconv.Itoa(p.httpPort)+" is taken by the HTTP port")
 	require.Contains(t, logs, `port \"70000\" is not a number from 1 to 65535`)
 	require.Contains(t, logs, "Service default/missing not found")
+}
+
+// TestBusyStreamPortHeldBack: a TCP service on a port another process
+// holds passes every check but nginx's bind at reload; the services
+// ConfigMap is then held back at its last good version (its old entry
+// keeps serving) and reported, while an Ingress added at the same time
+// goes live.
+func TestBusyStreamPortHeldBack(t *testing.T) {
+	requireRoot(t)
+	busy, err := net.Listen("tcp", ":0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = busy.Close() })
+	echo, port := tcpEchoBackend(t, false), testutil.FreePort(t)
+	services := func(entries ...int) string {
+		out := backendManifests("web", bodyLengthBackend(t)) + "---" + ingressManifest("open", "open.example.com", "/", "web") + fmt.Sprintf(`
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec: {ports: [{name: tcp, port: 7000}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: echo-1, labels: {kubernetes.io/service-name: echo}}
+addressType: IPv4
+ports: [{name: tcp, port: %d}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tcp-services}
+data:
+`, echo)
+		for _, port := range entries {
+			out += fmt.Sprintf("  \"%d\": default/echo:7000\n", port)
+		}
+		return out
+	}
+	manifests := t.TempDir()
+	writeManifests(t, manifests, services(port))
+	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t), "--tcp-services-configmap", "default/tcp-services"}})
+	p.waitReady()
+	requireEcho(t, port)
+
+	writeManifests(t, manifests, services(port, busy.Addr().(*net.TCPAddr).Port)+"---"+ingressManifest("late", "late.example.com", "/", "web"))
+	require.Eventually(t, func() bool {
+		code, _ := p.request("GET", "late.example.com", "/", "", "", "")
+		return code == 200
+	}, 30*time.Second, 50*time.Millisecond, "the Ingress added beside the busy port goes live")
+	require.Contains(t, p.logs.String(), "object=default/tcp-services")
+	require.Contains(t, p.logs.String(), "reason=RejectedByNginx")
+	requireEcho(t, port)
+}
+
+// requireEcho requires that the TCP port answers a line with itself.
+func requireEcho(t *testing.T, port int) {
+	t.Helper()
+	conn := dial(t, "tcp", port)
+	_, err := conn.Write([]byte("hello tcp\n"))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "hello tcp\n", line)
 }
 
 // tcpEchoBackend echoes what each connection sends; withHeader first

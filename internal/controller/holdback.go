@@ -79,9 +79,10 @@ func holdBack[V any](snap, good source.Snapshot, held map[objectKey]V) source.Sn
 	out.Services = holdOf(builder.KindService, snap.Services, good.Services, held)
 	out.Ingresses = holdOf(builder.KindIngress, snap.Ingresses, good.Ingresses, held)
 	out.ConfigMap = nil
-	if cms := holdOf(kindConfigMap, configMaps(snap), configMaps(good), held); len(cms) > 0 {
+	if cms := holdOf(kindConfigMap, controllerConfigMap(snap), controllerConfigMap(good), held); len(cms) > 0 {
 		out.ConfigMap = cms[0]
 	}
+	out.ConfigMaps = holdOf(kindConfigMap, snap.ConfigMaps, good.ConfigMaps, held)
 	return out
 }
 
@@ -101,11 +102,21 @@ func version(snap source.Snapshot, key objectKey) any {
 	}
 }
 
-func configMaps(snap source.Snapshot) []*corev1.ConfigMap {
+func controllerConfigMap(snap source.Snapshot) []*corev1.ConfigMap {
 	if snap.ConfigMap == nil {
 		return nil
 	}
 	return []*corev1.ConfigMap{snap.ConfigMap}
+}
+
+// configMaps are the controller's ConfigMap and the others (the TCP and
+// UDP services), each once: the folder source lists its controller's
+// among the others too.
+func configMaps(snap source.Snapshot) []*corev1.ConfigMap {
+	if snap.ConfigMap == nil || slices.Contains(snap.ConfigMaps, snap.ConfigMap) {
+		return snap.ConfigMaps
+	}
+	return append(controllerConfigMap(snap), snap.ConfigMaps...)
 }
 
 func refOf[T object](o T) model.Ref {

@@ -65,13 +65,16 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 		m.live.endpoints = out.Endpoints
 		return Result{EndpointsPushed: true, Duration: time.Since(begin)}, nil
 	}
+	if err := checkStreamPorts(out, m.live); err != nil {
+		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+	}
 	if err := m.install(ctx, out); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 	}
 	if err := m.activate(ctx, out.Version, out.Endpoints); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
-	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints}
+	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints, streamPorts: out.StreamPorts}
 	m.access.use(out.AccessLogStream)
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	m.ready.Store(true)
@@ -91,6 +94,9 @@ func (m *Manager) Check(ctx context.Context, out render.Output) error {
 	defer m.mu.Unlock()
 	if m.stopped {
 		return ErrStopped
+	}
+	if err := checkStreamPorts(out, m.live); err != nil {
+		return fmt.Errorf("check config %q: %w", out.Version, err)
 	}
 	candidate, err := m.stage(ctx, out, true)
 	if err != nil {

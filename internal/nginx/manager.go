@@ -89,6 +89,8 @@ type liveConfig struct {
 	// endpoints are the live config's endpoints, pushed again whenever
 	// nginx starts anew.
 	endpoints render.Endpoints
+	// streamPorts are the ports its TCP and UDP services hold.
+	streamPorts []render.StreamPort
 }
 
 // New returns a Manager; nothing starts before Apply is called.

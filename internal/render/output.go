@@ -54,6 +54,16 @@ type Output struct {
 	// package nginx copies nginx's stdout (the access log) to; "" when
 	// the access log is off or goes to a file.
 	AccessLogStream string
+	// StreamPorts are the ports of the TCP and UDP services, which nginx
+	// binds only when it loads the config: package nginx checks that a
+	// new one is free before nginx tries.
+	StreamPorts []StreamPort
+}
+
+// StreamPort is a port that a TCP or UDP service listens on.
+type StreamPort struct {
+	Network string // "tcp" or "udp", as package net names them
+	Port    int
 }
 
 // Options are the instance settings that shape nginx.conf but are not part

@@ -97,6 +97,7 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	return Output{
 		Version:         version,
 		AccessLogStream: view.accessLogStream,
+		StreamPorts:     view.streamPorts,
 		Files:           append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
@@ -26,22 +27,23 @@ type streamView struct {
 
 // streamViews checks the stream servers once more (build has) and turns
 // them into views.
-func streamViews(streams []model.StreamServer) ([]streamView, error) {
+func streamViews(streams []model.StreamServer) ([]streamView, []StreamPort, error) {
 	views := make([]streamView, 0, len(streams))
+	ports := make([]StreamPort, 0, len(streams))
 	for _, s := range streams {
 		if s.Port < 1 || s.Port > 65535 {
-			return nil, fmt.Errorf("stream port %d out of range", s.Port)
+			return nil, nil, fmt.Errorf("stream port %d out of range", s.Port)
 		}
 		v := streamView{Listen: strconv.Itoa(s.Port), DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
 		switch {
 		case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
-			return nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
+			return nil, nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
 		case s.Protocol == model.UDP:
 			v.Upstream, v.Listen, v.UDP = fmt.Sprintf("udp_%d", s.Port), v.Listen+" udp", true
 		case s.Protocol == model.TCP:
 			v.Upstream = fmt.Sprintf("tcp_%d", s.Port)
 		default:
-			return nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
+			return nil, nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
 		}
 		if s.DecodeProxyProtocol {
 			v.Listen += " proxy_protocol"
@@ -49,11 +51,12 @@ func streamViews(streams []model.StreamServer) ([]streamView, error) {
 		for _, e := range s.Endpoints {
 			addr, err := netip.ParseAddr(e.Address)
 			if err != nil || e.Port < 1 || e.Port > 65535 {
-				return nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Upstream, e.Address, e.Port)
+				return nil, nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Upstream, e.Address, e.Port)
 			}
 			v.Servers = append(v.Servers, netip.AddrPortFrom(addr, uint16(e.Port)).String())
 		}
 		views = append(views, v)
+		ports = append(ports, StreamPort{Network: strings.ToLower(string(s.Protocol)), Port: s.Port})
 	}
-	return views, nil
+	return views, ports, nil
 }

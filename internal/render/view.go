@@ -47,7 +47,8 @@ type confView struct {
 	Servers []serverView
 	// Streams are the TCP and UDP services (stream.go); none leaves the
 	// stream module unloaded.
-	Streams []streamView
+	Streams     []streamView
+	streamPorts []StreamPort // Output.StreamPorts
 	// files are the files the annotations need (htpasswd, certificates).
 	files []File
 	// accessLogStream is Output.AccessLogStream.
@@ -138,7 +139,7 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
 	}
-	if v.Streams, err = streamViews(cfg.Streams); err != nil {
+	if v.Streams, v.streamPorts, err = streamViews(cfg.Streams); err != nil {
 		return confView{}, err
 	}
 	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)
