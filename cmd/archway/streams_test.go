@@ -151,8 +151,9 @@ data:
 		code, _ := p.request("GET", "late.example.com", "/", "", "", "")
 		return code == 200
 	}, 30*time.Second, 50*time.Millisecond, "the Ingress added beside the busy port goes live")
-	require.Contains(t, p.logs.String(), "object=default/tcp-services")
-	require.Contains(t, p.logs.String(), "reason=RejectedByNginx")
+	require.Eventually(t, func() bool {
+		return strings.Contains(p.logs.String(), "object=default/tcp-services field=\"\" reason=RejectedByNginx")
+	}, 5*time.Second, 20*time.Millisecond, "the ConfigMap is reported held back")
 	requireEcho(t, port)
 }
 
