@@ -108,7 +108,8 @@ data:
 // holds passes every check but nginx's bind at reload; the services
 // ConfigMap is then held back at its last good version (its old entry
 // keeps serving) and reported, while an Ingress added at the same time
-// goes live.
+// goes live. An endpoint change then counts as a reload of reason
+// "streams".
 func TestBusyStreamPortHeldBack(t *testing.T) {
 	requireRoot(t)
 	busy, err := net.Listen("tcp", ":0")
@@ -154,6 +155,15 @@ data:
 	require.Eventually(t, func() bool {
 		return strings.Contains(p.logs.String(), "object=default/tcp-services field=\"\" reason=RejectedByNginx")
 	}, 5*time.Second, 20*time.Millisecond, "the ConfigMap is reported held back")
+	requireEcho(t, port)
+
+	// An endpoint change of a TCP service reloads nginx for now (its
+	// endpoints are in nginx.conf), under its own reason.
+	echo = tcpEchoBackend(t, false)
+	writeManifests(t, manifests, services(port)+"---"+ingressManifest("late", "late.example.com", "/", "web"))
+	require.Eventually(t, func() bool {
+		return len(p.metric("archway_reloads_total{", `reason="streams"`, `outcome="success"`, "} 1")) == 1
+	}, 10*time.Second, 20*time.Millisecond, "one reload for the endpoint change")
 	requireEcho(t, port)
 }
 

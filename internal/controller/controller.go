@@ -213,8 +213,9 @@ func (c *Controller) apply(ctx context.Context, cand candidate) (nginx.Result, e
 }
 
 // reloadReason names what changed since the live config, for the reloads
-// metric: routes, ConfigMap settings, endpoints only (which nginx takes
-// without a reload), or neither (a restart or a template).
+// metric: routes, ConfigMap settings, TCP and UDP services (whose
+// endpoints are in nginx.conf), endpoints only (which nginx takes without
+// a reload), or neither (a restart or a template).
 func (c *Controller) reloadReason(cfg model.Config) string {
 	switch {
 	case !c.applied:
@@ -223,6 +224,8 @@ func (c *Controller) reloadReason(cfg model.Config) string {
 		return "routes"
 	case !reflect.DeepEqual(cfg.Settings, c.last.Settings):
 		return "settings"
+	case !reflect.DeepEqual(cfg.Streams, c.last.Streams):
+		return "streams"
 	case !reflect.DeepEqual(cfg.Backends, c.last.Backends):
 		return "endpoints"
 	default:
