@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,11 +28,14 @@ func (c *config) validateStreams() error {
 		}
 	}
 	c.build.ReservedPorts = []builder.ReservedPort{{Port: c.httpPort, Use: "the HTTP port"}, {Port: c.httpsPort, Use: "the HTTPS port"}}
-	if _, port, err := net.SplitHostPort(c.metricsAddress); err == nil {
-		if n, err := strconv.Atoi(port); err == nil {
-			c.build.ReservedPorts = append(c.build.ReservedPorts, builder.ReservedPort{Port: n, Use: "the metrics port"})
+	for use, address := range map[string]string{"the metrics port": c.metricsAddress, "the webhook port": c.webhook.address} {
+		if _, port, err := net.SplitHostPort(address); err == nil {
+			if n, err := strconv.Atoi(port); err == nil {
+				c.build.ReservedPorts = append(c.build.ReservedPorts, builder.ReservedPort{Port: n, Use: use})
+			}
 		}
 	}
+	slices.SortFunc(c.build.ReservedPorts, func(a, b builder.ReservedPort) int { return cmp.Compare(a.Use, b.Use) })
 	return nil
 }
 

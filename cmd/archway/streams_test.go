@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
@@ -238,4 +239,21 @@ func dial(t *testing.T, network string, port int) net.Conn {
 	t.Cleanup(func() { _ = conn.Close() })
 	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
 	return conn
+}
+
+// TestStreamFlags: the two flags take namespace/name, and archway's own
+// TCP ports (HTTP, HTTPS, metrics, webhook) are reserved from the services.
+func TestStreamFlags(t *testing.T) {
+	var cfg config
+	require.NoError(t, newFlagSet("archway", &cfg).Parse([]string{"--http-port", "8080", "--https-port", "8443",
+		"--metrics-address", "127.0.0.1:9100", "--webhook-address", ":9443", "--tcp-services-configmap", "ingress/tcp-services"}))
+	require.NoError(t, cfg.validateStreams())
+	require.Equal(t, []builder.ReservedPort{{Port: 8080, Use: "the HTTP port"}, {Port: 8443, Use: "the HTTPS port"},
+		{Port: 9100, Use: "the metrics port"}, {Port: 9443, Use: "the webhook port"}}, cfg.build.ReservedPorts)
+	require.Equal(t, []string{"ingress/tcp-services"}, cfg.streamConfigMaps())
+
+	for _, value := range []string{"tcp-services", "/tcp-services", "ingress/", "a/b/c"} {
+		cfg.build.UDPServices = value
+		require.ErrorContains(t, cfg.validateStreams(), "--udp-services-configmap must be namespace/name")
+	}
 }

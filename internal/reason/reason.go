@@ -99,7 +99,7 @@ var Docs = []Doc{
 	{TLSConflict, "A host has two different certificates (the oldest Ingress's wins); the other is ignored. Give the host one certificate.", false},
 	{CanaryWithoutMain, "A canary Ingress has no main Ingress of the same host, path and pathType in its namespace; it is not served. Add the main Ingress.", false},
 	{InvalidStreamService, "An entry of the TCP or UDP services ConfigMap (--tcp-services-configmap, --udp-services-configmap) is malformed, or names a Service or Service port that does not exist; the entry is not served, the others are. Write \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\" with a port from 1 to 65535 and an existing Service port of the protocol (PROXY for TCP only).", false},
-	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS or metrics on, or that another entry of the protocol took; the entry is not served. Choose a free port.", false},
+	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
 	{RejectedByNginx, "nginx refused the config built with this object although build accepted it; the object is held back, the others are served. Read nginx's complaint in the message, and report the bug.", false},
 	{RejectedByRenderer, "The renderer refused the config built with this object although build accepted it; the object is held back, the others are served. Report the bug.", false},
 	{PrefixTrailingSlash, "A Prefix path \"/api/\" also matches \"/api\" in archway, where ingress-nginx sent \"/api\" elsewhere. Check that \"/api\" may reach this backend.", true},
