@@ -1,10 +1,12 @@
 package nginx
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"syscall"
 
 	"github.com/archway-ingress/archway/internal/render"
 )
@@ -20,11 +22,19 @@ func checkStreamPorts(out render.Output, live *liveConfig) error {
 		if live != nil && slices.Contains(live.streamPorts, p) {
 			continue
 		}
-		if err := probe(p); err != nil {
+		if err := probe(p); inUse(err) {
 			return fmt.Errorf("%w: %s port %d is in use: %w", ErrRejected, p.Network, p.Port, err)
 		}
 	}
 	return nil
+}
+
+// inUse tells a port that another process holds from one archway itself
+// may not bind: as non-root (the chart's user) a port below 1024 gives
+// EACCES, while nginx binds it with its own NET_BIND_SERVICE, so that is
+// nginx's to try, not a refusal.
+func inUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE)
 }
 
 // probe binds the port on every address, as nginx's listen does, and

@@ -2,6 +2,8 @@ package nginx
 
 import (
 	"net"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,4 +32,21 @@ func TestCheckStreamPorts(t *testing.T) {
 	live := &liveConfig{streamPorts: []render.StreamPort{busyTCP, busyUDP}}
 	require.NoError(t, checkStreamPorts(render.Output{StreamPorts: []render.StreamPort{busyTCP, busyUDP}}, live), "the live config's own ports")
 	require.NoError(t, checkStreamPorts(render.Output{StreamPorts: []render.StreamPort{{Network: "udp", Port: busyTCP.Port}}}, nil), "another protocol's port is free")
+}
+
+// TestStreamPortNotOursToBind: a bind that fails for lack of privilege
+// (archway as non-root, a port below 1024 that nginx binds with its own
+// capability) is no refusal; only a port that is in use is.
+func TestStreamPortNotOursToBind(t *testing.T) {
+	denied := &net.OpError{Op: "listen", Net: "tcp", Err: os.NewSyscallError("bind", syscall.EACCES)}
+	require.False(t, inUse(denied))
+	require.False(t, inUse(nil))
+	_, err := net.Listen("tcp", "256.0.0.1:80")
+	require.False(t, inUse(err), "an error that is not EADDRINUSE")
+
+	held, err := net.Listen("tcp", ":0")
+	require.NoError(t, err)
+	defer held.Close()
+	_, err = net.Listen("tcp", held.Addr().String())
+	require.True(t, inUse(err))
 }
