@@ -186,6 +186,7 @@ func checkRelease(t *testing.T, r release) deployed {
 	// The grace period covers the preStop delay and nginx's 30s drain.
 	require.GreaterOrEqual(t, *pod.Spec.TerminationGracePeriodSeconds, c.Lifecycle.PreStop.Sleep.Seconds+30)
 
+	checkStreams(t, r, d)
 	checkNetworkPolicy(t, r, d)
 	checkWebhook(t, r, d)
 	checkRBAC(t, r, pod.Spec.ServiceAccountName)

@@ -10,7 +10,8 @@
 // objects whose names never clash, in one namespace or two; the workload
 // (a Deployment, or a DaemonSet without HPA or PodDisruptionBudget) runs
 // archway with the class, ConfigMap, publish Service, Lease and ports that
-// the other objects of the same release define, non-root on a read-only
+// the other objects of the same release define (the tcp and udp values'
+// ConfigMaps and ports too), non-root on a read-only
 // root filesystem; an HPA scales the Deployment, which then has no replica
 // count; a pod on its node's ports never surges in a rollout; a
 // NetworkPolicy admits traffic from anywhere and the metrics port from

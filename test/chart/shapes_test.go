@@ -150,6 +150,11 @@ func TestRefusedValues(t *testing.T) {
 		"publishing a Service not created": {[]string{"service.enabled=false"}, "publishService.enabled publishes the release's Service"},
 		"a webhook failure policy of its own": {[]string{"admissionWebhook.enabled=true", "admissionWebhook.failurePolicy=Sometimes"},
 			`admissionWebhook.failurePolicy must be Ignore or Fail, not "Sometimes"`},
+		"a TCP service on the HTTP port":            {[]string{"tcp.8080=data/postgres:5432"}, "tcp.8080: port 8080 is containerPorts.http already"},
+		"a TCP service on the Service's HTTPS port": {[]string{"tcp.443=data/postgres:5432"}, "tcp.443: port 443 is service.ports.https already"},
+		"a TCP service on the webhook's port": {[]string{"admissionWebhook.enabled=true", "tcp.9443=data/postgres:5432"},
+			"tcp.9443: port 9443 is admissionWebhook.port already"},
+		"a UDP service on no port": {[]string{"udp.dns=kube-system/kube-dns:dns"}, `udp: key "dns" is no port from 1 to 65535`},
 		"ServiceMonitor without the metrics Service": {[]string{"metrics.serviceMonitor.enabled=true", "metrics.service.enabled=false"},
 			"metrics.serviceMonitor.enabled needs metrics.service.enabled"},
 	}

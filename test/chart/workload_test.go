@@ -70,7 +70,7 @@ func takesNodePorts(pod corev1.PodSpec) bool {
 }
 
 // checkNetworkPolicy checks that a release's NetworkPolicy, if any, selects
-// its pods, admits HTTP and HTTPS from anywhere, the metrics port only
+// its pods, admits HTTP, HTTPS and the TCP and UDP services from anywhere, the metrics port only
 // from selected namespaces and the webhook port, if any, from anywhere,
 // and leaves egress alone.
 func checkNetworkPolicy(t *testing.T, r release, d deployed) {
@@ -105,8 +105,13 @@ func checkNetworkPolicy(t *testing.T, r release, d deployed) {
 		require.Empty(t, webhook.From, "the webhook from anywhere: the API server is no pod")
 		require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("webhook")}, webhook.Ports)
 	}
-	require.Empty(t, traffic.From, "HTTP and HTTPS from anywhere")
-	require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("http"), policyPort("https")}, traffic.Ports)
+	require.Empty(t, traffic.From, "HTTP, HTTPS and the TCP and UDP services from anywhere")
+	trafficPorts := []networkingv1.NetworkPolicyPort{policyPort("http"), policyPort("https")}
+	for _, p := range streamPorts(d.container) {
+		n := intstr.FromInt32(p.ContainerPort)
+		trafficPorts = append(trafficPorts, networkingv1.NetworkPolicyPort{Protocol: &p.Protocol, Port: &n})
+	}
+	require.Equal(t, trafficPorts, traffic.Ports)
 	require.Equal(t, []networkingv1.NetworkPolicyPort{policyPort("metrics")}, metrics.Ports)
 	require.Len(t, metrics.From, 1)
 	require.NotNil(t, metrics.From[0].NamespaceSelector, "the metrics port only from selected namespaces")

@@ -38,6 +38,11 @@
 - {{ printf "--webhook-cert-file=%s/tls.crt" (include "archway.webhookCertDir" .) | quote }}
 - {{ printf "--webhook-key-file=%s/tls.key" (include "archway.webhookCertDir" .) | quote }}
 {{- end }}
+{{- range $protocol, $services := dict "tcp" .Values.tcp "udp" .Values.udp }}
+{{- if $services }}
+- {{ printf "--%s-services-configmap=%s/%s-%s" $protocol $.Release.Namespace (include "archway.fullname" $) $protocol | quote }}
+{{- end }}
+{{- end }}
 {{- range $flag, $value := .Values.extraArgs }}
 - {{ printf "--%s=%v" $flag $value | quote }}
 {{- end }}

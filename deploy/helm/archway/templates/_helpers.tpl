@@ -56,9 +56,46 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* "true" when nginx listens on a port below 1024 and so needs
 NET_BIND_SERVICE. */}}
 {{- define "archway.privilegedPorts" -}}
-{{- if or (lt (int .Values.containerPorts.http) 1024) (lt (int .Values.containerPorts.https) 1024) -}}
+{{- $privileged := or (lt (int .Values.containerPorts.http) 1024) (lt (int .Values.containerPorts.https) 1024) -}}
+{{- range include "archway.streamPorts" . | fromJsonArray -}}
+{{- $privileged = or $privileged (lt (int .port) 1024) -}}
+{{- end -}}
+{{- if $privileged -}}
 true
 {{- end -}}
+{{- end -}}
+
+{{/* The ports of the TCP and UDP services (values tcp and udp), as a JSON
+list of {name, port, protocol}. A key that is no port fails the render, and
+so does a TCP port the release uses already: archway would refuse the
+entry (StreamPortConflict), and the pod's or the Service's ports would
+clash. */}}
+{{- define "archway.streamPorts" -}}
+{{- $taken := dict (toString .Values.containerPorts.http) "containerPorts.http" (toString .Values.containerPorts.https) "containerPorts.https" (toString .Values.metrics.port) "metrics.port" -}}
+{{- if .Values.admissionWebhook.enabled -}}
+{{- $_ := set $taken (toString .Values.admissionWebhook.port) "admissionWebhook.port" -}}
+{{- end -}}
+{{- if .Values.service.enabled -}}
+{{- $_ := set $taken (toString .Values.service.ports.http) "service.ports.http" -}}
+{{- $_ := set $taken (toString .Values.service.ports.https) "service.ports.https" -}}
+{{- end -}}
+{{- if .Values.hostPort.enabled -}}
+{{- $_ := set $taken (toString .Values.hostPort.ports.http) "hostPort.ports.http" -}}
+{{- $_ := set $taken (toString .Values.hostPort.ports.https) "hostPort.ports.https" -}}
+{{- end -}}
+{{- $ports := list -}}
+{{- range $protocol, $services := dict "tcp" .Values.tcp "udp" .Values.udp -}}
+{{- range $port, $target := $services -}}
+{{- if or (not (regexMatch "^[1-9][0-9]{0,4}$" $port)) (gt (atoi $port) 65535) -}}
+{{- fail (printf "%s: key %q is no port from 1 to 65535" $protocol $port) -}}
+{{- end -}}
+{{- if and (eq $protocol "tcp") (hasKey $taken $port) -}}
+{{- fail (printf "tcp.%s: port %s is %s already" $port $port (get $taken $port)) -}}
+{{- end -}}
+{{- $ports = append $ports (dict "name" (printf "%s-%s" $port $protocol) "port" (atoi $port) "protocol" (upper $protocol)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $ports -}}
 {{- end -}}
 
 {{/* The workload kind, once the values that depend on it agree. */}}

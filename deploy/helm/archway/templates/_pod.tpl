@@ -79,6 +79,14 @@ spec:
           containerPort: {{ .Values.admissionWebhook.port }}
           protocol: TCP
         {{- end }}
+        {{- range include "archway.streamPorts" . | fromJsonArray }}
+        - name: {{ .name }}
+          containerPort: {{ int .port }}
+          {{- if $.Values.hostPort.enabled }}
+          hostPort: {{ int .port }}
+          {{- end }}
+          protocol: {{ .protocol }}
+        {{- end }}
       # /healthz answers while archway runs; /readyz once nginx serves a
       # verified config, so a new replica gets traffic only then.
       livenessProbe:
