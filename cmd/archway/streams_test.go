@@ -25,8 +25,8 @@ import (
 // serving.
 func TestTCPAndUDPServices(t *testing.T) {
 	requireRoot(t)
-	tcpEcho, proxyEcho, udpEcho := tcpEchoBackend(t, false), tcpEchoBackend(t, true), udpEchoBackend(t)
-	tcpPort, proxyPort, udpPort := testutil.FreePort(t), testutil.FreePort(t), freeUDPPort(t)
+	tcpEcho, proxyEcho, udpEcho := tcpEchoBackend(t, false), tcpEchoBackend(t, true), testutil.UDPEcho(t, "127.0.0.1")
+	tcpPort, proxyPort, udpPort := testutil.FreePort(t), testutil.FreePort(t), testutil.FreeUDPPort(t)
 	manifests := t.TempDir()
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
 		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
@@ -182,55 +182,17 @@ func requireEcho(t *testing.T, port int) {
 // tcpEchoBackend echoes what each connection sends; withHeader first
 // sends back the PROXY protocol header line it received.
 func tcpEchoBackend(t *testing.T, withHeader bool) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
+	return testutil.TCPServer(t, "127.0.0.1", func(conn net.Conn) {
+		r := bufio.NewReader(conn)
+		if withHeader {
+			header, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				if withHeader {
-					header, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					_, _ = io.WriteString(conn, header)
-				}
-				_, _ = io.Copy(conn, r)
-			}()
+			_, _ = io.WriteString(conn, header)
 		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// udpEchoBackend answers each datagram with itself.
-func udpEchoBackend(t *testing.T) int {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = conn.WriteTo(buf[:n], from)
-		}
-	}()
-	return conn.LocalAddr().(*net.UDPAddr).Port
-}
-
-func freeUDPPort(t *testing.T) int {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer conn.Close()
-	return conn.LocalAddr().(*net.UDPAddr).Port
+		_, _ = io.Copy(conn, r)
+	})
 }
 
 func dial(t *testing.T, network string, port int) net.Conn {

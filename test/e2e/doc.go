@@ -14,7 +14,9 @@
 // runs with a token bound to exactly the RBAC rules of the Helm chart
 // (deploy/helm/archway/files). Backends listen only on 10.244.0.0/16
 // addresses inside network namespaces named with the prefix "awe2e", which
-// are removed after each test and swept at the start of a run.
+// are removed after each test and swept at the start of a run; the TCP and
+// UDP echoes of the stream test listen on the host's address on such a
+// network, since the API server refuses loopback endpoints.
 //
 // Run, as root: scripts/e2e-tools.sh && go test -race ./test/e2e/
 package e2e

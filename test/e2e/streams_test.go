@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/archway-ingress/archway/internal/testutil"
 	"github.com/archway-ingress/archway/test/harness"
 )
 
@@ -29,10 +30,10 @@ func TestChartStreams(t *testing.T) {
 	// The API server refuses loopback endpoints: the echoes listen on the
 	// host's address on a backend's network instead.
 	echoIP := s.StartBackend(t, "echo-net").HostIP
-	tcpEcho, udpEcho := tcpEchoServer(t, echoIP), udpEchoServer(t, echoIP)
+	tcpEcho, udpEcho := testutil.TCPEcho(t, echoIP), testutil.UDPEcho(t, echoIP)
 	ports, err := harness.FreePorts(1)
 	require.NoError(t, err)
-	tcpPort, udpPort := ports[0], freeUDPPort(t)
+	tcpPort, udpPort := ports[0], testutil.FreeUDPPort(t)
 
 	_, err = admin.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "echo"},
@@ -89,49 +90,4 @@ func echoes(network string, port int, message string) error {
 		return fmt.Errorf("%s port %d answered %q, want %q", network, port, got, message)
 	}
 	return nil
-}
-
-// tcpEchoServer echoes what each connection sends, on a port of ip.
-func tcpEchoServer(t *testing.T, ip string) int {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_, _ = io.Copy(conn, conn)
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// udpEchoServer answers each datagram with itself, on a port of ip.
-func udpEchoServer(t *testing.T, ip string) int {
-	conn, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = conn.WriteTo(buf[:n], from)
-		}
-	}()
-	return conn.LocalAddr().(*net.UDPAddr).Port
-}
-
-func freeUDPPort(t *testing.T) int {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer conn.Close()
-	return conn.LocalAddr().(*net.UDPAddr).Port
 }
