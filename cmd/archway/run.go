@@ -75,7 +75,20 @@ func (c *config) renderOptions() render.Options {
 	opts := render.Options{HTTPPort: c.httpPort, HTTPSPort: c.httpsPort, RuntimeDir: c.runtimeDir}
 	opts.User, opts.Group = nginx.WorkerUser()
 	opts.Resolvers = systemResolvers(resolvConf)
+	opts.NoIPv6 = !canListenIPv6()
 	return opts
+}
+
+// canListenIPv6 says whether this host can open an IPv6 socket: a kernel
+// booted with IPv6 off refuses them, and nginx would then refuse to start
+// on its [::] listeners.
+func canListenIPv6() bool {
+	l, err := net.Listen("tcp6", "[::]:0")
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
 }
 
 // renderOnce prints the nginx.conf that archway would apply and the report

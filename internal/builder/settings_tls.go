@@ -12,12 +12,15 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// tlsSettings are the ConfigMap keys of HTTPS listeners and of client
-// addresses (see model.TLSSettings and model.ClientSettings).
+// tlsSettings are the ConfigMap keys of the listeners and their addresses,
+// of HTTPS and of client addresses (see model.TLSSettings and
+// model.ClientSettings).
 func tlsSettings() []setting {
 	tls := func(s *model.Settings) *model.TLSSettings { return &s.TLS }
 	clients := func(s *model.Settings) *model.ClientSettings { return &s.Clients }
 	return []setting{
+		{key: "disable-ipv6", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &s.DisableIPv6 })},
+		{key: "bind-address", def: "", set: parseInto(optionalList(grammar.ListenAddr), func(s *model.Settings) *[]netip.Addr { return &s.BindAddresses })},
 		{key: "ssl-protocols", def: "TLSv1.2 TLSv1.3", set: parseInto(sslProtocols, func(s *model.Settings) *[]string { return &tls(s).Protocols })},
 		{key: "ssl-ciphers", def: defaultCiphers, set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
 		{key: "hsts", def: "true", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
@@ -114,11 +117,20 @@ func sslCiphers(s string) (string, error) {
 // cidrList returns a parser of comma-separated IP addresses and CIDRs;
 // empty means none when allowed.
 func cidrList(emptyOK bool) func(string) ([]netip.Prefix, error) {
-	return func(s string) ([]netip.Prefix, error) {
-		if emptyOK && strings.TrimSpace(s) == "" {
+	if emptyOK {
+		return optionalList(grammar.CIDR)
+	}
+	return grammar.List(grammar.CIDR)
+}
+
+// optionalList is grammar.List where an empty value means none.
+func optionalList[T any](item func(string) (T, error)) func(string) ([]T, error) {
+	list := grammar.List(item)
+	return func(s string) ([]T, error) {
+		if strings.TrimSpace(s) == "" {
 			return nil, nil
 		}
-		return grammar.List(grammar.CIDR)(s)
+		return list(s)
 	}
 }
 

@@ -89,6 +89,16 @@ func TestTLSSettings(t *testing.T) {
 			valid: map[string]any{"true": true}, invalid: []string{"yes"},
 			get: func(s model.Settings) any { return s.Clients.ComputeFullForwardedFor },
 		},
+		"disable-ipv6": {
+			valid: map[string]any{"true": true, "false": false}, invalid: []string{"yes"},
+			get: func(s model.Settings) any { return s.DisableIPv6 },
+		},
+		"bind-address": {
+			valid: map[string]any{"": []netip.Addr(nil), "10.0.0.5, fd00::5": []netip.Addr{netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("fd00::5")},
+				"::ffff:10.0.0.5": []netip.Addr{netip.MustParseAddr("10.0.0.5")}},
+			invalid: []string{"10.0.0.5,", "10.0.0.0/8", "[::1]:80", "fe80::1%eth0", "10.0.0.5; listen 1", "any"},
+			get:     func(s model.Settings) any { return s.BindAddresses },
+		},
 		"whitelist-source-range": {
 			valid:   map[string]any{"": []netip.Prefix(nil), "10.0.0.0/8": prefixes("10.0.0.0/8")},
 			invalid: []string{"10.0.0.0/8;", "10.0.0.0/8 deny"},

@@ -30,6 +30,17 @@ func CIDR(s string) (netip.Prefix, error) {
 	return p.Masked(), nil
 }
 
+// ListenAddr accepts an IPv4 or IPv6 address nginx can listen on
+// (bind-address): no zone, and an IPv4-mapped one becomes its IPv4 form,
+// as nginx's IPv6 sockets are IPv6-only.
+func ListenAddr(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, errors.New("want an IPv4 or IPv6 address without a zone")
+	}
+	return a.Unmap(), nil
+}
+
 // CheckPrefix accepts what CIDR returns: a valid, masked prefix of an
 // address that is not IPv4-mapped. Render checks the model's prefixes
 // with it before it prints one.

@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Settings are the instance-wide nginx settings from the controller's
 // ConfigMap. Zero values leave nginx's own defaults.
@@ -12,8 +15,13 @@ type Settings struct {
 	// SafeSnippets applies the configuration- and server-snippets that
 	// the safe subset covers (docs/snippets.md).
 	SafeSnippets bool
-	TLS          TLSSettings
-	Clients      ClientSettings
-	AccessLog    AccessLog
-	WAF          WAFSettings
+	// DisableIPv6 drops the IPv6 listeners beside the IPv4 ones.
+	DisableIPv6 bool
+	// BindAddresses, when not empty, are the only addresses the HTTP and
+	// HTTPS listeners bind, of either family; empty binds every address.
+	BindAddresses []netip.Addr
+	TLS           TLSSettings
+	Clients       ClientSettings
+	AccessLog     AccessLog
+	WAF           WAFSettings
 }

@@ -47,8 +47,9 @@
 //     the location (after $archway_backend is set, since a rewrite's break
 //     ends the rewrite directives) or the server with its location blocks;
 //     the headers-more module is loaded only while a snippet uses it.
-//   - The edge (tls.go, clients.go, access.go): with a default certificate
-//     every server also listens for HTTPS with HTTP/2, and each certificate
+//   - The edge (tls.go, listen.go, clients.go, access.go): every server
+//     listens on IPv4 and IPv6 (or the bind addresses), with a default
+//     certificate also for HTTPS with HTTP/2, and each certificate
 //     (chain and key) is one 0600 File named by its content, so a rotated
 //     certificate is a new file and a reload. The real client address comes
 //     from the realip module, believed only from trusted peers, before

@@ -39,9 +39,11 @@ func clientBackend(t *testing.T) model.Backend {
 	return headersBackend(t, "client", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Request-ID")
 }
 
-// edgeEnv is one nginx serving cfg on an HTTP and an HTTPS port.
+// edgeEnv is one nginx serving cfg on an HTTP and an HTTPS port; requests
+// come from addr, 127.0.0.1 unless a test sets it.
 type edgeEnv struct {
 	httpPort, httpsPort int
+	addr                netip.Addr
 }
 
 func newEdgeEnv(t *testing.T, cfg model.Config) *edgeEnv {
@@ -54,7 +56,7 @@ func newEdgeEnv(t *testing.T, cfg model.Config) *edgeEnv {
 	out, err := r.Render(cfg, opts)
 	require.NoError(t, err)
 	startNginx(t, dir, out)
-	return &edgeEnv{httpPort: opts.HTTPPort, httpsPort: opts.HTTPSPort}
+	return &edgeEnv{httpPort: opts.HTTPPort, httpsPort: opts.HTTPSPort, addr: netip.MustParseAddr("127.0.0.1")}
 }
 
 // response is what a request through nginx got back.
@@ -86,13 +88,17 @@ func (e *edgeEnv) send(t *testing.T, config *tls.Config, host, path, proxyFrom s
 	if config != nil {
 		port = e.httpsPort
 	}
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", netip.AddrPortFrom(e.addr, uint16(port)).String(), 5*time.Second)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
 	if proxyFrom != "" {
 		// PROXY protocol v1, written by hand as a load balancer would.
-		_, err := fmt.Fprintf(conn, "PROXY TCP4 %s 127.0.0.1 40000 %d\r\n", proxyFrom, port)
+		family := "TCP4"
+		if e.addr.Is6() {
+			family = "TCP6"
+		}
+		_, err := fmt.Fprintf(conn, "PROXY %s %s %v 40000 %d\r\n", family, proxyFrom, e.addr, port)
 		require.NoError(t, err)
 	}
 	var got response

@@ -104,6 +104,14 @@ var goldenCases = map[string]struct {
 		},
 		opts: rootOptions(goldenRuntimeDir),
 	},
+	"ipv4_only": {
+		cfg: model.Config{
+			Backends: []model.Backend{backend("app", 3000, "10.0.0.1")},
+			Servers:  []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
+			Settings: model.Settings{DisableIPv6: true},
+		},
+		opts: rootOptions(goldenRuntimeDir),
+	},
 	"non_root": {
 		cfg: model.Config{
 			Backends: []model.Backend{backend("app", 3000, "127.0.0.1")},

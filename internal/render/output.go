@@ -81,4 +81,8 @@ type Options struct {
 	// Resolvers are the DNS servers nginx asks for the names it resolves
 	// while serving (auth-url hosts); the system's, from resolv.conf.
 	Resolvers []netip.Addr
+	// NoIPv6 says the host cannot open IPv6 sockets (IPv6 off in its
+	// kernel), where nginx would fail to listen on [::]: the default
+	// listeners are then IPv4 only, as with disable-ipv6.
+	NoIPv6 bool
 }

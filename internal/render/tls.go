@@ -22,9 +22,11 @@ type edge struct {
 	// servers often share one (a wildcard certificate).
 	paths              map[*model.Certificate]string
 	defaultCertificate string // quoted path
-	httpsPort          int    // 0: no HTTPS listener
-	proxyProtocol      bool   // every listener expects the PROXY protocol
-	restricted         bool   // only Settings.Clients.Allow may connect
+	httpPort           int
+	httpsPort          int      // 0: no HTTPS listener
+	addresses          []string // listenAddresses
+	proxyProtocol      bool     // every listener expects the PROXY protocol
+	restricted         bool     // only Settings.Clients.Allow may connect
 }
 
 // httpTLSView is what http_tls.tmpl prints in the http block; nil when
@@ -38,10 +40,9 @@ type httpTLSView struct {
 
 // serverEdgeView is what server.tmpl prints about listeners and access.
 type serverEdgeView struct {
-	ProxyProtocol bool
-	// HTTPSListen is the listen parameters of the HTTPS listener; ""
-	// when there is none.
-	HTTPSListen string
+	// Listen holds the parameters of each HTTP and HTTPS listen
+	// directive.
+	Listen []string
 	// Certificate is the quoted path of the server's own certificate, or
 	// of the default one on the catch-all server and on servers with
 	// client certificates; "" elsewhere.
@@ -54,8 +55,12 @@ type serverEdgeView struct {
 }
 
 func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView, error) {
-	e := &edge{pol: pol, paths: map[*model.Certificate]string{}, proxyProtocol: cfg.Settings.Clients.UseProxyProtocol,
-		restricted: len(cfg.Settings.Clients.Allow) > 0}
+	addresses, err := listenAddresses(cfg.Settings, opts.NoIPv6)
+	if err != nil {
+		return nil, nil, fmt.Errorf("settings: %w", err)
+	}
+	e := &edge{pol: pol, paths: map[*model.Certificate]string{}, httpPort: opts.HTTPPort, addresses: addresses,
+		proxyProtocol: cfg.Settings.Clients.UseProxyProtocol, restricted: len(cfg.Settings.Clients.Allow) > 0}
 	if cfg.DefaultCertificate == nil {
 		return e, nil, nil
 	}
@@ -118,17 +123,18 @@ func (e *edge) certificate(c *model.Certificate) (string, error) {
 
 // server returns the listeners and access of one server.
 func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
-	v := serverEdgeView{ProxyProtocol: e.proxyProtocol, Restricted: e.restricted}
+	var params string
+	if e.proxyProtocol {
+		params += " proxy_protocol"
+	}
+	if isDefault {
+		params += " default_server"
+	}
+	v := serverEdgeView{Listen: e.listens(e.httpPort, params), Restricted: e.restricted}
 	if e.httpsPort == 0 {
 		return v, nil
 	}
-	v.HTTPSListen = strconv.Itoa(e.httpsPort) + " ssl http2"
-	if e.proxyProtocol {
-		v.HTTPSListen += " proxy_protocol"
-	}
-	if isDefault {
-		v.HTTPSListen += " default_server"
-	}
+	v.Listen = append(v.Listen, e.listens(e.httpsPort, " ssl http2"+params)...)
 	switch {
 	case s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)

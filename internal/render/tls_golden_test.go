@@ -56,6 +56,18 @@ func TestEdgeGolden(t *testing.T) {
 				},
 			}, rootOptions(goldenRuntimeDir)
 		},
+		"bind_addresses": func() (model.Config, Options) {
+			s := edgeSettings()
+			// A duplicate is listened on once: nginx refuses a repeated
+			// listen.
+			s.BindAddresses = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.1")}
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           s,
+				Servers:            []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
+			}, rootOptions(goldenRuntimeDir)
+		},
 		"client_auth": func() (model.Config, Options) {
 			ca := testdataFile(t, "client-auth/ca.crt")
 			return model.Config{

@@ -58,8 +58,6 @@ type confView struct {
 type tempPathView struct{ Directive, Path string }
 
 type serverView struct {
-	Port      int
-	Default   bool
 	Name      string
 	Locations []locationView
 	// Internal holds the named and internal locations of annotations.
@@ -142,7 +140,7 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if v.Streams, v.streamPorts, err = streamViews(cfg.Streams); err != nil {
 		return confView{}, err
 	}
-	servers, err := serverViews(cfg.Servers, opts.HTTPPort, routes, fallback, pol, edge)
+	servers, err := serverViews(cfg.Servers, routes, fallback, pol, edge)
 	if err != nil {
 		return confView{}, err
 	}
@@ -233,7 +231,7 @@ func resolve(routes map[string]route, name string, none int) (route, error) {
 // serverViews returns one server per model server, led by the catch-all
 // (default_server) one, which is added with only the fallback location
 // when the model has no Host "" server.
-func serverViews(servers []model.Server, port int, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
+func serverViews(servers []model.Server, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
 	views := make([]serverView, 0, len(servers)+1)
 	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" }) {
 		servers = append([]model.Server{{}}, servers...)
@@ -267,7 +265,7 @@ func serverViews(servers []model.Server, port int, routes map[string]route, fall
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		views = append(views, serverView{Port: port, Default: s.Host == "", Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
+		views = append(views, serverView{Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
 			Snippet: snippet, SnippetLocations: snippetLocs})
 	}
 	return views, nil
