@@ -48,6 +48,14 @@ type edgeEnv struct {
 
 func newEdgeEnv(t *testing.T, cfg model.Config) *edgeEnv {
 	t.Helper()
+	opts := serveOnFreePorts(t, cfg)
+	return &edgeEnv{httpPort: opts.HTTPPort, httpsPort: opts.HTTPSPort, addr: netip.MustParseAddr("127.0.0.1")}
+}
+
+// serveOnFreePorts starts nginx with cfg on free HTTP and HTTPS ports and returns
+// its options.
+func serveOnFreePorts(t *testing.T, cfg model.Config) Options {
+	t.Helper()
 	r, err := New("")
 	require.NoError(t, err)
 	dir := testutil.RuntimeDir(t)
@@ -56,7 +64,7 @@ func newEdgeEnv(t *testing.T, cfg model.Config) *edgeEnv {
 	out, err := r.Render(cfg, opts)
 	require.NoError(t, err)
 	startNginx(t, dir, out)
-	return &edgeEnv{httpPort: opts.HTTPPort, httpsPort: opts.HTTPSPort, addr: netip.MustParseAddr("127.0.0.1")}
+	return opts
 }
 
 // response is what a request through nginx got back.

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bufio"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -143,4 +145,47 @@ func TestNoIPv6Host(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, strings.Contains(string(out.Files[0].Data), "listen [::]:80 default_server;"), "NoIPv6 %v", noIPv6)
 	}
+}
+
+// TestIPv6Streams connects to TCP and UDP services over ::1; the PROXY
+// header a backend gets names the IPv6 client, or the one of the PROXY
+// header received.
+func TestIPv6Streams(t *testing.T) {
+	requireIPv6Loopback(t)
+	firstLine := func(conn net.Conn) {
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err == nil {
+			_, _ = conn.Write([]byte(line))
+		}
+	}
+	echo, header := testutil.TCPEcho(t, "127.0.0.1"), testutil.TCPServer(t, "127.0.0.1", firstLine)
+	udp := testutil.UDPEcho(t, "127.0.0.1")
+	ports := map[string]int{"echo": freePort(t), "send": freePort(t), "decode": freePort(t), "udp": testutil.FreeUDPPort(t)}
+	to := func(port int) []model.Endpoint { return []model.Endpoint{{Address: "127.0.0.1", Port: int32(port)}} }
+	cfg := model.Config{Streams: []model.StreamServer{
+		{Protocol: model.TCP, Port: ports["echo"], Service: db, ServicePort: "echo", Endpoints: to(echo)},
+		{Protocol: model.TCP, Port: ports["send"], Service: db, ServicePort: "send", SendProxyProtocol: true, Endpoints: to(header)},
+		{Protocol: model.TCP, Port: ports["decode"], Service: db, ServicePort: "decode", DecodeProxyProtocol: true, SendProxyProtocol: true,
+			Endpoints: to(header)},
+		{Protocol: model.UDP, Port: ports["udp"], Service: db, ServicePort: "udp", Endpoints: to(udp)},
+	}}
+	serveOnFreePorts(t, cfg)
+
+	exchange := func(network string, port int, send string) string {
+		conn, err := net.DialTimeout(network, netip.AddrPortFrom(loopback6, uint16(port)).String(), 5*time.Second)
+		require.NoError(t, err)
+		defer conn.Close()
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = conn.Write([]byte(send))
+		require.NoError(t, err)
+		buf := make([]byte, 256)
+		n, err := conn.Read(buf)
+		require.NoError(t, err, "%s port %d over ::1", network, port)
+		return string(buf[:n])
+	}
+	require.Equal(t, "ping\n", exchange("tcp", ports["echo"], "ping\n"))
+	require.Equal(t, "datagram", exchange("udp", ports["udp"], "datagram"))
+	require.Regexp(t, `^PROXY TCP6 ::1 ::1 \d+ `+strconv.Itoa(ports["send"])+"\r\n$", exchange("tcp", ports["send"], "hello\n"))
+	proxyLine := fmt.Sprintf("PROXY TCP6 2001:db8::9 ::1 40000 %d\r\n", ports["decode"])
+	require.Regexp(t, `^PROXY TCP6 2001:db8::9 `, exchange("tcp", ports["decode"], proxyLine+"hello\n"))
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// listenAddresses returns the address part of the HTTP and HTTPS listen
-// directives: every IPv4 address ("") and, unless disable-ipv6, every
+// listenAddresses returns the address part of the listen directives of
+// the HTTP and HTTPS ports and of the TCP and UDP services: every IPv4 address ("") and, unless disable-ipv6, every
 // IPv6 one, as ingress-nginx listens; or exactly the bind addresses, of
 // either family, when there are any. noIPv6 is Options.NoIPv6.
 func listenAddresses(s model.Settings, noIPv6 bool) ([]string, error) {
@@ -38,9 +38,9 @@ func listenAddresses(s model.Settings, noIPv6 bool) ([]string, error) {
 
 // listens returns the parameters of one listen directive per address for
 // port.
-func (e *edge) listens(port int, params string) []string {
-	out := make([]string, 0, len(e.addresses))
-	for _, a := range e.addresses {
+func listens(addresses []string, port int, params string) []string {
+	out := make([]string, 0, len(addresses))
+	for _, a := range addresses {
 		out = append(out, a+strconv.Itoa(port)+params)
 	}
 	return out

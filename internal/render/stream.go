@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -14,8 +13,9 @@ import (
 type streamView struct {
 	// Upstream names the upstream block: "<protocol>_<port>", unique.
 	Upstream string
-	// Listen is the listen directive's parameters.
-	Listen string
+	// Listen holds the parameters of each listen directive, one per
+	// address.
+	Listen []string
 	// Servers are the upstream's "address:port"s; empty gives the upstream
 	// one server marked down, as nginx wants one (connections are closed).
 	Servers []string
@@ -26,28 +26,30 @@ type streamView struct {
 }
 
 // streamViews checks the stream servers once more (build has) and turns
-// them into views.
-func streamViews(streams []model.StreamServer) ([]streamView, []StreamPort, error) {
+// them into views listening on addresses (listenAddresses).
+func streamViews(streams []model.StreamServer, addresses []string) ([]streamView, []StreamPort, error) {
 	views := make([]streamView, 0, len(streams))
 	ports := make([]StreamPort, 0, len(streams))
 	for _, s := range streams {
 		if s.Port < 1 || s.Port > 65535 {
 			return nil, nil, fmt.Errorf("stream port %d out of range", s.Port)
 		}
-		v := streamView{Listen: strconv.Itoa(s.Port), DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
+		var params string
+		v := streamView{DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
 		switch {
 		case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
 			return nil, nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
 		case s.Protocol == model.UDP:
-			v.Upstream, v.Listen, v.UDP = fmt.Sprintf("udp_%d", s.Port), v.Listen+" udp", true
+			v.Upstream, params, v.UDP = fmt.Sprintf("udp_%d", s.Port), " udp", true
 		case s.Protocol == model.TCP:
 			v.Upstream = fmt.Sprintf("tcp_%d", s.Port)
 		default:
 			return nil, nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
 		}
 		if s.DecodeProxyProtocol {
-			v.Listen += " proxy_protocol"
+			params += " proxy_protocol"
 		}
+		v.Listen = listens(addresses, s.Port, params)
 		for _, e := range s.Endpoints {
 			addr, err := netip.ParseAddr(e.Address)
 			if err != nil || e.Port < 1 || e.Port > 65535 {

@@ -130,11 +130,11 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	if isDefault {
 		params += " default_server"
 	}
-	v := serverEdgeView{Listen: e.listens(e.httpPort, params), Restricted: e.restricted}
+	v := serverEdgeView{Listen: listens(e.addresses, e.httpPort, params), Restricted: e.restricted}
 	if e.httpsPort == 0 {
 		return v, nil
 	}
-	v.Listen = append(v.Listen, e.listens(e.httpsPort, " ssl http2"+params)...)
+	v.Listen = append(v.Listen, listens(e.addresses, e.httpsPort, " ssl http2"+params)...)
 	switch {
 	case s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)

@@ -137,7 +137,7 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
 	}
-	if v.Streams, v.streamPorts, err = streamViews(cfg.Streams); err != nil {
+	if v.Streams, v.streamPorts, err = streamViews(cfg.Streams, edge.addresses); err != nil {
 		return confView{}, err
 	}
 	servers, err := serverViews(cfg.Servers, routes, fallback, pol, edge)
