@@ -61,10 +61,12 @@ func UDPEcho(t testing.TB, ip string) int {
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func FreeUDPPort(t testing.TB) int {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free UDP port: %v", err)
-	}
-	defer conn.Close()
-	return conn.LocalAddr().(*net.UDPAddr).Port
+	return unusedPort(t, func() (int, error) {
+		conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		return conn.LocalAddr().(*net.UDPAddr).Port, nil
+	})
 }

@@ -34,12 +34,40 @@ func NginxBinary(t testing.TB) string {
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	return unusedPort(t, func() (int, error) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port, nil
+	})
+}
+
+// handedOut holds every port FreePort and FreeUDPPort returned in this
+// process. The kernel may give a port that was just closed again, and a
+// test that takes a TCP and a UDP port (or several TCP ports) for one nginx
+// must never get one number twice: nginx refuses a duplicate listen.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// unusedPort asks pick for free ports until it gives one never handed out.
+func unusedPort(t testing.TB, pick func() (int, error)) int {
+	t.Helper()
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		port, err := pick()
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // RuntimeDir returns a fresh runtime dir path in the system's temp folder
