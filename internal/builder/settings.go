@@ -46,13 +46,14 @@ func defaultSettings() model.Settings {
 }
 
 // settings reads the ConfigMap (nil: none) into Settings, reporting each
-// value its parser refuses.
+// value its parser refuses and each key it does not read.
 func settings(cm *corev1.ConfigMap, p *problems) model.Settings {
 	s := defaultSettings()
 	if cm == nil {
 		return s
 	}
 	ref := model.Ref{Namespace: cm.Namespace, Name: cm.Name}
+	unknownSettings(cm.Data, ref, p)
 	for _, st := range settingsTable() {
 		value, ok := cm.Data[st.key]
 		if !ok {

@@ -38,8 +38,10 @@ func TestBuildSettings(t *testing.T) {
 		want      time.Duration
 		problems  []Problem
 	}{
-		"no ConfigMap":      {want: 240 * time.Second},
-		"no such key":       {configMap: cm(map[string]string{"other": "x"}), want: 240 * time.Second},
+		"no ConfigMap": {want: 240 * time.Second},
+		"an unknown key": {configMap: cm(map[string]string{"other": "x"}), want: 240 * time.Second, problems: []Problem{{
+			Kind: KindConfigMap, Object: model.Ref{Namespace: "ingress", Name: "archway"}, Field: "data.other", Key: "other",
+			Reason: reason.UnsupportedSetting, Message: "archway does not read this key: ingress-nginx's setting is not applied"}}},
 		"seconds":           {configMap: cm(map[string]string{"worker-shutdown-timeout": "30s"}), want: 30 * time.Second},
 		"no unit: seconds":  {configMap: cm(map[string]string{"worker-shutdown-timeout": "30"}), want: 30 * time.Second},
 		"minutes":           {configMap: cm(map[string]string{"worker-shutdown-timeout": "5m"}), want: 5 * time.Minute},

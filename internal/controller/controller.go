@@ -184,6 +184,7 @@ func (c *Controller) sync(ctx context.Context) error {
 	c.opts.Metrics.WholeConfigLive(len(c.culprits) == 0)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
 	c.opts.Metrics.UnsupportedAnnotations(countUnsupported(report.Problems))
+	c.opts.Metrics.UnsupportedSettings(unsupportedSettings(report.Problems))
 	c.ready.Store(true)
 	for _, o := range c.opts.Observers {
 		o.Synced(snap, report)
@@ -262,6 +263,18 @@ func countUnsupported(problems []builder.Problem) map[string]int {
 		}
 	}
 	return counts
+}
+
+// unsupportedSettings returns the reason of each key of the controller's
+// ConfigMap that the sync ignored.
+func unsupportedSettings(problems []builder.Problem) map[string]string {
+	reasons := make(map[string]string)
+	for _, p := range problems {
+		if p.Kind == builder.KindConfigMap && (p.Reason == reason.UnsupportedSetting || p.Reason == reason.SnippetRefused) {
+			reasons[p.Key] = string(p.Reason)
+		}
+	}
+	return reasons
 }
 
 func countProblems(problems []builder.Problem) map[[2]string]int {

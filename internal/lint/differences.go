@@ -2,11 +2,9 @@ package lint
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
@@ -317,38 +315,4 @@ func hostName(host string) string {
 		return "the rules without a host"
 	}
 	return "host " + strconv.Quote(host)
-}
-
-// configMapKeys returns the findings of the keys of the controller's
-// ConfigMap that archway does not read: a snippet is refused, and any
-// other key's ingress-nginx value is not applied.
-func configMapKeys(cm *corev1.ConfigMap) []Finding {
-	known := builder.SettingKeys()
-	annotated := map[string]bool{}
-	for _, s := range annotations.Specs() {
-		annotated[s.Key] = true
-	}
-	var out []Finding
-	for key := range cm.Data {
-		if slices.Contains(known, key) {
-			continue
-		}
-		f := Finding{Severity: Warning, Kind: builder.KindConfigMap, Namespace: cm.Namespace, Name: cm.Name,
-			Field: "data." + key, Reason: reason.UnsupportedSetting,
-			Message: "archway does not read this key: ingress-nginx's setting is not applied",
-			Fix:     "remove it; README.md's ConfigMap table lists the keys archway reads"}
-		switch {
-		case strings.HasSuffix(key, "-snippet"):
-			f.Severity, f.Reason = Error, reason.SnippetRefused
-			f.Message = "snippets are refused: archway never copies configuration text into nginx.conf"
-			f.Fix = fixes[reason.SnippetRefused]
-		case key == "allow-snippet-annotations":
-			f.Message = "archway does not read ingress-nginx's allow-snippet-annotations: snippets stay refused whatever it says"
-			f.Fix = "remove it; " + builder.SafeSnippetsKey + `: "true" makes archway apply the configuration- and server-snippets its safe subset covers (docs/snippets.md)`
-		case annotated[key]:
-			f.Fix = "set the annotation " + key + " on the Ingresses that need it (docs/annotations.md)"
-		}
-		out = append(out, f)
-	}
-	return out
 }

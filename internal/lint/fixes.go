@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,7 @@ var fixes = map[reason.Reason]string{
 	reason.ServicePortNotFound:     "name a port the Service has, by number or by name",
 	reason.InvalidEndpoint:         "EndpointSlices must hold the addresses of pods",
 	reason.InvalidSetting:          "write the value in the syntax README.md's ConfigMap table gives",
+	reason.UnsupportedSetting:      "remove it; README.md's ConfigMap table lists the keys archway reads",
 	reason.LimitExceeded:           "split the paths over fewer hosts or Ingresses, or raise the --max-* limit",
 	reason.HostNotOwned:            "set what applies to the whole host in an Ingress of the namespace that owns it (its oldest Ingress)",
 	reason.AliasConflict:           "remove the alias: the name is already served",
@@ -98,12 +100,19 @@ func newReferences(snap source.Snapshot, partial bool) references {
 func (r references) finding(p builder.Problem, prefix string) (f Finding, unchecked string) {
 	f = Finding{Severity: Error, Kind: p.Kind, Namespace: p.Object.Namespace, Name: p.Object.Name,
 		Field: p.Field, Reason: p.Reason, Message: p.Message, Fix: fixes[p.Reason]}
-	if effect := effects[p.Reason]; effect != "" {
+	if effect := effects[p.Reason]; effect != "" && p.Kind == builder.KindIngress {
 		f.Message += "; " + effect
 	}
 	switch p.Reason {
 	case reason.CertificateExpired:
 		f.Severity = Warning // still served
+	case reason.UnsupportedSetting:
+		f.Severity = Warning
+		if p.Key == builder.AllowSnippetsKey {
+			f.Fix = "remove it, or set safe-snippet-annotations instead (docs/snippets.md)"
+		} else if slices.ContainsFunc(annotations.Specs(), func(s annotations.Spec) bool { return s.Key == p.Key }) {
+			f.Fix = "set the annotation " + p.Key + " on the Ingresses that need it (docs/annotations.md)"
+		}
 	case reason.UnsupportedAnnotation:
 		f.Severity = Warning
 		if annotations.MetricLabel(p.Key) == annotations.UnknownLabel {

@@ -96,7 +96,6 @@ func Lint(snap source.Snapshot, opts Options) Result {
 	res.Findings = append(res.Findings, differences(snap.Ingresses, prefix)...)
 	if cm := snap.ConfigMap; cm != nil {
 		res.ConfigMap = cm.Namespace + "/" + cm.Name
-		res.Findings = append(res.Findings, configMapKeys(cm)...)
 	}
 	slices.SortFunc(res.Findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind),

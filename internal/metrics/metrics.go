@@ -44,6 +44,7 @@ type Metrics struct {
 	endpointPushes       *prometheus.CounterVec
 	requests             *requestCollectors
 	unsupported          *prometheus.GaugeVec
+	unsupportedSettings  *prometheus.GaugeVec
 	certificateExpiry    *prometheus.GaugeVec
 	waf                  *wafRequests
 }
@@ -79,12 +80,13 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 			Name: "archway_rejected_objects", Help: "Objects or parts of objects rejected by the last sync, by kind and reason.",
 			ConstLabels: constLabels,
 		}, []string{"kind", "reason"}),
-		ingresses:         gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
-		endpointPushes:    newEndpointPushes(constLabels),
-		requests:          newRequestCollectors(constLabels, l.Requests),
-		waf:               newWAFRequests(constLabels),
-		unsupported:       newUnsupportedAnnotations(constLabels),
-		certificateExpiry: newCertificateExpiry(constLabels),
+		ingresses:           gauge("archway_ingresses_served", "Ingresses of this instance's class that the last sync served."),
+		endpointPushes:      newEndpointPushes(constLabels),
+		requests:            newRequestCollectors(constLabels, l.Requests),
+		waf:                 newWAFRequests(constLabels),
+		unsupported:         newUnsupportedAnnotations(constLabels),
+		unsupportedSettings: newUnsupportedSettings(constLabels),
+		certificateExpiry:   newCertificateExpiry(constLabels),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "archway_build_info", Help: "Always 1; the version label is archway's version.",
@@ -93,7 +95,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
 		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
-		m.unsupported, m.certificateExpiry, m.waf.count)
+		m.unsupported, m.unsupportedSettings, m.certificateExpiry, m.waf.count)
 	reg.MustRegister(m.requests.collectors()...)
 	return m
 }

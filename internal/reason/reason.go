@@ -27,6 +27,7 @@ const (
 	ServicePortNotFound     Reason = "ServicePortNotFound"
 	InvalidEndpoint         Reason = "InvalidEndpoint"
 	InvalidSetting          Reason = "InvalidSetting"
+	UnsupportedSetting      Reason = "UnsupportedSetting"
 	LimitExceeded           Reason = "LimitExceeded"
 	InvalidAnnotation       Reason = "InvalidAnnotation"
 	SnippetRefused          Reason = "SnippetRefused"
@@ -59,7 +60,6 @@ const (
 	StringPrefix        Reason = "StringPrefix"
 	RegexPrecedence     Reason = "RegexPrecedence"
 	MissingCaptureGroup Reason = "MissingCaptureGroup"
-	UnsupportedSetting  Reason = "UnsupportedSetting"
 )
 
 // Doc describes one Reason: what happened and what the user should do.
@@ -85,10 +85,11 @@ var Docs = []Doc{
 	{ServiceNotFound, "The backend Service does not exist; its requests answer 503. Create the Service in the Ingress's namespace, or name an existing one.", false},
 	{ServicePortNotFound, "The backend Service has no such port; its requests answer 503. Name a port the Service has, by number or by name.", false},
 	{InvalidEndpoint, "An EndpointSlice address is refused (e.g. loopback or the proxy's own host); it is not used. EndpointSlices must hold the addresses of pods.", false},
+	{UnsupportedSetting, "A key of the controller's ConfigMap that archway does not read, or reads and refuses (ingress-nginx's Lua keys, and allow-snippet-annotations unless \"false\"); it is ignored, the other keys apply. Remove it, or see README.md's ConfigMap table.", false},
 	{InvalidSetting, "A ConfigMap value is invalid; its default is used. Write the value in the syntax README.md's ConfigMap table gives.", false},
 	{LimitExceeded, "An Ingress would take its namespace over a --max-* limit; none of the Ingress is served. Split the paths over fewer hosts or Ingresses, or raise the limit.", false},
 	{InvalidAnnotation, "An annotation value is outside its grammar, or annotations contradict each other; the Ingress's paths answer 503 until it is fixed. Write the value as docs/annotations.md gives.", false},
-	{SnippetRefused, "A *-snippet annotation: archway never copies configuration text from an Ingress; the Ingress is served without it. Use the annotations of docs/annotations.md instead, or, for a configuration- or server-snippet, keep to the safe subset of docs/snippets.md with the ConfigMap key safe-snippet-annotations (the message names the token refused).", false},
+	{SnippetRefused, "A *-snippet annotation, or a *-snippet key of the controller's ConfigMap: archway never copies configuration text into nginx.conf; the Ingress is served without it (the ConfigMap key is ignored). Use the annotations of docs/annotations.md instead, or, for a configuration- or server-snippet, keep to the safe subset of docs/snippets.md with the ConfigMap key safe-snippet-annotations (the message names the token refused).", false},
 	{UnsupportedAnnotation, "An annotation under the prefix that archway does not implement; it is ignored. Remove it, or do in the backend what it did.", false},
 	{AliasConflict, "A server-alias or from-to-www-redirect name is already served by another host; the alias is ignored. Remove it.", false},
 	{HostNotOwned, "This namespace set what applies to a whole host that another namespace owns (its oldest Ingress); it is ignored. Set it in the owner's Ingress.", false},
@@ -107,5 +108,4 @@ var Docs = []Doc{
 	{StringPrefix, "An ImplementationSpecific path that ingress-nginx matched as a string prefix (\"/app\" took \"/appx\"); archway takes it as Prefix. Check no request relied on it.", true},
 	{RegexPrecedence, "A regex path whose requests a shorter Prefix path takes in archway, which tries Exact and Prefix paths first. Reorder the paths or make them Exact.", true},
 	{MissingCaptureGroup, "rewrite-target uses a capture group (\"/$1\") that the path lacks; archway, as ingress-nginx did, puts nothing in its place, so a path \"/\" sends every request to \"/\". Check that this was meant.", true},
-	{UnsupportedSetting, "A ConfigMap key archway does not read; it is ignored. Remove it, or see README.md's ConfigMap table.", true},
 }

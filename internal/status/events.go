@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,8 +13,8 @@ import (
 	"github.com/archway-ingress/archway/internal/source"
 )
 
-// Events turns the Report's Ingress problems into Warning Events on those
-// Ingresses, while it is the leader: one Event per distinct problem, again
+// Events turns the Report's Ingress and ConfigMap problems into Warning
+// Events on those objects, while it is the leader: one Event per distinct problem, again
 // only after the problem went away and came back, or after leadership came
 // back.
 type Events struct {
@@ -81,28 +82,46 @@ func eventMessage(p builder.Problem) string {
 	return p.Field + ": " + p.Message
 }
 
-// ingressProblems are the Report's problems about Ingresses, each with a
-// reference to its Ingress (with its UID, so kubectl describe finds it).
+// ingressProblems are the Report's problems about Ingresses and ConfigMaps,
+// each with a reference to its object (with its UID, so kubectl describe
+// finds it).
 func ingressProblems(snap source.Snapshot, report builder.Report) []ingressProblem {
-	var uids map[model.Ref]types.UID
+	var uids map[objectKey]types.UID
 	var out []ingressProblem
 	for _, p := range report.Problems {
-		if p.Kind != builder.KindIngress {
+		ref := &corev1.ObjectReference{Kind: "Ingress", APIVersion: "networking.k8s.io/v1"}
+		switch p.Kind {
+		case builder.KindIngress:
+		case builder.KindConfigMap:
+			ref = &corev1.ObjectReference{Kind: "ConfigMap", APIVersion: "v1"}
+		default:
 			continue
 		}
 		if uids == nil {
-			uids = make(map[model.Ref]types.UID, len(snap.Ingresses))
-			for _, ing := range snap.Ingresses {
-				uids[model.Ref{Namespace: ing.Namespace, Name: ing.Name}] = ing.UID
-			}
+			uids = objectUIDs(snap)
 		}
-		out = append(out, ingressProblem{problem: p, object: &corev1.ObjectReference{
-			Kind:       "Ingress",
-			APIVersion: "networking.k8s.io/v1",
-			Namespace:  p.Object.Namespace,
-			Name:       p.Object.Name,
-			UID:        uids[p.Object],
-		}})
+		ref.Namespace, ref.Name, ref.UID = p.Object.Namespace, p.Object.Name, uids[objectKey{p.Kind, p.Object}]
+		out = append(out, ingressProblem{problem: p, object: ref})
 	}
 	return out
+}
+
+// objectKey names an object of a Problem kind.
+type objectKey struct {
+	kind string
+	ref  model.Ref
+}
+
+// objectUIDs returns the UIDs of the Ingresses and ConfigMaps of snap.
+func objectUIDs(snap source.Snapshot) map[objectKey]types.UID {
+	uids := make(map[objectKey]types.UID, len(snap.Ingresses)+len(snap.ConfigMaps)+1)
+	for _, cm := range append(slices.Clone(snap.ConfigMaps), snap.ConfigMap) {
+		if cm != nil {
+			uids[objectKey{builder.KindConfigMap, model.Ref{Namespace: cm.Namespace, Name: cm.Name}}] = cm.UID
+		}
+	}
+	for _, ing := range snap.Ingresses {
+		uids[objectKey{builder.KindIngress, model.Ref{Namespace: ing.Namespace, Name: ing.Name}}] = ing.UID
+	}
+	return uids
 }

@@ -18,13 +18,16 @@ var (
 		Field: "spec.rules[0].http.paths[0].path", Reason: reason.InvalidPath, Message: `path "/a b" has a space`}
 	noService = builder.Problem{Kind: builder.KindIngress, Object: model.Ref{Namespace: "web", Name: "b"},
 		Reason: reason.ServiceNotFound, Message: `Service "web/gone" not found`}
+	unknownKey = builder.Problem{Kind: builder.KindConfigMap, Object: model.Ref{Namespace: "ingress", Name: "archway"},
+		Field: "data.plugins", Key: "plugins", Reason: reason.UnsupportedSetting, Message: "no Lua"}
 	badSlice = builder.Problem{Kind: builder.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
 		Reason: reason.InvalidEndpoint, Message: "loopback"}
 )
 
 const (
-	badPathEvent   = `Warning InvalidPath spec.rules[0].http.paths[0].path: path "/a b" has a space involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
-	noServiceEvent = `Warning ServiceNotFound Service "web/gone" not found involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
+	badPathEvent    = `Warning InvalidPath spec.rules[0].http.paths[0].path: path "/a b" has a space involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
+	unknownKeyEvent = `Warning UnsupportedSetting data.plugins: no Lua involvedObject{kind=ConfigMap,apiVersion=v1}`
+	noServiceEvent  = `Warning ServiceNotFound Service "web/gone" not found involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
 )
 
 func TestEvents(t *testing.T) {
@@ -46,6 +49,7 @@ func TestEvents(t *testing.T) {
 		{name: "same problem again: nothing; not an Ingress: nothing", do: sync(badPath, badSlice)},
 		{name: "and again", do: sync(badPath)},
 		{name: "a new problem only", do: sync(badPath, noService), want: []string{noServiceEvent}},
+		{name: "a ConfigMap's problem: on the ConfigMap", do: sync(badPath, noService, unknownKey), want: []string{unknownKeyEvent}},
 		{name: "gone", do: sync(noService)},
 		{name: "back again", do: sync(badPath, noService), want: []string{badPathEvent}},
 		{name: "lost leadership", do: lead(false)},
