@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,25 +14,35 @@ import (
 	"github.com/archway-ingress/archway/internal/annotations"
 )
 
-// unsupportedSeries returns archway_unsupported_annotations by label.
-func unsupportedSeries(t *testing.T, registry *prometheus.Registry) map[string]float64 {
+// gaugeSeries returns the series of the gauge name, keyed by the values of
+// labels joined with spaces.
+func gaugeSeries(t *testing.T, registry *prometheus.Registry, name string, labels ...string) map[string]float64 {
 	t.Helper()
 	families, err := registry.Gather()
 	require.NoError(t, err)
 	series := map[string]float64{}
 	for _, f := range families {
-		if f.GetName() != "archway_unsupported_annotations" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			values := map[string]string{}
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "annotation" {
-					series[l.GetValue()] = m.GetGauge().GetValue()
-				}
+				values[l.GetName()] = l.GetValue()
 			}
+			key := make([]string, len(labels))
+			for i, l := range labels {
+				key[i] = values[l]
+			}
+			series[strings.Join(key, " ")] = m.GetGauge().GetValue()
 		}
 	}
 	return series
+}
+
+// unsupportedSeries returns archway_unsupported_annotations by label.
+func unsupportedSeries(t *testing.T, registry *prometheus.Registry) map[string]float64 {
+	return gaugeSeries(t, registry, "archway_unsupported_annotations", "annotation")
 }
 
 // TestUnsupportedAnnotationsAreBounded checks that the Ingresses using an

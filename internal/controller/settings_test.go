@@ -12,26 +12,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// unsupportedSettingSeries returns archway_unsupported_settings as
-// "key reason" -> value.
+// unsupportedSettingSeries returns archway_unsupported_settings by "key
+// reason".
 func unsupportedSettingSeries(t *testing.T, registry *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := registry.Gather()
-	require.NoError(t, err)
-	series := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "archway_unsupported_settings" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			series[labels["key"]+" "+labels["reason"]] = m.GetGauge().GetValue()
-		}
-	}
-	return series
+	return gaugeSeries(t, registry, "archway_unsupported_settings", "key", "reason")
 }
 
 // TestUnsupportedSettings checks that each ConfigMap key archway ignores is

@@ -124,23 +124,7 @@ func (c *tenants) reported(why reason.Reason) {
 
 // rejected returns archway_rejected_objects for Ingresses and reason.
 func rejected(t *testing.T, c *cluster, reason string) float64 {
-	families, err := c.registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() != "archway_rejected_objects" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["kind"] == builder.KindIngress && labels["reason"] == reason {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return 0
+	return gaugeSeries(t, c.registry, "archway_rejected_objects", "kind", "reason")[builder.KindIngress+" "+reason]
 }
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
