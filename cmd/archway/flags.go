@@ -50,7 +50,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "Path to a kubeconfig; empty uses the in-cluster config. Ignored with --manifests.")
 	fs.StringVar(&cfg.manifests, "manifests", "", "Serve the Kubernetes manifests (*.yaml, *.yml, *.json) in this folder instead of a cluster, and watch it for changes.")
 	fs.StringVar(&cfg.watchNamespace, "watch-namespace", "", "Watch only this namespace (default: all).")
-	fs.StringVar(&cfg.configMap, "configmap", "", "The controller's ConfigMap, as namespace/name.")
+	fs.StringVar(&cfg.configMap, "configmap", "", "The controller's ConfigMap, as namespace/name. With --manifests, the ConfigMap of that name in the folder (default: the folder's last ConfigMap that lists no TCP or UDP services).")
 	fs.StringVar(&cfg.build.IngressClass, "ingress-class", "archway", "Name of the IngressClass this instance serves.")
 	fs.StringVar(&cfg.build.ControllerClass, "controller-class", "archway.dev/ingress-controller", "spec.controller value of the IngressClasses this instance serves.")
 	fs.BoolVar(&cfg.build.WatchWithoutClass, "watch-ingress-without-class", false, "Also serve Ingresses that name no class at all.")
@@ -132,6 +132,11 @@ func (c *config) validate() error {
 	// The folder's manifests are the operator's own, and the demo's
 	// backends listen on loopback; a cluster's EndpointSlices are tenants'.
 	c.build.LoopbackEndpoints = c.manifests != ""
+	if c.manifests != "" {
+		// A cluster source watches the named ConfigMap alone; a folder
+		// holds every ConfigMap, and build picks the named one.
+		c.build.ConfigMap = c.configMap
+	}
 	return nil
 }
 

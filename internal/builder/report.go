@@ -42,6 +42,11 @@ type Options struct {
 	// ConfigMaps of Snapshot.ConfigMaps that list the TCP and UDP services
 	// (streams.go).
 	TCPServices, UDPServices string
+	// ConfigMap ("namespace/name", --configmap with --manifests) names
+	// the controller's ConfigMap among a folder's. "" takes the Snapshot's
+	// ConfigMap (a cluster source's is the named one already), or a
+	// folder's last ConfigMap that lists no TCP or UDP services.
+	ConfigMap string
 	// ReservedPorts are the TCP ports archway serves itself (HTTP, HTTPS,
 	// metrics), which no TCP service may take.
 	ReservedPorts []ReservedPort

@@ -105,3 +105,32 @@ func TestAllowSnippetAnnotationsFalse(t *testing.T) {
 	_, report := Build(source.Snapshot{ConfigMap: cm}, defaultOpts())
 	require.Empty(t, report.Problems)
 }
+
+// TestConfigMapNamedInAFolder: with --configmap, a folder's other
+// ConfigMaps (an application's, read after the controller's) neither
+// replace the controller's settings nor have their keys reported.
+func TestConfigMapNamedInAFolder(t *testing.T) {
+	controller := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"},
+		Data: map[string]string{"worker-shutdown-timeout": "300s"}}
+	app := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "settings"},
+		Data: map[string]string{"database-url": "postgres://db"}}
+	// The folder source: the last ConfigMap read is the Snapshot's.
+	snap := source.Snapshot{ConfigMap: app, ConfigMaps: []*corev1.ConfigMap{controller, app}}
+
+	opts := defaultOpts()
+	opts.ConfigMap = "ingress/archway"
+	cfg, report := Build(snap, opts)
+	require.Empty(t, report.Problems)
+	require.Equal(t, 300*time.Second, cfg.Settings.WorkerShutdownTimeout)
+
+	opts.ConfigMap = ""
+	cfg, report = Build(snap, opts)
+	require.Len(t, report.Problems, 1, "without the flag the last ConfigMap is the controller's")
+	require.Equal(t, "database-url", report.Problems[0].Key)
+	require.NotEqual(t, 300*time.Second, cfg.Settings.WorkerShutdownTimeout)
+
+	opts.ConfigMap = "ingress/missing"
+	cfg, report = Build(snap, opts)
+	require.Empty(t, report.Problems, "a named ConfigMap that is missing leaves the defaults, as in a cluster")
+	require.NotEqual(t, 300*time.Second, cfg.Settings.WorkerShutdownTimeout)
+}

@@ -32,7 +32,7 @@ func (b *build) addStreams() {
 		taken[model.TCP][r.Port] = r.Use
 	}
 	for _, list := range []streamServices{{model.TCP, b.opts.TCPServices}, {model.UDP, b.opts.UDPServices}} {
-		cm := b.streamConfigMap(list.name)
+		cm := b.configMapNamed(list.name)
 		if cm == nil {
 			continue
 		}
@@ -108,9 +108,9 @@ func streamServicePort(svc *corev1.Service, written string, protocol model.Proto
 	return svc.Spec.Ports[i], true
 }
 
-// streamConfigMap returns the ConfigMap named "namespace/name" (""
+// configMapNamed returns the ConfigMap named "namespace/name" (""
 // for none) among the Snapshot's, nil when it is missing.
-func (b *build) streamConfigMap(name string) *corev1.ConfigMap {
+func (b *build) configMapNamed(name string) *corev1.ConfigMap {
 	for _, cm := range b.snap.ConfigMaps {
 		if name != "" && cm.Namespace+"/"+cm.Name == name {
 			return cm
@@ -119,10 +119,18 @@ func (b *build) streamConfigMap(name string) *corev1.ConfigMap {
 	return nil
 }
 
-// controllerConfigMap is the Snapshot's ConfigMap, unless it is one of
-// the stream services ConfigMaps (the folder source takes the last
-// ConfigMap it reads as the controller's): then the last other one.
+// controllerConfigMap is the one Options.ConfigMap names (--configmap,
+// which picks it among a folder's ConfigMaps); without a name, the
+// Snapshot's ConfigMap, unless it is one of the stream services ConfigMaps
+// (the folder source takes the last ConfigMap it reads as the
+// controller's): then the last other one.
 func (b *build) controllerConfigMap() *corev1.ConfigMap {
+	if name := b.opts.ConfigMap; name != "" {
+		if cm := b.snap.ConfigMap; cm != nil && cm.Namespace+"/"+cm.Name == name {
+			return cm
+		}
+		return b.configMapNamed(name)
+	}
 	isStream := func(cm *corev1.ConfigMap) bool {
 		name := cm.Namespace + "/" + cm.Name
 		return name == b.opts.TCPServices || name == b.opts.UDPServices
