@@ -20,22 +20,40 @@ const streamInfo = `[$remote_addr] [$time_local] $protocol $status $bytes_sent $
 
 // accessLogSettings are the ConfigMap keys of the access log (see
 // model.AccessLog).
-func accessLogSettings() []setting {
+func accessLogSettings() []SettingSpec {
+	const g = "Access log"
 	log := func(s *model.Settings) *model.AccessLog { return &s.AccessLog }
-	return []setting{
-		{key: "disable-access-log", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &log(s).Off })},
-		{key: "access-log-path", def: model.AccessLogStdout, set: parseInto(accessLogPath, func(s *model.Settings) *string { return &log(s).Path })},
-		{key: "log-format-upstream", def: UpstreamInfo, set: parseInto(logFormat(httpLogVariables, true), func(s *model.Settings) *model.LogFormat { return &log(s).Format })},
+	return []SettingSpec{
+		{Key: "disable-access-log", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "`true` writes no access log (the request metrics keep counting).",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &log(s).Off })},
+		{Key: "access-log-path", Group: g, Scope: ScopeGlobal, Syntax: "`stdout`, `stderr`, or a file name of letters, digits, `_` and `-` ending in `.log`", Default: model.AccessLogStdout,
+			Doc: "`stdout` or `stderr` are archway's; a file name is a file in the runtime dir (`access.log`), which nginx appends to.",
+			set: parseInto(accessLogPath, func(s *model.Settings) *string { return &log(s).Path })},
+		{Key: "log-format-upstream", Group: g, Scope: ScopeGlobal, Syntax: "text (printable ASCII but `'` and `\\`) and `$name` or `${name}` of the variables the README's access log section lists",
+			Default: UpstreamInfo,
+			Doc:     "The access log line; ingress-nginx's `upstreaminfo` by default.",
+			set:     parseInto(logFormat(httpLogVariables, true), func(s *model.Settings) *model.LogFormat { return &log(s).Format })},
 		// archway does not log its TCP and UDP services yet: the stream
 		// format is only checked, so that a ConfigMap written for
 		// ingress-nginx is told what archway would refuse.
-		{key: "log-format-stream", def: streamInfo, set: func(value string, _ *model.Settings) error {
-			_, err := logFormat(streamLogVariables, false)(value)
-			return err
-		}},
-		{key: "log-format-escape-json", def: "false", set: escape("json")},
-		{key: "log-format-escape-none", def: "false", set: escape("none")},
-		{key: "skip-access-log-urls", def: "", set: parseInto(requestURIs, func(s *model.Settings) *[]string { return &log(s).SkipURLs })},
+		{Key: "log-format-stream", Group: g, Scope: ScopeGlobal, Syntax: "as `log-format-upstream`, with the stream variables `remote_addr`, `remote_port`, `time_local`, `time_iso8601`, `msec`, " +
+			"`protocol`, `status`, `bytes_sent`, `bytes_received`, `session_time`, `server_addr`, `server_port`, `connection`, `hostname`, `upstream_addr`, " +
+			"`upstream_bytes_sent`, `upstream_bytes_received`, `upstream_connect_time`", Default: streamInfo,
+			Doc: "Checked only: archway does not log its TCP and UDP services yet.",
+			set: func(value string, _ *model.Settings) error {
+				_, err := logFormat(streamLogVariables, false)(value)
+				return err
+			}},
+		{Key: "log-format-escape-json", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Escape variable values for JSON (`\\\"`, `\\n`, `\\u0001`).",
+			set: escape("json")},
+		{Key: "log-format-escape-none", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Escape nothing (wins over `log-format-escape-json`): a client can then write line breaks into the log.",
+			set: escape("none")},
+		{Key: "skip-access-log-urls", Group: g, Scope: ScopeGlobal, Syntax: "comma-separated request URIs (`/healthz, /metrics?x=1`)",
+			Doc: "Requests whose exact `$request_uri` is listed are never logged.",
+			set: parseInto(requestURIs, func(s *model.Settings) *[]string { return &log(s).SkipURLs })},
 	}
 }
 

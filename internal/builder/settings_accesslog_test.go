@@ -58,10 +58,10 @@ func TestAccessLogSettings(t *testing.T) {
 	set := func(data map[string]string) (model.AccessLog, []string) {
 		s := defaultSettings()
 		var problems []string
-		for _, st := range settingsTable() {
-			if v, ok := data[st.key]; ok {
+		for _, st := range SettingSpecs() {
+			if v, ok := data[st.Key]; ok {
 				if err := st.set(v, &s); err != nil {
-					problems = append(problems, st.key)
+					problems = append(problems, st.Key)
 				}
 			}
 		}

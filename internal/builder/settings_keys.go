@@ -3,10 +3,10 @@ package builder
 // SettingKeys returns every ConfigMap key archway reads, in table order:
 // `archway lint` reports the other keys of an ingress-nginx ConfigMap.
 func SettingKeys() []string {
-	table := settingsTable()
+	table := SettingSpecs()
 	keys := make([]string, len(table))
 	for i, st := range table {
-		keys[i] = st.key
+		keys[i] = st.Key
 	}
 	return keys
 }

@@ -15,10 +15,10 @@ import (
 )
 
 func TestSettingsDefaults(t *testing.T) {
-	for _, st := range settingsTable() {
-		t.Run(st.key, func(t *testing.T) {
+	for _, st := range SettingSpecs() {
+		t.Run(st.Key, func(t *testing.T) {
 			var s model.Settings
-			require.NoError(t, st.set(st.def, &s), "the default must parse")
+			require.NoError(t, st.set(st.Default, &s), "the default must parse")
 		})
 	}
 	require.Equal(t, 240*time.Second, defaultSettings().WorkerShutdownTimeout)

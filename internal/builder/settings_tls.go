@@ -12,27 +12,72 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// tlsSettings are the ConfigMap keys of the listeners and their addresses,
-// of HTTPS and of client addresses (see model.TLSSettings and
-// model.ClientSettings).
-func tlsSettings() []setting {
+// listenSettings are the ConfigMap keys of the listeners' addresses.
+func listenSettings() []SettingSpec {
+	const g = "Listeners"
+	return []SettingSpec{
+		{Key: "disable-ipv6", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "`true` listens on IPv4 only; by default the HTTP and HTTPS ports and the TCP and UDP services listen on every IPv4 and IPv6 address, " +
+				"as in ingress-nginx (a host whose kernel has IPv6 off gets IPv4 only by itself). Client addresses, allow-lists and the PROXY protocol work for IPv6 clients.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &s.DisableIPv6 })},
+		{Key: "bind-address", Group: g, Scope: ScopeGlobal, Syntax: "comma-separated IPv4 and IPv6 addresses (`10.0.0.5, fd00::5`)",
+			Doc: "The HTTP and HTTPS ports and the TCP and UDP services listen on these only, of both families, and `disable-ipv6` does not drop the IPv6 ones named here " +
+				"(ingress-nginx kept listening on every address of a family this list does not name).",
+			set: parseInto(optionalList(grammar.ListenAddr), func(s *model.Settings) *[]netip.Addr { return &s.BindAddresses })},
+	}
+}
+
+// tlsSettings are the ConfigMap keys of HTTPS (see model.TLSSettings).
+func tlsSettings() []SettingSpec {
+	const g = "TLS"
 	tls := func(s *model.Settings) *model.TLSSettings { return &s.TLS }
+	return []SettingSpec{
+		{Key: "ssl-protocols", Group: g, Scope: ScopeGlobal, Syntax: "space-separated: `TLSv1.2`, `TLSv1.3`", Default: "TLSv1.2 TLSv1.3",
+			Doc: "TLS versions of the HTTPS listeners (older ones are refused: they are broken, and Debian's OpenSSL refuses them anyway).",
+			set: parseInto(sslProtocols, func(s *model.Settings) *[]string { return &tls(s).Protocols })},
+		{Key: "ssl-ciphers", Group: g, Scope: ScopeGlobal, Syntax: "colon-separated OpenSSL names such as `ECDHE-RSA-AES128-GCM-SHA256`, the groups `HIGH`, `ECDHE`, `EECDH`, `AESGCM`, `CHACHA20`, " +
+			"and exclusions such as `!aNULL`, `!MD5`, `!SHA1`", Default: defaultCiphers,
+			Doc: "The cipher suites of TLS 1.2 (the default: ECDHE and DHE AEAD suites).",
+			set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
+		{Key: "hsts", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "true",
+			Doc: "Send `Strict-Transport-Security` on HTTPS responses (never on plain HTTP).",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
+		{Key: "hsts-max-age", Group: g, Scope: ScopeServer, Syntax: secondsSyntax + ", at most ten years", Default: "31536000",
+			Doc: "Its `max-age` (a year; ingress-nginx's default was 15724800, half a year).",
+			set: parseInto(grammar.Seconds(0, 10*365*24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).HSTSMaxAge })},
+		{Key: "hsts-include-subdomains", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "true",
+			Doc: "Add `includeSubDomains`.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSIncludeSubdomains })},
+		{Key: "hsts-preload", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
+			Doc: "Add `preload`.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSPreload })},
+	}
+}
+
+// clientSettings are the ConfigMap keys of client addresses (see
+// model.ClientSettings).
+func clientSettings() []SettingSpec {
+	const g = "Client addresses"
 	clients := func(s *model.Settings) *model.ClientSettings { return &s.Clients }
-	return []setting{
-		{key: "disable-ipv6", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &s.DisableIPv6 })},
-		{key: "bind-address", def: "", set: parseInto(optionalList(grammar.ListenAddr), func(s *model.Settings) *[]netip.Addr { return &s.BindAddresses })},
-		{key: "ssl-protocols", def: "TLSv1.2 TLSv1.3", set: parseInto(sslProtocols, func(s *model.Settings) *[]string { return &tls(s).Protocols })},
-		{key: "ssl-ciphers", def: defaultCiphers, set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
-		{key: "hsts", def: "true", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
-		{key: "hsts-max-age", def: "31536000", set: parseInto(grammar.Seconds(0, 10*365*24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).HSTSMaxAge })},
-		{key: "hsts-include-subdomains", def: "true", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSIncludeSubdomains })},
-		{key: "hsts-preload", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTSPreload })},
-		{key: "use-forwarded-headers", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseForwardedHeaders })},
-		{key: "forwarded-for-header", def: "X-Forwarded-For", set: parseInto(grammar.HeaderName, func(s *model.Settings) *string { return &clients(s).ForwardedForHeader })},
-		{key: "proxy-real-ip-cidr", def: "0.0.0.0/0, ::/0", set: parseInto(cidrList(false), func(s *model.Settings) *[]netip.Prefix { return &clients(s).TrustedProxies })},
-		{key: "use-proxy-protocol", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseProxyProtocol })},
-		{key: "compute-full-forwarded-for", def: "false", set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).ComputeFullForwardedFor })},
-		{key: "whitelist-source-range", def: "", set: parseInto(cidrList(true), func(s *model.Settings) *[]netip.Prefix { return &clients(s).Allow })},
+	return []SettingSpec{
+		{Key: "use-forwarded-headers", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Believe `X-Forwarded-For` (the client address), `X-Forwarded-Proto`, `-Host`, `-Port` and `X-Request-ID` from peers in `proxy-real-ip-cidr`: for a load balancer that terminates HTTP.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseForwardedHeaders })},
+		{Key: "forwarded-for-header", Group: g, Scope: ScopeGlobal, Syntax: "a header name: letters, digits, `-` and `_`", Default: "X-Forwarded-For",
+			Doc: "The header with the client address.",
+			set: parseInto(grammar.HeaderName, func(s *model.Settings) *string { return &clients(s).ForwardedForHeader })},
+		{Key: "proxy-real-ip-cidr", Group: g, Scope: ScopeGlobal, Syntax: cidrSyntax, Default: "0.0.0.0/0, ::/0",
+			Doc: "The peers whose client address claims are believed; narrow it to your load balancers.",
+			set: parseInto(cidrList(false), func(s *model.Settings) *[]netip.Prefix { return &clients(s).TrustedProxies })},
+		{Key: "use-proxy-protocol", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Every connection starts with a PROXY protocol header (a TCP load balancer such as an AWS NLB); its client address is believed from peers in `proxy-real-ip-cidr`.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).UseProxyProtocol })},
+		{Key: "compute-full-forwarded-for", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Send backends the trusted peer's whole `X-Forwarded-For` chain with the peer appended, instead of the client address alone.",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &clients(s).ComputeFullForwardedFor })},
+		{Key: "whitelist-source-range", Group: g, Scope: ScopeServer, Syntax: cidrSyntax + "; empty is none",
+			Doc: "Every other client gets 403 from every server, for an instance that must only serve internal networks (Ingress annotations cannot widen it).",
+			set: parseInto(cidrList(true), func(s *model.Settings) *[]netip.Prefix { return &clients(s).Allow })},
 	}
 }
 

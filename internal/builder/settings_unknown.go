@@ -13,9 +13,36 @@ import (
 // archway takes "false", its own behaviour, and reports anything else.
 const AllowSnippetsKey = "allow-snippet-annotations"
 
-// luaSettings are ingress-nginx's keys that load Lua of the operator's into
-// nginx; archway runs only its own Lua.
-var luaSettings = []string{"plugins", "lua-shared-dicts"}
+// RefusedSetting is a key of ingress-nginx's ConfigMap that archway knows
+// and refuses, with the reason and message it is reported with.
+type RefusedSetting struct {
+	Key     string
+	Reason  reason.Reason
+	Message string
+}
+
+// snippetRefused starts the message of every refused snippet key.
+const snippetRefused = "snippets are refused: archway never copies configuration text into nginx.conf"
+
+// RefusedSettings lists the keys archway refuses; any other key ending in
+// "-snippet" is refused like the snippets listed. docs/configmap.md lists
+// them.
+func RefusedSettings() []RefusedSetting {
+	var out []RefusedSetting
+	for _, key := range []string{"main-snippet", "http-snippet", "server-snippet", "location-snippet", "stream-snippet"} {
+		out = append(out, RefusedSetting{Key: key, Reason: reason.SnippetRefused, Message: snippetRefused + "; the key is ignored"})
+	}
+	lua := "archway loads no Lua of the ConfigMap's; the key is ignored"
+	return append(out,
+		RefusedSetting{Key: "modsecurity-snippet", Reason: reason.SnippetRefused, Message: snippetRefused +
+			"; the ConfigMap keys modsecurity-mode, -paranoia-level, -inbound-anomaly-threshold, -outbound-anomaly-threshold, " +
+			"-exclude-rule-ids and -exclude-rule-tags do what it was used for"},
+		RefusedSetting{Key: AllowSnippetsKey, Reason: reason.UnsupportedSetting, Message: fmt.Sprintf(`snippet annotations stay refused whatever it says; %s: "true" makes archway apply `+
+			"the configuration- and server-snippets its safe subset covers (docs/snippets.md)", SafeSnippetsKey)},
+		RefusedSetting{Key: "plugins", Reason: reason.UnsupportedSetting, Message: lua},
+		RefusedSetting{Key: "lua-shared-dicts", Reason: reason.UnsupportedSetting, Message: lua},
+	)
+}
 
 // unknownSettings reports every key of the ConfigMap that the settings
 // table does not read: none is ignored without a word. Snippets, Lua and
@@ -34,19 +61,12 @@ func unknownSettings(data map[string]string, ref model.Ref, p *problems) {
 // unknownSetting returns the reason and message of a key archway does not
 // read.
 func unknownSetting(key string) (reason.Reason, string) {
-	switch {
-	case key == "modsecurity-snippet":
-		return reason.SnippetRefused, "snippets are refused: archway never copies configuration text into nginx.conf; " +
-			"the ConfigMap keys modsecurity-mode, -paranoia-level, -inbound-anomaly-threshold, -outbound-anomaly-threshold, " +
-			"-exclude-rule-ids and -exclude-rule-tags do what it was used for"
-	case strings.HasSuffix(key, "-snippet"):
-		return reason.SnippetRefused, "snippets are refused: archway never copies configuration text into nginx.conf; the key is ignored"
-	case key == AllowSnippetsKey:
-		return reason.UnsupportedSetting, fmt.Sprintf(`snippet annotations stay refused whatever it says; %s: "true" makes archway apply `+
-			"the configuration- and server-snippets its safe subset covers (docs/snippets.md)", SafeSnippetsKey)
-	case slices.Contains(luaSettings, key):
-		return reason.UnsupportedSetting, "archway loads no Lua of the ConfigMap's; the key is ignored"
-	default:
-		return reason.UnsupportedSetting, "archway does not read this key: ingress-nginx's setting is not applied"
+	refused := RefusedSettings()
+	if i := slices.IndexFunc(refused, func(r RefusedSetting) bool { return r.Key == key }); i >= 0 {
+		return refused[i].Reason, refused[i].Message
 	}
+	if strings.HasSuffix(key, "-snippet") {
+		return reason.SnippetRefused, snippetRefused + "; the key is ignored"
+	}
+	return reason.UnsupportedSetting, "archway does not read this key: ingress-nginx's setting is not applied"
 }
