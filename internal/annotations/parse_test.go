@@ -155,11 +155,11 @@ func TestPolicy(t *testing.T) {
 		},
 		"external auth drops the cache durations without a key": {
 			annotations: map[string]string{key("auth-url"): "http://10.0.0.1/auth"},
-			want:        model.Policy{ExternalAuth: &model.ExternalAuth{URL: "http://10.0.0.1/auth"}},
+			want:        model.Policy{ExternalAuth: &model.ExternalAuth{URL: model.Template{text("http://10.0.0.1/auth")}}},
 		},
 		"external auth cache": {
 			annotations: map[string]string{key("auth-url"): "http://10.0.0.1/auth", key("auth-cache-key"): "$http_authorization"},
-			want: model.Policy{ExternalAuth: &model.ExternalAuth{URL: "http://10.0.0.1/auth",
+			want: model.Policy{ExternalAuth: &model.ExternalAuth{URL: model.Template{text("http://10.0.0.1/auth")},
 				CacheKey:   model.Template{variable("http_authorization")},
 				CacheValid: []model.CacheValid{{Codes: []int{200, 202, 401}, Duration: 5 * time.Minute}}}},
 		},

@@ -146,7 +146,7 @@ func (l *Location) Policy() model.Policy {
 	case l.PermanentRedirect != nil:
 		p.Redirect = &model.Redirect{Code: l.PermanentRedirectCode, URL: l.PermanentRedirect}
 	}
-	if l.ExternalAuth.URL != "" {
+	if l.ExternalAuth.URL != nil {
 		auth := l.ExternalAuth
 		if auth.CacheKey == nil {
 			auth.CacheValid = nil

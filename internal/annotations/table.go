@@ -18,7 +18,7 @@ const (
 	onOffSyntax    = "`on` or `off`"
 	secondsSyntax  = "seconds (`60`), or a number with `ms`, `s`, `m`, `h` or `d` (`1500ms`, `5m`)"
 	pathSyntax     = "an absolute path of letters, digits and `-._~/`"
-	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`, `$request_method`"
+	redirectSyntax = "an `http://` or `https://` URL; may use `$scheme`, `$host`, `$http_host`, `$best_http_host`, `$server_port`, `$request_uri`, `$args`, `$is_args`, `$request_method`"
 	// noURI ends the syntax of every redirect.
 	noURI        = " (never `$uri`: nginx decodes it, so it could carry CR LF into the response's headers)"
 	cidrSyntax   = "comma-separated IP addresses or CIDRs (`10.0.0.0/8, 192.168.1.1`)"
@@ -207,9 +207,10 @@ func authSpecs() []Spec {
 		{Key: "auth-realm", Group: g, Scope: ScopeLocation, Syntax: "letters, digits, spaces and `-_.,:/()@!+=`", Default: "Authentication Required", seed: true,
 			Doc:   "Realm shown by the browser's password prompt.",
 			apply: set(realm, func(p *Parsed, v string) { p.Location.AuthRealm = v })},
-		{Key: "auth-url", Group: g, Scope: ScopeLocation, Syntax: "an `http://` or `https://` URL with no variables; the host `unix` is refused (nginx would read a socket path)",
-			Doc:   "Each request is first sent (without its body) to this URL: 2xx lets it through, 401 and 403 are returned to the client.",
-			apply: set(grammar.AbsoluteURL, func(p *Parsed, v string) { ext(p).URL = v })},
+		{Key: "auth-url", Group: g, Scope: ScopeLocation,
+			Syntax: "an `http://` or `https://` URL; may use `$scheme`, `$host` and `$best_http_host` (the request's host; refused on rules without a host, where the client would choose it); the host `unix` is refused (nginx would read a socket path)",
+			Doc:    "Each request is first sent (without its body) to this URL: 2xx lets it through, 401 and 403 are returned to the client.",
+			apply:  set(redirectURL(authURLVars), func(p *Parsed, v model.Template) { ext(p).URL = v })},
 		{Key: "auth-method", Group: g, Scope: ScopeLocation, Syntax: "an HTTP method in upper case",
 			Doc:   "Method of the auth request; the client's by default.",
 			apply: set(grammar.Method, func(p *Parsed, v string) { ext(p).Method = v })},

@@ -20,11 +20,16 @@ import (
 // percent-encoded), checks the Host header, and takes a method of letters
 // only. Never $uri: nginx decodes it, so "/x%0d%0aSet-Cookie:..." would add
 // a header to the redirect. Cache keys may also read request headers and
-// cookies. docs/annotations.md lists urlVarNames (redirectSyntax).
+// cookies. $best_http_host is ingress-nginx's: the host a trusted peer
+// forwarded, else the Host header, in host characters only (render
+// defines it). An auth URL may name the scheme and the request's host
+// only, so the client cannot steer its path. docs/annotations.md lists
+// urlVarNames (redirectSyntax).
 var (
-	urlVarNames  = []string{"scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "request_method"}
+	urlVarNames  = []string{"scheme", "host", "http_host", "best_http_host", "server_port", "request_uri", "args", "is_args", "request_method"}
 	redirectVars = wordSet(urlVarNames...)
 	signInVars   = wordSet(append(urlVarNames, "escaped_request_uri")...)
+	authURLVars  = wordSet("scheme", "host", "best_http_host")
 )
 
 func wordSet(words ...string) func(string) bool {
@@ -141,7 +146,7 @@ func redirectURL(vars func(string) bool) func(string) (model.Template, error) {
 				probe.WriteString(p.Text)
 			case "scheme":
 				probe.WriteString("http")
-			case "host", "http_host":
+			case "host", "http_host", "best_http_host":
 				probe.WriteString("host.invalid")
 			case "server_port":
 				probe.WriteString("80")

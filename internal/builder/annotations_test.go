@@ -206,7 +206,7 @@ metadata:
   name: old
   namespace: web
   creationTimestamp: "2024-01-01T00:00:00Z"
-  annotations: {nginx.ingress.kubernetes.io/auth-url: "http://$host/auth"}
+  annotations: {nginx.ingress.kubernetes.io/auth-url: "http://$request_uri/auth"}
 spec:
   ingressClassName: archway
   defaultBackend: {service: {name: app, port: {number: 80}}}
@@ -308,4 +308,32 @@ func TestBuildRefusesWeakBackendClientCertificate(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]string{"weak.example.com": "", "good.example.com": "web_app_http", "plain.example.com": "web_app_http"}, backends)
+}
+
+// TestBuildAuthURLOnRequestHost checks that an auth-url on the request's
+// host serves under a host rule and answers 503, reported, on a rule
+// without a host and the default backend, where the client would choose
+// the auth request's target.
+func TestBuildAuthURLOnRequestHost(t *testing.T) {
+	annots := map[string]string{"auth-url": "https://$best_http_host/oauth2/auth"}
+	snap := load(t, "classes.yaml", "service-web-app.yaml")
+	snap.Ingresses = []*networkingv1.Ingress{pathIngress("hosted", 0, "a.example.com", "/", annots),
+		withDefaultBackend(pathIngress("hostless", 1, "", "/x", annots))}
+	cfg, report := Build(snap, defaultOpts())
+	require.Empty(t, cfg.DefaultBackend)
+	served := map[string]bool{}
+	for _, s := range cfg.Servers {
+		for _, l := range s.Locations {
+			served[s.Host+l.Path] = l.Backend != "" && l.Policy.ExternalAuth != nil
+		}
+	}
+	require.Equal(t, map[string]bool{"a.example.com/": true, "/x": false}, served)
+	var problems []string
+	for _, p := range report.Problems {
+		problems = append(problems, p.Object.Name+" "+p.Field+" "+string(p.Reason)+": "+p.Message)
+	}
+	require.Equal(t, []string{
+		"hostless spec.defaultBackend InvalidAnnotation: auth-url names the request's host, which on this default backend (it has no host) the client would choose: it answers 503",
+		"hostless spec.rules[0].host InvalidAnnotation: auth-url names the request's host, which on this rule (it has no host) the client would choose: it answers 503",
+	}, problems)
 }

@@ -93,12 +93,19 @@ func (s *secretIndex) clientCA(namespace string, ref annotations.SecretRef) (ca,
 
 // hostless returns the policy of the Ingress's rules without a host and
 // of its default backend: pol, or a blocked copy reported at each of them
-// when the Ingress asks for client certificates.
+// when the Ingress asks for what only a host can give: client
+// certificates, or an auth-url on the request's host (without a host rule
+// the client would choose where the auth request goes).
 func (b *build) hostless(ing *networkingv1.Ingress, ref model.Ref, pol *ingressPolicy) *ingressPolicy {
-	if !pol.clientAuth.asked {
+	var message string
+	switch auth := pol.policy.ExternalAuth; {
+	case pol.clientAuth.asked:
+		message = "client certificates (auth-tls-*) are asked for by host name, which this %s has not: it answers 503"
+	case auth != nil && auth.URL.NamesRequestHost():
+		message = "auth-url names the request's host, which on this %s (it has no host) the client would choose: it answers 503"
+	default:
 		return pol
 	}
-	const message = "client certificates (auth-tls-*) are asked for by host name, which this %s has not: it answers 503"
 	for i, rule := range ing.Spec.Rules {
 		if rule.Host == "" && rule.HTTP != nil {
 			b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", reason.InvalidAnnotation, fmt.Sprintf(message, "rule"))

@@ -59,7 +59,7 @@ func TestIngressNginxManifests(t *testing.T) {
 			require.Equal(t, &model.BackendTLS{ServerName: "argocd-server.argocd.svc", SNI: true}, p.BackendTLS)
 		},
 		"grafana.example.com Prefix /": func(t *testing.T, p model.Policy) {
-			require.Equal(t, "http://oauth2-proxy.monitoring.svc.cluster.local:4180/oauth2/auth", p.ExternalAuth.URL)
+			require.Equal(t, model.Template{{Text: "http://oauth2-proxy.monitoring.svc.cluster.local:4180/oauth2/auth"}}, p.ExternalAuth.URL)
 			require.Equal(t, []string{"X-Auth-Request-User", "X-Auth-Request-Email", "Authorization"}, p.ExternalAuth.ResponseHeaders)
 		},
 		"grafana.example.com Prefix /oauth2": func(t *testing.T, p model.Policy) {

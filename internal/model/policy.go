@@ -131,6 +131,16 @@ type TemplatePart struct {
 	Var  string
 }
 
+// NamesRequestHost reports whether t uses the host the request named.
+func (t Template) NamesRequestHost() bool {
+	for _, p := range t {
+		if p.Var == "host" || p.Var == "best_http_host" || p.Var == "http_host" {
+			return true
+		}
+	}
+	return false
+}
+
 // Redirect answers with Code and a Location made from URL.
 type Redirect struct {
 	Code int
@@ -152,8 +162,10 @@ type Credential struct {
 // ExternalAuth asks an HTTP service whether to let each request through:
 // 2xx allows it, 401 and 403 deny it.
 type ExternalAuth struct {
-	// URL is an http or https URL with no variables.
-	URL    string
+	// URL is an http or https URL. Its host may be the request's
+	// ($host, $best_http_host: NamesRequestHost), which build allows only
+	// on rules with a host.
+	URL    Template
 	Method string // "" means the request's method
 	// SignIn is where a 401 redirects the client; empty: answer 401.
 	SignIn Template

@@ -182,7 +182,7 @@ func attacks() map[string]attack {
 		"auth-url closes the directive": {in: func(i *ingressInput) {
 			i.annotation, i.value = "auth-url", "http://a.example.com/#;\n}}}\nssl_engine foobar;\n#"
 		}, field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]"},
-		"auth-url with a variable": {in: func(i *ingressInput) { i.annotation, i.value = "auth-url", "http://$host/x" },
+		"auth-url with a variable": {in: func(i *ingressInput) { i.annotation, i.value = "auth-url", "http://$http_host/x" },
 			field: "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]"},
 		"auth-tls-match-cn": {in: func(i *ingressInput) {
 			i.annotation, i.value = "auth-tls-match-cn", "CN=abc #(\n){}\n }}\nssl_engine foobar;\n#"

@@ -278,3 +278,34 @@ func TestHtpasswdFileMode(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthURLOnRequestHost checks that an auth-url naming the request's
+// host sends the auth request there: $host, and $best_http_host with the
+// port the Host header names.
+func TestAuthURLOnRequestHost(t *testing.T) {
+	answer := func(status int) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/oauth2/auth" {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	allow, deny := answer(http.StatusOK), answer(http.StatusForbidden)
+	port := func(s *httptest.Server) string { return s.URL[strings.LastIndexByte(s.URL, ':')+1:] }
+	e := newAnnotationEnv(t, model.Config{
+		Backends: []model.Backend{handlerBackend(t, "app", echo("app"))},
+		Servers: []model.Server{{Host: "127.0.0.1", Locations: []model.Location{
+			with(prefix("/host", "app"), "host", annotated(t, map[string]string{"auth-url": "http://$host:" + port(allow) + "/oauth2/auth"})),
+			with(prefix("/best", "app"), "best", annotated(t, map[string]string{"auth-url": "http://$best_http_host/oauth2/auth"})),
+		}}},
+	})
+	e.check(t, map[string]exchange{
+		"$host":                            {host: "127.0.0.1", path: "/host", status: 200, wantBody: "app /host"},
+		"$best_http_host: allowing port":   {host: "127.0.0.1:" + port(allow), path: "/best", status: 200, wantBody: "app /best"},
+		"$best_http_host: forbidding port": {host: "127.0.0.1:" + port(deny), path: "/best", status: 403},
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,11 +119,16 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	if a == nil {
 		return nil
 	}
-	u, err := httpURL(a.URL)
+	target, err := templateToken(a.URL, plainVar)
 	if err != nil {
 		return fmt.Errorf("auth-url: %w", err)
 	}
-	id := shortHash(a.URL, a.Method, a.RequestRedirect)
+	u, err := httpURL(probeText(a.URL))
+	if err != nil {
+		return fmt.Errorf("auth-url: %w", err)
+	}
+	// The URL as nginx reads it, without the quotes.
+	id := shortHash(target[1:len(target)-1], a.Method, a.RequestRedirect)
 	if a.CacheKey != nil {
 		// Cached answers are kept per location, as in ingress-nginx: the
 		// location gets an auth location (and cache keys) of its own.
@@ -131,13 +137,13 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	var q quoter
 	loc := authLocationView{
 		Path:     q.quote(model.InternalPath + "/auth/" + id),
-		Target:   q.quote(a.URL),
+		Target:   target,
 		Redirect: "$request_uri",
 	}
 	if a.RequestRedirect != "" {
 		loc.Redirect = q.quote(a.RequestRedirect)
 	}
-	if _, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err != nil {
+	if _, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err != nil || slices.ContainsFunc(a.URL, isVariable) {
 		loc.Variable = true
 		if err := p.resolver(); err != nil {
 			return err
@@ -239,6 +245,18 @@ func authHeaderVar(name string) (string, error) {
 		return "", fmt.Errorf("auth response header %q", name)
 	}
 	return "$archway_auth_" + word, nil
+}
+
+func isVariable(part model.TemplatePart) bool { return part.Var != "" }
+
+// probeText is t with "x" for each variable: text whose URL shape is the
+// template's.
+func probeText(t model.Template) string {
+	var b strings.Builder
+	for _, part := range t {
+		b.WriteString(cmp.Or(part.Text, "x"))
+	}
+	return b.String()
 }
 
 // httpURL parses an absolute http or https URL. It is looser than

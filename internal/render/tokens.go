@@ -35,10 +35,14 @@ func templateToken(t model.Template, name func(string) (string, bool)) (string, 
 }
 
 // plainVar spells a lowercase nginx variable name as "${name}", which no
-// following text can extend.
+// following text can extend. ingress-nginx's $best_http_host is
+// http_clients.tmpl's $archway_best_http_host.
 func plainVar(v string) (string, bool) {
 	if !isWord(v) || v[0] < 'a' || v[0] > 'z' {
 		return "", false
+	}
+	if v == "best_http_host" {
+		v = "archway_best_http_host"
 	}
 	return "${" + v + "}", true
 }
