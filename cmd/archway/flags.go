@@ -22,6 +22,7 @@ type config struct {
 	manifests      string
 	watchNamespace string
 	configMap      string
+	gatewayAPI     bool
 	build          builder.Options
 	templateDir    string
 	nginxBinary    string
@@ -53,6 +54,8 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.configMap, "configmap", "", "The controller's ConfigMap, as namespace/name. With --manifests, the ConfigMap of that name in the folder (default: the folder's last ConfigMap that lists no TCP or UDP services).")
 	fs.StringVar(&cfg.build.IngressClass, "ingress-class", "archway", "Name of the IngressClass this instance serves.")
 	fs.StringVar(&cfg.build.ControllerClass, "controller-class", "archway.dev/ingress-controller", "spec.controller value of the IngressClasses this instance serves.")
+	fs.StringVar(&cfg.build.GatewayController, "gateway-controller-name", "archway.dev/gateway-controller", "spec.controllerName of the GatewayClasses whose Gateways and HTTPRoutes this instance serves.")
+	fs.BoolVar(&cfg.gatewayAPI, "gateway-api", false, "Require the Gateway API CRDs: refuse to start without them. Without it, archway watches the Gateway API once its CRDs appear.")
 	fs.BoolVar(&cfg.build.WatchWithoutClass, "watch-ingress-without-class", false, "Also serve Ingresses that name no class at all.")
 	fs.StringVar(&cfg.build.AnnotationsPrefix, "annotations-prefix", "nginx.ingress.kubernetes.io", "Prefix of the annotations archway reads.")
 	fs.StringVar(&cfg.build.DefaultBackendService, "default-backend-service", "", "Service (namespace/name) for requests no rule matches, when no Ingress sets spec.defaultBackend. Without either, they get 404.")

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/archway-ingress/archway/internal/accesslog"
 	"github.com/archway-ingress/archway/internal/builder"
@@ -45,10 +46,15 @@ func newSource(cfg config, logger *slog.Logger) (source.Source, kubernetes.Inter
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
+	gateway, err := gatewayclient.NewForConfig(restConfig)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway API client: %w", err)
+	}
 	return kube.New(client, kube.Options{
 		Namespace: cfg.watchNamespace,
 		ConfigMap: cfg.configMap,
 		Others:    cfg.streamConfigMaps(),
+		Gateway:   &kube.GatewayOptions{Client: gateway, Require: cfg.gatewayAPI},
 		Logger:    logger.With("source", "kube"),
 	}), client, nil
 }

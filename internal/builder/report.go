@@ -17,6 +17,9 @@ type Options struct {
 	ControllerClass   string
 	WatchWithoutClass bool
 	AnnotationsPrefix string
+	// GatewayController is the spec.controllerName of the GatewayClasses
+	// whose Gateways this instance serves (gateway.go).
+	GatewayController string
 	// DefaultBackendService ("namespace/name", on the Service's first
 	// port) serves unmatched requests when no Ingress has a
 	// spec.defaultBackend.

@@ -13,10 +13,21 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	networkingv1beta1 "k8s.io/api/networking/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
+
+// decoder reads client-go's kinds and the Gateway API's v1 kinds.
+var decoder = func() runtime.Decoder {
+	s := runtime.NewScheme()
+	if err := errors.Join(scheme.AddToScheme(s), gatewayv1.Install(s)); err != nil {
+		panic(err)
+	}
+	return serializer.NewCodecFactory(s).UniversalDeserializer()
+}()
 
 // AddManifests decodes every document of one YAML or JSON file (multi-document
 // YAML and v1 Lists included) and adds the objects of the kinds a Snapshot
@@ -52,7 +63,7 @@ func (s *Snapshot) AddManifests(file string, data []byte) {
 }
 
 func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
-	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
+	obj, _, err := decoder.Decode(raw, nil, nil)
 	if runtime.IsNotRegisteredError(err) {
 		return nil
 	}
@@ -93,6 +104,17 @@ func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 		defaultNamespace(&o.Namespace)
 		s.ConfigMap = o
 		s.ConfigMaps = append(s.ConfigMaps, o)
+	case *gatewayv1.GatewayClass:
+		s.GatewayClasses = append(s.GatewayClasses, o)
+	case *gatewayv1.Gateway:
+		defaultNamespace(&o.Namespace)
+		s.Gateways = append(s.Gateways, o)
+	case *gatewayv1.HTTPRoute:
+		defaultNamespace(&o.Namespace)
+		s.HTTPRoutes = append(s.HTTPRoutes, o)
+	case *gatewayv1.ReferenceGrant:
+		defaultNamespace(&o.Namespace)
+		s.ReferenceGrants = append(s.ReferenceGrants, o)
 	}
 	return nil
 }
@@ -116,6 +138,10 @@ func (s *Snapshot) Add(o Snapshot) {
 	s.EndpointSlices = append(s.EndpointSlices, o.EndpointSlices...)
 	s.Secrets = append(s.Secrets, o.Secrets...)
 	s.ConfigMaps = append(s.ConfigMaps, o.ConfigMaps...)
+	s.GatewayClasses = append(s.GatewayClasses, o.GatewayClasses...)
+	s.Gateways = append(s.Gateways, o.Gateways...)
+	s.HTTPRoutes = append(s.HTTPRoutes, o.HTTPRoutes...)
+	s.ReferenceGrants = append(s.ReferenceGrants, o.ReferenceGrants...)
 	if o.ConfigMap != nil {
 		s.ConfigMap = o.ConfigMap
 	}

@@ -119,3 +119,48 @@ metadata: {name: kuard}
 	require.Equal(t, 2, s.Obsolete[1].Doc)
 	require.ErrorContains(t, s.Obsolete[1].Err, "Ingress default/kuard is networking.k8s.io/v1beta1")
 }
+
+func TestGatewayAPIManifests(t *testing.T) {
+	var snap Snapshot
+	snap.AddManifests("gw.yaml", []byte(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: archway}
+spec: {controllerName: archway.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: archway
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: web}
+spec: {hostnames: [a.example.com]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ReferenceGrant
+metadata: {name: g, namespace: backends}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}]
+  to: [{group: "", kind: Service}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: ignored}
+`))
+	require.Empty(t, snap.LoadErrors)
+	require.Len(t, snap.GatewayClasses, 1)
+	require.Equal(t, "archway.dev/gateway-controller", string(snap.GatewayClasses[0].Spec.ControllerName))
+	require.Len(t, snap.Gateways, 1)
+	require.Equal(t, "default", snap.Gateways[0].Namespace, "a namespaced object without a namespace is in default")
+	require.Len(t, snap.HTTPRoutes, 1)
+	require.Equal(t, "a.example.com", string(snap.HTTPRoutes[0].Spec.Hostnames[0]))
+	require.Len(t, snap.ReferenceGrants, 1)
+
+	var all Snapshot
+	all.Add(snap)
+	require.Len(t, all.HTTPRoutes, 1, "Add carries the Gateway API kinds")
+}

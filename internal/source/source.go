@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Source is implemented by kube.Source and dir.Source.
@@ -35,6 +36,12 @@ type Snapshot struct {
 	// ConfigMaps are the other ConfigMaps archway reads: the TCP and UDP
 	// services (kube source), every ConfigMap of the folder (dir source).
 	ConfigMaps []*corev1.ConfigMap
+	// The Gateway API objects (gateway.networking.k8s.io/v1): empty while
+	// the cluster has no Gateway API CRDs.
+	GatewayClasses  []*gatewayv1.GatewayClass
+	Gateways        []*gatewayv1.Gateway
+	HTTPRoutes      []*gatewayv1.HTTPRoute
+	ReferenceGrants []*gatewayv1.ReferenceGrant
 	// LoadErrors are documents that could not be read (folder source only).
 	// They were skipped; everything else is in the Snapshot.
 	LoadErrors []LoadError

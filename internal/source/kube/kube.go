@@ -38,6 +38,8 @@ type Options struct {
 	// Others are more ConfigMaps ("namespace/name") for
 	// Snapshot.ConfigMaps: the TCP and UDP services.
 	Others []string
+	// Gateway, when set, adds the Gateway API kinds (gateway.go).
+	Gateway *GatewayOptions
 	// Logger receives the Source's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -58,7 +60,8 @@ type Source struct {
 	configMaps     corelisters.ConfigMapNamespaceLister // nil without a ConfigMap
 	configMapName  string
 	others         []namedConfigMap
-	filled         atomic.Bool // Start filled the caches
+	gateway        *gatewayWatch // nil without Options.Gateway
+	filled         atomic.Bool   // Start filled the caches
 }
 
 var _ source.Source = (*Source)(nil)
@@ -85,6 +88,10 @@ func New(client kubernetes.Interface, opts Options) *Source {
 		ingresses.Lister(), services.Lister(), endpointSlices.Lister(), secrets.Lister(), ingressClasses.Lister()
 	s.informers = []cache.SharedIndexInformer{
 		ingresses.Informer(), services.Informer(), endpointSlices.Informer(), secrets.Informer(), ingressClasses.Informer(),
+	}
+	if opts.Gateway != nil {
+		s.gateway = &gatewayWatch{opts: *opts.Gateway, namespace: opts.Namespace, discovery: client.Discovery(),
+			notifier: s.notifier, logger: s.logger}
 	}
 
 	for _, name := range opts.Others {
@@ -185,6 +192,11 @@ func (s *Source) Start(ctx context.Context) error {
 			return fmt.Errorf("fill informer caches: %w", err)
 		}
 	}
+	if s.gateway != nil {
+		if err := s.gateway.start(ctx); err != nil {
+			return err
+		}
+	}
 	s.filled.Store(true)
 	s.logger.Info("informer caches filled")
 	return nil
@@ -230,7 +242,7 @@ func changeHandler(n *source.Notifier) cache.ResourceEventHandler {
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
-			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) {
+			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) && !onlyGatewayStatus(oldObj, newObj) {
 				n.Notify()
 			}
 		},
@@ -268,6 +280,9 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 		listAll(&snap.Services, s.services),
 		listAll(&snap.EndpointSlices, s.endpointSlices),
 		listAll(&snap.Secrets, s.secrets),
+	}
+	if s.gateway != nil {
+		errs = append(errs, s.gateway.list(&snap))
 	}
 	cm, err := s.ConfigMap()
 	snap.ConfigMap, errs = cm, append(errs, err)
