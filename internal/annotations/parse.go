@@ -37,19 +37,24 @@ type Problem struct {
 // and are ignored. Problems are sorted by key; Parsed holds every valid
 // value even when some other value was invalid.
 func Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
+	return Defaults{}.Parse(annotations, prefix)
+}
+
+// Parse is the package's Parse over the defaults d.
+func (d Defaults) Parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
 	for key := range annotations {
 		if _, ok := keyName(key, prefix); ok {
-			return parse(annotations, prefix)
+			return d.parse(annotations, prefix)
 		}
 	}
 	// Most Ingresses have no key under the prefix: they get the defaults,
 	// which check accepts (see defaults), without a heap copy.
-	return *defaults(), nil
+	return *d.base(), nil
 }
 
 // parse is Parse for annotations with at least one key under prefix.
-func parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
-	p := *defaults()
+func (d Defaults) parse(annotations map[string]string, prefix string) (Parsed, []Problem) {
+	p := *d.base()
 	var problems []Problem
 	keys := make([]string, 0, len(annotations))
 	for k := range annotations {

@@ -175,9 +175,17 @@ const (
 func (p *Parsed) check(annotations map[string]string, prefix string) []Problem {
 	var problems []Problem
 	invalid := func(name, format string, args ...any) {
-		key := prefix + "/" + name
+		key := name
+		if prefix != "" {
+			key = prefix + "/" + name
+		}
+		value, ok := annotations[key]
+		what := "value " + shorten(value)
+		if !ok {
+			what = "the default of the controller's ConfigMap"
+		}
 		problems = append(problems, Problem{Key: key, Reason: reason.InvalidAnnotation, Effect: Blocked,
-			Message: fmt.Sprintf("value %s: ", shorten(annotations[key])) + fmt.Sprintf(format, args...)})
+			Message: what + ": " + fmt.Sprintf(format, args...)})
 	}
 	l := &p.Location
 	if l.AuthType != "" && l.AuthSecret == nil {

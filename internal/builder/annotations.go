@@ -40,7 +40,7 @@ type ingressPolicy struct {
 // ingressPolicy parses and resolves the annotations of ing, reporting
 // every problem.
 func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
-	parsed, problems := annotations.Parse(ing.Annotations, b.prefix)
+	parsed, problems := b.annotationDefaults.Parse(ing.Annotations, b.prefix)
 	problems, snippets := b.snippets(ing.Annotations, problems)
 	var pol ingressPolicy
 	for _, p := range problems {

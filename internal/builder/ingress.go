@@ -24,6 +24,9 @@ import (
 type ingressState struct {
 	// prefix is the annotations prefix; secrets are looked up by them.
 	prefix string
+	// annotationDefaults are what each Ingress's annotations apply over,
+	// with the ConfigMap's defaults (settings_locations.go).
+	annotationDefaults annotations.Defaults
 	// hosts collects the server-scoped annotations of each host.
 	hosts hostClaims
 	// canaries wait, oldest first, for every main route (see canary.go).

@@ -73,7 +73,11 @@ func (b *build) addServers() { b.cfg.Servers = servers(b.keys, b.locs) }
 
 func (b *build) applyTLS() { b.tls.apply(b.cfg.Servers, b.owners, &b.problems) }
 
-func (b *build) addSettings() { b.cfg.Settings = settings(b.controllerConfigMap(), &b.problems) }
+func (b *build) addSettings() {
+	cm := b.controllerConfigMap()
+	b.cfg.Settings = settings(cm, &b.problems)
+	b.annotationDefaults = annotationDefaults(cm, &b.cfg.Settings, &b.problems)
+}
 
 func (b *build) addDefaultCertificate() {
 	b.cfg.DefaultCertificate = b.tls.defaultCertificate(b.opts, &b.problems)

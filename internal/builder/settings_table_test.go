@@ -180,6 +180,59 @@ var settingCases = map[string]settingCase{
 	},
 }
 
+// locationDefaultCases are the cases of the ConfigMap's location defaults:
+// a valid value is kept as written (the annotation's own default is not
+// kept: nginx.conf has it), an invalid one is refused by the annotation's
+// grammar.
+var locationDefaultCases = map[string]struct {
+	valid   []string
+	invalid []string
+}{
+	"proxy-body-size":             {valid: []string{"100m", "0", "1024g"}, invalid: []string{"-1", "1025g", "100mb", "1m;"}},
+	"client-body-buffer-size":     {valid: []string{"1", "16k"}, invalid: []string{"0", "1kb"}},
+	"proxy-buffering":             {valid: []string{"on"}, invalid: []string{"true", "yes"}},
+	"proxy-buffer-size":           {valid: []string{"16k", "1"}, invalid: []string{"0", "8kk"}},
+	"proxy-buffers-number":        {valid: []string{"2", "1024"}, invalid: []string{"1", "1025"}},
+	"proxy-busy-buffers-size":     {valid: []string{"4k", "12k"}, invalid: []string{"0", "8kk"}},
+	"proxy-request-buffering":     {valid: []string{"off"}, invalid: []string{"false"}},
+	"proxy-connect-timeout":       {valid: []string{"10", "1500ms", "7d"}, invalid: []string{"0", "8d", "-1", "5 s"}},
+	"proxy-read-timeout":          {valid: []string{"3600", "1ms"}, invalid: []string{"0", "1h30m", "x"}},
+	"proxy-send-timeout":          {valid: []string{"3600", "7d"}, invalid: []string{"0", "8d"}},
+	"proxy-next-upstream":         {valid: []string{"error timeout http_502", "off"}, invalid: []string{"http_418", "error;"}},
+	"proxy-next-upstream-timeout": {valid: []string{"30", "7d"}, invalid: []string{"8d", "-1"}},
+	"proxy-next-upstream-tries":   {valid: []string{"0", "100"}, invalid: []string{"101", "-1"}},
+	"proxy-http-version":          {valid: []string{"1.0"}, invalid: []string{"2", "1.1;"}},
+	"proxy-cookie-domain":         {valid: []string{"localhost example.org"}, invalid: []string{"a", "a b c"}},
+	"proxy-cookie-path":           {valid: []string{"/one/ /"}, invalid: []string{"/a", "/a /b;"}},
+	"ssl-redirect":                {valid: []string{"false", "0"}, invalid: []string{"off", "no"}},
+	"force-ssl-redirect":          {valid: []string{"true", "1"}, invalid: []string{"on"}},
+	"custom-http-errors":          {valid: []string{"404, 503", "599", "400"}, invalid: []string{"399", "600", "404;"}},
+	"load-balance":                {valid: []string{"ewma"}, invalid: []string{"least_conn", "ewma;"}},
+	"service-upstream":            {valid: []string{"true"}, invalid: []string{"yes"}},
+	"cors-allow-origin":           {valid: []string{"https://a.example.com, https://*.example.org:8443"}, invalid: []string{"a.example.com", "https://a.example.com/x"}},
+	"cors-allow-methods":          {valid: []string{"GET, POST"}, invalid: []string{"GET;", "G ET"}},
+	"cors-allow-headers":          {valid: []string{"X-A, Authorization"}, invalid: []string{"X A", "X-A;"}},
+	"cors-expose-headers":         {valid: []string{"*", "X-Total"}, invalid: []string{"X Total"}},
+	"cors-allow-credentials":      {valid: []string{"false"}, invalid: []string{"off"}},
+	"cors-max-age":                {valid: []string{"600", "365d"}, invalid: []string{"366d", "-1"}},
+}
+
+func init() {
+	for key, tc := range locationDefaultCases {
+		valid := map[string]any{}
+		for _, v := range tc.valid {
+			valid[v] = v
+		}
+		settingCases[key] = settingCase{valid: valid, invalid: tc.invalid,
+			get: func(s model.Settings) any {
+				if v, ok := s.LocationDefaults[key]; ok {
+					return v
+				}
+				return nil
+			}}
+	}
+}
+
 // TestSettings checks every key of the table through Build: its valid
 // values give the typed value, its invalid ones keep the default and are
 // reported on the key.

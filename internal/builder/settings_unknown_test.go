@@ -31,9 +31,9 @@ var ingressNginxConfigMap = map[string]string{
 	"enable-owasp-modsecurity-crs": "true",
 	"log-format-escape-json":       "true",
 	"skip-access-log-urls":         "/healthz",
+	"proxy-body-size":              "100m",
+	"proxy-read-timeout":           "3600",
 	// ingress-nginx's, not read by archway.
-	"proxy-body-size":                "100m",
-	"proxy-read-timeout":             "3600",
 	"keep-alive":                     "75",
 	"upstream-keepalive-connections": "320",
 	"max-worker-connections":         "65536",
@@ -67,7 +67,6 @@ func TestIngressNginxConfigMapKeys(t *testing.T) {
 		got[p.Key] = p.Reason
 	}
 	require.Equal(t, map[string]reason.Reason{
-		"proxy-body-size": reason.UnsupportedSetting, "proxy-read-timeout": reason.UnsupportedSetting,
 		"keep-alive": reason.UnsupportedSetting, "upstream-keepalive-connections": reason.UnsupportedSetting,
 		"max-worker-connections": reason.UnsupportedSetting, "use-gzip": reason.UnsupportedSetting,
 		"large-client-header-buffers": reason.UnsupportedSetting, "annotations-risk-level": reason.UnsupportedSetting,

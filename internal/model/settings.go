@@ -20,8 +20,12 @@ type Settings struct {
 	// BindAddresses, when not empty, are the only addresses the HTTP and
 	// HTTPS listeners bind, of either family; empty binds every address.
 	BindAddresses []netip.Addr
-	TLS           TLSSettings
-	Clients       ClientSettings
-	AccessLog     AccessLog
-	WAF           WAFSettings
+	// LocationDefaults are the ConfigMap's defaults of location
+	// annotations, by annotation name (without prefix): package builder
+	// applies each Ingress's annotations over them.
+	LocationDefaults map[string]string
+	TLS              TLSSettings
+	Clients          ClientSettings
+	AccessLog        AccessLog
+	WAF              WAFSettings
 }
