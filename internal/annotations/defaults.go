@@ -19,7 +19,7 @@ var ConfigMapDefaults = []string{
 	"proxy-body-size", "client-body-buffer-size", "proxy-buffering", "proxy-buffer-size", "proxy-buffers-number",
 	"proxy-busy-buffers-size", "proxy-request-buffering", "proxy-connect-timeout", "proxy-read-timeout", "proxy-send-timeout",
 	"proxy-next-upstream", "proxy-next-upstream-timeout", "proxy-next-upstream-tries", "proxy-http-version",
-	"proxy-cookie-domain", "proxy-cookie-path",
+	"proxy-cookie-domain", "proxy-cookie-path", "proxy-redirect-from", "proxy-redirect-to",
 	"ssl-redirect", "force-ssl-redirect", "custom-http-errors", "load-balance", "service-upstream",
 	"cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers", "cors-allow-credentials", "cors-max-age",
 }

@@ -204,6 +204,8 @@ var locationDefaultCases = map[string]struct {
 	"proxy-http-version":          {valid: []string{"1.0"}, invalid: []string{"2", "1.1;"}},
 	"proxy-cookie-domain":         {valid: []string{"localhost example.org"}, invalid: []string{"a", "a b c"}},
 	"proxy-cookie-path":           {valid: []string{"/one/ /"}, invalid: []string{"/a", "/a /b;"}},
+	"proxy-redirect-from":         {valid: []string{"default"}, invalid: []string{"a b", "x;"}},
+	"proxy-redirect-to":           {valid: []string{"https://b.example.com/"}, invalid: []string{"a b", "x;"}},
 	"ssl-redirect":                {valid: []string{"false", "0"}, invalid: []string{"off", "no"}},
 	"force-ssl-redirect":          {valid: []string{"true", "1"}, invalid: []string{"on"}},
 	"custom-http-errors":          {valid: []string{"404, 503", "599", "400"}, invalid: []string{"399", "600", "404;"}},
