@@ -31,20 +31,7 @@ func TestTCPAndUDPServices(t *testing.T) {
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
 		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
 	writeManifests(t, manifests, backendManifests("web", bodyLengthBackend(t))+"---"+
-		ingressManifest("open", "open.example.com", "/", "web")+fmt.Sprintf(`
----
-apiVersion: v1
-kind: Service
-metadata: {name: echo}
-spec: {ports: [{name: tcp, port: 7000}, {name: dns, port: 53, protocol: UDP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: echo-1, labels: {kubernetes.io/service-name: echo}}
-addressType: IPv4
-ports: [{name: tcp, port: %d}, {name: dns, port: %d, protocol: UDP}]
-endpoints: [{addresses: [127.0.0.1]}]
----
+		ingressManifest("open", "open.example.com", "/", "web")+"---\n"+echoManifests(tcpEcho, udpEcho)+fmt.Sprintf(`---
 apiVersion: v1
 kind: Service
 metadata: {name: proxied}
@@ -72,7 +59,7 @@ kind: ConfigMap
 metadata: {name: udp-services}
 data:
   "%d": default/echo:dns
-`, tcpEcho, udpEcho, proxyEcho, tcpPort, proxyPort, p.httpPort, udpPort))
+`, proxyEcho, tcpPort, proxyPort, p.httpPort, udpPort))
 	p.waitReady()
 
 	requireEcho(t, tcpPort)
@@ -109,8 +96,7 @@ data:
 // holds passes every check but nginx's bind at reload; the services
 // ConfigMap is then held back at its last good version (its old entry
 // keeps serving) and reported, while an Ingress added at the same time
-// goes live. An endpoint change then counts as a reload of reason
-// "streams".
+// goes live.
 func TestBusyStreamPortHeldBack(t *testing.T) {
 	requireRoot(t)
 	busy, err := net.Listen("tcp", ":0")
@@ -157,15 +143,110 @@ data:
 		return strings.Contains(p.logs.String(), "object=default/tcp-services field=\"\" reason=RejectedByNginx")
 	}, 5*time.Second, 20*time.Millisecond, "the ConfigMap is reported held back")
 	requireEcho(t, port)
+}
 
-	// An endpoint change of a TCP service reloads nginx for now (its
-	// endpoints are in nginx.conf), under its own reason.
-	echo = tcpEchoBackend(t, false)
-	writeManifests(t, manifests, services(port)+"---"+ingressManifest("late", "late.example.com", "/", "web"))
+// TestStreamEndpointsWithoutReload: the endpoints of a TCP and a UDP
+// service move from one backend to another under a long-lived TCP
+// connection, which keeps working with its backend, while new connections
+// and datagrams go to the new one, and nginx does not reload.
+func TestStreamEndpointsWithoutReload(t *testing.T) {
+	requireRoot(t)
+	oldTCP, oldUDP := testutil.NamedEchoes(t, "127.0.0.1", "old")
+	newTCP, newUDP := testutil.NamedEchoes(t, "127.0.0.1", "new")
+	tcpPort, udpPort := testutil.FreePort(t), testutil.FreeUDPPort(t)
+	services := func(tcpEcho, udpEcho int) string {
+		return echoManifests(tcpEcho, udpEcho) + fmt.Sprintf(`---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tcp-services}
+data: {"%d": default/echo:tcp}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: udp-services}
+data: {"%d": default/echo:dns}
+`, tcpPort, udpPort)
+	}
+	manifests := t.TempDir()
+	writeManifests(t, manifests, services(oldTCP, oldUDP))
+	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
+		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
+	p.waitReady()
+	longLived := dial(t, "tcp", tcpPort)
+	lines := bufio.NewReader(longLived)
+	requireLine(t, lines, "old\n")
+	requireTCPEcho(t, longLived, lines, "before\n")
+	require.Equal(t, "old:ping", udpAnswer(t, udpPort, "ping"))
+	reloads := p.reloads()
+
+	writeManifests(t, manifests, services(newTCP, newUDP))
 	require.Eventually(t, func() bool {
-		return len(p.metric("archway_reloads_total{", `reason="streams"`, `outcome="success"`, "} 1")) == 1
-	}, 10*time.Second, 20*time.Millisecond, "one reload for the endpoint change")
-	requireEcho(t, port)
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort)), time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(time.Second))
+		greeting, err := bufio.NewReader(conn).ReadString('\n')
+		return err == nil && greeting == "new\n"
+	}, 10*time.Second, 20*time.Millisecond, "new connections go to the new endpoint")
+	require.Equal(t, "new:ping", udpAnswer(t, udpPort, "ping"))
+	requireTCPEcho(t, longLived, lines, "after\n")
+	require.Equal(t, reloads, p.reloads(), "no reload for the endpoint changes")
+}
+
+// echoManifests are the Service echo, with a TCP port "tcp" and a UDP
+// port "dns", and its EndpointSlice on the echoes' ports of 127.0.0.1.
+func echoManifests(tcpEcho, udpEcho int) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec: {ports: [{name: tcp, port: 7000}, {name: dns, port: 53, protocol: UDP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: echo-1, labels: {kubernetes.io/service-name: echo}}
+addressType: IPv4
+ports: [{name: tcp, port: %d}, {name: dns, port: %d, protocol: UDP}]
+endpoints: [{addresses: [127.0.0.1]}]
+`, tcpEcho, udpEcho)
+}
+
+// reloads reads nginx_ingress_controller_success, the count of reloads.
+func (p *archwayProcess) reloads() string {
+	lines := p.metric("nginx_ingress_controller_success")
+	if len(lines) != 1 {
+		panic(fmt.Sprintf("nginx_ingress_controller_success: %q", lines))
+	}
+	return lines[0]
+}
+
+// udpAnswer sends message to the UDP port and returns the answer.
+func udpAnswer(t *testing.T, port int, message string) string {
+	t.Helper()
+	conn := dial(t, "udp", port)
+	_, err := conn.Write([]byte(message))
+	require.NoError(t, err)
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	require.NoError(t, err)
+	return string(buf[:n])
+}
+
+// requireTCPEcho sends line on conn and requires it back from lines,
+// conn's reader.
+func requireTCPEcho(t *testing.T, conn net.Conn, lines *bufio.Reader, line string) {
+	t.Helper()
+	_, err := io.WriteString(conn, line)
+	require.NoError(t, err)
+	requireLine(t, lines, line)
+}
+
+func requireLine(t *testing.T, lines *bufio.Reader, want string) {
+	t.Helper()
+	got, err := lines.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, want, got)
 }
 
 // requireEcho requires that the TCP port answers a line with itself.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -214,9 +215,9 @@ func (c *Controller) apply(ctx context.Context, cand candidate) (nginx.Result, e
 }
 
 // reloadReason names what changed since the live config, for the reloads
-// metric: routes, ConfigMap settings, TCP and UDP services (whose
-// endpoints are in nginx.conf), endpoints only (which nginx takes without
-// a reload), or neither (a restart or a template).
+// metric: routes, ConfigMap settings, TCP and UDP services, endpoints
+// only (which nginx takes without a reload, the stream servers' too), or
+// neither (a restart or a template).
 func (c *Controller) reloadReason(cfg model.Config) string {
 	switch {
 	case !c.applied:
@@ -225,13 +226,22 @@ func (c *Controller) reloadReason(cfg model.Config) string {
 		return "routes"
 	case !reflect.DeepEqual(cfg.Settings, c.last.Settings):
 		return "settings"
-	case !reflect.DeepEqual(cfg.Streams, c.last.Streams):
+	case !reflect.DeepEqual(withoutEndpoints(cfg.Streams), withoutEndpoints(c.last.Streams)):
 		return "streams"
 	case !reflect.DeepEqual(cfg.Backends, c.last.Backends):
 		return "endpoints"
 	default:
 		return "other"
 	}
+}
+
+// withoutEndpoints are the stream servers without their endpoints.
+func withoutEndpoints(streams []model.StreamServer) []model.StreamServer {
+	out := slices.Clone(streams)
+	for i := range out {
+		out[i].Endpoints = nil
+	}
+	return out
 }
 
 // reportProblems logs each problem once, when it first appears, and says

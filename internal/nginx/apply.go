@@ -56,6 +56,10 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 		return Result{}, ErrStopped
 	}
 	if m.live != nil && m.live.digest == digest {
+		if err := writeStreamEndpoints(m.opts.RuntimeDir, out.StreamEndpoints); err != nil {
+			return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+		}
+		m.live.streamEndpoints = out.StreamEndpoints
 		if out.Endpoints == nil || m.heldKnown && m.held.Equal(out.Endpoints) {
 			return Result{}, nil
 		}
@@ -68,15 +72,21 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 	if err := checkStreamPorts(out, m.live); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 	}
+	// Before the reload: the new config's workers read them at once.
+	if err := writeStreamEndpoints(m.opts.RuntimeDir, out.StreamEndpoints); err != nil {
+		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
+	}
 	if err := m.install(ctx, out); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 	}
 	if err := m.activate(ctx, out.Version, out.Endpoints); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
-	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints, streamPorts: out.StreamPorts}
+	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints,
+		streamPorts: out.StreamPorts, streamEndpoints: out.StreamEndpoints}
 	m.access.use(out.AccessLogStream)
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
+	pruneStreamEndpoints(m.opts.RuntimeDir, out.StreamEndpoints, m.log)
 	m.ready.Store(true)
 	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil
 }
@@ -262,6 +272,10 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 		return cause
 	}
 	if err := writeFile(m.opts.RuntimeDir, render.ConfigFile, m.live.conf, 0o644, -1); err != nil {
+		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
+	}
+	// A server of both configs may have a new Service in the refused one.
+	if err := writeStreamEndpoints(m.opts.RuntimeDir, m.live.streamEndpoints); err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}
 	// The way back must not be cut short by the caller giving up.

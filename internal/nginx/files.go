@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -128,6 +129,27 @@ func rename(from, to string) error {
 		return fmt.Errorf("sync dir of %s: %w", filepath.Base(to), err)
 	}
 	return errors.Join(d.Sync(), d.Close())
+}
+
+// restoreFiles writes the files that are missing from dir or differ, and
+// tells wrote (if not nil) each one it wrote.
+func restoreFiles(dir string, files []render.File, wrote func(name string)) error {
+	for _, f := range files {
+		if data, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil && bytes.Equal(data, f.Data) {
+			continue
+		}
+		gid, err := groupID(f.Group)
+		if err != nil {
+			return fmt.Errorf("group of %s: %w", f.Name, err)
+		}
+		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode), gid); err != nil {
+			return err
+		}
+		if wrote != nil {
+			wrote(f.Name)
+		}
+	}
+	return nil
 }
 
 // otherFiles are out's files but nginx.conf.

@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -89,8 +87,11 @@ type liveConfig struct {
 	// endpoints are the live config's endpoints, pushed again whenever
 	// nginx starts anew.
 	endpoints render.Endpoints
-	// streamPorts are the ports its TCP and UDP services hold.
-	streamPorts []render.StreamPort
+	// streamPorts are the ports its TCP and UDP services hold, and
+	// streamEndpoints the files of their endpoints, which are written
+	// again too before nginx restarts.
+	streamPorts     []render.StreamPort
+	streamEndpoints []render.File
 }
 
 // New returns a Manager; nothing starts before Apply is called.
@@ -252,18 +253,12 @@ func (m *Manager) restoreLive() error {
 		return fmt.Errorf("restore runtime dir: %w", err)
 	}
 	conf := render.File{Name: render.ConfigFile, Data: m.live.conf}
-	for _, f := range append(slices.Clip(m.live.files), conf) {
-		if data, err := os.ReadFile(filepath.Join(dir, f.Name)); err == nil && bytes.Equal(data, f.Data) {
-			continue
-		}
-		gid, err := groupID(f.Group)
-		if err != nil {
-			return fmt.Errorf("group of %s: %w", f.Name, err)
-		}
-		if err := writeFile(dir, f.Name, f.Data, perm(f.Mode), gid); err != nil {
-			return fmt.Errorf("restore live config: %w", err)
-		}
-		m.log.Warn("restored a file of the live config that was missing or changed", "file", f.Name)
+	files := append(append(slices.Clip(m.live.files), m.live.streamEndpoints...), conf)
+	err := restoreFiles(dir, files, func(name string) {
+		m.log.Warn("restored a file of the live config that was missing or changed", "file", name)
+	})
+	if err != nil {
+		return fmt.Errorf("restore live config: %w", err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func TestLocationSetAcrossServers(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			cfg := model.Config{Backends: []model.Backend{backend("app", 80, "10.0.0.1")}, Servers: tc.servers}
-			v, err := newConfView(cfg, rootOptions(goldenRuntimeDir))
+			v, err := newConfView(cfg, rootOptions(goldenRuntimeDir), "")
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
 				return

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/archway-ingress/archway/internal/grammar"
-	"github.com/archway-ingress/archway/templates"
 )
 
 const (
@@ -39,18 +38,19 @@ type balancerView struct {
 	RegexMatchLimit int
 }
 
-// luaFiles returns the embedded Lua modules as Files under a folder named
-// after their content: Files other than nginx.conf are written before
-// nginx -t accepts a config, and a new folder keeps the modules of the
-// live config untouched until the new config replaces it.
-func luaFiles() (string, []File, error) {
+// embeddedFiles returns the files under root of fsys (the Lua or njs
+// modules) as Files under a folder named after root and their content:
+// Files other than nginx.conf are written before nginx -t accepts a
+// config, and a new folder keeps the modules of the live config untouched
+// until the new config replaces it.
+func embeddedFiles(fsys fs.FS, root string) (string, []File, error) {
 	var files []File
 	h := sha256.New()
-	err := fs.WalkDir(templates.Lua, "lua", func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(templates.Lua, name)
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
@@ -60,11 +60,11 @@ func luaFiles() (string, []File, error) {
 		return nil
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("read embedded Lua modules: %w", err)
+		return "", nil, fmt.Errorf("read embedded %s modules: %w", root, err)
 	}
-	dir := "lua-" + hex.EncodeToString(h.Sum(nil))[:versionLen]
+	dir := root + "-" + hex.EncodeToString(h.Sum(nil))[:versionLen]
 	for i := range files {
-		files[i].Name = path.Join(dir, files[i].Name[len("lua/"):])
+		files[i].Name = path.Join(dir, files[i].Name[len(root+"/"):])
 	}
 	return dir, files, nil
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -93,7 +94,7 @@ func nginxCheck(t testing.TB, dir string, files []File) {
 // and stops nginx at cleanup.
 func startNginx(t testing.TB, dir string, out Output) {
 	t.Helper()
-	path := writeFiles(t, dir, out.Files)
+	path := writeFiles(t, dir, slices.Concat(out.Files, out.StreamEndpoints))
 	logPath := filepath.Join(dir, "nginx.stderr")
 	// Appending: libmodsecurity opens /dev/stdout (this file) anew, and
 	// must not overwrite what nginx wrote.

@@ -21,6 +21,10 @@ const (
 	// EndpointsSocket is a unix socket in PrivateDir on which nginx takes
 	// Output.Endpoints: POST to EndpointsPath.
 	EndpointsSocket = PrivateDir + "/endpoints.sock"
+	// StreamEndpointsDir is a folder of one file per TCP and UDP service,
+	// named "<protocol>_<port>", that lists its endpoints: Output's
+	// StreamEndpoints.
+	StreamEndpointsDir = "stream-endpoints"
 	// EndpointsPath is the request path that takes the endpoints payload.
 	// With the query "merge=1", backends missing from the payload are kept;
 	// a backend whose value is null is deleted.
@@ -54,6 +58,12 @@ type Output struct {
 	// package nginx copies nginx's stdout (the access log) to; "" when
 	// the access log is off or goes to a file.
 	AccessLogStream string
+	// StreamEndpoints are the files of StreamEndpointsDir, which nginx
+	// reads for each new TCP connection and UDP session: package nginx
+	// writes the ones that changed (atomically) and removes the others.
+	// Like Endpoints they are not part of Version or Files: endpoints
+	// never cause a reload.
+	StreamEndpoints []File
 	// StreamPorts are the ports of the TCP and UDP services, which nginx
 	// binds only when it loads the config: package nginx checks that a
 	// new one is free before nginx tries.

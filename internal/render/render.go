@@ -23,9 +23,10 @@ const (
 // for concurrent use.
 type Renderer struct {
 	tmpl *template.Template
-	// luaDir holds the embedded Lua modules, luaFiles, in the runtime dir.
-	luaDir   string
-	luaFiles []File
+	// luaDir holds the embedded Lua modules, luaFiles, in the runtime dir;
+	// njsDir the njs module of the stream {} block, njsFiles.
+	luaDir, njsDir     string
+	luaFiles, njsFiles []File
 	// exec runs tmpl fast; nil runs text/template only (see executor).
 	exec *executor
 	// size is the length of the last nginx.conf, to size the next buffer.
@@ -48,11 +49,15 @@ func New(templateDir string) (*Renderer, error) {
 	if tmpl.Lookup(mainTemplate) == nil {
 		return nil, fmt.Errorf("parse %s: no %s", source, mainTemplate)
 	}
-	luaDir, lua, err := luaFiles()
+	luaDir, lua, err := embeddedFiles(templates.Lua, "lua")
 	if err != nil {
 		return nil, err
 	}
-	return &Renderer{tmpl: tmpl, luaDir: luaDir, luaFiles: lua, exec: newExecutor(tmpl)}, nil
+	njsDir, njs, err := embeddedFiles(templates.NJS, "njs")
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{tmpl: tmpl, luaDir: luaDir, njsDir: njsDir, luaFiles: lua, njsFiles: njs, exec: newExecutor(tmpl)}, nil
 }
 
 // Render returns the nginx configuration for cfg. Equal inputs give equal
@@ -78,7 +83,7 @@ func (r *Renderer) Render(cfg model.Config, opts Options) (Output, error) {
 
 // render returns the files of the Output for cfg.
 func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
-	view, err := newConfView(cfg, opts)
+	view, err := newConfView(cfg, opts, r.njsDir)
 	if err != nil {
 		return Output{}, err
 	}
@@ -94,11 +99,16 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	files := append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...)
+	if view.Stream != nil {
+		files = append(files, r.njsFiles...)
+	}
 	return Output{
 		Version:         version,
 		AccessLogStream: view.accessLogStream,
-		StreamPorts:     view.streamPorts,
-		Files:           append(append([]File{{Name: ConfigFile, Data: conf, Mode: 0o644}}, r.luaFiles...), view.files...),
+		StreamPorts:     view.streams.ports,
+		StreamEndpoints: view.streams.endpoints,
+		Files:           append(files, view.files...),
 	}, nil
 }
 

@@ -3,62 +3,106 @@ package render
 import (
 	"fmt"
 	"net/netip"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// streamView is one server of the stream {} block (stream.tmpl): a TCP or
-// UDP port forwarded to the endpoints of a Service port.
+// streamModule is the njs module that chooses each stream connection's
+// endpoint, in the folder of the embedded njs files.
+const streamModule = "archway/stream.js"
+
+// streamBlockView is nginx.conf's stream {} block (stream.tmpl).
+type streamBlockView struct {
+	// Module is js_import's quoted path of streamModule; EndpointsDir the
+	// quoted absolute path of StreamEndpointsDir, which it reads.
+	Module, EndpointsDir string
+	Servers              []streamView
+}
+
+// streamView is one server of the stream {} block: a TCP or UDP port
+// forwarded to the endpoints of a Service port.
 type streamView struct {
-	// Upstream names the upstream block: "<protocol>_<port>", unique.
-	Upstream string
+	// Name is "<protocol>_<port>", unique: the name of its file of
+	// endpoints in StreamEndpointsDir.
+	Name string
 	// Listen holds the parameters of each listen directive, one per
 	// address.
 	Listen []string
-	// Servers are the upstream's "address:port"s; empty gives the upstream
-	// one server marked down, as nginx wants one (connections are closed).
-	Servers []string
 	// DecodeProxyProtocol trusts the client address of the PROXY header
 	// every connection starts with; SendProxyProtocol sends one on.
 	DecodeProxyProtocol, SendProxyProtocol bool
 	UDP                                    bool
 }
 
-// streamViews checks the stream servers once more (build has) and turns
-// them into views listening on addresses (listenAddresses).
-func streamViews(streams []model.StreamServer, addresses []string) ([]streamView, []StreamPort, error) {
-	views := make([]streamView, 0, len(streams))
-	ports := make([]StreamPort, 0, len(streams))
-	for _, s := range streams {
-		if s.Port < 1 || s.Port > 65535 {
-			return nil, nil, fmt.Errorf("stream port %d out of range", s.Port)
-		}
-		var params string
-		v := streamView{DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
-		switch {
-		case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
-			return nil, nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
-		case s.Protocol == model.UDP:
-			v.Upstream, params, v.UDP = fmt.Sprintf("udp_%d", s.Port), " udp", true
-		case s.Protocol == model.TCP:
-			v.Upstream = fmt.Sprintf("tcp_%d", s.Port)
-		default:
-			return nil, nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
-		}
-		if s.DecodeProxyProtocol {
-			params += " proxy_protocol"
-		}
-		v.Listen = listens(addresses, s.Port, params)
-		for _, e := range s.Endpoints {
-			addr, err := netip.ParseAddr(e.Address)
-			if err != nil || e.Port < 1 || e.Port > 65535 {
-				return nil, nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Upstream, e.Address, e.Port)
-			}
-			v.Servers = append(v.Servers, netip.AddrPortFrom(addr, uint16(e.Port)).String())
-		}
-		views = append(views, v)
-		ports = append(ports, StreamPort{Network: strings.ToLower(string(s.Protocol)), Port: s.Port})
+// streams is what render makes of the TCP and UDP services.
+type streams struct {
+	block     *streamBlockView // nil without any
+	ports     []StreamPort     // Output.StreamPorts
+	endpoints []File           // Output.StreamEndpoints
+}
+
+// newStreams checks the stream servers once more (build has) and turns
+// them into views listening on addresses (listenAddresses), reading their
+// endpoints from runtime dir dir's StreamEndpointsDir, and the njs module
+// from its folder njsDir.
+func newStreams(servers []model.StreamServer, addresses []string, dir, njsDir string) (streams, error) {
+	if len(servers) == 0 {
+		return streams{}, nil
 	}
-	return views, ports, nil
+	var q quoter
+	block := &streamBlockView{
+		Module:       q.quote(filepath.Join(dir, njsDir, streamModule)),
+		EndpointsDir: q.quote(filepath.Join(dir, StreamEndpointsDir)),
+		Servers:      make([]streamView, 0, len(servers)),
+	}
+	if q.err != nil {
+		return streams{}, fmt.Errorf("options: %w", q.err)
+	}
+	out := streams{block: block, ports: make([]StreamPort, 0, len(servers)), endpoints: make([]File, 0, len(servers))}
+	for _, s := range servers {
+		v, endpoints, err := newStreamView(s, addresses)
+		if err != nil {
+			return streams{}, err
+		}
+		block.Servers = append(block.Servers, v)
+		out.ports = append(out.ports, StreamPort{Network: strings.ToLower(string(s.Protocol)), Port: s.Port})
+		out.endpoints = append(out.endpoints, File{Name: path.Join(StreamEndpointsDir, v.Name), Data: endpoints, Mode: 0o644})
+	}
+	return out, nil
+}
+
+// newStreamView returns the view of s and its file of endpoints, one
+// "address:port" a line.
+func newStreamView(s model.StreamServer, addresses []string) (streamView, []byte, error) {
+	if s.Port < 1 || s.Port > 65535 {
+		return streamView{}, nil, fmt.Errorf("stream port %d out of range", s.Port)
+	}
+	var params string
+	v := streamView{DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
+	switch {
+	case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
+		return streamView{}, nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)
+	case s.Protocol == model.UDP:
+		v.Name, params, v.UDP = fmt.Sprintf("udp_%d", s.Port), " udp", true
+	case s.Protocol == model.TCP:
+		v.Name = fmt.Sprintf("tcp_%d", s.Port)
+	default:
+		return streamView{}, nil, fmt.Errorf("stream port %d: unknown protocol %q", s.Port, s.Protocol)
+	}
+	if s.DecodeProxyProtocol {
+		params += " proxy_protocol"
+	}
+	v.Listen = listens(addresses, s.Port, params)
+	var endpoints []byte
+	for _, e := range s.Endpoints {
+		addr, err := netip.ParseAddr(e.Address)
+		if err != nil || e.Port < 1 || e.Port > 65535 {
+			return streamView{}, nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Name, e.Address, e.Port)
+		}
+		endpoints = fmt.Appendf(endpoints, "%s\n", netip.AddrPortFrom(addr, uint16(e.Port)))
+	}
+	return v, endpoints, nil
 }

@@ -26,6 +26,31 @@ func TestStreamGolden(t *testing.T) {
 	}}, rootOptions(goldenRuntimeDir))
 	require.NoError(t, err)
 	checkGolden(t, "streams", out)
+	both := []byte("10.0.0.1:5432\n[fd00::1]:5432\n")
+	require.Equal(t, []File{
+		{Name: "stream-endpoints/tcp_5432", Data: both, Mode: 0o644},
+		{Name: "stream-endpoints/tcp_5433", Data: both, Mode: 0o644},
+		{Name: "stream-endpoints/tcp_5434", Mode: 0o644},
+		{Name: "stream-endpoints/udp_53", Data: []byte("10.0.0.1:1053\n"), Mode: 0o644},
+	}, out.StreamEndpoints)
+}
+
+// TestStreamEndpointsOutsideConfig: the endpoints of a stream server are
+// not in nginx.conf, so changing them changes neither Files nor Version.
+func TestStreamEndpointsOutsideConfig(t *testing.T) {
+	r, err := New("")
+	require.NoError(t, err)
+	render := func(endpoints ...model.Endpoint) Output {
+		out, err := r.Render(model.Config{Streams: []model.StreamServer{
+			{Protocol: model.TCP, Port: 5432, Service: db, ServicePort: "5432", Endpoints: endpoints},
+		}}, rootOptions(goldenRuntimeDir))
+		require.NoError(t, err)
+		return out
+	}
+	before, after := render(model.Endpoint{Address: "10.0.0.1", Port: 5432}), render(model.Endpoint{Address: "10.0.0.2", Port: 5432})
+	require.Equal(t, before.Version, after.Version)
+	require.Equal(t, before.Files, after.Files)
+	require.NotEqual(t, before.StreamEndpoints, after.StreamEndpoints)
 }
 
 // TestStreamModuleOnlyWhenUsed: without stream servers nginx.conf neither

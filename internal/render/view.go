@@ -45,10 +45,10 @@ type confView struct {
 	// Policy holds the zones and maps the annotations need.
 	Policy  httpPolicyView
 	Servers []serverView
-	// Streams are the TCP and UDP services (stream.go); none leaves the
-	// stream module unloaded.
-	Streams     []streamView
-	streamPorts []StreamPort // Output.StreamPorts
+	// Stream is the stream {} block of the TCP and UDP services
+	// (stream.go); nil leaves the stream modules unloaded.
+	Stream  *streamBlockView
+	streams streams
 	// files are the files the annotations need (htpasswd, certificates).
 	files []File
 	// accessLogStream is Output.AccessLogStream.
@@ -105,7 +105,9 @@ const (
 	maxSocketPath = 107
 )
 
-func newConfView(cfg model.Config, opts Options) (confView, error) {
+// newConfView returns the view of cfg; the embedded njs module is in
+// njsDir of the runtime dir.
+func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error) {
 	v, err := mainView(opts)
 	if err != nil {
 		return confView{}, fmt.Errorf("options: %w", err)
@@ -137,9 +139,10 @@ func newConfView(cfg model.Config, opts Options) (confView, error) {
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
 	}
-	if v.Streams, v.streamPorts, err = streamViews(cfg.Streams, edge.addresses); err != nil {
+	if v.streams, err = newStreams(cfg.Streams, edge.addresses, opts.RuntimeDir, njsDir); err != nil {
 		return confView{}, err
 	}
+	v.Stream = v.streams.block
 	servers, err := serverViews(cfg.Servers, routes, fallback, pol, edge)
 	if err != nil {
 		return confView{}, err

@@ -40,9 +40,16 @@ func TCPEcho(t testing.TB, ip string) int {
 // test ends, and returns the port.
 func UDPEcho(t testing.TB, ip string) int {
 	t.Helper()
+	return UDPServer(t, ip, func(datagram []byte) []byte { return datagram })
+}
+
+// UDPServer answers each datagram to a port of ip with what answer makes
+// of it, until the test ends, and returns the port.
+func UDPServer(t testing.TB, ip string, answer func(datagram []byte) []byte) int {
+	t.Helper()
 	conn, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
-		t.Fatalf("UDP echo: %v", err)
+		t.Fatalf("UDP server: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	go func() {
@@ -52,10 +59,24 @@ func UDPEcho(t testing.TB, ip string) int {
 			if err != nil {
 				return
 			}
-			_, _ = conn.WriteTo(buf[:n], from)
+			_, _ = conn.WriteTo(answer(buf[:n]), from)
 		}
 	}()
 	return conn.LocalAddr().(*net.UDPAddr).Port
+}
+
+// NamedEchoes are a TCP and a UDP echo on ip that say who they are: the
+// TCP one greets each connection with "name\n" before it echoes, the UDP
+// one answers "name:" and the datagram.
+func NamedEchoes(t testing.TB, ip, name string) (tcpPort, udpPort int) {
+	t.Helper()
+	tcpPort = TCPServer(t, ip, func(conn net.Conn) {
+		if _, err := io.WriteString(conn, name+"\n"); err == nil {
+			_, _ = io.Copy(conn, conn)
+		}
+	})
+	udpPort = UDPServer(t, ip, func(datagram []byte) []byte { return append([]byte(name+":"), datagram...) })
+	return tcpPort, udpPort
 }
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.

@@ -22,7 +22,10 @@ import (
 // TestChartStreams installs a release with the chart's tcp: and udp:
 // values, runs archway with its flags, ServiceAccount and RBAC, and checks
 // that a TCP echo and a UDP echo, reached through a Service and its
-// EndpointSlice, answer through the ports the values name.
+// EndpointSlice, answer through the ports the values name. Then the
+// EndpointSlice moves to other echoes: new connections and datagrams go
+// to them, a TCP connection opened before keeps working with its echo,
+// and nginx does not reload.
 func TestChartStreams(t *testing.T) {
 	s := env
 	ns := s.NewNamespace(t)
@@ -43,14 +46,11 @@ func TestChartStreams(t *testing.T) {
 		}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	_, err = admin.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
+	slice, err := admin.DiscoveryV1().EndpointSlices(ns).Create(ctx, &discoveryv1.EndpointSlice{
 		ObjectMeta:  metav1.ObjectMeta{Name: "echo-1", Labels: map[string]string{discoveryv1.LabelServiceName: "echo"}},
 		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports: []discoveryv1.EndpointPort{
-			{Name: ptr.To("tcp"), Port: ptr.To(int32(tcpEcho)), Protocol: ptr.To(corev1.ProtocolTCP)},
-			{Name: ptr.To("dns"), Port: ptr.To(int32(udpEcho)), Protocol: ptr.To(corev1.ProtocolUDP)},
-		},
-		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{echoIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+		Ports:       echoPorts(tcpEcho, udpEcho),
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{echoIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 
@@ -59,7 +59,7 @@ func TestChartStreams(t *testing.T) {
 	_, err = r.create(ctx, admin, true)
 	require.NoError(t, err, "server-side dry run")
 	require.NoError(t, r.install(t, admin))
-	s.startChartArchway(t, r)
+	a := s.startChartArchway(t, r)
 
 	require.NoError(t, harness.Eventually(30*time.Second, 100*time.Millisecond, func() error {
 		return echoes("tcp", tcpPort, "hello tcp\n")
@@ -67,10 +67,59 @@ func TestChartStreams(t *testing.T) {
 	require.NoError(t, harness.Eventually(30*time.Second, 100*time.Millisecond, func() error {
 		return echoes("udp", udpPort, "hello udp\n")
 	}))
+
+	longLived, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort)), time.Second)
+	require.NoError(t, err)
+	defer longLived.Close()
+	require.NoError(t, longLived.SetDeadline(time.Now().Add(time.Minute)))
+	lines := bufio.NewReader(longLived)
+	require.NoError(t, exchange(longLived, lines, "before\n"))
+	reloads, err := a.Metric("nginx_ingress_controller_success")
+	require.NoError(t, err)
+
+	newTCP, newUDP := testutil.NamedEchoes(t, echoIP, "new")
+	slice.Ports = echoPorts(newTCP, newUDP)
+	_, err = admin.DiscoveryV1().EndpointSlices(ns).Update(ctx, slice, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, harness.Eventually(30*time.Second, 100*time.Millisecond, func() error {
+		return answers("tcp", tcpPort, "hello\n", "new\n")
+	}), "new connections go to the new endpoint")
+	require.NoError(t, answers("udp", udpPort, "hello\n", "new:hello\n"))
+	require.NoError(t, exchange(longLived, lines, "after\n"), "the connection opened before keeps its echo")
+	after, err := a.Metric("nginx_ingress_controller_success")
+	require.NoError(t, err)
+	require.Equal(t, reloads, after, "no reload for the endpoint change")
+}
+
+// echoPorts are the EndpointSlice ports of the echo Service.
+func echoPorts(tcp, udp int) []discoveryv1.EndpointPort {
+	return []discoveryv1.EndpointPort{
+		{Name: ptr.To("tcp"), Port: ptr.To(int32(tcp)), Protocol: ptr.To(corev1.ProtocolTCP)},
+		{Name: ptr.To("dns"), Port: ptr.To(int32(udp)), Protocol: ptr.To(corev1.ProtocolUDP)},
+	}
+}
+
+// exchange sends line on conn and requires it back from lines, conn's
+// reader.
+func exchange(conn net.Conn, lines *bufio.Reader, line string) error {
+	if _, err := io.WriteString(conn, line); err != nil {
+		return err
+	}
+	got, err := lines.ReadString('\n')
+	if err == nil && got != line {
+		err = fmt.Errorf("got %q back, want %q", got, line)
+	}
+	return err
 }
 
 // echoes sends message to port on loopback and requires it back.
 func echoes(network string, port int, message string) error {
+	return answers(network, port, message, message)
+}
+
+// answers sends message to port on loopback and requires want as the
+// first line back.
+func answers(network string, port int, message, want string) error {
 	conn, err := net.DialTimeout(network, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 	if err != nil {
 		return err
@@ -86,8 +135,8 @@ func echoes(network string, port int, message string) error {
 	if err != nil {
 		return fmt.Errorf("%s port %d: %w", network, port, err)
 	}
-	if got != message {
-		return fmt.Errorf("%s port %d answered %q, want %q", network, port, got, message)
+	if got != want {
+		return fmt.Errorf("%s port %d answered %q, want %q", network, port, got, want)
 	}
 	return nil
 }

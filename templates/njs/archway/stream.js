@@ -1,0 +1,32 @@
+// archway/stream.js: the upstream of each TCP connection and UDP session
+// of the stream {} block (js_set $archway_stream_peer archway.peer).
+//
+// archway writes the ready endpoints of each stream server to a file of
+// its own, $archway_stream_endpoints/$archway_stream, one "address:port"
+// per line, replaced atomically (rename). Reading it for every new
+// connection makes an endpoint change take effect without a reload, and
+// established connections stay on their endpoint. njs 0.7 keeps no state
+// between sessions, so nginx's connection counter, shared by the workers,
+// takes the endpoints in turn.
+import fs from 'fs';
+
+// NONE is the upstream without a live server: nginx closes the connection
+// and logs "no live upstreams".
+var NONE = 'archway_no_endpoints';
+
+function peer(s) {
+  var text;
+  try {
+    text = fs.readFileSync(s.variables.archway_stream_endpoints + '/' + s.variables.archway_stream, 'utf8');
+  } catch (e) {
+    s.error('archway: endpoints of ' + s.variables.archway_stream + ': ' + e.message);
+    return NONE;
+  }
+  var endpoints = text.split('\n').filter(function (line) { return line.length > 0; });
+  if (endpoints.length == 0) {
+    return NONE;
+  }
+  return endpoints[Number(s.variables.connection) % endpoints.length];
+}
+
+export default {peer};
