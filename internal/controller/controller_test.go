@@ -166,7 +166,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 		h.src.addIngress(ingress(fmt.Sprintf("ing-%d", i), fmt.Sprintf("host-%d.example.com", i)))
 		time.Sleep(time.Millisecond)
 	}
-	lastHost := fmt.Sprintf(`server_name "host-%d.example.com"`, changes-1)
+	lastHost := fmt.Sprintf(`"host-%d.example.com"`, changes-1)
 	require.Eventually(t, func() bool {
 		applied := h.applier.applied()
 		return bytes.Contains(applied[len(applied)-1].Files[0].Data, []byte(lastHost))

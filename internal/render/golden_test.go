@@ -59,6 +59,8 @@ var goldenCases = map[string]struct {
 			Servers: []model.Server{
 				{Locations: []model.Location{exact("/healthz", "default-backend"), prefix("/static", "shop-web")}},
 				{Host: "*.example.com", Locations: []model.Location{prefix("/", "wild")}},
+				// blog and www differ only in their backends: one server.
+				{Host: "blog.example.com", Locations: []model.Location{prefix("/", "wild")}},
 				{Host: "shop.example.com", Locations: []model.Location{
 					prefix("/", "shop-web"),
 					exact("/api", "shop-api"),
@@ -66,6 +68,7 @@ var goldenCases = map[string]struct {
 					prefix("/api/v2", "shop-api-v2"),
 					exact("/login/", "shop-web"),
 				}},
+				{Host: "www.example.com", Locations: []model.Location{prefix("/", "shop-web")}},
 			},
 		},
 		opts: rootOptions(goldenRuntimeDir),

@@ -29,9 +29,10 @@ func hashSizes(entries, longest, minBucket, minMax int) (bucket, maxSize int) {
 
 // policyHashSizes sizes the map and variables hashes for the maps that
 // annotations add: each CORS origin list is a map whose keys are origins
-// (quoted; regexes are not hashed), and each rate limit allow list a geo
-// and a map, each a variable. The templates' own maps have short keys.
-func policyHashSizes(p httpPolicyView, log *accessLogView) hashSizesView {
+// (quoted; regexes are not hashed), each rate limit allow list a geo
+// and a map, each a variable, and the maps of shared servers have their
+// hosts. The templates' own maps have short keys.
+func policyHashSizes(p httpPolicyView, log *accessLogView, shared []sharedMapView) hashSizesView {
 	entries, longest := 4, 32
 	if log != nil {
 		entries = max(entries, len(log.SkipURLs))
@@ -46,6 +47,14 @@ func policyHashSizes(p httpPolicyView, log *accessLogView) hashSizesView {
 			if !strings.HasPrefix(o, "~") {
 				longest = max(longest, len(o)-len(`""`))
 			}
+		}
+		variables++
+		longestVar = max(longestVar, len(m.Var))
+	}
+	for _, m := range shared {
+		entries = max(entries, len(m.Entries))
+		for _, e := range m.Entries {
+			longest = max(longest, len(e.Host)-len(`""`))
 		}
 		variables++
 		longestVar = max(longestVar, len(m.Var))

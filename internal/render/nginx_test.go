@@ -102,6 +102,7 @@ func startNginx(t testing.TB, dir string, out Output) {
 	require.NoError(t, err)
 	defer logFile.Close()
 	cmd := exec.Command(nginxBinary(t), "-p", dir, "-c", path, "-e", "stderr")
+	cmd.Dir = dir // as package nginx runs it: the access log socket's path is relative
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})

@@ -45,6 +45,8 @@ type confView struct {
 	// Policy holds the zones and maps the annotations need.
 	Policy  httpPolicyView
 	Servers []serverView
+	// SharedMaps give the hosts of shared servers their values (shared.go).
+	SharedMaps []sharedMapView
 	// Stream is the stream {} block of the TCP and UDP services
 	// (stream.go); nil leaves the stream modules unloaded.
 	Stream  *streamBlockView
@@ -68,6 +70,10 @@ type serverView struct {
 	// and location blocks (see snippet.go).
 	Snippet          []string
 	SnippetLocations []snippetLocationView
+	// shareAs is the quoted host of a server that nginx chooses by that
+	// exact name alone, which may share its block (shared.go); "" for
+	// the others.
+	shareAs string
 }
 
 type locationView struct {
@@ -147,9 +153,10 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	if err != nil {
 		return confView{}, err
 	}
-	v.Servers, v.ProxyHeaders, v.Policy, v.files = servers, proxyHeaders(), pol.http, pol.files
+	v.Servers, v.SharedMaps = shareServers(servers)
+	v.ProxyHeaders, v.Policy, v.files = proxyHeaders(), pol.http, pol.files
 	v.NamesHashBucketSize, v.NamesHashMaxSize = namesHashSizes(cfg.Servers)
-	v.Hashes = policyHashSizes(v.Policy, v.HumanLog)
+	v.Hashes = policyHashSizes(v.Policy, v.HumanLog, v.SharedMaps)
 	return v, nil
 }
 
@@ -268,8 +275,14 @@ func serverViews(servers []model.Server, routes map[string]route, fallback route
 		if err != nil {
 			return nil, fmt.Errorf("server %q: %w", s.Host, err)
 		}
-		views = append(views, serverView{Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
-			Snippet: snippet, SnippetLocations: snippetLocs})
+		view := serverView{Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
+			Snippet: snippet, SnippetLocations: snippetLocs}
+		// A name without a dot could be a map's keyword (default,
+		// include, ...).
+		if s.Host != "" && !s.Wildcard() && len(s.Aliases) == 0 && strings.Contains(s.Host, ".") {
+			view.shareAs = name
+		}
+		views = append(views, view)
 	}
 	return views, nil
 }

@@ -1,0 +1,155 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Servers that differ only in their host and in the backends and access
+// log labels of their locations share one server block. Debian's Lua
+// module builds an OpenSSL context for every server and location block at
+// every parse of nginx.conf, so a reload's time follows the number of
+// blocks, not of routes: at one Ingress per host, a thousand hosts become
+// one server with one location.
+//
+// The shared server lists every host in server_name, and each location
+// value that differs between them comes from a map on $host with one entry
+// per host, so nginx.conf still shows every host's routes. Only servers
+// chosen by their exact name alone share: an exact host (nginx tries exact
+// names before wildcards and regexes, so moving one to another block
+// changes no match) without aliases. nginx chose such a server by the
+// lowercased Host without port or trailing dot, which is what $host holds,
+// so each map gives each request its own host's values. Every other field
+// of the servers, their locations included, must be equal (see shapeOf):
+// the shared block is byte for byte what each of them would have been.
+
+// sharedMapView is a map from each host of a shared server to one value of
+// its locations (a quoted backend or label).
+type sharedMapView struct {
+	Var     string // the variable it sets, $archway_shared_N
+	Entries []sharedEntryView
+}
+
+type sharedEntryView struct{ Host, Value string }
+
+// nameSeparator puts each host of a shared server_name on its own line.
+const nameSeparator = "\n            "
+
+// shareServers folds the servers that may share (serverView.shareAs) and
+// have the same shape into the first of them, keeping the order of the
+// first ones, and returns the maps their locations read.
+func shareServers(views []serverView) ([]serverView, []sharedMapView) {
+	out := make([]serverView, 0, len(views))
+	var members [][]serverView // of out's servers, when they may share
+	byShape := map[string]int{}
+	for _, v := range views {
+		shape, ok := shapeOf(v)
+		if !ok {
+			out, members = append(out, v), append(members, nil)
+			continue
+		}
+		if i, seen := byShape[shape]; seen {
+			members[i] = append(members[i], v)
+			continue
+		}
+		byShape[shape] = len(out)
+		out, members = append(out, v), append(members, []serverView{v})
+	}
+	maps := &sharedMaps{byColumn: map[string]string{}}
+	for i, group := range members {
+		if len(group) > 1 {
+			out[i] = maps.merge(group)
+		}
+	}
+	return out, maps.views
+}
+
+// shapeOf returns what must be equal for two servers to share: every
+// field of the view but its name and its locations' backends and labels.
+// Servers with parts that the key leaves out (internal locations, client
+// certificates, snippets, annotations' policies) never share;
+// TestShapeKnowsEveryField fails when a view gains a field, so that it is
+// added here or makes servers unshareable.
+func shapeOf(v serverView) (string, bool) {
+	if v.shareAs == "" || v.Edge.ClientAuth != nil || len(v.Internal.Errors)+len(v.Internal.Auth) > 0 ||
+		len(v.Snippet)+len(v.SnippetLocations) > 0 {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(64 + 64*len(v.Locations))
+	for _, l := range v.Edge.Listen {
+		b.WriteString(l)
+		b.WriteByte(0)
+	}
+	b.WriteString(v.Edge.Certificate)
+	b.WriteString(strconv.FormatBool(v.Edge.Restricted))
+	for _, l := range v.Locations {
+		if l.Policy != nil {
+			return "", false
+		}
+		for _, f := range []string{l.Modifier, l.Path, l.PassDirective, l.ProxyPass, strconv.Itoa(l.Status), l.MetricsPath} {
+			b.WriteByte(0)
+			b.WriteString(f)
+		}
+	}
+	return b.String(), true
+}
+
+// sharedMaps makes the maps of one Render's shared servers; locations
+// whose values per host are the same read the same map.
+type sharedMaps struct {
+	views    []sharedMapView
+	byColumn map[string]string // the values per host, joined: the map's variable
+}
+
+// merge returns the shared server of group, which all have one shape.
+func (m *sharedMaps) merge(group []serverView) serverView {
+	shared := group[0]
+	hosts := make([]string, len(group))
+	for i, v := range group {
+		hosts[i] = v.shareAs
+	}
+	shared.Name = strings.Join(hosts, nameSeparator)
+	shared.Locations = make([]locationView, len(group[0].Locations))
+	values := make([]string, len(group))
+	for k, l := range group[0].Locations {
+		pick := func(value func(l *locationView) string) string {
+			for i := range group {
+				values[i] = value(&group[i].Locations[k])
+			}
+			return m.variable(hosts, values)
+		}
+		l.Backend = pick(func(l *locationView) string { return l.Backend })
+		l.Log = logVarsView{
+			Namespace: pick(func(l *locationView) string { return l.Log.Namespace }),
+			Ingress:   pick(func(l *locationView) string { return l.Log.Ingress }),
+			Service:   pick(func(l *locationView) string { return l.Log.Service }),
+			Host:      "$host", // the server's name, as shareAs requires
+		}
+		shared.Locations[k] = l
+	}
+	return shared
+}
+
+// variable returns the one value when every host has it, else the
+// variable of the map from hosts to values.
+func (m *sharedMaps) variable(hosts, values []string) string {
+	same := true
+	for _, v := range values[1:] {
+		same = same && v == values[0]
+	}
+	if same {
+		return values[0]
+	}
+	key := hosts[0] + "\x01" + strings.Join(values, "\x00") // a host is in one server only
+	if name, ok := m.byColumn[key]; ok {
+		return name
+	}
+	view := sharedMapView{Var: "$archway_shared_" + strconv.Itoa(len(m.views)+1), Entries: make([]sharedEntryView, len(hosts))}
+	for i, h := range hosts {
+		view.Entries[i] = sharedEntryView{Host: h, Value: values[i]}
+	}
+	m.byColumn[key] = view.Var
+	m.views = append(m.views, view)
+	return view.Var
+}
