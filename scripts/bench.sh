@@ -8,10 +8,11 @@
 #   ARCHWAY_PERF_SAMPLES Ingresses created one by one per size: one number,
 #                        or one per size (default 20)
 #   BENCH_TIME           -benchtime of the Go benchmarks (default 5x)
+#   BENCH_OUT            folder of the table and logs (default .cache/bench)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-out=.cache/bench
+out=${BENCH_OUT:-.cache/bench}
 mkdir -p "$out"
 rows=$out/rows.tsv
 : > "$rows"
@@ -43,6 +44,11 @@ awk -F'\t' '
     value = human(ns) ", " allocs " allocs"
     if (bytes != "") value = value ", " int(bytes) " B pushed"
     printf "%s\t%s\t%s\n", label[what], n, value
+    if (what == "build" || what == "render") { pipeline[n] += ns; parts[n]++ }
+  }
+  END {
+    for (n in pipeline) if (parts[n] == 2)
+      printf "Go: Build + Render (target: under 100 ms at 10,000)\t%s\t%s\n", n, human(pipeline[n])
   }' "$out/go-bench.txt" >> "$rows"
 
 # test/perf appends its rows as it measures.
@@ -55,14 +61,16 @@ perf_status=$?
   echo "# archway benchmarks"
   echo
   command="make bench"
-  for knob in ARCHWAY_PERF_SIZES ARCHWAY_PERF_SAMPLES BENCH_TIME; do
+  for knob in ARCHWAY_PERF_SIZES ARCHWAY_PERF_SAMPLES BENCH_TIME BENCH_OUT; do
     [ -n "${!knob:-}" ] && command="$knob=${!knob} $command"
   done
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(git describe --always --dirty 2>/dev/null || echo unknown)," \
     "$(nproc) CPUs (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end), $(go env GOVERSION)," \
     "$(/usr/sbin/nginx -v 2>&1 | sed 's/^nginx version: //'); command: $command"
   echo
+  # scripts/bench-previous.tsv: the figures before, printed as "was".
   awk -F'\t' '
+    FNR == NR { if ($0 !~ /^#/) was[$1, $2] = $3; next }
     !($1 in seen) { seen[$1] = 1; order[++rows] = $1 }
     !($2 in sized) { sized[$2] = 1; sizes[++ncols] = $2 }
     { cell[$1, $2] = $3 }
@@ -80,11 +88,12 @@ perf_status=$?
         line = "| " order[r]
         for (i = 1; i <= ncols; i++) {
           v = cell[order[r], sizes[i]]
+          if ((order[r], sizes[i]) in was) v = (v == "" ? "-" : v) "; was " was[order[r], sizes[i]]
           line = line " | " (v == "" ? "-" : v)
         }
         print line " |"
       }
-    }' "$rows"
+    }' scripts/bench-previous.tsv "$rows"
 } | tee "$out/results.md"
 
 [ "$go_status" -eq 0 ] && [ "$perf_status" -eq 0 ]

@@ -10,7 +10,8 @@
 // only).
 // Out: per size, rows "measurement<TAB>size<TAB>value": the time from
 // archway's start to ready and to every Ingress serving; the time from
-// creating one more Ingress to its first 200 (p50, p99); the bare nginx -t
+// creating one more Ingress to its first 200 (p50, p90, p99); the server
+// and location blocks of the config archway wrote; the bare nginx -t
 // and reload of the config archway wrote, and the ratio; requests per
 // second through nginx with the web application firewall (ModSecurity and
 // the CRS, turned on for every Ingress by the ConfigMap) off and on, and

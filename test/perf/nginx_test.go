@@ -55,6 +55,23 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload ti
 	return percentile(tests, 50), percentile(reloads, 50)
 }
 
+// blocks counts the server and location blocks of the config archway
+// wrote: nginx's Lua module builds a context for each at every parse.
+func blocks(t testing.TB, a *harness.Archway) (servers, locations int) {
+	t.Helper()
+	conf, err := os.ReadFile(filepath.Join(a.RuntimeDir, "nginx.conf"))
+	require.NoError(t, err)
+	for line := range strings.SplitSeq(string(conf), "\n") {
+		switch line = strings.TrimSpace(line); {
+		case line == "server {":
+			servers++
+		case strings.HasPrefix(line, "location "):
+			locations++
+		}
+	}
+	return servers, locations
+}
+
 // rssKB is the resident memory of a process, in kB.
 func rssKB(pid int) (int64, error) { return statusKB(pid, "VmRSS") }
 

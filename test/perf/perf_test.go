@@ -141,14 +141,16 @@ func (p *perfRun) createOneByOne(samples int) {
 		took = append(took, time.Since(start))
 	}
 	p.createP99 = percentile(took, 99)
-	p.add("create one Ingress to its first 200, p50 / p99",
-		fmt.Sprintf("%s / %s (%d samples)", seconds(percentile(took, 50)), seconds(p.createP99), samples))
+	p.add("create one Ingress to its first 200, p50 / p90 / p99",
+		fmt.Sprintf("%s / %s / %s (%d samples)", seconds(percentile(took, 50)), seconds(percentile(took, 90)), seconds(p.createP99), samples))
 }
 
 // bare times nginx -t and a reload of the config archway wrote, and the
 // ratio of create-to-200 to them.
 func (p *perfRun) bare() {
 	p.settled()
+	servers, locations := blocks(p.t, p.a)
+	p.add("server / location blocks in archway's nginx.conf", fmt.Sprintf("%d / %d", servers, locations))
 	test, reload := bareNginx(p.t, p.a, p.s.NginxBin)
 	p.add("bare nginx -t / reload of archway's config", seconds(test)+" / "+seconds(reload))
 	p.add("create-to-200 p99 / (bare nginx -t + reload)", strconv.FormatFloat(p.createP99.Seconds()/(test+reload).Seconds(), 'f', 2, 64))
