@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
@@ -76,6 +77,10 @@ func shuffle(s source.Snapshot, seed uint64) source.Snapshot {
 	s.Services = shuffled(rng, s.Services)
 	s.EndpointSlices = shuffled(rng, s.EndpointSlices)
 	s.LoadErrors = shuffled(rng, s.LoadErrors)
+	s.GatewayClasses = shuffled(rng, s.GatewayClasses)
+	s.Gateways = shuffled(rng, s.Gateways)
+	s.HTTPRoutes = shuffled(rng, s.HTTPRoutes)
+	s.ReferenceGrants = shuffled(rng, s.ReferenceGrants)
 	return s
 }
 
@@ -91,6 +96,10 @@ func deepCopy(s source.Snapshot) source.Snapshot {
 	c.IngressClasses = copyAll(s.IngressClasses, (*networkingv1.IngressClass).DeepCopy)
 	c.Services = copyAll(s.Services, (*corev1.Service).DeepCopy)
 	c.EndpointSlices = copyAll(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy)
+	c.GatewayClasses = copyAll(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy)
+	c.Gateways = copyAll(s.Gateways, (*gatewayv1.Gateway).DeepCopy)
+	c.HTTPRoutes = copyAll(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy)
+	c.ReferenceGrants = copyAll(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy)
 	return c
 }
 

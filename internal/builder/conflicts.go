@@ -23,6 +23,19 @@ func olderFirst(a, b *networkingv1.Ingress) int {
 // precedence ends every conflict message: it says why the winner won.
 const precedence = " (the oldest Ingress wins; ties go by namespace/name)"
 
+// precedenceOf says why winner won over loser: the oldest wins among
+// owners of one kind, and a kind whose processors run earlier (Ingresses)
+// wins over the later ones.
+func precedenceOf(loser, winner model.Owner) string {
+	switch {
+	case loser.Kind == winner.Kind && winner.Kind == KindIngress:
+		return precedence
+	case loser.Kind == winner.Kind:
+		return " (the oldest " + winner.Kind + " wins; ties go by namespace/name)"
+	}
+	return " (" + winner.Kind + " routes win over " + loser.Kind + " routes)"
+}
+
 // olderOwner names the owner that won a conflict, as told to the loser:
 // the loser's Events are seen in its own namespace, so a winner in another
 // namespace is not named.
@@ -41,7 +54,7 @@ type routeKey struct {
 
 // conflict explains to the loser of a route who owns it.
 func (k routeKey) conflict(loser, winner model.Owner) string {
-	owner := olderOwner(loser, winner) + precedence
+	owner := olderOwner(loser, winner) + precedenceOf(loser, winner)
 	if loser == winner {
 		owner = "an earlier path of this " + winner.Kind
 	}

@@ -25,6 +25,7 @@ var processors = []func(*build){
 	(*build).indexServices,            // Services and EndpointSlices, which backends resolve
 	(*build).addIngresses,             // this instance's Ingresses, oldest first (ingress.go)
 	(*build).addCanaries,              // canary Ingresses, onto the routes of their namespace (canary.go)
+	(*build).addHTTPRoutes,            // Gateway API HTTPRoutes, on what the Ingresses left (httproute.go)
 	(*build).addDefaultBackendService, // --default-backend-service, unless an owner took the default backend
 	(*build).addStreams,               // --tcp-services-configmap, --udp-services-configmap (streams.go)
 	(*build).addLoadErrors,            // manifest documents that could not be read or are obsolete

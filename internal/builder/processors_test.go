@@ -68,9 +68,9 @@ func TestProcessorOfAnotherKind(t *testing.T) {
 		{Kind: kind, Object: intruding.Ref, Field: "/x", Reason: reason.HostNotOwned, Message: `host "shared.example.com" belongs to another namespace, ` +
 			`whose Ingress for it is older: only that namespace may set regex paths for it (nginx tries them before Prefix "/"); the path is ignored`},
 		{Kind: kind, Object: route.Ref, Field: "/", Reason: reason.PathConflict,
-			Message: `host "shared.example.com" path "/" (Prefix) is already routed by Ingress web/owner` + precedence},
+			Message: `host "shared.example.com" path "/" (Prefix) is already routed by Ingress web/owner (Ingress routes win over TestRoute routes)`},
 		{Kind: kind, Object: route.Ref, Field: "default", Reason: reason.DefaultBackendConflict,
-			Message: "the default backend of Ingress web/owner is used" + precedence},
+			Message: "the default backend of Ingress web/owner is used (Ingress routes win over TestRoute routes)"},
 	}, report.Problems)
 }
 

@@ -63,7 +63,7 @@ func (b *build) defaultTaken(owner model.Owner) *rejection {
 		return nil
 	}
 	return &rejection{reason: reason.DefaultBackendConflict,
-		message: "the default backend of " + olderOwner(owner, *b.defaultOwner) + " is used" + precedence}
+		message: "the default backend of " + olderOwner(owner, *b.defaultOwner) + " is used" + precedenceOf(owner, *b.defaultOwner)}
 }
 
 // setDefaultBackend gives the default backend to owner; an empty backend

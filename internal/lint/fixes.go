@@ -44,6 +44,9 @@ var fixes = map[reason.Reason]string{
 	reason.InvalidAnnotation:       "write the value in the syntax docs/annotations.md gives for the key",
 	reason.SnippetRefused:          "use the annotations of docs/annotations.md for what the snippet did, or do it in the backend",
 	reason.UnsupportedAnnotation:   "remove it, or do in the backend what it did; docs/annotations.md lists what archway supports",
+	reason.RouteNotAllowed:         "attach the HTTPRoute to a listener that allows its namespace and shares a hostname with it",
+	reason.RefNotPermitted:         "create a ReferenceGrant in the Service's namespace from HTTPRoutes of the route's namespace",
+	reason.UnsupportedFeature:      "do without it; docs/gateway-api.md lists what archway supports",
 }
 
 // effects complete the messages of reasons whose message does not say what

@@ -42,6 +42,9 @@ const (
 	CanaryWithoutMain       Reason = "CanaryWithoutMain"
 	InvalidStreamService    Reason = "InvalidStreamService"
 	StreamPortConflict      Reason = "StreamPortConflict"
+	RouteNotAllowed         Reason = "RouteNotAllowed"
+	RefNotPermitted         Reason = "RefNotPermitted"
+	UnsupportedFeature      Reason = "UnsupportedFeature"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -101,6 +104,9 @@ var Docs = []Doc{
 	{CanaryWithoutMain, "A canary Ingress has no main Ingress of the same host, path and pathType in its namespace; it is not served. Add the main Ingress.", false},
 	{InvalidStreamService, "An entry of the TCP or UDP services ConfigMap (--tcp-services-configmap, --udp-services-configmap) is malformed, or names a Service or Service port that does not exist; the entry is not served, the others are. Write \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\" with a port from 1 to 65535 and an existing Service port of the protocol (PROXY for TCP only).", false},
 	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
+	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
+	{RefNotPermitted, "An HTTPRoute's backendRef names a Service of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used. Create a ReferenceGrant in the Service's namespace, from HTTPRoutes of the route's namespace to that Service.", false},
+	{UnsupportedFeature, "A Gateway API field or value that archway does not implement yet (docs/gateway-api.md lists them); the listener, rule or match that uses it is not served, the rest is. Do without it, or see docs/gateway-api.md for what works.", false},
 	{RejectedByNginx, "nginx refused the config built with this object although build accepted it; the object is held back, the others are served. Read nginx's complaint in the message, and report the bug.", false},
 	{RejectedByRenderer, "The renderer refused the config built with this object although build accepted it; the object is held back, the others are served. Report the bug.", false},
 	{PrefixTrailingSlash, "A Prefix path \"/api/\" also matches \"/api\" in archway, where ingress-nginx sent \"/api\" elsewhere. Check that \"/api\" may reach this backend.", true},

@@ -1,0 +1,162 @@
+package builder
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+// The Gateway API: this file selects the Gateways of this instance's
+// GatewayClasses and their listeners; httproute.go attaches HTTPRoutes to
+// them and claims their routes after the Ingresses' (processors.go), so an
+// Ingress keeps every route it has.
+
+// Problem kinds of the Gateway API.
+const (
+	KindGateway   = "Gateway"
+	KindHTTPRoute = "HTTPRoute"
+)
+
+// gatewayGroup is the API group of the Gateway API kinds.
+const gatewayGroup = gatewayv1.GroupName
+
+// listener is an HTTP listener of a Gateway of this instance.
+type listener struct {
+	name string
+	port gatewayv1.PortNumber
+	// hostname is "" for any host.
+	hostname string
+	// allowAll admits routes of every namespace; else only of the
+	// Gateway's own.
+	allowAll bool
+}
+
+// gatewayListeners are the HTTP listeners of this instance's Gateways, by
+// Gateway.
+type gatewayListeners map[model.Ref][]listener
+
+// gateways returns the listeners of the Gateways whose GatewayClass has
+// this instance's controller name. What a listener asks that archway does
+// not do is reported on the Gateway, and the listener left out.
+func (b *build) gateways() gatewayListeners {
+	if b.opts.GatewayController == "" {
+		return nil
+	}
+	classes := map[string]bool{}
+	for _, c := range b.snap.GatewayClasses {
+		if string(c.Spec.ControllerName) == b.opts.GatewayController {
+			classes[c.Name] = true
+		}
+	}
+	out := gatewayListeners{}
+	for _, gw := range b.snap.Gateways {
+		if !classes[string(gw.Spec.GatewayClassName)] {
+			continue
+		}
+		ref := model.Ref{Namespace: gw.Namespace, Name: gw.Name}
+		if err := checkRef(ref.Namespace, ref.Name); err != nil {
+			b.problems.add(KindGateway, ref, "", reason.InvalidName, err.Error())
+			continue
+		}
+		listeners := []listener{}
+		for i, l := range gw.Spec.Listeners {
+			if l, err := b.listener(l); err != nil {
+				b.problems.add(KindGateway, ref, fmt.Sprintf("spec.listeners[%d]", i), err.reason, err.message)
+			} else {
+				listeners = append(listeners, l)
+			}
+		}
+		out[ref] = listeners
+	}
+	return out
+}
+
+// listener reads one listener of a Gateway, or says why archway does not
+// serve it.
+func (b *build) listener(l gatewayv1.Listener) (listener, *rejection) {
+	out := listener{name: string(l.Name), port: l.Port}
+	unsupported := func(what string) (listener, *rejection) {
+		return listener{}, &rejection{reason: reason.UnsupportedFeature,
+			message: fmt.Sprintf("listener %q: %s; the listener is not served", l.Name, what)}
+	}
+	if l.Protocol != gatewayv1.HTTPProtocolType {
+		return unsupported(fmt.Sprintf("protocol %s is not supported yet (only HTTP)", l.Protocol))
+	}
+	if l.Hostname != nil {
+		out.hostname = string(*l.Hostname)
+		if err := checkHost(out.hostname); err != nil {
+			return listener{}, &rejection{reason: reason.InvalidHost, message: err.Error()}
+		}
+	}
+	if a := l.AllowedRoutes; a != nil {
+		if a.Namespaces != nil && a.Namespaces.From != nil {
+			switch *a.Namespaces.From {
+			case gatewayv1.NamespacesFromAll:
+				out.allowAll = true
+			case gatewayv1.NamespacesFromSame:
+			default:
+				return unsupported(fmt.Sprintf("allowedRoutes.namespaces.from %s is not supported yet (All or Same)", *a.Namespaces.From))
+			}
+		}
+		if len(a.Kinds) > 0 && !slices.ContainsFunc(a.Kinds, isHTTPRouteKind) {
+			return unsupported("allowedRoutes.kinds has no HTTPRoute")
+		}
+	}
+	return out, nil
+}
+
+func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
+	return k.Kind == KindHTTPRoute && (k.Group == nil || *k.Group == gatewayGroup)
+}
+
+// hostnames returns the hosts an HTTPRoute of namespace with the
+// hostnames routes ("" for none) is served on through parent: the
+// intersection of its hostnames with each listener's that takes it, "" for
+// any host. No host means no listener of the parent takes it.
+func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts []string, ours bool) {
+	if parent.Group != nil && *parent.Group != gatewayGroup || parent.Kind != nil && *parent.Kind != KindGateway {
+		return nil, false
+	}
+	gw := model.Ref{Namespace: namespace, Name: string(parent.Name)}
+	if parent.Namespace != nil {
+		gw.Namespace = string(*parent.Namespace)
+	}
+	listeners, ours := gls[gw]
+	for _, l := range listeners {
+		if parent.SectionName != nil && string(*parent.SectionName) != l.name ||
+			parent.Port != nil && *parent.Port != l.port ||
+			!l.allowAll && namespace != gw.Namespace {
+			continue
+		}
+		for _, r := range routes {
+			if host, ok := intersect(l.hostname, r); ok && !slices.Contains(hosts, host) {
+				hosts = append(hosts, host)
+			}
+		}
+	}
+	return hosts, ours
+}
+
+// intersect returns the host that a listener's hostname and a route's
+// hostname have in common ("" for any), the more specific of the two.
+func intersect(listener, route string) (string, bool) {
+	switch {
+	case listener == "" || listener == route || wildcardCovers(listener, route):
+		return route, true
+	case route == "" || wildcardCovers(route, listener):
+		return listener, true
+	}
+	return "", false
+}
+
+// wildcardCovers reports whether the wildcard "*.suffix" w covers host, which has
+// at least one more label than the suffix.
+func wildcardCovers(wildcard, host string) bool {
+	suffix, ok := strings.CutPrefix(wildcard, "*")
+	return ok && len(host) > len(suffix) && strings.HasSuffix(host, suffix)
+}

@@ -1,0 +1,184 @@
+package builder
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+// addHTTPRoutes adds the HTTPRoutes attached to this instance's Gateways
+// (gateway.go), oldest first, after the Ingresses: a route (host, path,
+// match) an Ingress has stays the Ingress's, and of two HTTPRoutes the
+// older wins, as among Ingresses. Each HTTPRoute's routes name it as their
+// Owner.
+func (b *build) addHTTPRoutes() {
+	listeners := b.gateways()
+	if len(listeners) == 0 {
+		return
+	}
+	routes := slices.Clone(b.snap.HTTPRoutes)
+	slices.SortFunc(routes, func(a, b *gatewayv1.HTTPRoute) int {
+		return cmp.Or(a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time),
+			compareRefs(model.Ref{Namespace: a.Namespace, Name: a.Name}, model.Ref{Namespace: b.Namespace, Name: b.Name}))
+	})
+	parsed, _ := annotations.Parse(nil, annotations.DefaultPrefix)
+	policy := parsed.Location.Policy() // what an Ingress without annotations gets
+	b.reserve(0, len(routes))
+	for _, route := range routes {
+		if hosts := b.routeHosts(listeners, route); len(hosts) > 0 {
+			b.addHTTPRoute(route, hosts, policy)
+		}
+	}
+}
+
+// routeHosts returns the hosts an HTTPRoute is served on ("" for any host),
+// nil when it is not attached to a Gateway of this instance or no listener
+// takes it (reported).
+func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) []string {
+	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
+	names := []string{""}
+	if len(route.Spec.Hostnames) > 0 {
+		names = names[:0]
+	}
+	for i, h := range route.Spec.Hostnames {
+		if err := checkHost(string(h)); err != nil {
+			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.hostnames[%d]", i), reason.InvalidHost, err.Error())
+			continue
+		}
+		names = append(names, string(h))
+	}
+	var hosts []string
+	for i, parent := range route.Spec.ParentRefs {
+		found, ours := listeners.hostnames(route.Namespace, parent, names)
+		if !ours {
+			continue // another controller's, or no Gateway of ours
+		}
+		if err := checkRef(ref.Namespace, ref.Name); err != nil {
+			b.problems.add(KindHTTPRoute, ref, "", reason.InvalidName, err.Error())
+			return nil
+		}
+		if len(found) == 0 {
+			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.parentRefs[%d]", i), reason.RouteNotAllowed,
+				fmt.Sprintf("no listener of Gateway %s takes this route (allowedRoutes, sectionName, port or hostnames)", parent.Name))
+		}
+		for _, h := range found {
+			if !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	slices.Sort(hosts)
+	return hosts
+}
+
+// addHTTPRoute claims the routes of each rule's matches on every host. A
+// rule or match archway cannot serve as written is reported and left out
+// alone: serving it without its condition or filter would send requests
+// where the author did not mean them to go.
+func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy model.Policy) {
+	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
+	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
+	claimed := map[routeKey]bool{} // a route's own keys repeat over parents
+	for i, rule := range route.Spec.Rules {
+		field := fmt.Sprintf("spec.rules[%d]", i)
+		if rej := unsupportedFilters(rule); rej != nil {
+			b.problems.add(KindHTTPRoute, ref, field+".filters", rej.reason, rej.message)
+			continue
+		}
+		var keys []routeKey
+		matches := rule.Matches
+		if len(matches) == 0 {
+			matches = []gatewayv1.HTTPRouteMatch{{}}
+		}
+		for j, m := range matches {
+			path, match, rej := routeMatch(m)
+			if rej != nil {
+				b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("%s.matches[%d]%s", field, j, rej.field), rej.reason, rej.message)
+				continue
+			}
+			for _, host := range hosts {
+				keys = append(keys, routeKey{host: host, path: path, match: match})
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs)
+		for _, key := range keys {
+			if claimed[key] {
+				continue
+			}
+			claimed[key] = true
+			b.owners.claim(key.host, ref.Namespace)
+			loc, rej := b.route(owner, key)
+			if rej != nil {
+				b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
+				continue
+			}
+			loc.Policy, loc.Backend, loc.Canaries = policy, backend, canaries
+		}
+	}
+}
+
+// routeMatch returns the route of a match's path. Header, query and
+// method conditions are refused: a location of the model is a path.
+func routeMatch(m gatewayv1.HTTPRouteMatch) (string, model.Match, *rejection) {
+	unsupported := func(field, what string) (string, model.Match, *rejection) {
+		return "", "", &rejection{field: field, reason: reason.UnsupportedFeature,
+			message: what + " matches are not supported yet; the match is not served"}
+	}
+	switch {
+	case len(m.Headers) > 0:
+		return unsupported(".headers", "header")
+	case len(m.QueryParams) > 0:
+		return unsupported(".queryParams", "query parameter")
+	case m.Method != nil:
+		return unsupported(".method", "method")
+	}
+	path, kind := "/", gatewayv1.PathMatchPathPrefix
+	if m.Path != nil {
+		path, kind = cmp.Or(deref(m.Path.Value), "/"), cmp.Or(deref(m.Path.Type), kind)
+	}
+	pathType := networkingv1.PathTypePrefix
+	switch kind {
+	case gatewayv1.PathMatchExact:
+		pathType = networkingv1.PathTypeExact
+	case gatewayv1.PathMatchPathPrefix:
+	default:
+		return unsupported(".path.type", "path type "+string(kind))
+	}
+	path, match, rej := parsePath(&pathType, path, false)
+	if rej != nil {
+		rej.field = ".path.value"
+	}
+	return path, match, rej
+}
+
+// unsupportedFilters refuses a rule with filters, which archway does not
+// apply yet.
+func unsupportedFilters(rule gatewayv1.HTTPRouteRule) *rejection {
+	filters := rule.Filters
+	for _, be := range rule.BackendRefs {
+		filters = append(slices.Clip(filters), be.Filters...)
+	}
+	if len(filters) == 0 {
+		return nil
+	}
+	return &rejection{reason: reason.UnsupportedFeature,
+		message: fmt.Sprintf("filter %s is not supported yet; the rule is not served", filters[0].Type)}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,106 @@
+package builder
+
+import (
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+// maxWeightTotal is model.Canary's bound on WeightTotal.
+const maxWeightTotal = 1000000
+
+// weighted is one resolved backendRef of a rule.
+type weighted struct {
+	backend string
+	weight  int
+}
+
+// routeBackends resolves a rule's backendRefs into the Location's Backend
+// and, for the others, weighted Canaries: the first backend with a weight
+// is the main one, and each other takes its share of the requests, as the
+// Lua balancer's canary weights split them (model.Canary). A backendRef
+// that cannot be resolved is reported and left out; with none left the
+// rule answers 503.
+func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef) (string, []model.Canary) {
+	var all []weighted
+	total := 0
+	for k, ref := range refs {
+		name, rej := b.routeBackend(route, ref.BackendRef)
+		if rej != nil {
+			b.problems.add(KindHTTPRoute, route, fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field), rej.reason, rej.message)
+			continue
+		}
+		weight := 1
+		if ref.Weight != nil {
+			weight = int(*ref.Weight)
+		}
+		if weight > 0 {
+			all = append(all, weighted{name, weight})
+			total += weight
+		}
+	}
+	if len(all) == 0 {
+		return "", nil
+	}
+	if total > maxWeightTotal { // scale down, keeping every share above 0
+		for i := range all {
+			all[i].weight = max(1, all[i].weight*maxWeightTotal/total)
+		}
+		total = 0
+		for _, w := range all {
+			total += w.weight
+		}
+	}
+	var canaries []model.Canary
+	for _, w := range all[1:] {
+		canaries = append(canaries, model.Canary{Backend: w.backend, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route},
+			Weight: w.weight, WeightTotal: total})
+	}
+	return all[0].backend, canaries
+}
+
+// routeBackend resolves one backendRef: a Service port of the route's
+// namespace, or of another that allows it by a ReferenceGrant. The
+// rejection's field is relative to the backendRef.
+func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef) (string, *rejection) {
+	if deref(ref.Group) != "" || deref(ref.Kind) != "" && deref(ref.Kind) != KindService {
+		return "", &rejection{reason: reason.UnsupportedBackend,
+			message: fmt.Sprintf("backendRef of group %q kind %q: only Services are supported", deref(ref.Group), deref(ref.Kind))}
+	}
+	if ref.Port == nil {
+		return "", &rejection{field: ".port", reason: reason.ServicePortNotFound, message: "a Service backendRef needs a port"}
+	}
+	namespace := route.Namespace
+	if ref.Namespace != nil && string(*ref.Namespace) != namespace {
+		namespace = string(*ref.Namespace)
+		if !b.granted(route.Namespace, namespace, string(ref.Name)) {
+			return "", &rejection{field: ".namespace", reason: reason.RefNotPermitted, message: fmt.Sprintf(
+				"no ReferenceGrant of namespace %s allows HTTPRoutes of %s to use Service %s", namespace, route.Namespace, ref.Name)}
+		}
+	}
+	name, rej := b.backends.ingressBackend(namespace, networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+		Name: string(ref.Name), Port: networkingv1.ServiceBackendPort{Number: int32(*ref.Port)}}})
+	if rej != nil {
+		rej.field = ""
+	}
+	return name, rej
+}
+
+// granted reports whether a ReferenceGrant of namespace to allows
+// HTTPRoutes of namespace from to use the Service name.
+func (b *build) granted(from, to, service string) bool {
+	return slices.ContainsFunc(b.snap.ReferenceGrants, func(g *gatewayv1.ReferenceGrant) bool {
+		return g.Namespace == to &&
+			slices.ContainsFunc(g.Spec.From, func(f gatewayv1.ReferenceGrantFrom) bool {
+				return f.Group == gatewayGroup && f.Kind == KindHTTPRoute && string(f.Namespace) == from
+			}) &&
+			slices.ContainsFunc(g.Spec.To, func(t gatewayv1.ReferenceGrantTo) bool {
+				return t.Group == "" && t.Kind == KindService && (t.Name == nil || string(*t.Name) == service)
+			})
+	})
+}
