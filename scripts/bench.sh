@@ -5,6 +5,8 @@
 # what `make tools` builds), prints one Markdown table, and writes it to
 # .cache/bench/results.md.
 #   ARCHWAY_PERF_SIZES   Ingresses to measure at (default 100,1000,10000)
+#   ARCHWAY_PERF_TLS_SIZES Ingresses to measure per-host TLS and certificate
+#                        renewals at (default 10000)
 #   ARCHWAY_PERF_SAMPLES Ingresses created one by one per size: one number,
 #                        or one per size (default 20)
 #   BENCH_TIME           -benchtime of the Go benchmarks (default 5x)
@@ -52,7 +54,7 @@ awk -F'\t' '
   }' "$out/go-bench.txt" >> "$rows"
 
 # test/perf appends its rows as it measures.
-ARCHWAY_PERF_RESULTS=$PWD/$rows go test -tags perf -count=1 -timeout 60m -v -run '^TestPerf$' ./test/perf/ \
+ARCHWAY_PERF_RESULTS=$PWD/$rows go test -tags perf -count=1 -timeout 60m -v -run '^TestPerf(TLS)?$' ./test/perf/ \
   > "$out/perf.log" 2>&1
 perf_status=$?
 [ "$perf_status" -eq 0 ] || { echo "test/perf failed; its log is $out/perf.log" >&2; tail -40 "$out/perf.log" >&2; }
@@ -61,7 +63,7 @@ perf_status=$?
   echo "# archway benchmarks"
   echo
   command="make bench"
-  for knob in ARCHWAY_PERF_SIZES ARCHWAY_PERF_SAMPLES BENCH_TIME BENCH_OUT; do
+  for knob in ARCHWAY_PERF_SIZES ARCHWAY_PERF_SAMPLES ARCHWAY_PERF_TLS_SIZES BENCH_TIME BENCH_OUT; do
     [ -n "${!knob:-}" ] && command="$knob=${!knob} $command"
   done
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(git describe --always --dirty 2>/dev/null || echo unknown)," \

@@ -168,10 +168,13 @@ func (c *Controller) sync(ctx context.Context) error {
 	if result.EndpointsPushed {
 		c.opts.Metrics.EndpointsPushed(metrics.PushSuccess)
 	}
+	if result.Changed || result.EndpointsPushed {
+		// Hosts' certificates go with the endpoints: a renewal is a push.
+		c.opts.Metrics.CertificatesServed(servedCertificates(cfg))
+	}
 	if result.Changed {
 		reason := c.reloadReason(cfg)
 		c.opts.Metrics.ReloadSucceeded(reason, out.Version, result.Duration, c.opts.Now())
-		c.opts.Metrics.CertificatesServed(servedCertificates(cfg))
 		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
 			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "held_back", len(c.culprits), "took", result.Duration)
 		// Building and rendering thousands of Ingresses leaves tens of

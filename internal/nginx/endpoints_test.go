@@ -185,7 +185,7 @@ func TestFailedPushIsAnErrorAndRetried(t *testing.T) {
 	// nobody knows what a failed push left behind.
 	res := e.apply(good)
 	require.True(t, res.EndpointsPushed)
-	require.Equal(t, 1, e.logs.count(`endpoints pushed merge="false" nginx="1 backends, 0 entries changed"`))
+	require.Equal(t, 1, e.logs.count(`endpoints pushed merge="false" nginx="1 members, 0 entries changed"`))
 	require.False(t, res.Changed)
 	e.requireServes("a")
 	require.Zero(t, e.logs.count("(SIGHUP) received"))

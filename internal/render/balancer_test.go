@@ -240,15 +240,26 @@ func TestPushSocket(t *testing.T) {
 			payload: `{"pool": {"endpoints": [], "cookie": {"name": "a", "max_age": 1e20}}}`, code: 400, body: "invalid cookie max_age", serves: "a",
 		},
 		"not JSON at all":              {payload: "pool=10.0.0.1", code: 400, body: "expected an object", serves: "a"},
-		"merge keeps missing backends": {query: "?merge=1", payload: other, code: 200, body: "1 backends, 1 entries changed", serves: "a"},
-		"a replace drops them":         {payload: other, code: 200, body: "1 backends, 2 entries changed", serves: ""},
+		"merge keeps missing backends": {query: "?merge=1", payload: other, code: 200, body: "1 members, 1 entries changed", serves: "a"},
+		"a replace drops them":         {payload: other, code: 200, body: "1 members, 2 entries changed", serves: ""},
 		"null deletes in a merge": {
-			query: "?merge=1", payload: `{"pool": null, "other": null}`, code: 200, body: "2 backends, 1 entries changed", serves: "",
+			query: "?merge=1", payload: `{"pool": null, "other": null}`, code: 200, body: "2 members, 1 entries changed", serves: "",
 		},
 		"null for an unknown backend changes nothing": {
-			query: "?merge=1", payload: `{"gone": null}`, code: 200, body: "1 backends, 0 entries changed", serves: "a",
+			query: "?merge=1", payload: `{"gone": null}`, code: 200, body: "1 members, 0 entries changed", serves: "a",
 		},
-		"null in a replace": {payload: `{"pool": null}`, code: 200, body: "1 backends, 1 entries changed", serves: ""},
+		"null in a replace": {payload: `{"pool": null}`, code: 200, body: "1 members, 1 entries changed", serves: ""},
+		"certificate that is no base64": {
+			query: "?merge=1", payload: `{"tls-cert:00ff": "%%%"}`, code: 400, body: "not a base64 string", serves: "a",
+		},
+		"certificate that is no PEM": {
+			query: "?merge=1", payload: `{"tls-cert:00ff": "aGVsbG8="}`, code: 400, body: "tls-cert:00ff: certificate", serves: "a",
+		},
+		"certificate name": {query: "?merge=1", payload: `{"tls-cert:XY": ""}`, code: 400, body: "invalid certificate name", serves: "a"},
+		"host name":        {query: "?merge=1", payload: `{"tls-host:a b": ""}`, code: 400, body: "invalid host name", serves: "a"},
+		"host's certificate id": {
+			query: "?merge=1", payload: `{"tls-host:a.test": "../x"}`, code: 400, body: "not a certificate id", serves: "a",
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

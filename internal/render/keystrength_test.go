@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bytes"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,9 +23,10 @@ import (
 
 // TestCertificateStrengthMatchesNginx makes certificates with the openssl
 // command and compares, for each, builder's verdict on it as a
-// proxy-ssl-secret and as a TLS Secret with nginx -t's on the same files:
+// proxy-ssl-secret and as a TLS Secret with nginx's on the same files:
 // nginx refuses the whole config over a key or signature its OpenSSL
-// refuses, so build must refuse at least all of those. Build refuses more
+// refuses, and a handshake fails over a host's, so build must refuse at
+// least all of those. Build refuses more
 // only where its checker says so (curves other than P-256, P-384, P-521).
 func TestCertificateStrengthMatchesNginx(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
@@ -142,8 +146,9 @@ func (u certificateUse) buildAccepts(t *testing.T, crt, key []byte) bool {
 	return true
 }
 
-// nginxAccepts reports whether nginx -t accepts a config that hands crt
-// and key to OpenSSL as u does.
+// nginxAccepts reports whether nginx takes crt and key as u hands them
+// to OpenSSL: nginx -t for a backend's client certificate, which is a
+// file; a handshake for a host's certificate, which archway pushes.
 func (u certificateUse) nginxAccepts(t *testing.T, crt, key []byte) bool {
 	r, err := New("")
 	require.NoError(t, err)
@@ -151,13 +156,28 @@ func (u certificateUse) nginxAccepts(t *testing.T, crt, key []byte) bool {
 	server := model.Server{Host: "a.test"}
 	u.place(&pol, &server, crt, key)
 	server.Locations = []model.Location{with(prefix("/", "app"), "app", pol)}
-	dir := t.TempDir()
-	out, err := r.Render(model.Config{
+	cfg := model.Config{
 		Backends:           []model.Backend{backend("app", 8443, "127.0.0.1")},
 		Servers:            []model.Server{server},
 		Settings:           edgeSettings(),
 		DefaultCertificate: testCertificate(t, "default"),
-	}, Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: dir})
+	}
+	if u.tls {
+		// openssl, as Go's TLS client knows no P-224 signatures.
+		opts := serveOnFreePorts(t, cfg)
+		cmd := exec.Command("openssl", "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(opts.HTTPSPort), "-servername", "a.test",
+			"-tls1_2", "-groups", "P-224:P-256:P-384:P-521:X25519") // P-224 is in no default list
+		out, _ := cmd.Output() // stdin is empty: it ends after the handshake
+		begin := bytes.Index(out, []byte("-----BEGIN CERTIFICATE"))
+		if begin < 0 {
+			return false
+		}
+		served, _ := pem.Decode(out[begin:])
+		leaf, _ := pem.Decode(crt)
+		return served != nil && bytes.Equal(served.Bytes, leaf.Bytes)
+	}
+	dir := t.TempDir()
+	out, err := r.Render(cfg, Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: dir})
 	require.NoError(t, err)
 	path := writeFiles(t, dir, out.Files)
 	return exec.Command(nginxBinary(t), "-t", "-p", dir, "-c", path, "-e", "stderr").Run() == nil

@@ -49,10 +49,11 @@ type Output struct {
 	// Files always contain ConfigFile.
 	Files []File
 	// Endpoints are every backend's endpoints and balancing as JSON (see
-	// endpoints.go), for nginx to take at runtime on EndpointsSocket,
-	// whole or as the changes since what it holds. They are not part of
-	// Version or Files: endpoints never cause a reload. Equal models give
-	// equal Endpoints.
+	// endpoints.go), and the certificates of hosts (certificates.go), for
+	// nginx to take at runtime on EndpointsSocket, whole or as the
+	// changes since what it holds. They are not part of Version or
+	// Files: neither endpoints nor renewed certificates cause a reload.
+	// Equal models give equal Endpoints.
 	Endpoints Endpoints
 	// AccessLogStream is archway's stream, "stdout" or "stderr", that
 	// package nginx copies nginx's stdout (the access log) to; "" when

@@ -112,8 +112,8 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	}, nil
 }
 
-// allEndpoints returns the payload members of the backends and canary
-// routes of cfg.
+// allEndpoints returns the payload members of the backends, canary routes
+// and certificates of cfg.
 func allEndpoints(cfg model.Config) (Endpoints, error) {
 	endpoints, err := endpointEntries(cfg.Backends)
 	if err != nil {
@@ -123,5 +123,5 @@ func allEndpoints(cfg model.Config) (Endpoints, error) {
 	if err != nil {
 		return nil, err
 	}
-	return endpoints.Merge(canaries), nil
+	return endpoints.Merge(canaries).Merge(certificateEntries(cfg.Servers)), nil
 }

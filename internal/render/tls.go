@@ -9,17 +9,18 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// tlsDir holds the certificate files, each the chain and key of one
-// certificate, named by the hash of its content: a rotated Secret gets a
-// new name, so nginx reloads, and package nginx removes the old file.
+// tlsDir holds the file of the default certificate, its chain and key,
+// named by the hash of its content: a new default certificate gets a new
+// name, so nginx reloads, and package nginx removes the old file. Hosts'
+// certificates are never files (certificates.go).
 const tlsDir = "tls"
 
 // edge renders what every Ingress server shares: its listeners, its
 // certificate and the instance-wide client allow-list.
 type edge struct {
 	pol *policies
-	// paths holds the quoted file path of each certificate written, as
-	// servers often share one (a wildcard certificate).
+	// paths holds the quoted file path of each certificate written: the
+	// default one, and the catch-all server's own.
 	paths              map[*model.Certificate]string
 	defaultCertificate string // quoted path
 	httpPort           int
@@ -43,9 +44,10 @@ type serverEdgeView struct {
 	// Listen holds the parameters of each HTTP and HTTPS listen
 	// directive.
 	Listen []string
-	// Certificate is the quoted path of the server's own certificate, or
-	// of the default one on the catch-all server and on servers with
-	// client certificates; "" elsewhere.
+	// Certificate is the quoted path of the default certificate (or the
+	// catch-all server's own) on the catch-all server and on servers with
+	// client certificates, whose TLS contexts then choose each
+	// handshake's certificate from shared memory; "" elsewhere.
 	Certificate string
 	// ClientAuth asks clients for certificates; nil asks none.
 	ClientAuth *clientAuthView
@@ -136,7 +138,7 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	}
 	v.Listen = append(v.Listen, listens(e.addresses, e.httpsPort, " ssl http2"+params)...)
 	switch {
-	case s.Certificate != nil:
+	case isDefault && s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)
 		if err != nil {
 			return v, err
@@ -144,10 +146,12 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 		v.Certificate = cert
 	case isDefault || s.ClientAuth != nil:
 		// Only the catch-all server, and servers that ask for client
-		// certificates in their TLS context, hold the default certificate:
-		// a server without ssl_certificate keeps the TLS context of the
-		// listener's default server, and a context in every server costs
-		// nginx a millisecond and tens of kilobytes per server.
+		// certificates in their TLS context, hold a certificate: a server
+		// without ssl_certificate keeps the TLS context of the listener's
+		// default server, and a context in every server costs nginx a
+		// millisecond and tens of kilobytes per server. Hosts' own
+		// certificates come from shared memory (certificates.go), chosen
+		// at each handshake by the context's ssl_certificate_by_lua.
 		v.Certificate = e.defaultCertificate
 	}
 	if s.ClientAuth == nil {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/netip"
 	"strings"
 	"testing"
@@ -22,6 +23,21 @@ func certFiles(out Output) []File {
 	return files
 }
 
+// members returns the names of out's payload members with prefix, and
+// their values.
+func members(out Output, prefix string) map[string]string {
+	found := map[string]string{}
+	for _, m := range out.Endpoints {
+		if strings.HasPrefix(m.Name, prefix) {
+			found[strings.TrimPrefix(m.Name, prefix)] = string(m.JSON)
+		}
+	}
+	return found
+}
+
+// TestCertificateFiles writes the default certificate alone as a file and
+// pushes hosts' certificates: a renewal changes the payload, never
+// nginx.conf.
 func TestCertificateFiles(t *testing.T) {
 	r, err := New("")
 	require.NoError(t, err)
@@ -38,24 +54,27 @@ func TestCertificateFiles(t *testing.T) {
 	out, err := r.Render(cfg, rootOptions(goldenRuntimeDir))
 	require.NoError(t, err)
 	files := certFiles(out)
-	require.Len(t, files, 2, "one file per certificate, however many servers use it")
-	for _, f := range files {
-		require.Equal(t, 0o600, int(f.Mode), "key material is for archway's user only")
-		// One use each: the http block's default, and the server that
-		// a.example.com and b.example.com share (shared.go).
-		if !bytes.HasSuffix(f.Data, site.Key) {
-			require.Equal(t, append(bytes.Clone(def.Chain), def.Key...), f.Data)
-		}
-		require.Equal(t, 2, bytes.Count(out.Files[0].Data, []byte(goldenRuntimeDir+"/"+f.Name)),
-			"ssl_certificate and ssl_certificate_key name %s once per use", f.Name)
+	require.Len(t, files, 1, "the default certificate's file alone")
+	require.Equal(t, 0o600, int(files[0].Mode), "key material is for archway's user only")
+	require.Equal(t, append(bytes.Clone(def.Chain), def.Key...), files[0].Data)
+	conf := string(out.Files[0].Data)
+	require.Equal(t, 2, strings.Count(conf, goldenRuntimeDir+"/"+files[0].Name), "the catch-all server's ssl_certificate and ssl_certificate_key")
+	require.NotContains(t, conf, string(site.Key))
+	certs := members(out, certificateMember)
+	require.Len(t, certs, 1, "one member per certificate, however many servers use it")
+	for id, value := range certs {
+		require.Equal(t, `"`+base64.StdEncoding.EncodeToString(append(bytes.Clone(site.Chain), site.Key...))+`"`, value)
+		require.Equal(t, map[string]string{"a.example.com": `"` + id + `"`, "b.example.com": `"` + id + `"`}, members(out, hostMember))
 	}
 
-	// A rotated certificate is a new file, so its config differs.
+	// A renewed certificate changes the payload alone.
 	cfg.Servers[1].Certificate = testCertificate(t, "wild")
-	rotated, err := r.Render(cfg, rootOptions(goldenRuntimeDir))
+	renewed, err := r.Render(cfg, rootOptions(goldenRuntimeDir))
 	require.NoError(t, err)
-	require.Len(t, certFiles(rotated), 3)
-	require.NotEqual(t, out.Version, rotated.Version)
+	require.Equal(t, out.Version, renewed.Version)
+	require.Equal(t, out.Files, renewed.Files)
+	require.Len(t, members(renewed, certificateMember), 2)
+	require.NotEqual(t, members(out, hostMember)["b.example.com"], members(renewed, hostMember)["b.example.com"])
 
 	// Without a default certificate there is no HTTPS listener at all.
 	cfg.DefaultCertificate = nil
@@ -95,4 +114,35 @@ func TestEdgeRejects(t *testing.T) {
 			require.ErrorContains(t, err, tc.err)
 		})
 	}
+}
+
+// TestCertificateMembers names a certificate for each host and alias of a
+// server with one, and the default one ("") for exact hosts that a
+// wildcard host with a certificate would otherwise cover.
+func TestCertificateMembers(t *testing.T) {
+	site, wild := testCertificate(t, "site"), testCertificate(t, "wild")
+	got := certificateEntries([]model.Server{
+		{Host: ""},
+		{Host: "a.example.com", Certificate: site, Aliases: []string{"www.example.org"}},
+		{Host: "*.example.com", Certificate: wild},
+		{Host: "plain.example.com", Aliases: []string{"alias.example.com", "other.test"}},
+		{Host: "plain.example.org"},
+		{Host: "*.example.org"},
+	})
+	var names []string
+	for _, m := range got {
+		names = append(names, m.Name)
+	}
+	hosts := map[string]string{}
+	for _, m := range got[2:] {
+		hosts[strings.TrimPrefix(m.Name, hostMember)] = strings.Trim(string(m.JSON), `"`)
+	}
+	siteID, wildID := hosts["a.example.com"], hosts["*.example.com"]
+	require.NotEqual(t, siteID, wildID)
+	require.ElementsMatch(t, []string{certificateMember + siteID, certificateMember + wildID}, names[:2])
+	require.Equal(t, map[string]string{
+		"a.example.com": siteID, "www.example.org": siteID, "*.example.com": wildID,
+		"plain.example.com": "", "alias.example.com": "",
+	}, hosts)
+	require.IsIncreasing(t, names)
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,24 +38,14 @@ func TestTLSSecrets(t *testing.T) {
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	first := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example"}})
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "secure-tls"},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: first.CertPEM, corev1.TLSPrivateKeyKey: first.KeyPEM},
-	}
-	secret, err = secrets.Create(t.Context(), secret, metav1.CreateOptions{})
+	secret, err := secrets.Create(t.Context(), tlsSecret("secure-tls", first), metav1.CreateOptions{})
 	require.NoError(t, err)
-
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
-	ing := harness.WithClass(harness.NewIngress(ns, "secure",
-		harness.Route{Host: "secure.example", Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app"},
-	), ns)
-	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"secure.example"}, SecretName: "secure-tls"}}
-	s.CreateIngress(t, ing)
+	s.createTLSIngress(t, ns, "secure.example", "secure-tls")
 	a.presents(t, "secure.example", first)
 
 	rotated := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example"}})
-	secret.Data = map[string][]byte{corev1.TLSCertKey: rotated.CertPEM, corev1.TLSPrivateKeyKey: rotated.KeyPEM}
+	secret.Data = tlsSecret("", rotated).Data
 	_, err = secrets.Update(t.Context(), secret, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	a.presents(t, "secure.example", rotated)
@@ -92,4 +83,72 @@ func (a *archway) httpsClient(host string) *http.Client {
 			return d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", strconv.Itoa(a.HTTPSPort)))
 		},
 	}}
+}
+
+// TestCertificateRenewalUnderTraffic renews a host's certificate through
+// the API server five times while a client keeps opening HTTPS connections
+// to it: nginx serves each new certificate from a handshake shortly after
+// the update, with no reload, the same workers, and no failed handshake or
+// request.
+func TestCertificateRenewalUnderTraffic(t *testing.T) {
+	t.Parallel()
+	s := env
+	ns := s.NewNamespace(t)
+	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
+	secrets := s.Cluster.Admin.CoreV1().Secrets(ns)
+	issue := func() testutil.Cert {
+		return testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"renewed.example"}})
+	}
+	cert := issue()
+	secret, err := secrets.Create(t.Context(), tlsSecret("renewed-tls", cert), metav1.CreateOptions{})
+	require.NoError(t, err)
+	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
+	s.createTLSIngress(t, ns, "renewed.example", "renewed-tls")
+	a.presents(t, "renewed.example", cert)
+	reloads := a.settledReloads(t)
+	workers := a.workers(t)
+
+	client := a.httpsClient("renewed.example") // a handshake per request
+	traffic := startTraffic(func() error {
+		resp, err := client.Get("https://renewed.example/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("answered %s", resp.Status)
+		}
+		return nil
+	})
+	for range 5 {
+		cert = issue()
+		secret.Data = tlsSecret("", cert).Data
+		updated := time.Now()
+		secret, err = secrets.Update(t.Context(), secret, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		a.presents(t, "renewed.example", cert)
+		t.Logf("renewed certificate served %v after the update", time.Since(updated).Round(time.Millisecond))
+	}
+	traffic.stopWithoutFailure(t, "the renewals")
+	a.requireNoReload(t, reloads, workers, "certificate renewals")
+}
+
+// tlsSecret is a kubernetes.io/tls Secret named name that holds cert.
+func tlsSecret(name string, cert testutil.Cert) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: cert.CertPEM, corev1.TLSPrivateKeyKey: cert.KeyPEM},
+	}
+}
+
+// createTLSIngress creates an Ingress of class ns that routes host to the
+// Service "app" over TLS with the Secret secret.
+func (s *suite) createTLSIngress(t *testing.T, ns, host, secret string) {
+	ing := harness.WithClass(harness.NewIngress(ns, strings.Split(host, ".")[0],
+		harness.Route{Host: host, Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app"},
+	), ns)
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: secret}}
+	s.CreateIngress(t, ing)
 }

@@ -6,7 +6,8 @@
 // ARCHWAY_PERF_SIZES, the numbers of existing Ingresses to measure at
 // (default "100,1000,10000"); ARCHWAY_PERF_SAMPLES, the Ingresses created
 // one by one at each size: one number, or one per size (default 20);
-// ARCHWAY_PERF_RESULTS, the file the rows go to (default: the test log
+// ARCHWAY_PERF_TLS_SIZES, the numbers of Ingresses of TestPerfTLS (default
+// "10000"); ARCHWAY_PERF_RESULTS, the file the rows go to (default: the test log
 // only).
 // Out: per size, rows "measurement<TAB>size<TAB>value": the time from
 // archway's start to ready and to every Ingress serving; the time from
@@ -23,6 +24,11 @@
 // (Service, EndpointSlice, Ingress) created at once, the time from the
 // first create to all 1,000 serving and to all 1,000 carrying archway's
 // status address (--publish-status-address, a documentation address).
+// TestPerfTLS: the bare reload and nginx's memory (summed PSS) of N
+// Ingresses without, then with, a TLS Secret each, in the same run; and
+// 1,000 certificate renewals under HTTPS load (a handshake per request):
+// reloads, failed requests, and the time from a Secret's update to the
+// first handshake presenting its new certificate (p50, p99).
 // Invariants: nothing is asserted about speed; a run fails only when
 // archway does not do its job (never ready, an Ingress never served).
 // Traffic goes only to loopback and to the harness's backend addresses.

@@ -1,0 +1,80 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// Certificates of hosts never reach nginx.conf nor the disk: they are
+// members of the endpoints payload (see endpoints.go), which nginx keeps in
+// shared memory, and the Lua module archway.certificates gives each TLS
+// handshake the certificate of its server name (ssl_certificate_by_lua).
+// A renewed Secret changes the payload only, so it needs no reload:
+//
+//	"tls-cert:<id>": "<base64 of the PEM chain and key>"
+//	"tls-host:<name>": "<id>"
+//
+// <id> is a hash of the PEM. A name is a server's host or alias, or a
+// wildcard host ("*.example.com"). The empty id sends a host to the
+// default certificate, which the catch-all server's ssl_certificate holds:
+// an exact host without a certificate of its own gets the default one, not
+// the certificate of the wildcard host beside it, as nginx choosing the
+// server by SNI would do.
+const (
+	certificateMember = "tls-cert:"
+	hostMember        = "tls-host:"
+)
+
+// certificateEntries returns the payload members of the certificates of
+// servers, sorted by name.
+func certificateEntries(servers []model.Server) Endpoints {
+	ids := map[*model.Certificate]string{}
+	var entries Endpoints
+	host := func(name, id string) {
+		entries = append(entries, BackendEndpoints{Name: hostMember + name, JSON: []byte(`"` + id + `"`)})
+	}
+	wildcards := map[string]bool{} // suffixes (".example.com") of wildcard hosts with a certificate
+	for _, s := range servers {
+		if s.Host == "" || s.Certificate == nil {
+			continue
+		}
+		id, seen := ids[s.Certificate]
+		if !seen {
+			pem := slices.Concat(s.Certificate.Chain, s.Certificate.Key)
+			sum := sha256.Sum256(pem)
+			id = hex.EncodeToString(sum[:versionLen])
+			ids[s.Certificate] = id
+			entries = append(entries, BackendEndpoints{Name: certificateMember + id,
+				JSON: []byte(`"` + base64.StdEncoding.EncodeToString(pem) + `"`)})
+		}
+		if s.Wildcard() {
+			wildcards[s.Host[1:]] = true
+		}
+		host(s.Host, id)
+		for _, alias := range s.Aliases {
+			host(alias, id)
+		}
+	}
+	for _, s := range servers {
+		if s.Host == "" || s.Certificate != nil {
+			continue
+		}
+		names := s.Aliases
+		if !s.Wildcard() {
+			names = append([]string{s.Host}, names...)
+		}
+		for _, name := range names {
+			if _, suffix, ok := strings.Cut(name, "."); ok && wildcards["."+suffix] {
+				host(name, "")
+			}
+		}
+	}
+	slices.SortFunc(entries, func(a, b BackendEndpoints) int { return strings.Compare(a.Name, b.Name) })
+	// Two certificates of equal content are one member.
+	return slices.CompactFunc(entries, func(a, b BackendEndpoints) bool { return a.Name == b.Name })
+}
