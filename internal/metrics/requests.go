@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"slices"
+	"sort"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,27 +49,55 @@ var (
 	DefaultSizeBuckets   = prometheus.ExponentialBuckets(10, 10, 7)
 )
 
+// requestCollectors holds the request series compactly: one requestData
+// (a few hundred bytes of counts) per series, turned into Prometheus
+// metrics only at scrape time. client_golang's vectors keep a histogram
+// object with its own label pairs per series and histogram, about ten
+// kilobytes per series: at 10,000 served Ingresses, most of archway's
+// memory.
 type requestCollectors struct {
-	withoutHost      bool
-	count            *prometheus.CounterVec
-	duration         *prometheus.HistogramVec
-	responseDuration *prometheus.HistogramVec
-	requestSize      *prometheus.HistogramVec
-	responseSize     *prometheus.HistogramVec
-	bytesSent        *prometheus.HistogramVec
-	dropped          prometheus.Counter
+	withoutHost bool
+	count       *prometheus.Desc
+	histograms  [histogramCount]requestHistogram
+	dropped     prometheus.Counter
 
-	// series holds the label values of every request series of each
-	// Ingress, so that an Ingress no longer served loses its series: else
-	// every Ingress ever deleted would keep them per status, method, path
-	// and host for the life of the process.
+	// series are by Ingress too, so that an Ingress no longer served
+	// loses them: else every Ingress ever deleted would keep them per
+	// status, method, path and host for the life of the process.
 	mu     sync.Mutex
-	series map[model.Ref]map[requestSeries]bool
+	series map[requestSeries]*requestData
 }
 
-// requestSeries is the label values of a request series besides its
-// Ingress.
-type requestSeries struct{ service, status, method, path, canary, host string }
+// requestSeries is the label values of a request series.
+type requestSeries struct {
+	ingress                                     model.Ref
+	service, status, method, path, canary, host string
+}
+
+// The histograms of each series, in requestCollectors.histograms' order.
+const (
+	durationHistogram = iota
+	responseDurationHistogram
+	requestSizeHistogram
+	responseSizeHistogram
+	bytesSentHistogram
+	histogramCount
+)
+
+type requestHistogram struct {
+	desc    *prometheus.Desc
+	buckets []float64 // upper bounds, ascending
+}
+
+// requestData is what one series counted: requests, and per histogram the
+// observations per bucket (the last one above every bound), their count
+// and sum.
+type requestData struct {
+	requests uint64
+	counts   [histogramCount][]uint64
+	observed [histogramCount]uint64
+	sums     [histogramCount]float64
+}
 
 func newRequestCollectors(constLabels prometheus.Labels, opts RequestOptions) *requestCollectors {
 	// ingress-nginx's label names; the order is values'.
@@ -75,29 +105,29 @@ func newRequestCollectors(constLabels prometheus.Labels, opts RequestOptions) *r
 	if opts.WithoutHost {
 		labels = labels[:len(labels)-1]
 	}
-	histogram := func(name, help string, buckets, def []float64) *prometheus.HistogramVec {
+	histogram := func(name, help string, buckets, def []float64) requestHistogram {
 		if buckets == nil {
 			buckets = def
 		}
-		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, ConstLabels: constLabels, Buckets: buckets}, labels)
+		return requestHistogram{desc: prometheus.NewDesc(name, help, labels, constLabels), buckets: buckets}
 	}
 	return &requestCollectors{
 		withoutHost: opts.WithoutHost,
-		series:      map[model.Ref]map[requestSeries]bool{},
-		count: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nginx_ingress_controller_requests", Help: "Client requests served, by Ingress, status and method.",
-			ConstLabels: constLabels,
-		}, labels),
-		duration: histogram("nginx_ingress_controller_request_duration_seconds",
-			"Time from the first byte of the request to the last byte of the response.", opts.TimeBuckets, DefaultTimeBuckets),
-		responseDuration: histogram("nginx_ingress_controller_response_duration_seconds",
-			"Time spent on receiving the response from the backend, over all attempts.", opts.TimeBuckets, DefaultTimeBuckets),
-		requestSize: histogram("nginx_ingress_controller_request_size",
-			"Bytes of the request: request line, headers and body.", opts.LengthBuckets, DefaultLengthBuckets),
-		responseSize: histogram("nginx_ingress_controller_response_size",
-			"Bytes sent to the client per response, headers included.", opts.LengthBuckets, DefaultLengthBuckets),
-		bytesSent: histogram("nginx_ingress_controller_bytes_sent",
-			"Bytes sent to the client per response, headers included (ingress-nginx's deprecated twin of response_size).", opts.SizeBuckets, DefaultSizeBuckets),
+		series:      map[requestSeries]*requestData{},
+		count: prometheus.NewDesc("nginx_ingress_controller_requests", "Client requests served, by Ingress, status and method.",
+			labels, constLabels),
+		histograms: [histogramCount]requestHistogram{
+			durationHistogram: histogram("nginx_ingress_controller_request_duration_seconds",
+				"Time from the first byte of the request to the last byte of the response.", opts.TimeBuckets, DefaultTimeBuckets),
+			responseDurationHistogram: histogram("nginx_ingress_controller_response_duration_seconds",
+				"Time spent on receiving the response from the backend, over all attempts.", opts.TimeBuckets, DefaultTimeBuckets),
+			requestSizeHistogram: histogram("nginx_ingress_controller_request_size",
+				"Bytes of the request: request line, headers and body.", opts.LengthBuckets, DefaultLengthBuckets),
+			responseSizeHistogram: histogram("nginx_ingress_controller_response_size",
+				"Bytes sent to the client per response, headers included.", opts.LengthBuckets, DefaultLengthBuckets),
+			bytesSentHistogram: histogram("nginx_ingress_controller_bytes_sent",
+				"Bytes sent to the client per response, headers included (ingress-nginx's deprecated twin of response_size).", opts.SizeBuckets, DefaultSizeBuckets),
+		},
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "archway_access_log_records_dropped_total", Help: "Request records nginx could not send to archway because the access log socket's queue was full; the request metrics miss them.",
 			ConstLabels: constLabels,
@@ -106,31 +136,101 @@ func newRequestCollectors(constLabels prometheus.Labels, opts RequestOptions) *r
 }
 
 func (c *requestCollectors) collectors() []prometheus.Collector {
-	return []prometheus.Collector{c.count, c.duration, c.responseDuration, c.requestSize, c.responseSize, c.bytesSent, c.dropped}
+	return []prometheus.Collector{c, c.dropped}
 }
 
 // ObserveRequest records one served request.
 func (m *Metrics) ObserveRequest(r Request) {
 	c := m.requests
-	s := requestSeries{r.Service, r.Status, r.Method, r.Path, r.Canary, r.Host}
-	if r.Ingress != "" {
-		c.remember(model.Ref{Namespace: r.Namespace, Name: r.Ingress}, s)
+	s := requestSeries{model.Ref{Namespace: r.Namespace, Name: r.Ingress}, r.Service, r.Status, r.Method, r.Path, r.Canary, r.Host}
+	if c.withoutHost {
+		s.host = ""
 	}
-	values := c.values(r.Namespace, r.Ingress, s)
-	c.duration.WithLabelValues(values...).Observe(r.Duration)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.data(s)
+	d.requests++
+	c.observe(d, durationHistogram, r.Duration)
 	if r.ResponseTime >= 0 {
-		c.responseDuration.WithLabelValues(values...).Observe(r.ResponseTime)
+		c.observe(d, responseDurationHistogram, r.ResponseTime)
 	}
-	c.requestSize.WithLabelValues(values...).Observe(r.RequestSize)
-	c.responseSize.WithLabelValues(values...).Observe(r.Size)
-	c.bytesSent.WithLabelValues(values...).Observe(r.Size)
-	// Last: a scrape that counts the request sees its histograms too.
-	c.count.WithLabelValues(values...).Inc()
+	c.observe(d, requestSizeHistogram, r.RequestSize)
+	c.observe(d, responseSizeHistogram, r.Size)
+	c.observe(d, bytesSentHistogram, r.Size)
+}
+
+// data returns the counts of a series, made on its first request; c.mu is
+// held.
+func (c *requestCollectors) data(s requestSeries) *requestData {
+	d := c.series[s]
+	if d == nil {
+		d = &requestData{}
+		n := 0
+		for _, h := range c.histograms {
+			n += len(h.buckets) + 1
+		}
+		counts := make([]uint64, n) // one allocation for every histogram
+		for i, h := range c.histograms {
+			d.counts[i], counts = counts[:len(h.buckets)+1:len(h.buckets)+1], counts[len(h.buckets)+1:]
+		}
+		c.series[s] = d
+	}
+	return d
+}
+
+// observe adds v to histogram i of d as Prometheus does: into the first
+// bucket whose upper bound is at least v.
+func (c *requestCollectors) observe(d *requestData, i int, v float64) {
+	d.counts[i][sort.SearchFloat64s(c.histograms[i].buckets, v)]++
+	d.observed[i]++
+	d.sums[i] += v
+}
+
+// Describe sends the descriptions of the request series.
+func (c *requestCollectors) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.count
+	for _, h := range c.histograms {
+		ch <- h.desc
+	}
+}
+
+// Collect sends every request series. It copies them under the lock and
+// makes the metrics after, so that requests are not held up meanwhile.
+func (c *requestCollectors) Collect(ch chan<- prometheus.Metric) {
+	type copied struct {
+		labels []string
+		data   requestData
+	}
+	c.mu.Lock()
+	all := make([]copied, 0, len(c.series))
+	for s, d := range c.series {
+		data := *d
+		for i := range data.counts {
+			data.counts[i] = slices.Clone(d.counts[i])
+		}
+		all = append(all, copied{c.values(s), data})
+	}
+	c.mu.Unlock()
+	for _, s := range all {
+		ch <- prometheus.MustNewConstMetric(c.count, prometheus.CounterValue, float64(s.data.requests), s.labels...)
+		for i, h := range c.histograms {
+			if s.data.observed[i] == 0 {
+				continue // a series without a backend's answer has no response duration
+			}
+			cumulative := make(map[float64]uint64, len(h.buckets))
+			var below uint64
+			for k, bound := range h.buckets {
+				below += s.data.counts[i][k]
+				cumulative[bound] = below
+			}
+			ch <- prometheus.MustNewConstHistogram(h.desc, s.data.observed[i], s.data.sums[i], cumulative, s.labels...)
+		}
+	}
 }
 
 // values returns the label values of a series in the collectors' order.
-func (c *requestCollectors) values(namespace, ingress string, s requestSeries) []string {
-	values := []string{namespace, ingress, s.service, s.status, s.method, s.path, s.canary, s.host}
+func (c *requestCollectors) values(s requestSeries) []string {
+	values := []string{s.ingress.Namespace, s.ingress.Name, s.service, s.status, s.method, s.path, s.canary, s.host}
 	if c.withoutHost {
 		values = values[:len(values)-1]
 	}
@@ -140,17 +240,6 @@ func (c *requestCollectors) values(namespace, ingress string, s requestSeries) [
 // AccessLogRecordDropped counts one request record that nginx could not
 // send.
 func (m *Metrics) AccessLogRecordDropped() { m.requests.dropped.Inc() }
-
-func (c *requestCollectors) remember(ingress model.Ref, s requestSeries) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	series := c.series[ingress]
-	if series == nil {
-		series = map[requestSeries]bool{}
-		c.series[ingress] = series
-	}
-	series[s] = true
-}
 
 // forgetAllBut deletes the request series of every Ingress not in served.
 // A request that was in flight when its Ingress went away brings a series
@@ -162,17 +251,9 @@ func (c *requestCollectors) forgetAllBut(served []model.Ref) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for ingress, series := range c.series {
-		if keep[ingress] {
-			continue
+	for s := range c.series {
+		if s.ingress.Name != "" && !keep[s.ingress] { // requests no Ingress routed stay
+			delete(c.series, s)
 		}
-		for s := range series {
-			values := c.values(ingress.Namespace, ingress.Name, s)
-			c.count.DeleteLabelValues(values...)
-			for _, h := range []*prometheus.HistogramVec{c.duration, c.responseDuration, c.requestSize, c.responseSize, c.bytesSent} {
-				h.DeleteLabelValues(values...)
-			}
-		}
-		delete(c.series, ingress)
 	}
 }
