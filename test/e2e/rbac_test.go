@@ -53,6 +53,9 @@ func TestRBAC(t *testing.T) {
 			"not delete its Lease":                  {attrs{Namespace: harness.ControllerNamespace, Verb: "delete", Group: coordination, Resource: "leases"}, false},
 			"not list Pods":                         {attrs{Verb: "list", Resource: "pods"}, false},
 			"not write IngressClasses":              {attrs{Verb: "create", Group: networking, Resource: "ingressclasses"}, false},
+			"watch HTTPRoutes everywhere":           {attrs{Verb: "watch", Group: "gateway.networking.k8s.io", Resource: "httproutes"}, true},
+			"list GatewayClasses":                   {attrs{Verb: "list", Group: "gateway.networking.k8s.io", Resource: "gatewayclasses"}, true},
+			"not write Gateways":                    {attrs{Namespace: "any", Verb: "update", Group: "gateway.networking.k8s.io", Resource: "gateways"}, false},
 			"not read RBAC objects":                 {attrs{Verb: "list", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, false},
 		}
 		for name, tc := range tests {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,10 @@ type Suite struct {
 	ArchwayKubeconfig       string
 
 	nextArchway atomic.Int32 // numbers the archway runtime folders
+	// gatewayOnce installs the Gateway API CRDs for the first test that
+	// asks (GatewayAPI); gatewayErr is what that gave.
+	gatewayOnce sync.Once
+	gatewayErr  error
 }
 
 // Options configure Start.

@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/archway-ingress/archway/test/harness"
+)
+
+// TestGatewayAPI serves a Gateway and an HTTPRoute beside an Ingress
+// through one archway, with the Gateway API's standard CRDs installed in
+// the real API server: an Exact match, a PathPrefix match split over two
+// weighted backends, a backend of another namespace through a
+// ReferenceGrant, and a path that the HTTPRoute and a newer Ingress both
+// claim, which the Ingress keeps (docs/gateway-api.md).
+func TestGatewayAPI(t *testing.T) {
+	t.Parallel()
+	s := env
+	gw := s.GatewayAPI(t)
+	ns := s.NewNamespace(t)
+	other := ns + "-b"
+	require.NoError(t, harness.CreateNamespace(t.Context(), s.Cluster.Admin, other))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, harness.DeleteNamespace(ctx, s.Cluster.Admin, other))
+	})
+	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	for _, name := range []string{"cart", "a", "b", "legacy", "route"} {
+		s.CreateService(t, ns, name, true, s.StartBackend(t, name))
+	}
+	s.CreateService(t, other, "shared", true, s.StartBackend(t, "shared"))
+	controller := "archway.dev/" + ns
+
+	ctx := t.Context()
+	deleteGatewayObjects(t, gw, ns, other)
+	_, err := gw.GatewayV1().GatewayClasses().Create(ctx, &gatewayv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec:       gatewayv1.GatewayClassSpec{ControllerName: gatewayv1.GatewayController(controller)},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = gw.GatewayV1().Gateways(ns).Create(ctx, &gatewayv1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Name: "gw"},
+		Spec: gatewayv1.GatewaySpec{GatewayClassName: gatewayv1.ObjectName(ns), Listeners: []gatewayv1.Listener{
+			{Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80},
+		}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = gw.GatewayV1().ReferenceGrants(other).Create(ctx, &gatewayv1.ReferenceGrant{
+		ObjectMeta: metav1.ObjectMeta{Name: "from-" + ns},
+		Spec: gatewayv1.ReferenceGrantSpec{
+			From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(ns)}},
+			To:   []gatewayv1.ReferenceGrantTo{{Group: "", Kind: "Service"}},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = gw.GatewayV1().HTTPRoutes(ns).Create(ctx, &gatewayv1.HTTPRoute{
+		ObjectMeta: metav1.ObjectMeta{Name: "shop"},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gw"}}},
+			Hostnames:       []gatewayv1.Hostname{"shop.example"},
+			Rules: []gatewayv1.HTTPRouteRule{
+				rule(gatewayv1.PathMatchExact, "/cart", backendRef(ns, "cart", 1)),
+				rule(gatewayv1.PathMatchPathPrefix, "/split", backendRef(ns, "a", 1), backendRef(ns, "b", 1)),
+				rule(gatewayv1.PathMatchPathPrefix, "/shared", backendRef(other, "shared", 1)),
+				rule(gatewayv1.PathMatchPathPrefix, "/both", backendRef(ns, "route", 1)),
+			},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	// Newer than the HTTPRoute, and still the winner of /both.
+	s.CreateIngress(t, harness.WithClass(harness.NewIngress(ns, "legacy",
+		harness.Route{Host: "shop.example", Path: "/both", PathType: networkingv1.PathTypePrefix, Service: "legacy"},
+		harness.Route{Host: "shop.example", Path: "/old", PathType: networkingv1.PathTypePrefix, Service: "legacy"},
+	), ns))
+
+	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--gateway-api", "--gateway-controller-name=" + controller}})
+	a.WaitFor(t, "shop.example", "/cart", harness.Served("cart"))
+	a.Expect(t, "shop.example", "/cart/more", harness.NotFound)
+	a.Expect(t, "shop.example", "/shared/x", harness.Served("shared"))
+	a.Expect(t, "shop.example", "/old", harness.Served("legacy"))
+	a.Expect(t, "shop.example", "/both", harness.Served("legacy"))
+	seen := map[string]bool{}
+	for range 60 {
+		answer, err := a.Get("shop.example", "/split/x")
+		require.NoError(t, err)
+		seen[answer.Backend] = true
+	}
+	require.Equal(t, map[string]bool{"a": true, "b": true}, seen, "both weighted backends answer")
+	log, err := os.ReadFile(a.Proc.LogPath)
+	require.NoError(t, err)
+	require.Regexp(t, `kind=HTTPRoute object=`+ns+`/shop field=spec.rules\[3\] reason=PathConflict`, string(log), "the losing route is reported")
+
+	// A change of the HTTPRoute goes live without a restart.
+	route, err := gw.GatewayV1().HTTPRoutes(ns).Get(ctx, "shop", metav1.GetOptions{})
+	require.NoError(t, err)
+	route.Spec.Rules[0].BackendRefs = []gatewayv1.HTTPBackendRef{backendRef(ns, "route", 1)}
+	_, err = gw.GatewayV1().HTTPRoutes(ns).Update(ctx, route, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	a.WaitFor(t, "shop.example", "/cart", harness.Served("route"))
+}
+
+func rule(match gatewayv1.PathMatchType, path string, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {
+	return gatewayv1.HTTPRouteRule{
+		Matches:     []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Type: &match, Value: &path}}},
+		BackendRefs: backends,
+	}
+}
+
+func backendRef(namespace, service string, weight int32) gatewayv1.HTTPBackendRef {
+	return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
+		BackendObjectReference: gatewayv1.BackendObjectReference{
+			Name: gatewayv1.ObjectName(service), Namespace: ptr.To(gatewayv1.Namespace(namespace)), Port: ptr.To(gatewayv1.PortNumber(80)),
+		},
+		Weight: &weight,
+	}}
+}
+
+// deleteGatewayObjects deletes, when the test ends, the Gateway API
+// objects of the test's namespaces and its GatewayClass (named after the
+// first namespace): with no controller-manager, deleting a namespace
+// leaves its custom resources behind.
+func deleteGatewayObjects(t *testing.T, gw gatewayclient.Interface, namespaces ...string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		all := metav1.ListOptions{}
+		for _, ns := range namespaces {
+			v1 := gw.GatewayV1()
+			require.NoError(t, v1.HTTPRoutes(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all))
+			require.NoError(t, v1.Gateways(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all))
+			require.NoError(t, v1.ReferenceGrants(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, all))
+		}
+		require.NoError(t, gw.GatewayV1().GatewayClasses().Delete(ctx, namespaces[0], metav1.DeleteOptions{}))
+	})
+}
