@@ -50,6 +50,10 @@ type ArchwayOptions struct {
 // port of /metrics, /healthz and /readyz, all reachable on 127.0.0.1.
 type Listen struct{ HTTP, HTTPS, Metrics int }
 
+// metricsClient scrapes /metrics, which holds a series per Ingress that
+// got traffic: a hundred megabytes at 10,000 Ingresses in a bench.
+var metricsClient = &http.Client{Timeout: time.Minute}
+
 // forbidden finds the API server's RBAC denials in client-go's logs.
 var forbidden = regexp.MustCompile(`(?m)^.*is forbidden: User .*$`)
 
@@ -286,7 +290,7 @@ func (a *Archway) Series(name string) (int, error) {
 // scrape reads archway's /metrics and calls each with the metric name and
 // value of every sample, until each returns false.
 func (a *Archway) scrape(each func(name, value string) bool) error {
-	resp, err := a.Client.Get("http://" + a.Metrics + "/metrics")
+	resp, err := metricsClient.Get("http://" + a.Metrics + "/metrics")
 	if err != nil {
 		return err
 	}
