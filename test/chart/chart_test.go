@@ -13,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -363,6 +364,26 @@ func TestValues(t *testing.T) {
 			set: []string{"ingressClass.create=false"},
 			check: func(t *testing.T, r release, _ deployed) {
 				require.False(t, r.has("IngressClass"))
+			},
+		},
+		"Gateway API": {
+			set: []string{"gatewayAPI.controllerName=example.com/shop", "gatewayAPI.required=true", "gatewayAPI.gatewayClass.create=true",
+				"gatewayAPI.gatewayClass.name=shop"},
+			check: func(t *testing.T, r release, d deployed) {
+				args := flags(t, d.container)
+				require.Equal(t, "example.com/shop", args["gateway-controller-name"])
+				require.Contains(t, args, "gateway-api")
+				var class gatewayv1.GatewayClass
+				r.get(t, "GatewayClass", &class)
+				require.Equal(t, "shop", class.Name)
+				require.Equal(t, gatewayv1.GatewayController("example.com/shop"), class.Spec.ControllerName)
+			},
+		},
+		"no GatewayClass by default": {
+			check: func(t *testing.T, r release, d deployed) {
+				require.False(t, r.has("GatewayClass"), "it needs the Gateway API CRDs")
+				require.Equal(t, "archway.dev/gateway-controller", flags(t, d.container)["gateway-controller-name"])
+				require.NotContains(t, flags(t, d.container), "gateway-api")
 			},
 		},
 		"image digest wins": {

@@ -2,6 +2,10 @@
 {{- define "archway.args" -}}
 - {{ printf "--ingress-class=%s" .Values.ingressClass.name | quote }}
 - {{ printf "--controller-class=%s" .Values.ingressClass.controllerValue | quote }}
+- {{ printf "--gateway-controller-name=%s" .Values.gatewayAPI.controllerName | quote }}
+{{- if .Values.gatewayAPI.required }}
+- "--gateway-api"
+{{- end }}
 - {{ printf "--configmap=%s/%s" .Release.Namespace (include "archway.fullname" .) | quote }}
 {{- with .Values.watchNamespace }}
 - {{ printf "--watch-namespace=%s" . | quote }}
