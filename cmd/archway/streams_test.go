@@ -90,6 +90,18 @@ data:
 	require.Contains(t, logs, "TCP port "+strconv.Itoa(p.httpPort)+" is taken by the HTTP port")
 	require.Contains(t, logs, `port \"70000\" is not a number from 1 to 65535`)
 	require.Contains(t, logs, "Service default/missing not found")
+
+	// Each connection and datagram counts once it ended, in the stream
+	// metrics of its port and Service.
+	require.NoError(t, udp.Close())
+	require.NoError(t, proxied.Close())
+	for protocol, port := range map[string]int{"TCP": tcpPort, "UDP": udpPort} {
+		labels := []string{`port="` + strconv.Itoa(port) + `"`, `protocol="` + protocol + `"`, `namespace="default"`, `service="echo"`}
+		require.Eventually(t, func() bool {
+			return len(p.metric(append([]string{"archway_stream_connections_total{", `status="200"`}, labels...)...)) == 1 &&
+				len(p.metric(append([]string{"archway_stream_received_bytes_total{"}, labels...)...)) == 1
+		}, 10*time.Second, 20*time.Millisecond, "%s port %d in the stream metrics", protocol, port)
+	}
 }
 
 // TestBusyStreamPortHeldBack: a TCP service on a port another process
@@ -253,6 +265,7 @@ func requireLine(t *testing.T, lines *bufio.Reader, want string) {
 func requireEcho(t *testing.T, port int) {
 	t.Helper()
 	conn := dial(t, "tcp", port)
+	defer conn.Close()
 	_, err := conn.Write([]byte("hello tcp\n"))
 	require.NoError(t, err)
 	line, err := bufio.NewReader(conn).ReadString('\n')

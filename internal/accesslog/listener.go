@@ -15,9 +15,11 @@ import (
 	"github.com/archway-ingress/archway/internal/metrics"
 )
 
-// Recorder receives every valid request record; *metrics.Metrics is one.
+// Recorder receives every valid record of a request, TCP connection or
+// UDP session; *metrics.Metrics is one.
 type Recorder interface {
 	ObserveRequest(metrics.Request)
+	ObserveStream(metrics.Stream)
 }
 
 // Options configure a Listener.
@@ -119,11 +121,27 @@ func (l *Listener) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("access log socket: %w", err)
 		}
-		r, err := parse(buf[:n])
-		if err != nil {
+		if err := l.take(buf[:n]); err != nil {
 			l.log.Debug("dropped access log record", "err", err, "record", string(buf[:n]))
-			continue
 		}
-		l.rec.ObserveRequest(r)
 	}
+}
+
+// take records one datagram: a request's, or else a TCP connection's or
+// UDP session's.
+func (l *Listener) take(datagram []byte) error {
+	r, err := parse(datagram)
+	if err == nil {
+		l.rec.ObserveRequest(r)
+		return nil
+	}
+	if !errors.Is(err, errOtherTag) {
+		return err
+	}
+	s, err := parseStream(datagram)
+	if err != nil {
+		return err
+	}
+	l.rec.ObserveStream(s)
+	return nil
 }

@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"os/user"
@@ -23,8 +24,21 @@ import (
 
 // recorder keeps what the Listener hands over.
 type recorder struct {
-	mu   sync.Mutex
-	reqs []metrics.Request
+	mu      sync.Mutex
+	reqs    []metrics.Request
+	streams []metrics.Stream
+}
+
+func (r *recorder) ObserveStream(s metrics.Stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.streams = append(r.streams, s)
+}
+
+func (r *recorder) gotStreams() []metrics.Stream {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]metrics.Stream(nil), r.streams...)
 }
 
 func (r *recorder) ObserveRequest(req metrics.Request) {
@@ -40,11 +54,12 @@ func (r *recorder) got() []metrics.Request {
 }
 
 // TestListenerWithNginx renders a config, runs the real nginx on it and
-// checks that each request arrives as one record with the config's labels.
-// As root, nginx's workers run as nobody: the socket must be theirs.
+// checks that each request, TCP connection and UDP session arrives as one
+// record with the config's labels. As root, nginx's workers run as
+// nobody: the socket must be theirs.
 func TestListenerWithNginx(t *testing.T) {
 	dir := openRuntimeDir(t)
-	port := testutil.FreePort(t)
+	port, tcpPort, deadPort, udpPort := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreeUDPPort(t)
 	workerUser, workerGroup := nginx.WorkerUser()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -71,6 +86,13 @@ func TestListenerWithNginx(t *testing.T) {
 		Servers: []model.Server{{Host: "shop.example.com", Locations: []model.Location{{
 			Path: "/", Match: model.MatchPrefix, Backend: "shop-web-80", Owner: model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "shop", Name: "storefront"}},
 		}}}},
+		Streams: []model.StreamServer{
+			{Protocol: model.TCP, Port: tcpPort, Service: model.Ref{Namespace: "shop", Name: "db"}, ServicePort: "sql",
+				Endpoints: []model.Endpoint{{Address: "127.0.0.1", Port: int32(testutil.TCPEcho(t, "127.0.0.1"))}}},
+			{Protocol: model.TCP, Port: deadPort, Service: model.Ref{Namespace: "shop", Name: "gone"}, ServicePort: "sql"},
+			{Protocol: model.UDP, Port: udpPort, Service: model.Ref{Namespace: "shop", Name: "dns"}, ServicePort: "dns",
+				Endpoints: []model.Endpoint{{Address: "127.0.0.1", Port: int32(testutil.UDPEcho(t, "127.0.0.1"))}}},
+		},
 	}
 	renderer, err := render.New("")
 	require.NoError(t, err)
@@ -110,6 +132,27 @@ func TestListenerWithNginx(t *testing.T) {
 		{Host: "_", Status: "404", Method: "POST"},
 		{Namespace: "shop", Ingress: "storefront", Service: "web", Host: "shop.example.com", Status: "503", Method: "OTHER", Path: "/"},
 	}, got)
+
+	exchange := func(network string, port int, message string) {
+		conn, err := net.DialTimeout(network, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+		require.NoError(t, err)
+		defer conn.Close()
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = conn.Write([]byte(message))
+		require.NoError(t, err)
+		buf := make([]byte, 64)
+		n, _ := conn.Read(buf)
+		require.Equal(t, message, string(buf[:n]))
+	}
+	exchange("tcp", tcpPort, "hello")
+	exchange("udp", udpPort, "ping")
+	exchange("tcp", deadPort, "")
+	require.Eventually(t, func() bool { return len(rec.gotStreams()) == 3 }, 10*time.Second, 20*time.Millisecond)
+	require.ElementsMatch(t, []metrics.Stream{
+		{Protocol: "TCP", Port: strconv.Itoa(tcpPort), Namespace: "shop", Service: "db", Status: "200", Sent: 5, Received: 5},
+		{Protocol: "UDP", Port: strconv.Itoa(udpPort), Namespace: "shop", Service: "dns", Status: "200", Sent: 4, Received: 4},
+		{Protocol: "TCP", Port: strconv.Itoa(deadPort), Namespace: "shop", Service: "gone", Status: "502"},
+	}, rec.gotStreams())
 
 	cancel()
 	require.NoError(t, <-ran)

@@ -9,19 +9,35 @@ import (
 	"github.com/archway-ingress/archway/internal/metrics"
 )
 
-// tag is the syslog tag nginx puts before each record (render's
-// AccessLogTag).
-const tag = "archway: "
+// The syslog tags nginx puts before each record: render's AccessLogTag
+// (requests) and StreamLogTag (TCP connections and UDP sessions).
+const (
+	requestTag = "archway"
+	streamTag  = "archway_stream"
+)
+
+// errOtherTag says a datagram is not a record of the tag asked for.
+var errOtherTag = errors.New("no syslog header with the tag")
+
+// syslogRecord returns the record of a datagram "<PRI>TIMESTAMP TAG: "
+// and the record.
+func syslogRecord(datagram []byte, tag string) (string, error) {
+	header, record, ok := strings.Cut(string(datagram), tag+": ")
+	if !ok || !strings.HasPrefix(header, "<") {
+		return "", fmt.Errorf("%w %s", errOtherTag, tag)
+	}
+	return record, nil
+}
 
 // maxName is the longest Kubernetes name or DNS host.
 const maxName = 253
 
-// parse reads one datagram, "<PRI>TIMESTAMP archway: " then twelve
-// tab-separated fields (render's AccessLogTag).
+// parse reads one request's datagram, "<PRI>TIMESTAMP archway: " then
+// twelve tab-separated fields (render's AccessLogTag).
 func parse(datagram []byte) (metrics.Request, error) {
-	header, record, ok := strings.Cut(string(datagram), tag)
-	if !ok || !strings.HasPrefix(header, "<") {
-		return metrics.Request{}, errors.New("no syslog header")
+	record, err := syslogRecord(datagram, requestTag)
+	if err != nil {
+		return metrics.Request{}, err
 	}
 	f := strings.Split(record, "\t")
 	if len(f) != 12 {
@@ -48,7 +64,6 @@ func parse(datagram []byte) (metrics.Request, error) {
 	if len(r.Canary) > maxName || strings.Trim(r.Canary, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
 		return metrics.Request{}, fmt.Errorf("invalid canary %q", r.Canary)
 	}
-	var err error
 	if r.Duration, err = seconds(f[6]); err != nil {
 		return metrics.Request{}, fmt.Errorf("invalid request time: %w", err)
 	}

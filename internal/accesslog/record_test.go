@@ -65,6 +65,7 @@ func TestParse(t *testing.T) {
 		"response time is NaN":  {in: datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "/", "", "0", "NaN"), err: "invalid upstream response time"},
 		"no syslog header":      {in: []byte("a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
 		"other tag":             {in: []byte("<190>Nov 25 22:44:25 nginx: a\tb\tc\t_\t200\tGET\t0.1\t1"), err: "no syslog header"},
+		"stream tag":            {in: []byte("<190>Nov 25 22:44:25 archway_stream: tcp_5432\tdata\tdb\t200\t1\t2"), err: "no syslog header"},
 		"escaped quote in name": {in: datagram(`a\u0022`, "b", "c", "_", "200", "GET", "0.1", "1"), err: "invalid name"},
 		"upper case name":       {in: datagram("A", "b", "c", "_", "200", "GET", "0.1", "1"), err: "invalid name"},
 		"host with a path":      {in: datagram("a", "b", "c", "x/y", "200", "GET", "0.1", "1"), err: "invalid host"},
@@ -113,4 +114,27 @@ func FuzzParse(f *testing.F) {
 		require.GreaterOrEqual(t, r.Duration, 0.0)
 		require.False(t, math.IsInf(r.Duration, 0), "duration %v", r.Duration)
 	})
+}
+
+func TestParseStream(t *testing.T) {
+	record := func(fields ...string) []byte {
+		return []byte("<190>Nov 25 22:44:25 archway_stream: " + strings.Join(fields, "\t"))
+	}
+	got, err := parseStream(record("udp_53", "kube-system", "dns", "200", "60", "30"))
+	require.NoError(t, err)
+	require.Equal(t, metrics.Stream{Protocol: "UDP", Port: "53", Namespace: "kube-system", Service: "dns", Status: "200", Sent: 60, Received: 30}, got)
+	for want, in := range map[string][]byte{
+		"no syslog header": datagram("a", "b", "c", "_", "200", "GET", "0.1", "1"),
+		"6":                record("tcp_1", "a", "b", "200", "1"),
+		"invalid server":   record("sctp_1", "a", "b", "200", "1", "1"),
+		`server "tcp_0"`:   record("tcp_0", "a", "b", "200", "1", "1"),
+		`server "tcp_01"`:  record("tcp_01", "a", "b", "200", "1", "1"),
+		"invalid name":     record("tcp_1", "A", "b", "200", "1", "1"),
+		"invalid status":   record("tcp_1", "a", "b", "2000", "1", "1"),
+		"bytes sent":       record("tcp_1", "a", "b", "200", "-1", "1"),
+		"bytes received":   record("tcp_1", "a", "b", "200", "1", "x"),
+	} {
+		_, err := parseStream(in)
+		require.ErrorContains(t, err, want)
+	}
 }

@@ -187,6 +187,7 @@ func (c *Controller) sync(ctx context.Context) error {
 	c.last, c.version, c.applied, c.good = cfg, out.Version, true, cand.snap
 	c.opts.Metrics.WholeConfigLive(len(c.culprits) == 0)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
+	c.opts.Metrics.StreamsServed(cfg.Streams)
 	c.opts.Metrics.UnsupportedAnnotations(countUnsupported(report.Problems))
 	c.opts.Metrics.UnsupportedSettings(unsupportedSettings(report.Problems))
 	c.ready.Store(true)

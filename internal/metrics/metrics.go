@@ -47,6 +47,7 @@ type Metrics struct {
 	unsupportedSettings  *prometheus.GaugeVec
 	certificateExpiry    *prometheus.GaugeVec
 	waf                  *wafRequests
+	streams              *streamCollectors
 }
 
 // New creates the collectors and registers them on reg.
@@ -84,6 +85,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 		endpointPushes:      newEndpointPushes(constLabels),
 		requests:            newRequestCollectors(constLabels, l.Requests),
 		waf:                 newWAFRequests(constLabels),
+		streams:             newStreamCollectors(constLabels),
 		unsupported:         newUnsupportedAnnotations(constLabels),
 		unsupportedSettings: newUnsupportedSettings(constLabels),
 		certificateExpiry:   newCertificateExpiry(constLabels),
@@ -97,6 +99,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
 		m.unsupported, m.unsupportedSettings, m.certificateExpiry, m.waf.count)
 	reg.MustRegister(m.requests.collectors()...)
+	reg.MustRegister(m.streams.collectors()...)
 	return m
 }
 

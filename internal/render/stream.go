@@ -19,7 +19,10 @@ type streamBlockView struct {
 	// Module is js_import's quoted path of streamModule; EndpointsDir the
 	// quoted absolute path of StreamEndpointsDir, which it reads.
 	Module, EndpointsDir string
-	Servers              []streamView
+	// AccessLog is the quoted destination of the records of the stream
+	// metrics (StreamLogTag).
+	AccessLog string
+	Servers   []streamView
 }
 
 // streamView is one server of the stream {} block: a TCP or UDP port
@@ -28,6 +31,9 @@ type streamView struct {
 	// Name is "<protocol>_<port>", unique: the name of its file of
 	// endpoints in StreamEndpointsDir.
 	Name string
+	// Namespace and Service are the quoted names of its Service, for the
+	// stream metrics.
+	Namespace, Service string
 	// Listen holds the parameters of each listen directive, one per
 	// address.
 	Listen []string
@@ -61,6 +67,10 @@ func newStreams(servers []model.StreamServer, addresses []string, dir, njsDir st
 	if q.err != nil {
 		return streams{}, fmt.Errorf("options: %w", q.err)
 	}
+	var err error
+	if block.AccessLog, err = logTarget(StreamLogTag); err != nil {
+		return streams{}, err
+	}
 	out := streams{block: block, ports: make([]StreamPort, 0, len(servers)), endpoints: make([]File, 0, len(servers))}
 	for _, s := range servers {
 		v, endpoints, err := newStreamView(s, addresses)
@@ -81,7 +91,12 @@ func newStreamView(s model.StreamServer, addresses []string) (streamView, []byte
 		return streamView{}, nil, fmt.Errorf("stream port %d out of range", s.Port)
 	}
 	var params string
-	v := streamView{DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
+	var q quoter
+	v := streamView{Namespace: q.quote(s.Service.Namespace), Service: q.quote(s.Service.Name),
+		DecodeProxyProtocol: s.DecodeProxyProtocol, SendProxyProtocol: s.SendProxyProtocol}
+	if q.err != nil {
+		return streamView{}, nil, fmt.Errorf("stream port %d: %w", s.Port, q.err)
+	}
 	switch {
 	case s.Protocol == model.UDP && (s.DecodeProxyProtocol || s.SendProxyProtocol):
 		return streamView{}, nil, fmt.Errorf("UDP port %d: the PROXY protocol is for TCP only", s.Port)

@@ -20,6 +20,12 @@ const (
 	// request time (seconds) and bytes sent, escaped with escape=json so
 	// that no value can hold a tab. nginx.conf.tmpl holds the log_format.
 	AccessLogTag = "archway"
+	// StreamLogTag is the syslog tag of the records of TCP connections
+	// and UDP sessions, on the same socket: server name
+	// ("<protocol>_<port>"), namespace and name of its Service, stream
+	// status, and bytes sent to and received from the client. stream.tmpl
+	// holds the log_format.
+	StreamLogTag = "archway_stream"
 )
 
 // logVarsView is what a location sets for its access log record; each
@@ -34,7 +40,12 @@ type logVarsView struct {
 // absolute path may hold, and workers that run as another user may not be
 // allowed to walk the absolute path's parents.
 func accessLogTarget() (string, error) {
-	return quote("syslog:server=unix:" + AccessLogSocket + ",tag=" + AccessLogTag + ",nohostname")
+	return logTarget(AccessLogTag)
+}
+
+// logTarget is the quoted access_log destination of records with tag.
+func logTarget(tag string) (string, error) {
+	return quote("syslog:server=unix:" + AccessLogSocket + ",tag=" + tag + ",nohostname")
 }
 
 // logVars returns the access log labels of a location of the server for
