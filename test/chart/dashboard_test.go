@@ -110,11 +110,14 @@ func scrapeArchway(t *testing.T) string {
 	}))
 	t.Cleanup(backend.Close)
 	manifests := localExample(t, backend.Listener.Addr().(*net.TCPAddr).Port)
+	tcpPort, udpPort := testutil.FreePort(t), testutil.FreeUDPPort(t)
+	streamServices(t, manifests, tcpPort, udpPort)
 
 	httpPort, metrics := testutil.FreePort(t), "127.0.0.1:"+strconv.Itoa(testutil.FreePort(t))
 	cmd := exec.Command(bin, "--manifests", manifests, "--runtime-dir", testutil.RuntimeDir(t),
 		"--http-port", strconv.Itoa(httpPort), "--https-port", strconv.Itoa(testutil.FreePort(t)),
-		"--metrics-address", metrics, "--nginx-binary", testutil.NginxBinary(t))
+		"--metrics-address", metrics, "--nginx-binary", testutil.NginxBinary(t),
+		"--tcp-services-configmap", "demo/tcp-services", "--udp-services-configmap", "demo/udp-services")
 	var logs testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
@@ -159,6 +162,16 @@ func scrapeArchway(t *testing.T) string {
 	require.Equal(t, http.StatusNotFound, code)
 	code, _ = get(nginx+"?id=1%27%20OR%20%271%27%3D%271", "waf.localhost")
 	require.Equal(t, http.StatusForbidden, code, "ModSecurity refuses a SQL injection")
+	for network, port := range map[string]int{"tcp": tcpPort, "udp": udpPort} {
+		conn, err := net.DialTimeout(network, "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
+		require.NoError(t, err)
+		require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+		_, err = conn.Write([]byte("ping"))
+		require.NoError(t, err)
+		_, err = conn.Read(make([]byte, 4))
+		require.NoError(t, err, "%s port %d echoes", network, port)
+		require.NoError(t, conn.Close())
+	}
 
 	// Request records arrive asynchronously.
 	var exposition string
@@ -166,9 +179,38 @@ func scrapeArchway(t *testing.T) string {
 		var code int
 		code, exposition = get("http://"+metrics+"/metrics", "")
 		return code == http.StatusOK && seriesNames(exposition)["nginx_ingress_controller_requests"] &&
-			seriesNames(exposition)["archway_waf_requests_total"]
-	}, 10*time.Second, 50*time.Millisecond, "no request or WAF metrics")
+			seriesNames(exposition)["archway_waf_requests_total"] && seriesNames(exposition)["archway_stream_connections_total"]
+	}, 10*time.Second, 50*time.Millisecond, "no request, WAF or stream metrics")
 	return exposition
+}
+
+// streamServices adds a TCP and a UDP service to the manifests folder,
+// echoes on tcpPort and udpPort.
+func streamServices(t *testing.T, dir string, tcpPort, udpPort int) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "streams.yaml"), fmt.Appendf(nil, `
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: demo}
+spec: {ports: [{name: tcp, port: 7000}, {name: dns, port: 53, protocol: UDP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: echo-1, namespace: demo, labels: {kubernetes.io/service-name: echo}}
+addressType: IPv4
+ports: [{name: tcp, port: %d}, {name: dns, port: %d, protocol: UDP}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tcp-services, namespace: demo}
+data: {"%d": demo/echo:tcp}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: udp-services, namespace: demo}
+data: {"%d": demo/echo:dns}
+`, testutil.TCPEcho(t, "127.0.0.1"), testutil.UDPEcho(t, "127.0.0.1"), tcpPort, udpPort), 0o644))
 }
 
 // seriesNames returns the metric names of a Prometheus text exposition.
