@@ -68,6 +68,9 @@ type build struct {
 	backgroundProblems problems
 	// ingressState is what the Ingress processors pass on (ingress.go).
 	ingressState
+	// gatewayState is what the Gateway API processors pass on
+	// (gateway_report.go).
+	gatewayState
 }
 
 // report lists the Ingresses among the owners served: Ingress status
@@ -80,7 +83,7 @@ func (b *build) report() Report {
 		}
 	}
 	slices.SortFunc(served, compareRefs)
-	return Report{Served: served, Problems: b.problems.sorted()}
+	return Report{Served: served, Problems: b.problems.sorted(), Gateway: b.gatewayReport.sorted()}
 }
 
 // rejection says why part of an object was dropped; field is relative to

@@ -51,6 +51,7 @@ func (b *build) gateways() gatewayListeners {
 	for _, c := range b.snap.GatewayClasses {
 		if string(c.Spec.ControllerName) == b.opts.GatewayController {
 			classes[c.Name] = true
+			b.gatewayReport.Classes = append(b.gatewayReport.Classes, c.Name)
 		}
 	}
 	out := gatewayListeners{}
@@ -64,14 +65,19 @@ func (b *build) gateways() gatewayListeners {
 			continue
 		}
 		listeners := []listener{}
-		for i, l := range gw.Spec.Listeners {
-			if l, err := b.listener(l); err != nil {
+		result := GatewayResult{Ref: ref}
+		for i, spec := range gw.Spec.Listeners {
+			l, err := b.listener(spec)
+			if err != nil {
 				b.problems.add(KindGateway, ref, fmt.Sprintf("spec.listeners[%d]", i), err.reason, err.message)
-			} else {
-				listeners = append(listeners, l)
+				result.Listeners = append(result.Listeners, ListenerResult{Name: string(spec.Name), Reason: err.reason, Message: err.message})
+				continue
 			}
+			listeners = append(listeners, l)
+			result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, Served: true})
 		}
 		out[ref] = listeners
+		b.gatewayReport.Gateways = append(b.gatewayReport.Gateways, result)
 	}
 	return out
 }
@@ -117,12 +123,13 @@ func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 // hostnames returns the hosts an HTTPRoute of namespace with the
 // hostnames routes ("" for none) is served on through parent: the
 // intersection of its hostnames with each listener's that takes it, "" for
-// any host. No host means no listener of the parent takes it.
-func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts []string, ours bool) {
+// any host, and those listeners' names. No host means no listener of the
+// parent takes it; ours says whether parent is a Gateway of this instance.
+func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts, taken []string, gw model.Ref, ours bool) {
 	if parent.Group != nil && *parent.Group != gatewayGroup || parent.Kind != nil && *parent.Kind != KindGateway {
-		return nil, false
+		return nil, nil, gw, false
 	}
-	gw := model.Ref{Namespace: namespace, Name: string(parent.Name)}
+	gw = model.Ref{Namespace: namespace, Name: string(parent.Name)}
 	if parent.Namespace != nil {
 		gw.Namespace = string(*parent.Namespace)
 	}
@@ -133,13 +140,19 @@ func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentR
 			!l.allowAll && namespace != gw.Namespace {
 			continue
 		}
+		took := false
 		for _, r := range routes {
-			if host, ok := intersect(l.hostname, r); ok && !slices.Contains(hosts, host) {
+			host, ok := intersect(l.hostname, r)
+			took = took || ok
+			if ok && !slices.Contains(hosts, host) {
 				hosts = append(hosts, host)
 			}
 		}
+		if took {
+			taken = append(taken, l.name)
+		}
 	}
-	return hosts, ours
+	return hosts, taken, gw, ours
 }
 
 // intersect returns the host that a listener's hostname and a route's

@@ -32,16 +32,17 @@ func (b *build) addHTTPRoutes() {
 	policy := parsed.Location.Policy() // what an Ingress without annotations gets
 	b.reserve(0, len(routes))
 	for _, route := range routes {
-		if hosts := b.routeHosts(listeners, route); len(hosts) > 0 {
-			b.addHTTPRoute(route, hosts, policy)
+		if hosts, result := b.routeHosts(listeners, route); len(hosts) > 0 {
+			b.addHTTPRoute(route, hosts, policy, result)
 		}
 	}
 }
 
 // routeHosts returns the hosts an HTTPRoute is served on ("" for any host),
 // nil when it is not attached to a Gateway of this instance or no listener
-// takes it (reported).
-func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) []string {
+// takes it (reported), and its result in the GatewayReport, nil when it
+// names no Gateway of this instance.
+func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) ([]string, *RouteResult) {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	names := []string{""}
 	if len(route.Spec.Hostnames) > 0 {
@@ -55,14 +56,23 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		names = append(names, string(h))
 	}
 	var hosts []string
+	var result *RouteResult
 	for i, parent := range route.Spec.ParentRefs {
-		found, ours := listeners.hostnames(route.Namespace, parent, names)
+		found, taken, gw, ours := listeners.hostnames(route.Namespace, parent, names)
 		if !ours {
 			continue // another controller's, or no Gateway of ours
 		}
 		if err := checkRef(ref.Namespace, ref.Name); err != nil {
 			b.problems.add(KindHTTPRoute, ref, "", reason.InvalidName, err.Error())
-			return nil
+			return nil, nil
+		}
+		if result == nil {
+			b.gatewayReport.Routes = append(b.gatewayReport.Routes, RouteResult{Ref: ref})
+			result = &b.gatewayReport.Routes[len(b.gatewayReport.Routes)-1]
+		}
+		result.Parents = append(result.Parents, ParentResult{Ref: parent, Accepted: len(found) > 0})
+		for _, name := range taken {
+			b.gatewayReport.attach(gw, name)
 		}
 		if len(found) == 0 {
 			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.parentRefs[%d]", i), reason.RouteNotAllowed,
@@ -75,14 +85,14 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		}
 	}
 	slices.Sort(hosts)
-	return hosts
+	return hosts, result
 }
 
 // addHTTPRoute claims the routes of each rule's matches on every host. A
 // rule or match archway cannot serve as written is reported and left out
 // alone: serving it without its condition or filter would send requests
 // where the author did not mean them to go.
-func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy model.Policy) {
+func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy model.Policy, result *RouteResult) {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
 	claimed := map[routeKey]bool{} // a route's own keys repeat over parents
@@ -110,7 +120,7 @@ func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy 
 		if len(keys) == 0 {
 			continue
 		}
-		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs)
+		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs, result)
 		for _, key := range keys {
 			if claimed[key] {
 				continue

@@ -26,13 +26,19 @@ type weighted struct {
 // Lua balancer's canary weights split them (model.Canary). A backendRef
 // that cannot be resolved is reported and left out; with none left the
 // rule answers 503.
-func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef) (string, []model.Canary) {
+// The first backendRef left out goes into result's Refs.
+func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary) {
 	var all []weighted
 	total := 0
 	for k, ref := range refs {
 		name, rej := b.routeBackend(route, ref.BackendRef)
 		if rej != nil {
-			b.problems.add(KindHTTPRoute, route, fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field), rej.reason, rej.message)
+			p := Problem{Kind: KindHTTPRoute, Object: route, Field: fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field),
+				Reason: rej.reason, Message: rej.message}
+			b.problems = append(b.problems, p)
+			if result.Refs == nil {
+				result.Refs = &p
+			}
 			continue
 		}
 		weight := 1

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
@@ -67,6 +68,21 @@ func TestHTTPRoutes(t *testing.T) {
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[2].filters", Reason: reason.UnsupportedFeature,
 						Message: "filter RequestRedirect is not supported yet; the rule is not served"},
 				},
+				Gateway: GatewayReport{
+					Classes: []string{"archway"},
+					Gateways: []GatewayResult{{Ref: ref("web", "gw"), Listeners: []ListenerResult{
+						{Name: "http", Served: true, AttachedRoutes: 2},  // store and news
+						{Name: "local", Served: true, AttachedRoutes: 1}, // store; not blog of another namespace
+						{Name: "https", Reason: reason.UnsupportedFeature, Message: `listener "https": protocol HTTPS is not supported yet (only HTTP); the listener is not served`},
+					}}},
+					Routes: []RouteResult{
+						{Ref: ref("team", "blog"), Parents: []ParentResult{{Ref: parent("gw", "web", "local")}}},
+						{Ref: news, Parents: []ParentResult{{Ref: parent("gw", "web", "http"), Accepted: true}}, Refs: &Problem{
+							Kind: KindHTTPRoute, Object: news, Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted,
+							Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"}},
+						{Ref: store, Parents: []ParentResult{{Ref: parent("gw", "", ""), Accepted: true}}},
+					},
+				},
 			},
 		},
 		"without a Gateway controller name nothing is attached": {
@@ -75,6 +91,18 @@ func TestHTTPRoutes(t *testing.T) {
 			report: Report{Served: []model.Ref{ref("web", "legacy")}},
 		},
 	})
+}
+
+// parent is a parentRef as a manifest without group and kind reads.
+func parent(name, namespace, section string) gatewayv1.ParentReference {
+	p := gatewayv1.ParentReference{Name: gatewayv1.ObjectName(name)}
+	if namespace != "" {
+		p.Namespace = ptr.To(gatewayv1.Namespace(namespace))
+	}
+	if section != "" {
+		p.SectionName = ptr.To(gatewayv1.SectionName(section))
+	}
+	return p
 }
 
 func TestRouteHostnames(t *testing.T) {
@@ -110,7 +138,7 @@ func TestRouteWeights(t *testing.T) {
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(0)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &admin}, Weight: weight(1000000)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(1000000)}},
-	})
+	}, &RouteResult{})
 	require.Equal(t, "web_app_81", backend, "a backend of weight 0 gets no request")
 	require.Equal(t, []model.Canary{{Backend: "web_app_80", Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: 500000, WeightTotal: 1000000}}, canaries,
 		"weights over model.Canary's total are scaled down")

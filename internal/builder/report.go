@@ -68,6 +68,9 @@ type Report struct {
 	Served []model.Ref
 	// Problems are sorted by Object, Field, Reason.
 	Problems []Problem
+	// Gateway is what the Gateway API objects of this instance get as
+	// status.
+	Gateway GatewayReport
 }
 
 // Problem kinds: the Kubernetes kinds Build reads, and manifest files.

@@ -1,0 +1,79 @@
+package builder
+
+import (
+	"slices"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+)
+
+// GatewayReport is what the Gateway API processors decided, for the
+// status of the objects (package status): which GatewayClasses are this
+// instance's, each Gateway's listeners, and each attached HTTPRoute's
+// parents and backends. Its slices are sorted by Ref.
+type GatewayReport struct {
+	Classes  []string
+	Gateways []GatewayResult
+	Routes   []RouteResult
+}
+
+// GatewayResult is one Gateway of this instance.
+type GatewayResult struct {
+	Ref model.Ref
+	// Listeners are in the Gateway's spec order.
+	Listeners []ListenerResult
+}
+
+// ListenerResult is one listener: served, or why not (Reason is
+// reason.UnsupportedFeature or reason.InvalidHost, Message says what).
+type ListenerResult struct {
+	Name           string
+	Served         bool
+	Reason         reason.Reason
+	Message        string
+	AttachedRoutes int32
+}
+
+// RouteResult is one HTTPRoute that names a Gateway of this instance.
+type RouteResult struct {
+	Ref model.Ref
+	// Parents are the route's parentRefs to Gateways of this instance, in
+	// its spec order; Accepted says whether a listener took it.
+	Parents []ParentResult
+	// Refs is the first backendRef that could not be used, nil when all
+	// could.
+	Refs *Problem
+}
+
+// ParentResult is one parentRef, as written, and whether a listener of
+// its Gateway took the route.
+type ParentResult struct {
+	Ref      gatewayv1.ParentReference
+	Accepted bool
+}
+
+// gatewayState is what the Gateway API processors pass on to each other.
+type gatewayState struct {
+	gatewayReport GatewayReport
+}
+
+// attach counts a route on the listener name of Gateway gw.
+func (r *GatewayReport) attach(gw model.Ref, listener string) {
+	for i := range r.Gateways {
+		if r.Gateways[i].Ref == gw {
+			if l := slices.IndexFunc(r.Gateways[i].Listeners, func(l ListenerResult) bool { return l.Name == listener }); l >= 0 {
+				r.Gateways[i].Listeners[l].AttachedRoutes++
+			}
+		}
+	}
+}
+
+// sorted returns the report with its slices in Ref order.
+func (r GatewayReport) sorted() GatewayReport {
+	slices.Sort(r.Classes)
+	slices.SortFunc(r.Gateways, func(a, b GatewayResult) int { return compareRefs(a.Ref, b.Ref) })
+	slices.SortFunc(r.Routes, func(a, b RouteResult) int { return compareRefs(a.Ref, b.Ref) })
+	return r
+}
