@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/utils/ptr"
 
 	"github.com/archway-ingress/archway/internal/testutil"
@@ -89,6 +92,33 @@ func TestChartStreams(t *testing.T) {
 	after, err := a.Metric("nginx_ingress_controller_success")
 	require.NoError(t, err)
 	require.Equal(t, reloads, after, "no reload for the endpoint change")
+
+	// An entry on archway's HTTP port is refused alone, with a Warning
+	// Event on the ConfigMap.
+	cms, err := admin.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	i := slices.IndexFunc(cms.Items, func(cm corev1.ConfigMap) bool { return cm.Data[strconv.Itoa(tcpPort)] != "" })
+	require.GreaterOrEqual(t, i, 0, "the chart's TCP services ConfigMap")
+	tcp := cms.Items[i]
+	tcp.Data[strconv.Itoa(a.HTTPPort)] = ns + "/echo:7000"
+	_, err = admin.CoreV1().ConfigMaps(ns).Update(ctx, &tcp, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, harness.Eventually(30*time.Second, 100*time.Millisecond, func() error {
+		events, err := admin.CoreV1().Events(ns).List(ctx, metav1.ListOptions{
+			FieldSelector: fields.Set{"involvedObject.kind": "ConfigMap", "involvedObject.name": tcp.Name}.String(),
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "StreamPortConflict" && e.Type == corev1.EventTypeWarning && e.InvolvedObject.UID == tcp.UID &&
+				strings.Contains(e.Message, "is taken by the HTTP port") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no StreamPortConflict Event on ConfigMap %s among %d", tcp.Name, len(events.Items))
+	}))
+	require.NoError(t, answers("tcp", tcpPort, "hello\n", "new\n"), "the other entry keeps serving")
 }
 
 // echoPorts are the EndpointSlice ports of the echo Service.
