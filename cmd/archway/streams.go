@@ -13,10 +13,12 @@ import (
 	"github.com/archway-ingress/archway/internal/builder"
 )
 
-// addStreamFlags adds the flags of the TCP and UDP services.
+// addStreamFlags adds the flags of the TCP and UDP services and of SSL
+// passthrough.
 func addStreamFlags(fs *pflag.FlagSet, opts *builder.Options) {
 	fs.StringVar(&opts.TCPServices, "tcp-services-configmap", "", `ConfigMap (namespace/name) of TCP services, as ingress-nginx's: "<port>": "<namespace>/<service>:<port>[:PROXY][:PROXY]" (the first PROXY decodes a PROXY protocol header from the load balancer, the second sends one to the backend). With --manifests, the ConfigMap of that name in the folder.`)
 	fs.StringVar(&opts.UDPServices, "udp-services-configmap", "", `ConfigMap (namespace/name) of UDP services: "<port>": "<namespace>/<service>:<port>". With --manifests, the ConfigMap of that name in the folder.`)
+	fs.BoolVar(&opts.SSLPassthrough, "enable-ssl-passthrough", false, `Serve the HTTPS port with nginx's stream module, which reads the server name of each TLS connection: the hosts of Ingresses with the ssl-passthrough annotation go unopened to their backends, every other connection to the HTTP servers (which still see the client's address). Adds a local hop to every HTTPS connection.`)
 }
 
 // validateStreams checks the two flags and reserves archway's own TCP

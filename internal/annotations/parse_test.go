@@ -39,12 +39,12 @@ func TestParseProblems(t *testing.T) {
 		},
 		"unknown keys": {
 			annotations: map[string]string{key("mirror-target"): "https://x",
-				key("session-cookie-change-on-failure"): "true", key("ssl-passthrough"): "true"},
+				key("session-cookie-change-on-failure"): "true", key("influxdb-host"): "x"},
 			prefix: prefix,
 			want: []Problem{
+				{Key: key("influxdb-host"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
 				{Key: key("mirror-target"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
 				{Key: key("session-cookie-change-on-failure"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
-				{Key: key("ssl-passthrough"), Reason: reason.UnsupportedAnnotation, Effect: Ignored},
 			},
 		},
 		"auth-type needs a secret": {

@@ -26,6 +26,9 @@ type Server struct {
 	FromToWWW bool
 	// ClientAuth holds the auth-tls-* values.
 	ClientAuth ClientAuth
+	// SSLPassthrough passes the hosts' TLS connections on unopened;
+	// PassthroughProxyProtocol sends them a PROXY header first.
+	SSLPassthrough, PassthroughProxyProtocol bool
 }
 
 // Location holds the location-scoped values: they apply to every path of

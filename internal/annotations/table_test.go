@@ -469,6 +469,16 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"cluster-ip"},
 		get:     func(p Parsed) any { return p.Location.ServiceUpstream },
 	},
+	"ssl-passthrough": {
+		valid:   map[string]any{"true": true, "false": false, "1": true},
+		invalid: []string{"yes", "on"},
+		get:     func(p Parsed) any { return p.Server.SSLPassthrough },
+	},
+	"ssl-passthrough-proxy-protocol": {
+		valid:   map[string]any{"true": true, "false": false},
+		invalid: []string{"PROXY", "v2"},
+		get:     func(p Parsed) any { return p.Server.PassthroughProxyProtocol },
+	},
 	"ssl-redirect": {
 		valid:   map[string]any{"false": false, "true": true},
 		invalid: []string{"off", "no"},

@@ -35,6 +35,10 @@ type ingressPolicy struct {
 	canary annotations.Canary
 	// serverSnippet is the parsed server-snippet (see snippets.go).
 	serverSnippet *model.Snippet
+	// passthrough and passthroughProxy are the ssl-passthrough
+	// annotations, which no other annotation's problem blocks: passthrough
+	// uses none of them.
+	passthrough, passthroughProxy bool
 }
 
 // ingressPolicy parses and resolves the annotations of ing, reporting
@@ -49,6 +53,7 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	}
 	loc := &parsed.Location
 	pol.server = parsed.Server
+	pol.passthrough, pol.passthroughProxy = parsed.Server.SSLPassthrough, parsed.Server.PassthroughProxyProtocol
 	pol.policy = loc.Policy()
 	pol.policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil

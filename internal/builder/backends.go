@@ -94,37 +94,54 @@ func newResolver(services []*corev1.Service, endpointSlices []*discoveryv1.Endpo
 // ingressBackend resolves the backend of a path or a spec.defaultBackend of
 // an Ingress in namespace. On a rejection the name is "": answer 503.
 func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBackend) (string, *rejection) {
+	if l := &r.last; l.name != "" && be.Resource == nil && be.Service != nil && l.namespace == namespace && l.service == *be.Service {
+		return l.name, nil
+	}
+	e, port, written, rej := r.ingressServicePort(namespace, be)
+	if rej != nil {
+		return "", rej
+	}
+	name := r.backend(e, port, written)
+	r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
+	return name, nil
+}
+
+// ingressServicePort finds the Service and the port of it that an Ingress
+// backend names, with the port as written (see servicePort).
+func (r *resolver) ingressServicePort(namespace string, be networkingv1.IngressBackend) (*serviceEntry, corev1.ServicePort, string, *rejection) {
 	if be.Resource != nil {
-		return "", &rejection{field: "resource", reason: reason.UnsupportedBackend,
+		return nil, corev1.ServicePort{}, "", &rejection{field: "resource", reason: reason.UnsupportedBackend,
 			message: "resource backends are not supported"}
 	}
 	if be.Service == nil {
-		return "", &rejection{field: "service", reason: reason.ServiceNotFound,
+		return nil, corev1.ServicePort{}, "", &rejection{field: "service", reason: reason.ServiceNotFound,
 			message: "the backend names no Service"}
-	}
-	if l := &r.last; l.name != "" && l.namespace == namespace && l.service == *be.Service {
-		return l.name, nil
 	}
 	ref := model.Ref{Namespace: namespace, Name: be.Service.Name}
 	e, rej := r.lookup(ref)
 	if rej != nil {
 		rej.field = "service." + rej.field
-		return "", rej
+		return nil, corev1.ServicePort{}, "", rej
 	}
-	svc := e.svc
-	// The port as written names the Backend: a number, or an IANA name,
-	// which always holds a letter, so the two never collide.
-	port := be.Service.Port
+	port, written, rej := servicePort(e.svc, ref, be.Service.Port)
+	return e, port, written, rej
+}
+
+// servicePort finds the port of svc (named ref) that an Ingress backend
+// names, and the port as written: a number, or an IANA name, which always
+// holds a letter, so the two never collide. The rejection's field is
+// under "service".
+func servicePort(svc *corev1.Service, ref model.Ref, port networkingv1.ServiceBackendPort) (corev1.ServicePort, string, *rejection) {
 	written := port.Name
 	switch {
 	case port.Number < 0 || port.Number > 65535:
-		return "", &rejection{field: "service.port.number", reason: reason.ServicePortNotFound,
+		return corev1.ServicePort{}, "", &rejection{field: "service.port.number", reason: reason.ServicePortNotFound,
 			message: fmt.Sprintf("port %d is out of range", port.Number)}
 	case port.Number != 0:
 		written = strconv.Itoa(int(port.Number))
 	default:
 		if err := checkPortName(port.Name); err != nil {
-			return "", &rejection{field: "service.port.name", reason: reason.ServicePortNotFound, message: err.Error()}
+			return corev1.ServicePort{}, "", &rejection{field: "service.port.name", reason: reason.ServicePortNotFound, message: err.Error()}
 		}
 	}
 	i := slices.IndexFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
@@ -134,12 +151,10 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 		return sp.Name == port.Name
 	})
 	if i < 0 {
-		return "", &rejection{field: "service.port", reason: reason.ServicePortNotFound,
+		return corev1.ServicePort{}, "", &rejection{field: "service.port", reason: reason.ServicePortNotFound,
 			message: fmt.Sprintf("Service %s has no port %s", ref, written)}
 	}
-	name := r.backend(e, svc.Spec.Ports[i], written)
-	r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
-	return name, nil
+	return svc.Spec.Ports[i], written, nil
 }
 
 // defaultService resolves --default-backend-service ("namespace/name") on

@@ -37,6 +37,9 @@ type ingressState struct {
 	serverSnippets serverSnippets
 	// wafs holds the ModSecurity annotations (see waf.go).
 	wafs wafClaims
+	// passthrough holds the hosts of ssl-passthrough Ingresses (see
+	// passthrough.go).
+	passthrough passthroughClaims
 }
 
 // addIngresses adds this instance's Ingresses (select.go) within the
@@ -74,12 +77,23 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, pol: pol})
 		return
 	}
+	if pol.passthrough {
+		if b.opts.SSLPassthrough {
+			b.addPassthrough(ing, ref, pol.passthroughProxy)
+			return
+		}
+		b.passthroughDisabled(ref)
+	}
 	b.tls.addIngress(ing, ref, pol.redirect, &b.problems)
 	hostless := b.hostless(ing, ref, &pol)
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(owner, ing.Spec.DefaultBackend, hostless)
 	}
 	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+		if rej := b.passedThrough(host, ref.Namespace); rej != nil {
+			b.reject(ref, "spec.rules["+strconv.Itoa(rule)+"].host", rej)
+			return
+		}
 		b.owners.claim(host, ref.Namespace)
 		rulePol := &pol
 		if host == "" {

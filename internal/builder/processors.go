@@ -28,6 +28,7 @@ var processors = []func(*build){
 	(*build).addHTTPRoutes,            // Gateway API HTTPRoutes, on what the Ingresses left (httproute.go)
 	(*build).addDefaultBackendService, // --default-backend-service, unless an owner took the default backend
 	(*build).addStreams,               // --tcp-services-configmap, --udp-services-configmap (streams.go)
+	(*build).finishPassthrough,        // --enable-ssl-passthrough's hosts (passthrough.go)
 	(*build).addLoadErrors,            // manifest documents that could not be read or are obsolete
 	(*build).addBackends,              // every backend is known: endpoints, beside the processors after it
 	(*build).addServers,               // routes grouped into servers by host

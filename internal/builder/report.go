@@ -50,6 +50,10 @@ type Options struct {
 	// ConfigMap (a cluster source's is the named one already), or a
 	// folder's last ConfigMap that lists no TCP or UDP services.
 	ConfigMap string
+	// SSLPassthrough (--enable-ssl-passthrough) serves the HTTPS port
+	// with Config.Passthrough, which passes the hosts of ssl-passthrough
+	// Ingresses through (passthrough.go).
+	SSLPassthrough bool
 	// ReservedPorts are the TCP ports archway serves itself (HTTP, HTTPS,
 	// metrics), which no TCP service may take.
 	ReservedPorts []ReservedPort

@@ -23,6 +23,9 @@ type Config struct {
 	// Streams are the TCP and UDP services (stream.go), sorted by
 	// Protocol, then Port.
 	Streams []StreamServer
+	// Passthrough, with --enable-ssl-passthrough, serves the HTTPS port
+	// (passthrough.go); nil leaves it to the HTTP servers.
+	Passthrough *Passthrough
 }
 
 // Server is one virtual host.

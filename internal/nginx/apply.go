@@ -145,6 +145,9 @@ func (m *Manager) stage(ctx context.Context, out render.Output, test bool) (stri
 	if err := makePrivateDir(dir); err != nil {
 		return "", err
 	}
+	if err := makePassthroughDir(dir); err != nil {
+		return "", err
+	}
 	m.files.wrote(out)
 	var conf []byte
 	for _, f := range out.Files {

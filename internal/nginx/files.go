@@ -37,7 +37,7 @@ func inspect(out render.Output) ([sha256.Size]byte, []byte, error) {
 		case !filepath.IsLocal(f.Name) || filepath.Clean(f.Name) != f.Name:
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: not a clean path inside the runtime dir", f.Name)
 		case f.Name == candidateFile || f.Name == render.StatusSocket || f.Name == LockFile || f.Name == render.PrivateDir ||
-			strings.HasPrefix(f.Name, render.PrivateDir+"/"):
+			strings.HasPrefix(f.Name, render.PrivateDir+"/") || f.Name == render.PassthroughDir || strings.HasPrefix(f.Name, render.PassthroughDir+"/"):
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: reserved", f.Name)
 		case seen[f.Name]:
 			return [sha256.Size]byte{}, nil, fmt.Errorf("file name %q: duplicate", f.Name)

@@ -41,6 +41,9 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func(), access *
 	if err := preparePrivateDir(dir); err != nil {
 		return nil, err
 	}
+	if err := preparePassthroughDir(dir); err != nil {
+		return nil, err
+	}
 	if err := adoptOrphans(); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,8 @@ const (
 	RouteNotAllowed         Reason = "RouteNotAllowed"
 	RefNotPermitted         Reason = "RefNotPermitted"
 	UnsupportedFeature      Reason = "UnsupportedFeature"
+	PassthroughConflict     Reason = "PassthroughConflict"
+	PassthroughIgnored      Reason = "PassthroughIgnored"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -107,6 +109,8 @@ var Docs = []Doc{
 	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
 	{RefNotPermitted, "An HTTPRoute's backendRef names a Service of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used. Create a ReferenceGrant in the Service's namespace, from HTTPRoutes of the route's namespace to that Service.", false},
 	{UnsupportedFeature, "A Gateway API field or value that archway does not implement yet (docs/gateway-api.md lists them); the listener, rule or match that uses it is not served, the rest is. Do without it, or see docs/gateway-api.md for what works.", false},
+	{PassthroughConflict, "A host is passed through (ssl-passthrough) by one Ingress and routed by an Ingress of another namespace; the oldest Ingress wins the host, the other's rule for it is not served. Serve the host from one namespace.", false},
+	{PassthroughIgnored, "Part of an ssl-passthrough Ingress that passthrough cannot use: a path other than \"/\" (the connection goes whole to the backend of path \"/\"), a rule without host, spec.defaultBackend; or the annotation without --enable-ssl-passthrough, which serves the Ingress as any other. Remove the part, or start archway with the flag.", false},
 	{RejectedByNginx, "nginx refused the config built with this object although build accepted it; the object is held back, the others are served. Read nginx's complaint in the message, and report the bug.", false},
 	{RejectedByRenderer, "The renderer refused the config built with this object although build accepted it; the object is held back, the others are served. Report the bug.", false},
 	{PrefixTrailingSlash, "A Prefix path \"/api/\" also matches \"/api\" in archway, where ingress-nginx sent \"/api\" elsewhere. Check that \"/api\" may reach this backend.", true},

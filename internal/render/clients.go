@@ -24,7 +24,11 @@ type clientsView struct {
 	FullForwardedFor bool
 	Peer             string
 	// ServerPort is the variable of the port the client connected to.
-	ServerPort string
+	// PortFromProxyProtocol defines it ($archway_server_port): the PROXY
+	// header's port where there is one (the passthrough front's), else
+	// the listener's.
+	ServerPort            string
+	PortFromProxyProtocol bool
 	// Allow are the quoted CIDRs of the instance-wide allow-list.
 	Allow []string
 }
@@ -34,13 +38,25 @@ type realIPView struct {
 	Header string   // the quoted header name, or proxy_protocol
 }
 
-func newClientsView(c model.ClientSettings) (clientsView, error) {
+// newClientsView returns the view of c; with passthrough, the HTTPS
+// listener is behind the passthrough front, whose PROXY header names the
+// client (a "unix:" peer).
+func newClientsView(c model.ClientSettings, passthrough bool) (clientsView, error) {
 	var err error
 	v := clientsView{FullForwardedFor: c.ComputeFullForwardedFor, Peer: "$realip_remote_addr", ServerPort: "$server_port"}
 	if v.Allow, err = quotePrefixes(geoPrefixes(c.Allow)); err != nil {
 		return v, fmt.Errorf("whitelist-source-range: %w", err)
 	}
-	if !c.UseProxyProtocol && !c.UseForwardedHeaders {
+	const front = `"unix:"`
+	switch {
+	case passthrough && !c.UseProxyProtocol && c.UseForwardedHeaders:
+		// nginx takes the client address from one header only.
+		return v, fmt.Errorf("use-forwarded-headers with ssl passthrough needs use-proxy-protocol")
+	case passthrough && !c.UseProxyProtocol:
+		v.RealIP = &realIPView{From: []string{front}, Header: "proxy_protocol"}
+		v.ServerPort, v.PortFromProxyProtocol = "$archway_server_port", true
+		return v, nil
+	case !c.UseProxyProtocol && !c.UseForwardedHeaders:
 		return v, nil
 	}
 	from, err := quotePrefixes(c.TrustedProxies)
@@ -56,6 +72,9 @@ func newClientsView(c model.ClientSettings) (clientsView, error) {
 		// The PROXY header's address is the client, and the peer (the
 		// load balancer) adds nothing to X-Forwarded-For.
 		v.RealIP.Header, v.Peer, v.ServerPort = "proxy_protocol", "$remote_addr", "$proxy_protocol_server_port"
+		if passthrough {
+			v.RealIP.From = append(v.RealIP.From, front)
+		}
 	default:
 		if _, err := grammar.HeaderName(c.ForwardedForHeader); err != nil {
 			return v, fmt.Errorf("forwarded-for-header %q: %w", c.ForwardedForHeader, err)

@@ -46,12 +46,14 @@ func workerUser(t testing.TB) (string, string) {
 }
 
 // writeFiles writes files into dir and returns the path of nginx.conf.
-// nginx needs the private dir for the endpoints socket. As package nginx
-// does, dir is created 0755 for the workers.
+// nginx needs the private dir for the endpoints socket, and the
+// passthrough dir for its sockets. As package nginx does, dir is created
+// 0755 for the workers.
 func writeFiles(t testing.TB, dir string, files []File) string {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, PrivateDir), 0o700))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, PassthroughDir), 0o755))
 	for _, f := range files {
 		path := filepath.Join(dir, f.Name)
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))

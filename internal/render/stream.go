@@ -23,6 +23,9 @@ type streamBlockView struct {
 	// metrics (StreamLogTag).
 	AccessLog string
 	Servers   []streamView
+	// Passthrough is the HTTPS port's front (passthrough.go), nil
+	// without --enable-ssl-passthrough.
+	Passthrough *passthroughView
 }
 
 // streamView is one server of the stream {} block: a TCP or UDP port
@@ -53,9 +56,10 @@ type streams struct {
 // newStreams checks the stream servers once more (build has) and turns
 // them into views listening on addresses (listenAddresses), reading their
 // endpoints from runtime dir dir's StreamEndpointsDir, and the njs module
-// from its folder njsDir.
-func newStreams(servers []model.StreamServer, addresses []string, dir, njsDir string) (streams, error) {
-	if len(servers) == 0 {
+// from its folder njsDir. front makes the block, which the HTTPS port's
+// passthrough front needs, without any service too.
+func newStreams(servers []model.StreamServer, addresses []string, dir, njsDir string, front bool) (streams, error) {
+	if len(servers) == 0 && !front {
 		return streams{}, nil
 	}
 	var q quoter
@@ -111,13 +115,20 @@ func newStreamView(s model.StreamServer, addresses []string) (streamView, []byte
 		params += " proxy_protocol"
 	}
 	v.Listen = listens(addresses, s.Port, params)
-	var endpoints []byte
-	for _, e := range s.Endpoints {
+	endpoints, err := endpointLines(v.Name, s.Endpoints)
+	return v, endpoints, err
+}
+
+// endpointLines returns the file of endpoints of the stream server (or
+// passthrough host) name: one "address:port" a line.
+func endpointLines(name string, endpoints []model.Endpoint) ([]byte, error) {
+	var out []byte
+	for _, e := range endpoints {
 		addr, err := netip.ParseAddr(e.Address)
 		if err != nil || e.Port < 1 || e.Port > 65535 {
-			return streamView{}, nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", v.Name, e.Address, e.Port)
+			return nil, fmt.Errorf("%s: endpoint %q port %d is not an IP address and port", name, e.Address, e.Port)
 		}
-		endpoints = fmt.Appendf(endpoints, "%s\n", netip.AddrPortFrom(addr, uint16(e.Port)))
+		out = fmt.Appendf(out, "%s\n", netip.AddrPortFrom(addr, uint16(e.Port)))
 	}
-	return v, endpoints, nil
+	return out, nil
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type edge struct {
 	defaultCertificate string // quoted path
 	httpPort           int
 	httpsPort          int      // 0: no HTTPS listener
+	// httpsSocket, with ssl passthrough, is the quoted "unix:" address
+	// that the HTTPS listener takes instead of httpsPort (passthrough.go).
+	httpsSocket string
 	addresses          []string // listenAddresses
 	proxyProtocol      bool     // every listener expects the PROXY protocol
 	restricted         bool     // only Settings.Clients.Allow may connect
@@ -72,6 +76,9 @@ func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView
 	e.httpsPort = opts.HTTPSPort
 	t := cfg.Settings.TLS
 	var q quoter
+	if cfg.Passthrough != nil {
+		e.httpsSocket = q.quote("unix:" + filepath.Join(opts.RuntimeDir, PassthroughHTTPSSocket))
+	}
 	v := &httpTLSView{Ciphers: q.quote(t.Ciphers)}
 	protocols := make([]string, 0, len(t.Protocols))
 	for _, p := range t.Protocols {
@@ -125,18 +132,24 @@ func (e *edge) certificate(c *model.Certificate) (string, error) {
 
 // server returns the listeners and access of one server.
 func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
-	var params string
+	var proxyProtocol, defaultServer string
 	if e.proxyProtocol {
-		params += " proxy_protocol"
+		proxyProtocol = " proxy_protocol"
 	}
 	if isDefault {
-		params += " default_server"
+		defaultServer = " default_server"
 	}
-	v := serverEdgeView{Listen: listens(e.addresses, e.httpPort, params), Restricted: e.restricted}
-	if e.httpsPort == 0 {
+	v := serverEdgeView{Listen: listens(e.addresses, e.httpPort, proxyProtocol+defaultServer), Restricted: e.restricted}
+	switch {
+	case e.httpsPort == 0:
 		return v, nil
+	case e.httpsSocket != "":
+		// The passthrough front sends every connection with a PROXY
+		// header naming the client.
+		v.Listen = append(v.Listen, e.httpsSocket+" ssl http2 proxy_protocol"+defaultServer)
+	default:
+		v.Listen = append(v.Listen, listens(e.addresses, e.httpsPort, " ssl http2"+proxyProtocol+defaultServer)...)
 	}
-	v.Listen = append(v.Listen, listens(e.addresses, e.httpsPort, " ssl http2"+params)...)
 	switch {
 	case isDefault && s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)

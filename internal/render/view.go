@@ -135,7 +135,7 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	if err != nil {
 		return confView{}, err
 	}
-	if v.Clients, err = newClientsView(cfg.Settings.Clients); err != nil {
+	if v.Clients, err = newClientsView(cfg.Settings.Clients, cfg.Passthrough != nil); err != nil {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	v.TLS = tls
@@ -145,10 +145,17 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
 	}
-	if v.streams, err = newStreams(cfg.Streams, edge.addresses, opts.RuntimeDir, njsDir); err != nil {
+	if v.streams, err = newStreams(cfg.Streams, edge.addresses, opts.RuntimeDir, njsDir, cfg.Passthrough != nil); err != nil {
 		return confView{}, err
 	}
 	v.Stream = v.streams.block
+	if v.Stream != nil {
+		var endpoints []File
+		if v.Stream.Passthrough, endpoints, err = newPassthroughView(cfg, opts, edge); err != nil {
+			return confView{}, err
+		}
+		v.streams.endpoints = append(v.streams.endpoints, endpoints...)
+	}
 	servers, err := serverViews(cfg.Servers, routes, fallback, pol, edge)
 	if err != nil {
 		return confView{}, err

@@ -88,6 +88,17 @@ func TestStreamValues(t *testing.T) {
 				require.False(t, *d.container.SecurityContext.AllowPrivilegeEscalation)
 			},
 		},
+		"SSL passthrough": {
+			set: []string{"sslPassthrough=true"},
+			check: func(t *testing.T, _ release, d deployed) {
+				require.Contains(t, d.container.Args, "--enable-ssl-passthrough")
+			},
+		},
+		"no SSL passthrough by default": {
+			check: func(t *testing.T, _ release, d deployed) {
+				require.NotContains(t, d.container.Args, "--enable-ssl-passthrough")
+			},
+		},
 	}
 	runValueCases(t, tests)
 }

@@ -15,11 +15,16 @@ import fs from 'fs';
 var NONE = 'archway_no_endpoints';
 
 function peer(s) {
+  return endpoint(s, s.variables.archway_stream);
+}
+
+// endpoint takes the next of the endpoints in the file name.
+function endpoint(s, name) {
   var text;
   try {
-    text = fs.readFileSync(s.variables.archway_stream_endpoints + '/' + s.variables.archway_stream, 'utf8');
+    text = fs.readFileSync(s.variables.archway_stream_endpoints + '/' + name, 'utf8');
   } catch (e) {
-    s.error('archway: endpoints of ' + s.variables.archway_stream + ': ' + e.message);
+    s.error('archway: endpoints of ' + name + ': ' + e.message);
     return NONE;
   }
   var endpoints = text.split('\n').filter(function (line) { return line.length > 0; });
@@ -29,4 +34,19 @@ function peer(s) {
   return endpoints[Number(s.variables.connection) % endpoints.length];
 }
 
-export default {peer};
+// target returns the upstream of a passthrough connection: the HTTPS
+// port's front and relay (stream_passthrough.tmpl) map its server name to
+// an upstream ("archway_...") or to a backend's file of endpoints.
+function target(s, value) {
+  return value.indexOf('archway_') == 0 ? value : endpoint(s, value);
+}
+
+function passthroughPeer(s) {
+  return target(s, s.variables.archway_passthrough);
+}
+
+function relayPeer(s) {
+  return target(s, s.variables.archway_passthrough_backend);
+}
+
+export default {peer, passthroughPeer, relayPeer};

@@ -47,6 +47,9 @@
 - {{ printf "--%s-services-configmap=%s/%s-%s" $protocol $.Release.Namespace (include "archway.fullname" $) $protocol | quote }}
 {{- end }}
 {{- end }}
+{{- if .Values.sslPassthrough }}
+- "--enable-ssl-passthrough"
+{{- end }}
 {{- range $flag, $value := .Values.extraArgs }}
 - {{ printf "--%s=%v" $flag $value | quote }}
 {{- end }}
