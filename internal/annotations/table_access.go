@@ -35,10 +35,10 @@ func accessSpecs() []Spec {
 			Doc:   "These client networks get 403, whatever the allowlist says.",
 			apply: ranges(func(l *Location) *[]netip.Prefix { return &l.DenySourceRange })},
 		{Key: "ssl-passthrough", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
-			Doc: "With `--enable-ssl-passthrough`, TLS connections to the Ingress's hosts go unopened to the backend of its path `/` (its other paths and annotations are not used, and plain HTTP is not routed); the backend presents its own certificate. Ignored, and reported, without the flag.",
+			Doc:   "With `--enable-ssl-passthrough`, TLS connections to the Ingress's hosts go unopened to the backend of its path `/` (its other paths and annotations are not used, and plain HTTP is not routed); the backend presents its own certificate. Ignored, and reported, without the flag.",
 			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Server.SSLPassthrough = v })},
 		{Key: "ssl-passthrough-proxy-protocol", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "false",
-			Doc: "archway's own: passthrough connections start with a PROXY protocol v1 header naming the client, for backends that read it (without it they see nginx's address).",
+			Doc:   "archway's own: passthrough connections start with a PROXY protocol v1 header naming the client, for backends that read it (without it they see nginx's address).",
 			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Server.PassthroughProxyProtocol = v })},
 	}
 }

@@ -32,7 +32,9 @@ const passthroughAnnotation = "ssl-passthrough"
 // is reported.
 func (b *build) addPassthrough(ing *networkingv1.Ingress, ref model.Ref, proxyProtocol bool) {
 	owner := ingressOwner(ref)
-	ignored := func(field, message string) { b.problems.add(KindIngress, ref, field, reason.PassthroughIgnored, message) }
+	ignored := func(field, message string) {
+		b.problems.add(KindIngress, ref, field, reason.PassthroughIgnored, message)
+	}
 	if ing.Spec.DefaultBackend != nil {
 		ignored("spec.defaultBackend", "ssl-passthrough routes connections by their server name: spec.defaultBackend is not used")
 	}

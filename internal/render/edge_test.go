@@ -40,10 +40,11 @@ func clientBackend(t *testing.T) model.Backend {
 }
 
 // edgeEnv is one nginx serving cfg on an HTTP and an HTTPS port; requests
-// come from addr, 127.0.0.1 unless a test sets it.
+// go to addr, 127.0.0.1 unless a test sets it, from the address from when
+// a test sets it.
 type edgeEnv struct {
 	httpPort, httpsPort int
-	addr                netip.Addr
+	addr, from          netip.Addr
 }
 
 func newEdgeEnv(t *testing.T, cfg model.Config) *edgeEnv {
@@ -96,7 +97,11 @@ func (e *edgeEnv) send(t *testing.T, config *tls.Config, host, path, proxyFrom s
 	if config != nil {
 		port = e.httpsPort
 	}
-	conn, err := net.DialTimeout("tcp", netip.AddrPortFrom(e.addr, uint16(port)).String(), 5*time.Second)
+	dialer := net.Dialer{Timeout: 5 * time.Second}
+	if e.from.IsValid() {
+		dialer.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(e.from, 0))
+	}
+	conn, err := dialer.Dial("tcp", netip.AddrPortFrom(e.addr, uint16(port)).String())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))

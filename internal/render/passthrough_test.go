@@ -1,13 +1,21 @@
 package render
 
 import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // passthroughConfig passes an exact host (with a PROXY header) and a
@@ -86,4 +94,153 @@ func TestPassthroughRefused(t *testing.T) {
 		require.Error(t, err, want)
 		require.True(t, strings.Contains(err.Error(), want), err.Error())
 	}
+}
+
+// tlsBackend is a passthrough backend: an HTTPS server with its own
+// certificate that answers the client address it sees, read from a PROXY
+// protocol v1 header first when proxyProtocol.
+func tlsBackend(t *testing.T, cert testutil.Cert, proxyProtocol bool) model.Endpoint {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
+	require.NoError(t, err)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			_, _ = io.WriteString(w, host)
+		}),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pair}},
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() { _ = srv.ServeTLS(proxyListener{Listener: l, proxyProtocol: proxyProtocol}, "", "") }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return model.Endpoint{Address: "127.0.0.1", Port: int32(l.Addr().(*net.TCPAddr).Port)}
+}
+
+// proxyListener reads the PROXY protocol v1 header of each connection,
+// when proxyProtocol, and gives the connection its source address.
+type proxyListener struct {
+	net.Listener
+	proxyProtocol bool
+}
+
+func (l proxyListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil || !l.proxyProtocol {
+		return conn, err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	fields := strings.Fields(line)
+	if err != nil || len(fields) != 6 || fields[0] != "PROXY" {
+		_ = conn.Close()
+		return proxyConn{Conn: conn, r: strings.NewReader("")}, nil // fails the handshake: the test sees it
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	src, err := netip.ParseAddrPort(net.JoinHostPort(fields[2], fields[4]))
+	if err != nil {
+		_ = conn.Close()
+		return proxyConn{Conn: conn, r: strings.NewReader("")}, nil
+	}
+	return proxyConn{Conn: conn, r: r, remote: net.TCPAddrFromAddrPort(src)}, nil
+}
+
+// proxyConn is a connection whose PROXY header was read: it reads on from
+// r and names the header's source as its remote address.
+type proxyConn struct {
+	net.Conn
+	r      io.Reader
+	remote net.Addr
+}
+
+func (c proxyConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+func (c proxyConn) RemoteAddr() net.Addr {
+	if c.remote == nil {
+		return c.Conn.RemoteAddr()
+	}
+	return c.remote
+}
+
+// TestPassthroughServes runs nginx with the passthrough front and real
+// backends, clients connecting from 127.0.0.3: passthrough hosts see the
+// backend's own certificate (and, with a PROXY header, the backend sees
+// the client); other hosts keep archway's certificates, HTTP/2 and the
+// client's address; unknown names get the default certificate.
+func TestPassthroughServes(t *testing.T) {
+	site := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com", "app.pass.test"}})
+	fallback := testutil.NewCert(t, testutil.CertOptions{})
+	vault := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"vault.test"}})
+	pass := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.pass.test"}})
+	owner := model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "vault", Name: "vault"}}
+	cfg := model.Config{
+		Backends:           []model.Backend{clientBackend(t)},
+		DefaultCertificate: modelCert(fallback, "default"),
+		Settings:           edgeSettings(),
+		Servers: []model.Server{
+			{Host: "app.pass.test", Certificate: modelCert(site, "site"), Locations: []model.Location{prefix("/", "client")}},
+			{Host: "site.example.com", Certificate: modelCert(site, "site"), Locations: []model.Location{prefix("/", "client")}},
+		},
+		Passthrough: &model.Passthrough{Hosts: []model.PassthroughHost{
+			{Host: "*.pass.test", Owner: owner, Endpoints: []model.Endpoint{tlsBackend(t, pass, false)}},
+			{Host: "vault.test", Owner: owner, ProxyProtocol: true, Endpoints: []model.Endpoint{tlsBackend(t, vault, true)}},
+		}},
+	}
+	e := newEdgeEnv(t, cfg)
+	e.from = netip.MustParseAddr("127.0.0.3")
+	t.Run("passthrough with a PROXY header", func(t *testing.T) {
+		got := e.request(t, "vault.test", "vault.test", "/", "", nil)
+		require.True(t, vault.Leaf.Equal(got.leaf), "the backend's own certificate")
+		require.Equal(t, "127.0.0.3", got.body, "the backend sees the client")
+	})
+	t.Run("passthrough on a wildcard, without PROXY header", func(t *testing.T) {
+		got := e.request(t, "a.pass.test", "a.pass.test", "/", "", nil)
+		require.True(t, pass.Leaf.Equal(got.leaf), "the backend's own certificate")
+		require.Equal(t, "127.0.0.1", got.body, "the backend sees nginx")
+	})
+	for _, host := range []string{"site.example.com", "app.pass.test"} {
+		t.Run("archway's TLS for "+host, func(t *testing.T) {
+			got := e.request(t, host, host, "/", "", nil)
+			require.True(t, site.Leaf.Equal(got.leaf), "nginx presented %v", got.leaf.DNSNames)
+			require.Equal(t, 2, got.proto, "HTTP/2 on the TLS listener")
+			seen := got.seen(t)
+			require.Equal(t, "127.0.0.3", seen["X-Forwarded-For"])
+			require.Equal(t, "127.0.0.3", seen["X-Real-IP"])
+			require.Equal(t, "https", seen["X-Forwarded-Proto"])
+			require.Equal(t, strconv.Itoa(e.httpsPort), seen["X-Forwarded-Port"])
+		})
+	}
+	t.Run("unknown name: the default certificate", func(t *testing.T) {
+		got := e.request(t, "nobody.test", "nobody.test", "/", "", nil)
+		require.True(t, fallback.Leaf.Equal(got.leaf))
+		require.Equal(t, http.StatusNotFound, got.status)
+	})
+	t.Run("plain HTTP", func(t *testing.T) {
+		got := e.request(t, "", "site.example.com", "/", "", nil)
+		require.Equal(t, "127.0.0.3", got.seen(t)["X-Forwarded-For"])
+		require.Equal(t, strconv.Itoa(e.httpPort), got.seen(t)["X-Forwarded-Port"])
+	})
+
+	// Behind a load balancer that sends PROXY headers, the front decodes
+	// them first; the instance-wide allow-list holds for passthrough hosts.
+	cfg.Settings.Clients.UseProxyProtocol = true
+	cfg.Settings.Clients.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	cfg.Settings.Clients.Allow = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+	e = newEdgeEnv(t, cfg)
+	t.Run("PROXY from the load balancer, passthrough", func(t *testing.T) {
+		got := e.request(t, "vault.test", "vault.test", "/", "203.0.113.7", nil)
+		require.True(t, vault.Leaf.Equal(got.leaf))
+		require.Equal(t, "203.0.113.7", got.body)
+	})
+	t.Run("PROXY from the load balancer, archway's TLS", func(t *testing.T) {
+		got := e.request(t, "site.example.com", "site.example.com", "/", "203.0.113.7", nil)
+		require.True(t, site.Leaf.Equal(got.leaf))
+		require.Equal(t, "203.0.113.7", got.seen(t)["X-Forwarded-For"])
+	})
+	t.Run("a client outside the allow-list never reaches a passthrough backend", func(t *testing.T) {
+		got := e.request(t, "vault.test", "vault.test", "/", "198.51.100.1", nil)
+		require.True(t, fallback.Leaf.Equal(got.leaf), "the HTTP servers answer")
+		require.Equal(t, http.StatusForbidden, got.status)
+	})
 }

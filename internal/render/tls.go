@@ -25,13 +25,13 @@ type edge struct {
 	paths              map[*model.Certificate]string
 	defaultCertificate string // quoted path
 	httpPort           int
-	httpsPort          int      // 0: no HTTPS listener
+	httpsPort          int // 0: no HTTPS listener
 	// httpsSocket, with ssl passthrough, is the quoted "unix:" address
 	// that the HTTPS listener takes instead of httpsPort (passthrough.go).
-	httpsSocket string
-	addresses          []string // listenAddresses
-	proxyProtocol      bool     // every listener expects the PROXY protocol
-	restricted         bool     // only Settings.Clients.Allow may connect
+	httpsSocket   string
+	addresses     []string // listenAddresses
+	proxyProtocol bool     // every listener expects the PROXY protocol
+	restricted    bool     // only Settings.Clients.Allow may connect
 }
 
 // httpTLSView is what http_tls.tmpl prints in the http block; nil when
