@@ -16,11 +16,7 @@ import (
 // through them, so no one else may reach them. nginx -t needs it too.
 func makePassthroughDir(dir string) error {
 	path := filepath.Join(dir, render.PassthroughDir)
-	if err := os.MkdirAll(path, 0o700); err != nil {
-		return fmt.Errorf("create passthrough dir: %w", err)
-	}
-	// Explicitly, so that neither the umask nor an older folder widens it.
-	if err := os.Chmod(path, 0o700); err != nil {
+	if err := mkdirPrivate(path); err != nil {
 		return fmt.Errorf("create passthrough dir: %w", err)
 	}
 	w, err := lookupWorker()

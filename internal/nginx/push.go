@@ -127,15 +127,19 @@ func (m *Manager) push(ctx context.Context, payload []byte, mode pushMode) error
 // makePrivateDir creates the folder of the endpoints socket, reachable by
 // archway's user (and root) only. nginx -t needs it too.
 func makePrivateDir(dir string) error {
-	private := filepath.Join(dir, render.PrivateDir)
-	if err := os.MkdirAll(private, 0o700); err != nil {
-		return fmt.Errorf("create private dir: %w", err)
-	}
-	// Explicitly, so that neither the umask nor an older folder widens it.
-	if err := os.Chmod(private, 0o700); err != nil {
+	if err := mkdirPrivate(filepath.Join(dir, render.PrivateDir)); err != nil {
 		return fmt.Errorf("create private dir: %w", err)
 	}
 	return nil
+}
+
+// mkdirPrivate creates the folder path (and its parents) 0700.
+func mkdirPrivate(path string) error {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return err
+	}
+	// Explicitly, so that neither the umask nor an older folder widens it.
+	return os.Chmod(path, 0o700)
 }
 
 // preparePrivateDir readies the private dir for a new nginx: a socket
