@@ -47,6 +47,8 @@ var fixes = map[reason.Reason]string{
 	reason.RouteNotAllowed:         "attach the HTTPRoute to a listener that allows its namespace and shares a hostname with it",
 	reason.RefNotPermitted:         "create a ReferenceGrant in the Service's namespace from HTTPRoutes of the route's namespace",
 	reason.UnsupportedFeature:      "do without it; docs/gateway-api.md lists what archway supports",
+	reason.PassthroughConflict:     "serve the host from one namespace: pass it through, or route it, not both",
+	reason.PassthroughIgnored:      "remove what ssl-passthrough does not use, or run archway with --enable-ssl-passthrough (chart value sslPassthrough)",
 }
 
 // effects complete the messages of reasons whose message does not say what
@@ -107,7 +109,7 @@ func (r references) finding(p builder.Problem, prefix string) (f Finding, unchec
 		f.Message += "; " + effect
 	}
 	switch p.Reason {
-	case reason.CertificateExpired:
+	case reason.CertificateExpired, reason.PassthroughIgnored:
 		f.Severity = Warning // still served
 	case reason.UnsupportedSetting:
 		f.Severity = Warning
