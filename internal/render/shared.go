@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -67,7 +68,8 @@ func shareServers(views []serverView) ([]serverView, []sharedMapView) {
 // shapeOf returns what must be equal for two servers to share: every
 // field of the view but its name and its locations' backends and labels.
 // Servers with parts that the key leaves out (internal locations, client
-// certificates, snippets, annotations' policies) never share;
+// certificates, snippets) never share; locations' policies are compared
+// whole;
 // TestShapeKnowsEveryField fails when a view gains a field, so that it is
 // added here or makes servers unshareable.
 func shapeOf(v serverView) (string, bool) {
@@ -84,12 +86,18 @@ func shapeOf(v serverView) (string, bool) {
 	b.WriteString(v.Edge.Certificate)
 	b.WriteString(strconv.FormatBool(v.Edge.Restricted))
 	for _, l := range v.Locations {
-		if l.Policy != nil {
-			return "", false
-		}
 		for _, f := range []string{l.Modifier, l.Path, l.PassDirective, l.ProxyPass, strconv.Itoa(l.Status), l.MetricsPath} {
 			b.WriteByte(0)
 			b.WriteString(f)
+		}
+		if l.Policy != nil {
+			// Every field: equal values print equal policies (pointers
+			// print as addresses, so only one object is equal to itself),
+			// and a policy prints nothing of its host: an HTTPS redirect
+			// goes to $host. Hosts with their own certificates differ in
+			// nothing else, since certificates are not in nginx.conf.
+			b.WriteByte(0)
+			fmt.Fprintf(&b, "%#v", *l.Policy)
 		}
 	}
 	return b.String(), true

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"encoding/pem"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -143,4 +145,43 @@ func TestShapeKnowsEveryField(t *testing.T) {
 	require.Equal(t, []string{"Errors", "Auth"}, fields(serverPolicyView{}))
 	require.Equal(t, []string{"Modifier", "Path", "PassDirective", "ProxyPass", "Backend", "Status", "Log", "MetricsPath", "Policy"},
 		fields(locationView{}))
+}
+
+// TestSharedServersWithPolicies shares the servers of hosts whose
+// locations have equal policies, as hosts with certificates of their own
+// have (an HTTPS redirect, the certificate in shared memory): each host
+// redirects to itself and presents its own certificate, and a host with
+// another policy keeps its own block.
+func TestSharedServersWithPolicies(t *testing.T) {
+	redirect := model.Policy{HTTPSRedirect: true}
+	withPolicy := func(host string, pol model.Policy, cert *model.Certificate) model.Server {
+		l := prefix("/", "app")
+		l.Policy = pol
+		return model.Server{Host: host, Certificate: cert, Locations: []model.Location{l}}
+	}
+	a, b := testCertificate(t, "site"), testCertificate(t, "wild")
+	cfg := model.Config{Backends: liveBackends(t, "app"), DefaultCertificate: testCertificate(t, "default"), Settings: edgeSettings(),
+		Servers: []model.Server{
+			withPolicy("a.example.test", redirect, a),
+			withPolicy("b.example.test", redirect, b),
+			withPolicy("c.example.test", model.Policy{HTTPSRedirect: true, PreserveTrailingSlash: true}, a),
+		}}
+	r, err := New("")
+	require.NoError(t, err)
+	out, err := r.Render(cfg, rootOptions(goldenRuntimeDir))
+	require.NoError(t, err)
+	names := regexp.MustCompile(`(?s)server_name ([^;]*);`).FindAllStringSubmatch(string(out.Files[0].Data), -1)
+	require.Len(t, names, 3, "the catch-all, a and b together, c")
+	require.Equal(t, `"a.example.test" "b.example.test"`, strings.Join(strings.Fields(names[1][1]), " "))
+
+	e := newEdgeEnv(t, cfg)
+	for host, cert := range map[string]*model.Certificate{"a.example.test": a, "b.example.test": b, "c.example.test": a} {
+		got := e.request(t, "", host, "/x/", "", nil)
+		require.Equal(t, http.StatusPermanentRedirect, got.status, host)
+		require.True(t, strings.HasPrefix(got.header.Get("Location"), "https://"+host+":"), got.header.Get("Location"))
+		got = e.request(t, host, host, "/", "", nil)
+		require.Equal(t, http.StatusOK, got.status, host)
+		leaf, _ := pem.Decode(cert.Chain)
+		require.Equal(t, leaf.Bytes, got.leaf.Raw, host)
+	}
 }
