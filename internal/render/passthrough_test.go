@@ -1,16 +1,11 @@
 package render
 
 import (
-	"bufio"
-	"crypto/tls"
-	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -96,71 +91,9 @@ func TestPassthroughRefused(t *testing.T) {
 	}
 }
 
-// tlsBackend is a passthrough backend: an HTTPS server with its own
-// certificate that answers the client address it sees, read from a PROXY
-// protocol v1 header first when proxyProtocol.
+// tlsBackend is a passthrough backend on loopback (testutil.TLSBackend).
 func tlsBackend(t *testing.T, cert testutil.Cert, proxyProtocol bool) model.Endpoint {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	pair, err := tls.X509KeyPair(cert.CertPEM, cert.KeyPEM)
-	require.NoError(t, err)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			_, _ = io.WriteString(w, host)
-		}),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{pair}},
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	go func() { _ = srv.ServeTLS(proxyListener{Listener: l, proxyProtocol: proxyProtocol}, "", "") }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return model.Endpoint{Address: "127.0.0.1", Port: int32(l.Addr().(*net.TCPAddr).Port)}
-}
-
-// proxyListener reads the PROXY protocol v1 header of each connection,
-// when proxyProtocol, and gives the connection its source address.
-type proxyListener struct {
-	net.Listener
-	proxyProtocol bool
-}
-
-func (l proxyListener) Accept() (net.Conn, error) {
-	conn, err := l.Listener.Accept()
-	if err != nil || !l.proxyProtocol {
-		return conn, err
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	r := bufio.NewReader(conn)
-	line, err := r.ReadString('\n')
-	fields := strings.Fields(line)
-	if err != nil || len(fields) != 6 || fields[0] != "PROXY" {
-		_ = conn.Close()
-		return proxyConn{Conn: conn, r: strings.NewReader("")}, nil // fails the handshake: the test sees it
-	}
-	_ = conn.SetReadDeadline(time.Time{})
-	src, err := netip.ParseAddrPort(net.JoinHostPort(fields[2], fields[4]))
-	if err != nil {
-		_ = conn.Close()
-		return proxyConn{Conn: conn, r: strings.NewReader("")}, nil
-	}
-	return proxyConn{Conn: conn, r: r, remote: net.TCPAddrFromAddrPort(src)}, nil
-}
-
-// proxyConn is a connection whose PROXY header was read: it reads on from
-// r and names the header's source as its remote address.
-type proxyConn struct {
-	net.Conn
-	r      io.Reader
-	remote net.Addr
-}
-
-func (c proxyConn) Read(b []byte) (int, error) { return c.r.Read(b) }
-func (c proxyConn) RemoteAddr() net.Addr {
-	if c.remote == nil {
-		return c.Conn.RemoteAddr()
-	}
-	return c.remote
+	return model.Endpoint{Address: "127.0.0.1", Port: int32(testutil.TLSBackend(t, "127.0.0.1", cert, proxyProtocol))}
 }
 
 // TestPassthroughServes runs nginx with the passthrough front and real
