@@ -28,6 +28,9 @@ func lintOnce(ctx context.Context, cfg config, files []string, output string, lo
 		return err
 	}
 	opts := lint.Options{Build: cfg.build, Partial: len(files) > 0}
+	if len(files) > 0 {
+		guessStreamConfigMaps(&opts.Build, snap)
+	}
 	opts.Build.Now = time.Now() // report expired certificates
 	result := lint.Lint(snap, opts)
 	if output == "json" {

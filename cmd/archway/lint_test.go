@@ -111,3 +111,22 @@ func TestLintRealCorpus(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), out.String())
 }
+
+// TestLintStreamServices: among files, a ConfigMap named as ingress-nginx's
+// chart names the TCP services' is linted as such without the flag: its
+// entries get the services' findings, not the unknown settings'.
+func TestLintStreamServices(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(dir+"/streams.yaml", []byte(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ingress-nginx-tcp, namespace: ingress}
+data: {"80": ingress/echo:7000, "70000": ingress/echo:7000}
+`), 0o644))
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"lint", dir}, &out, io.Discard)
+	require.EqualError(t, err, "lint: 2 errors (archway will not serve those objects as written)")
+	require.Contains(t, out.String(), "data.80: StreamPortConflict")
+	require.Contains(t, out.String(), "data.70000: InvalidStreamService")
+	require.NotContains(t, out.String(), "UnsupportedSetting")
+}
