@@ -54,7 +54,7 @@ awk -F'\t' '
   }' "$out/go-bench.txt" >> "$rows"
 
 # test/perf appends its rows as it measures.
-ARCHWAY_PERF_RESULTS=$rows go test -tags perf -count=1 -timeout 60m -v -run '^TestPerf(TLS)?$' ./test/perf/ \
+ARCHWAY_PERF_RESULTS=$rows go test -tags perf -count=1 -timeout 60m -v -run '^TestPerf(TLS|Passthrough)?$' ./test/perf/ \
   > "$out/perf.log" 2>&1
 perf_status=$?
 [ "$perf_status" -eq 0 ] || { echo "test/perf failed; its log is $out/perf.log" >&2; tail -40 "$out/perf.log" >&2; }

@@ -29,6 +29,10 @@
 // 1,000 certificate renewals under HTTPS load (a handshake per request):
 // reloads, failed requests, and the time from a Secret's update to the
 // first handshake presenting its new certificate (p50, p99).
+// TestPerfPassthrough: with --enable-ssl-passthrough, a new HTTPS
+// connection, handshake and request (p50) through the HTTPS port's stream
+// front and straight to the HTTP servers' TLS socket, alternately, in the
+// same run: what the front adds to connections archway terminates.
 // Invariants: nothing is asserted about speed; a run fails only when
 // archway does not do its job (never ready, an Ingress never served).
 // Traffic goes only to loopback and to the harness's backend addresses.
