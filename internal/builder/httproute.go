@@ -126,6 +126,10 @@ func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy 
 				continue
 			}
 			claimed[key] = true
+			if rej := b.passedThrough(key.host, ref.Namespace); rej != nil {
+				b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
+				continue
+			}
 			b.owners.claim(key.host, ref.Namespace)
 			loc, rej := b.route(owner, key)
 			if rej != nil {

@@ -87,12 +87,13 @@ func (b *build) passthroughTaken(owner model.Owner, host string) *rejection {
 	return nil
 }
 
-// passedThrough says why an Ingress of namespace may not route host: an
-// older Ingress of another namespace passes it through.
+// passedThrough says why a route of namespace may not route host: an
+// Ingress of another namespace passes it through (older, or an Ingress
+// while the route is another kind's: Ingresses claim first).
 func (b *build) passedThrough(host, namespace string) *rejection {
 	if claim, ok := b.passthrough[host]; ok && claim.Owner.Namespace != namespace {
 		return &rejection{reason: reason.PassthroughConflict,
-			message: fmt.Sprintf("host %q is passed through (ssl-passthrough) by an Ingress of another namespace%s; the rule is not served", host, precedence)}
+			message: fmt.Sprintf("host %q is passed through (ssl-passthrough) by an Ingress of another namespace, which claimed it first%s; the rule is not served", host, precedence)}
 	}
 	return nil
 }

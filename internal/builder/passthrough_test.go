@@ -133,3 +133,26 @@ func TestPassthroughRefusesForwardedHeaders(t *testing.T) {
 		require.Equal(t, []string{"ingress/archway data.use-forwarded-headers " + string(reason.InvalidSetting)}, problemsOf(report))
 	}
 }
+
+// TestPassthroughBeforeHTTPRoutes: an HTTPRoute of another namespace that
+// routes a passed-through host loses it, as Ingresses claim first.
+func TestPassthroughBeforeHTTPRoutes(t *testing.T) {
+	snap := load(t, "classes.yaml", "gateway.yaml", "service-web-app.yaml")
+	snap.Ingresses = append(snap.Ingresses, inNamespace("shop", passthroughIngress("pass", 0, "other.org")))
+	snap.Ingresses[len(snap.Ingresses)-1].Spec.Rules[0].HTTP.Paths[0].Backend.Service = &networkingv1.IngressServiceBackend{
+		Name: "api", Port: networkingv1.ServiceBackendPort{Number: 8080}}
+	opts := gatewayOpts()
+	opts.SSLPassthrough = true
+	cfg, report := Build(snap, *opts)
+	require.Equal(t, map[string]string{"other.org": "shop/pass"}, passedHosts(cfg), problemsOf(report))
+	for _, s := range cfg.Servers {
+		require.NotEqual(t, "other.org", s.Host)
+	}
+	var conflicts []string
+	for _, p := range report.Problems {
+		if p.Reason == reason.PassthroughConflict {
+			conflicts = append(conflicts, p.Kind+" "+p.Object.String())
+		}
+	}
+	require.Equal(t, []string{KindHTTPRoute + " web/store", KindHTTPRoute + " web/store"}, conflicts, "each rule of the route for the host")
+}
