@@ -50,7 +50,8 @@ type SettingSpec struct {
 // docs list them. A new setting is a field in model.Settings and one entry
 // here.
 func SettingSpecs() []SettingSpec {
-	return slices.Concat(generalSettings(), locationDefaultSettings(), listenSettings(), tlsSettings(), clientSettings(), accessLogSettings(), wafSettings())
+	return slices.Concat(generalSettings(), locationDefaultSettings(), workerSettings(), clientConnectionSettings(), upstreamSettings(),
+		compressionSettings(), listenSettings(), tlsSettings(), clientSettings(), accessLogSettings(), wafSettings())
 }
 
 func generalSettings() []SettingSpec {

@@ -24,6 +24,9 @@ type settingCase struct {
 	get     func(model.Settings) any
 }
 
+func dur(d time.Duration) *time.Duration { return &d }
+func num(n int) *int                     { return &n }
+
 func prefixes(s ...string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range s {
@@ -109,6 +112,128 @@ var settingCases = map[string]settingCase{
 		valid:   map[string]any{"": []netip.Prefix(nil), "10.0.0.0/8": prefixes("10.0.0.0/8")},
 		invalid: []string{"10.0.0.0/8;", "10.0.0.0/8 deny"},
 		get:     func(s model.Settings) any { return s.Clients.Allow },
+	},
+	"worker-processes": {
+		valid: map[string]any{"auto": 0, "1": 1, "1024": 1024}, invalid: []string{"0", "1025", "Auto", "2;"},
+		get: func(s model.Settings) any { return s.HTTP.WorkerProcesses },
+	},
+	"max-worker-connections": {
+		valid: map[string]any{"512": 512, "65536": 65536, "1048576": 1 << 20}, invalid: []string{"0", "511", "1048577"},
+		get: func(s model.Settings) any { return s.HTTP.WorkerConnections },
+	},
+	"max-worker-open-files": {
+		valid: map[string]any{"0": 0, "65536": 65536}, invalid: []string{"-1", "1048577"},
+		get: func(s model.Settings) any { return s.HTTP.WorkerOpenFiles },
+	},
+	"error-log-level": {
+		valid: map[string]any{"warn": "warn", "emerg": "emerg", "DEBUG": "debug"}, invalid: []string{"trace", "warn;"},
+		get: func(s model.Settings) any { return s.HTTP.ErrorLogLevel },
+	},
+	"keep-alive": {
+		valid:   map[string]any{"0": dur(0), "75": dur(75 * time.Second), "1h": dur(time.Hour)},
+		invalid: []string{"-1", "61m", "75 s"},
+		get:     func(s model.Settings) any { return s.HTTP.KeepAlive },
+	},
+	"keep-alive-requests": {
+		valid: map[string]any{"1": 1, "1000000": 1_000_000}, invalid: []string{"0", "1000001"},
+		get: func(s model.Settings) any { return s.HTTP.KeepAliveRequests },
+	},
+	"client-header-buffer-size": {
+		valid: map[string]any{"1": model.Size(1), "4k": model.Size(4 << 10), "1m": model.Size(1 << 20)}, invalid: []string{"0", "1025k", "4kb"},
+		get: func(s model.Settings) any { return s.HTTP.ClientHeaderBufferSize },
+	},
+	"large-client-header-buffers": {
+		valid: map[string]any{"4 16k": model.Buffers{Number: 4, Size: 16 << 10}, "1 1k": model.Buffers{Number: 1, Size: 1 << 10},
+			"64  1m": model.Buffers{Number: 64, Size: 1 << 20}},
+		invalid: []string{"4", "0 8k", "65 8k", "4 1023", "4 2m", "4 8k 1", "4 8k;"},
+		get:     func(s model.Settings) any { return s.HTTP.LargeClientHeaderBuffers },
+	},
+	"client-header-timeout": {
+		valid: map[string]any{"1ms": time.Millisecond, "30": 30 * time.Second, "1d": 24 * time.Hour}, invalid: []string{"0", "25h"},
+		get: func(s model.Settings) any { return s.HTTP.ClientHeaderTimeout },
+	},
+	"client-body-timeout": {
+		valid: map[string]any{"120": 2 * time.Minute, "24h": 24 * time.Hour}, invalid: []string{"0", "2d"},
+		get: func(s model.Settings) any { return s.HTTP.ClientBodyTimeout },
+	},
+	"enable-underscores-in-headers": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.HTTP.UnderscoresInHeaders },
+	},
+	"ignore-invalid-headers": {
+		valid: map[string]any{"false": true, "true": false}, invalid: []string{"off"},
+		get: func(s model.Settings) any { return s.HTTP.KeepInvalidHeaders },
+	},
+	"server-tokens": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.HTTP.ServerTokens },
+	},
+	"limit-req-status-code": {
+		valid: map[string]any{"429": 429, "400": 400, "599": 599}, invalid: []string{"399", "600", "200"},
+		get: func(s model.Settings) any { return s.HTTP.LimitReqStatus },
+	},
+	"limit-conn-status-code": {
+		valid: map[string]any{"429": 429}, invalid: []string{"399", "600"},
+		get: func(s model.Settings) any { return s.HTTP.LimitConnStatus },
+	},
+	"upstream-keepalive-connections": {
+		valid: map[string]any{"0": num(0), "1000": num(1000), "100000": num(100_000)}, invalid: []string{"-1", "100001"},
+		get: func(s model.Settings) any { return s.HTTP.UpstreamKeepalive },
+	},
+	"upstream-keepalive-timeout": {
+		valid: map[string]any{"1ms": time.Millisecond, "120": 2 * time.Minute}, invalid: []string{"0", "2d"},
+		get: func(s model.Settings) any { return s.HTTP.UpstreamKeepaliveTimeout },
+	},
+	"upstream-keepalive-requests": {
+		valid: map[string]any{"1": 1, "1000000": 1_000_000}, invalid: []string{"0", "1000001"},
+		get: func(s model.Settings) any { return s.HTTP.UpstreamKeepaliveRequests },
+	},
+	"upstream-keepalive-time": {
+		valid: map[string]any{"1ms": time.Millisecond, "7d": 7 * 24 * time.Hour}, invalid: []string{"0", "8d"},
+		get: func(s model.Settings) any { return s.HTTP.UpstreamKeepaliveTime },
+	},
+	"use-gzip": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.HTTP.Gzip },
+	},
+	"gzip-level": {
+		valid: map[string]any{"1": 1, "9": 9}, invalid: []string{"0", "10"},
+		get: func(s model.Settings) any { return s.HTTP.GzipLevel },
+	},
+	"gzip-min-length": {
+		valid: map[string]any{"0": num(0), "1000": num(1000)}, invalid: []string{"-1", "1k"},
+		get: func(s model.Settings) any { return s.HTTP.GzipMinLength },
+	},
+	"gzip-types": {
+		valid: map[string]any{"*": []string{"*"}, "text/plain  application/json text/plain": []string{"application/json", "text/plain"},
+			"application/vnd.api+json": []string{"application/vnd.api+json"}},
+		invalid: []string{"", "text", "text/plain;charset=utf-8", "Text/Plain", "* text/css", "text/plain;", `text/"x"`},
+		get:     func(s model.Settings) any { return s.HTTP.GzipTypes },
+	},
+	"ssl-session-cache": {
+		valid: map[string]any{"false": true, "true": false}, invalid: []string{"off"},
+		get: func(s model.Settings) any { return s.TLS.NoSessionCache },
+	},
+	"ssl-session-cache-size": {
+		valid: map[string]any{"1m": model.Size(1 << 20), "512m": model.Size(512 << 20)}, invalid: []string{"1023k", "513m", "1g", "0"},
+		get: func(s model.Settings) any { return s.TLS.SessionCacheSize },
+	},
+	"ssl-session-timeout": {
+		valid: map[string]any{"1s": time.Second, "1d": 24 * time.Hour}, invalid: []string{"0", "999ms", "25h"},
+		get: func(s model.Settings) any { return s.TLS.SessionTimeout },
+	},
+	"ssl-session-tickets": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.TLS.SessionTickets },
+	},
+	"ssl-ecdh-curve": {
+		valid:   map[string]any{"auto": "auto", "X25519:prime256v1:secp384r1": "X25519:prime256v1:secp384r1"},
+		invalid: []string{"", "secp256k1", "X25519:", "X25519;", "auto:X25519"},
+		get:     func(s model.Settings) any { return s.TLS.ECDHCurves },
+	},
+	"ssl-buffer-size": {
+		valid: map[string]any{"1k": model.Size(1 << 10), "16k": model.Size(16 << 10)}, invalid: []string{"1023", "17k"},
+		get: func(s model.Settings) any { return s.TLS.BufferSize },
 	},
 	"disable-access-log": {
 		valid: map[string]any{"true": true, "false": false}, invalid: []string{"yes"},

@@ -39,6 +39,24 @@ func tlsSettings() []SettingSpec {
 			"and exclusions such as `!aNULL`, `!MD5`, `!SHA1`", Default: defaultCiphers,
 			Doc: "The cipher suites of TLS 1.2 (the default: ECDHE and DHE AEAD suites).",
 			set: parseInto(sslCiphers, func(s *model.Settings) *string { return &tls(s).Ciphers })},
+		{Key: "ssl-session-cache", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "true",
+			Doc: "Keep TLS sessions in a cache shared by the workers, so that clients resume them without a full handshake.",
+			set: parseInto(not(grammar.Bool), func(s *model.Settings) *bool { return &tls(s).NoSessionCache })},
+		{Key: "ssl-session-cache-size", Group: g, Scope: ScopeGlobal, Syntax: sizeSyntax + ", from 1m to 512m", Default: "10m",
+			Doc: "Size of that cache (about 4000 sessions a megabyte).",
+			set: parseInto(sizeBetween(1<<20, 512<<20), func(s *model.Settings) *model.Size { return &tls(s).SessionCacheSize })},
+		{Key: "ssl-session-timeout", Group: g, Scope: ScopeGlobal, Syntax: durationSyntax + ", from `1s` to a day", Default: "10m",
+			Doc: "How long a client may resume a TLS session.",
+			set: parseInto(grammar.Durations(time.Second, 24*time.Hour), func(s *model.Settings) *time.Duration { return &tls(s).SessionTimeout })},
+		{Key: "ssl-session-tickets", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Resume TLS sessions with session tickets (their key is per nginx start and replica, so tickets do not survive a restart nor move between replicas).",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).SessionTickets })},
+		{Key: "ssl-ecdh-curve", Group: g, Scope: ScopeGlobal, Syntax: "`auto`, or colon-separated curves: " + strings.Join(strings.Split(ecdhCurves, ":"), ", "), Default: "auto",
+			Doc: "Key exchange curves, in order of preference; `auto` is OpenSSL's list.",
+			set: parseInto(ecdhCurve, func(s *model.Settings) *string { return &tls(s).ECDHCurves })},
+		{Key: "ssl-buffer-size", Group: g, Scope: ScopeGlobal, Syntax: sizeSyntax + ", from 1k to 16k", Default: "4k",
+			Doc: "Size of TLS records sent: small records let clients start reading sooner (nginx's own default is 16k).",
+			set: parseInto(sizeBetween(1<<10, 16<<10), func(s *model.Settings) *model.Size { return &tls(s).BufferSize })},
 		{Key: "hsts", Group: g, Scope: ScopeServer, Syntax: boolSyntax, Default: "true",
 			Doc: "Send `Strict-Transport-Security` on HTTPS responses (never on plain HTTP).",
 			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &tls(s).HSTS })},
@@ -159,6 +177,22 @@ func sslCiphers(s string) (string, error) {
 	return s, nil
 }
 
+// ecdhCurves are the curves ssl-ecdh-curve may name.
+const ecdhCurves = "X25519:X448:prime256v1:secp384r1:secp521r1"
+
+// ecdhCurve accepts "auto" or a colon-separated list of ecdhCurves.
+func ecdhCurve(s string) (string, error) {
+	if s == "auto" {
+		return s, nil
+	}
+	for c := range strings.SplitSeq(s, ":") {
+		if !inList(ecdhCurves, c) {
+			return "", fmt.Errorf("%q is not auto or one of the curves %s", shorten(c), strings.ReplaceAll(ecdhCurves, ":", ", "))
+		}
+	}
+	return s, nil
+}
+
 // cidrList returns a parser of comma-separated IP addresses and CIDRs;
 // empty means none when allowed.
 func cidrList(emptyOK bool) func(string) ([]netip.Prefix, error) {
@@ -176,6 +210,27 @@ func optionalList[T any](item func(string) (T, error)) func(string) ([]T, error)
 			return nil, nil
 		}
 		return list(s)
+	}
+}
+
+// not negates a parser of booleans, for a field whose zero value is the
+// default true.
+func not(parse func(string) (bool, error)) func(string) (bool, error) {
+	return func(s string) (bool, error) {
+		v, err := parse(s)
+		return !v, err
+	}
+}
+
+// optional turns a parser into one of pointers, for a field whose zero
+// value is a valid setting too.
+func optional[T any](parse func(string) (T, error)) func(string) (*T, error) {
+	return func(s string) (*T, error) {
+		v, err := parse(s)
+		if err != nil {
+			return nil, err
+		}
+		return &v, nil
 	}
 }
 

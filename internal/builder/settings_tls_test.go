@@ -9,23 +9,27 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
 func TestTLSSettingsDefaults(t *testing.T) {
 	s := defaultSettings()
 	require.Equal(t, model.TLSSettings{Protocols: []string{"TLSv1.2", "TLSv1.3"}, Ciphers: defaultCiphers,
-		HSTS: true, HSTSMaxAge: 365 * 24 * time.Hour, HSTSIncludeSubdomains: true}, s.TLS)
+		HSTS: true, HSTSMaxAge: 365 * 24 * time.Hour, HSTSIncludeSubdomains: true,
+		SessionCacheSize: 10 << 20, SessionTimeout: 10 * time.Minute, ECDHCurves: "auto", BufferSize: 4 << 10}, s.TLS)
 	require.Equal(t, model.ClientSettings{ForwardedForHeader: "X-Forwarded-For",
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}}, s.Clients)
 }
 
-// FuzzTLSSettings checks that no value a TLS or client setting accepts
-// holds a byte that could end an nginx token.
-func FuzzTLSSettings(f *testing.F) {
-	table := slices.Concat(listenSettings(), tlsSettings(), clientSettings())
+// FuzzSettings checks that no value a ConfigMap key accepts holds a byte
+// that could end an nginx token, and that a location default is one the
+// annotation's grammar accepts.
+func FuzzSettings(f *testing.F) {
+	table := SettingSpecs()
 	for i, st := range table {
-		for _, v := range []string{st.Default, "HIGH:!aNULL", "10.0.0.0/8", "X-Real-IP", "TLSv1.3", `x"; load_module y;`, "a}b", "a\nb"} {
+		for _, v := range []string{st.Default, "HIGH:!aNULL", "10.0.0.0/8", "X-Real-IP", "TLSv1.3", "4 8k", "text/css", "X25519", "100m", "auto",
+			`x"; load_module y;`, "a}b", "a\nb", "1;", "$host"} {
 			f.Add(uint8(i), v)
 		}
 	}
@@ -34,11 +38,16 @@ func FuzzTLSSettings(f *testing.F) {
 		if table[int(i)%len(table)].set(value, &s) != nil {
 			return
 		}
-		for _, v := range append([]string{s.TLS.Ciphers, s.Clients.ForwardedForHeader}, s.TLS.Protocols...) {
+		words := slices.Concat([]string{s.TLS.Ciphers, s.TLS.ECDHCurves, s.Clients.ForwardedForHeader, s.HTTP.ErrorLogLevel},
+			s.TLS.Protocols, s.HTTP.GzipTypes)
+		for _, v := range words {
 			require.False(t, strings.ContainsAny(v, "\"'\\;{}#$ \t\r\n\x00"), "%q", v)
 		}
 		for _, p := range append(s.Clients.TrustedProxies, s.Clients.Allow...) {
 			require.True(t, p.IsValid() && p == p.Masked(), "%v", p)
+		}
+		for name, v := range s.LocationDefaults {
+			require.NoError(t, annotations.CheckDefault(name, v))
 		}
 	})
 }

@@ -1,7 +1,7 @@
 package builder
 
 import (
-	"net/netip"
+	"maps"
 	"testing"
 	"time"
 
@@ -13,52 +13,18 @@ import (
 	"github.com/archway-ingress/archway/internal/source"
 )
 
-// ingressNginxConfigMap is the controller ConfigMap of an ingress-nginx
-// installation: keys archway reads, keys of ingress-nginx that it does not
-// read, and keys it refuses.
-var ingressNginxConfigMap = map[string]string{
-	// Read by archway.
-	"use-forwarded-headers":        "true",
-	"compute-full-forwarded-for":   "true",
-	"proxy-real-ip-cidr":           "10.0.0.0/8",
-	"use-proxy-protocol":           "false",
-	"ssl-protocols":                "TLSv1.2 TLSv1.3",
-	"hsts":                         "true",
-	"hsts-max-age":                 "63072000",
-	"hsts-include-subdomains":      "false",
-	"worker-shutdown-timeout":      "300s",
-	"enable-modsecurity":           "true",
-	"enable-owasp-modsecurity-crs": "true",
-	"log-format-escape-json":       "true",
-	"skip-access-log-urls":         "/healthz",
-	"proxy-body-size":              "100m",
-	"proxy-read-timeout":           "3600",
-	// ingress-nginx's, not read by archway.
-	"keep-alive":                     "75",
-	"upstream-keepalive-connections": "320",
-	"max-worker-connections":         "65536",
-	"use-gzip":                       "true",
-	"large-client-header-buffers":    "4 16k",
-	"annotations-risk-level":         "Critical",
-	// Refused.
-	"server-snippet":            "add_header X-Frame-Options DENY;",
-	"http-snippet":              "map $http_upgrade $connection_upgrade { default upgrade; }",
-	"main-snippet":              "worker_rlimit_nofile 65536;",
-	"stream-snippet":            "server { listen 9000; }",
-	"location-snippet":          "more_set_headers 'X-A: b';",
-	"modsecurity-snippet":       "SecRuleEngine On",
-	"allow-snippet-annotations": "true",
-	"plugins":                   "openidc",
-	"lua-shared-dicts":          "configuration_data: 20",
-}
-
-// TestIngressNginxConfigMapKeys checks that every key of a real
-// ingress-nginx ConfigMap that archway does not read is reported with its
-// reason and key, and that the keys archway reads still apply.
+// TestIngressNginxConfigMapKeys checks the ConfigMap of an ingress-nginx
+// installation (testdata/ingress-nginx-configmap.yaml): no key is dropped
+// silently. Each key archway reads applies (the settings change without
+// it, unless it is set to its default), and each other key is reported
+// with its reason and key.
 func TestIngressNginxConfigMapKeys(t *testing.T) {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress-nginx", Name: "ingress-nginx-controller"},
-		Data: ingressNginxConfigMap}
-	cfg, report := Build(source.Snapshot{ConfigMap: cm}, defaultOpts())
+	configMaps := load(t, "ingress-nginx-configmap.yaml").ConfigMaps
+	require.Len(t, configMaps, 1)
+	snap := source.Snapshot{ConfigMap: configMaps[0]}
+	data := snap.ConfigMap.Data
+	require.GreaterOrEqual(t, len(data), 30)
+	cfg, report := Build(snap, defaultOpts())
 
 	got := map[string]reason.Reason{}
 	for _, p := range report.Problems {
@@ -67,13 +33,10 @@ func TestIngressNginxConfigMapKeys(t *testing.T) {
 		got[p.Key] = p.Reason
 	}
 	require.Equal(t, map[string]reason.Reason{
-		"keep-alive": reason.UnsupportedSetting, "upstream-keepalive-connections": reason.UnsupportedSetting,
-		"max-worker-connections": reason.UnsupportedSetting, "use-gzip": reason.UnsupportedSetting,
-		"large-client-header-buffers": reason.UnsupportedSetting, "annotations-risk-level": reason.UnsupportedSetting,
+		"annotations-risk-level": reason.UnsupportedSetting, "use-geoip2": reason.UnsupportedSetting, "enable-opentracing": reason.UnsupportedSetting,
 		"server-snippet": reason.SnippetRefused, "http-snippet": reason.SnippetRefused, "main-snippet": reason.SnippetRefused,
-		"stream-snippet": reason.SnippetRefused, "location-snippet": reason.SnippetRefused,
-		"modsecurity-snippet": reason.SnippetRefused, "allow-snippet-annotations": reason.UnsupportedSetting,
-		"plugins": reason.UnsupportedSetting, "lua-shared-dicts": reason.UnsupportedSetting,
+		"location-snippet": reason.SnippetRefused, "modsecurity-snippet": reason.SnippetRefused,
+		"allow-snippet-annotations": reason.UnsupportedSetting, "plugins": reason.UnsupportedSetting, "lua-shared-dicts": reason.UnsupportedSetting,
 	}, got)
 	for _, p := range report.Problems {
 		switch p.Key {
@@ -84,16 +47,22 @@ func TestIngressNginxConfigMapKeys(t *testing.T) {
 		}
 	}
 
-	s := cfg.Settings
-	require.True(t, s.Clients.UseForwardedHeaders)
-	require.True(t, s.Clients.ComputeFullForwardedFor)
-	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}, s.Clients.TrustedProxies)
-	require.Equal(t, 2*365*24*time.Hour, s.TLS.HSTSMaxAge)
-	require.False(t, s.TLS.HSTSIncludeSubdomains)
-	require.Equal(t, 300*time.Second, s.WorkerShutdownTimeout)
-	require.True(t, s.WAF.Enable)
-	require.True(t, s.WAF.CoreRules)
-	require.Equal(t, []string{"/healthz"}, s.AccessLog.SkipURLs)
+	defaults := map[string]string{}
+	for _, st := range SettingSpecs() {
+		defaults[st.Key] = st.Default
+	}
+	for key, value := range data {
+		if _, reported := got[key]; reported || value == defaults[key] {
+			continue // a key set to its default changes nothing
+		}
+		t.Run(key, func(t *testing.T) {
+			without := *snap.ConfigMap
+			without.Data = maps.Clone(data)
+			delete(without.Data, key)
+			cfgWithout, _ := Build(source.Snapshot{ConfigMap: &without}, defaultOpts())
+			require.NotEqual(t, cfgWithout.Settings, cfg.Settings, "the key changes nothing: dropped silently")
+		})
+	}
 }
 
 // TestAllowSnippetAnnotationsFalse checks that ingress-nginx's safe

@@ -24,6 +24,7 @@ type Settings struct {
 	// annotations, by annotation name (without prefix): package builder
 	// applies each Ingress's annotations over them.
 	LocationDefaults map[string]string
+	HTTP             HTTPSettings
 	TLS              TLSSettings
 	Clients          ClientSettings
 	AccessLog        AccessLog

@@ -83,6 +83,17 @@ type TLSSettings struct {
 	HSTSMaxAge            time.Duration
 	HSTSIncludeSubdomains bool
 	HSTSPreload           bool
+	// The TLS session cache, shared by the workers, unless
+	// NoSessionCache; SessionTimeout is how long a session may be
+	// resumed. Zero values are the defaults of their keys.
+	NoSessionCache   bool
+	SessionCacheSize Size
+	SessionTimeout   time.Duration
+	SessionTickets   bool
+	// ECDHCurves are OpenSSL curve names, or "auto" ("": auto).
+	ECDHCurves string
+	// BufferSize is ssl_buffer_size; 0 is 4k.
+	BufferSize Size
 }
 
 // ClientSettings say how nginx finds the real client address and what it

@@ -6,12 +6,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/archway-ingress/archway/internal/annotations"
+	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
 )
 
 // The controller ConfigMap's keys, through the builder and the real
@@ -69,5 +78,109 @@ func TestConfigMapLocationDefaults(t *testing.T) {
 		"the annotation wins":            {method: http.MethodPost, host: "own.example.com", path: "/", body: strings.Repeat("a", 3<<20), status: 200},
 		"the ConfigMap's read timeout":   {host: "plain.example.com", path: "/slow", status: 504},
 		"the annotation's read timeout":  {host: "own.example.com", path: "/slow", status: 200, wantBody: "slow"},
+	})
+}
+
+// textBackend answers a text/plain body of size bytes.
+func textBackend(t *testing.T, size int) int32 {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte(strings.Repeat("archway ", size/8)))
+	}))
+	t.Cleanup(server.Close)
+	return int32(server.Listener.Addr().(*net.TCPAddr).Port)
+}
+
+// TestConfigMapConnectionSettings: gzip, server tokens, header buffers,
+// keepalive and the rate limit status of the ConfigMap, seen by a client
+// of the real nginx.
+func TestConfigMapConnectionSettings(t *testing.T) {
+	env := manifestEnv(t, configMapYAML(`{use-gzip: "true", gzip-min-length: "1000", gzip-types: "text/plain", server-tokens: "true",
+  large-client-header-buffers: "2 1k", keep-alive: "0", limit-req-status-code: "429"}`)+
+		hostIngress("plain", "plain.example.com", nil)+
+		hostIngress("limited", "limited.example.com", map[string]string{"limit-rps": "1", "limit-burst-multiplier": "1"})+
+		serviceYAML("app", 80, textBackend(t, 2048))+serviceYAML("slow", 80, textBackend(t, 512)))
+	gzip := http.Header{"Accept-Encoding": {"gzip"}}
+	resp, _ := env.do(t, http.MethodGet, "plain.example.com", "/", gzip, "")
+	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "a 2k text/plain response is compressed")
+	require.Regexp(t, `^nginx/\d`, resp.Header.Get("Server"), "server-tokens shows the version")
+	require.True(t, resp.Close, "keep-alive 0 closes the connection")
+	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/slow", gzip, "")
+	require.Empty(t, resp.Header.Get("Content-Encoding"), "below gzip-min-length")
+	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/", http.Header{"X-Big": {strings.Repeat("b", 1100)}}, "")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "a header larger than the large header buffers")
+	statuses := map[int]int{}
+	for range 5 {
+		resp, _ := env.do(t, http.MethodGet, "limited.example.com", "/", nil, "")
+		statuses[resp.StatusCode]++
+	}
+	require.Positive(t, statuses[http.StatusTooManyRequests], "limit-req-status-code: %v", statuses)
+}
+
+// TestDefaultSettingsRenderAsZero: the ConfigMap's defaults of the HTTP
+// settings render as the zero settings do (render's fallbacks for a
+// Config built without package builder), so the two cannot drift apart.
+func TestDefaultSettingsRenderAsZero(t *testing.T) {
+	cfg, _ := builder.Build(source.Snapshot{}, builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller"})
+	defaults, err := newHTTPView(cfg.Settings.HTTP)
+	require.NoError(t, err)
+	zero, err := newHTTPView(model.HTTPSettings{})
+	require.NoError(t, err)
+	require.Equal(t, zero, defaults)
+	cfg.Settings.HTTP.Gzip = true
+	defaults, err = newHTTPView(cfg.Settings.HTTP)
+	require.NoError(t, err)
+	zero, err = newHTTPView(model.HTTPSettings{Gzip: true})
+	require.NoError(t, err)
+	require.Equal(t, zero, defaults, "gzip's defaults")
+
+	tlsZero, tlsDefaults := model.TLSSettings{Protocols: cfg.Settings.TLS.Protocols, Ciphers: cfg.Settings.TLS.Ciphers}, cfg.Settings.TLS
+	tlsZero.HSTS, tlsZero.HSTSMaxAge, tlsZero.HSTSIncludeSubdomains = tlsDefaults.HSTS, tlsDefaults.HSTSMaxAge, tlsDefaults.HSTSIncludeSubdomains
+	render := func(s model.TLSSettings) string {
+		_, v, err := newEdge(model.Config{Settings: model.Settings{TLS: s}, DefaultCertificate: testCertificate(t, "default")},
+			rootOptions(t.TempDir()), newPolicies(Options{}, nil, ""))
+		require.NoError(t, err)
+		return fmt.Sprintf("%+v", *v)
+	}
+	require.Equal(t, render(tlsZero), render(tlsDefaults))
+}
+
+// TestIngressNginxConfigMapRenders: builder's ingress-nginx installation
+// ConfigMap, with an Ingress and HTTPS, renders a config nginx accepts.
+func TestIngressNginxConfigMapRenders(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "builder", "testdata", "ingress-nginx-configmap.yaml"))
+	require.NoError(t, err)
+	var snap source.Snapshot
+	snap.AddManifests("configmap.yaml", []byte(string(data)+"\n---\n"+hostIngress("plain", "plain.example.com", nil)+serviceYAML("app", 80, 8080)))
+	require.Empty(t, snap.LoadErrors)
+	cfg, _ := builder.Build(snap, builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
+		WatchWithoutClass: true, FallbackCertificate: testCertificate(t, "default")})
+	require.True(t, cfg.Settings.HTTP.Gzip)
+	renderChecked(t, cfg)
+}
+
+// FuzzConfigMapRender checks that whatever one ConfigMap key holds, the
+// build keeps or refuses it and the renderer accepts the result: the
+// builder refuses what the renderer would.
+func FuzzConfigMapRender(f *testing.F) {
+	specs := builder.SettingSpecs()
+	for i, s := range specs {
+		for _, v := range []string{s.Default, "0", "1", "true", "off", "100m", "4 8k", "3600", "text/css", `x"; user root; #`, "a}b", "$host"} {
+			f.Add(uint8(i), v)
+		}
+	}
+	r, err := New("")
+	require.NoError(f, err)
+	opts := builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", WatchWithoutClass: true,
+		FallbackCertificate: testCertificate(f, "default")}
+	var base source.Snapshot
+	base.AddManifests("app.yaml", []byte(hostIngress("plain", "plain.example.com", map[string]string{"proxy-busy-buffers-size": "8k"})+serviceYAML("app", 80, 8080)))
+	f.Fuzz(func(t *testing.T, i uint8, value string) {
+		snap := base
+		snap.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"},
+			Data: map[string]string{specs[int(i)%len(specs)].Key: value}}
+		cfg, _ := builder.Build(snap, opts)
+		_, err := r.Render(cfg, rootOptions("/run/archway-fuzz"))
+		require.NoError(t, err)
 	})
 }

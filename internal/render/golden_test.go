@@ -103,7 +103,14 @@ var goldenCases = map[string]struct {
 		cfg: model.Config{
 			Backends: []model.Backend{{Name: "app", Balancing: model.Balancing{Algorithm: model.EWMA}}},
 			Servers:  []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
-			Settings: model.Settings{WorkerShutdownTimeout: 240 * time.Second},
+			Settings: model.Settings{WorkerShutdownTimeout: 240 * time.Second, HTTP: model.HTTPSettings{
+				WorkerProcesses: 4, WorkerConnections: 65536, WorkerOpenFiles: 131072, ErrorLogLevel: "warn",
+				KeepAlive: new(time.Duration), KeepAliveRequests: 100, ClientHeaderBufferSize: 4 << 10,
+				LargeClientHeaderBuffers: model.Buffers{Number: 8, Size: 32 << 10}, ClientHeaderTimeout: 30 * time.Second,
+				ClientBodyTimeout: 1500 * time.Millisecond, UnderscoresInHeaders: true, KeepInvalidHeaders: true, ServerTokens: true,
+				LimitReqStatus: 429, LimitConnStatus: 429, UpstreamKeepalive: new(int), Gzip: true, GzipLevel: 6,
+				GzipMinLength: new(int), GzipTypes: []string{"application/json", "text/css"},
+			}},
 		},
 		opts: rootOptions(goldenRuntimeDir),
 	},

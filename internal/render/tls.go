@@ -1,11 +1,13 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/archway-ingress/archway/internal/model"
 )
@@ -41,6 +43,9 @@ type httpTLSView struct {
 	Ciphers   string // quoted
 	// HSTS is the quoted Strict-Transport-Security value; "" sends none.
 	HSTS string
+	// SessionCache is the ssl_session_cache value; SessionTickets "on"
+	// or "off"; ECDHCurve the quoted curves ("" keeps OpenSSL's).
+	SessionCache, SessionTimeout, SessionTickets, ECDHCurve, BufferSize string
 }
 
 // serverEdgeView is what server.tmpl prints about listeners and access.
@@ -99,6 +104,15 @@ func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView
 	if t.HSTS {
 		v.HSTS = hstsValue(t)
 	}
+	v.SessionCache = "shared:archway_ssl:" + nginxSize(cmp.Or(t.SessionCacheSize, 10<<20))
+	if t.NoSessionCache {
+		v.SessionCache = "off"
+	}
+	v.SessionTimeout, v.SessionTickets = nginxTime(cmp.Or(t.SessionTimeout, 10*time.Minute)), onOff(t.SessionTickets)
+	if t.ECDHCurves != "" && t.ECDHCurves != "auto" {
+		v.ECDHCurve = q.quote(t.ECDHCurves)
+	}
+	v.BufferSize = nginxSize(cmp.Or(t.BufferSize, 4<<10))
 	return e, v, q.err
 }
 

@@ -68,6 +68,17 @@ func TestEdgeGolden(t *testing.T) {
 				Servers:            []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
 			}, rootOptions(goldenRuntimeDir)
 		},
+		"tls_sessions": func() (model.Config, Options) {
+			s := edgeSettings()
+			s.TLS.NoSessionCache, s.TLS.SessionTickets, s.TLS.SessionTimeout = true, true, time.Hour
+			s.TLS.ECDHCurves, s.TLS.BufferSize = "X25519:prime256v1:secp384r1", 16<<10
+			return model.Config{
+				Backends:           []model.Backend{app},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           s,
+				Servers:            []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app")}}},
+			}, rootOptions(goldenRuntimeDir)
+		},
 		"client_auth": func() (model.Config, Options) {
 			ca := testdataFile(t, "client-auth/ca.crt")
 			return model.Config{

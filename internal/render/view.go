@@ -35,7 +35,9 @@ type confView struct {
 	Version        string // the quoted versionPlaceholder; see Render
 	// WorkerShutdownTimeout is an nginx time; empty leaves nginx's default.
 	WorkerShutdownTimeout string
-	Balancer              balancerView
+	// HTTP holds the workers', connections' and compression settings.
+	HTTP     httpView
+	Balancer balancerView
 	// ProxyHeaders are the request headers sent to every backend.
 	ProxyHeaders []headerView
 	// Clients says how the client address is found; TLS holds the HTTPS
@@ -134,6 +136,9 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	edge, tls, err := newEdge(cfg, opts, pol)
 	if err != nil {
 		return confView{}, err
+	}
+	if v.HTTP, err = newHTTPView(cfg.Settings.HTTP); err != nil {
+		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	if v.Clients, err = newClientsView(cfg.Settings.Clients, cfg.Passthrough != nil); err != nil {
 		return confView{}, fmt.Errorf("settings: %w", err)

@@ -1,0 +1,53 @@
+package model
+
+import "time"
+
+// HTTPSettings are the ConfigMap's settings of nginx's workers, of client
+// and backend connections and of compression. The zero value of a field
+// means the default of its key (docs/configmap.md), so that a Config
+// built without a ConfigMap renders as one with every key at its default.
+type HTTPSettings struct {
+	// WorkerProcesses is the number of workers; 0 is one per CPU.
+	WorkerProcesses   int
+	WorkerConnections int
+	// WorkerOpenFiles is worker_rlimit_nofile; 0 leaves the limit alone.
+	WorkerOpenFiles int
+	ErrorLogLevel   string
+
+	// Client connections; KeepAlive 0 closes each after its request.
+	KeepAlive                *time.Duration
+	KeepAliveRequests        int
+	ClientHeaderBufferSize   Size
+	LargeClientHeaderBuffers Buffers
+	ClientHeaderTimeout      time.Duration
+	ClientBodyTimeout        time.Duration
+	UnderscoresInHeaders     bool
+	// KeepInvalidHeaders passes request headers with invalid names on.
+	KeepInvalidHeaders bool
+	ServerTokens       bool
+	LimitReqStatus     int
+	LimitConnStatus    int
+
+	// Connections to backends kept open; UpstreamKeepalive 0 keeps none.
+	UpstreamKeepalive         *int
+	UpstreamKeepaliveTimeout  time.Duration
+	UpstreamKeepaliveRequests int
+	UpstreamKeepaliveTime     time.Duration
+
+	// Gzip compresses responses of GzipTypes from GzipMinLength bytes.
+	Gzip          bool
+	GzipLevel     int
+	GzipMinLength *int
+	GzipTypes     []string
+}
+
+// Buffers is a number of buffers of one size.
+type Buffers struct {
+	Number int
+	Size   Size
+}
+
+// DefaultGzipTypes are ingress-nginx's default gzip-types.
+const DefaultGzipTypes = "application/atom+xml application/javascript application/x-javascript application/json application/rss+xml " +
+	"application/vnd.ms-fontobject application/x-font-ttf application/x-web-app-manifest+json application/xhtml+xml application/xml " +
+	"font/opentype image/svg+xml image/x-icon text/css text/javascript text/plain text/x-component"

@@ -1,0 +1,128 @@
+package render
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/archway-ingress/archway/internal/model"
+)
+
+// httpView is what the ConfigMap's HTTPSettings print in nginx.conf:
+// numbers, nginx sizes and times, and words of fixed sets. A zero field of
+// the model is its key's default (docs/configmap.md), written here too.
+type httpView struct {
+	WorkerProcesses   string
+	WorkerConnections int
+	WorkerOpenFiles   int // 0: no worker_rlimit_nofile
+	ErrorLogLevel     string
+
+	KeepAlive                string
+	KeepAliveRequests        int
+	ClientHeaderBufferSize   string
+	LargeClientHeaderBuffers string
+	ClientHeaderTimeout      string
+	ClientBodyTimeout        string
+	// UnderscoresInHeaders, IgnoreInvalidHeaders and ServerTokens are
+	// "on" or "off".
+	UnderscoresInHeaders, IgnoreInvalidHeaders, ServerTokens string
+	LimitReqStatus, LimitConnStatus                          int
+
+	// UpstreamKeepalive 0 writes no keepalive directives.
+	UpstreamKeepalive         int
+	UpstreamKeepaliveTimeout  string
+	UpstreamKeepaliveRequests int
+	UpstreamKeepaliveTime     string
+
+	Gzip *gzipView // nil: off
+}
+
+type gzipView struct {
+	Level, MinLength int
+	Types            string // space-separated quoted MIME types
+}
+
+// logLevels are nginx's error_log levels.
+var logLevels = []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
+
+func newHTTPView(h model.HTTPSettings) (httpView, error) {
+	v := httpView{
+		WorkerProcesses:           "auto",
+		WorkerConnections:         cmp.Or(h.WorkerConnections, 16384),
+		WorkerOpenFiles:           h.WorkerOpenFiles,
+		ErrorLogLevel:             cmp.Or(h.ErrorLogLevel, "notice"),
+		KeepAlive:                 "75s",
+		KeepAliveRequests:         cmp.Or(h.KeepAliveRequests, 1000),
+		ClientHeaderBufferSize:    nginxSize(cmp.Or(h.ClientHeaderBufferSize, 1<<10)),
+		LargeClientHeaderBuffers:  "4 8k",
+		ClientHeaderTimeout:       nginxTime(cmp.Or(h.ClientHeaderTimeout, time.Minute)),
+		ClientBodyTimeout:         nginxTime(cmp.Or(h.ClientBodyTimeout, time.Minute)),
+		UnderscoresInHeaders:      onOff(h.UnderscoresInHeaders),
+		IgnoreInvalidHeaders:      onOff(!h.KeepInvalidHeaders),
+		ServerTokens:              onOff(h.ServerTokens),
+		LimitReqStatus:            cmp.Or(h.LimitReqStatus, 503),
+		LimitConnStatus:           cmp.Or(h.LimitConnStatus, 503),
+		UpstreamKeepalive:         320,
+		UpstreamKeepaliveTimeout:  nginxTime(cmp.Or(h.UpstreamKeepaliveTimeout, time.Minute)),
+		UpstreamKeepaliveRequests: cmp.Or(h.UpstreamKeepaliveRequests, 10000),
+		UpstreamKeepaliveTime:     nginxTime(cmp.Or(h.UpstreamKeepaliveTime, time.Hour)),
+	}
+	if h.WorkerProcesses > 0 {
+		v.WorkerProcesses = strconv.Itoa(h.WorkerProcesses)
+	}
+	if h.KeepAlive != nil {
+		v.KeepAlive = cmp.Or(nginxTime(*h.KeepAlive), "0")
+	}
+	if b := h.LargeClientHeaderBuffers; b.Number > 0 {
+		v.LargeClientHeaderBuffers = strconv.Itoa(b.Number) + " " + nginxSize(b.Size)
+	}
+	if h.UpstreamKeepalive != nil {
+		v.UpstreamKeepalive = *h.UpstreamKeepalive
+	}
+	if !slices.Contains(logLevels, v.ErrorLogLevel) {
+		return httpView{}, fmt.Errorf("error log level %q", v.ErrorLogLevel)
+	}
+	if v.WorkerConnections < 0 || v.WorkerOpenFiles < 0 || v.UpstreamKeepalive < 0 || v.KeepAliveRequests < 0 {
+		return httpView{}, errors.New("negative worker or connection count")
+	}
+	if h.Gzip {
+		g, err := newGzipView(h)
+		if err != nil {
+			return httpView{}, err
+		}
+		v.Gzip = g
+	}
+	return v, nil
+}
+
+func newGzipView(h model.HTTPSettings) (*gzipView, error) {
+	g := &gzipView{Level: cmp.Or(h.GzipLevel, 1), MinLength: 256}
+	if h.GzipMinLength != nil {
+		g.MinLength = *h.GzipMinLength
+	}
+	if g.Level < 1 || g.Level > 9 || g.MinLength < 0 {
+		return nil, fmt.Errorf("gzip level %d or min length %d", g.Level, g.MinLength)
+	}
+	types := h.GzipTypes
+	if len(types) == 0 {
+		types = slices.Sorted(slices.Values(strings.Fields(model.DefaultGzipTypes)))
+	}
+	var q quoter
+	quoted := make([]string, len(types))
+	for i, t := range types {
+		quoted[i] = q.quote(t)
+	}
+	g.Types = strings.Join(quoted, " ")
+	return g, q.err
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
