@@ -31,9 +31,15 @@ import (
 	"github.com/archway-ingress/archway/internal/status"
 )
 
+// clients are the cluster's API clients.
+type clients struct {
+	kube    kubernetes.Interface
+	gateway gatewayclient.Interface
+}
+
 // newSource returns the folder source for --manifests, else the cluster
-// source and its client.
-func newSource(cfg config, logger *slog.Logger) (source.Source, kubernetes.Interface, error) {
+// source and its clients.
+func newSource(cfg config, logger *slog.Logger) (source.Source, *clients, error) {
 	if cfg.manifests != "" {
 		return dir.New(cfg.manifests, logger.With("source", "dir")), nil, nil
 	}
@@ -56,12 +62,12 @@ func newSource(cfg config, logger *slog.Logger) (source.Source, kubernetes.Inter
 		Others:    cfg.streamConfigMaps(),
 		Gateway:   &kube.GatewayOptions{Client: gateway, Require: cfg.gatewayAPI},
 		Logger:    logger.With("source", "kube"),
-	}), client, nil
+	}), &clients{kube: client, gateway: gateway}, nil
 }
 
 // newPublisher returns the cluster-facing side: leader election, Ingress
 // status and Events.
-func newPublisher(cfg config, client kubernetes.Interface, logger *slog.Logger) (*status.Publisher, error) {
+func newPublisher(cfg config, client *clients, logger *slog.Logger) (*status.Publisher, error) {
 	election := cfg.election
 	identity, err := status.Identity(os.Getenv("POD_NAME"))
 	if err != nil {
@@ -69,9 +75,10 @@ func newPublisher(cfg config, client kubernetes.Interface, logger *slog.Logger) 
 	}
 	election.Identity = identity
 	return status.New(status.Options{
-		Client:       client,
+		Client:       client.kube,
 		UpdateStatus: cfg.updateStatus,
 		Publish:      cfg.publish,
+		Gateway:      status.GatewayOptions{Client: client.gateway, Controller: cfg.build.GatewayController},
 		Election:     election,
 		Logger:       logger.With("component", "status"),
 	})

@@ -24,6 +24,9 @@ type Options struct {
 	// enabled); Events are emitted either way.
 	UpdateStatus bool
 	Publish      Publish
+	// Gateway turns on the status of the Gateway API objects, written
+	// with the Ingress status (gateway.go).
+	Gateway GatewayOptions
 	// Election configures the Lease; its Client and Logger are filled in.
 	Election ElectionOptions
 	// Logger receives the Publisher's logs; nil discards them.
@@ -49,7 +52,7 @@ func New(opts Options) (*Publisher, error) {
 	p := &Publisher{client: opts.Client}
 	switch {
 	case opts.UpdateStatus && opts.Publish.Enabled():
-		p.writer = NewWriter(WriterOptions{Client: opts.Client, Publish: opts.Publish,
+		p.writer = NewWriter(WriterOptions{Client: opts.Client, Publish: opts.Publish, Gateway: opts.Gateway,
 			Logger: opts.Logger.With("part", "status")})
 	case opts.UpdateStatus:
 		opts.Logger.Info("Ingress status is not written: set --publish-service or --publish-status-address")

@@ -34,6 +34,9 @@ type WriterOptions struct {
 	// RetryDelay is the first wait before a pass with failed writes is
 	// retried; it doubles up to a minute. 0 means one second.
 	RetryDelay time.Duration
+	// Gateway, when its Client is set, has the Writer's passes write the
+	// status of the Gateway API objects too (gateway.go).
+	Gateway GatewayOptions
 	// Logger receives the Writer's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -47,10 +50,11 @@ type Writer struct {
 	leader atomic.Bool
 	wake   chan struct{}
 
-	mu     sync.Mutex
-	synced bool
-	snap   source.Snapshot
-	served map[model.Ref]bool
+	mu      sync.Mutex
+	synced  bool
+	snap    source.Snapshot
+	served  map[model.Ref]bool
+	gateway builder.GatewayReport
 	// written holds the writes that the snapshot does not show yet, by
 	// Ingress UID. archway's status writes cause no sync (see package
 	// kube), so the snapshot may long keep the version a write replaced.
@@ -103,7 +107,7 @@ func (w *Writer) Synced(snap source.Snapshot, report builder.Report) {
 		served[ref] = true
 	}
 	w.mu.Lock()
-	w.synced, w.snap, w.served = true, snap, served
+	w.synced, w.snap, w.served, w.gateway = true, snap, served, report.Gateway
 	w.mu.Unlock()
 	w.signal()
 }
@@ -220,7 +224,7 @@ func (w *Writer) pass(ctx context.Context) bool {
 		return true
 	}
 	w.mu.Lock()
-	synced, snap, served := w.synced, w.snap, w.served
+	synced, snap, served, gateway := w.synced, w.snap, w.served, w.gateway
 	w.mu.Unlock()
 	if !synced {
 		return true
@@ -241,13 +245,17 @@ func (w *Writer) pass(ctx context.Context) bool {
 		}
 	}
 	w.forget(present)
+	gatewayFailed := 0
+	if w.opts.Gateway.Client != nil {
+		gatewayFailed = gatewayStatus{w.opts.Gateway}.write(ctx, snap, gateway, ours)
+	}
 	if len(updates) == 0 {
-		return true
+		return gatewayFailed == 0
 	}
 	failed := w.writeAll(ctx, updates, ours)
 	w.opts.Logger.Info("Ingress status updated", "written", len(updates)-failed, "failed", failed,
 		"addresses", addressStrings(ours))
-	return failed == 0
+	return failed == 0 && gatewayFailed == 0
 }
 
 // addresses are archway's current addresses, normalized.

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -83,7 +85,8 @@ func TestGatewayAPI(t *testing.T) {
 		harness.Route{Host: "shop.example", Path: "/old", PathType: networkingv1.PathTypePrefix, Service: "legacy"},
 	), ns))
 
-	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--gateway-api", "--gateway-controller-name=" + controller}})
+	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--gateway-api", "--gateway-controller-name=" + controller,
+		"--publish-status-address=203.0.113.7"}})
 	a.WaitFor(t, "shop.example", "/cart", harness.Served("cart"))
 	a.Expect(t, "shop.example", "/cart/more", harness.NotFound)
 	a.Expect(t, "shop.example", "/shared/x", harness.Served("shared"))
@@ -107,6 +110,38 @@ func TestGatewayAPI(t *testing.T) {
 	_, err = gw.GatewayV1().HTTPRoutes(ns).Update(ctx, route, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	a.WaitFor(t, "shop.example", "/cart", harness.Served("route"))
+
+	// Status, written by the leader with the Ingress status's addresses.
+	require.NoError(t, harness.Eventually(20*time.Second, 100*time.Millisecond, func() error {
+		class, err := gw.GatewayV1().GatewayClasses().Get(ctx, ns, metav1.GetOptions{})
+		if err != nil || !meta.IsStatusConditionTrue(class.Status.Conditions, "Accepted") {
+			return fmt.Errorf("GatewayClass not accepted yet (%v)", err)
+		}
+		gateway, err := gw.GatewayV1().Gateways(ns).Get(ctx, "gw", metav1.GetOptions{})
+		if err != nil || !meta.IsStatusConditionTrue(gateway.Status.Conditions, "Programmed") {
+			return fmt.Errorf("Gateway not programmed yet (%v)", err)
+		}
+		route, err := gw.GatewayV1().HTTPRoutes(ns).Get(ctx, "shop", metav1.GetOptions{})
+		if err != nil || len(route.Status.Parents) != 1 {
+			return fmt.Errorf("HTTPRoute has no parent status yet (%v)", err)
+		}
+		if c := meta.FindStatusCondition(route.Status.Parents[0].Conditions, "Accepted"); c == nil || c.ObservedGeneration != route.Generation {
+			return fmt.Errorf("HTTPRoute status not of generation %d yet", route.Generation)
+		}
+		return nil
+	}))
+	gateway, err := gw.GatewayV1().Gateways(ns).Get(ctx, "gw", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []gatewayv1.GatewayStatusAddress{{Type: ptr.To(gatewayv1.IPAddressType), Value: "203.0.113.7"}}, gateway.Status.Addresses)
+	require.Len(t, gateway.Status.Listeners, 1)
+	require.Equal(t, int32(1), gateway.Status.Listeners[0].AttachedRoutes)
+	require.True(t, meta.IsStatusConditionTrue(gateway.Status.Listeners[0].Conditions, "Accepted"))
+	route, err = gw.GatewayV1().HTTPRoutes(ns).Get(ctx, "shop", metav1.GetOptions{})
+	require.NoError(t, err)
+	parent := route.Status.Parents[0]
+	require.Equal(t, gatewayv1.GatewayController(controller), parent.ControllerName)
+	require.True(t, meta.IsStatusConditionTrue(parent.Conditions, "Accepted"))
+	require.True(t, meta.IsStatusConditionTrue(parent.Conditions, "ResolvedRefs"))
 }
 
 func rule(match gatewayv1.PathMatchType, path string, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {

@@ -55,6 +55,7 @@ func TestRBAC(t *testing.T) {
 			"not write IngressClasses":              {attrs{Verb: "create", Group: networking, Resource: "ingressclasses"}, false},
 			"watch HTTPRoutes everywhere":           {attrs{Verb: "watch", Group: "gateway.networking.k8s.io", Resource: "httproutes"}, true},
 			"list GatewayClasses":                   {attrs{Verb: "list", Group: "gateway.networking.k8s.io", Resource: "gatewayclasses"}, true},
+			"update HTTPRoute status":               {attrs{Namespace: "any", Verb: "update", Group: "gateway.networking.k8s.io", Resource: "httproutes", Subresource: "status"}, true},
 			"not write Gateways":                    {attrs{Namespace: "any", Verb: "update", Group: "gateway.networking.k8s.io", Resource: "gateways"}, false},
 			"not read RBAC objects":                 {attrs{Verb: "list", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, false},
 		}

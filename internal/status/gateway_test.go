@@ -1,0 +1,122 @@
+package status
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
+
+	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/reason"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+const controllerName = "archway.dev/gateway-controller"
+
+// gatewaySnapshot lists the fake's objects as the informer caches would
+// hold them.
+func gatewaySnapshot(t *testing.T, client *gatewayfake.Clientset) source.Snapshot {
+	var snap source.Snapshot
+	classes, err := client.GatewayV1().GatewayClasses().List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for i := range classes.Items {
+		snap.GatewayClasses = append(snap.GatewayClasses, &classes.Items[i])
+	}
+	gateways, err := client.GatewayV1().Gateways("").List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for i := range gateways.Items {
+		snap.Gateways = append(snap.Gateways, &gateways.Items[i])
+	}
+	routes, err := client.GatewayV1().HTTPRoutes("").List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	for i := range routes.Items {
+		snap.HTTPRoutes = append(snap.HTTPRoutes, &routes.Items[i])
+	}
+	return snap
+}
+
+func TestGatewayStatus(t *testing.T) {
+	client := gatewayfake.NewSimpleClientset()
+	meta1 := func(namespace, name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Namespace: namespace, Name: name, Generation: 2}
+	}
+	theirParent := gatewayv1.RouteParentStatus{ParentRef: gatewayv1.ParentReference{Name: "theirs"}, ControllerName: "example.com/other",
+		Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}}
+	for _, obj := range []struct {
+		resource string
+		obj      runtime.Object
+	}{
+		{"gatewayclasses", &gatewayv1.GatewayClass{ObjectMeta: meta1("", "archway")}},
+		{"gatewayclasses", &gatewayv1.GatewayClass{ObjectMeta: meta1("", "other")}},
+		{"gateways", &gatewayv1.Gateway{ObjectMeta: meta1("web", "gw")}},
+		{"httproutes", &gatewayv1.HTTPRoute{ObjectMeta: meta1("web", "r"),
+			Status: gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{theirParent}}}}},
+	} {
+		m := obj.obj.(metav1.Object)
+		require.NoError(t, client.Tracker().Create(gatewayv1.SchemeGroupVersion.WithResource(obj.resource), obj.obj, m.GetNamespace()))
+	}
+	route := model.Ref{Namespace: "web", Name: "r"}
+	report := builder.GatewayReport{
+		Classes: []string{"archway"},
+		Gateways: []builder.GatewayResult{{Ref: model.Ref{Namespace: "web", Name: "gw"}, Listeners: []builder.ListenerResult{
+			{Name: "http", Served: true, AttachedRoutes: 1},
+			{Name: "tls", Reason: reason.UnsupportedFeature, Message: "protocol TLS is not supported yet"},
+		}}},
+		Routes: []builder.RouteResult{{Ref: route, Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Accepted: true}},
+			Refs: &builder.Problem{Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted, Message: "no ReferenceGrant"}}},
+	}
+	writer := gatewayStatus{GatewayOptions{Client: client, Controller: controllerName}}
+	require.Zero(t, writer.write(t.Context(), gatewaySnapshot(t, client), report, ours))
+
+	v1 := client.GatewayV1()
+	class, err := v1.GatewayClasses().Get(t.Context(), "archway", metav1.GetOptions{})
+	require.NoError(t, err)
+	accepted := meta.FindStatusCondition(class.Status.Conditions, "Accepted")
+	require.Equal(t, metav1.ConditionTrue, accepted.Status)
+	require.Equal(t, int64(2), accepted.ObservedGeneration)
+	other, err := v1.GatewayClasses().Get(t.Context(), "other", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Empty(t, other.Status.Conditions, "another controller's class is not touched")
+
+	gw, err := v1.Gateways("web").Get(t.Context(), "gw", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []gatewayv1.GatewayStatusAddress{
+		{Type: ptr.To(gatewayv1.IPAddressType), Value: "192.0.2.10"},
+		{Type: ptr.To(gatewayv1.HostnameAddressType), Value: "lb.example.com"},
+	}, gw.Status.Addresses, "the Ingress status's addresses")
+	require.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Accepted"))
+	require.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"))
+	require.Len(t, gw.Status.Listeners, 2)
+	http, tls := gw.Status.Listeners[0], gw.Status.Listeners[1]
+	require.Equal(t, int32(1), http.AttachedRoutes)
+	require.Equal(t, []gatewayv1.RouteGroupKind{{Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)), Kind: "HTTPRoute"}}, http.SupportedKinds)
+	require.True(t, meta.IsStatusConditionTrue(http.Conditions, "Accepted"))
+	require.True(t, meta.IsStatusConditionTrue(http.Conditions, "Programmed"))
+	require.Empty(t, tls.SupportedKinds)
+	require.Equal(t, "UnsupportedProtocol", meta.FindStatusCondition(tls.Conditions, "Accepted").Reason)
+	require.True(t, meta.IsStatusConditionFalse(tls.Conditions, "Programmed"))
+
+	r, err := v1.HTTPRoutes("web").Get(t.Context(), "r", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Len(t, r.Status.Parents, 2)
+	require.Equal(t, theirParent, r.Status.Parents[0], "another controller's parent status is kept")
+	mine := r.Status.Parents[1]
+	require.Equal(t, gatewayv1.GatewayController(controllerName), mine.ControllerName)
+	require.True(t, meta.IsStatusConditionTrue(mine.Conditions, "Accepted"))
+	resolved := meta.FindStatusCondition(mine.Conditions, "ResolvedRefs")
+	require.Equal(t, metav1.ConditionFalse, resolved.Status)
+	require.Equal(t, "RefNotPermitted", resolved.Reason)
+	require.Equal(t, int64(2), resolved.ObservedGeneration)
+
+	// Statuses as written are not written again.
+	snap := gatewaySnapshot(t, client)
+	before := len(client.Actions())
+	require.Zero(t, writer.write(t.Context(), snap, report, ours))
+	require.Len(t, client.Actions(), before)
+}
