@@ -38,6 +38,16 @@ func workerSettings() []SettingSpec {
 	}
 }
 
+// redirectCode accepts the statuses of a redirect that keeps the URI:
+// 301, 302, 307 or 308.
+func redirectCode(s string) (int, error) {
+	n, err := grammar.IntRange(301, 308)(s)
+	if err != nil || n > 302 && n < 307 {
+		return 0, errors.New("want 301, 302, 307 or 308")
+	}
+	return n, nil
+}
+
 // workerProcesses is "auto" (0) or a number of workers.
 func workerProcesses(s string) (int, error) {
 	if s == "auto" {
@@ -87,6 +97,9 @@ func clientConnectionSettings() []SettingSpec {
 		{Key: "limit-req-status-code", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 400, 599), Default: "503",
 			Doc: "Status of requests refused by `limit-rps` and `limit-rpm`.",
 			set: parseInto(status, func(s *model.Settings) *int { return &h(s).LimitReqStatus })},
+		{Key: "http-redirect-code", Group: g, Scope: ScopeGlobal, Syntax: "`301`, `302`, `307` or `308`", Default: "308",
+			Doc: "Status of the redirects of plain HTTP requests to HTTPS (`ssl-redirect`, `force-ssl-redirect`).",
+			set: parseInto(redirectCode, func(s *model.Settings) *int { return &h(s).RedirectCode })},
 		{Key: "limit-conn-status-code", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 400, 599), Default: "503",
 			Doc: "Status of requests refused by `limit-connections`.",
 			set: parseInto(status, func(s *model.Settings) *int { return &h(s).LimitConnStatus })},

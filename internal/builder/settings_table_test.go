@@ -172,6 +172,10 @@ var settingCases = map[string]settingCase{
 		valid: map[string]any{"429": 429, "400": 400, "599": 599}, invalid: []string{"399", "600", "200"},
 		get: func(s model.Settings) any { return s.HTTP.LimitReqStatus },
 	},
+	"http-redirect-code": {
+		valid: map[string]any{"301": 301, "302": 302, "307": 307, "308": 308}, invalid: []string{"300", "303", "306", "309", "200"},
+		get: func(s model.Settings) any { return s.HTTP.RedirectCode },
+	},
 	"limit-conn-status-code": {
 		valid: map[string]any{"429": 429}, invalid: []string{"399", "600"},
 		get: func(s model.Settings) any { return s.HTTP.LimitConnStatus },

@@ -27,6 +27,8 @@ type HTTPSettings struct {
 	ServerTokens       bool
 	LimitReqStatus     int
 	LimitConnStatus    int
+	// RedirectCode is the status of HTTPS redirects; 0 is 308.
+	RedirectCode int
 
 	// Connections to backends kept open; UpstreamKeepalive 0 keeps none.
 	UpstreamKeepalive         *int

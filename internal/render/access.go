@@ -26,7 +26,7 @@ func (p *policies) accessView(v *policyView, l model.Location) error {
 		if l.Policy.PreserveTrailingSlash {
 			uri = "$request_uri"
 		}
-		v.HTTPSRedirect = "https://$host" + port + uri
+		v.HTTPSRedirect, v.HTTPSRedirectCode = "https://$host"+port+uri, p.redirectCode
 	}
 	v.HTTPSOnly = requiresCertificate(p.clientAuth) && !acmeChallenge(l)
 	a := l.Policy.Access

@@ -96,9 +96,10 @@ func textBackend(t *testing.T, size int) int32 {
 // of the real nginx.
 func TestConfigMapConnectionSettings(t *testing.T) {
 	env := manifestEnv(t, configMapYAML(`{use-gzip: "true", gzip-min-length: "1000", gzip-types: "text/plain", server-tokens: "true",
-  large-client-header-buffers: "2 1k", keep-alive: "0", limit-req-status-code: "429"}`)+
+  large-client-header-buffers: "2 1k", keep-alive: "0", limit-req-status-code: "429", http-redirect-code: "301"}`)+
 		hostIngress("plain", "plain.example.com", nil)+
 		hostIngress("limited", "limited.example.com", map[string]string{"limit-rps": "1", "limit-burst-multiplier": "1"})+
+		hostIngress("forced", "forced.example.com", map[string]string{"force-ssl-redirect": "true"})+
 		serviceYAML("app", 80, textBackend(t, 2048))+serviceYAML("slow", 80, textBackend(t, 512)))
 	gzip := http.Header{"Accept-Encoding": {"gzip"}}
 	resp, _ := env.do(t, http.MethodGet, "plain.example.com", "/", gzip, "")
@@ -115,6 +116,9 @@ func TestConfigMapConnectionSettings(t *testing.T) {
 		statuses[resp.StatusCode]++
 	}
 	require.Positive(t, statuses[http.StatusTooManyRequests], "limit-req-status-code: %v", statuses)
+	resp, _ = env.do(t, http.MethodGet, "forced.example.com", "/a", nil, "")
+	require.Equal(t, http.StatusMovedPermanently, resp.StatusCode, "http-redirect-code")
+	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "https://forced.example.com"), resp.Header.Get("Location"))
 }
 
 // TestDefaultSettingsRenderAsZero: the ConfigMap's defaults of the HTTP

@@ -32,6 +32,7 @@ type policies struct {
 	defaultBackend string // model.Config.DefaultBackend
 	resolvers      []netip.Addr
 	httpsPort      int // the target of HTTPS redirects
+	redirectCode   int // their status
 	http           httpPolicyView
 	files          []File
 	seen           map[string]bool   // http-level names and files added

@@ -19,8 +19,10 @@ type policyView struct {
 	// Module is "proxy" or "grpc", the prefix of the backend directives.
 	Module string
 	// Rewrite phase, in the order printed.
-	// HTTPSRedirect is the 308 target of plain HTTP requests.
-	HTTPSRedirect string
+	// HTTPSRedirect is the target of plain HTTP requests, with the status
+	// HTTPSRedirectCode.
+	HTTPSRedirect     string
+	HTTPSRedirectCode int
 	// HTTPSOnly answers plain HTTP requests (that HTTPSRedirect did not
 	// redirect) 403: the server requires a client certificate.
 	HTTPSOnly     bool

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"net/http"
@@ -133,6 +134,9 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 		return confView{}, fmt.Errorf("default backend: %w", err)
 	}
 	pol := newPolicies(opts, routes, cfg.DefaultBackend)
+	if pol.redirectCode = cmp.Or(cfg.Settings.HTTP.RedirectCode, http.StatusPermanentRedirect); !slices.Contains([]int{301, 302, 307, 308}, pol.redirectCode) {
+		return confView{}, fmt.Errorf("settings: HTTPS redirect status %d", pol.redirectCode)
+	}
 	edge, tls, err := newEdge(cfg, opts, pol)
 	if err != nil {
 		return confView{}, err
