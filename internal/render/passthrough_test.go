@@ -1,8 +1,11 @@
 package render
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,7 +103,9 @@ func tlsBackend(t *testing.T, cert testutil.Cert, proxyProtocol bool) model.Endp
 // backends, clients connecting from 127.0.0.3: passthrough hosts see the
 // backend's own certificate (and, with a PROXY header, the backend sees
 // the client); other hosts keep archway's certificates, HTTP/2 and the
-// client's address; unknown names get the default certificate.
+// client's address; unknown names get the default certificate; a
+// backend's file of endpoints, rewritten, takes the next connection
+// elsewhere with no reload.
 func TestPassthroughServes(t *testing.T) {
 	site := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com", "app.pass.test"}})
 	fallback := testutil.NewCert(t, testutil.CertOptions{})
@@ -120,8 +125,8 @@ func TestPassthroughServes(t *testing.T) {
 			{Host: "vault.test", Owner: owner, ProxyProtocol: true, Endpoints: []model.Endpoint{tlsBackend(t, vault, true)}},
 		}},
 	}
-	e := newEdgeEnv(t, cfg)
-	e.from = netip.MustParseAddr("127.0.0.3")
+	opts := serveOnFreePorts(t, cfg)
+	e := &edgeEnv{httpPort: opts.HTTPPort, httpsPort: opts.HTTPSPort, addr: netip.MustParseAddr("127.0.0.1"), from: netip.MustParseAddr("127.0.0.3")}
 	t.Run("passthrough with a PROXY header", func(t *testing.T) {
 		got := e.request(t, "vault.test", "vault.test", "/", "", nil)
 		require.True(t, vault.Leaf.Equal(got.leaf), "the backend's own certificate")
@@ -148,6 +153,16 @@ func TestPassthroughServes(t *testing.T) {
 		got := e.request(t, "nobody.test", "nobody.test", "/", "", nil)
 		require.True(t, fallback.Leaf.Equal(got.leaf))
 		require.Equal(t, http.StatusNotFound, got.status)
+	})
+	t.Run("a backend's endpoints change without a reload", func(t *testing.T) {
+		renewed := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"vault.test"}})
+		moved := tlsBackend(t, renewed, true)
+		// As package nginx replaces the file: atomically.
+		file := filepath.Join(opts.RuntimeDir, StreamEndpointsDir, "passthrough_1")
+		require.NoError(t, os.WriteFile(file+".new", fmt.Appendf(nil, "127.0.0.1:%d\n", moved.Port), 0o644))
+		require.NoError(t, os.Rename(file+".new", file))
+		got := e.request(t, "vault.test", "vault.test", "/", "", nil)
+		require.True(t, renewed.Leaf.Equal(got.leaf), "the new endpoint answers")
 	})
 	t.Run("plain HTTP", func(t *testing.T) {
 		got := e.request(t, "", "site.example.com", "/", "", nil)
