@@ -59,7 +59,7 @@ func TestGatewayStatus(t *testing.T) {
 			Status: gatewayv1.HTTPRouteStatus{RouteStatus: gatewayv1.RouteStatus{Parents: []gatewayv1.RouteParentStatus{theirParent}}}}},
 	} {
 		m := obj.obj.(metav1.Object)
-		require.NoError(t, client.Tracker().Create(gatewayv1.SchemeGroupVersion.WithResource(obj.resource), obj.obj, m.GetNamespace()))
+		require.NoError(t, client.Tracker().Create(gatewayv1.Resource(obj.resource).WithVersion("v1"), obj.obj, m.GetNamespace()))
 	}
 	route := model.Ref{Namespace: "web", Name: "r"}
 	report := builder.GatewayReport{

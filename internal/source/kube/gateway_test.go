@@ -19,22 +19,22 @@ import (
 
 var (
 	gatewayClasses = kind{
-		gvr:  gatewayv1.SchemeGroupVersion.WithResource("gatewayclasses"),
+		gvr:  gatewayv1.Resource("gatewayclasses").WithVersion("v1"),
 		new:  func(_, name string) runtime.Object { return &gatewayv1.GatewayClass{ObjectMeta: meta("", name)} },
 		pick: func(s source.Snapshot) []metav1.Object { return objects(s.GatewayClasses) },
 	}
 	gateways = kind{
-		gvr:  gatewayv1.SchemeGroupVersion.WithResource("gateways"),
+		gvr:  gatewayv1.Resource("gateways").WithVersion("v1"),
 		new:  func(ns, name string) runtime.Object { return &gatewayv1.Gateway{ObjectMeta: meta(ns, name)} },
 		pick: func(s source.Snapshot) []metav1.Object { return objects(s.Gateways) },
 	}
 	httpRoutes = kind{
-		gvr:  gatewayv1.SchemeGroupVersion.WithResource("httproutes"),
+		gvr:  gatewayv1.Resource("httproutes").WithVersion("v1"),
 		new:  func(ns, name string) runtime.Object { return &gatewayv1.HTTPRoute{ObjectMeta: meta(ns, name)} },
 		pick: func(s source.Snapshot) []metav1.Object { return objects(s.HTTPRoutes) },
 	}
 	referenceGrants = kind{
-		gvr:  gatewayv1.SchemeGroupVersion.WithResource("referencegrants"),
+		gvr:  gatewayv1.Resource("referencegrants").WithVersion("v1"),
 		new:  func(ns, name string) runtime.Object { return &gatewayv1.ReferenceGrant{ObjectMeta: meta(ns, name)} },
 		pick: func(s source.Snapshot) []metav1.Object { return objects(s.ReferenceGrants) },
 	}
