@@ -2,8 +2,13 @@ package render
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,4 +150,53 @@ func TestCertificateMembers(t *testing.T) {
 		"plain.example.com": "", "alias.example.com": "",
 	}, hosts)
 	require.IsIncreasing(t, names)
+}
+
+// TestSessionResumption resumes TLS sessions of hosts whose certificates
+// come from shared memory, from the session cache (TLS 1.3; Go's client
+// resumes TLS 1.2 from tickets only) and from tickets (TLS 1.2 and 1.3),
+// and a resumed session stays its host's: another host's SNI gets its own
+// certificate.
+func TestSessionResumption(t *testing.T) {
+	site, wild := testCertificate(t, "site"), testCertificate(t, "wild")
+	leaf := func(c *model.Certificate) []byte {
+		block, _ := pem.Decode(c.Chain)
+		return block.Bytes
+	}
+	for _, tickets := range []bool{false, true} {
+		cfg := model.Config{Backends: liveBackends(t, "app"), DefaultCertificate: testCertificate(t, "default"), Settings: edgeSettings(),
+			Servers: []model.Server{
+				{Host: "a.example.com", Certificate: site, Locations: []model.Location{prefix("/", "app")}},
+				{Host: "b.example.com", Certificate: wild, Locations: []model.Location{prefix("/", "app")}},
+			}}
+		cfg.Settings.TLS.SessionTickets = tickets
+		opts := serveOnFreePorts(t, cfg)
+		versions := []uint16{tls.VersionTLS13}
+		if tickets {
+			versions = append(versions, tls.VersionTLS12)
+		}
+		for _, version := range versions {
+			cache := tls.NewLRUClientSessionCache(8)
+			handshake := func(host string) tls.ConnectionState {
+				conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(opts.HTTPSPort), &tls.Config{ServerName: host,
+					InsecureSkipVerify: true, ClientSessionCache: cache, MinVersion: version, MaxVersion: version})
+				require.NoError(t, err)
+				defer conn.Close()
+				// TLS 1.3 tickets arrive after the handshake, with the first read.
+				_, _ = fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host)
+				_, _ = io.ReadAll(conn)
+				return conn.ConnectionState()
+			}
+			what := fmt.Sprintf("TLS version %x, tickets %v", version, tickets)
+			first := handshake("a.example.com")
+			require.False(t, first.DidResume, what)
+			require.Equal(t, leaf(site), first.PeerCertificates[0].Raw, what)
+			again := handshake("a.example.com")
+			require.True(t, again.DidResume, what)
+			require.Equal(t, leaf(site), again.PeerCertificates[0].Raw, what)
+			other := handshake("b.example.com")
+			require.False(t, other.DidResume, what)
+			require.Equal(t, leaf(wild), other.PeerCertificates[0].Raw, what)
+		}
+	}
 }
