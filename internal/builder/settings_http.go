@@ -92,7 +92,7 @@ func clientConnectionSettings() []SettingSpec {
 			Doc: "Drop request headers with invalid names instead of passing them on.",
 			set: parseInto(not(grammar.Bool), func(s *model.Settings) *bool { return &h(s).KeepInvalidHeaders })},
 		{Key: "server-tokens", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
-			Doc: "Send nginx's version in the `Server` header and error pages.",
+			Doc: "Send nginx's version in the `Server` header and error pages (nginx's own default is on).",
 			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &h(s).ServerTokens })},
 		{Key: "limit-req-status-code", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 400, 599), Default: "503",
 			Doc: "Status of requests refused by `limit-rps` and `limit-rpm`.",
@@ -139,10 +139,10 @@ func compressionSettings() []SettingSpec {
 			Doc: "Compression level: higher is smaller and slower.",
 			set: parseInto(grammar.IntRange(1, 9), func(s *model.Settings) *int { return &h(s).GzipLevel })},
 		{Key: "gzip-min-length", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 0, 1<<30), Default: "256",
-			Doc: "Smallest response compressed, in bytes (by its `Content-Length`).",
+			Doc: "Smallest response compressed, in bytes (by its `Content-Length`; nginx's own default is 20).",
 			set: parseInto(optional(grammar.IntRange(0, 1<<30)), func(s *model.Settings) **int { return &h(s).GzipMinLength })},
 		{Key: "gzip-types", Group: g, Scope: ScopeGlobal, Syntax: "space-separated MIME types (`text/css application/json`), or `*`", Default: model.DefaultGzipTypes,
-			Doc: "Content types compressed; `text/html` always is.",
+			Doc: "Content types compressed; `text/html` always is (nginx's own default is `text/html` alone).",
 			set: parseInto(mimeTypes, func(s *model.Settings) *[]string { return &h(s).GzipTypes })},
 	}
 }
