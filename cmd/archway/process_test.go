@@ -272,7 +272,12 @@ spec: {controller: archway.dev/ingress-controller}
 func writeManifests(t *testing.T, dir, manifests string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "class.yaml"), []byte(classManifest), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "app.yaml"), []byte(manifests), 0o644))
+	// Atomically, as kubectl apply changes objects: the folder source
+	// must not read a half-written file (objects missing from it would
+	// be removed, and their change counted, until the next read).
+	tmp := filepath.Join(dir, ".app.yaml.tmp")
+	require.NoError(t, os.WriteFile(tmp, []byte(manifests), 0o644))
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, "app.yaml")))
 }
 
 // requireWorkersServe checks what nginx's workers do with the runtime dir:

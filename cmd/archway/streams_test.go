@@ -158,9 +158,10 @@ data:
 }
 
 // TestStreamEndpointsWithoutReload: the endpoints of a TCP and a UDP
-// service move from one backend to another under a long-lived TCP
+// service move between two backends ten times under a long-lived TCP
 // connection, which keeps working with its backend, while new connections
-// and datagrams go to the new one, and nginx does not reload.
+// and datagrams go to the current one, and nginx does not reload (-v
+// logs the reloads per change).
 func TestStreamEndpointsWithoutReload(t *testing.T) {
 	requireRoot(t)
 	oldTCP, oldUDP := testutil.NamedEchoes(t, "127.0.0.1", "old")
@@ -188,23 +189,34 @@ data: {"%d": default/echo:dns}
 	lines := bufio.NewReader(longLived)
 	requireLine(t, lines, "old\n")
 	requireTCPEcho(t, longLived, lines, "before\n")
-	require.Equal(t, "old:ping", udpAnswer(t, udpPort, "ping"))
+	require.Equal(t, "old:ping", udpAnswer(udpPort, "ping"))
 	reloads := p.reloads()
 
-	writeManifests(t, manifests, services(newTCP, newUDP))
-	require.Eventually(t, func() bool {
-		conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort)), time.Second)
-		if err != nil {
-			return false
-		}
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(time.Second))
-		greeting, err := bufio.NewReader(conn).ReadString('\n')
-		return err == nil && greeting == "new\n"
-	}, 10*time.Second, 20*time.Millisecond, "new connections go to the new endpoint")
-	require.Equal(t, "new:ping", udpAnswer(t, udpPort, "ping"))
-	requireTCPEcho(t, longLived, lines, "after\n")
-	require.Equal(t, reloads, p.reloads(), "no reload for the endpoint changes")
+	// The endpoints move back and forth; each move is seen by the next
+	// connections, and costs no reload.
+	const changes = 10
+	echoes := map[string][2]int{"new": {newTCP, newUDP}, "old": {oldTCP, oldUDP}}
+	for k := range changes {
+		name := []string{"new", "old"}[k%2]
+		writeManifests(t, manifests, services(echoes[name][0], echoes[name][1]))
+		require.Eventually(t, func() bool {
+			conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort)), time.Second)
+			if err != nil {
+				return false
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(time.Second))
+			greeting, err := bufio.NewReader(conn).ReadString('\n')
+			return err == nil && greeting == name+"\n"
+		}, 10*time.Second, 20*time.Millisecond, "new connections go to the %s endpoint", name)
+		// The UDP port's file is written after the TCP port's.
+		require.Eventually(t, func() bool { return udpAnswer(udpPort, "ping") == name+":ping" },
+			10*time.Second, 20*time.Millisecond, "datagrams go to the %s endpoint", name)
+		requireTCPEcho(t, longLived, lines, "still\n")
+	}
+	after := p.reloads()
+	t.Logf("reloads per stream endpoint change: %v reloads over %d changes", after-reloads, changes)
+	require.Zero(t, after-reloads, "no reload for the endpoint changes")
 }
 
 // echoManifests are the Service echo, with a TCP port "tcp" and a UDP
@@ -225,23 +237,35 @@ endpoints: [{addresses: [127.0.0.1]}]
 }
 
 // reloads reads nginx_ingress_controller_success, the count of reloads.
-func (p *archwayProcess) reloads() string {
+func (p *archwayProcess) reloads() float64 {
 	lines := p.metric("nginx_ingress_controller_success")
 	if len(lines) != 1 {
 		panic(fmt.Sprintf("nginx_ingress_controller_success: %q", lines))
 	}
-	return lines[0]
+	n, err := strconv.ParseFloat(lines[0][strings.LastIndexByte(lines[0], ' ')+1:], 64)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
 
-// udpAnswer sends message to the UDP port and returns the answer.
-func udpAnswer(t *testing.T, port int, message string) string {
-	t.Helper()
-	conn := dial(t, "udp", port)
-	_, err := conn.Write([]byte(message))
-	require.NoError(t, err)
+// udpAnswer sends message to the UDP port and returns the answer, or what
+// went wrong.
+func udpAnswer(port int, message string) string {
+	conn, err := net.DialTimeout("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte(message)); err != nil {
+		return err.Error()
+	}
 	buf := make([]byte, 64)
 	n, err := conn.Read(buf)
-	require.NoError(t, err)
+	if err != nil {
+		return err.Error()
+	}
 	return string(buf[:n])
 }
 
