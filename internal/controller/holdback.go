@@ -56,6 +56,8 @@ func changedObjects(good, snap source.Snapshot) []objectKey {
 	all = changedOf(all, 2, kindSecret, good.Secrets, snap.Secrets)
 	all = changedOf(all, 3, builder.KindService, good.Services, snap.Services)
 	all = changedOf(all, 4, builder.KindIngress, good.Ingresses, snap.Ingresses)
+	all = changedOf(all, 5, builder.KindGateway, good.Gateways, snap.Gateways)
+	all = changedOf(all, 6, builder.KindHTTPRoute, good.HTTPRoutes, snap.HTTPRoutes)
 	slices.SortFunc(all, func(a, b changed) int {
 		return cmp.Or(a.created.Compare(b.created), cmp.Compare(a.rank, b.rank),
 			cmp.Compare(a.key.Ref.Namespace, b.key.Ref.Namespace), cmp.Compare(a.key.Ref.Name, b.key.Ref.Name))
@@ -78,6 +80,8 @@ func holdBack[V any](snap, good source.Snapshot, held map[objectKey]V) source.Sn
 	out.Secrets = holdOf(kindSecret, snap.Secrets, good.Secrets, held)
 	out.Services = holdOf(builder.KindService, snap.Services, good.Services, held)
 	out.Ingresses = holdOf(builder.KindIngress, snap.Ingresses, good.Ingresses, held)
+	out.Gateways = holdOf(builder.KindGateway, snap.Gateways, good.Gateways, held)
+	out.HTTPRoutes = holdOf(builder.KindHTTPRoute, snap.HTTPRoutes, good.HTTPRoutes, held)
 	out.ConfigMap = nil
 	if cms := holdOf(kindConfigMap, controllerConfigMap(snap), controllerConfigMap(good), held); len(cms) > 0 {
 		out.ConfigMap = cms[0]
@@ -97,6 +101,10 @@ func version(snap source.Snapshot, key objectKey) any {
 		return find(snap.Secrets, key.Ref)
 	case builder.KindService:
 		return find(snap.Services, key.Ref)
+	case builder.KindGateway:
+		return find(snap.Gateways, key.Ref)
+	case builder.KindHTTPRoute:
+		return find(snap.HTTPRoutes, key.Ref)
 	default:
 		return find(snap.Ingresses, key.Ref)
 	}
