@@ -28,7 +28,9 @@ func TestHoldBackHTTPRoutes(t *testing.T) {
 	edited, added := route("shop", "b.example.com", 1), route("new", "c.example.com", 2)
 	snap := source.Snapshot{HTTPRoutes: []*gatewayv1.HTTPRoute{edited, added}, Gateways: []*gatewayv1.Gateway{gw}}
 
-	key := func(name string) objectKey { return objectKey{builder.KindHTTPRoute, model.Ref{Namespace: "web", Name: name}} }
+	key := func(name string) objectKey {
+		return objectKey{builder.KindHTTPRoute, model.Ref{Namespace: "web", Name: name}}
+	}
 	require.Equal(t, []objectKey{key("shop"), key("new")}, changedObjects(good, snap), "the unchanged Gateway is no suspect")
 
 	held := holdBack(snap, good, map[objectKey]bool{key("shop"): true, key("new"): true})
