@@ -1,5 +1,5 @@
 # archway's container image: the static binary on Debian 12 slim with the very
-# nginx, Lua, headers-more and ModSecurity (with the OWASP CRS) packages the tests run (scripts/install-deps.sh is the one
+# nginx, Lua, headers-more, brotli and ModSecurity (with the OWASP CRS) packages the tests run (scripts/install-deps.sh is the one
 # list, called by `make test` too, so the tested nginx is the shipped nginx).
 #
 #   docker build --build-arg VERSION=$(git describe --always) -t archway .

@@ -12,9 +12,10 @@ set -euo pipefail
 # lua-resty-core, lua-resty-lrucache: ngx.ssl and the per-worker cache of
 # parsed certificates, which serve hosts' certificates from shared memory.
 # headers-more: the more_set_headers and more_clear_headers of safe snippets.
+# brotli-filter: the enable-brotli ConfigMap key.
 # stream: the TCP and UDP services (--tcp-services-configmap, --udp-services-configmap);
 # stream-js: njs, which picks their endpoints from files archway writes (no reload).
-runtime=(nginx libnginx-mod-http-lua libnginx-mod-stream libnginx-mod-stream-js libnginx-mod-http-headers-more-filter lua-resty-core lua-resty-lrucache libnginx-mod-http-modsecurity modsecurity-crs ca-certificates)
+runtime=(nginx libnginx-mod-http-lua libnginx-mod-stream libnginx-mod-stream-js libnginx-mod-http-headers-more-filter libnginx-mod-http-brotli-filter lua-resty-core lua-resty-lrucache libnginx-mod-http-modsecurity modsecurity-crs ca-certificates)
 test=(etcd-server iproute2 openssl curl pcre2-utils)
 # runc: Debian's podman defaults to crun, which fails on hybrid cgroup hosts.
 image=(buildah podman runc debootstrap)

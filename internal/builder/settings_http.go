@@ -127,7 +127,7 @@ func upstreamSettings() []SettingSpec {
 	}
 }
 
-// compressionSettings are the ConfigMap keys of gzip.
+// compressionSettings are the ConfigMap keys of gzip and brotli.
 func compressionSettings() []SettingSpec {
 	const g = "Compression"
 	h := func(s *model.Settings) *model.HTTPSettings { return &s.HTTP }
@@ -144,6 +144,18 @@ func compressionSettings() []SettingSpec {
 		{Key: "gzip-types", Group: g, Scope: ScopeGlobal, Syntax: "space-separated MIME types (`text/css application/json`), or `*`", Default: model.DefaultGzipTypes,
 			Doc: "Content types compressed; `text/html` always is (nginx's own default is `text/html` alone).",
 			set: parseInto(mimeTypes, func(s *model.Settings) *[]string { return &h(s).GzipTypes })},
+		{Key: "enable-brotli", Group: g, Scope: ScopeGlobal, Syntax: boolSyntax, Default: "false",
+			Doc: "Compress responses of `brotli-types` with brotli for clients that accept `br` (preferred to gzip).",
+			set: parseInto(grammar.Bool, func(s *model.Settings) *bool { return &h(s).Brotli })},
+		{Key: "brotli-level", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 0, 11), Default: "4",
+			Doc: "Brotli compression level: higher is smaller and slower (the module's own default is 6).",
+			set: parseInto(optional(grammar.IntRange(0, 11)), func(s *model.Settings) **int { return &h(s).BrotliLevel })},
+		{Key: "brotli-min-length", Group: g, Scope: ScopeGlobal, Syntax: fmt.Sprintf(numberSyntax, 0, 1<<30), Default: "20",
+			Doc: "Smallest response compressed with brotli, in bytes (by its `Content-Length`).",
+			set: parseInto(optional(grammar.IntRange(0, 1<<30)), func(s *model.Settings) **int { return &h(s).BrotliMinLength })},
+		{Key: "brotli-types", Group: g, Scope: ScopeGlobal, Syntax: "space-separated MIME types (`text/css application/json`), or `*`", Default: model.DefaultGzipTypes,
+			Doc: "Content types compressed with brotli; `text/html` always is.",
+			set: parseInto(mimeTypes, func(s *model.Settings) *[]string { return &h(s).BrotliTypes })},
 	}
 }
 

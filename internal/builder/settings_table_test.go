@@ -214,6 +214,23 @@ var settingCases = map[string]settingCase{
 		invalid: []string{"", "text", "text/plain;charset=utf-8", "Text/Plain", "* text/css", "text/plain;", `text/"x"`},
 		get:     func(s model.Settings) any { return s.HTTP.GzipTypes },
 	},
+	"enable-brotli": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.HTTP.Brotli },
+	},
+	"brotli-level": {
+		valid: map[string]any{"0": num(0), "11": num(11)}, invalid: []string{"-1", "12"},
+		get: func(s model.Settings) any { return s.HTTP.BrotliLevel },
+	},
+	"brotli-min-length": {
+		valid: map[string]any{"0": num(0), "1000": num(1000)}, invalid: []string{"-1", "1k"},
+		get: func(s model.Settings) any { return s.HTTP.BrotliMinLength },
+	},
+	"brotli-types": {
+		valid:   map[string]any{"*": []string{"*"}, "text/plain application/json": []string{"application/json", "text/plain"}},
+		invalid: []string{"", "text/plain;charset=utf-8", "* text/css"},
+		get:     func(s model.Settings) any { return s.HTTP.BrotliTypes },
+	},
 	"ssl-session-cache": {
 		valid: map[string]any{"false": true, "true": false}, invalid: []string{"off"},
 		get: func(s model.Settings) any { return s.TLS.NoSessionCache },

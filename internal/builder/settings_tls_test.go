@@ -39,7 +39,7 @@ func FuzzSettings(f *testing.F) {
 			return
 		}
 		words := slices.Concat([]string{s.TLS.Ciphers, s.TLS.ECDHCurves, s.Clients.ForwardedForHeader, s.HTTP.ErrorLogLevel},
-			s.TLS.Protocols, s.HTTP.GzipTypes)
+			s.TLS.Protocols, s.HTTP.GzipTypes, s.HTTP.BrotliTypes)
 		for _, v := range words {
 			require.False(t, strings.ContainsAny(v, "\"'\\;{}#$ \t\r\n\x00"), "%q", v)
 		}

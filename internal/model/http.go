@@ -41,6 +41,13 @@ type HTTPSettings struct {
 	GzipLevel     int
 	GzipMinLength *int
 	GzipTypes     []string
+
+	// Brotli compresses responses of BrotliTypes from BrotliMinLength
+	// bytes for clients that accept br.
+	Brotli          bool
+	BrotliLevel     *int
+	BrotliMinLength *int
+	BrotliTypes     []string
 }
 
 // Buffers is a number of buffers of one size.
@@ -49,7 +56,7 @@ type Buffers struct {
 	Size   Size
 }
 
-// DefaultGzipTypes are ingress-nginx's default gzip-types.
+// DefaultGzipTypes are ingress-nginx's default gzip-types and brotli-types.
 const DefaultGzipTypes = "application/atom+xml application/javascript application/x-javascript application/json application/rss+xml " +
 	"application/vnd.ms-fontobject application/x-font-ttf application/x-web-app-manifest+json application/xhtml+xml application/xml " +
 	"font/opentype image/svg+xml image/x-icon text/css text/javascript text/plain text/x-component"

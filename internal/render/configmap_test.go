@@ -105,6 +105,8 @@ func TestConfigMapConnectionSettings(t *testing.T) {
 	resp, _ := env.do(t, http.MethodGet, "plain.example.com", "/", gzip, "")
 	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "a 2k text/plain response is compressed")
 	require.Regexp(t, `^nginx/\d`, resp.Header.Get("Server"), "server-tokens shows the version")
+	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/", http.Header{"Accept-Encoding": {"br"}}, "")
+	require.Empty(t, resp.Header.Get("Content-Encoding"), "enable-brotli is off by default")
 	require.True(t, resp.Close, "keep-alive 0 closes the connection")
 	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/slow", gzip, "")
 	require.Empty(t, resp.Header.Get("Content-Encoding"), "below gzip-min-length")
@@ -119,6 +121,21 @@ func TestConfigMapConnectionSettings(t *testing.T) {
 	resp, _ = env.do(t, http.MethodGet, "forced.example.com", "/a", nil, "")
 	require.Equal(t, http.StatusMovedPermanently, resp.StatusCode, "http-redirect-code")
 	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "https://forced.example.com"), resp.Header.Get("Location"))
+}
+
+// TestConfigMapBrotli: enable-brotli compresses responses of brotli-types
+// from brotli-min-length bytes for a client that accepts br, and gzip
+// still serves one that does not.
+func TestConfigMapBrotli(t *testing.T) {
+	env := manifestEnv(t, configMapYAML(`{enable-brotli: "true", brotli-level: "11", brotli-min-length: "1000", brotli-types: "text/plain", use-gzip: "true"}`)+
+		hostIngress("plain", "plain.example.com", nil)+serviceYAML("app", 80, textBackend(t, 2048))+serviceYAML("slow", 80, textBackend(t, 512)))
+	resp, body := env.do(t, http.MethodGet, "plain.example.com", "/", http.Header{"Accept-Encoding": {"gzip, br"}}, "")
+	require.Equal(t, "br", resp.Header.Get("Content-Encoding"), "a 2k text/plain response")
+	require.Less(t, len(body), 100, "2k of one repeated word, compressed")
+	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/slow", http.Header{"Accept-Encoding": {"br"}}, "")
+	require.Empty(t, resp.Header.Get("Content-Encoding"), "below brotli-min-length")
+	resp, _ = env.do(t, http.MethodGet, "plain.example.com", "/", http.Header{"Accept-Encoding": {"gzip"}}, "")
+	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "a client without br")
 }
 
 // TestDefaultSettingsRenderAsZero: the ConfigMap's defaults of the HTTP
@@ -137,6 +154,12 @@ func TestDefaultSettingsRenderAsZero(t *testing.T) {
 	zero, err = newHTTPView(model.HTTPSettings{Gzip: true})
 	require.NoError(t, err)
 	require.Equal(t, zero, defaults, "gzip's defaults")
+	cfg.Settings.HTTP.Brotli = true
+	defaults, err = newHTTPView(cfg.Settings.HTTP)
+	require.NoError(t, err)
+	zero, err = newHTTPView(model.HTTPSettings{Gzip: true, Brotli: true})
+	require.NoError(t, err)
+	require.Equal(t, zero, defaults, "brotli's defaults")
 
 	tlsZero, tlsDefaults := model.TLSSettings{Protocols: cfg.Settings.TLS.Protocols, Ciphers: cfg.Settings.TLS.Ciphers}, cfg.Settings.TLS
 	tlsZero.HSTS, tlsZero.HSTSMaxAge, tlsZero.HSTSIncludeSubdomains = tlsDefaults.HSTS, tlsDefaults.HSTSMaxAge, tlsDefaults.HSTSIncludeSubdomains

@@ -38,10 +38,10 @@ type httpView struct {
 	UpstreamKeepaliveRequests int
 	UpstreamKeepaliveTime     string
 
-	Gzip *gzipView // nil: off
+	Gzip, Brotli *compressionView // nil: off
 }
 
-type gzipView struct {
+type compressionView struct {
 	Level, MinLength int
 	Types            string // space-separated quoted MIME types
 }
@@ -89,25 +89,34 @@ func newHTTPView(h model.HTTPSettings) (httpView, error) {
 	if v.WorkerConnections < 0 || v.WorkerOpenFiles < 0 || v.UpstreamKeepalive < 0 || v.KeepAliveRequests < 0 {
 		return httpView{}, errors.New("negative worker or connection count")
 	}
+	var err error
 	if h.Gzip {
-		g, err := newGzipView(h)
-		if err != nil {
+		gzipLevel := cmp.Or(h.GzipLevel, 1)
+		if v.Gzip, err = newCompressionView("gzip", &gzipLevel, 1, 9, h.GzipMinLength, 256, h.GzipTypes); err != nil {
 			return httpView{}, err
 		}
-		v.Gzip = g
+	}
+	if h.Brotli {
+		if v.Brotli, err = newCompressionView("brotli", h.BrotliLevel, 4, 11, h.BrotliMinLength, 20, h.BrotliTypes); err != nil {
+			return httpView{}, err
+		}
 	}
 	return v, nil
 }
 
-func newGzipView(h model.HTTPSettings) (*gzipView, error) {
-	g := &gzipView{Level: cmp.Or(h.GzipLevel, 1), MinLength: 256}
-	if h.GzipMinLength != nil {
-		g.MinLength = *h.GzipMinLength
+// newCompressionView is a compression filter's settings; nil level and
+// min length, or no types, take the given defaults and DefaultGzipTypes.
+func newCompressionView(filter string, level *int, defaultLevel, maxLevel int, minLength *int, defaultMinLength int, types []string) (*compressionView, error) {
+	c := &compressionView{Level: defaultLevel, MinLength: defaultMinLength}
+	if level != nil {
+		c.Level = *level
 	}
-	if g.Level < 1 || g.Level > 9 || g.MinLength < 0 {
-		return nil, fmt.Errorf("gzip level %d or min length %d", g.Level, g.MinLength)
+	if minLength != nil {
+		c.MinLength = *minLength
 	}
-	types := h.GzipTypes
+	if c.Level < 0 || c.Level > maxLevel || c.MinLength < 0 {
+		return nil, fmt.Errorf("%s level %d or min length %d", filter, c.Level, c.MinLength)
+	}
 	if len(types) == 0 {
 		types = slices.Sorted(slices.Values(strings.Fields(model.DefaultGzipTypes)))
 	}
@@ -116,8 +125,8 @@ func newGzipView(h model.HTTPSettings) (*gzipView, error) {
 	for i, t := range types {
 		quoted[i] = q.quote(t)
 	}
-	g.Types = strings.Join(quoted, " ")
-	return g, q.err
+	c.Types = strings.Join(quoted, " ")
+	return c, q.err
 }
 
 func onOff(b bool) string {
