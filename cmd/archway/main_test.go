@@ -115,7 +115,8 @@ type folderInstance struct {
 	metrics   string
 }
 
-func startFolderInstance(t *testing.T) *folderInstance {
+// startFolderInstance runs archway on a new folder, with more flags args.
+func startFolderInstance(t *testing.T, args ...string) *folderInstance {
 	// A runtime dir that does not exist yet, in /tmp: archway creates it,
 	// as it does for users.
 	runtimeDir := testutil.RuntimeDir(t)
@@ -131,10 +132,10 @@ spec: {controller: archway.dev/ingress-controller}
 	done := make(chan error, 1)
 	logs := &testutil.SyncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"--manifests", f.dir, "--runtime-dir", runtimeDir,
+		done <- run(ctx, append([]string{"--manifests", f.dir, "--runtime-dir", runtimeDir,
 			"--http-port", strconv.Itoa(f.httpPort), "--https-port", strconv.Itoa(f.httpsPort),
 			"--metrics-address", f.metrics, "--nginx-binary", testutil.NginxBinary(t),
-			"--sync-hold-off", "50ms", "--sync-max-delay", "300ms"}, io.Discard, logs)
+			"--sync-hold-off", "50ms", "--sync-max-delay", "300ms"}, args...), io.Discard, logs)
 	}()
 	t.Cleanup(func() {
 		cancel() // what SIGTERM does

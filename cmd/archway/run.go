@@ -62,7 +62,10 @@ func newSource(cfg config, logger *slog.Logger) (source.Source, *clients, error)
 		ConfigMap: cfg.configMap,
 		Others:    cfg.streamConfigMaps(),
 		Gateway:   &kube.GatewayOptions{Client: gateway, Require: cfg.gatewayAPI},
-		Logger:    logger.With("source", "kube"),
+		ConfigMapRefs: func(snap source.Snapshot) []string {
+			return builder.ConfigMapRefs(snap, cfg.build)
+		},
+		Logger: logger.With("source", "kube"),
 	}), &clients{kube: client, gateway: gateway}, nil
 }
 

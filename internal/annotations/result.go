@@ -60,6 +60,8 @@ type Location struct {
 	AuthSecret     *SecretRef
 	AuthSecretType AuthSecretType
 	AuthRealm      string
+	// CustomHeaders names the ConfigMap of response headers (custom-headers).
+	CustomHeaders *SecretRef
 	// ExternalAuth is on when its URL is set.
 	ExternalAuth model.ExternalAuth
 	// RateLimit is on when any of its limits is above 0.

@@ -2,6 +2,7 @@ package annotations
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -9,10 +10,15 @@ import (
 	"github.com/archway-ingress/archway/internal/model"
 )
 
-// headerVars are the variables a snippet's header values and redirect
-// targets may name: redirectVars, which cannot hold CR or LF, the
-// client's address and nginx's request id (ingress-nginx's $req_id).
-var headerVars = wordSet("scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "remote_addr", "request_id")
+// headerVarNames are the variables header values (of snippets and header
+// ConfigMaps) and snippets' redirect targets may name: redirectVars, which
+// cannot hold CR or LF, the client's address, nginx's request id
+// (ingress-nginx's $req_id) and the time in seconds with milliseconds
+// ($msec, of ingress-nginx's X-Request-Start example).
+var (
+	headerVarNames = []string{"scheme", "host", "http_host", "server_port", "request_uri", "args", "is_args", "remote_addr", "request_id", "msec"}
+	headerVars     = wordSet(headerVarNames...)
+)
 
 // headerValueChars are the bytes of a header value besides letters and
 // digits: printable ASCII but quotes, backslash, "$" (outside variables)
@@ -145,11 +151,21 @@ func header(name, value snippetToken) (model.Header, error) {
 	if _, err := grammar.HeaderName(name.text); err != nil {
 		return model.Header{}, name.refused("header name: %v", err)
 	}
-	v, err := parseTemplate(value.text, headerVars, headerValueChars)
+	v, err := HeaderValue(value.text)
 	if err != nil {
-		return model.Header{}, value.refused("header value: %v (variables allowed: $scheme, $host, $http_host, $server_port, $request_uri, $args, $is_args, $remote_addr, $request_id)", err)
+		return model.Header{}, value.refused("header value: %v", err)
 	}
 	return model.Header{Name: name.text, Value: v}, nil
+}
+
+// HeaderValue reads a header value: printable ASCII but quotes, backslash
+// and braces, and "$" only to name one of headerVarNames. No CR or LF.
+func HeaderValue(s string) (model.Template, error) {
+	v, err := parseTemplate(s, headerVars, headerValueChars)
+	if err != nil {
+		return nil, fmt.Errorf("%w (variables allowed: $%s)", err, strings.Join(headerVarNames, ", $"))
+	}
+	return v, nil
 }
 
 // expires reads "off", "epoch", "max" or "[modified] TIME", TIME being an

@@ -135,6 +135,11 @@ func backendSpecs() []Spec {
 		{Key: "x-forwarded-prefix", Group: g, Scope: ScopeLocation, Syntax: pathSyntax,
 			Doc:   "Sent to the backend as the X-Forwarded-Prefix header.",
 			apply: set(grammar.URLPath, func(p *Parsed, v string) { p.Location.Proxy.ForwardedPrefix = v })},
+		{Key: "custom-headers", Group: g, Scope: ScopeLocation, Syntax: "a ConfigMap name, or `namespace/name` with the Ingress's own namespace",
+			Doc: "Response headers set on every answer of the Ingress's paths, error answers included: each key of the ConfigMap is a header name, its value the header's value (" +
+				"the grammar of the ConfigMap's `add-headers`). Only the names the ConfigMap key `global-allowed-response-headers` lists are set; another key is skipped and reported. " +
+				"A ConfigMap that does not exist makes the paths answer 503. Changes to the ConfigMap apply without a restart.",
+			apply: set(secretRef, func(p *Parsed, v SecretRef) { p.Location.CustomHeaders = &v })},
 		{Key: "proxy-redirect-from", Group: g, Scope: ScopeLocation, Syntax: "`off`, `default`, or URL text without spaces", Default: "off",
 			Doc:   "Text replaced by proxy-redirect-to in the backend's Location and Refresh headers.",
 			apply: set(redirectFrom, func(p *Parsed, v string) { p.Location.ProxyRedirectFrom = v })},

@@ -135,6 +135,12 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"on"},
 		get:     func(p Parsed) any { return p.Location.Policy().Protocol },
 	},
+	"custom-headers": {
+		valid: map[string]any{"security-headers": &SecretRef{Name: "security-headers"},
+			"team-a/headers": &SecretRef{Namespace: "team-a", Name: "headers"}},
+		invalid: []string{"a/b/c", "Team/x", "/x", "x/", "x y"},
+		get:     func(p Parsed) any { return p.Location.CustomHeaders },
+	},
 	"proxy-ssl-secret": {
 		valid: map[string]any{"backend-tls": &SecretRef{Name: "backend-tls"},
 			"team-a/backend-tls": &SecretRef{Namespace: "team-a", Name: "backend-tls"}},

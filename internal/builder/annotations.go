@@ -85,6 +85,11 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 			fail("proxy-ssl-secret", err)
 		}
 	}
+	if loc.CustomHeaders != nil {
+		if pol.policy.ResponseHeaders, err = b.customHeaders(ref.Namespace, *loc.CustomHeaders); err != nil {
+			fail("custom-headers", err)
+		}
+	}
 	if loc.CustomHTTPErrors != nil || loc.DefaultBackend != "" {
 		pol.policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
 		if loc.DefaultBackend != "" {

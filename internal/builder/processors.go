@@ -79,6 +79,7 @@ func (b *build) addSettings() {
 	cm := b.controllerConfigMap()
 	b.cfg.Settings = settings(cm, &b.problems)
 	b.annotationDefaults = annotationDefaults(cm, &b.cfg.Settings, &b.problems)
+	b.addHeaderConfigMaps()
 }
 
 func (b *build) addDefaultCertificate() {

@@ -324,6 +324,32 @@ var settingCases = map[string]settingCase{
 		valid: map[string]any{"": []string(nil), "attack-rce": []string{"attack-rce"}}, invalid: []string{"a b", "x;"},
 		get: func(s model.Settings) any { return s.WAF.ExcludeTags },
 	},
+	"add-headers": {
+		valid: map[string]any{"": []model.Header(nil),
+			"ingress/headers": []model.Header{{Name: "X-Frame-Options", Value: model.Template{{Text: "DENY"}}}}},
+		invalid: []string{"headers", "ingress/", "Ingress/headers", "a/b/c"},
+		get:     func(s model.Settings) any { return s.Headers.Response },
+	},
+	"proxy-set-headers": {
+		valid: map[string]any{"": []model.Header(nil),
+			"ingress/headers": []model.Header{{Name: "X-Frame-Options", Value: model.Template{{Text: "DENY"}}}}},
+		invalid: []string{"/headers", "ingress/headers;"},
+		get:     func(s model.Settings) any { return s.Headers.Request },
+	},
+	"hide-headers": {
+		valid:   map[string]any{"": []string(nil), "X-Powered-By, Server": []string{"X-Powered-By", "Server"}},
+		invalid: []string{"X Powered", "X-A,", "X:A"},
+		get:     func(s model.Settings) any { return s.Headers.Hide },
+	},
+	"global-allowed-response-headers": {
+		valid:   map[string]any{"": []string(nil), "X-Frame-Options,cache-control": []string{"x-frame-options", "cache-control"}},
+		invalid: []string{"X-A;", "a b"},
+		get:     func(s model.Settings) any { return s.Headers.AllowedResponse },
+	},
+	"proxy-add-original-uri-header": {
+		valid: map[string]any{"true": true, "false": false}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.Headers.OriginalURI },
+	},
 }
 
 // locationDefaultCases are the cases of the ConfigMap's location defaults:
@@ -381,6 +407,11 @@ func init() {
 	}
 }
 
+// headersConfigMap is the header ConfigMap that the cases of add-headers
+// and proxy-set-headers name.
+var headersConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "headers"},
+	Data: map[string]string{"X-Frame-Options": "DENY"}}
+
 // TestSettings checks every key of the table through Build: its valid
 // values give the typed value, its invalid ones keep the default and are
 // reported on the key.
@@ -389,7 +420,7 @@ func TestSettings(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			build := func(value string) (model.Settings, []Problem) {
 				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"}, Data: map[string]string{key: value}}
-				cfg, report := Build(source.Snapshot{ConfigMap: cm}, defaultOpts())
+				cfg, report := Build(source.Snapshot{ConfigMap: cm, ConfigMaps: []*corev1.ConfigMap{headersConfigMap}}, defaultOpts())
 				return cfg.Settings, report.Problems
 			}
 			for value, want := range tc.valid {

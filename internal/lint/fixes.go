@@ -31,6 +31,7 @@ var fixes = map[reason.Reason]string{
 	reason.ServicePortNotFound:     "name a port the Service has, by number or by name",
 	reason.InvalidEndpoint:         "EndpointSlices must hold the addresses of pods",
 	reason.InvalidSetting:          "write the value in the syntax docs/configmap.md gives for the key",
+	reason.InvalidHeader:           "fix or remove the header ConfigMap's entry (docs/configmap.md, Headers)",
 	reason.UnsupportedSetting:      "remove it; docs/configmap.md lists the keys archway reads",
 	reason.LimitExceeded:           "split the paths over fewer hosts or Ingresses, or raise the --max-* limit",
 	reason.HostNotOwned:            "set what applies to the whole host in an Ingress of the namespace that owns it (its oldest Ingress)",

@@ -46,6 +46,9 @@ type Policy struct {
 	// Snippet holds the directives of a configuration-snippet (see
 	// Snippet), nil without one.
 	Snippet *Snippet
+	// ResponseHeaders are set on every response of the location, error
+	// responses included (custom-headers).
+	ResponseHeaders []Header
 	// WAF runs ModSecurity; nil leaves it off.
 	WAF *WAF
 }

@@ -27,6 +27,24 @@ type Settings struct {
 	HTTP             HTTPSettings
 	TLS              TLSSettings
 	Clients          ClientSettings
+	Headers          HeaderSettings
 	AccessLog        AccessLog
 	WAF              WAFSettings
+}
+
+// HeaderSettings are the headers added to and removed from every request
+// and response.
+type HeaderSettings struct {
+	// OriginalURI sends backends the request URI as X-Original-URI.
+	OriginalURI bool
+	// Request are set on every request to a backend (proxy-set-headers),
+	// Response on every response, error responses included (add-headers).
+	// RequestFrom and ResponseFrom name the ConfigMaps they are read from.
+	Request, Response         []Header
+	RequestFrom, ResponseFrom *Ref
+	// Hide are backend response headers not passed to clients.
+	Hide []string
+	// AllowedResponse are the header names, in lower case, that the
+	// custom-headers annotation may set.
+	AllowedResponse []string
 }

@@ -47,6 +47,7 @@ const (
 	UnsupportedFeature      Reason = "UnsupportedFeature"
 	PassthroughConflict     Reason = "PassthroughConflict"
 	PassthroughIgnored      Reason = "PassthroughIgnored"
+	InvalidHeader           Reason = "InvalidHeader"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -92,6 +93,7 @@ var Docs = []Doc{
 	{InvalidEndpoint, "An EndpointSlice address is refused (e.g. loopback or the proxy's own host); it is not used. EndpointSlices must hold the addresses of pods.", false},
 	{UnsupportedSetting, "A key of the controller's ConfigMap that archway does not read, or reads and refuses (ingress-nginx's Lua keys, and allow-snippet-annotations unless \"false\"); it is ignored, the other keys apply. Remove it, or see README.md's ConfigMap table.", false},
 	{InvalidSetting, "A ConfigMap value is invalid; its default is used. Write the value in the syntax README.md's ConfigMap table gives.", false},
+	{InvalidHeader, "An entry of a header ConfigMap (named by the ConfigMap keys add-headers and proxy-set-headers, or an Ingress's custom-headers annotation) is refused: a name outside the header-name grammar, a value with a line break, a quote, a brace or a `$` that names no allowed variable, or a custom-headers name that global-allowed-response-headers does not list. It is skipped; the other entries apply. Fix the entry as docs/configmap.md's Headers section gives.", false},
 	{LimitExceeded, "An Ingress would take its namespace over a --max-* limit; none of the Ingress is served. Split the paths over fewer hosts or Ingresses, or raise the limit.", false},
 	{InvalidAnnotation, "An annotation value is outside its grammar, or annotations contradict each other; the Ingress's paths answer 503 until it is fixed. Write the value as docs/annotations.md gives.", false},
 	{SnippetRefused, "A *-snippet annotation, or a *-snippet key of the controller's ConfigMap: archway never copies configuration text into nginx.conf; the Ingress is served without it (the ConfigMap key is ignored). Use the annotations of docs/annotations.md instead, or, for a configuration- or server-snippet, keep to the safe subset of docs/snippets.md with the ConfigMap key safe-snippet-annotations (the message names the token refused).", false},

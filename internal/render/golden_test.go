@@ -114,6 +114,21 @@ var goldenCases = map[string]struct {
 		},
 		opts: rootOptions(goldenRuntimeDir),
 	},
+	"headers": {
+		cfg: model.Config{
+			Backends: []model.Backend{backend("app", 3000, "10.0.0.1")},
+			Servers: []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app"),
+				{Path: "/custom", Match: model.MatchPrefix, Backend: "app", Policy: model.Policy{ResponseHeaders: []model.Header{
+					{Name: "Cache-Control", Value: model.Template{{Text: "no-store"}}}}}}}}},
+			Settings: model.Settings{Headers: model.HeaderSettings{OriginalURI: true,
+				Request: []model.Header{{Name: "X-Request-Start", Value: model.Template{{Text: "t="}, {Var: "msec"}}},
+					{Name: "x-forwarded-host", Value: model.Template{{Var: "host"}}}},
+				Response: []model.Header{{Name: "Strict-Transport-Security", Value: model.Template{{Text: "max-age=31536000; includeSubDomains"}}},
+					{Name: "X-Frame-Options", Value: model.Template{{Text: "DENY"}}}},
+				Hide: []string{"X-Powered-By", "Server"}}},
+		},
+		opts: rootOptions(goldenRuntimeDir),
+	},
 	"ipv4_only": {
 		cfg: model.Config{
 			Backends: []model.Backend{backend("app", 3000, "10.0.0.1")},

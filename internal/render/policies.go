@@ -40,10 +40,45 @@ type policies struct {
 	clientAuth     *model.ClientAuth // of the server being rendered
 	server         serverPolicyView
 	serverSeen     map[string]bool // names added to server
+	// headers are the request headers of every proxied request, see
+	// proxyHeaders.
+	headers []headerView
+	// hide are the proxy_hide_header lines of hide-headers, which a
+	// location with proxy_hide_header of its own (a snippet) repeats:
+	// it inherits none.
+	hide []string
+}
+
+// proxyHeaders returns a copy of the request headers of every proxied
+// request, for a list that the caller changes.
+func (p *policies) proxyHeaders() []headerView { return slices.Clone(p.headers) }
+
+// serverHeaders adds the ConfigMap's response headers and hidden backend
+// headers to the http block, which every server inherits.
+func (p *policies) serverHeaders(h model.HeaderSettings) error {
+	if len(h.Response) > 0 {
+		line, err := p.directiveLine(model.Directive{Kind: model.SetHeaders, Headers: h.Response})
+		if err != nil {
+			return fmt.Errorf("add-headers: %w", err)
+		}
+		p.http.Headers = append(p.http.Headers, line)
+	}
+	for _, name := range h.Hide {
+		line, err := p.directiveLine(model.Directive{Kind: model.ProxyHideHeader, Names: []string{name}})
+		if err != nil {
+			return fmt.Errorf("hide-headers: %w", err)
+		}
+		p.hide = append(p.hide, line)
+	}
+	p.http.Headers = append(p.http.Headers, p.hide...)
+	return nil
 }
 
 // httpPolicyView is what http_policy.tmpl prints in the http block.
 type httpPolicyView struct {
+	// Headers are the more_set_headers and proxy_hide_header lines of
+	// the ConfigMap's add-headers and hide-headers, without their ";".
+	Headers []string
 	// Resolver lists the DNS servers, when a name is resolved at runtime.
 	Resolver string
 	// HeadersMore loads the headers-more module (more_set_headers and

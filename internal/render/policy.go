@@ -55,7 +55,9 @@ type policyView struct {
 	NextUpstreamTries                        string
 	HTTPVersion                              string
 	// Headers, when set, replace every inherited proxy_set_header.
-	Headers                                 []headerView
+	Headers []headerView
+	// SetHeaders is the more_set_headers line of custom-headers.
+	SetHeaders                              string
 	ProxyRedirect, CookieDomain, CookiePath string
 	SSL                                     *sslView
 	InterceptErrors                         bool
@@ -90,7 +92,7 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	v := &policyView{Module: module}
 	steps := []func(*policyView, model.Location) error{
 		p.rewriteView, p.proxyView, p.headersView, p.sslView, p.limitView, p.basicAuthView,
-		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, p.wafView, metricsLogOnly,
+		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, p.responseHeadersView, p.wafView, metricsLogOnly,
 	}
 	for _, step := range steps {
 		if err := step(v, *l); err != nil {
@@ -282,7 +284,7 @@ func (p *policies) headersView(v *policyView, l model.Location) error {
 		return nil
 	}
 	var q quoter
-	headers := append(proxyHeaders(), clientCertificateHeaders(p.clientAuth)...)
+	headers := append(p.proxyHeaders(), clientCertificateHeaders(p.clientAuth)...)
 	if px.Host != "" {
 		headers = setHeader(headers, "Host", q.quote(px.Host))
 	}

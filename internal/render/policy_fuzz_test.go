@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func templateDirectives(t testing.TB) map[string]bool {
 	})
 	require.NoError(t, err)
 	// Directives whose names the views hold.
-	for _, name := range []string{"proxy_pass", "grpc_pass", "allow", "deny", "client_body_temp_path", "proxy_temp_path",
+	for _, name := range []string{"proxy_pass", "grpc_pass", "allow", "deny", "more_set_headers", "proxy_hide_header", "client_body_temp_path", "proxy_temp_path",
 		"fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"} {
 		known[name] = true
 	}
@@ -76,24 +77,30 @@ func FuzzPolicyRender(f *testing.F) {
 		cfg := model.Config{Backends: []model.Backend{be}, Servers: []model.Server{{Host: "a.test", Aliases: parsed.Server.Aliases, Locations: []model.Location{loc}}}}
 		out, err := r.Render(cfg, rootOptions("/run/archway"))
 		require.NoError(t, err, "%s=%q", s.Key, value)
-		sc := bufio.NewScanner(bytes.NewReader(out.Files[0].Data))
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || line == "}" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			if code, _, ok := strings.Cut(line, "; #"); ok && strings.Count(code, `"`)%2 == 0 {
-				line = code + ";" // a template's own trailing comment
-			}
-			name := strings.TrimSuffix(strings.Fields(line)[0], ";")
-			if strings.HasPrefix(name, `"`) || strings.HasPrefix(name, "$") || strings.HasPrefix(name, "~") ||
-				strings.IndexFunc(name, func(r rune) bool { return r >= '0' && r <= '9' || r == '@' }) == 0 {
-				continue // map and geo entries
-			}
-			require.True(t, known[name], "%s=%q: unknown directive in %q", s.Key, value, line)
-			require.Zero(t, strings.Count(line, `"`)%2, "%s=%q: unbalanced quotes in %q", s.Key, value, line)
-			require.True(t, strings.HasSuffix(line, ";") || strings.HasSuffix(line, "{") || strings.HasSuffix(line, "}"),
-				"%s=%q: line %q does not end a directive", s.Key, value, line)
-		}
+		checkDirectives(t, known, out.Files[0].Data, fmt.Sprintf("%s=%q", s.Key, value))
 	})
+}
+
+// checkDirectives checks that every line of conf is one known directive
+// whose quotes balance, or a map or geo entry; what names the input.
+func checkDirectives(t *testing.T, known map[string]bool, conf []byte, what string) {
+	sc := bufio.NewScanner(bytes.NewReader(conf))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line == "}" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if code, _, ok := strings.Cut(line, "; #"); ok && strings.Count(code, `"`)%2 == 0 {
+			line = code + ";" // a template's own trailing comment
+		}
+		name := strings.TrimSuffix(strings.Fields(line)[0], ";")
+		if strings.HasPrefix(name, `"`) || strings.HasPrefix(name, "$") || strings.HasPrefix(name, "~") ||
+			strings.IndexFunc(name, func(r rune) bool { return r >= '0' && r <= '9' || r == '@' }) == 0 {
+			continue // map and geo entries
+		}
+		require.True(t, known[name], "%s: unknown directive in %q", what, line)
+		require.Zero(t, strings.Count(line, `"`)%2, "%s: unbalanced quotes in %q", what, line)
+		require.True(t, strings.HasSuffix(line, ";") || strings.HasSuffix(line, "{") || strings.HasSuffix(line, "}"),
+			"%s: line %q does not end a directive", what, line)
+	}
 }

@@ -209,13 +209,12 @@ func (p *policies) errorLocation(backend string, code int) (string, error) {
 	if !p.onceInServer(name) {
 		return name, nil
 	}
-	headers := proxyHeaders()
+	headers := p.proxyHeaders()
 	if code != 0 {
 		// The variables are the location's, set for the access log.
-		headers = append(hopByHop(headers),
+		headers = append(setHeader(hopByHop(headers), "X-Original-URI", "$request_uri"),
 			headerView{"X-Code", strconv.Itoa(code)},
 			headerView{"X-Format", "$http_accept"},
-			headerView{"X-Original-URI", "$request_uri"},
 			headerView{"X-Namespace", "$archway_namespace"},
 			headerView{"X-Ingress-Name", "$archway_ingress"},
 			headerView{"X-Service-Name", "$archway_service"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,8 +25,23 @@ func (p *policies) snippetView(v *policyView, l model.Location) error {
 		return nil
 	}
 	lines, err := p.snippetLines(l.Policy.Snippet.Directives)
+	if slices.ContainsFunc(l.Policy.Snippet.Directives, func(d model.Directive) bool { return d.Kind == model.ProxyHideHeader }) {
+		lines = append(lines, p.hide...)
+	}
 	v.Snippet = lines
 	return err
+}
+
+// responseHeadersView sets the location's custom-headers.
+func (p *policies) responseHeadersView(v *policyView, l model.Location) error {
+	if len(l.Policy.ResponseHeaders) == 0 {
+		return nil
+	}
+	var err error
+	if v.SetHeaders, err = p.directiveLine(model.Directive{Kind: model.SetHeaders, Headers: l.Policy.ResponseHeaders}); err != nil {
+		return fmt.Errorf("custom-headers: %w", err)
+	}
+	return nil
 }
 
 // serverSnippet returns the server-level lines and the location blocks of

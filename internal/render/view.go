@@ -137,6 +137,12 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	if pol.redirectCode = cmp.Or(cfg.Settings.HTTP.RedirectCode, http.StatusPermanentRedirect); !slices.Contains([]int{301, 302, 307, 308}, pol.redirectCode) {
 		return confView{}, fmt.Errorf("settings: HTTPS redirect status %d", pol.redirectCode)
 	}
+	if pol.headers, err = proxyHeaders(cfg.Settings.Headers); err != nil {
+		return confView{}, fmt.Errorf("settings: %w", err)
+	}
+	if err := pol.serverHeaders(cfg.Settings.Headers); err != nil {
+		return confView{}, fmt.Errorf("settings: %w", err)
+	}
 	edge, tls, err := newEdge(cfg, opts, pol)
 	if err != nil {
 		return confView{}, err
@@ -170,7 +176,7 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 		return confView{}, err
 	}
 	v.Servers, v.SharedMaps = shareServers(servers)
-	v.ProxyHeaders, v.Policy, v.files = proxyHeaders(), pol.http, pol.files
+	v.ProxyHeaders, v.Policy, v.files = pol.proxyHeaders(), pol.http, pol.files
 	v.NamesHashBucketSize, v.NamesHashMaxSize = namesHashSizes(cfg.Servers)
 	v.Hashes = policyHashSizes(v.Policy, v.HumanLog, v.SharedMaps)
 	return v, nil

@@ -130,7 +130,7 @@ func (w *gatewayWatch) watch(ctx context.Context) error {
 	gateways := namespaced.Gateway().V1().Gateways()
 	routes := namespaced.Gateway().V1().HTTPRoutes()
 	grants := namespaced.Gateway().V1().ReferenceGrants()
-	handler := changeHandler(w.notifier)
+	handler := changeHandler(everyChange{w.notifier})
 	for _, informer := range []cache.SharedIndexInformer{
 		classes.Informer(), gateways.Informer(), routes.Informer(), grants.Informer(),
 	} {

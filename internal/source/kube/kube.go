@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -40,6 +41,12 @@ type Options struct {
 	Others []string
 	// Gateway, when set, adds the Gateway API kinds (gateway.go).
 	Gateway *GatewayOptions
+	// ConfigMapRefs, when set, names the ConfigMaps ("namespace/name")
+	// that a Snapshot's objects refer to (header ConfigMaps): those of
+	// the watched namespace are added to the Snapshot's ConfigMaps, and
+	// a change of one signals. ConfigMaps no Snapshot refers to cause no
+	// sync.
+	ConfigMapRefs func(source.Snapshot) []string
 	// Logger receives the Source's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -62,6 +69,13 @@ type Source struct {
 	others         []namedConfigMap
 	gateway        *gatewayWatch // nil without Options.Gateway
 	filled         atomic.Bool   // Start filled the caches
+	// referable are the watched namespace's ConfigMaps, which refs picks
+	// from; referred is the set of "namespace/name" the last Snapshot
+	// referred to, which the ConfigMap informer's handler reads.
+	referable corelisters.ConfigMapLister
+	refs      func(source.Snapshot) []string
+	referred  atomic.Pointer[map[string]bool]
+	handlers  map[cache.SharedIndexInformer]cache.ResourceEventHandler
 }
 
 var _ source.Source = (*Source)(nil)
@@ -94,6 +108,14 @@ func New(client kubernetes.Interface, opts Options) *Source {
 			notifier: s.notifier, logger: s.logger}
 	}
 
+	if opts.ConfigMapRefs != nil {
+		configMaps := watched.Core().V1().ConfigMaps()
+		informer := configMaps.Informer() // a new value at each call
+		s.referable, s.refs = configMaps.Lister(), opts.ConfigMapRefs
+		s.referred.Store(&map[string]bool{})
+		s.informers = append(s.informers, informer)
+		s.handlers = map[cache.SharedIndexInformer]cache.ResourceEventHandler{informer: changeHandler(referredNotifier{s})}
+	}
 	for _, name := range opts.Others {
 		other, err := s.watchConfigMap(client, name, transform)
 		if err != nil {
@@ -178,9 +200,13 @@ func (s *Source) Start(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
-	handler := changeHandler(s.notifier)
+	handler := changeHandler(everyChange{s.notifier})
 	for _, informer := range s.informers {
-		if _, err := informer.AddEventHandler(handler); err != nil {
+		h, ok := s.handlers[informer]
+		if !ok {
+			h = handler
+		}
+		if _, err := informer.AddEventHandler(h); err != nil {
 			return fmt.Errorf("add informer event handler: %w", err)
 		}
 	}
@@ -232,21 +258,42 @@ func (s *Source) ConfigMap() (*corev1.ConfigMap, error) {
 	return cm, nil
 }
 
+// notifier is told of an object's change.
+type notifier interface{ NotifyOf(obj any) }
+
+// everyChange signals every change.
+type everyChange struct{ *source.Notifier }
+
+func (n everyChange) NotifyOf(any) { n.Notify() }
+
+// referredNotifier signals the changes of the ConfigMaps that the last
+// Snapshot referred to (or would have, had they existed).
+type referredNotifier struct{ s *Source }
+
+func (n referredNotifier) NotifyOf(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if m, ok := obj.(metav1.Object); ok && (*n.s.referred.Load())[m.GetNamespace()+"/"+m.GetName()] {
+		n.s.notifier.Notify()
+	}
+}
+
 // changeHandler signals every add, update and delete after the initial
 // listing, except updates that carry a ResourceVersion seen before.
-func changeHandler(n *source.Notifier) cache.ResourceEventHandler {
+func changeHandler(n notifier) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerDetailedFuncs{
-		AddFunc: func(_ any, initial bool) {
+		AddFunc: func(obj any, initial bool) {
 			if !initial {
-				n.Notify()
+				n.NotifyOf(obj)
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
 			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) && !onlyGatewayStatus(oldObj, newObj) {
-				n.Notify()
+				n.NotifyOf(newObj)
 			}
 		},
-		DeleteFunc: func(any) { n.Notify() },
+		DeleteFunc: func(obj any) { n.NotifyOf(obj) },
 	}
 }
 
@@ -294,10 +341,43 @@ func (s *Source) Snapshot() (source.Snapshot, error) {
 			errs = append(errs, fmt.Errorf("get ConfigMap %q: %w", other.name, err))
 		}
 	}
+	errs = append(errs, s.addReferred(&snap))
 	if err := errors.Join(errs...); err != nil {
 		return source.Snapshot{}, fmt.Errorf("list informer caches: %w", err)
 	}
 	return snap, nil
+}
+
+// addReferred adds the cached ConfigMaps that snap refers to (see
+// Options.ConfigMapRefs) and that it does not hold yet, and records the
+// references for the change handler.
+func (s *Source) addReferred(snap *source.Snapshot) error {
+	if s.refs == nil {
+		return nil
+	}
+	referred := map[string]bool{}
+	held := map[string]bool{}
+	for _, cm := range append(slices.Clone(snap.ConfigMaps), snap.ConfigMap) {
+		if cm != nil {
+			held[cm.Namespace+"/"+cm.Name] = true
+		}
+	}
+	var errs []error
+	for _, ref := range s.refs(*snap) {
+		referred[ref] = true
+		namespace, name, _ := strings.Cut(ref, "/")
+		if held[ref] {
+			continue
+		}
+		switch cm, err := s.referable.ConfigMaps(namespace).Get(name); {
+		case err == nil:
+			snap.ConfigMaps = append(snap.ConfigMaps, cm)
+		case !apierrors.IsNotFound(err):
+			errs = append(errs, fmt.Errorf("get ConfigMap %q: %w", ref, err))
+		}
+	}
+	s.referred.Store(&referred)
+	return errors.Join(errs...)
 }
 
 type lister[T any] interface {

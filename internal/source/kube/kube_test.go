@@ -387,7 +387,7 @@ func TestChangeHandler(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			n := source.NewNotifier()
-			tc.event(changeHandler(n))
+			tc.event(changeHandler(everyChange{n}))
 			select {
 			case <-n.Changed():
 				require.True(t, tc.want, "signalled")
