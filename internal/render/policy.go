@@ -316,12 +316,14 @@ func (p *policies) headersView(v *policyView, l model.Location) error {
 	return q.err
 }
 
-// nginxSize writes a size in the largest unit that divides it.
+// nginxSize writes a size in the largest unit that divides it, never in
+// "g": nginx reads "g" only in offsets (client_max_body_size), never in
+// sizes (proxy_buffer_size 1g fails nginx -t).
 func nginxSize(s model.Size) string {
 	for _, u := range []struct {
 		suffix string
 		size   model.Size
-	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+	}{{"m", 1 << 20}, {"k", 1 << 10}} {
 		if s != 0 && s%u.size == 0 {
 			return strconv.FormatInt(int64(s/u.size), 10) + u.suffix
 		}
