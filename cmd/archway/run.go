@@ -24,6 +24,7 @@ import (
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/controller"
 	"github.com/archway-ingress/archway/internal/metrics"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/source"
@@ -179,7 +180,8 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(cfg, registry, publisher)
-	accessLog, err := listenAccessLog(cfg, m, logger)
+	spans := newSpanExporter(logger)
+	accessLog, err := listenAccessLog(cfg, m, spans, logger)
 	if err != nil {
 		return err
 	}
@@ -202,6 +204,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 		Logger:     logger.With("component", "controller"),
 		Metrics:    m,
 		Observers:  observers,
+		Settings:   func(s model.Settings) { spans.Configure(s.Tracing) },
 	})
 
 	webhookServer, webhookListener, err := newWebhookServer(cfg, src, logger)
@@ -229,7 +232,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 		go func() { results <- part() }()
 	}
 	start(func() error { err := manager.Run(ctx); stopLog(); return err })
-	start(func() error { return accessLog.Run(logCtx) })
+	start(func() error { err := accessLog.Run(logCtx); return errors.Join(err, spans.Shutdown()) })
 	start(func() error { return untilShutdown(server.Serve(listener)) })
 	if webhookServer != nil {
 		start(func() error { return untilShutdown(webhookServer.ServeTLS(webhookListener, "", "")) })

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
 
 	"github.com/archway-ingress/archway/internal/accesslog"
 	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/status"
+	"github.com/archway-ingress/archway/internal/tracing"
 )
 
 // metricLabels are the constant labels and the request metrics' shape.
@@ -46,12 +48,22 @@ func newMetrics(cfg config, registry prometheus.Registerer, publisher *status.Pu
 }
 
 // listenAccessLog opens the socket nginx's workers send a record per
-// request to; the records become m's request metrics.
-func listenAccessLog(cfg config, m *metrics.Metrics, logger *slog.Logger) (*accesslog.Listener, error) {
+// request to; the records become m's request metrics and spans's spans.
+func listenAccessLog(cfg config, m *metrics.Metrics, spans *tracing.Exporter, logger *slog.Logger) (*accesslog.Listener, error) {
 	return accesslog.Listen(accesslog.Options{
 		Socket:     filepath.Join(cfg.runtimeDir, render.AccessLogSocket),
 		WorkerUser: cfg.renderOptions().User,
 		Recorder:   m,
+		Spans:      spans,
 		Logger:     logger.With("component", "accesslog"),
 	})
+}
+
+// newSpanExporter returns the exporter of the requests' spans, which
+// follows the ConfigMap's tracing settings once a config is live. The
+// SDK's errors (a collector that cannot be reached) become log lines.
+func newSpanExporter(logger *slog.Logger) *tracing.Exporter {
+	logger = logger.With("component", "tracing")
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { logger.Warn("span export failed", "err", err) }))
+	return &tracing.Exporter{Logger: logger}
 }

@@ -22,6 +22,12 @@ type Recorder interface {
 	ObserveStream(metrics.Stream)
 }
 
+// SpanRecorder receives the span of every valid record of a request on a
+// location that traces; package tracing's Exporter is one.
+type SpanRecorder interface {
+	RecordSpan(Span)
+}
+
 // Options configure a Listener.
 type Options struct {
 	// Socket is the path of the unix datagram socket. Its folder is
@@ -34,6 +40,8 @@ type Options struct {
 	// then given to that user so that the workers can send.
 	WorkerUser string
 	Recorder   Recorder
+	// Spans, when set, receives the spans.
+	Spans SpanRecorder
 	// Logger receives dropped records at debug level; nil discards them.
 	Logger *slog.Logger
 }
@@ -43,6 +51,7 @@ type Listener struct {
 	conn   *net.UnixConn
 	socket string
 	rec    Recorder
+	spans  SpanRecorder
 	log    *slog.Logger
 }
 
@@ -76,7 +85,7 @@ func Listen(opts Options) (*Listener, error) {
 		return nil, fmt.Errorf("access log socket: %w", err)
 	}
 	_ = conn.SetReadBuffer(readBuffer) // the kernel caps it; any size works
-	return &Listener{conn: conn, socket: opts.Socket, rec: opts.Recorder, log: opts.Logger}, nil
+	return &Listener{conn: conn, socket: opts.Socket, rec: opts.Recorder, spans: opts.Spans, log: opts.Logger}, nil
 }
 
 // giveTo makes name the owner of paths; "" leaves them to archway's user.
@@ -130,9 +139,12 @@ func (l *Listener) Run(ctx context.Context) error {
 // take records one datagram: a request's, or else a TCP connection's or
 // UDP session's.
 func (l *Listener) take(datagram []byte) error {
-	r, err := parse(datagram)
+	r, span, traced, err := parse(datagram)
 	if err == nil {
 		l.rec.ObserveRequest(r)
+		if traced && l.spans != nil {
+			l.spans.RecordSpan(span)
+		}
 		return nil
 	}
 	if !errors.Is(err, errOtherTag) {

@@ -32,17 +32,31 @@ func syslogRecord(datagram []byte, tag string) (string, error) {
 // maxName is the longest Kubernetes name or DNS host.
 const maxName = 253
 
+// fields is the number of tab-separated fields of a record: twelve of the
+// request metrics, then six of the span (span.go).
+const fields = 18
+
 // parse reads one request's datagram, "<PRI>TIMESTAMP archway: " then
-// twelve tab-separated fields (render's AccessLogTag).
-func parse(datagram []byte) (metrics.Request, error) {
+// the tab-separated fields (render's AccessLogTag); traced is false when
+// the request's location does not trace.
+func parse(datagram []byte) (r metrics.Request, span Span, traced bool, err error) {
 	record, err := syslogRecord(datagram, requestTag)
 	if err != nil {
-		return metrics.Request{}, err
+		return r, span, false, err
 	}
 	f := strings.Split(record, "\t")
-	if len(f) != 12 {
-		return metrics.Request{}, fmt.Errorf("%d fields, want 12", len(f))
+	if len(f) != fields {
+		return r, span, false, fmt.Errorf("%d fields, want %d", len(f), fields)
 	}
+	if r, err = parseRequest(f); err != nil {
+		return r, span, false, err
+	}
+	span, traced, err = parseSpan(f[12:], r)
+	return r, span, traced, err
+}
+
+// parseRequest reads the fields of the request metrics.
+func parseRequest(f []string) (metrics.Request, error) {
 	r := metrics.Request{Namespace: f[0], Ingress: f[1], Service: f[2], Host: f[3], Status: f[4], Method: method(f[5]),
 		Path: f[8], Canary: f[9]}
 	for _, name := range []string{r.Namespace, r.Ingress, r.Service} {
@@ -64,6 +78,7 @@ func parse(datagram []byte) (metrics.Request, error) {
 	if len(r.Canary) > maxName || strings.Trim(r.Canary, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
 		return metrics.Request{}, fmt.Errorf("invalid canary %q", r.Canary)
 	}
+	var err error
 	if r.Duration, err = seconds(f[6]); err != nil {
 		return metrics.Request{}, fmt.Errorf("invalid request time: %w", err)
 	}

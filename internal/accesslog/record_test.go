@@ -1,9 +1,11 @@
 package accesslog
 
 import (
+	"encoding/hex"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,6 +16,10 @@ func datagram(fields ...string) []byte {
 	if len(fields) == 8 {
 		// No path, canary or backend; a request of 0 bytes.
 		fields = append(fields, "", "", "0", "")
+	}
+	if len(fields) == 12 {
+		// A location that does not trace.
+		fields = append(fields, "", "", "", "", "1764110665.123", "")
 	}
 	return []byte("<190>Nov 25 22:44:25 archway: " + strings.Join(fields, "\t"))
 }
@@ -47,7 +53,7 @@ func TestParse(t *testing.T) {
 		},
 		"nine fields": {
 			in:  datagram("a", "b", "c", "_", "200", "GET", "0.1", "1", "extra"),
-			err: "9 fields",
+			err: "9 fields, want 18",
 		},
 		"too few fields": {in: datagram("a", "b", "c"), err: "3 fields"},
 		"path, canary, request length, retried backends": {
@@ -83,13 +89,14 @@ func TestParse(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := parse(tc.in)
+			got, _, traced, err := parse(tc.in)
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
 			require.Equal(t, tc.want, got)
+			require.False(t, traced)
 		})
 	}
 }
@@ -100,10 +107,17 @@ func FuzzParse(f *testing.F) {
 	f.Add(datagram("shop", "web", "web-svc", "shop.example.com", "200", "GET", "0.012", "1534"))
 	f.Add(datagram("", "", "", "_", "404", "X", "0", "0"))
 	f.Add([]byte("<1>archway: \t\t\t\t\t\t\t"))
+	f.Add(tracedDatagram("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "b7ad6b7169203331", "1", "1764110665.123", "127.0.0.1:8080"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		r, err := parse(in)
+		r, span, traced, err := parse(in)
 		if err != nil {
 			return
+		}
+		if traced {
+			require.NotEqual(t, [16]byte{}, span.TraceID)
+			require.NotEqual(t, [8]byte{}, span.SpanID)
+			require.LessOrEqual(t, len(span.Upstream), maxUpstream)
+			require.False(t, span.End.Before(span.Start), "%v before %v", span.End, span.Start)
 		}
 		for _, v := range []string{r.Namespace, r.Ingress, r.Service, r.Host} {
 			require.LessOrEqual(t, len(v), maxName)
@@ -136,5 +150,50 @@ func TestParseStream(t *testing.T) {
 	} {
 		_, err := parseStream(in)
 		require.ErrorContains(t, err, want)
+	}
+}
+
+// tracedDatagram is a record of a request to shop's storefront Ingress on
+// a location that traces, with these span fields.
+func tracedDatagram(traceID, spanID, parent, sampled, msec, upstream string) []byte {
+	return datagram("shop", "storefront", "web", "shop.example.com", "201", "POST", "0.250", "100", "/api", "", "10", "0.200",
+		traceID, spanID, parent, sampled, msec, upstream)
+}
+
+func TestParseSpan(t *testing.T) {
+	const trace, span, parent = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "b7ad6b7169203331"
+	r, got, traced, err := parse(tracedDatagram(trace, span, parent, "1", "1764110665.123", "10.0.0.1:80, 10.0.0.2:80"))
+	require.NoError(t, err)
+	require.True(t, traced)
+	require.Equal(t, r, got.Request)
+	require.Equal(t, "/api", got.Request.Path)
+	require.Equal(t, 201, got.Status())
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", hex.EncodeToString(got.TraceID[:]))
+	require.Equal(t, span, hex.EncodeToString(got.SpanID[:]))
+	require.Equal(t, parent, hex.EncodeToString(got.Parent[:]))
+	require.True(t, got.Sampled)
+	require.Equal(t, time.UnixMilli(1764110665123), got.End)
+	require.Equal(t, 250*time.Millisecond, got.End.Sub(got.Start))
+	require.Equal(t, "10.0.0.1:80, 10.0.0.2:80", got.Upstream)
+
+	_, got, traced, err = parse(tracedDatagram(trace, span, "", "0", "1764110665.123", "-"))
+	require.NoError(t, err)
+	require.True(t, traced)
+	require.Equal(t, [8]byte{}, got.Parent, "a new trace")
+	require.False(t, got.Sampled)
+	require.Empty(t, got.Upstream)
+
+	for name, fields := range map[string][]string{
+		"short trace id":     {trace[1:], span, "", "1", "1.0", ""},
+		"upper-case span id": {trace, "00F067AA0BA902B7", "", "1", "1.0", ""},
+		"zero span id":       {trace, "0000000000000000", "", "1", "1.0", ""},
+		"zero trace id":      {strings.Repeat("0", 32), span, "", "1", "1.0", ""},
+		"bad parent":         {trace, span, "xyz", "1", "1.0", ""},
+		"bad flag":           {trace, span, "", "01", "1.0", ""},
+		"bad msec":           {trace, span, "", "1", "NaN", ""},
+		"upstream name":      {trace, span, "", "1", "1.0", "unix:/x"},
+	} {
+		_, _, _, err := parse(tracedDatagram(fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]))
+		require.Error(t, err, name)
 	}
 }

@@ -93,6 +93,8 @@ type Location struct {
 	Canary Canary
 	// WAF holds the ModSecurity values.
 	WAF WAF
+	// Tracing holds the OpenTelemetry values.
+	Tracing Tracing
 }
 
 // Balancing returns how the Ingress's backends pick endpoints.

@@ -29,7 +29,7 @@ const (
 // list it.
 func Specs() []Spec {
 	return slices.Concat(proxySpecs(), backendSpecs(), rewriteSpecs(), authSpecs(), clientAuthSpecs(), trafficSpecs(),
-		balancingSpecs(), canarySpecs(), accessSpecs(), wafSpecs())
+		balancingSpecs(), canarySpecs(), accessSpecs(), wafSpecs(), tracingSpecs())
 }
 
 func proxySpecs() []Spec {

@@ -124,6 +124,16 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"off", "nope"},
 		get:     func(p Parsed) any { return p.Location.AccessLog },
 	},
+	"enable-opentelemetry": {
+		valid:   map[string]any{"false": on(false), "1": on(true)},
+		invalid: []string{"on", ""},
+		get:     func(p Parsed) any { return p.Location.Tracing.Enable },
+	},
+	"opentelemetry-trust-incoming-span": {
+		valid:   map[string]any{"true": on(true), "0": on(false)},
+		invalid: []string{"yes"},
+		get:     func(p Parsed) any { return p.Location.Tracing.TrustIncoming },
+	},
 	"backend-protocol": {
 		valid: map[string]any{"HTTP": model.ProtocolHTTP, "https": model.ProtocolHTTPS, "GRPC": model.ProtocolGRPC,
 			"GRPCS": model.ProtocolGRPCS, "AUTO_HTTP": model.ProtocolAutoHTTP},

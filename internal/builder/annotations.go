@@ -55,6 +55,7 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	pol.server = parsed.Server
 	pol.passthrough, pol.passthroughProxy = parsed.Server.SSLPassthrough, parsed.Server.PassthroughProxyProtocol
 	pol.policy = loc.Policy()
+	pol.policy.Trace = loc.Tracing.Trace(b.cfg.Settings.Tracing)
 	pol.policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
 	pol.serviceUpstream = loc.ServiceUpstream

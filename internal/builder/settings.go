@@ -51,7 +51,7 @@ type SettingSpec struct {
 // here.
 func SettingSpecs() []SettingSpec {
 	return slices.Concat(generalSettings(), locationDefaultSettings(), workerSettings(), clientConnectionSettings(), upstreamSettings(),
-		compressionSettings(), listenSettings(), tlsSettings(), clientSettings(), accessLogSettings(), wafSettings(), headerSettings())
+		compressionSettings(), listenSettings(), tlsSettings(), clientSettings(), accessLogSettings(), wafSettings(), headerSettings(), tracingSettings())
 }
 
 func generalSettings() []SettingSpec {

@@ -291,6 +291,45 @@ var settingCases = map[string]settingCase{
 		invalid: []string{`/a"b`, "healthz", "/a b", "/" + strings.Repeat("a", 256)},
 		get:     func(s model.Settings) any { return s.AccessLog.SkipURLs },
 	},
+	"enable-opentelemetry": {
+		valid: map[string]any{"true": true, "0": false}, invalid: []string{"on", ""},
+		get: func(s model.Settings) any { return s.Tracing.Enable },
+	},
+	"otlp-collector-host": {
+		valid:   map[string]any{"": "", "otel-collector.monitoring.svc": "otel-collector.monitoring.svc", "10.0.0.9": "10.0.0.9", "fd00::1": "fd00::1"},
+		invalid: []string{"http://collector:4318", "collector:4318", "Collector", "fe80::1%eth0", "a b"},
+		get:     func(s model.Settings) any { return s.Tracing.CollectorHost },
+	},
+	"otlp-collector-port": {
+		valid: map[string]any{"1": 1, "4317": 4317, "65535": 65535}, invalid: []string{"0", "65536", "http", ""},
+		get: func(s model.Settings) any { return s.Tracing.CollectorPort },
+	},
+	"otel-service-name": {
+		valid: map[string]any{"edge-external": "edge-external", "ns/ingress:v1.2": "ns/ingress:v1.2"}, invalid: []string{"", "edge proxy", "a\"b", strings.Repeat("a", 129)},
+		get: func(s model.Settings) any { return s.Tracing.ServiceName },
+	},
+	"otel-sampler": {
+		valid:   map[string]any{"AlwaysOff": model.SamplerAlwaysOff, "traceidratiobased": model.SamplerTraceRatio, "AlwaysOn": model.SamplerAlwaysOn},
+		invalid: []string{"ParentBased", "", "AlwaysOn "},
+		get:     func(s model.Settings) any { return s.Tracing.Sampler },
+	},
+	"otel-sampler-ratio": {
+		valid:   map[string]any{"0": 0.0, "0.25": 0.25, "1": 1.0, "1.0": 1.0, "0.00001": 0.00001},
+		invalid: []string{"", ".5", "-0.1", "1.5", "0.5.1", "1e-3", "2", "0x1", "NaN"},
+		get:     func(s model.Settings) any { return s.Tracing.Ratio },
+	},
+	"otel-sampler-parent-based": {
+		valid: map[string]any{"false": false, "1": true}, invalid: []string{"no"},
+		get: func(s model.Settings) any { return s.Tracing.ParentBased },
+	},
+	"opentelemetry-trust-incoming-span": {
+		valid: map[string]any{"true": true, "0": false}, invalid: []string{"yes"},
+		get: func(s model.Settings) any { return s.Tracing.TrustIncoming },
+	},
+	"otel-schedule-delay-millis": {
+		valid: map[string]any{"1": time.Millisecond, "250": 250 * time.Millisecond, "60000": time.Minute}, invalid: []string{"0", "60001", "1s", "-5"},
+		get: func(s model.Settings) any { return s.Tracing.ExportDelay },
+	},
 	"enable-modsecurity": {
 		valid: map[string]any{"true": true}, invalid: []string{"on"},
 		get: func(s model.Settings) any { return s.WAF.Enable },

@@ -55,7 +55,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Observers  []Observer
-	Now        func() time.Time
+	// Settings, when set, is given the settings of every config that went
+	// live (the tracing exporter follows them); it must return quickly.
+	Settings func(model.Settings)
+	Now      func() time.Time
 }
 
 // Controller runs syncs until its context ends.
@@ -191,6 +194,9 @@ func (c *Controller) sync(ctx context.Context) error {
 	c.opts.Metrics.UnsupportedAnnotations(countUnsupported(report.Problems))
 	c.opts.Metrics.UnsupportedSettings(unsupportedSettings(report.Problems))
 	c.ready.Store(true)
+	if c.opts.Settings != nil {
+		c.opts.Settings(cfg.Settings)
+	}
 	for _, o := range c.opts.Observers {
 		o.Synced(snap, report)
 	}

@@ -51,6 +51,9 @@ type Policy struct {
 	ResponseHeaders []Header
 	// WAF runs ModSecurity; nil leaves it off.
 	WAF *WAF
+	// Trace is the trace context of the locations' requests; nil traces
+	// none.
+	Trace *Trace
 }
 
 // Proxy holds the proxy settings of a location.

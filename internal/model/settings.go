@@ -30,6 +30,7 @@ type Settings struct {
 	Headers          HeaderSettings
 	AccessLog        AccessLog
 	WAF              WAFSettings
+	Tracing          Tracing
 }
 
 // HeaderSettings are the headers added to and removed from every request

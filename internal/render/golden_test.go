@@ -37,6 +37,13 @@ func prefix(path, backend string) model.Location {
 	return model.Location{Path: path, Match: model.MatchPrefix, Backend: backend}
 }
 
+// traced is a Prefix location whose requests carry trace context.
+func traced(path, backend string, trust bool) model.Location {
+	l := prefix(path, backend)
+	l.Policy.Trace = &model.Trace{TrustIncoming: trust}
+	return l
+}
+
 func rootOptions(runtimeDir string) Options {
 	return Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: runtimeDir, User: "nobody", Group: "nogroup"}
 }
@@ -126,6 +133,18 @@ var goldenCases = map[string]struct {
 				Response: []model.Header{{Name: "Strict-Transport-Security", Value: model.Template{{Text: "max-age=31536000; includeSubDomains"}}},
 					{Name: "X-Frame-Options", Value: model.Template{{Text: "DENY"}}}},
 				Hide: []string{"X-Powered-By", "Server"}}},
+		},
+		opts: rootOptions(goldenRuntimeDir),
+	},
+	"tracing": {
+		cfg: model.Config{
+			Backends: []model.Backend{backend("app", 3000, "10.0.0.1")},
+			Servers: []model.Server{{Host: "app.example.com", Locations: []model.Location{
+				traced("/", "app", false),
+				traced("/trusting", "app", true),
+				prefix("/untraced", "app"),
+			}}},
+			Settings: model.Settings{Tracing: model.Tracing{Enable: true, Sampler: model.SamplerTraceRatio, Ratio: 0.25, ParentBased: true}},
 		},
 		opts: rootOptions(goldenRuntimeDir),
 	},

@@ -19,6 +19,8 @@ type policyView struct {
 	// Module is "proxy" or "grpc", the prefix of the backend directives.
 	Module string
 	// Rewrite phase, in the order printed.
+	// Trace is $archway_trace: "on" or "trust" (tracing.go).
+	Trace string
 	// HTTPSRedirect is the target of plain HTTP requests, with the status
 	// HTTPSRedirectCode.
 	HTTPSRedirect     string
@@ -92,7 +94,7 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	v := &policyView{Module: module}
 	steps := []func(*policyView, model.Location) error{
 		p.rewriteView, p.proxyView, p.headersView, p.sslView, p.limitView, p.basicAuthView,
-		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, p.responseHeadersView, p.wafView, metricsLogOnly,
+		p.externalAuthView, p.corsView, p.errorsView, p.accessView, p.snippetView, p.responseHeadersView, p.wafView, metricsLogOnly, traceView,
 	}
 	for _, step := range steps {
 		if err := step(v, *l); err != nil {

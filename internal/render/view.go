@@ -39,6 +39,8 @@ type confView struct {
 	// HTTP holds the workers', connections' and compression settings.
 	HTTP     httpView
 	Balancer balancerView
+	// TraceSampler is $archway_trace_sampler (tracing.go).
+	TraceSampler string
 	// ProxyHeaders are the request headers sent to every backend.
 	ProxyHeaders []headerView
 	// Clients says how the client address is found; TLS holds the HTTPS
@@ -159,6 +161,9 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	}
 	if v.HumanLog, v.accessLogStream, err = newAccessLogView(cfg.Settings.AccessLog); err != nil {
 		return confView{}, err
+	}
+	if v.TraceSampler, err = traceSampler(cfg.Settings.Tracing); err != nil {
+		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	if v.streams, err = newStreams(cfg.Streams, edge.addresses, opts.RuntimeDir, njsDir, cfg.Passthrough != nil); err != nil {
 		return confView{}, err

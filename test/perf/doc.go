@@ -18,7 +18,9 @@
 // the CRS, turned on for every Ingress by the ConfigMap) off and on, and
 // the bare nginx -t and reload with it on; requests per second with the
 // access log on, then off (disable-access-log in the ConfigMap), in the
-// same run; archway's and
+// same run; requests per second with tracing off, then on for every
+// Ingress (enable-opentelemetry, AlwaysOn, spans exported to an OTLP/HTTP
+// receiver in the test), in the same run; archway's and
 // nginx's memory; reloads and failed requests while endpoints and while
 // Ingresses change under load; and, for a burst of 1,000 new apps
 // (Service, EndpointSlice, Ingress) created at once, the time from the

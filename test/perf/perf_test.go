@@ -43,6 +43,7 @@ func TestPerf(t *testing.T) {
 			p.bare()
 			p.waf()
 			p.accessLogCost()
+			p.tracingCost()
 			p.memory()
 			p.endpointChurn()
 			p.ingressChurn()
