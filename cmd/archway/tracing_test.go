@@ -85,24 +85,11 @@ data:
 	return p
 }
 
-// tracedIngress is an Ingress of Service web on host and path with these
-// annotations (YAML flow mappings' content).
+// tracedIngress is ingressManifest's Ingress of Service web with these
+// annotations (a YAML flow mapping's content).
 func tracedIngress(name, host, path, annotations string) string {
-	return fmt.Sprintf(`
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: %s
-  annotations: {%s}
-spec:
-  ingressClassName: archway
-  rules:
-  - host: %s
-    http:
-      paths:
-      - {path: %s, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
-`, name, annotations, host, path)
+	return "---" + strings.Replace(ingressManifest(name, host, path, "web"), "metadata: {name: "+name+"}",
+		"metadata: {name: "+name+", annotations: {"+annotations+"}}", 1)
 }
 
 // sendTagged sends GET host/path with X-Tag: tag and the headers given.
