@@ -17,7 +17,7 @@ func accessSpecs() []Spec {
 	}
 	return []Spec{
 		{Key: "ssl-redirect", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true", seed: true,
-			Doc:   "On a host with a `tls` section, plain HTTP requests get a 308 to HTTPS; `/.well-known/acme-challenge/` is never redirected.",
+			Doc:   "On a host with a `tls` section, plain HTTP requests get a 308 to HTTPS; paths under the ConfigMap's `no-tls-redirect-locations` (by default `/.well-known/acme-challenge`) are never redirected.",
 			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.SSLRedirect = v })},
 		{Key: "force-ssl-redirect", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
 			Doc:   "Redirects plain HTTP requests to HTTPS even without a `tls` section (TLS terminated by a load balancer that sends X-Forwarded-Proto).",

@@ -214,6 +214,11 @@ var settingCases = map[string]settingCase{
 		invalid: []string{"", "text", "text/plain;charset=utf-8", "Text/Plain", "* text/css", "text/plain;", `text/"x"`},
 		get:     func(s model.Settings) any { return s.HTTP.GzipTypes },
 	},
+	"no-tls-redirect-locations": {
+		valid:   map[string]any{"/.well-known/acme-challenge, /healthz/": []string{"/.well-known/acme-challenge", "/healthz/"}, "/": []string{"/"}},
+		invalid: []string{"", "/a,", "healthz", "/a/../b", "/a b", "/a$", `/a"`, "/a;"},
+		get:     func(s model.Settings) any { return s.HTTP.NoTLSRedirectLocations },
+	},
 	"enable-brotli": {
 		valid: map[string]any{"true": true}, invalid: []string{"on"},
 		get: func(s model.Settings) any { return s.HTTP.Brotli },

@@ -29,6 +29,9 @@ type HTTPSettings struct {
 	LimitConnStatus    int
 	// RedirectCode is the status of HTTPS redirects; 0 is 308.
 	RedirectCode int
+	// NoTLSRedirectLocations are the path prefixes (whole segments)
+	// never redirected to HTTPS; nil is DefaultNoTLSRedirectLocations.
+	NoTLSRedirectLocations []string
 
 	// Connections to backends kept open; UpstreamKeepalive 0 keeps none.
 	UpstreamKeepalive         *int
@@ -55,6 +58,11 @@ type Buffers struct {
 	Number int
 	Size   Size
 }
+
+// DefaultNoTLSRedirectLocations is ingress-nginx's default
+// no-tls-redirect-locations: ACME HTTP-01 challenges, which cert-manager's
+// solver answers over plain HTTP.
+const DefaultNoTLSRedirectLocations = "/.well-known/acme-challenge"
 
 // DefaultGzipTypes are ingress-nginx's default gzip-types and brotli-types.
 const DefaultGzipTypes = "application/atom+xml application/javascript application/x-javascript application/json application/rss+xml " +

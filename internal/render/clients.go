@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
@@ -31,6 +32,9 @@ type clientsView struct {
 	PortFromProxyProtocol bool
 	// Allow are the quoted CIDRs of the instance-wide allow-list.
 	Allow []string
+	// NoRedirect are the quoted map keys of "$scheme:$uri" that
+	// no-tls-redirect-locations keeps from the HTTPS redirect.
+	NoRedirect []string
 }
 
 type realIPView struct {
@@ -41,9 +45,12 @@ type realIPView struct {
 // newClientsView returns the view of c; with passthrough, the HTTPS
 // listener is behind the passthrough front, whose PROXY header names the
 // client (a "unix:" peer).
-func newClientsView(c model.ClientSettings, passthrough bool) (clientsView, error) {
+func newClientsView(c model.ClientSettings, noRedirect []string, passthrough bool) (clientsView, error) {
 	var err error
 	v := clientsView{FullForwardedFor: c.ComputeFullForwardedFor, Peer: "$realip_remote_addr", ServerPort: "$server_port"}
+	if v.NoRedirect, err = noRedirectKeys(noRedirect); err != nil {
+		return v, fmt.Errorf("no-tls-redirect-locations: %w", err)
+	}
 	if v.Allow, err = quotePrefixes(geoPrefixes(c.Allow)); err != nil {
 		return v, fmt.Errorf("whitelist-source-range: %w", err)
 	}
@@ -127,4 +134,27 @@ func quotePrefixes(prefixes []netip.Prefix) ([]string, error) {
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// noRedirectKeys returns the map keys matching plain HTTP requests for
+// each path prefix of paths, a whole segment at a time: the path itself
+// (an exact key) and the paths under it (a regex, "." escaped; paths hold
+// no other regex syntax).
+func noRedirectKeys(paths []string) ([]string, error) {
+	if paths == nil {
+		paths = []string{model.DefaultNoTLSRedirectLocations}
+	}
+	var q quoter
+	var keys []string
+	for _, p := range paths {
+		if _, err := grammar.URLPath(p); err != nil {
+			return nil, fmt.Errorf("%q: %w", p, err)
+		}
+		if !strings.HasSuffix(p, "/") {
+			keys = append(keys, q.join("http:", p))
+			p += "/"
+		}
+		keys = append(keys, q.join("~^http:", strings.ReplaceAll(p, ".", "[.]")))
+	}
+	return keys, q.err
 }

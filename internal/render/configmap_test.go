@@ -138,6 +138,20 @@ func TestConfigMapBrotli(t *testing.T) {
 	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), "a client without br")
 }
 
+// TestConfigMapNoTLSRedirectLocations: paths under no-tls-redirect-locations
+// answer plain HTTP on a host with force-ssl-redirect, whole segments at a
+// time, and the others redirect; setting the key replaces the ACME default.
+func TestConfigMapNoTLSRedirectLocations(t *testing.T) {
+	env := manifestEnv(t, configMapYAML(`{no-tls-redirect-locations: "/public, /files/"}`)+
+		hostIngress("forced", "forced.example.com", map[string]string{"force-ssl-redirect": "true"})+
+		serviceYAML("app", 80, listen(t, "app"))+serviceYAML("slow", 80, listen(t, "slow")))
+	for path, want := range map[string]int{"/public": 200, "/public/a": 200, "/files/a": 200, "/publicity": 308, "/files": 308, "/a": 308,
+		"/.well-known/acme-challenge/token": 308} {
+		resp, _ := env.do(t, http.MethodGet, "forced.example.com", path, nil, "")
+		require.Equal(t, want, resp.StatusCode, path)
+	}
+}
+
 // TestDefaultSettingsRenderAsZero: the ConfigMap's defaults of the HTTP
 // settings render as the zero settings do (render's fallbacks for a
 // Config built without package builder), so the two cannot drift apart.

@@ -152,7 +152,7 @@ func newConfView(cfg model.Config, opts Options, njsDir string) (confView, error
 	if v.HTTP, err = newHTTPView(cfg.Settings.HTTP); err != nil {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
-	if v.Clients, err = newClientsView(cfg.Settings.Clients, cfg.Passthrough != nil); err != nil {
+	if v.Clients, err = newClientsView(cfg.Settings.Clients, cfg.Settings.HTTP.NoTLSRedirectLocations, cfg.Passthrough != nil); err != nil {
 		return confView{}, fmt.Errorf("settings: %w", err)
 	}
 	v.TLS = tls
