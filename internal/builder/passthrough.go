@@ -117,11 +117,18 @@ func (b *build) finishPassthrough() {
 	}
 	slices.SortFunc(hosts, func(a, c model.PassthroughHost) int { return strings.Compare(a.Host, c.Host) })
 	b.cfg.Passthrough = &model.Passthrough{Hosts: hosts}
-	if c := &b.cfg.Settings.Clients; c.UseForwardedHeaders && !c.UseProxyProtocol {
+	c := &b.cfg.Settings.Clients
+	for _, k := range []struct {
+		key string
+		on  *bool
+	}{{"use-forwarded-headers", &c.UseForwardedHeaders}, {"enable-real-ip", &c.RealIP}} {
+		key, on := k.key, k.on
+		if !*on || c.UseProxyProtocol {
+			continue
+		}
 		// nginx takes the client address from one source: the
 		// passthrough front's PROXY header.
-		c.UseForwardedHeaders = false
-		const key = "use-forwarded-headers"
+		*on = false
 		var ref model.Ref
 		if cm := b.controllerConfigMap(); cm != nil {
 			ref = model.Ref{Namespace: cm.Namespace, Name: cm.Name}

@@ -119,7 +119,7 @@ func TestPassthroughConflicts(t *testing.T) {
 // from one source, the front's PROXY header; use-proxy-protocol still
 // works, since the front decodes the load balancer's header first.
 func TestPassthroughRefusesForwardedHeaders(t *testing.T) {
-	for key, kept := range map[string]bool{"use-forwarded-headers": false, "use-proxy-protocol": true} {
+	for key, kept := range map[string]bool{"use-forwarded-headers": false, "enable-real-ip": false, "use-proxy-protocol": true} {
 		snap := tenantSnapshot(t, owner())
 		snap.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"},
 			Data: map[string]string{key: "true"}}
@@ -129,8 +129,8 @@ func TestPassthroughRefusesForwardedHeaders(t *testing.T) {
 			require.Empty(t, report.Problems)
 			continue
 		}
-		require.False(t, cfg.Settings.Clients.UseForwardedHeaders)
-		require.Equal(t, []string{"ingress/archway data.use-forwarded-headers " + string(reason.InvalidSetting)}, problemsOf(report))
+		require.False(t, cfg.Settings.Clients.UseForwardedHeaders || cfg.Settings.Clients.RealIP)
+		require.Equal(t, []string{"ingress/archway data." + key + " " + string(reason.InvalidSetting)}, problemsOf(report))
 	}
 }
 

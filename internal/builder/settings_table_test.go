@@ -78,6 +78,10 @@ var settingCases = map[string]settingCase{
 		valid: map[string]any{"true": true}, invalid: []string{"on"},
 		get: func(s model.Settings) any { return s.Clients.UseForwardedHeaders },
 	},
+	"enable-real-ip": {
+		valid: map[string]any{"true": true}, invalid: []string{"on"},
+		get: func(s model.Settings) any { return s.Clients.RealIP },
+	},
 	"forwarded-for-header": {
 		valid: map[string]any{"CF-Connecting-IP": "CF-Connecting-IP", "X-Real-IP": "X-Real-IP", "1X": "1X", "X_Forwarded": "X_Forwarded",
 			strings.Repeat("X", 128): strings.Repeat("X", 128)},

@@ -104,6 +104,10 @@ type ClientSettings struct {
 	// with the client address.
 	UseForwardedHeaders bool
 	ForwardedForHeader  string
+	// RealIP takes the client address from ForwardedForHeader of peers
+	// in TrustedProxies without believing the other X-Forwarded-*
+	// headers (enable-real-ip).
+	RealIP bool
 	// UseProxyProtocol expects the PROXY protocol on every connection and
 	// takes the client address from it when the peer is trusted.
 	UseProxyProtocol bool

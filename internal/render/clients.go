@@ -56,14 +56,14 @@ func newClientsView(c model.ClientSettings, noRedirect []string, passthrough boo
 	}
 	const front = `"unix:"`
 	switch {
-	case passthrough && !c.UseProxyProtocol && c.UseForwardedHeaders:
+	case passthrough && !c.UseProxyProtocol && (c.UseForwardedHeaders || c.RealIP):
 		// nginx takes the client address from one header only.
-		return v, fmt.Errorf("use-forwarded-headers with ssl passthrough needs use-proxy-protocol")
+		return v, fmt.Errorf("use-forwarded-headers or enable-real-ip with ssl passthrough needs use-proxy-protocol")
 	case passthrough && !c.UseProxyProtocol:
 		v.RealIP = &realIPView{From: []string{front}, Header: "proxy_protocol"}
 		v.ServerPort, v.PortFromProxyProtocol = "$archway_server_port", true
 		return v, nil
-	case !c.UseProxyProtocol && !c.UseForwardedHeaders:
+	case !c.UseProxyProtocol && !c.UseForwardedHeaders && !c.RealIP:
 		return v, nil
 	}
 	from, err := quotePrefixes(c.TrustedProxies)

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -238,7 +239,7 @@ func TestClientAddresses(t *testing.T) {
 	}
 	config := func(c model.ClientSettings) model.Config {
 		s := edgeSettings()
-		c.ForwardedForHeader = "X-Forwarded-For"
+		c.ForwardedForHeader = cmp.Or(c.ForwardedForHeader, "X-Forwarded-For")
 		s.Clients = c
 		return model.Config{Backends: []model.Backend{app}, Settings: s,
 			Servers: []model.Server{{Host: "app.test", Locations: locations()}}}
@@ -246,6 +247,7 @@ func TestClientAddresses(t *testing.T) {
 	spoof := http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"public.example.com"},
 		"X-Forwarded-Port": {"443"}, "X-Request-Id": {"req-42"}}
 	chain := http.Header{"X-Forwarded-For": {"192.0.2.1, 203.0.113.7"}}
+	clientIP := http.Header{"X-Client-Ip": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"public.example.com"}, "X-Request-Id": {"req-42"}}
 	type exchange struct {
 		proxyFrom string
 		header    http.Header
@@ -267,6 +269,15 @@ func TestClientAddresses(t *testing.T) {
 				"other network: 403":         {header: spoof, path: "/other", status: 403},
 				"denylist":                   {header: spoof, path: "/denied", status: 403},
 				"last address of a chain":    {header: chain, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "203.0.113.7", "X-Forwarded-For": "203.0.113.7"}},
+			},
+		},
+		"enable-real-ip": {
+			clients: model.ClientSettings{RealIP: true, ForwardedForHeader: "X-Client-IP", TrustedProxies: mustPrefixes("127.0.0.1/32")},
+			exchanges: map[string]exchange{
+				"address believed, other headers not": {header: clientIP, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "203.0.113.7",
+					"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "http", "X-Forwarded-Host": "app.test", "X-Request-ID": "*"}},
+				"allow-list sees the client":        {header: clientIP, path: "/allowed", status: 200},
+				"X-Forwarded-For is not the header": {header: spoof, path: "/", status: 200, seen: map[string]string{"X-Real-IP": "127.0.0.1"}},
 			},
 		},
 		"untrusted peer": {
