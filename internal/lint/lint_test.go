@@ -179,11 +179,11 @@ func TestLint(t *testing.T) {
 		},
 		"ConfigMap keys archway does not read": {
 			manifests: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ingress-nginx-controller, namespace: ingress-nginx}\n" +
-				"data: {use-forwarded-headers: 'true', proxy-body-size: 8m, http-snippet: 'x', hsts-max-age: forever, enable-brotli: 'true', use-geoip2: 'true'}\n",
+				"data: {use-forwarded-headers: 'true', proxy-body-size: 8m, http-snippet: 'x', hsts-max-age: forever, limit-rate: '1024', use-geoip2: 'true'}\n",
 			want: []string{
-				"warning UnsupportedSetting ConfigMap ingress-nginx/ingress-nginx-controller data.enable-brotli",
 				"error InvalidSetting ConfigMap ingress-nginx/ingress-nginx-controller data.hsts-max-age",
 				"error SnippetRefused ConfigMap ingress-nginx/ingress-nginx-controller data.http-snippet",
+				"warning UnsupportedSetting ConfigMap ingress-nginx/ingress-nginx-controller data.limit-rate",
 				"warning UnsupportedSetting ConfigMap ingress-nginx/ingress-nginx-controller data.use-geoip2",
 			},
 			fix: "docs/configmap.md",
