@@ -168,14 +168,42 @@ func wafRules(w *model.WAF) []byte {
 		}
 	}
 	for _, r := range w.ExcludeIDs {
-		if r.First == r.Last {
-			fmt.Fprintf(&b, "SecRuleRemoveById %d\n", r.First)
-		} else {
-			fmt.Fprintf(&b, "SecRuleRemoveById %d-%d\n", r.First, r.Last)
+		for _, r := range sameLengthRanges(r) {
+			if r.First == r.Last {
+				fmt.Fprintf(&b, "SecRuleRemoveById %d\n", r.First)
+			} else {
+				fmt.Fprintf(&b, "SecRuleRemoveById %d-%d\n", r.First, r.Last)
+			}
 		}
 	}
 	for _, t := range w.ExcludeTags {
 		b.WriteString("SecRuleRemoveByTag \"" + t + "\"\n")
 	}
 	return []byte(b.String())
+}
+
+// sameLengthRanges splits r where its IDs gain a digit: libmodsecurity
+// compares a range's ends as text and refuses 11000-100000 ("Invalid
+// range"), so each written range has ends of one length, where text order
+// is number order.
+func sameLengthRanges(r model.RuleIDRange) []model.RuleIDRange {
+	var out []model.RuleIDRange
+	for first := r.First; first <= r.Last; {
+		last := r.Last
+		if next := nextPowerOfTen(first); next-1 < last {
+			last = next - 1
+		}
+		out = append(out, model.RuleIDRange{First: first, Last: last})
+		first = last + 1
+	}
+	return out
+}
+
+// nextPowerOfTen is the smallest power of ten above n (n >= 1).
+func nextPowerOfTen(n int) int {
+	p := 10
+	for p <= n {
+		p *= 10
+	}
+	return p
 }
