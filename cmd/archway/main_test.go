@@ -196,19 +196,25 @@ func (f *folderInstance) get(host, path string) string {
 }
 
 func backendManifests(name string, port int) string {
+	return serviceManifests(name, "http", 80, port)
+}
+
+// serviceManifests are the Service name with one port portName
+// (servicePort) and its EndpointSlice on port of 127.0.0.1.
+func serviceManifests(name, portName string, servicePort, port int) string {
 	return fmt.Sprintf(`
 apiVersion: v1
 kind: Service
 metadata: {name: %[1]s}
-spec: {ports: [{name: http, port: 80}]}
+spec: {ports: [{name: %[2]s, port: %[3]d}]}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
 metadata: {name: %[1]s-1, labels: {kubernetes.io/service-name: %[1]s}}
 addressType: IPv4
-ports: [{name: http, port: %[2]d}]
+ports: [{name: %[2]s, port: %[4]d}]
 endpoints: [{addresses: [127.0.0.1]}]
-`, name, port)
+`, name, portName, servicePort, port)
 }
 
 func ingressManifest(name, host, path, service string) string {

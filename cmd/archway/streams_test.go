@@ -31,7 +31,7 @@ func TestTCPAndUDPServices(t *testing.T) {
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
 		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
 	writeManifests(t, manifests, backendManifests("web", bodyLengthBackend(t))+"---"+
-		ingressManifest("open", "open.example.com", "/", "web")+"---\n"+echoManifests(tcpEcho, udpEcho)+"---"+tcpServiceManifests("proxied", proxyEcho)+fmt.Sprintf(`---
+		ingressManifest("open", "open.example.com", "/", "web")+"---\n"+echoManifests(tcpEcho, udpEcho)+"---"+serviceManifests("proxied", "tcp", 7000, proxyEcho)+fmt.Sprintf(`---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: tcp-services}
@@ -104,7 +104,7 @@ func TestBusyStreamPortHeldBack(t *testing.T) {
 	t.Cleanup(func() { _ = busy.Close() })
 	echo, port := tcpEchoBackend(t, false), testutil.FreePort(t)
 	services := func(entries ...int) string {
-		out := backendManifests("web", bodyLengthBackend(t)) + "---" + ingressManifest("open", "open.example.com", "/", "web") + "\n---" + tcpServiceManifests("echo", echo) + `---
+		out := backendManifests("web", bodyLengthBackend(t)) + "---" + ingressManifest("open", "open.example.com", "/", "web") + "\n---" + serviceManifests("echo", "tcp", 7000, echo) + `---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: tcp-services}
@@ -311,22 +311,4 @@ func TestStreamFlags(t *testing.T) {
 		cfg.build.UDPServices = value
 		require.ErrorContains(t, cfg.validateStreams(), "--udp-services-configmap must be namespace/name")
 	}
-}
-
-// tcpServiceManifests are the Service name with the TCP port "tcp" (7000)
-// and its EndpointSlice on port of 127.0.0.1.
-func tcpServiceManifests(name string, port int) string {
-	return fmt.Sprintf(`
-apiVersion: v1
-kind: Service
-metadata: {name: %[1]s}
-spec: {ports: [{name: tcp, port: 7000}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: %[1]s-1, labels: {kubernetes.io/service-name: %[1]s}}
-addressType: IPv4
-ports: [{name: tcp, port: %[2]d}]
-endpoints: [{addresses: [127.0.0.1]}]
-`, name, port)
 }
