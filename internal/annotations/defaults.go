@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/archway-ingress/archway/internal/model"
 )
 
 // Defaults are what an Ingress's annotations apply over: the table's
@@ -84,4 +86,26 @@ func (d Defaults) base() *Parsed {
 		return defaults()
 	}
 	return d.parsed
+}
+
+// ExternalAuthKeys are the auth-* annotations whose grammar the
+// controller's ConfigMap uses for its global-auth-* keys.
+var ExternalAuthKeys = []string{
+	"auth-url", "auth-method", "auth-signin", "auth-response-headers", "auth-request-redirect", "auth-cache-key", "auth-cache-duration",
+}
+
+// ApplyExternalAuth parses value as the annotation name (one of
+// ExternalAuthKeys) does, into a; a is left alone on error.
+func ApplyExternalAuth(name, value string, a *model.ExternalAuth) error {
+	s, ok := index()[name]
+	if !ok || !slices.Contains(ExternalAuthKeys, name) {
+		return fmt.Errorf("%s is not an external auth annotation", name)
+	}
+	var p Parsed
+	p.Location.ExternalAuth = *a
+	if err := apply(s, value, &p); err != nil {
+		return err
+	}
+	*a = p.Location.ExternalAuth
+	return nil
 }

@@ -64,6 +64,9 @@ type Location struct {
 	CustomHeaders *SecretRef
 	// ExternalAuth is on when its URL is set.
 	ExternalAuth model.ExternalAuth
+	// GlobalAuth (enable-global-auth, default true) lets the ConfigMap's
+	// external auth apply to the Ingress's paths when ExternalAuth is off.
+	GlobalAuth bool
 	// RateLimit is on when any of its limits is above 0.
 	RateLimit model.RateLimit
 	// CORS is on when EnableCORS is set.
@@ -153,13 +156,7 @@ func (l *Location) Policy() model.Policy {
 	case l.PermanentRedirect != nil:
 		p.Redirect = &model.Redirect{Code: l.PermanentRedirectCode, URL: l.PermanentRedirect}
 	}
-	if l.ExternalAuth.URL != nil {
-		auth := l.ExternalAuth
-		if auth.CacheKey == nil {
-			auth.CacheValid = nil
-		}
-		p.ExternalAuth = &auth
-	}
+	p.ExternalAuth = ExternalAuthPolicy(l.ExternalAuth)
 	if r := &l.RateLimit; r.RPS > 0 || r.RPM > 0 || r.Connections > 0 {
 		limit := *r // only a rate limit in use is copied to the heap
 		p.RateLimit = &limit
@@ -169,6 +166,18 @@ func (l *Location) Policy() model.Policy {
 		p.CORS = &c
 	}
 	return p
+}
+
+// ExternalAuthPolicy returns the policy of the auth-* values in a: nil
+// without a URL, and without cache durations when nothing is cached.
+func ExternalAuthPolicy(a model.ExternalAuth) *model.ExternalAuth {
+	if a.URL == nil {
+		return nil
+	}
+	if a.CacheKey == nil {
+		a.CacheValid = nil
+	}
+	return &a
 }
 
 // nginx.conf's proxy_buffer_size and proxy_max_temp_file_size.

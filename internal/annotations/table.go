@@ -237,6 +237,9 @@ func authSpecs() []Spec {
 			Default: "200 202 401 5m", seed: true,
 			Doc:   "How long cached auth responses are kept, by status.",
 			apply: set(cacheValid, func(p *Parsed, v []model.CacheValid) { ext(p).CacheValid = v })},
+		{Key: "enable-global-auth", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "true", seed: true,
+			Doc:   "`false` keeps the external auth of the controller's ConfigMap (`global-auth-url`) off this Ingress's paths only (as in ingress-nginx: it cannot open another Ingress's paths); an Ingress with its own auth-url uses that one instead.",
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.GlobalAuth = v })},
 	}
 }
 

@@ -350,6 +350,11 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"200 202 x", "99 5m", "200 5x", "200,"},
 		get:     func(p Parsed) any { return p.Location.ExternalAuth.CacheValid },
 	},
+	"enable-global-auth": {
+		valid:   map[string]any{"false": false, "0": false, "true": true},
+		invalid: []string{"no", ""},
+		get:     func(p Parsed) any { return p.Location.GlobalAuth },
+	},
 	"limit-rps": {
 		valid:   map[string]any{"0": 0, "10": 10, "1000000": 1000000},
 		invalid: []string{"1000001", "1.5", "-1"},

@@ -39,6 +39,9 @@ type ingressPolicy struct {
 	// annotations, which no other annotation's problem blocks: passthrough
 	// uses none of them.
 	passthrough, passthroughProxy bool
+	// globalAuth: policy's external auth is the ConfigMap's, which
+	// no-auth-locations keeps off some paths.
+	globalAuth bool
 }
 
 // ingressPolicy parses and resolves the annotations of ing, reporting
@@ -55,6 +58,9 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	pol.server = parsed.Server
 	pol.passthrough, pol.passthroughProxy = parsed.Server.SSLPassthrough, parsed.Server.PassthroughProxyProtocol
 	pol.policy = loc.Policy()
+	if pol.policy.ExternalAuth == nil && loc.GlobalAuth && b.globalAuth != nil {
+		pol.policy.ExternalAuth, pol.globalAuth = b.globalAuth, true
+	}
 	pol.policy.Trace = loc.Tracing.Trace(b.cfg.Settings.Tracing)
 	pol.policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil

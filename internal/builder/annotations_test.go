@@ -337,3 +337,58 @@ func TestBuildAuthURLOnRequestHost(t *testing.T) {
 		"hostless spec.rules[0].host InvalidAnnotation: auth-url names the request's host, which on this rule (it has no host) the client would choose: it answers 503",
 	}, problems)
 }
+
+// TestBuildGlobalAuth checks which Ingress paths get the ConfigMap's
+// global-auth-url: those without an auth-url of their own (which wins),
+// an enable-global-auth: "false", or a path under no-auth-locations; with
+// $host in it, a rule without a host answers 503, as with auth-url.
+func TestBuildGlobalAuth(t *testing.T) {
+	snap := load(t, "classes.yaml", "service-web-app.yaml")
+	snap.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"}, Data: map[string]string{
+		"global-auth-url": "https://$host/oauth2/auth", "global-auth-response-headers": "X-User", "no-auth-locations": "/public"}}
+	snap.Ingresses = []*networkingv1.Ingress{
+		pathIngress("global", 0, "a.example.com", "/", nil),
+		pathIngress("public", 1, "a.example.com", "/public/x", nil),
+		pathIngress("publicity", 2, "a.example.com", "/publicity", nil),
+		pathIngress("own", 3, "a.example.com", "/own", map[string]string{"auth-url": "http://127.0.0.1:9000/auth"}),
+		pathIngress("out", 4, "a.example.com", "/out", map[string]string{"enable-global-auth": "false"}),
+		pathIngress("hostless", 5, "", "/x", nil),
+	}
+	cfg, report := Build(snap, defaultOpts())
+	auth := map[string]string{}
+	for _, s := range cfg.Servers {
+		for _, l := range s.Locations {
+			switch a := l.Policy.ExternalAuth; {
+			case l.Backend == "":
+				auth[s.Host+l.Path] = "503"
+			case a == nil:
+				auth[s.Host+l.Path] = "none"
+			default:
+				auth[s.Host+l.Path] = probeURL(a.URL) + " " + strings.Join(a.ResponseHeaders, ",")
+			}
+		}
+	}
+	require.Equal(t, map[string]string{
+		"a.example.com/": "https://$host/oauth2/auth X-User", "a.example.com/publicity": "https://$host/oauth2/auth X-User",
+		"a.example.com/public/x": "none", "a.example.com/own": "http://127.0.0.1:9000/auth ", "a.example.com/out": "none", "/x": "503",
+	}, auth)
+	var problems []string
+	for _, p := range report.Problems {
+		problems = append(problems, p.Object.Name+" "+p.Field+" "+string(p.Reason)+": "+p.Message)
+	}
+	require.Equal(t, []string{
+		"hostless spec.rules[0].host InvalidAnnotation: the ConfigMap's global-auth-url names the request's host, which on this rule (it has no host) the client would choose: it answers 503",
+	}, problems)
+}
+
+// probeURL writes a template back as its text.
+func probeURL(t model.Template) string {
+	var b strings.Builder
+	for _, part := range t {
+		if part.Var != "" {
+			b.WriteString("$" + part.Var)
+		}
+		b.WriteString(part.Text)
+	}
+	return b.String()
+}

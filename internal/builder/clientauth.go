@@ -102,7 +102,11 @@ func (b *build) hostless(ing *networkingv1.Ingress, ref model.Ref, pol *ingressP
 	case pol.clientAuth.asked:
 		message = "client certificates (auth-tls-*) are asked for by host name, which this %s has not: it answers 503"
 	case auth != nil && auth.URL.NamesRequestHost():
-		message = "auth-url names the request's host, which on this %s (it has no host) the client would choose: it answers 503"
+		what := "auth-url"
+		if pol.globalAuth {
+			what = "the ConfigMap's global-auth-url"
+		}
+		message = what + " names the request's host, which on this %s (it has no host) the client would choose: it answers 503"
 	default:
 		return pol
 	}

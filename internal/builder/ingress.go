@@ -27,6 +27,9 @@ type ingressState struct {
 	// annotationDefaults are what each Ingress's annotations apply over,
 	// with the ConfigMap's defaults (settings_locations.go).
 	annotationDefaults annotations.Defaults
+	// globalAuth is the ConfigMap's external auth, nil when off
+	// (settings_auth.go).
+	globalAuth *model.ExternalAuth
 	// hosts collects the server-scoped annotations of each host.
 	hosts hostClaims
 	// canaries wait, oldest first, for every main route (see canary.go).
@@ -134,6 +137,9 @@ func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend
 		return
 	}
 	loc.Policy = pol.policy
+	if pol.globalAuth && underPrefix(loc.Path, b.cfg.Settings.GlobalAuth.NoAuthLocations) {
+		loc.Policy.ExternalAuth = nil
+	}
 	loc.Policy.Proxy.Host = upstreamVhost(loc.Policy.Proxy.Host, ing.Namespace, backend)
 	name, rej := b.backends.ingressBackend(ing.Namespace, backend)
 	if rej != nil {

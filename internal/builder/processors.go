@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 
+	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -79,6 +80,7 @@ func (b *build) addSettings() {
 	cm := b.controllerConfigMap()
 	b.cfg.Settings = settings(cm, &b.problems)
 	b.annotationDefaults = annotationDefaults(cm, &b.cfg.Settings, &b.problems)
+	b.globalAuth = annotations.ExternalAuthPolicy(b.cfg.Settings.GlobalAuth.Auth)
 	b.addHeaderConfigMaps()
 }
 

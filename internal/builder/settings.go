@@ -50,7 +50,7 @@ type SettingSpec struct {
 // docs list them. A new setting is a field in model.Settings and one entry
 // here.
 func SettingSpecs() []SettingSpec {
-	return slices.Concat(generalSettings(), locationDefaultSettings(), workerSettings(), clientConnectionSettings(), upstreamSettings(),
+	return slices.Concat(generalSettings(), locationDefaultSettings(), globalAuthSettings(), workerSettings(), clientConnectionSettings(), upstreamSettings(),
 		compressionSettings(), listenSettings(), tlsSettings(), clientSettings(), accessLogSettings(), wafSettings(), headerSettings(), tracingSettings())
 }
 

@@ -339,6 +339,47 @@ var settingCases = map[string]settingCase{
 		valid: map[string]any{"1": time.Millisecond, "250": 250 * time.Millisecond, "60000": time.Minute}, invalid: []string{"0", "60001", "1s", "-5"},
 		get: func(s model.Settings) any { return s.Tracing.ExportDelay },
 	},
+	"global-auth-url": {
+		valid: map[string]any{"http://127.0.0.1:9000/auth": model.Template{{Text: "http://127.0.0.1:9000/auth"}},
+			"https://$host/oauth2/auth": model.Template{{Text: "https://"}, {Var: "host"}, {Text: "/oauth2/auth"}}, "": model.Template(nil)},
+		invalid: []string{"/auth", "http://$http_host/auth", "http://a/auth;", "http://unix:80/auth", "file:///etc/passwd"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.URL },
+	},
+	"global-auth-method": {
+		valid: map[string]any{"GET": "GET", "": ""}, invalid: []string{"get", "G T"},
+		get: func(s model.Settings) any { return s.GlobalAuth.Auth.Method },
+	},
+	"global-auth-signin": {
+		valid: map[string]any{"https://$host/oauth2/start?rd=$escaped_request_uri": model.Template{{Text: "https://"}, {Var: "host"},
+			{Text: "/oauth2/start?rd="}, {Var: "escaped_request_uri"}}},
+		invalid: []string{"/oauth2/start", "https://$host/start?rd=$uri"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.SignIn },
+	},
+	"global-auth-response-headers": {
+		valid:   map[string]any{"X-Auth-Request-User, X-Auth-Request-Email": []string{"X-Auth-Request-User", "X-Auth-Request-Email"}},
+		invalid: []string{"X User", "X:Y"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.ResponseHeaders },
+	},
+	"global-auth-request-redirect": {
+		valid: map[string]any{"https://app.example.com/": "https://app.example.com/"}, invalid: []string{"$request_uri", "a b"},
+		get: func(s model.Settings) any { return s.GlobalAuth.Auth.RequestRedirect },
+	},
+	"global-auth-cache-key": {
+		valid:   map[string]any{"$remote_user$http_authorization": model.Template{{Var: "remote_user"}, {Var: "http_authorization"}}},
+		invalid: []string{"$request_body", "a b"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.CacheKey },
+	},
+	"global-auth-cache-duration": {
+		valid: map[string]any{"200 202 10m, 401 5m": []model.CacheValid{{Codes: []int{200, 202}, Duration: 10 * time.Minute},
+			{Codes: []int{401}, Duration: 5 * time.Minute}}, "": []model.CacheValid{{Codes: []int{200, 202, 401}, Duration: 5 * time.Minute}}},
+		invalid: []string{"99 5m", "200,"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.CacheValid },
+	},
+	"no-auth-locations": {
+		valid:   map[string]any{"/.well-known/acme-challenge, /healthz/": []string{"/.well-known/acme-challenge", "/healthz/"}},
+		invalid: []string{"", "healthz", "/a/../b", "/a$", "/a;"},
+		get:     func(s model.Settings) any { return s.GlobalAuth.NoAuthLocations },
+	},
 	"enable-modsecurity": {
 		valid: map[string]any{"true": true}, invalid: []string{"on"},
 		get: func(s model.Settings) any { return s.WAF.Enable },

@@ -24,13 +24,25 @@ type Settings struct {
 	// annotations, by annotation name (without prefix): package builder
 	// applies each Ingress's annotations over them.
 	LocationDefaults map[string]string
-	HTTP             HTTPSettings
-	TLS              TLSSettings
-	Clients          ClientSettings
-	Headers          HeaderSettings
-	AccessLog        AccessLog
-	WAF              WAFSettings
-	Tracing          Tracing
+	// GlobalAuth is the external auth of every Ingress path that has
+	// none of its own (global-auth-*).
+	GlobalAuth GlobalAuth
+	HTTP       HTTPSettings
+	TLS        TLSSettings
+	Clients    ClientSettings
+	Headers    HeaderSettings
+	AccessLog  AccessLog
+	WAF        WAFSettings
+	Tracing    Tracing
+}
+
+// GlobalAuth is the ConfigMap's external auth: Auth, when its URL is set,
+// applies to every Ingress path without an auth-url of its own, unless the
+// Ingress turns it off (enable-global-auth) or the path is under one of
+// NoAuthLocations (path prefixes, whole segments).
+type GlobalAuth struct {
+	Auth            ExternalAuth
+	NoAuthLocations []string
 }
 
 // HeaderSettings are the headers added to and removed from every request

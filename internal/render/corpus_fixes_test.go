@@ -13,6 +13,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
@@ -29,13 +30,19 @@ func listen(t *testing.T, name string) int32 {
 // manifestEnv builds the manifests (written for ingress-nginx, class
 // archway) and serves them with nginx; the build must report no problem.
 func manifestEnv(t *testing.T, manifests string) *annotationEnv {
+	return newAnnotationEnv(t, builtConfig(t, manifests))
+}
+
+// builtConfig builds the manifests, which must give no problem.
+func builtConfig(t *testing.T, manifests string) model.Config {
+	t.Helper()
 	var snap source.Snapshot
 	snap.AddManifests("test.yaml", []byte(manifests))
 	require.Empty(t, snap.LoadErrors)
 	cfg, report := builder.Build(snap, builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller",
 		WatchWithoutClass: true, Now: time.Now(), LoopbackEndpoints: true})
 	require.Empty(t, report.Problems)
-	return newAnnotationEnv(t, cfg)
+	return cfg
 }
 
 // serviceYAML is Service name with port port and cluster IP 127.0.0.1,

@@ -125,6 +125,14 @@ func policyGoldenCases(t *testing.T) map[string]model.Config {
 				with(prefix("/fallback", "api"), "fallback", fallback),
 			}}},
 		},
+		// The ConfigMap's global auth: one auth location serves the
+		// server's paths that take it.
+		"global_auth": builtConfig(t, configMapYAML(`{global-auth-url: "https://auth.example.com/oauth2/auth", `+
+			`global-auth-signin: "https://auth.example.com/oauth2/start", global-auth-response-headers: X-Auth-Request-User, no-auth-locations: /slow}`)+
+			hostIngress("plain", "plain.example.com", nil)+
+			hostIngress("own", "own.example.com", map[string]string{"auth-url": "http://10.0.0.5:9000/check"})+
+			hostIngress("out", "out.example.com", map[string]string{"enable-global-auth": "false"})+
+			serviceYAML("app", 80, 8080)+serviceYAML("slow", 80, 8081)),
 		"annotations_snippets": {
 			Backends: backends,
 			Servers: []model.Server{{Host: "cloud.example.com", Locations: []model.Location{
