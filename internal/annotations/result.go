@@ -156,7 +156,7 @@ func (l *Location) Policy() model.Policy {
 	case l.PermanentRedirect != nil:
 		p.Redirect = &model.Redirect{Code: l.PermanentRedirectCode, URL: l.PermanentRedirect}
 	}
-	p.ExternalAuth = ExternalAuthPolicy(l.ExternalAuth)
+	p.ExternalAuth = ExternalAuthPolicy(&l.ExternalAuth)
 	if r := &l.RateLimit; r.RPS > 0 || r.RPM > 0 || r.Connections > 0 {
 		limit := *r // only a rate limit in use is copied to the heap
 		p.RateLimit = &limit
@@ -169,15 +169,17 @@ func (l *Location) Policy() model.Policy {
 }
 
 // ExternalAuthPolicy returns the policy of the auth-* values in a: nil
-// without a URL, and without cache durations when nothing is cached.
-func ExternalAuthPolicy(a model.ExternalAuth) *model.ExternalAuth {
+// without a URL, and without cache durations when nothing is cached. Only
+// an auth in use is copied to the heap.
+func ExternalAuthPolicy(a *model.ExternalAuth) *model.ExternalAuth {
 	if a.URL == nil {
 		return nil
 	}
-	if a.CacheKey == nil {
-		a.CacheValid = nil
+	auth := *a
+	if auth.CacheKey == nil {
+		auth.CacheValid = nil
 	}
-	return &a
+	return &auth
 }
 
 // nginx.conf's proxy_buffer_size and proxy_max_temp_file_size.

@@ -80,7 +80,7 @@ func (b *build) addSettings() {
 	cm := b.controllerConfigMap()
 	b.cfg.Settings = settings(cm, &b.problems)
 	b.annotationDefaults = annotationDefaults(cm, &b.cfg.Settings, &b.problems)
-	b.globalAuth = annotations.ExternalAuthPolicy(b.cfg.Settings.GlobalAuth.Auth)
+	b.globalAuth = annotations.ExternalAuthPolicy(&b.cfg.Settings.GlobalAuth.Auth)
 	b.addHeaderConfigMaps()
 }
 
