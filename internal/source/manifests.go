@@ -3,6 +3,7 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	networkingv1 "k8s.io/api/networking/v1"
 	networkingv1beta1 "k8s.io/api/networking/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -80,41 +82,33 @@ func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 		}
 		return errors.Join(errs...)
 	case *networkingv1.Ingress:
-		defaultNamespace(&o.Namespace)
-		s.Ingresses = append(s.Ingresses, o)
+		addNamespaced(&s.Ingresses, o)
 	case *networkingv1beta1.Ingress:
-		s.addObsolete(file, doc, "networking.k8s.io/v1beta1", o.Namespace, o.Name)
+		s.addObsolete(file, doc, "networking.k8s.io/v1beta1", o)
 	case *extensionsv1beta1.Ingress:
-		s.addObsolete(file, doc, "extensions/v1beta1", o.Namespace, o.Name)
+		s.addObsolete(file, doc, "extensions/v1beta1", o)
 	case *networkingv1.IngressClass:
 		s.IngressClasses = append(s.IngressClasses, o)
 	case *corev1.Service:
-		defaultNamespace(&o.Namespace)
-		s.Services = append(s.Services, o)
+		addNamespaced(&s.Services, o)
 	case *discoveryv1.EndpointSlice:
-		defaultNamespace(&o.Namespace)
-		s.EndpointSlices = append(s.EndpointSlices, o)
+		addNamespaced(&s.EndpointSlices, o)
 	case *corev1.Secret:
-		defaultNamespace(&o.Namespace)
-		s.Secrets = append(s.Secrets, o)
+		addNamespaced(&s.Secrets, o)
 	case *corev1.ConfigMap:
 		// The folder source has no --configmap to match; the last
 		// ConfigMap in the folder is the controller's (unless builder
 		// finds it is a TCP or UDP services ConfigMap).
-		defaultNamespace(&o.Namespace)
+		addNamespaced(&s.ConfigMaps, o)
 		s.ConfigMap = o
-		s.ConfigMaps = append(s.ConfigMaps, o)
 	case *gatewayv1.GatewayClass:
 		s.GatewayClasses = append(s.GatewayClasses, o)
 	case *gatewayv1.Gateway:
-		defaultNamespace(&o.Namespace)
-		s.Gateways = append(s.Gateways, o)
+		addNamespaced(&s.Gateways, o)
 	case *gatewayv1.HTTPRoute:
-		defaultNamespace(&o.Namespace)
-		s.HTTPRoutes = append(s.HTTPRoutes, o)
+		addNamespaced(&s.HTTPRoutes, o)
 	case *gatewayv1.ReferenceGrant:
-		defaultNamespace(&o.Namespace)
-		s.ReferenceGrants = append(s.ReferenceGrants, o)
+		addNamespaced(&s.ReferenceGrants, o)
 	}
 	return nil
 }
@@ -122,11 +116,10 @@ func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 // addObsolete records an Ingress of a removed API version: manifests
 // written before Kubernetes 1.22 still carry them, and skipping one
 // without a word would leave its hosts unserved with no hint why.
-func (s *Snapshot) addObsolete(file string, doc int, apiVersion, namespace, name string) {
-	defaultNamespace(&namespace)
+func (s *Snapshot) addObsolete(file string, doc int, apiVersion string, o metav1.Object) {
 	s.Obsolete = append(s.Obsolete, LoadError{File: file, Doc: doc, Err: fmt.Errorf(
 		"Ingress %s/%s is %s, which Kubernetes removed in 1.22; archway reads networking.k8s.io/v1 only and does not serve it: convert it (spec.rules[].http.paths[] need pathType and backend.service.name/port)",
-		namespace, name, apiVersion)})
+		namespaceOrDefault(o), o.GetName(), apiVersion)})
 }
 
 // Add appends o's objects and load errors to s; o's ConfigMap, if any,
@@ -149,8 +142,13 @@ func (s *Snapshot) Add(o Snapshot) {
 	s.Obsolete = append(s.Obsolete, o.Obsolete...)
 }
 
-func defaultNamespace(ns *string) {
-	if *ns == "" {
-		*ns = "default"
-	}
+// addNamespaced appends a namespaced object to its list, in "default"
+// when the manifest names no namespace, as kubectl apply would put it.
+func addNamespaced[T metav1.Object](list *[]T, o T) {
+	o.SetNamespace(namespaceOrDefault(o))
+	*list = append(*list, o)
+}
+
+func namespaceOrDefault(o metav1.Object) string {
+	return cmp.Or(o.GetNamespace(), "default")
 }
