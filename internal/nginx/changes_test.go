@@ -12,6 +12,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // manyBackends renders n backends "b-0".. "b-<n-1>", each serving
@@ -76,7 +77,7 @@ func TestEndpointChangeSendsOnlyTheChange(t *testing.T) {
 // config as `nginx -t` took to read it (seconds at 10,000 servers), so a
 // config that takes longer than VerifyTimeout to read still goes live.
 func TestVerifyWaitsAsLongAsNginxReads(t *testing.T) {
-	real := nginxBinary(t)
+	real := testutil.NginxBinary(t)
 	slow := filepath.Join(t.TempDir(), "slow-nginx")
 	require.NoError(t, os.WriteFile(slow, []byte("#!/bin/sh\nsleep 1\nexec "+real+" \"$@\"\n"), 0o755))
 	t.Setenv("ARCHWAY_NGINX", slow)

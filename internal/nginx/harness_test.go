@@ -25,19 +25,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
-
-// nginxBinary is the nginx the tests run; they fail without one.
-func nginxBinary(t testing.TB) string {
-	t.Helper()
-	bin := os.Getenv("ARCHWAY_NGINX")
-	if bin == "" {
-		bin = defaultBinary
-	}
-	_, err := os.Stat(bin)
-	require.NoError(t, err, "these tests need nginx; install it or set ARCHWAY_NGINX")
-	return bin
-}
 
 // lineLog is a slog handler that keeps every message with its attributes
 // ("msg key=value ..."), for asserting on what nginx printed.
@@ -103,7 +92,7 @@ func newEnv(t testing.TB, verifyTimeout time.Duration) *env {
 	t.Helper()
 	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}
 	e.m = New(Options{
-		Binary:        nginxBinary(t),
+		Binary:        testutil.NginxBinary(t),
 		RuntimeDir:    e.dir,
 		Logger:        slog.New(e.logs),
 		VerifyTimeout: verifyTimeout,

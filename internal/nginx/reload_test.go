@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // TestReloadParsesOnce: nginx reads a changed config once, when it
 // reloads; only the first start is tested with nginx -t beforehand.
 func TestReloadParsesOnce(t *testing.T) {
-	real := nginxBinary(t)
+	real := testutil.NginxBinary(t)
 	dir := t.TempDir()
 	calls := filepath.Join(dir, "calls")
 	counting := filepath.Join(dir, "counting-nginx")
