@@ -33,7 +33,7 @@ func tenantSnapshot(t *testing.T, ings ...*networkingv1.Ingress) source.Snapshot
 	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{sharedHost}})
 	ca := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"client-ca.test"}, CA: true, ClientAuth: true})
 	for _, ns := range []string{"web", intruder} {
-		for _, s := range []*corev1.Secret{tlsSecret("tls", cert), caSecret("ca", map[string][]byte{"ca.crt": ca.CertPEM})} {
+		for _, s := range []*corev1.Secret{cert.Secret("web", "tls"), caSecret("ca", map[string][]byte{"ca.crt": ca.CertPEM})} {
 			s.Namespace = ns
 			snap.Secrets = append(snap.Secrets, s)
 		}

@@ -19,14 +19,6 @@ import (
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
-func tlsSecret(name string, c testutil.Cert) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: name},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{"tls.crt": c.CertPEM, "tls.key": c.KeyPEM},
-	}
-}
-
 // tlsIngress routes "/" of each host to web/app:http; age orders
 // Ingresses (older wins).
 func tlsIngress(name string, age int, hosts []string, tls []networkingv1.IngressTLS, annots map[string]string) *networkingv1.Ingress {
@@ -113,7 +105,7 @@ func TestBuildTLS(t *testing.T) {
 	site := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com"}, NotAfter: now.AddDate(1, 0, 0)})
 	wild := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.example.com"}, NotAfter: now.AddDate(1, 0, 0)})
 	expired := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"old.example.com"}, NotAfter: now.AddDate(0, -1, 0)})
-	secrets := []*corev1.Secret{tlsSecret("site", site), tlsSecret("wild", wild), tlsSecret("expired", expired),
+	secrets := []*corev1.Secret{site.Secret("web", "site"), wild.Secret("web", "wild"), expired.Secret("web", "expired"),
 		{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "broken"}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{"tls.crt": site.CertPEM, "tls.key": wild.KeyPEM}}}
 	section := func(secret string, hosts ...string) []networkingv1.IngressTLS {
@@ -229,7 +221,7 @@ func TestBuildTLSMessages(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	expired := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"old.example.com"}, NotAfter: now.Add(-time.Hour)})
 	snap := load(t, "classes.yaml", "service-web-app.yaml")
-	snap.Secrets = []*corev1.Secret{tlsSecret("expired", expired)}
+	snap.Secrets = []*corev1.Secret{expired.Secret("web", "expired")}
 	snap.Ingresses = []*networkingv1.Ingress{tlsIngress("a", 0, []string{"old.example.com"},
 		[]networkingv1.IngressTLS{{SecretName: "expired", Hosts: []string{"old.example.com", "new.example.com"}}}, nil)}
 	opts := defaultOpts()
@@ -252,7 +244,7 @@ func TestBuildDefaultCertificate(t *testing.T) {
 	good := testutil.NewCert(t, testutil.CertOptions{NotAfter: now.AddDate(1, 0, 0)})
 	old := testutil.NewCert(t, testutil.CertOptions{NotAfter: now.AddDate(-1, 0, 0)})
 	fallback := &model.Certificate{Chain: []byte("generated")}
-	secrets := []*corev1.Secret{tlsSecret("good", good), tlsSecret("old", old)}
+	secrets := []*corev1.Secret{good.Secret("web", "good"), old.Secret("web", "old")}
 	tests := map[string]struct {
 		flag     string
 		want     string // the Secret name; "" for the fallback
@@ -286,7 +278,7 @@ func TestBuildDefaultCertificate(t *testing.T) {
 func TestCertificateCacheDropsUnused(t *testing.T) {
 	c := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com"}})
 	snap := load(t, "classes.yaml", "service-web-app.yaml")
-	snap.Secrets = []*corev1.Secret{tlsSecret("site", c)}
+	snap.Secrets = []*corev1.Secret{c.Secret("web", "site")}
 	snap.Ingresses = []*networkingv1.Ingress{tlsIngress("a", 0, []string{"site.example.com"},
 		[]networkingv1.IngressTLS{{SecretName: "site"}}, nil)}
 	opts := defaultOpts()

@@ -162,7 +162,7 @@ func TestHostScopedAnnotationsOfAnotherNamespaceAreIgnored(t *testing.T) {
 func TestTLSSectionOfAnotherNamespaceIsIgnored(t *testing.T) {
 	c := startTenants(t)
 	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{sharedHost}})
-	secret := tlsSecretOf("tls", cert)
+	secret := cert.Secret("default", "tls")
 	secret.Namespace = teamB
 	c.create(secret)
 	tlsOnly := tenantIngress(teamB, "tls", "/", nil)

@@ -16,20 +16,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/testutil"
 )
-
-func tlsSecretOf(name string, c testutil.Cert) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{"tls.crt": c.CertPEM, "tls.key": c.KeyPEM},
-	}
-}
 
 func tlsIngress(name, host, secret string) *networkingv1.Ingress {
 	ing := ingress(name, host)
@@ -147,8 +138,8 @@ func TestSecretRotation(t *testing.T) {
 
 	c.create(service("web"))
 	c.create(endpointSlice("web", backend(t, "web")))
-	c.create(tlsSecretOf("site-tls", first))
-	c.create(tlsSecretOf("other-tls", other))
+	c.create(first.Secret("default", "site-tls"))
+	c.create(other.Secret("default", "other-tls"))
 	c.create(tlsIngress("site", "site.example.com", "site-tls"))
 	c.create(tlsIngress("other", "other.example.com", "other-tls"))
 	c.presents("site.example.com", first.Leaf, 200)
@@ -165,7 +156,7 @@ func TestSecretRotation(t *testing.T) {
 
 	rotate := func(cert testutil.Cert) {
 		t.Helper()
-		_, err := secrets.Update(ctx, tlsSecretOf("site-tls", cert), metav1.UpdateOptions{})
+		_, err := secrets.Update(ctx, cert.Secret("default", "site-tls"), metav1.UpdateOptions{})
 		require.NoError(t, err)
 	}
 	second := site()
@@ -179,7 +170,7 @@ func TestSecretRotation(t *testing.T) {
 
 	// A key that does not match: the host falls back to the default
 	// certificate and reports why; the other host keeps its own.
-	broken := tlsSecretOf("site-tls", third)
+	broken := third.Secret("default", "site-tls")
 	broken.Data["tls.key"] = other.KeyPEM
 	_, err := secrets.Update(ctx, broken, metav1.UpdateOptions{})
 	require.NoError(t, err)
@@ -207,8 +198,8 @@ func TestCertificateSelection(t *testing.T) {
 	wildcard := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.example.com"}})
 	c.create(service("web"))
 	c.create(endpointSlice("web", backend(t, "web")))
-	c.create(tlsSecretOf("exact-tls", exact))
-	c.create(tlsSecretOf("wildcard-tls", wildcard))
+	c.create(exact.Secret("default", "exact-tls"))
+	c.create(wildcard.Secret("default", "wildcard-tls"))
 	c.create(tlsIngress("exact", "a.example.com", "exact-tls"))
 	c.create(tlsIngress("wildcard", "*.example.com", "wildcard-tls"))
 	c.create(ingress("plain", "plain.example.com"))
@@ -229,7 +220,7 @@ func TestExpiredCertificateIsServed(t *testing.T) {
 	expired := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"old.example.com"}, NotAfter: time.Now().Add(-time.Hour)})
 	c.create(service("web"))
 	c.create(endpointSlice("web", backend(t, "web")))
-	c.create(tlsSecretOf("old-tls", expired))
+	c.create(expired.Secret("default", "old-tls"))
 	c.create(tlsIngress("old", "old.example.com", "old-tls"))
 	c.presents("old.example.com", expired.Leaf, 200)
 	c.expiryIs("old.example.com", expired.Leaf.NotAfter)

@@ -13,6 +13,9 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // CertOptions describe a test certificate.
@@ -110,5 +113,15 @@ func NewCert(t testing.TB, opts CertOptions) Cert {
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 		Leaf:    leaf,
 		Key:     key,
+	}
+}
+
+// Secret is a kubernetes.io/tls Secret that holds c (namespace "" for one
+// created through a namespaced client).
+func (c Cert) Secret(namespace, name string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: c.CertPEM, corev1.TLSPrivateKeyKey: c.KeyPEM},
 	}
 }

@@ -27,8 +27,7 @@ import (
 func TestTLSSecrets(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	secrets := s.Cluster.Admin.CoreV1().Secrets(ns)
 	_, err := secrets.Create(t.Context(), &corev1.Secret{
@@ -38,14 +37,14 @@ func TestTLSSecrets(t *testing.T) {
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	first := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example"}})
-	secret, err := secrets.Create(t.Context(), tlsSecret("secure-tls", first), metav1.CreateOptions{})
+	secret, err := secrets.Create(t.Context(), first.Secret("", "secure-tls"), metav1.CreateOptions{})
 	require.NoError(t, err)
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
 	s.createTLSIngress(t, ns, "secure.example", "secure-tls")
 	a.presents(t, "secure.example", first)
 
 	rotated := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example"}})
-	secret.Data = tlsSecret("", rotated).Data
+	secret.Data = rotated.Secret("", "").Data
 	_, err = secrets.Update(t.Context(), secret, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	a.presents(t, "secure.example", rotated)
@@ -93,15 +92,14 @@ func (a *archway) httpsClient(host string) *http.Client {
 func TestCertificateRenewalUnderTraffic(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	secrets := s.Cluster.Admin.CoreV1().Secrets(ns)
 	issue := func() testutil.Cert {
 		return testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"renewed.example"}})
 	}
 	cert := issue()
-	secret, err := secrets.Create(t.Context(), tlsSecret("renewed-tls", cert), metav1.CreateOptions{})
+	secret, err := secrets.Create(t.Context(), cert.Secret("", "renewed-tls"), metav1.CreateOptions{})
 	require.NoError(t, err)
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
 	s.createTLSIngress(t, ns, "renewed.example", "renewed-tls")
@@ -123,7 +121,7 @@ func TestCertificateRenewalUnderTraffic(t *testing.T) {
 	})
 	for range 5 {
 		cert = issue()
-		secret.Data = tlsSecret("", cert).Data
+		secret.Data = cert.Secret("", "").Data
 		updated := time.Now()
 		secret, err = secrets.Update(t.Context(), secret, metav1.UpdateOptions{})
 		require.NoError(t, err)
@@ -132,15 +130,6 @@ func TestCertificateRenewalUnderTraffic(t *testing.T) {
 	}
 	traffic.stopWithoutFailure(t, "the renewals")
 	a.requireNoReload(t, reloads, workers, "certificate renewals")
-}
-
-// tlsSecret is a kubernetes.io/tls Secret named name that holds cert.
-func tlsSecret(name string, cert testutil.Cert) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: cert.CertPEM, corev1.TLSPrivateKeyKey: cert.KeyPEM},
-	}
 }
 
 // createTLSIngress creates an Ingress of class ns that routes host to the

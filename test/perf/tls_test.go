@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -84,7 +83,7 @@ func giveCertificates(t *testing.T, client kubernetes.Interface, namespace strin
 		wg.Go(func() {
 			for i := range work {
 				certs[i] = testutil.NewCert(t, testutil.CertOptions{Hosts: []string{host(i)}})
-				if _, err := client.CoreV1().Secrets(namespace).Create(t.Context(), tlsSecret(i, certs[i]), metav1.CreateOptions{}); err != nil {
+				if _, err := client.CoreV1().Secrets(namespace).Create(t.Context(), certs[i].Secret("", name(i)), metav1.CreateOptions{}); err != nil {
 					errs <- fmt.Errorf("create Secret %d: %w", i, err)
 					continue
 				}
@@ -106,15 +105,6 @@ func giveCertificates(t *testing.T, client kubernetes.Interface, namespace strin
 	return certs
 }
 
-// tlsSecret is the TLS Secret of app i with cert.
-func tlsSecret(i int, cert testutil.Cert) *corev1.Secret {
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: name(i)},
-		Type:       corev1.SecretTypeTLS,
-		Data:       map[string][]byte{corev1.TLSCertKey: cert.CertPEM, corev1.TLSPrivateKeyKey: cert.KeyPEM},
-	}
-}
-
 // renewUnderLoad renews the certificates of the first renewedApps apps,
 // one after the other, renewals times, under HTTPS load on those hosts.
 func (p *perfRun) renewUnderLoad(certs []testutil.Cert) {
@@ -125,7 +115,7 @@ func (p *perfRun) renewUnderLoad(certs []testutil.Cert) {
 			i := k % renewedApps
 			certs[i] = testutil.NewCert(p.t, testutil.CertOptions{Hosts: []string{host(i)}})
 			updated := time.Now()
-			_, err := secrets.Update(p.t.Context(), tlsSecret(i, certs[i]), metav1.UpdateOptions{})
+			_, err := secrets.Update(p.t.Context(), certs[i].Secret("", name(i)), metav1.UpdateOptions{})
 			require.NoError(p.t, err)
 			require.NoError(p.t, harness.Eventually(time.Minute, time.Millisecond, p.presents(host(i), certs[i])))
 			took = append(took, time.Since(updated))
