@@ -14,8 +14,7 @@ import (
 func TestEndpointReadiness(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	one, two := s.StartBackend(t, "one"), s.StartBackend(t, "two")
 	slice := s.CreateService(t, ns, "app", false, one, two)
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
@@ -44,8 +43,7 @@ func TestEndpointReadiness(t *testing.T) {
 func TestServicePorts(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
 	const prefix = networkingv1.PathTypePrefix
@@ -67,8 +65,7 @@ func TestServicePorts(t *testing.T) {
 func TestMissingService(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	late := s.StartBackend(t, "late")
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})

@@ -20,8 +20,7 @@ import (
 func TestEndpointChurnCausesNoReload(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	backends := []string{"one", "two"}
 	slice := s.CreateService(t, ns, "app", false, s.StartBackend(t, backends[0]), s.StartBackend(t, backends[1]))
 	slice = s.SetReady(t, slice, true, false)

@@ -24,8 +24,7 @@ import (
 func TestEvents(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns})
 

@@ -25,8 +25,7 @@ import (
 func TestHeaderConfigMaps(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	configMaps := s.Cluster.Admin.CoreV1().ConfigMaps(ns)
 	put := func(name string, data map[string]string) {

@@ -18,8 +18,7 @@ import (
 func TestIngressLatency(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--publish-status-address=192.0.2.10"}})
 	ours := lbAddresses{{IP: "192.0.2.10"}}

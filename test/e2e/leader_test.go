@@ -38,8 +38,7 @@ type replica struct {
 func TestLeaderFailover(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	electionID := ns
 	s.deleteLeaseAtEnd(t, electionID)

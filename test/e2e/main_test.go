@@ -29,6 +29,15 @@ func (s *suite) startArchway(t *testing.T, opts harness.ArchwayOptions) *archway
 	return &archway{s.StartArchway(t, opts)}
 }
 
+// classNamespace is a new namespace for t and an IngressClass of archway
+// named as it, which an archway started with Class: ns serves alone.
+func (s *suite) classNamespace(t *testing.T) string {
+	t.Helper()
+	ns := s.NewNamespace(t)
+	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	return ns
+}
+
 func TestMain(m *testing.M) {
 	code := 1
 	started := time.Now()

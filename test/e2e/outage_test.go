@@ -22,8 +22,7 @@ const outage = 12 * time.Second
 // parallel ones, so no other test sees the outage.
 func TestAPIServerOutage(t *testing.T) {
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	// A starting API server denies requests until its RBAC caches are
 	// filled; archway's retries then meet "forbidden" for a moment.

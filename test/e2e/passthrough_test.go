@@ -33,9 +33,8 @@ import (
 func TestSSLPassthrough(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
+	ns := s.classNamespace(t)
 	ctx, admin := t.Context(), s.Cluster.Admin
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	// The API server refuses loopback endpoints: the TLS backend listens
 	// on the host's address on a backend's network.

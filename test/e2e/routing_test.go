@@ -16,8 +16,7 @@ import (
 func TestHostAndPathRules(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	for _, name := range []string{"prefix", "deep", "exact", "wild"} {
 		s.CreateService(t, ns, name, true, s.StartBackend(t, name))
 	}
@@ -73,8 +72,7 @@ func TestHostAndPathRules(t *testing.T) {
 func TestDefaultBackend(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	for _, name := range []string{"app", "flag-default", "spec-default"} {
 		s.CreateService(t, ns, name, true, s.StartBackend(t, name))
 	}

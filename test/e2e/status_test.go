@@ -135,8 +135,7 @@ func TestStatusPublishService(t *testing.T) {
 func TestStatusUpdateDisabled(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--update-status=false", "--publish-status-address=192.0.2.10"}})
 
