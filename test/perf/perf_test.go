@@ -84,7 +84,7 @@ func (p *perfRun) setUp() {
 func (p *perfRun) coldStart() {
 	start := time.Now()
 	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
-		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.wafConfigMap()}})
+		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.configMap()}})
 	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 	p.add("start to ready", seconds(time.Since(start)))
 	var wg sync.WaitGroup

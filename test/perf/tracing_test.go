@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/archway-ingress/archway/internal/testutil"
 	"github.com/archway-ingress/archway/test/harness"
@@ -24,19 +22,8 @@ func (p *perfRun) tracingCost() {
 	p.settled()
 	off := p.requestsPerSecond()
 	receiver := testutil.NewOTLPReceiver(p.t)
-	name := "perf-" + strconv.Itoa(p.n) // wafConfigMap's
-	cms := p.client.CoreV1().ConfigMaps(harness.ControllerNamespace)
-	before := p.reloads()
-	_, err := cms.Create(p.t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{
-		"enable-opentelemetry": "true", "otel-sampler": "AlwaysOn", "otlp-collector-host": "127.0.0.1",
-		"otlp-collector-port": strconv.Itoa(receiver.Port)}}, metav1.CreateOptions{})
-	require.NoError(p.t, err)
-	require.NoError(p.t, harness.Eventually(time.Minute, 10*time.Millisecond, func() error {
-		if p.reloads() <= before {
-			return fmt.Errorf("tracing is still off")
-		}
-		return nil
-	}))
+	p.reloadWithConfigMap(map[string]string{"enable-opentelemetry": "true", "otel-sampler": "AlwaysOn",
+		"otlp-collector-host": "127.0.0.1", "otlp-collector-port": strconv.Itoa(receiver.Port)})
 	p.settled()
 	on := p.requestsPerSecond()
 	// The SDK exports a batch at the latest 5 s after its first span.
@@ -48,6 +35,6 @@ func (p *perfRun) tracingCost() {
 	}))
 	p.add("requests per second through nginx, tracing off / on (AlwaysOn, spans received)",
 		fmt.Sprintf("%.0f / %.0f (%d)", off, on, len(receiver.Spans())))
-	require.NoError(p.t, cms.Delete(p.t.Context(), name, metav1.DeleteOptions{}))
+	p.deleteConfigMap()
 	p.reloads()
 }

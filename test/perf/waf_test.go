@@ -28,9 +28,36 @@ const (
 	rpsConns = 8
 )
 
-// wafConfigMap is archway's ConfigMap (--configmap) in this run.
-func (p *perfRun) wafConfigMap() string {
-	return harness.ControllerNamespace + "/perf-" + strconv.Itoa(p.n)
+// configMap is archway's ConfigMap (--configmap) in this run, which the
+// WAF, access log and tracing measurements create and delete.
+func (p *perfRun) configMap() string {
+	return harness.ControllerNamespace + "/" + p.configMapName()
+}
+
+func (p *perfRun) configMapName() string { return "perf-" + strconv.Itoa(p.n) }
+
+// createConfigMap creates archway's ConfigMap with data.
+func (p *perfRun) createConfigMap(data map[string]string) {
+	_, err := p.client.CoreV1().ConfigMaps(harness.ControllerNamespace).Create(p.t.Context(),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: p.configMapName()}, Data: data}, metav1.CreateOptions{})
+	require.NoError(p.t, err)
+}
+
+// reloadWithConfigMap creates archway's ConfigMap with data and waits for
+// the reload it causes.
+func (p *perfRun) reloadWithConfigMap(data map[string]string) {
+	before := p.reloads()
+	p.createConfigMap(data)
+	require.NoError(p.t, harness.Eventually(time.Minute, 10*time.Millisecond, func() error {
+		if p.reloads() <= before {
+			return fmt.Errorf("no reload yet for the ConfigMap %v", data)
+		}
+		return nil
+	}))
+}
+
+func (p *perfRun) deleteConfigMap() {
+	require.NoError(p.t, p.client.CoreV1().ConfigMaps(harness.ControllerNamespace).Delete(p.t.Context(), p.configMapName(), metav1.DeleteOptions{}))
 }
 
 // waf measures the web application firewall: requests per second through
@@ -40,11 +67,7 @@ func (p *perfRun) wafConfigMap() string {
 func (p *perfRun) waf() {
 	p.settled()
 	off := p.requestsPerSecond()
-	name := "perf-" + strconv.Itoa(p.n)
-	cms := p.client.CoreV1().ConfigMaps(harness.ControllerNamespace)
-	_, err := cms.Create(p.t.Context(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{
-		"enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true", "modsecurity-mode": "On"}}, metav1.CreateOptions{})
-	require.NoError(p.t, err)
+	p.createConfigMap(map[string]string{"enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true", "modsecurity-mode": "On"})
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, p.refuses(host(0), wafProbe)), "the WAF never went live")
 	p.settled()
 	test, reload := bareNginx(p.t, p.a, p.s.NginxBin)
@@ -52,7 +75,7 @@ func (p *perfRun) waf() {
 	p.add("requests per second through nginx, WAF off / on (ModSecurity + CRS, paranoia 1)", fmt.Sprintf("%.0f / %.0f", off, on))
 	p.add("bare nginx -t / reload with the WAF on every Ingress", seconds(test)+" / "+seconds(reload))
 
-	require.NoError(p.t, cms.Delete(p.t.Context(), name, metav1.DeleteOptions{}))
+	p.deleteConfigMap()
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, p.answers(host(0), wafProbe, "")), "the WAF never went off")
 	p.settled()
 }
