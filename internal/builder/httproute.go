@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/annotations"
@@ -31,11 +30,13 @@ func (b *build) addHTTPRoutes() {
 	parsed, _ := annotations.Parse(nil, annotations.DefaultPrefix)
 	policy := parsed.Location.Policy() // what an Ingress without annotations gets
 	b.reserve(0, len(routes))
-	for _, route := range routes {
+	var matches []httpMatch
+	for rank, route := range routes {
 		if hosts, result := b.routeHosts(listeners, route); len(hosts) > 0 {
-			b.addHTTPRoute(route, hosts, policy, result)
+			matches = b.httpRouteMatches(matches, rank, route, hosts, result)
 		}
 	}
+	b.claimMatches(matches, policy)
 }
 
 // routeHosts returns the hosts an HTTPRoute is served on ("" for any host),
@@ -88,91 +89,51 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 	return hosts, result
 }
 
-// addHTTPRoute claims the routes of each rule's matches on every host. A
-// rule or match archway cannot serve as written is reported and left out
-// alone: serving it without its condition or filter would send requests
-// where the author did not mean them to go.
-func (b *build) addHTTPRoute(route *gatewayv1.HTTPRoute, hosts []string, policy model.Policy, result *RouteResult) {
+// httpRouteMatches appends the matches of each rule of route, the
+// rank-th oldest, on every host. A rule or match archway cannot serve as
+// written is reported and left out alone: serving it without its
+// condition or filter would send requests where the author did not mean
+// them to go.
+func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []string, result *RouteResult) []httpMatch {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
-	claimed := map[routeKey]bool{} // a route's own keys repeat over parents
 	for i, rule := range route.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		if rej := unsupportedFilters(rule); rej != nil {
 			b.problems.add(KindHTTPRoute, ref, field+".filters", rej.reason, rej.message)
 			continue
 		}
-		var keys []routeKey
-		matches := rule.Matches
-		if len(matches) == 0 {
-			matches = []gatewayv1.HTTPRouteMatch{{}}
+		var found []httpMatch
+		ms := rule.Matches
+		if len(ms) == 0 {
+			ms = []gatewayv1.HTTPRouteMatch{{}}
 		}
-		for j, m := range matches {
-			path, match, rej := routeMatch(m)
+		for j, m := range ms {
+			path, match, cand, rej := routeMatch(m)
 			if rej != nil {
 				b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("%s.matches[%d]%s", field, j, rej.field), rej.reason, rej.message)
 				continue
 			}
 			for _, host := range hosts {
-				keys = append(keys, routeKey{host: host, path: path, match: match})
+				if rej := b.passedThrough(host, ref.Namespace); rej != nil {
+					b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
+					continue
+				}
+				b.owners.claim(host, ref.Namespace)
+				found = append(found, httpMatch{key: routeKey{host: host, path: path, match: match}, owner: owner,
+					field: field, rank: rank, rule: i, cand: cand})
 			}
 		}
-		if len(keys) == 0 {
+		if len(found) == 0 {
 			continue
 		}
 		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs, result)
-		for _, key := range keys {
-			if claimed[key] {
-				continue
-			}
-			claimed[key] = true
-			if rej := b.passedThrough(key.host, ref.Namespace); rej != nil {
-				b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
-				continue
-			}
-			b.owners.claim(key.host, ref.Namespace)
-			loc, rej := b.route(owner, key)
-			if rej != nil {
-				b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
-				continue
-			}
-			loc.Policy, loc.Backend, loc.Canaries = policy, backend, canaries
+		for k := range found {
+			found[k].cand.Backend, found[k].cand.Canaries = backend, canaries
 		}
+		matches = append(matches, found...)
 	}
-}
-
-// routeMatch returns the route of a match's path. Header, query and
-// method conditions are refused: a location of the model is a path.
-func routeMatch(m gatewayv1.HTTPRouteMatch) (string, model.Match, *rejection) {
-	unsupported := func(field, what string) (string, model.Match, *rejection) {
-		return "", "", &rejection{field: field, reason: reason.UnsupportedFeature,
-			message: what + " matches are not supported yet; the match is not served"}
-	}
-	switch {
-	case len(m.Headers) > 0:
-		return unsupported(".headers", "header")
-	case len(m.QueryParams) > 0:
-		return unsupported(".queryParams", "query parameter")
-	case m.Method != nil:
-		return unsupported(".method", "method")
-	}
-	path, kind := "/", gatewayv1.PathMatchPathPrefix
-	if m.Path != nil {
-		path, kind = cmp.Or(deref(m.Path.Value), "/"), cmp.Or(deref(m.Path.Type), kind)
-	}
-	pathType := networkingv1.PathTypePrefix
-	switch kind {
-	case gatewayv1.PathMatchExact:
-		pathType = networkingv1.PathTypeExact
-	case gatewayv1.PathMatchPathPrefix:
-	default:
-		return unsupported(".path.type", "path type "+string(kind))
-	}
-	path, match, rej := parsePath(&pathType, path, false)
-	if rej != nil {
-		rej.field = ".path.value"
-	}
-	return path, match, rej
+	return matches
 }
 
 // unsupportedFilters refuses a rule with filters, which archway does not

@@ -32,6 +32,9 @@ func TestHTTPRoutes(t *testing.T) {
 		return routeLocation(model.MatchExact, "/cart", "web_app_80", store, model.Canary{
 			Backend: "shop_api_8080", Owner: model.Owner{Kind: KindHTTPRoute, Ref: store}, Weight: 1, WeightTotal: 4})
 	}
+	// The header match of store's second rule: "/" with x-beta: 1 only.
+	beta := routeLocation(model.MatchPrefix, "/", "", store)
+	beta.Candidates = []model.Candidate{{Headers: []model.Condition{{Name: "x-beta", Value: "1"}}, Backend: "web_app_80"}}
 	withAPI := []model.Backend{
 		{Name: "shop_api_8080", Service: ref("shop", "api"), Port: "8080", Endpoints: []model.Endpoint{{Address: "10.0.1.1", Port: 8080}}},
 		webApp80(),
@@ -46,9 +49,9 @@ func TestHTTPRoutes(t *testing.T) {
 					// backend is of another namespace without a grant: 503.
 					{Host: "*.example.com", Locations: []model.Location{routeLocation(model.MatchPrefix, "/", "", news)}},
 					// other.org only through the listener without hostname.
-					{Host: "other.org", Locations: []model.Location{cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store)}},
+					{Host: "other.org", Locations: []model.Location{beta, cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store)}},
 					// The Ingress keeps /docs although the HTTPRoute is older.
-					{Host: "store.example.com", Locations: []model.Location{cart(), prefix("/docs", "web_app_80", ref("web", "legacy"))}},
+					{Host: "store.example.com", Locations: []model.Location{beta, cart(), prefix("/docs", "web_app_80", ref("web", "legacy"))}},
 				},
 				Backends: withAPI,
 			},
@@ -63,8 +66,6 @@ func TestHTTPRoutes(t *testing.T) {
 						Message: `listener "https": protocol HTTPS is not supported yet (only HTTP); the listener is not served`},
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[1]", Reason: reason.PathConflict,
 						Message: `host "store.example.com" path "/docs" (Prefix) is already routed by Ingress web/legacy (Ingress routes win over HTTPRoute routes)`},
-					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[1].matches[1].headers", Reason: reason.UnsupportedFeature,
-						Message: "header matches are not supported yet; the match is not served"},
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[2].filters", Reason: reason.UnsupportedFeature,
 						Message: "filter RequestRedirect is not supported yet; the rule is not served"},
 				},

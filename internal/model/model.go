@@ -98,6 +98,10 @@ type Location struct {
 	// Canaries are alternative backends (see Canary), oldest canary
 	// Ingress first; only on a Location with a Backend.
 	Canaries []Canary
+	// Candidates, when set, route the Location instead of Backend and
+	// Canaries, which are then empty: the first Candidate whose conditions
+	// hold serves the request, and a request none takes gets 404.
+	Candidates []Candidate
 }
 
 // Ref names a namespaced Kubernetes object.

@@ -24,10 +24,15 @@ import (
 //	   "header": "X-Canary", "header_value": "beta",
 //	   "header_pattern": "^v[0-9]+$", "cookie": "canary"}]}}
 
-// canaryRouteName returns the name of a Location's canary route.
+// canaryRouteName returns the name of a Location's canary route, or of
+// its candidates (candidates.go).
 func canaryRouteName(host string, l model.Location) string {
+	kind := "canary."
+	if len(l.Candidates) > 0 {
+		kind = "match."
+	}
 	sum := sha256.Sum256([]byte(host + "\x00" + string(l.Match) + "\x00" + l.Path))
-	return "canary." + hex.EncodeToString(sum[:8])
+	return kind + hex.EncodeToString(sum[:8])
 }
 
 type canaryRoute struct {
@@ -47,15 +52,16 @@ type canaryEntry struct {
 	LegacyAffinity bool `json:"legacy_affinity,omitempty"`
 }
 
-// canaryEntries returns the payload members of the canary routes of cfg,
-// sorted by name. It refuses canaries that Validate refuses, that name an
-// unknown backend, or that belong to a Location without a backend.
+// canaryEntries returns the payload members of the canary routes and the
+// candidates (candidates.go) of cfg, sorted by name. It refuses canaries
+// that Validate refuses, that name an unknown backend, or that belong to
+// a Location without a backend.
 func canaryEntries(cfg model.Config) (Endpoints, error) {
 	var known map[string]bool // made for the first canary: most configs have none
 	var out Endpoints
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			if len(l.Canaries) == 0 {
+			if len(l.Canaries) == 0 && len(l.Candidates) == 0 {
 				continue
 			}
 			if known == nil {
@@ -64,16 +70,13 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 					known[b.Name] = true
 				}
 			}
-			if err := checkCanaries(l, known); err != nil {
-				return nil, fmt.Errorf("server %q path %q: %w", s.Host, l.Path, err)
+			var data []byte
+			var err error
+			if len(l.Candidates) > 0 {
+				data, err = candidatesEntry(l, known)
+			} else if err = checkCanaries(l.Backend, l.Canaries, known); err == nil {
+				data, err = json.Marshal(newCanaryRoute(l.Backend, l.Canaries))
 			}
-			route := canaryRoute{Main: l.Backend, Canaries: make([]canaryEntry, len(l.Canaries))}
-			for i, c := range l.Canaries {
-				route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
-					Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
-					LegacyAffinity: c.LegacyAffinity}
-			}
-			data, err := json.Marshal(route)
 			if err != nil {
 				return nil, fmt.Errorf("server %q path %q: %w", s.Host, l.Path, err)
 			}
@@ -85,11 +88,22 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 	return out, nil
 }
 
-func checkCanaries(l model.Location, known map[string]bool) error {
-	if !known[l.Backend] {
-		return fmt.Errorf("canaries of unknown backend %q", l.Backend)
+// newCanaryRoute returns the canary route of main and its canaries.
+func newCanaryRoute(main string, canaries []model.Canary) canaryRoute {
+	route := canaryRoute{Main: main, Canaries: make([]canaryEntry, len(canaries))}
+	for i, c := range canaries {
+		route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
+			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
+			LegacyAffinity: c.LegacyAffinity}
 	}
-	for _, c := range l.Canaries {
+	return route
+}
+
+func checkCanaries(main string, canaries []model.Canary, known map[string]bool) error {
+	if !known[main] {
+		return fmt.Errorf("canaries of unknown backend %q", main)
+	}
+	for _, c := range canaries {
 		if err := c.Validate(); err != nil {
 			return err
 		}

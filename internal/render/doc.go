@@ -20,7 +20,9 @@
 //     holds one JSON member per backend, so that package nginx can send
 //     only the members that changed (Endpoints.Changes).
 //     A location with canaries names a canary route instead, a member of
-//     its own that lists the main backend and the canaries (canary.go).
+//     its own that lists the main backend and the canaries (canary.go);
+//     one with candidates (HTTPRoute matches with conditions) names a
+//     member that lists them in order (candidates.go).
 //   - The templates are the only source of nginx.conf's text. Render runs
 //     them with a compiled executor (exec.go) that gives the bytes
 //     text/template would, ten times faster, and falls back to

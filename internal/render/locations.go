@@ -61,7 +61,11 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			return nil, fmt.Errorf("path %q is reserved for archway's own locations", l.Path)
 		}
 		r, err := resolve(routes, l.Backend, http.StatusServiceUnavailable)
-		if err == nil && len(l.Canaries) > 0 {
+		switch {
+		case err != nil:
+		case len(l.Candidates) > 0:
+			r, err = candidatesRouteOf(host, l, routes) // see candidates.go
+		case len(l.Canaries) > 0:
 			r.backend, err = quote(canaryRouteName(host, *l)) // see canary.go
 		}
 		if err == nil {

@@ -6,7 +6,9 @@
 -- "gen", bumped by every push that changed an entry. Each worker decodes a
 -- backend on first use and again only after a push changed its entry.
 -- An entry with "main" is a canary route: rewrite() picks its main
--- backend or one of its canaries per request (see model.Canary).
+-- backend or one of its canaries per request (see model.Canary). An entry
+-- with "candidates" is a location's conditional routes: rewrite() takes
+-- the first whose conditions hold (see model.Candidate), or answers 404.
 --
 -- Phases: rewrite() answers 503 for an unknown backend or one without
 -- endpoints, and handles cookie affinity (it may set a cookie, which the
@@ -112,10 +114,51 @@ function M.parse_route(t)
   return { main = t.main, canaries = canaries }
 end
 
--- decode validates one decoded payload member, a backend or a canary
--- route. Errors are raised.
+local methods = {
+  GET = true, HEAD = true, POST = true, PUT = true, DELETE = true,
+  CONNECT = true, OPTIONS = true, TRACE = true, PATCH = true,
+}
+
+-- conditions validates a candidate's header or query conditions; header
+-- names are lowered, as ngx.req.get_headers() gives them.
+local function conditions(list, name_pattern, max_value, lowered, what)
+  if list == nil then return {} end
+  check(type(list) == "table" and #list <= 16, what)
+  local out = {}
+  for i, c in ipairs(list) do
+    check(type(c) == "table", what)
+    optional_string(c.name, name_pattern, what .. " name")
+    check(c.name ~= nil and type(c.value) == "string" and #c.value >= 1 and #c.value <= max_value
+      and find(c.value, "^[\32-\126]+$") ~= nil, what)
+    out[i] = { name = lowered and lower(c.name) or c.name, value = c.value }
+  end
+  return out
+end
+
+-- parse_candidates validates one decoded candidate list (model.Candidate):
+-- conditions, then the route of each, a canary route of weights.
+function M.parse_candidates(t)
+  check(type(t) == "table" and type(t.candidates) == "table" and #t.candidates <= 256, "candidates")
+  local out = {}
+  for i, c in ipairs(t.candidates) do
+    check(type(c) == "table", "candidate")
+    check(c.method == nil or methods[c.method], "candidate method")
+    local route
+    if c.main ~= nil then route = M.parse_route({ main = c.main, canaries = c.canaries or {} }) end
+    out[i] = {
+      method = c.method, route = route,
+      headers = conditions(c.headers, "^[%w-]+$", 4096, true, "candidate header"),
+      query = conditions(c.query, "^[%w!#$%%&'*+.^_`|~-]+$", 1024, false, "candidate query"),
+    }
+  end
+  return { candidates = out }
+end
+
+-- decode validates one decoded payload member, a backend, a canary route
+-- or a candidate list. Errors are raised.
 function M.decode(t, prev)
   if type(t) == "table" and t.main ~= nil then return M.parse_route(t) end
+  if type(t) == "table" and t.candidates ~= nil then return M.parse_candidates(t) end
   return M.parse(t, prev)
 end
 
@@ -310,6 +353,50 @@ local function choose(route)
   return lookup(main)
 end
 
+-- request_headers returns the request's headers by lowered name, a
+-- header sent more than once as its values joined by ", " (RFC 9110).
+local function request_headers()
+  local out = {}
+  for name, v in pairs(ngx.req.get_headers(0)) do
+    out[name] = type(v) == "table" and table.concat(v, ", ") or v
+  end
+  return out
+end
+
+-- query_args returns the request's query parameters, percent-decoded, by
+-- name: the first value of a repeated one, true for one without "=".
+local function query_args()
+  local out = {}
+  for name, v in pairs(ngx.req.get_uri_args(0)) do
+    if type(v) == "table" then v = v[1] end
+    out[name] = v
+  end
+  return out
+end
+
+-- holds reports whether every condition of list equals its value in
+-- values, which get() makes once per request.
+local function holds(list, values, get)
+  if #list == 0 then return true, values end
+  values = values or get()
+  for _, c in ipairs(list) do
+    if values[c.name] ~= c.value then return false, values end
+  end
+  return true, values
+end
+
+-- first_candidate returns the first candidate whose conditions the
+-- request meets, or nil.
+local function first_candidate(candidates)
+  local method, headers, args = ngx.req.get_method(), nil, nil
+  for _, c in ipairs(candidates) do
+    local ok = c.method == nil or c.method == method
+    if ok then ok, headers = holds(c.headers, headers, request_headers) end
+    if ok then ok, args = holds(c.query, args, query_args) end
+    if ok then return c end
+  end
+end
+
 function M.init_worker()
   math.randomseed(ngx.now() * 1000 + ngx.worker.pid())
 end
@@ -318,6 +405,11 @@ function M.rewrite()
   local name = var.archway_backend
   if not name or name == "" then return end
   local b = lookup(name)
+  if b and b.candidates then
+    local c = first_candidate(b.candidates)
+    if not c then return ngx.exit(ngx.HTTP_NOT_FOUND) end
+    b = c.route
+  end
   if b and b.main then
     -- The access log's $proxy_upstream_name: the main backend, as in
     -- ingress-nginx, whichever backend serves.
