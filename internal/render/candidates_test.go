@@ -3,6 +3,8 @@ package render
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,23 +19,12 @@ import (
 // HTTPRouteHeaderMatching (host header.test), HTTPRouteQueryParamMatching
 // (query.test), HTTPRouteMethodMatching (method.test) and
 // HTTPRouteMatchingAcrossRoutes (example.com, example.net), each on a host
-// of its own, with the suite's backends v1, v2 and v3.
+// of its own, with the suite's backends v1, v2 and v3; on the Gateway of
+// the builder's testdata/gateway-matches.yaml.
 const matchRoutes = `
 apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: infra}
-spec:
-  gatewayClassName: archway
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
-apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: header-matching, namespace: infra}
+metadata: {name: header-matching, namespace: web}
 spec:
   parentRefs: [{name: gw}]
   hostnames: [header.test]
@@ -51,7 +42,7 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: query-param-matching, namespace: infra}
+metadata: {name: query-param-matching, namespace: web}
 spec:
   parentRefs: [{name: gw}]
   hostnames: [query.test]
@@ -83,7 +74,7 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: method-matching, namespace: infra}
+metadata: {name: method-matching, namespace: web}
 spec:
   parentRefs: [{name: gw}]
   hostnames: [method.test]
@@ -111,7 +102,7 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: matching-part1, namespace: infra, creationTimestamp: "2024-01-01T00:00:00Z"}
+metadata: {name: matching-part1, namespace: web, creationTimestamp: "2024-01-01T00:00:00Z"}
 spec:
   parentRefs: [{name: gw}]
   hostnames: [example.com, example.net]
@@ -121,7 +112,7 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
-metadata: {name: matching-part2, namespace: infra, creationTimestamp: "2024-01-02T00:00:00Z"}
+metadata: {name: matching-part2, namespace: web, creationTimestamp: "2024-01-02T00:00:00Z"}
 spec:
   parentRefs: [{name: gw}]
   hostnames: [example.com]
@@ -130,19 +121,19 @@ spec:
     backendRefs: [{name: v2, port: 8080}]
 `
 
-// matchBackends are the Services v1, v2 and v3 of namespace infra.
+// matchBackends are the Services v1, v2 and v3 of namespace web.
 func matchBackends() string {
 	var b strings.Builder
 	for _, name := range []string{"v1", "v2", "v3"} {
 		b.WriteString(`---
 apiVersion: v1
 kind: Service
-metadata: {name: ` + name + `, namespace: infra}
+metadata: {name: ` + name + `, namespace: web}
 spec: {ports: [{port: 8080}]}
 ---
 apiVersion: discovery.k8s.io/v1
 kind: EndpointSlice
-metadata: {name: ` + name + `, namespace: infra, labels: {kubernetes.io/service-name: ` + name + `}}
+metadata: {name: ` + name + `, namespace: web, labels: {kubernetes.io/service-name: ` + name + `}}
 addressType: IPv4
 ports: [{port: 8080}]
 endpoints: [{addresses: [10.0.0.1]}]
@@ -156,14 +147,19 @@ endpoints: [{addresses: [10.0.0.1]}]
 // requests: each kind of match, their combinations, and the precedence
 // among a host's matches.
 func TestHTTPRouteMatchTraffic(t *testing.T) {
+	gateway, err := os.ReadFile(filepath.Join("..", "builder", "testdata", "gateway-matches.yaml"))
+	require.NoError(t, err)
 	var snap source.Snapshot
+	snap.AddManifests("gateway.yaml", gateway)
 	snap.AddManifests("routes.yaml", []byte(matchRoutes+matchBackends()))
 	require.Empty(t, snap.LoadErrors)
 	cfg, report := builder.Build(snap, builder.Options{GatewayController: "archway.dev/gateway-controller"})
 	require.Empty(t, report.Problems)
 	eps := namedServers(t, nil, "v1", "v2", "v3")
-	for i := range cfg.Backends { // the builder refuses loopback endpoints
-		cfg.Backends[i].Endpoints = []model.Endpoint{eps[cfg.Backends[i].Service.Name]}
+	for i, b := range cfg.Backends { // the builder refuses loopback endpoints
+		if ep, ok := eps[b.Service.Name]; ok {
+			cfg.Backends[i].Endpoints = []model.Endpoint{ep}
+		}
 	}
 	r, err := New("")
 	require.NoError(t, err)
