@@ -162,7 +162,7 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 func answer503(s *model.Server, owner model.Owner) {
 	for j := range s.Locations {
 		if l := &s.Locations[j]; owner == (model.Owner{}) || l.Owner == owner {
-			l.Backend, l.Policy, l.Canaries = "", model.Policy{}, nil
+			l.Backend, l.Policy, l.Canaries, l.Candidates = "", model.Policy{}, nil, nil
 		}
 	}
 }

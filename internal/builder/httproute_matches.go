@@ -85,18 +85,8 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		}
 		groups[m.key] = append(groups[m.key], m)
 	}
-	type lost struct {
-		key   routeKey
-		owner model.Owner
-		field string
-	}
-	reported := map[lost]bool{} // one problem per rule and key
-	lose := func(m *httpMatch, winner model.Owner) {
-		k := lost{m.key, m.owner, m.field}
-		if !reported[k] {
-			reported[k] = true
-			b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.PathConflict, m.key.conflict(m.owner, winner))
-		}
+	lose := func(m *httpMatch, winner model.Owner) { // repeats are dropped: problems.sorted
+		b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.PathConflict, m.key.conflict(m.owner, winner))
 	}
 	for _, key := range keys {
 		group := groups[key]

@@ -259,3 +259,12 @@ spec:
 	require.Equal(t, reason.LimitExceeded, report.Problems[0].Reason)
 	require.Equal(t, fmt.Sprintf("spec.rules[%d]", model.MaxCandidates/4), report.Problems[0].Field)
 }
+
+// TestAnswer503Candidates: a host whose client certificates cannot be
+// checked answers 503 on its conditional paths too.
+func TestAnswer503Candidates(t *testing.T) {
+	s := model.Server{Host: "a.test", Locations: []model.Location{{Path: "/", Match: model.MatchPrefix,
+		Candidates: []model.Candidate{{Method: "GET", Backend: "web_echo_1"}}}}}
+	answer503(&s, model.Owner{})
+	require.Equal(t, model.Location{Path: "/", Match: model.MatchPrefix}, s.Locations[0])
+}
