@@ -91,7 +91,8 @@ func (d Defaults) base() *Parsed {
 // ExternalAuthKeys are the auth-* annotations whose grammar the
 // controller's ConfigMap uses for its global-auth-* keys.
 var ExternalAuthKeys = []string{
-	"auth-url", "auth-method", "auth-signin", "auth-response-headers", "auth-request-redirect", "auth-cache-key", "auth-cache-duration",
+	"auth-url", "auth-method", "auth-signin", "auth-signin-redirect-param", "auth-always-set-cookie", "auth-response-headers",
+	"auth-request-redirect", "auth-cache-key", "auth-cache-duration",
 }
 
 // ApplyExternalAuth parses value as the annotation name (one of

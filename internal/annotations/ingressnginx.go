@@ -9,7 +9,7 @@ var ingressNginxNames = func() map[string]bool {
 	names := map[string]bool{}
 	for _, n := range strings.Fields(`
 		affinity affinity-canary-behavior affinity-mode allowlist-source-range app-root
-		auth-cache-duration auth-cache-key auth-keepalive auth-keepalive-requests
+		auth-always-set-cookie auth-cache-duration auth-cache-key auth-keepalive auth-keepalive-requests
 		auth-keepalive-share-vars auth-keepalive-timeout auth-method auth-proxy-set-headers
 		auth-realm auth-request-redirect auth-response-headers auth-secret auth-secret-type
 		auth-signin auth-signin-redirect-param auth-snippet auth-tls-error-page auth-tls-match-cn

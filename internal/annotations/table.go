@@ -222,6 +222,12 @@ func authSpecs() []Spec {
 		{Key: "auth-signin", Group: g, Scope: ScopeLocation, Syntax: redirectSyntax + ", `$escaped_request_uri`" + noURI,
 			Doc:   "Where a 401 from auth-url redirects the client; `rd=` with the request's URL is added unless present.",
 			apply: set(redirectURL(signInVars), func(p *Parsed, v model.Template) { ext(p).SignIn = v })},
+		{Key: "auth-signin-redirect-param", Group: g, Scope: ScopeLocation, Syntax: "a query parameter name: letters, digits, `-` and `_`", Default: "rd",
+			Doc:   "The query parameter with the request's URL that is added to auth-signin unless present.",
+			apply: set(redirectParam, func(p *Parsed, v string) { ext(p).SignInRedirectParam = v })},
+		{Key: "auth-always-set-cookie", Group: g, Scope: ScopeLocation, Syntax: boolSyntax, Default: "false",
+			Doc:   "Passes the auth response's Set-Cookie to the client on every answer (a 401 too), not only when the request is let through.",
+			apply: set(grammar.Bool, func(p *Parsed, v bool) { ext(p).AlwaysSetCookie = v })},
 		{Key: "auth-response-headers", Group: g, Scope: ScopeLocation, Syntax: "comma-separated header names",
 			Doc:   "Headers of the auth response copied to the request sent to the backend.",
 			apply: set(grammar.List(grammar.HeaderName), func(p *Parsed, v []string) { ext(p).ResponseHeaders = v })},
@@ -241,6 +247,15 @@ func authSpecs() []Spec {
 			Doc:   "`false` keeps the external auth of the controller's ConfigMap (`global-auth-url`) off this Ingress's paths only (as in ingress-nginx: it cannot open another Ingress's paths); an Ingress with its own auth-url uses that one instead.",
 			apply: set(grammar.Bool, func(p *Parsed, v bool) { p.Location.GlobalAuth = v })},
 	}
+}
+
+// redirectParam accepts a query parameter name of up to 64 letters,
+// digits, "-" and "_".
+func redirectParam(s string) (string, error) {
+	if err := grammar.OnlyChars(s, "-_", 64); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // authType accepts "basic"; "digest" is refused with its reason.

@@ -350,6 +350,16 @@ var annotationCases = map[string]annotationCase{
 		invalid: []string{"200 202 x", "99 5m", "200 5x", "200,"},
 		get:     func(p Parsed) any { return p.Location.ExternalAuth.CacheValid },
 	},
+	"auth-signin-redirect-param": {
+		valid:   map[string]any{"orig": "orig", "return_to": "return_to"},
+		invalid: []string{"a=b", "a&b", "", strings.Repeat("r", 65)},
+		get:     func(p Parsed) any { return p.Location.ExternalAuth.SignInRedirectParam },
+	},
+	"auth-always-set-cookie": {
+		valid:   map[string]any{"true": true, "0": false},
+		invalid: []string{"always"},
+		get:     func(p Parsed) any { return p.Location.ExternalAuth.AlwaysSetCookie },
+	},
 	"enable-global-auth": {
 		valid:   map[string]any{"false": false, "0": false, "true": true},
 		invalid: []string{"no", ""},

@@ -15,12 +15,14 @@ var globalAuthDocs = map[string]string{
 		"of its own (which wins, with its own companions), sets `enable-global-auth: \"false\"`, or the path is under `no-auth-locations`. " +
 		"A tenant's `enable-global-auth: \"false\"` opts out only its own Ingress's paths, as in ingress-nginx. With `$host` or " +
 		"`$best_http_host`, rules without a host answer 503, as with the annotation. An Ingress's default backend does not get it.",
-	"auth-method":           "Method of the global auth request (`auth-method`); the client's by default.",
-	"auth-signin":           "Where a 401 of the global auth redirects the client (`auth-signin`).",
-	"auth-response-headers": "Headers of the global auth response copied to the request sent to the backend (`auth-response-headers`).",
-	"auth-request-redirect": "Sent to the global auth URL as X-Auth-Request-Redirect (`auth-request-redirect`); the request URI by default.",
-	"auth-cache-key":        "Caches global auth responses under this key, per location (`auth-cache-key`).",
-	"auth-cache-duration":   "How long cached global auth responses are kept, by status (`auth-cache-duration`).",
+	"auth-method":                "Method of the global auth request (`auth-method`); the client's by default.",
+	"auth-signin":                "Where a 401 of the global auth redirects the client (`auth-signin`).",
+	"auth-signin-redirect-param": "The query parameter with the request's URL added to global-auth-signin (`auth-signin-redirect-param`).",
+	"auth-always-set-cookie":     "Passes the global auth response's Set-Cookie to the client on every answer, not only on success (`auth-always-set-cookie`).",
+	"auth-response-headers":      "Headers of the global auth response copied to the request sent to the backend (`auth-response-headers`).",
+	"auth-request-redirect":      "Sent to the global auth URL as X-Auth-Request-Redirect (`auth-request-redirect`); the request URI by default.",
+	"auth-cache-key":             "Caches global auth responses under this key, per location (`auth-cache-key`).",
+	"auth-cache-duration":        "How long cached global auth responses are kept, by status (`auth-cache-duration`).",
 }
 
 // globalAuthSettings are ingress-nginx's global-auth-* keys: each is read

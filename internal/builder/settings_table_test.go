@@ -355,6 +355,14 @@ var settingCases = map[string]settingCase{
 		invalid: []string{"/oauth2/start", "https://$host/start?rd=$uri"},
 		get:     func(s model.Settings) any { return s.GlobalAuth.Auth.SignIn },
 	},
+	"global-auth-signin-redirect-param": {
+		valid: map[string]any{"orig": "orig", "": "rd"}, invalid: []string{"a=b", "a b"},
+		get: func(s model.Settings) any { return s.GlobalAuth.Auth.SignInRedirectParam },
+	},
+	"global-auth-always-set-cookie": {
+		valid: map[string]any{"true": true, "false": false}, invalid: []string{"always"},
+		get: func(s model.Settings) any { return s.GlobalAuth.Auth.AlwaysSetCookie },
+	},
 	"global-auth-response-headers": {
 		valid:   map[string]any{"X-Auth-Request-User, X-Auth-Request-Email": []string{"X-Auth-Request-User", "X-Auth-Request-Email"}},
 		invalid: []string{"X User", "X:Y"},

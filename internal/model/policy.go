@@ -174,7 +174,13 @@ type ExternalAuth struct {
 	URL    Template
 	Method string // "" means the request's method
 	// SignIn is where a 401 redirects the client; empty: answer 401.
-	SignIn Template
+	// SignInRedirectParam names the query parameter with the request's
+	// URL that is added to it unless present; empty: "rd".
+	SignIn              Template
+	SignInRedirectParam string
+	// The auth response's Set-Cookie is passed to the client on success,
+	// and on every answer with AlwaysSetCookie.
+	AlwaysSetCookie bool
 	// ResponseHeaders are copied from the auth response to the request
 	// sent to the backend.
 	ResponseHeaders []string

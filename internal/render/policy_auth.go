@@ -87,6 +87,10 @@ type authView struct {
 	Request string // the quoted path of the internal auth location
 	Sets    []authSetView
 	SignIn  string // where a 401 redirects; "" answers 401
+	// SetCookie is add_header's value and flag for the auth response's
+	// Set-Cookie (in the variable an auth-response-headers: Set-Cookie
+	// would set to the same value).
+	SetCookie string
 }
 
 type authSetView struct{ Var, Value string }
@@ -166,7 +170,10 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 	if p.onceInServer(loc.Path) {
 		p.server.Auth = append(p.server.Auth, loc)
 	}
-	view := &authView{Request: loc.Path}
+	view := &authView{Request: loc.Path, SetCookie: "$archway_auth_set_cookie"}
+	if a.AlwaysSetCookie {
+		view.SetCookie += " always"
+	}
 	for _, name := range a.ResponseHeaders {
 		variable, err := authHeaderVar(name)
 		if err != nil {
@@ -176,7 +183,11 @@ func (p *policies) externalAuthView(v *policyView, l model.Location) error {
 			Value: "$upstream_http_" + strings.TrimPrefix(variable, "$archway_auth_")})
 	}
 	if a.SignIn != nil {
-		signIn := withRedirectParam(a.SignIn)
+		param := cmp.Or(a.SignInRedirectParam, "rd")
+		if err := grammar.OnlyChars(param, "-_", 64); err != nil {
+			return fmt.Errorf("auth-signin-redirect-param %q: %w", param, err)
+		}
+		signIn := withRedirectParam(a.SignIn, param)
 		if view.SignIn, err = templateToken(signIn, signInVar); err != nil {
 			return fmt.Errorf("auth-signin: %w", err)
 		}
@@ -218,20 +229,20 @@ func (p *policies) authCache(id string, a *model.ExternalAuth) (*authCacheUse, e
 	return use, nil
 }
 
-// withRedirectParam adds "rd=" with the request's URL to a sign-in URL
-// that has none, as ingress-nginx does, so the sign-in page can send the
-// client back.
-func withRedirectParam(t model.Template) model.Template {
+// withRedirectParam adds the query parameter param ("rd") with the
+// request's URL to a sign-in URL that has none, as ingress-nginx does, so
+// the sign-in page can send the client back.
+func withRedirectParam(t model.Template, param string) model.Template {
 	query := false
 	for _, part := range t {
-		if strings.Contains(part.Text, "rd=") {
+		if strings.Contains(part.Text, param+"=") {
 			return t
 		}
 		query = query || strings.Contains(part.Text, "?")
 	}
-	sep := "?rd="
+	sep := "?" + param + "="
 	if query {
-		sep = "&rd="
+		sep = "&" + param + "="
 	}
 	return append(append(model.Template{}, t...), model.TemplatePart{Text: sep}, model.TemplatePart{Var: "scheme"},
 		model.TemplatePart{Text: "://"}, model.TemplatePart{Var: "http_host"}, model.TemplatePart{Var: "escaped_request_uri"})
