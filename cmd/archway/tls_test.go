@@ -65,25 +65,30 @@ func (f *folderInstance) handshake(host string) (*x509.Certificate, int) {
 	return conn.ConnectionState().PeerCertificates[0], code
 }
 
-// TestFolderTLS serves a TLS Secret from the folder of manifests and the
-// generated default certificate for every other host.
-func TestFolderTLS(t *testing.T) {
-	f := startFolderInstance(t)
-	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example.com"}})
+// tlsSecretManifest is a TLS Secret of cert in the folder's namespace.
+func tlsSecretManifest(name string, cert testutil.Cert) string {
 	indent := func(pem []byte) string { return strings.ReplaceAll(strings.TrimSpace(string(pem)), "\n", "\n    ") }
-	f.write("site.yaml", backendManifests("site", namedBackend(t, "site"))+"---"+
-		strings.Replace(ingressManifest("site", "secure.example.com", "/", "site"), "  rules:",
-			"  tls: [{hosts: [secure.example.com], secretName: site-tls}]\n  rules:", 1)+fmt.Sprintf(`---
+	return fmt.Sprintf(`
 apiVersion: v1
 kind: Secret
-metadata: {name: site-tls}
+metadata: {name: %s}
 type: kubernetes.io/tls
 stringData:
   tls.crt: |
     %s
   tls.key: |
     %s
-`, indent(cert.CertPEM), indent(cert.KeyPEM)))
+`, name, indent(cert.CertPEM), indent(cert.KeyPEM))
+}
+
+// TestFolderTLS serves a TLS Secret from the folder of manifests and the
+// generated default certificate for every other host.
+func TestFolderTLS(t *testing.T) {
+	f := startFolderInstance(t)
+	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"secure.example.com"}})
+	f.write("site.yaml", backendManifests("site", namedBackend(t, "site"))+"---"+
+		strings.Replace(ingressManifest("site", "secure.example.com", "/", "site"), "  rules:",
+			"  tls: [{hosts: [secure.example.com], secretName: site-tls}]\n  rules:", 1)+"---"+tlsSecretManifest("site-tls", cert))
 	require.Eventually(t, func() bool {
 		leaf, status := f.handshake("secure.example.com")
 		return cert.Leaf.Equal(leaf) && status == 200

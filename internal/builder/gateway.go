@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ const (
 // gatewayGroup is the API group of the Gateway API kinds.
 const gatewayGroup = gatewayv1.GroupName
 
-// listener is an HTTP listener of a Gateway of this instance.
+// listener is an HTTP or HTTPS listener of a Gateway of this instance.
 type listener struct {
 	name string
 	port gatewayv1.PortNumber
@@ -34,6 +35,8 @@ type listener struct {
 	// allowAll admits routes of every namespace; else only of the
 	// Gateway's own.
 	allowAll bool
+	// cert is the certificate of an HTTPS listener, nil for HTTP.
+	cert *parsedCertificate
 }
 
 // gatewayListeners are the HTTP listeners of this instance's Gateways, by
@@ -67,11 +70,19 @@ func (b *build) gateways() gatewayListeners {
 		listeners := []listener{}
 		result := GatewayResult{Ref: ref}
 		for i, spec := range gw.Spec.Listeners {
+			field := fmt.Sprintf("spec.listeners[%d]", i)
 			l, err := b.listener(spec)
 			if err != nil {
-				b.problems.add(KindGateway, ref, fmt.Sprintf("spec.listeners[%d]", i), err.reason, err.message)
+				b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
 				result.Listeners = append(result.Listeners, ListenerResult{Name: string(spec.Name), Reason: err.reason, Message: err.message})
 				continue
+			}
+			if spec.Protocol == gatewayv1.HTTPSProtocolType {
+				if l.cert, err = b.listenerCertificate(ref, spec); err != nil {
+					b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
+					result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, RefsReason: err.reason, Message: err.message})
+					continue
+				}
 			}
 			listeners = append(listeners, l)
 			result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, Served: true})
@@ -90,8 +101,11 @@ func (b *build) listener(l gatewayv1.Listener) (listener, *rejection) {
 		return listener{}, &rejection{reason: reason.UnsupportedFeature,
 			message: fmt.Sprintf("listener %q: %s; the listener is not served", l.Name, what)}
 	}
-	if l.Protocol != gatewayv1.HTTPProtocolType {
-		return unsupported(fmt.Sprintf("protocol %s is not supported yet (only HTTP)", l.Protocol))
+	switch {
+	case l.Protocol != gatewayv1.HTTPProtocolType && l.Protocol != gatewayv1.HTTPSProtocolType:
+		return unsupported(fmt.Sprintf("protocol %s is not supported yet (only HTTP and HTTPS)", l.Protocol))
+	case l.Protocol == gatewayv1.HTTPSProtocolType && l.TLS != nil && deref(l.TLS.Mode) == gatewayv1.TLSModePassthrough:
+		return unsupported("tls.mode Passthrough is not supported (only Terminate)")
 	}
 	if l.Hostname != nil {
 		out.hostname = string(*l.Hostname)
@@ -116,8 +130,89 @@ func (b *build) listener(l gatewayv1.Listener) (listener, *rejection) {
 	return out, nil
 }
 
+// listenerCertificate returns the certificate of an HTTPS listener of
+// Gateway gw: its first certificateRef, a TLS Secret of the Gateway's
+// namespace or of another whose ReferenceGrant allows it. Every
+// certificateRef must be usable, as the listener's ResolvedRefs says; a
+// listener with one that is not is not served. The rejection's field is
+// relative to the listener.
+func (b *build) listenerCertificate(gw model.Ref, l gatewayv1.Listener) (*parsedCertificate, *rejection) {
+	var refs []gatewayv1.SecretObjectReference
+	if l.TLS != nil {
+		refs = l.TLS.CertificateRefs
+	}
+	if len(refs) == 0 {
+		return nil, &rejection{field: ".tls.certificateRefs", reason: reason.InvalidTLSSecret,
+			message: fmt.Sprintf("listener %q: an HTTPS listener needs a certificateRef; the listener is not served", l.Name)}
+	}
+	var first *parsedCertificate
+	for i, ref := range refs {
+		field := fmt.Sprintf(".tls.certificateRefs[%d]", i)
+		invalid := func(why string) (*parsedCertificate, *rejection) {
+			return nil, &rejection{field: field, reason: reason.InvalidTLSSecret,
+				message: fmt.Sprintf("listener %q: %s; the listener is not served", l.Name, why)}
+		}
+		if deref(ref.Group) != "" || deref(ref.Kind) != "" && deref(ref.Kind) != KindSecret {
+			return invalid(fmt.Sprintf("certificateRef of group %q kind %q: only Secrets are supported", deref(ref.Group), deref(ref.Kind)))
+		}
+		secret := model.Ref{Namespace: gw.Namespace, Name: string(ref.Name)}
+		if ref.Namespace != nil && string(*ref.Namespace) != gw.Namespace {
+			secret.Namespace = string(*ref.Namespace)
+			if !b.granted(KindGateway, gw.Namespace, KindSecret, secret) {
+				return nil, &rejection{field: field + ".namespace", reason: reason.RefNotPermitted, message: fmt.Sprintf(
+					"listener %q: no ReferenceGrant of namespace %s allows Gateways of %s to use Secret %s; the listener is not served",
+					l.Name, secret.Namespace, gw.Namespace, secret.Name)}
+			}
+		}
+		if err := checkRef(secret.Namespace, secret.Name); err != nil {
+			return invalid(err.Error())
+		}
+		cert, err := b.tls.certs.get(secret)
+		if err != nil {
+			return invalid(err.Error())
+		}
+		if msg, expired := b.tls.expired(cert); expired {
+			b.problems.add(KindGateway, gw, field, reason.CertificateExpired, msg)
+		}
+		first = cmp.Or(first, cert)
+	}
+	return first, nil
+}
+
 func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 	return k.Kind == KindHTTPRoute && (k.Group == nil || *k.Group == gatewayGroup)
+}
+
+// routeHost is a host an HTTPRoute is served on ("" for any host) and the
+// certificate that its most specific HTTPS listener gives it, nil when
+// only HTTP listeners take it.
+type routeHost struct {
+	name string
+	cert *parsedCertificate
+	// rank is how specific that listener's hostname is (listenerRank).
+	rank int
+}
+
+// addRouteHost adds h to hosts, or gives the host already there h's
+// certificate when h's listener is more specific.
+func addRouteHost(hosts []routeHost, h routeHost) []routeHost {
+	i := slices.IndexFunc(hosts, func(o routeHost) bool { return o.name == h.name })
+	switch {
+	case i < 0:
+		return append(hosts, h)
+	case h.cert != nil && (hosts[i].cert == nil || h.rank > hosts[i].rank):
+		hosts[i] = h
+	}
+	return hosts
+}
+
+// listenerRank orders listener hostnames by how specific they are: an
+// exact name, then wildcards by length, then none.
+func listenerRank(hostname string) int {
+	if hostname == "" || strings.HasPrefix(hostname, "*.") {
+		return 2 * len(hostname)
+	}
+	return 2*len(hostname) + 1
 }
 
 // hostnames returns the hosts an HTTPRoute of namespace with the
@@ -125,7 +220,7 @@ func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 // intersection of its hostnames with each listener's that takes it, "" for
 // any host, and those listeners' names. No host means no listener of the
 // parent takes it; ours says whether parent is a Gateway of this instance.
-func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts, taken []string, gw model.Ref, ours bool) {
+func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts []routeHost, taken []string, gw model.Ref, ours bool) {
 	if parent.Group != nil && *parent.Group != gatewayGroup || parent.Kind != nil && *parent.Kind != KindGateway {
 		return nil, nil, gw, false
 	}
@@ -144,8 +239,8 @@ func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentR
 		for _, r := range routes {
 			host, ok := intersect(l.hostname, r)
 			took = took || ok
-			if ok && !slices.Contains(hosts, host) {
-				hosts = append(hosts, host)
+			if ok {
+				hosts = addRouteHost(hosts, routeHost{name: host, cert: l.cert, rank: listenerRank(l.hostname)})
 			}
 		}
 		if took {

@@ -26,12 +26,16 @@ type GatewayResult struct {
 	Listeners []ListenerResult
 }
 
-// ListenerResult is one listener: served, or why not (Reason is
-// reason.UnsupportedFeature or reason.InvalidHost, Message says what).
+// ListenerResult is one listener: served, or why not. Reason says why
+// archway does not accept it (reason.UnsupportedFeature or
+// reason.InvalidHost); RefsReason why a certificateRef of an accepted
+// listener cannot be used (reason.InvalidTLSSecret or
+// reason.RefNotPermitted). Message says what.
 type ListenerResult struct {
 	Name           string
 	Served         bool
 	Reason         reason.Reason
+	RefsReason     reason.Reason
 	Message        string
 	AttachedRoutes int32
 }

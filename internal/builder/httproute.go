@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -43,7 +44,7 @@ func (b *build) addHTTPRoutes() {
 // nil when it is not attached to a Gateway of this instance or no listener
 // takes it (reported), and its result in the GatewayReport, nil when it
 // names no Gateway of this instance.
-func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) ([]string, *RouteResult) {
+func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) ([]routeHost, *RouteResult) {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	names := []string{""}
 	if len(route.Spec.Hostnames) > 0 {
@@ -56,7 +57,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		}
 		names = append(names, string(h))
 	}
-	var hosts []string
+	var hosts []routeHost
 	var result *RouteResult
 	for i, parent := range route.Spec.ParentRefs {
 		found, taken, gw, ours := listeners.hostnames(route.Namespace, parent, names)
@@ -80,23 +81,27 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 				fmt.Sprintf("no listener of Gateway %s takes this route (allowedRoutes, sectionName, port or hostnames)", parent.Name))
 		}
 		for _, h := range found {
-			if !slices.Contains(hosts, h) {
-				hosts = append(hosts, h)
-			}
+			hosts = addRouteHost(hosts, h)
 		}
 	}
-	slices.Sort(hosts)
+	slices.SortFunc(hosts, func(a, b routeHost) int { return strings.Compare(a.name, b.name) })
 	return hosts, result
 }
 
 // httpRouteMatches appends the matches of each rule of route, the
-// rank-th oldest, on every host. A rule or match archway cannot serve as
-// written is reported and left out alone: serving it without its
-// condition or filter would send requests where the author did not mean
-// them to go.
-func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []string, result *RouteResult) []httpMatch {
+// rank-th oldest, on every host, and claims the certificate of its HTTPS
+// listener for each host, as an Ingress's TLS section does (tls.go). A
+// rule or match archway cannot serve as written is reported and left out
+// alone: serving it without its condition or filter would send requests
+// where the author did not mean them to go.
+func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []routeHost, result *RouteResult) []httpMatch {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
+	for _, h := range hosts {
+		if h.cert != nil && h.name != "" {
+			b.tls.claims = append(b.tls.claims, tlsClaim{host: h.name, field: "spec.parentRefs", owner: owner, secret: h.cert.secret, cert: h.cert.cert})
+		}
+	}
 	for i, rule := range route.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		if rej := unsupportedFilters(rule); rej != nil {
@@ -115,12 +120,12 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 				continue
 			}
 			for _, host := range hosts {
-				if rej := b.passedThrough(host, ref.Namespace); rej != nil {
+				if rej := b.passedThrough(host.name, ref.Namespace); rej != nil {
 					b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
 					continue
 				}
-				b.owners.claim(host, ref.Namespace)
-				found = append(found, httpMatch{key: routeKey{host: host, path: path, match: match}, owner: owner,
+				b.owners.claim(host.name, ref.Namespace)
+				found = append(found, httpMatch{key: routeKey{host: host.name, path: path, match: match}, owner: owner,
 					field: field, rank: rank, rule: i, cand: cand})
 			}
 		}

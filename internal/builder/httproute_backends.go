@@ -84,7 +84,7 @@ func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef) (string,
 	namespace := route.Namespace
 	if ref.Namespace != nil && string(*ref.Namespace) != namespace {
 		namespace = string(*ref.Namespace)
-		if !b.granted(route.Namespace, namespace, string(ref.Name)) {
+		if !b.granted(KindHTTPRoute, route.Namespace, KindService, model.Ref{Namespace: namespace, Name: string(ref.Name)}) {
 			return "", &rejection{field: ".namespace", reason: reason.RefNotPermitted, message: fmt.Sprintf(
 				"no ReferenceGrant of namespace %s allows HTTPRoutes of %s to use Service %s", namespace, route.Namespace, ref.Name)}
 		}
@@ -97,16 +97,17 @@ func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef) (string,
 	return name, rej
 }
 
-// granted reports whether a ReferenceGrant of namespace to allows
-// HTTPRoutes of namespace from to use the Service name.
-func (b *build) granted(from, to, service string) bool {
+// granted reports whether a ReferenceGrant of target's namespace allows
+// objects of the Gateway API kind fromKind in namespace from to use
+// target, a core object of kind toKind (Service, Secret).
+func (b *build) granted(fromKind, from, toKind string, target model.Ref) bool {
 	return slices.ContainsFunc(b.snap.ReferenceGrants, func(g *gatewayv1.ReferenceGrant) bool {
-		return g.Namespace == to &&
+		return g.Namespace == target.Namespace &&
 			slices.ContainsFunc(g.Spec.From, func(f gatewayv1.ReferenceGrantFrom) bool {
-				return f.Group == gatewayGroup && f.Kind == KindHTTPRoute && string(f.Namespace) == from
+				return f.Group == gatewayGroup && string(f.Kind) == fromKind && string(f.Namespace) == from
 			}) &&
 			slices.ContainsFunc(g.Spec.To, func(t gatewayv1.ReferenceGrantTo) bool {
-				return t.Group == "" && t.Kind == KindService && (t.Name == nil || string(*t.Name) == service)
+				return t.Group == "" && string(t.Kind) == toKind && (t.Name == nil || string(*t.Name) == target.Name)
 			})
 	})
 }

@@ -63,7 +63,7 @@ func TestHTTPRoutes(t *testing.T) {
 					{Kind: KindHTTPRoute, Object: news, Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted,
 						Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"},
 					{Kind: KindGateway, Object: ref("web", "gw"), Field: "spec.listeners[2]", Reason: reason.UnsupportedFeature,
-						Message: `listener "https": protocol HTTPS is not supported yet (only HTTP); the listener is not served`},
+						Message: `listener "tls": protocol TLS is not supported yet (only HTTP and HTTPS); the listener is not served`},
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[1]", Reason: reason.PathConflict,
 						Message: `host "store.example.com" path "/docs" (Prefix) is already routed by Ingress web/legacy (Ingress routes win over HTTPRoute routes)`},
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[2].filters", Reason: reason.UnsupportedFeature,
@@ -74,7 +74,7 @@ func TestHTTPRoutes(t *testing.T) {
 					Gateways: []GatewayResult{{Ref: ref("web", "gw"), Listeners: []ListenerResult{
 						{Name: "http", Served: true, AttachedRoutes: 2},  // store and news
 						{Name: "local", Served: true, AttachedRoutes: 1}, // store; not blog of another namespace
-						{Name: "https", Reason: reason.UnsupportedFeature, Message: `listener "https": protocol HTTPS is not supported yet (only HTTP); the listener is not served`},
+						{Name: "tls", Reason: reason.UnsupportedFeature, Message: `listener "tls": protocol TLS is not supported yet (only HTTP and HTTPS); the listener is not served`},
 					}}},
 					Routes: []RouteResult{
 						{Ref: ref("team", "blog"), Parents: []ParentResult{{Ref: parent("gw", "web", "local")}}},

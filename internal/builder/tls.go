@@ -32,11 +32,21 @@ type tlsState struct {
 	forced    bool
 }
 
+// tlsClaim is a host's certificate as an Ingress's TLS section or an
+// HTTPRoute's HTTPS listener gives it.
 type tlsClaim struct {
 	host, field string
-	ingress     model.Ref
-	secret      string // "" when the section names no Secret
+	owner       model.Owner
+	secret      model.Ref // zero when the section names no Secret
 	cert        *model.Certificate
+}
+
+// source names what a claim comes from, in reports.
+func (c tlsClaim) source() string {
+	if c.owner.Kind == KindIngress {
+		return "TLS section"
+	}
+	return "HTTPS listener"
 }
 
 type redirectFlags struct{ ssl, force bool }
@@ -60,12 +70,16 @@ func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect
 	for i, section := range ing.Spec.TLS {
 		field := fmt.Sprintf("spec.tls[%d]", i)
 		cert := t.sectionCertificate(ref, section.SecretName, field, p)
+		var secret model.Ref
+		if section.SecretName != "" {
+			secret = model.Ref{Namespace: ref.Namespace, Name: section.SecretName}
+		}
 		if len(section.Hosts) == 0 {
 			// No hosts: the section covers the Ingress's rule hosts that
 			// its certificate names.
 			for _, rule := range ing.Spec.Rules {
 				if rule.Host != "" && checkHost(rule.Host) == nil && (cert == nil || covers(cert.leaf, rule.Host)) {
-					t.claims = append(t.claims, tlsClaim{host: rule.Host, field: field + ".hosts", ingress: ref, secret: section.SecretName, cert: cert.model()})
+					t.claims = append(t.claims, tlsClaim{host: rule.Host, field: field + ".hosts", owner: ingressOwner(ref), secret: secret, cert: cert.model()})
 				}
 			}
 			continue
@@ -76,7 +90,7 @@ func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect
 				p.add(KindIngress, ref, hostField, reason.InvalidHost, err.Error())
 				continue
 			}
-			claim := tlsClaim{host: host, field: hostField, ingress: ref, secret: section.SecretName, cert: cert.model()}
+			claim := tlsClaim{host: host, field: hostField, owner: ingressOwner(ref), secret: secret, cert: cert.model()}
 			if cert != nil && !covers(cert.leaf, host) {
 				p.add(KindIngress, ref, hostField, reason.CertificateHostMismatch,
 					fmt.Sprintf("the certificate of Secret %s/%s does not cover host %q; the default certificate is served", ref.Namespace, section.SecretName, host))
@@ -130,13 +144,17 @@ func (t *tlsState) hosts(owners hostOwners, p *problems) map[string]tlsClaim {
 		old, taken := hosts[c.host]
 		switch {
 		case !routed:
-		case owner != c.ingress.Namespace:
-			p.add(KindIngress, c.ingress, c.field, reason.HostNotOwned, notOwned(c.host, "its TLS section")+"; ignored")
+		case owner != c.owner.Namespace:
+			p.add(c.owner.Kind, c.owner.Ref, c.field, reason.HostNotOwned, notOwned(c.host, "its "+c.source())+"; ignored")
 		case !taken:
 			hosts[c.host] = c
 		case old.secret != c.secret:
-			p.add(KindIngress, c.ingress, c.field, reason.TLSConflict,
-				fmt.Sprintf("host %q is served with the TLS section (Secret %q) of %s%s", c.host, old.secret, olderOwner(ingressOwner(c.ingress), ingressOwner(old.ingress)), precedence))
+			secret := old.secret.Name
+			if old.secret.Namespace != c.owner.Namespace && secret != "" {
+				secret = old.secret.String()
+			}
+			p.add(c.owner.Kind, c.owner.Ref, c.field, reason.TLSConflict,
+				fmt.Sprintf("host %q is served with the %s (Secret %q) of %s%s", c.host, old.source(), secret, olderOwner(c.owner, old.owner), precedenceOf(c.owner, old.owner)))
 		}
 	}
 	return hosts

@@ -120,7 +120,12 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 	gw = gw.DeepCopy()
 	gen := gw.Generation
 	served := slices.ContainsFunc(result.Listeners, func(l builder.ListenerResult) bool { return l.Served })
-	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionAccepted), true, string(gatewayv1.GatewayReasonAccepted), "")
+	accepted := slices.ContainsFunc(result.Listeners, func(l builder.ListenerResult) bool { return l.Reason == "" })
+	why, message := string(gatewayv1.GatewayReasonAccepted), ""
+	if slices.ContainsFunc(result.Listeners, func(l builder.ListenerResult) bool { return !l.Served }) {
+		why, message = string(gatewayv1.GatewayReasonListenersNotValid), "a listener is not served (see its conditions)"
+	}
+	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionAccepted), accepted, why, message)
 	programmed, message := string(gatewayv1.GatewayReasonProgrammed), ""
 	if !served {
 		programmed, message = string(gatewayv1.GatewayReasonInvalid), "no listener is served"
@@ -141,25 +146,41 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 		if i := slices.IndexFunc(gw.Status.Listeners, func(s gatewayv1.ListenerStatus) bool { return string(s.Name) == l.Name }); i >= 0 {
 			status.Conditions = gw.Status.Listeners[i].Conditions
 		}
-		why := string(gatewayv1.ListenerReasonAccepted)
-		if l.Served {
+		accepted, why := l.Reason == "", string(gatewayv1.ListenerReasonAccepted)
+		if accepted {
 			status.SupportedKinds = append(status.SupportedKinds, gatewayv1.RouteGroupKind{
 				Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)), Kind: builder.KindHTTPRoute})
 		} else if why = string(gatewayv1.ListenerReasonUnsupportedProtocol); l.Reason != reason.UnsupportedFeature {
 			why = string(gatewayv1.ListenerReasonInvalid)
 		}
-		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionAccepted), l.Served, why, l.Message)
+		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionAccepted), accepted, why, acceptedMessage(l))
 		programmed := string(gatewayv1.ListenerReasonProgrammed)
 		if !l.Served {
 			programmed = string(gatewayv1.ListenerReasonInvalid)
 		}
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionProgrammed), l.Served, programmed, l.Message)
-		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionResolvedRefs), true, string(gatewayv1.ListenerReasonResolvedRefs), "")
+		resolved, message := string(gatewayv1.ListenerReasonResolvedRefs), ""
+		switch l.RefsReason {
+		case reason.RefNotPermitted:
+			resolved, message = string(gatewayv1.ListenerReasonRefNotPermitted), l.Message
+		case reason.InvalidTLSSecret:
+			resolved, message = string(gatewayv1.ListenerReasonInvalidCertificateRef), l.Message
+		}
+		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionResolvedRefs), l.RefsReason == "", resolved, message)
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionConflicted), false, string(gatewayv1.ListenerReasonNoConflicts), "")
 		listeners = append(listeners, status)
 	}
 	gw.Status.Listeners = listeners
 	return gw
+}
+
+// acceptedMessage is the message of a listener's Accepted condition: why
+// archway does not accept it, if it does not.
+func acceptedMessage(l builder.ListenerResult) string {
+	if l.Reason == "" {
+		return ""
+	}
+	return l.Message
 }
 
 // routeStatus replaces this controller's parent statuses of the route and

@@ -67,6 +67,8 @@ func TestGatewayStatus(t *testing.T) {
 		Gateways: []builder.GatewayResult{{Ref: model.Ref{Namespace: "web", Name: "gw"}, Listeners: []builder.ListenerResult{
 			{Name: "http", Served: true, AttachedRoutes: 1},
 			{Name: "tls", Reason: reason.UnsupportedFeature, Message: "protocol TLS is not supported yet"},
+			{Name: "granted", RefsReason: reason.RefNotPermitted, Message: "no ReferenceGrant"},
+			{Name: "missing", RefsReason: reason.InvalidTLSSecret, Message: "Secret web/nope not found"},
 		}}},
 		Routes: []builder.RouteResult{{Ref: route, Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Accepted: true}},
 			Refs: &builder.Problem{Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted, Message: "no ReferenceGrant"}}},
@@ -91,8 +93,9 @@ func TestGatewayStatus(t *testing.T) {
 		{Type: ptr.To(gatewayv1.HostnameAddressType), Value: "lb.example.com"},
 	}, gw.Status.Addresses, "the Ingress status's addresses")
 	require.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Accepted"))
+	require.Equal(t, "ListenersNotValid", meta.FindStatusCondition(gw.Status.Conditions, "Accepted").Reason)
 	require.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"))
-	require.Len(t, gw.Status.Listeners, 2)
+	require.Len(t, gw.Status.Listeners, 4)
 	http, tls := gw.Status.Listeners[0], gw.Status.Listeners[1]
 	require.Equal(t, int32(1), http.AttachedRoutes)
 	require.Equal(t, []gatewayv1.RouteGroupKind{{Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)), Kind: "HTTPRoute"}}, http.SupportedKinds)
@@ -101,6 +104,17 @@ func TestGatewayStatus(t *testing.T) {
 	require.Empty(t, tls.SupportedKinds)
 	require.Equal(t, "UnsupportedProtocol", meta.FindStatusCondition(tls.Conditions, "Accepted").Reason)
 	require.True(t, meta.IsStatusConditionFalse(tls.Conditions, "Programmed"))
+	// Listeners whose certificateRefs cannot be used: accepted, not
+	// programmed, ResolvedRefs False with the spec's reasons.
+	for i, why := range []string{"RefNotPermitted", "InvalidCertificateRef"} {
+		l := gw.Status.Listeners[2+i]
+		require.Equal(t, http.SupportedKinds, l.SupportedKinds)
+		require.True(t, meta.IsStatusConditionTrue(l.Conditions, "Accepted"))
+		require.True(t, meta.IsStatusConditionFalse(l.Conditions, "Programmed"))
+		resolved := meta.FindStatusCondition(l.Conditions, "ResolvedRefs")
+		require.Equal(t, metav1.ConditionFalse, resolved.Status)
+		require.Equal(t, why, resolved.Reason)
+	}
 
 	r, err := v1.HTTPRoutes("web").Get(t.Context(), "r", metav1.GetOptions{})
 	require.NoError(t, err)
