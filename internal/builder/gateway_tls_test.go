@@ -84,18 +84,13 @@ spec:
 // which are not served.
 func TestGatewayHTTPS(t *testing.T) {
 	cert := func(hosts ...string) testutil.Cert { return testutil.NewCert(t, testutil.CertOptions{Hosts: hosts}) }
-	secret := func(namespace, name string, c testutil.Cert) *corev1.Secret {
-		s := tlsSecret(name, c)
-		s.Namespace = namespace
-		return s
-	}
 	snap := load(t, "classes.yaml", "service-web-app.yaml")
 	snap.AddManifests("gateway-https.yaml", []byte(gatewayHTTPS))
 	snap.Secrets = append(snap.Secrets,
-		secret("web", "wild", cert("*.example.com")), secret("web", "site", cert("site.example.com")),
-		secret("web", "legacy", cert("legacy.example.com")),
-		secret("certs", "shared", cert("shared.example.org")), secret("more-certs", "other", cert("all.example.org")),
-		secret("vault", "shared", cert("no.example.org")),
+		cert("*.example.com").Secret("web", "wild"), cert("site.example.com").Secret("web", "site"),
+		cert("legacy.example.com").Secret("web", "legacy"),
+		cert("shared.example.org").Secret("certs", "shared"), cert("all.example.org").Secret("more-certs", "other"),
+		cert("no.example.org").Secret("vault", "shared"),
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "malformed"}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{"tls.crt": []byte("Hello world\n"), "tls.key": []byte("Hello world\n")}})
 	require.Empty(t, snap.LoadErrors)
