@@ -174,19 +174,18 @@ data: {"%d": default/echo:dns}
 	for k := range changes {
 		name := []string{"new", "old"}[k%2]
 		writeManifests(t, manifests, services(echoes[name][0], echoes[name][1]))
-		require.Eventually(t, func() bool {
-			conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tcpPort)), time.Second)
-			if err != nil {
-				return false
-			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(time.Second))
-			greeting, err := bufio.NewReader(conn).ReadString('\n')
-			return err == nil && greeting == name+"\n"
-		}, 10*time.Second, 20*time.Millisecond, "new connections go to the %s endpoint", name)
+		require.Eventually(t, func() bool { return tcpGreeting(tcpPort) == name+"\n" },
+			10*time.Second, 20*time.Millisecond, "new connections go to the %s endpoint", name)
 		// The UDP port's file is written after the TCP port's.
 		require.Eventually(t, func() bool { return udpAnswer(udpPort, "ping") == name+":ping" },
 			10*time.Second, 20*time.Millisecond, "datagrams go to the %s endpoint", name)
+		// From then on every connection and datagram goes there: each is
+		// a session of its own (a new client port; a UDP session ends
+		// with its one reply), whose endpoint njs reads from the file.
+		for range 3 {
+			require.Equal(t, name+"\n", tcpGreeting(tcpPort), "a later connection")
+			require.Equal(t, name+":ping", udpAnswer(udpPort, "ping"), "a later datagram")
+		}
 		requireTCPEcho(t, longLived, lines, "still\n")
 	}
 	after := p.reloads()
@@ -224,6 +223,22 @@ func (p *archwayProcess) reloads() float64 {
 	return n
 }
 
+// tcpGreeting connects to the TCP port and returns the first line the
+// backend sends, or what went wrong.
+func tcpGreeting(port int) string {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	greeting, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err.Error()
+	}
+	return greeting
+}
+
 // udpAnswer sends message to the UDP port and returns the answer, or what
 // went wrong.
 func udpAnswer(port int, message string) string {
@@ -232,7 +247,7 @@ func udpAnswer(port int, message string) string {
 		return err.Error()
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := conn.Write([]byte(message)); err != nil {
 		return err.Error()
 	}
@@ -248,6 +263,8 @@ func udpAnswer(port int, message string) string {
 // conn's reader.
 func requireTCPEcho(t *testing.T, conn net.Conn, lines *bufio.Reader, line string) {
 	t.Helper()
+	// A deadline per exchange: a long-lived connection outlasts any one.
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
 	_, err := io.WriteString(conn, line)
 	require.NoError(t, err)
 	requireLine(t, lines, line)
