@@ -7,14 +7,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
 )
 
-// Events turns the Report's Ingress and ConfigMap problems into Warning
-// Events on those objects, while it is the leader: one Event per distinct problem, again
+// Events turns the Report's Ingress, ConfigMap, Gateway and HTTPRoute
+// problems into Warning Events on those objects, while it is the leader: one Event per distinct problem, again
 // only after the problem went away and came back, or after leadership came
 // back.
 type Events struct {
@@ -82,8 +83,8 @@ func eventMessage(p builder.Problem) string {
 	return p.Field + ": " + p.Message
 }
 
-// ingressProblems are the Report's problems about Ingresses and ConfigMaps,
-// each with a reference to its object (with its UID, so kubectl describe
+// ingressProblems are the Report's problems about Ingresses, ConfigMaps,
+// Gateways and HTTPRoutes, each with a reference to its object (with its UID, so kubectl describe
 // finds it).
 func ingressProblems(snap source.Snapshot, report builder.Report) []ingressProblem {
 	var uids map[objectKey]types.UID
@@ -94,6 +95,8 @@ func ingressProblems(snap source.Snapshot, report builder.Report) []ingressProbl
 		case builder.KindIngress:
 		case builder.KindConfigMap:
 			ref = &corev1.ObjectReference{Kind: "ConfigMap", APIVersion: "v1"}
+		case builder.KindGateway, builder.KindHTTPRoute:
+			ref = &corev1.ObjectReference{Kind: p.Kind, APIVersion: gatewayv1.GroupVersion.String()}
 		default:
 			continue
 		}
@@ -112,7 +115,7 @@ type objectKey struct {
 	ref  model.Ref
 }
 
-// objectUIDs returns the UIDs of the Ingresses and ConfigMaps of snap.
+// objectUIDs returns the UIDs of the objects of snap that Problems name.
 func objectUIDs(snap source.Snapshot) map[objectKey]types.UID {
 	uids := make(map[objectKey]types.UID, len(snap.Ingresses)+len(snap.ConfigMaps)+1)
 	for _, cm := range append(slices.Clone(snap.ConfigMaps), snap.ConfigMap) {
@@ -121,7 +124,13 @@ func objectUIDs(snap source.Snapshot) map[objectKey]types.UID {
 		}
 	}
 	for _, ing := range snap.Ingresses {
-		uids[objectKey{builder.KindIngress, model.Ref{Namespace: ing.Namespace, Name: ing.Name}}] = ing.UID
+		uids[objectKey{builder.KindIngress, refOf(ing)}] = ing.UID
+	}
+	for _, gw := range snap.Gateways {
+		uids[objectKey{builder.KindGateway, refOf(gw)}] = gw.UID
+	}
+	for _, route := range snap.HTTPRoutes {
+		uids[objectKey{builder.KindHTTPRoute, refOf(route)}] = route.UID
 	}
 	return uids
 }

@@ -20,6 +20,8 @@ var (
 		Reason: reason.ServiceNotFound, Message: `Service "web/gone" not found`}
 	unknownKey = builder.Problem{Kind: builder.KindConfigMap, Object: model.Ref{Namespace: "ingress", Name: "archway"},
 		Field: "data.plugins", Key: "plugins", Reason: reason.UnsupportedSetting, Message: "no Lua"}
+	noGrant = builder.Problem{Kind: builder.KindHTTPRoute, Object: model.Ref{Namespace: "web", Name: "r"},
+		Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted, Message: "no ReferenceGrant"}
 	badSlice = builder.Problem{Kind: builder.KindEndpointSlice, Object: model.Ref{Namespace: "web", Name: "s"},
 		Reason: reason.InvalidEndpoint, Message: "loopback"}
 )
@@ -27,6 +29,7 @@ var (
 const (
 	badPathEvent    = `Warning InvalidPath spec.rules[0].http.paths[0].path: path "/a b" has a space involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
 	unknownKeyEvent = `Warning UnsupportedSetting data.plugins: no Lua involvedObject{kind=ConfigMap,apiVersion=v1}`
+	noGrantEvent    = `Warning RefNotPermitted spec.rules[0].backendRefs[0].namespace: no ReferenceGrant involvedObject{kind=HTTPRoute,apiVersion=gateway.networking.k8s.io/v1}`
 	noServiceEvent  = `Warning ServiceNotFound Service "web/gone" not found involvedObject{kind=Ingress,apiVersion=networking.k8s.io/v1}`
 )
 
@@ -50,6 +53,7 @@ func TestEvents(t *testing.T) {
 		{name: "and again", do: sync(badPath)},
 		{name: "a new problem only", do: sync(badPath, noService), want: []string{noServiceEvent}},
 		{name: "a ConfigMap's problem: on the ConfigMap", do: sync(badPath, noService, unknownKey), want: []string{unknownKeyEvent}},
+		{name: "an HTTPRoute's problem: on the HTTPRoute", do: sync(badPath, noService, unknownKey, noGrant), want: []string{noGrantEvent}},
 		{name: "gone", do: sync(noService)},
 		{name: "back again", do: sync(badPath, noService), want: []string{badPathEvent}},
 		{name: "lost leadership", do: lead(false)},
