@@ -84,7 +84,8 @@ func (b *build) report() Report {
 		}
 	}
 	slices.SortFunc(served, compareRefs)
-	return Report{Served: served, Problems: b.problems.sorted(), Gateway: b.gatewayReport.sorted()}
+	return Report{Served: served, Problems: b.problems.sorted(), Gateway: b.gatewayReport.sorted(),
+		secrets: secretReads{now: b.opts.Now, certificates: b.tls.certs.parsed, other: b.secrets.read}}
 }
 
 // rejection says why part of an object was dropped; field is relative to

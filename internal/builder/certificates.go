@@ -19,12 +19,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
 // certificates parses the TLS Secrets that Ingresses name, each once per
 // Build however many Ingresses share it, through memo when there is one.
+// parsed is every certificate Secret the Build read (see Renew).
 type certificates struct {
 	secrets *secretIndex
 	memo    *CertificateCache
@@ -60,7 +60,7 @@ func (c *certificates) get(ref model.Ref) (*parsedCertificate, error) {
 		c.parsed = map[model.Ref]certResult{}
 	}
 	var r certResult
-	sec, err := c.secrets.get(ref.Namespace, annotations.SecretRef{Name: ref.Name})
+	sec, err := c.secrets.find(ref)
 	if err == nil {
 		if r.cert, err = c.memo.parse(sec); err != nil {
 			err = fmt.Errorf("Secret %s: %w", ref, err)

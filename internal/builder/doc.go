@@ -54,8 +54,9 @@
 // oldest section wins a host; a bad Secret leaves its hosts on the default
 // certificate) and their locations the HTTPS redirects ssl-redirect asks
 // for; certificates.go validates TLS Secrets (remembered across Builds by
-// content in a CertificateCache, since RSA keys are slow to parse); and
-// settings_tls.go holds the ConfigMap keys of TLS and client addresses.
+// content in a CertificateCache, since RSA keys are slow to parse);
+// renew.go gives Build's result for certificates renewed in place from the
+// Secrets a Build read (Report), without building; and settings_tls.go holds the ConfigMap keys of TLS and client addresses.
 // snippets.go parses configuration- and server-snippets into the safe
 // subset when the ConfigMap turns it on, and gives each host the
 // server-snippet of its owner namespace unless its locations would

@@ -75,6 +75,8 @@ type Report struct {
 	// Gateway is what the Gateway API objects of this instance get as
 	// status.
 	Gateway GatewayReport
+	// secrets is what Build read of the Snapshot's Secrets, for Renew.
+	secrets secretReads
 }
 
 // Problem kinds: the Kubernetes kinds Build reads, and manifest files.

@@ -23,6 +23,9 @@ type secretIndex struct {
 	all   []*corev1.Secret
 	byRef map[model.Ref]*corev1.Secret
 	dups  map[model.Ref]int
+	// read are the Secrets get looked up, found or not: what Build read
+	// of Secrets besides hosts' certificates (see Renew).
+	read map[model.Ref]bool
 }
 
 // get returns the Secret ref names for an Ingress of namespace. Secrets of
@@ -32,12 +35,22 @@ func (s *secretIndex) get(namespace string, ref annotations.SecretRef) (*corev1.
 	if ref.Namespace != "" && ref.Namespace != namespace {
 		return nil, fmt.Errorf("Secret %s/%s is in another namespace than the Ingress; only its own namespace is allowed", ref.Namespace, ref.Name)
 	}
+	key := model.Ref{Namespace: namespace, Name: ref.Name}
+	if s.read == nil {
+		s.read = map[model.Ref]bool{}
+	}
+	s.read[key] = true
+	return s.find(key)
+}
+
+// find returns the Secret named key, unrecorded: the certificates of hosts
+// record their own reads.
+func (s *secretIndex) find(key model.Ref) (*corev1.Secret, error) {
 	if s.byRef == nil {
 		s.byRef, s.dups = index(s.all, func(sec *corev1.Secret) model.Ref {
 			return model.Ref{Namespace: sec.Namespace, Name: sec.Name}
 		})
 	}
-	key := model.Ref{Namespace: namespace, Name: ref.Name}
 	if s.dups[key] > 0 {
 		return nil, fmt.Errorf("%d Secrets are named %s; none of them is used", s.dups[key], key)
 	}

@@ -126,7 +126,7 @@ func (t *tlsState) sectionCertificate(ing model.Ref, name, field string, p *prob
 // expired says whether cert has expired at t.now (never when now is not
 // set) and how to report it.
 func (t *tlsState) expired(cert *parsedCertificate) (string, bool) {
-	if t.now.IsZero() || !t.now.After(cert.leaf.NotAfter) {
+	if !expiredAt(t.now, cert) {
 		return "", false
 	}
 	return fmt.Sprintf("the certificate of Secret %s expired at %s; it is still served",

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/metrics"
@@ -36,7 +39,7 @@ func (a *diffingApplier) Apply(_ context.Context, out render.Output) (nginx.Resu
 	return nginx.Result{Changed: changed, EndpointsPushed: changes != nil}, nil
 }
 
-func benchController(b *testing.B, src source.Source, applier Applier) *Controller {
+func benchController(b testing.TB, src source.Source, applier Applier) *Controller {
 	renderer, err := render.New("")
 	require.NoError(b, err)
 	return New(src, renderer, applier, Options{
@@ -49,8 +52,9 @@ func benchController(b *testing.B, src source.Source, applier Applier) *Controll
 
 // BenchmarkControlPlane measures, at 100 to 10,000 Ingresses: Build; Render
 // of its model; a whole sync (snapshot, build, render, and the applier's
-// comparisons) after one Ingress was added on top of the N; and the
-// endpoints push after one endpoint of one backend changed.
+// comparisons) after one Ingress was added on top of the N; the
+// endpoints push after one endpoint of one backend changed; and the push
+// after one host's certificate was renewed, every host having its own.
 func BenchmarkControlPlane(b *testing.B) {
 	for _, n := range []int{100, 1_000, 10_000} {
 		snap := testutil.ScaleSnapshot(n)
@@ -116,5 +120,54 @@ func BenchmarkControlPlane(b *testing.B) {
 			}
 			b.ReportMetric(float64(applier.pushed), "push-bytes")
 		})
+		b.Run(fmt.Sprintf("renew-certificate/ingresses=%d", n), func(b *testing.B) {
+			tls := withTLS(b, snap)
+			src := &memorySource{Notifier: source.NewNotifier(), snap: tls}
+			applier := &diffingApplier{}
+			c := benchController(b, src, applier)
+			require.NoError(b, c.sync(b.Context()))
+			renewed := tls
+			renewed.Secrets = slices.Clone(tls.Secrets)
+			host := tls.Ingresses[0].Spec.TLS[0].Hosts
+			renewed.Secrets[0] = tlsSecret(tls.Secrets[0].Namespace, tls.Secrets[0].Name,
+				testutil.NewCert(b, testutil.CertOptions{Hosts: host}))
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				src.mu.Lock()
+				src.snap = [2]source.Snapshot{renewed, tls}[i%2]
+				src.mu.Unlock()
+				if err := c.sync(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(applier.pushed), "push-bytes")
+		})
 	}
+}
+
+// withTLS returns snap with a TLS section on the first Ingress of each
+// host, naming a Secret of the host's own.
+func withTLS(b *testing.B, snap source.Snapshot) source.Snapshot {
+	snap.Ingresses = slices.Clone(snap.Ingresses)
+	snap.Secrets = nil
+	seen := map[string]bool{}
+	for i, ing := range snap.Ingresses {
+		host := ing.Spec.Rules[0].Host
+		if seen[host] {
+			continue
+		}
+		seen[host] = true
+		ing = ing.DeepCopy()
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: ing.Name + "-tls"}}
+		snap.Ingresses[i] = ing
+		cert := testutil.NewCert(b, testutil.CertOptions{Hosts: []string{host}})
+		snap.Secrets = append(snap.Secrets, tlsSecret(ing.Namespace, ing.Name+"-tls", cert))
+	}
+	return snap
+}
+
+func tlsSecret(namespace, name string, cert testutil.Cert) *corev1.Secret {
+	secret := tlsSecretOf(name, cert)
+	secret.Namespace = namespace
+	return secret
 }

@@ -68,9 +68,12 @@ type Controller struct {
 	applier  Applier
 	opts     Options
 
-	ready    atomic.Bool
-	last     model.Config // the model of the live config
-	version  string       // the live config's render.Output.Version
+	ready atomic.Bool
+	// last, report and out are the live config's model, its Build's
+	// report and the Output rendered from it.
+	last     model.Config
+	report   builder.Report
+	out      render.Output
 	applied  bool
 	problems map[builder.Problem]bool
 	// good is the Snapshot the live config was built from; culprits are
@@ -156,7 +159,10 @@ func (c *Controller) sync(ctx context.Context) error {
 	opts := c.opts.Build
 	opts.Now = started // certificates are checked for expiry against it
 	c.forgetChangedCulprits(snap)
-	cand := c.candidate(holdBack(snap, c.good, c.culprits), opts)
+	cand, renewed := c.renewal(snap, opts)
+	if !renewed {
+		cand = c.candidate(holdBack(snap, c.good, c.culprits), opts)
+	}
 	result, err := c.apply(ctx, cand)
 	if refused := refusal(cand, err); refused != nil {
 		c.opts.Metrics.WholeConfigLive(false)
@@ -187,7 +193,7 @@ func (c *Controller) sync(ctx context.Context) error {
 	} else if result.EndpointsPushed {
 		c.opts.Logger.Debug("endpoints pushed without a reload", "backends", len(cfg.Backends), "took", result.Duration)
 	}
-	c.last, c.version, c.applied, c.good = cfg, out.Version, true, cand.snap
+	c.last, c.report, c.out, c.applied, c.good = cfg, cand.report, out, true, cand.snap
 	c.opts.Metrics.WholeConfigLive(len(c.culprits) == 0)
 	c.opts.Metrics.Synced(c.opts.Now().Sub(started), countProblems(report.Problems), report.Served)
 	c.opts.Metrics.StreamsServed(cfg.Streams)
@@ -216,7 +222,7 @@ func (c *Controller) apply(ctx context.Context, cand candidate) (nginx.Result, e
 			c.opts.Metrics.EndpointsPushed(metrics.PushFailure)
 		}
 		// Equal versions mean equal files: only endpoints were pushed.
-		if !c.applied || out.Version != c.version {
+		if !c.applied || out.Version != c.out.Version {
 			c.opts.Metrics.ReloadFailed(c.reloadReason(cand.cfg), result.Duration)
 		}
 		return result, fmt.Errorf("apply config %s: %w", out.Version, err)

@@ -10,7 +10,9 @@
 // Build stays a function of the Snapshot: when nginx or the renderer refuses
 // a config, the controller builds again from Snapshots with some changed
 // objects held back at their last good version, to find the culprits and
-// serve everything else (isolate.go); endpoints keep being pushed.
+// serve everything else (isolate.go); endpoints keep being pushed. A sync
+// whose only changes are hosts' certificates renewed in place takes
+// builder.Renew instead of a Build and Render (renewal.go): a push.
 // Build gets the sync's start time to check certificates for expiry, and
 // every reload sets the certificate expiry metric from the live model.
 package controller

@@ -49,8 +49,10 @@ func certificateEntries(servers []model.Server) Endpoints {
 			sum := sha256.Sum256(pem)
 			id = hex.EncodeToString(sum[:versionLen])
 			ids[s.Certificate] = id
-			entries = append(entries, BackendEndpoints{Name: certificateMember + id,
-				JSON: []byte(`"` + base64.StdEncoding.EncodeToString(pem) + `"`)})
+			// One allocation of the JSON string: there are thousands.
+			json := make([]byte, 0, base64.StdEncoding.EncodedLen(len(pem))+2)
+			json = append(base64.StdEncoding.AppendEncode(append(json, '"'), pem), '"')
+			entries = append(entries, BackendEndpoints{Name: certificateMember + id, JSON: json})
 		}
 		if s.Wildcard() {
 			wildcards[s.Host[1:]] = true
@@ -77,4 +79,17 @@ func certificateEntries(servers []model.Server) Endpoints {
 	slices.SortFunc(entries, func(a, b BackendEndpoints) int { return strings.Compare(a.Name, b.Name) })
 	// Two certificates of equal content are one member.
 	return slices.CompactFunc(entries, func(a, b BackendEndpoints) bool { return a.Name == b.Name })
+}
+
+// WithCertificates returns out, rendered from a model, with the
+// certificates of servers in place of the model's: what Render gives for
+// that model with these servers, when they differ from its servers only
+// in the content of hosts' certificates (builder.Renew), which reach
+// neither the files nor Version.
+func (out Output) WithCertificates(servers []model.Server) Output {
+	others := slices.DeleteFunc(slices.Clone(out.Endpoints), func(e BackendEndpoints) bool {
+		return strings.HasPrefix(e.Name, certificateMember) || strings.HasPrefix(e.Name, hostMember)
+	})
+	out.Endpoints = certificateEntries(servers).Merge(others)
+	return out
 }

@@ -1,0 +1,70 @@
+package controller
+
+import (
+	"reflect"
+	"slices"
+
+	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// renewal returns the candidate of snap without a Build or a Render when
+// snap differs from the Snapshot of the live config only in Secrets that
+// builder.Renew can take: certificates of hosts renewed in place, and
+// Secrets the live config never read. A renewal then costs a push, not a
+// Build of every Ingress, at any scale. ok is false when a Build is needed.
+func (c *Controller) renewal(snap source.Snapshot, opts builder.Options) (_ candidate, ok bool) {
+	if !c.applied || len(c.culprits) > 0 || !sameBesides(c.good, snap, "Secrets") {
+		return candidate{}, false
+	}
+	var secrets []model.Ref
+	for _, ch := range changedOf(nil, 0, kindSecret, c.good.Secrets, snap.Secrets) {
+		secrets = append(secrets, ch.key.Ref)
+	}
+	cfg, report, ok := builder.Renew(c.last, c.report, snap.Secrets, secrets, opts)
+	if !ok {
+		return candidate{}, false
+	}
+	return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg.Servers)}, true
+}
+
+// sameBesides reports whether a and b hold the same objects in every
+// field of the Snapshot but those named: the same pointers, in any order,
+// as informer caches share unchanged objects between Snapshots (a folder
+// source reads new ones every time, which always differ).
+func sameBesides(a, b source.Snapshot, except ...string) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		if slices.Contains(except, va.Type().Field(i).Name) {
+			continue
+		}
+		if !sameObjects(va.Field(i), vb.Field(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameObjects reports whether two values of a Snapshot field hold the
+// same objects: slices of pointers as sets, anything else deeply equal.
+func sameObjects(a, b reflect.Value) bool {
+	if a.Kind() != reflect.Slice || a.Type().Elem().Kind() != reflect.Pointer {
+		return reflect.DeepEqual(a.Interface(), b.Interface())
+	}
+	if a.Len() != b.Len() {
+		return false
+	}
+	count := make(map[uintptr]int, a.Len())
+	for i := range a.Len() {
+		count[a.Index(i).Pointer()]++
+	}
+	for i := range b.Len() {
+		p := b.Index(i).Pointer()
+		if count[p] == 0 {
+			return false
+		}
+		count[p]--
+	}
+	return true
+}
