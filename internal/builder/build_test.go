@@ -48,15 +48,22 @@ func runFixtures(t *testing.T, tests map[string]fixture) {
 			before := deepCopy(snap)
 			config, report := Build(snap, opts)
 			require.Equal(t, tc.config, config)
-			require.Equal(t, tc.report, report)
+			require.Equal(t, tc.report, withoutReads(report))
 			require.Equal(t, before, snap, "Build modified its input")
 			for seed := range uint64(8) {
 				config, report := Build(shuffle(snap, seed), opts)
 				require.Equal(t, tc.config, config, "shuffle seed %d", seed)
-				require.Equal(t, tc.report, report, "shuffle seed %d", seed)
+				require.Equal(t, tc.report, withoutReads(report), "shuffle seed %d", seed)
 			}
 		})
 	}
+}
+
+// withoutReads is r without what Build read of Secrets (for Renew), which
+// fixtures do not spell out.
+func withoutReads(r Report) Report {
+	r.secrets = secretReads{}
+	return r
 }
 
 func load(t *testing.T, files ...string) source.Snapshot {

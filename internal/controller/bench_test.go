@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -129,8 +128,7 @@ func BenchmarkControlPlane(b *testing.B) {
 			renewed := tls
 			renewed.Secrets = slices.Clone(tls.Secrets)
 			host := tls.Ingresses[0].Spec.TLS[0].Hosts
-			renewed.Secrets[0] = tlsSecret(tls.Secrets[0].Namespace, tls.Secrets[0].Name,
-				testutil.NewCert(b, testutil.CertOptions{Hosts: host}))
+			renewed.Secrets[0] = testutil.NewCert(b, testutil.CertOptions{Hosts: host}).Secret(tls.Secrets[0].Namespace, tls.Secrets[0].Name)
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				src.mu.Lock()
@@ -161,13 +159,7 @@ func withTLS(b *testing.B, snap source.Snapshot) source.Snapshot {
 		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: ing.Name + "-tls"}}
 		snap.Ingresses[i] = ing
 		cert := testutil.NewCert(b, testutil.CertOptions{Hosts: []string{host}})
-		snap.Secrets = append(snap.Secrets, tlsSecret(ing.Namespace, ing.Name+"-tls", cert))
+		snap.Secrets = append(snap.Secrets, cert.Secret(ing.Namespace, ing.Name+"-tls"))
 	}
 	return snap
-}
-
-func tlsSecret(namespace, name string, cert testutil.Cert) *corev1.Secret {
-	secret := tlsSecretOf(name, cert)
-	secret.Namespace = namespace
-	return secret
 }

@@ -64,7 +64,7 @@ func newRenewalWorld(t *testing.T) *renewalWorld {
 
 // renew gives Secret name a new certificate and key for hosts.
 func (w *renewalWorld) renew(name string, hosts []string, notAfter time.Time) {
-	w.secrets[name] = tlsSecretOf(name, testutil.NewCert(w.t, testutil.CertOptions{Hosts: hosts, NotAfter: notAfter}))
+	w.secrets[name] = testutil.NewCert(w.t, testutil.CertOptions{Hosts: hosts, NotAfter: notAfter}).Secret("default", name)
 }
 
 func (w *renewalWorld) setAuth(user string) {
