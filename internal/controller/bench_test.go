@@ -87,16 +87,8 @@ func BenchmarkControlPlane(b *testing.B) {
 			with.Ingresses = append(snap.Ingresses[:n:n], extra)
 			with.Services = append(snap.Services[:n:n], svc)
 			with.EndpointSlices = append(snap.EndpointSlices[:n:n], slice)
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				// Every sync sees a change: the extra Ingress comes and goes.
-				src.mu.Lock()
-				src.snap = [2]source.Snapshot{with, snap}[i%2]
-				src.mu.Unlock()
-				if err := c.sync(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-			}
+			// Every sync sees a change: the extra Ingress comes and goes.
+			syncAlternately(b, c, src, with, snap)
 		})
 		b.Run(fmt.Sprintf("endpoint-change/ingresses=%d", n), func(b *testing.B) {
 			src := &memorySource{Notifier: source.NewNotifier(), snap: snap}
@@ -108,15 +100,7 @@ func BenchmarkControlPlane(b *testing.B) {
 			slice := snap.EndpointSlices[n/2].DeepCopy()
 			slice.Endpoints = slice.Endpoints[1:]
 			moved.EndpointSlices[n/2] = slice
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				src.mu.Lock()
-				src.snap = [2]source.Snapshot{moved, snap}[i%2]
-				src.mu.Unlock()
-				if err := c.sync(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-			}
+			syncAlternately(b, c, src, moved, snap)
 			b.ReportMetric(float64(applier.pushed), "push-bytes")
 		})
 		b.Run(fmt.Sprintf("renew-certificate/ingresses=%d", n), func(b *testing.B) {
@@ -129,17 +113,23 @@ func BenchmarkControlPlane(b *testing.B) {
 			renewed.Secrets = slices.Clone(tls.Secrets)
 			host := tls.Ingresses[0].Spec.TLS[0].Hosts
 			renewed.Secrets[0] = testutil.NewCert(b, testutil.CertOptions{Hosts: host}).Secret(tls.Secrets[0].Namespace, tls.Secrets[0].Name)
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				src.mu.Lock()
-				src.snap = [2]source.Snapshot{renewed, tls}[i%2]
-				src.mu.Unlock()
-				if err := c.sync(b.Context()); err != nil {
-					b.Fatal(err)
-				}
-			}
+			syncAlternately(b, c, src, renewed, tls)
 			b.ReportMetric(float64(applier.pushed), "push-bytes")
 		})
+	}
+}
+
+// syncAlternately syncs c once per iteration, src holding one Snapshot
+// and the other in turn.
+func syncAlternately(b *testing.B, c *Controller, src *memorySource, one, other source.Snapshot) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		src.mu.Lock()
+		src.snap = [2]source.Snapshot{one, other}[i%2]
+		src.mu.Unlock()
+		if err := c.sync(b.Context()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
