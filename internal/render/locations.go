@@ -50,7 +50,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			prefixModifier = "^~ "
 		}
 	}
-	prefixes := map[string]routed{} // by path
+	prefixes := s.prefixes // by path
 	var regexes, slashed []routed
 	for i := range locs {
 		l := &locs[i] // by pointer: a model.Location is large
@@ -78,19 +78,19 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		case l.Match == model.MatchExact:
 			s.add("= ", l.Path, "", r, l)
 			if len(l.Path) > 1 && strings.HasSuffix(l.Path, "/") {
-				slashed = append(slashed, routed{*l, r})
+				slashed = append(slashed, routed{l, r})
 			}
 		case l.Match == model.MatchRegex:
-			regexes = append(regexes, routed{*l, r})
+			regexes = append(regexes, routed{l, r})
 		case l.Match != model.MatchPrefix:
 			return nil, fmt.Errorf("path %q: unknown match %q", l.Path, l.Match)
 		case l.Path == "/":
-			prefixes["/"] = routed{*l, r}
+			prefixes["/"] = routed{l, r}
 			s.add("", "/", "", r, l)
 		case strings.HasSuffix(l.Path, "/"):
 			return nil, fmt.Errorf("prefix path %q ends in /", l.Path)
 		default:
-			prefixes[l.Path] = routed{*l, r}
+			prefixes[l.Path] = routed{l, r}
 			if !exact[l.Path] {
 				s.add("= ", l.Path, "", r, l)
 			}
@@ -101,7 +101,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		return cmp.Or(cmp.Compare(len(b.Path), len(a.Path)), cmp.Compare(a.Path, b.Path))
 	})
 	for _, re := range regexes {
-		s.add(regexModifier, re.Path, "", re.route, &re.Location)
+		s.add(regexModifier, re.Path, "", re.route, re.Location)
 	}
 	s.prefixModifier = prefixModifier
 	if _, ok := prefixes["/"]; !ok {
@@ -110,11 +110,11 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 			// Plain HTTP must not reach the default backend through a
 			// server that requires client certificates either.
 			var err error
-			if r, err = pol.locationPolicy(&model.Location{Path: "/", Match: model.MatchPrefix}, fallback); err != nil {
+			if r, err = pol.locationPolicy(&rootPrefix, fallback); err != nil {
 				return nil, fmt.Errorf("fallback: %w", err)
 			}
 		}
-		prefixes["/"] = routed{model.Location{Path: "/", Match: model.MatchPrefix}, r}
+		prefixes["/"] = routed{&rootPrefix, r}
 		s.add("", "/", "", r, nil)
 	}
 	// nginx answers "/p" with a 301 to "/p/" when a location "= /p/"
@@ -124,7 +124,7 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		path := strings.TrimSuffix(l.Path, "/")
 		if _, ok := prefixes[path]; !ok && !exact[path] {
 			other := unslashedRoute(path, prefixes, regexes)
-			s.add("= ", path, "", other.route, &other.Location)
+			s.add("= ", path, "", other.route, other.Location)
 		}
 	}
 	if s.err != nil {
@@ -157,9 +157,13 @@ const regexModifier = "~* "
 
 // routed is a model location with its route.
 type routed struct {
-	model.Location
+	*model.Location
 	route
 }
+
+// rootPrefix is the Prefix "/" of the fallback location of a server
+// without one; nothing writes it.
+var rootPrefix = model.Location{Path: "/", Match: model.MatchPrefix}
 
 type locationKey struct {
 	modifier string
@@ -174,11 +178,13 @@ type locationSet struct {
 	q     *quoter
 	views []locationView // the current block; the current server's from start
 	start int
-	// exact and seen are the current server's Exact paths and locations.
-	exact map[string]bool
-	seen  map[locationKey]bool
-	host  string
-	err   error
+	// exact, seen and prefixes are the current server's Exact paths,
+	// locations and Prefix paths.
+	exact    map[string]bool
+	seen     map[locationKey]bool
+	prefixes map[string]routed
+	host     string
+	err      error
 	// snippetRegex: the current server's snippet has regex locations, so
 	// its prefix locations take prefixModifier "^~ " as with regex paths.
 	snippetRegex   bool
@@ -203,10 +209,11 @@ func (s *locationSet) startServer(host string, n int) {
 	s.host, s.start, s.hasLabels = host, len(s.views), false
 	// clear costs a map's capacity: a large server's maps are dropped.
 	if s.seen == nil || len(s.seen) > 64 {
-		s.exact, s.seen = map[string]bool{}, map[locationKey]bool{}
+		s.exact, s.seen, s.prefixes = map[string]bool{}, map[locationKey]bool{}, map[string]routed{}
 	}
 	clear(s.exact)
 	clear(s.seen)
+	clear(s.prefixes)
 }
 
 // add adds the location of path+suffix for rule, the Ingress path that

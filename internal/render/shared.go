@@ -21,7 +21,7 @@ import (
 // changes no match) without aliases. nginx chose such a server by the
 // lowercased Host without port or trailing dot, which is what $host holds,
 // so each map gives each request its own host's values. Every other field
-// of the servers, their locations included, must be equal (see shapeOf):
+// of the servers, their locations included, must be equal (see writeShape):
 // the shared block is byte for byte what each of them would have been.
 
 // sharedMapView is a map from each host of a shared server to one value of
@@ -41,55 +41,64 @@ const nameSeparator = "\n            "
 // first ones, and returns the maps their locations read.
 func shareServers(views []serverView) ([]serverView, []sharedMapView) {
 	out := make([]serverView, 0, len(views))
-	var members [][]serverView // of out's servers, when they may share
-	byShape := map[string]int{}
+	var members [][]serverView // of out's servers, when they share
+	byShape := make(map[string]int, len(views))
+	// Every shape is written to one builder and keyed by a slice of its
+	// String, which a Builder never changes: no allocation per server.
+	var shapes strings.Builder
 	for _, v := range views {
-		shape, ok := shapeOf(v)
-		if !ok {
+		start := shapes.Len()
+		if !writeShape(&shapes, v) {
 			out, members = append(out, v), append(members, nil)
 			continue
 		}
+		shape := shapes.String()[start:]
 		if i, seen := byShape[shape]; seen {
+			if members[i] == nil {
+				members[i] = []serverView{out[i]}
+			}
 			members[i] = append(members[i], v)
 			continue
 		}
 		byShape[shape] = len(out)
-		out, members = append(out, v), append(members, []serverView{v})
+		out, members = append(out, v), append(members, nil)
 	}
 	maps := &sharedMaps{byColumn: map[string]string{}}
 	for i, group := range members {
-		if len(group) > 1 {
+		if group != nil {
 			out[i] = maps.merge(group)
 		}
 	}
 	return out, maps.views
 }
 
-// shapeOf returns what must be equal for two servers to share: every
-// field of the view but its name and its locations' backends and labels.
-// Servers with parts that the key leaves out (internal locations, client
-// certificates, snippets) never share; locations' policies are compared
-// whole;
+// writeShape writes to b what must be equal for two servers to share:
+// every field of the view but its name and its locations' backends and
+// labels; it returns false, writing nothing, for a server that never
+// shares. Servers with parts that the shape leaves out (internal
+// locations, client certificates, snippets) never share; locations'
+// policies are compared whole;
 // TestShapeKnowsEveryField fails when a view gains a field, so that it is
 // added here or makes servers unshareable.
-func shapeOf(v serverView) (string, bool) {
+func writeShape(b *strings.Builder, v serverView) bool {
 	if v.shareAs == "" || v.Edge.ClientAuth != nil || len(v.Internal.Errors)+len(v.Internal.Auth) > 0 ||
 		len(v.Snippet)+len(v.SnippetLocations) > 0 {
-		return "", false
+		return false
 	}
-	var b strings.Builder
-	b.Grow(64 + 64*len(v.Locations))
 	for _, l := range v.Edge.Listen {
 		b.WriteString(l)
 		b.WriteByte(0)
 	}
 	b.WriteString(v.Edge.Certificate)
 	b.WriteString(strconv.FormatBool(v.Edge.Restricted))
+	var status [20]byte
 	for _, l := range v.Locations {
-		for _, f := range []string{l.Modifier, l.Path, l.PassDirective, l.ProxyPass, strconv.Itoa(l.Status), l.MetricsPath} {
+		for _, f := range [...]string{l.Modifier, l.Path, l.PassDirective, l.ProxyPass, l.MetricsPath} {
 			b.WriteByte(0)
 			b.WriteString(f)
 		}
+		b.WriteByte(0)
+		b.Write(strconv.AppendInt(status[:0], int64(l.Status), 10))
 		if l.Policy != nil {
 			// Every field: equal values print equal policies (pointers
 			// print as addresses, so only one object is equal to itself),
@@ -97,10 +106,10 @@ func shapeOf(v serverView) (string, bool) {
 			// goes to $host. Hosts with their own certificates differ in
 			// nothing else, since certificates are not in nginx.conf.
 			b.WriteByte(0)
-			fmt.Fprintf(&b, "%#v", *l.Policy)
+			fmt.Fprintf(b, "%#v", *l.Policy)
 		}
 	}
-	return b.String(), true
+	return true
 }
 
 // sharedMaps makes the maps of one Render's shared servers; locations

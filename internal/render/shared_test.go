@@ -129,8 +129,8 @@ func listenAccessLog(t *testing.T, dir string) <-chan string {
 	return records
 }
 
-// TestShapeKnowsEveryField lists the fields that shapeOf compares or
-// refuses: a new field of a server's view must be added to shapeOf, or
+// TestShapeKnowsEveryField lists the fields that writeShape compares or
+// refuses: a new field of a server's view must be added to writeShape, or
 // two servers that differ in it could share a block.
 func TestShapeKnowsEveryField(t *testing.T) {
 	fields := func(v any) []string {

@@ -34,6 +34,9 @@ type edge struct {
 	addresses     []string // listenAddresses
 	proxyProtocol bool     // every listener expects the PROXY protocol
 	restricted    bool     // only Settings.Clients.Allow may connect
+	// listenOthers is the listen parameters of every server but the
+	// catch-all, once made (see listen).
+	listenOthers []string
 }
 
 // httpTLSView is what http_tls.tmpl prints in the http block; nil when
@@ -144,8 +147,13 @@ func (e *edge) certificate(c *model.Certificate) (string, error) {
 	return path, err
 }
 
-// server returns the listeners and access of one server.
-func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
+// listen returns the listen parameters of a server. Every server but the
+// catch-all has the same ones: they are made once per Render, and the
+// servers share the slice, which nothing writes.
+func (e *edge) listen(isDefault bool) []string {
+	if !isDefault && e.listenOthers != nil {
+		return e.listenOthers
+	}
 	var proxyProtocol, defaultServer string
 	if e.proxyProtocol {
 		proxyProtocol = " proxy_protocol"
@@ -153,17 +161,26 @@ func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	if isDefault {
 		defaultServer = " default_server"
 	}
-	v := serverEdgeView{Listen: listens(e.addresses, e.httpPort, proxyProtocol+defaultServer), Restricted: e.restricted}
+	l := listens(e.addresses, e.httpPort, proxyProtocol+defaultServer)
 	switch {
 	case e.httpsPort == 0:
-		return v, nil
 	case e.httpsSocket != "":
 		// The passthrough front sends every connection with a PROXY
 		// header naming the client.
-		v.Listen = append(v.Listen, e.httpsSocket+" ssl http2 proxy_protocol"+defaultServer)
+		l = append(l, e.httpsSocket+" ssl http2 proxy_protocol"+defaultServer)
 	default:
-		v.Listen = append(v.Listen, listens(e.addresses, e.httpsPort, " ssl http2"+proxyProtocol+defaultServer)...)
+		l = append(l, listens(e.addresses, e.httpsPort, " ssl http2"+proxyProtocol+defaultServer)...)
 	}
+	l = slices.Clip(l)
+	if !isDefault {
+		e.listenOthers = l
+	}
+	return l
+}
+
+// server returns the listeners and access of one server.
+func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
+	v := serverEdgeView{Listen: e.listen(isDefault), Restricted: e.restricted}
 	switch {
 	case isDefault && s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)
