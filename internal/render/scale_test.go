@@ -8,7 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // scaleConfig returns servers servers with four locations each, spread
@@ -82,4 +84,24 @@ func BenchmarkRender(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestRenderAllocations keeps Render's allocations from growing with its
+// servers: their views and sharing keys go into blocks shared by all.
+func TestRenderAllocations(t *testing.T) {
+	r, err := New("")
+	require.NoError(t, err)
+	opts := Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"}
+	allocs := func(ingresses int) float64 {
+		cfg, report := builder.Build(testutil.ScaleSnapshot(ingresses),
+			builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass})
+		require.Len(t, report.Served, ingresses)
+		return testing.AllocsPerRun(3, func() {
+			_, err := r.Render(cfg, opts)
+			require.NoError(t, err)
+		})
+	}
+	// 250 servers more, of four Ingresses each.
+	small, large := allocs(1_000), allocs(2_000)
+	require.Less(t, large-small, 50.0, "from %v allocations", small)
 }
