@@ -158,17 +158,19 @@ func (p *perfRun) bare() {
 }
 
 // memory records archway's and nginx's resident memory, and archway's
-// Go heap, which RSS holds about twice of between collections.
+// Go heap, which RSS holds about twice of between collections. It runs
+// after every Ingress got traffic (coldStart), and reads RSS after a
+// scrape of /metrics, as a monitored controller runs.
 func (p *perfRun) memory() {
 	p.settled()
+	// Each Ingress that got traffic holds request series (a counter and two
+	// histograms each) for as long as it is served.
+	series, err := p.a.Series("nginx_ingress_controller_requests")
+	require.NoError(p.t, err)
 	archway, nginxPSS, nginxRSS := memory(p.t, p.a)
 	heap, err := p.a.Metric("go_memstats_heap_inuse_bytes")
 	require.NoError(p.t, err)
 	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
-	require.NoError(p.t, err)
-	// Each Ingress that got traffic holds request series (a counter and two
-	// histograms each) for as long as it is served.
-	series, err := p.a.Series("nginx_ingress_controller_requests")
 	require.NoError(p.t, err)
 	p.add("controller RSS (Go heap in use; peak RSS since start; request series)",
 		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+"; "+strconv.Itoa(series)+")")
