@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"net/netip"
+	"runtime"
+	"strconv"
 	"testing"
 	"text/template"
 
@@ -30,6 +32,7 @@ type execData struct {
 	Ptr     *execInner
 	Nil     *execInner
 	List    []execInner
+	Long    []execInner // long enough to run in chunks (runChunks)
 	Ptrs    []*execInner
 	Empty   []string
 	Any     any
@@ -44,6 +47,7 @@ func (d execData) Method() string { return "method" }
 // TestExecutorMatchesTextTemplate runs templates on both paths: the fast
 // executor must write what text/template writes, or step aside.
 func TestExecutorMatchesTextTemplate(t *testing.T) {
+	chunksOnEveryCPU(t)
 	data := execData{
 		Text: "a b", Number: -42, Small: 7, Flag: true,
 		Inner: execInner{Name: "in", Count: 2, Items: []string{"x", "y"}},
@@ -51,6 +55,9 @@ func TestExecutorMatchesTextTemplate(t *testing.T) {
 		List:  []execInner{{Name: "l0"}, {Name: "l1", Count: 1}},
 		Ptrs:  []*execInner{{Name: "p0"}},
 		Any:   "any", Map: map[string]string{"k": "v"}, Named: "n", Float: 1.5, private: "p",
+	}
+	for i := range 3 * parallelRange {
+		data.Long = append(data.Long, execInner{Name: strconv.Itoa(i), Count: i % 3, Items: []string{"a", strconv.Itoa(i)}})
 	}
 	tests := map[string]struct {
 		text string
@@ -66,6 +73,8 @@ func TestExecutorMatchesTextTemplate(t *testing.T) {
 		"else with":          {text: "{{with .Nil}}a{{else with .Ptr}}{{.Name}}{{end}}", fast: true},
 		"range":              {text: "{{range .List}}[{{.Name}} {{.Count}}]{{end}}{{range .Ptrs}}{{.Name}}{{end}}", fast: true},
 		"range else":         {text: "{{range .Empty}}x{{else}}empty{{end}}", fast: true},
+		"range in chunks":    {text: "<{{range .Long}}[{{.Name}}{{if .Count}} {{.Count}}{{end}}{{range .Items}}/{{.}}{{end}}{{$.Text}}]{{end}}>", fast: true},
+		"chunks in order":    {text: `{{define "l"}}({{.Name}}){{end}}{{range .Long}}{{template "l" .}}{{end}}{{range .Long}}{{.Count}}{{end}}`, fast: true},
 		"template":           {text: `{{define "sub"}}<{{.Name}} {{$.Count}}>{{end}}{{template "sub" .Inner}}{{$.Text}}`, fast: true},
 		"trim and comments":  {text: "a  {{- /* c */ -}}  b {{- .Text}}", fast: true},
 		"method":             {text: "{{.Method}}"},
@@ -108,22 +117,37 @@ func TestExecutorLeavesErrorsToTextTemplate(t *testing.T) {
 		"unexported field":       "{{.private}}",
 		"field of a string":      "{{.Text.Name}}",
 		"range over a nil ptr":   "{{range .Nil}}x{{end}}",
+		// Only the last element of the last chunk is nil.
+		"nil pointer in a chunk": "{{range .Ptrs}}{{.Name}}{{end}}",
 		"unknown template":       `{{template "nowhere" .}}`,
 		"recursion":              `{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}`,
 	}
+	chunksOnEveryCPU(t)
+	data := execData{}
+	for i := range 2 * parallelRange {
+		data.Ptrs = append(data.Ptrs, &execInner{Name: strconv.Itoa(i)})
+	}
+	data.Ptrs = append(data.Ptrs, nil)
 	for name, text := range tests {
 		t.Run(name, func(t *testing.T) {
 			tmpl := template.Must(template.New("main").Parse(text))
-			require.Error(t, tmpl.Execute(&bytes.Buffer{}, execData{}))
-			_, err := newExecutor(tmpl).execute(nil, "main", execData{})
+			require.Error(t, tmpl.Execute(&bytes.Buffer{}, data))
+			_, err := newExecutor(tmpl).execute(nil, "main", data)
 			require.ErrorIs(t, err, errSlowPath)
 		})
 	}
 }
 
-// TestRenderPathsAgree renders every golden config and a large one on the
-// fast path and on text/template alone.
+// chunksOnEveryCPU makes long ranges run in chunks (runChunks), three of
+// them, on any machine, for the test.
+func chunksOnEveryCPU(t *testing.T) {
+	t.Cleanup(func(n int) func() { return func() { runtime.GOMAXPROCS(n) } }(runtime.GOMAXPROCS(3)))
+}
+
+// TestRenderPathsAgree renders every golden config and large ones on the
+// fast path, whose long ranges run in chunks, and on text/template alone.
 func TestRenderPathsAgree(t *testing.T) {
+	chunksOnEveryCPU(t)
 	fast, err := New("")
 	require.NoError(t, err)
 	slow, err := New("")
@@ -132,7 +156,10 @@ func TestRenderPathsAgree(t *testing.T) {
 	configs := map[string]struct {
 		cfg  model.Config
 		opts Options
-	}{"scale": {cfg: scaleConfig(300, 50), opts: rootOptions(goldenRuntimeDir)}}
+	}{
+		"scale":          {cfg: scaleConfig(300, 50), opts: rootOptions(goldenRuntimeDir)},
+		"scale unshared": {cfg: builtScaleConfig(t, 4*parallelRange), opts: rootOptions(goldenRuntimeDir)},
+	}
 	for name, c := range goldenCases {
 		configs["golden "+name] = c
 	}

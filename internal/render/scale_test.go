@@ -93,9 +93,7 @@ func TestRenderAllocations(t *testing.T) {
 	require.NoError(t, err)
 	opts := Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"}
 	allocs := func(ingresses int) float64 {
-		cfg, report := builder.Build(testutil.ScaleSnapshot(ingresses),
-			builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass})
-		require.Len(t, report.Served, ingresses)
+		cfg := builtScaleConfig(t, ingresses)
 		return testing.AllocsPerRun(3, func() {
 			_, err := r.Render(cfg, opts)
 			require.NoError(t, err)
@@ -104,4 +102,14 @@ func TestRenderAllocations(t *testing.T) {
 	// 250 servers more, of four Ingresses each.
 	small, large := allocs(1_000), allocs(2_000)
 	require.Less(t, large-small, 50.0, "from %v allocations", small)
+}
+
+// builtScaleConfig returns the model of the benchmarks' Ingresses
+// (testutil.ScaleSnapshot): a server per four of them, with paths of
+// their own, so that no two servers share.
+func builtScaleConfig(t *testing.T, ingresses int) model.Config {
+	cfg, report := builder.Build(testutil.ScaleSnapshot(ingresses),
+		builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass})
+	require.Len(t, report.Served, ingresses)
+	return cfg
 }
