@@ -37,8 +37,8 @@ spec:
 
 // TestFolderGatewayAPI serves an HTTPRoute from a folder beside an
 // Ingress through one nginx: an Exact match, a PathPrefix match split
-// over two weighted backends, and a path both claim, which the Ingress
-// keeps.
+// over two weighted backends, a path both claim, which the Ingress keeps,
+// and a rule whose only backend is missing (500).
 func TestFolderGatewayAPI(t *testing.T) {
 	f := startFolderInstance(t)
 	f.write("backends.yaml", backendManifests("one", namedBackend(t, "one"))+"---"+backendManifests("two", namedBackend(t, "two")))
@@ -58,10 +58,13 @@ spec:
     backendRefs: [{name: one, port: 80, weight: 1}, {name: two, port: 80, weight: 1}]
   - matches: [{path: {type: PathPrefix, value: /legacy}}]
     backendRefs: [{name: one, port: 80}]
+  - matches: [{path: {type: PathPrefix, value: /gone}}]
+    backendRefs: [{name: gone, port: 80}]
 `)
 	t.Logf("HTTPRoute served after %v", f.waitFor("shop.example.com", "/cart", "200 one"))
 	require.Equal(t, "404", f.get("shop.example.com", "/cart/more")[:3], "Exact matches the path alone")
 	require.Equal(t, "200 two", f.get("shop.example.com", "/legacy"), "the Ingress keeps the route it shares with the HTTPRoute")
+	require.Equal(t, "500", f.get("shop.example.com", "/gone")[:3], "a rule whose backendRefs are all unusable answers 500")
 
 	seen := map[string]int{}
 	for range 60 {

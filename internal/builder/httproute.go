@@ -132,9 +132,9 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 		if len(found) == 0 {
 			continue
 		}
-		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs, result)
+		backend, canaries, unresolved := b.routeBackends(ref, field, rule.BackendRefs, result)
 		for k := range found {
-			found[k].cand.Backend, found[k].cand.Canaries = backend, canaries
+			found[k].cand.Backend, found[k].cand.Canaries, found[k].unresolved = backend, canaries, unresolved
 		}
 		matches = append(matches, found...)
 	}

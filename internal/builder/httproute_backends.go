@@ -25,17 +25,18 @@ type weighted struct {
 // is the main one, and each other takes its share of the requests, as the
 // Lua balancer's canary weights split them (model.Canary). A backendRef
 // that cannot be resolved is reported and left out; with none left the
-// rule answers 503.
+// rule answers 503, or 500 (unresolved) when one was left out.
 // The first backendRef left out goes into result's Refs.
-func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary) {
+func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary, bool) {
 	var all []weighted
-	total := 0
+	total, unresolved := 0, false
 	for k, ref := range refs {
 		name, rej := b.routeBackend(route, ref.BackendRef)
 		if rej != nil {
 			p := Problem{Kind: KindHTTPRoute, Object: route, Field: fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field),
 				Reason: rej.reason, Message: rej.message}
 			b.problems = append(b.problems, p)
+			unresolved = true
 			if result.Refs == nil {
 				result.Refs = &p
 			}
@@ -51,7 +52,7 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 		}
 	}
 	if len(all) == 0 {
-		return "", nil
+		return "", nil, unresolved
 	}
 	if total > maxWeightTotal { // scale down, keeping every share above 0
 		for i := range all {
@@ -67,7 +68,7 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 		canaries = append(canaries, model.Canary{Backend: w.backend, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route},
 			Weight: w.weight, WeightTotal: total})
 	}
-	return all[0].backend, canaries
+	return all[0].backend, canaries, false
 }
 
 // routeBackend resolves one backendRef: a Service port of the route's

@@ -47,6 +47,8 @@ type httpMatch struct {
 	// rank is the route's place, oldest first; rule the rule's index.
 	rank, rule int
 	cand       model.Candidate
+	// unresolved: the rule's backendRefs are all invalid (500).
+	unresolved bool
 }
 
 // before orders two matches of one location by precedence (2 to 6).
@@ -128,7 +130,7 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		loc := &b.locs[b.routes[key]]
 		loc.Policy = policy
 		if !group[0].cand.Conditional() {
-			loc.Backend, loc.Canaries = group[0].cand.Backend, group[0].cand.Canaries
+			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].unresolved
 			continue
 		}
 		chain := group

@@ -26,6 +26,12 @@ func routeLocation(match model.Match, path, backend string, route model.Ref, can
 		Policy: parsed.Location.Policy(), Canaries: canaries}
 }
 
+// unresolved marks l as a route whose backendRefs are all invalid.
+func unresolved(l model.Location) model.Location {
+	l.Unresolved = true
+	return l
+}
+
 func TestHTTPRoutes(t *testing.T) {
 	store, news := ref("web", "store"), ref("team", "news")
 	cart := func() model.Location {
@@ -46,8 +52,8 @@ func TestHTTPRoutes(t *testing.T) {
 			config: model.Config{
 				Servers: []model.Server{
 					// news has no hostnames: the listener's wildcard; its
-					// backend is of another namespace without a grant: 503.
-					{Host: "*.example.com", Locations: []model.Location{routeLocation(model.MatchPrefix, "/", "", news)}},
+					// backend is of another namespace without a grant: 500.
+					{Host: "*.example.com", Locations: []model.Location{unresolved(routeLocation(model.MatchPrefix, "/", "", news))}},
 					// other.org only through the listener without hostname.
 					{Host: "other.org", Locations: []model.Location{beta, cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store)}},
 					// The Ingress keeps /docs although the HTTPRoute is older.
@@ -135,7 +141,7 @@ func TestRouteWeights(t *testing.T) {
 	admin := gatewayv1.PortNumber(81)
 	weight := func(w int32) *int32 { return &w }
 	route := ref("web", "r")
-	backend, canaries := b.routeBackends(route, "spec.rules[0]", []gatewayv1.HTTPBackendRef{
+	backend, canaries, _ := b.routeBackends(route, "spec.rules[0]", []gatewayv1.HTTPBackendRef{
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(0)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &admin}, Weight: weight(1000000)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(1000000)}},

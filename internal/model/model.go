@@ -88,8 +88,13 @@ func Internal(path string) bool {
 type Location struct {
 	Path  string
 	Match Match
-	// Backend is a Backend.Name; empty means "no backend": answer 503.
+	// Backend is a Backend.Name; empty means "no backend": answer 503,
+	// or 500 when Unresolved.
 	Backend string
+	// Unresolved says that the route named backends none of which can be
+	// used (a Gateway API rule whose backendRefs are all invalid), which
+	// the Gateway API answers with 500; only without a Backend.
+	Unresolved bool
 	// Owner is the object this route comes from.
 	Owner Owner
 	// Policy is what the owner asks of this route (an Ingress's

@@ -60,7 +60,11 @@ func (s *locationSet) locationViews(host string, locs []model.Location, routes m
 		if l.Match != model.MatchRegex && model.Internal(l.Path) {
 			return nil, fmt.Errorf("path %q is reserved for archway's own locations", l.Path)
 		}
-		r, err := resolve(routes, l.Backend, http.StatusServiceUnavailable)
+		none := http.StatusServiceUnavailable
+		if l.Unresolved {
+			none = http.StatusInternalServerError
+		}
+		r, err := resolve(routes, l.Backend, none)
 		switch {
 		case err != nil:
 		case len(l.Candidates) > 0:
