@@ -42,7 +42,9 @@ func benchController(b testing.TB, src source.Source, applier Applier) *Controll
 	renderer, err := render.New("")
 	require.NoError(b, err)
 	return New(src, renderer, applier, Options{
-		Build:   builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass},
+		// The certificate cache as cmd/archway sets it.
+		Build: builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass,
+			Certificates: builder.NewCertificateCache()},
 		Render:  render.Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: metrics.New(prometheus.NewRegistry(), metrics.Labels{Class: testutil.ScaleIngressClass}),
