@@ -20,11 +20,9 @@ var (
 	headerVars     = wordSet(headerVarNames...)
 )
 
-// headerValueChars are the bytes of a header value besides letters and
-// digits: printable ASCII but quotes, backslash, "$" (outside variables)
-// and braces. ";" and "'" are common (HSTS, CSP) and harmless inside the
-// quoted string package render writes.
-const headerValueChars = " !#%&'()*+,-./:;<=>?@[]^_`|~"
+// headerValueChars are the bytes of a header value besides letters,
+// digits and variables.
+const headerValueChars = grammar.HeaderValueChars
 
 // parseDirective parses one directive of the subset in its context.
 func parseDirective(name snippetToken, args []snippetToken, ctx snippetContext) (model.Directive, error) {

@@ -250,6 +250,12 @@ func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentR
 	return hosts, taken, gw, ours
 }
 
+// port returns the port of the listener name of Gateway gw.
+func (gls gatewayListeners) port(gw model.Ref, name string) gatewayv1.PortNumber {
+	i := slices.IndexFunc(gls[gw], func(l listener) bool { return l.name == name })
+	return gls[gw][i].port
+}
+
 // intersect returns the host that a listener's hostname and a route's
 // hostname have in common ("" for any), the more specific of the two.
 func intersect(listener, route string) (string, bool) {

@@ -49,6 +49,10 @@ type RouteResult struct {
 	// Refs is the first backendRef that could not be used, nil when all
 	// could.
 	Refs *Problem
+	// Rules counts the route's rules; Dropped are those left out for their
+	// filters (a Problem each), in spec order.
+	Rules   int
+	Dropped []Problem
 }
 
 // ParentResult is one parentRef, as written, and whether a listener of

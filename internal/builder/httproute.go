@@ -33,8 +33,8 @@ func (b *build) addHTTPRoutes() {
 	b.reserve(0, len(routes))
 	var matches []httpMatch
 	for rank, route := range routes {
-		if hosts, result := b.routeHosts(listeners, route); len(hosts) > 0 {
-			matches = b.httpRouteMatches(matches, rank, route, hosts, result)
+		if hosts, ports, result := b.routeHosts(listeners, route); len(hosts) > 0 {
+			matches = b.httpRouteMatches(matches, rank, route, hosts, ports, result)
 		}
 	}
 	b.claimMatches(matches, policy)
@@ -42,9 +42,10 @@ func (b *build) addHTTPRoutes() {
 
 // routeHosts returns the hosts an HTTPRoute is served on ("" for any host),
 // nil when it is not attached to a Gateway of this instance or no listener
-// takes it (reported), and its result in the GatewayReport, nil when it
-// names no Gateway of this instance.
-func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) ([]routeHost, *RouteResult) {
+// takes it (reported), the ports of the listeners that take it (sorted),
+// and its result in the GatewayReport, nil when it names no Gateway of
+// this instance.
+func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRoute) ([]routeHost, []gatewayv1.PortNumber, *RouteResult) {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	names := []string{""}
 	if len(route.Spec.Hostnames) > 0 {
@@ -58,6 +59,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		names = append(names, string(h))
 	}
 	var hosts []routeHost
+	var ports []gatewayv1.PortNumber
 	var result *RouteResult
 	for i, parent := range route.Spec.ParentRefs {
 		found, taken, gw, ours := listeners.hostnames(route.Namespace, parent, names)
@@ -66,7 +68,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		}
 		if err := checkRef(ref.Namespace, ref.Name); err != nil {
 			b.problems.add(KindHTTPRoute, ref, "", reason.InvalidName, err.Error())
-			return nil, nil
+			return nil, nil, nil
 		}
 		if result == nil {
 			b.gatewayReport.Routes = append(b.gatewayReport.Routes, RouteResult{Ref: ref})
@@ -75,6 +77,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		result.Parents = append(result.Parents, ParentResult{Ref: parent, Accepted: len(found) > 0})
 		for _, name := range taken {
 			b.gatewayReport.attach(gw, name)
+			ports = append(ports, listeners.port(gw, name))
 		}
 		if len(found) == 0 {
 			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.parentRefs[%d]", i), reason.RouteNotAllowed,
@@ -85,7 +88,8 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		}
 	}
 	slices.SortFunc(hosts, func(a, b routeHost) int { return strings.Compare(a.name, b.name) })
-	return hosts, result
+	slices.Sort(ports)
+	return hosts, slices.Compact(ports), result
 }
 
 // httpRouteMatches appends the matches of each rule of route, the
@@ -94,7 +98,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 // rule or match archway cannot serve as written is reported and left out
 // alone: serving it without its condition or filter would send requests
 // where the author did not mean them to go.
-func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []routeHost, result *RouteResult) []httpMatch {
+func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []routeHost, ports []gatewayv1.PortNumber, result *RouteResult) []httpMatch {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
 	for _, h := range hosts {
@@ -104,8 +108,12 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 	}
 	for i, rule := range route.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		if rej := unsupportedFilters(rule); rej != nil {
-			b.problems.add(KindHTTPRoute, ref, field+".filters", rej.reason, rej.message)
+		result.Rules++
+		filters, rej := routeFilters(rule, ports)
+		if rej != nil {
+			p := Problem{Kind: KindHTTPRoute, Object: ref, Field: field + rej.field, Reason: rej.reason, Message: rej.message}
+			b.problems = append(b.problems, p)
+			result.Dropped = append(result.Dropped, p)
 			continue
 		}
 		var found []httpMatch
@@ -126,7 +134,7 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 				}
 				b.owners.claim(host.name, ref.Namespace)
 				found = append(found, httpMatch{key: routeKey{host: host.name, path: path, match: match}, owner: owner,
-					field: field, rank: rank, rule: i, cand: cand})
+					field: field, rank: rank, rule: i, cand: cand, filters: filters})
 			}
 		}
 		if len(found) == 0 {
@@ -139,20 +147,6 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 		matches = append(matches, found...)
 	}
 	return matches
-}
-
-// unsupportedFilters refuses a rule with filters, which archway does not
-// apply yet.
-func unsupportedFilters(rule gatewayv1.HTTPRouteRule) *rejection {
-	filters := rule.Filters
-	for _, be := range rule.BackendRefs {
-		filters = append(slices.Clip(filters), be.Filters...)
-	}
-	if len(filters) == 0 {
-		return nil
-	}
-	return &rejection{reason: reason.UnsupportedFeature,
-		message: fmt.Sprintf("filter %s is not supported yet; the rule is not served", filters[0].Type)}
 }
 
 func deref[T any](p *T) T {

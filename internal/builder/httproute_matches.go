@@ -49,6 +49,9 @@ type httpMatch struct {
 	cand       model.Candidate
 	// unresolved: the rule's backendRefs are all invalid (500).
 	unresolved bool
+	// filters change the policy of the location the match has alone
+	// (unconditional); nil without filters.
+	filters ruleFilters
 }
 
 // before orders two matches of one location by precedence (2 to 6).
@@ -131,6 +134,9 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		loc.Policy = policy
 		if !group[0].cand.Conditional() {
 			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].unresolved
+			if group[0].filters != nil {
+				group[0].filters(&loc.Policy)
+			}
 			continue
 		}
 		chain := group
@@ -141,6 +147,13 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 			held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
 			if _, taken := b.routes[held]; taken && groups[held] == nil {
 				break // an Ingress's path: never a fallback
+			}
+			if filtered := slices.IndexFunc(groups[held], func(m *httpMatch) bool { return m.filters != nil }); filtered >= 0 {
+				m := groups[held][filtered]
+				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.UnsupportedFeature, fmt.Sprintf(
+					"the rule's filters cannot apply to the requests of host %q path %q (%s), whose matches have conditions: there they are not served (404)",
+					key.host, key.path, key.match))
+				break
 			}
 			chain = append(slices.Clip(chain), groups[held]...)
 		}

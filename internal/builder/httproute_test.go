@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
@@ -41,6 +42,13 @@ func TestHTTPRoutes(t *testing.T) {
 	// The header match of store's second rule: "/" with x-beta: 1 only.
 	beta := routeLocation(model.MatchPrefix, "/", "", store)
 	beta.Candidates = []model.Candidate{{Headers: []model.Condition{{Name: "x-beta", Value: "1"}}, Backend: "web_app_80"}}
+	// /old redirects to new.example.com, keeping the listeners' port 80
+	// out of the Location when the request's scheme is http.
+	old := routeLocation(model.MatchPrefix, "/old", "web_app_80", store)
+	old.Policy.Redirect = &model.Redirect{Code: 302, URL: model.Template{{Var: "scheme"}, {Text: "://"}, {Text: "new.example.com"},
+		{Var: "port_80"}, {Var: "request_uri"}}}
+	mirror := Problem{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[3].filters[0]", Reason: reason.UnsupportedFeature,
+		Message: "filter RequestMirror is not supported yet; the rule is not served"}
 	withAPI := []model.Backend{
 		{Name: "shop_api_8080", Service: ref("shop", "api"), Port: "8080", Endpoints: []model.Endpoint{{Address: "10.0.1.1", Port: 8080}}},
 		webApp80(),
@@ -55,9 +63,9 @@ func TestHTTPRoutes(t *testing.T) {
 					// backend is of another namespace without a grant: 500.
 					{Host: "*.example.com", Locations: []model.Location{unresolved(routeLocation(model.MatchPrefix, "/", "", news))}},
 					// other.org only through the listener without hostname.
-					{Host: "other.org", Locations: []model.Location{beta, cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store)}},
+					{Host: "other.org", Locations: []model.Location{beta, cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store), old}},
 					// The Ingress keeps /docs although the HTTPRoute is older.
-					{Host: "store.example.com", Locations: []model.Location{beta, cart(), prefix("/docs", "web_app_80", ref("web", "legacy"))}},
+					{Host: "store.example.com", Locations: []model.Location{beta, cart(), prefix("/docs", "web_app_80", ref("web", "legacy")), old}},
 				},
 				Backends: withAPI,
 			},
@@ -72,8 +80,7 @@ func TestHTTPRoutes(t *testing.T) {
 						Message: `listener "tls": protocol TLS is not supported yet (only HTTP and HTTPS); the listener is not served`},
 					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[1]", Reason: reason.PathConflict,
 						Message: `host "store.example.com" path "/docs" (Prefix) is already routed by Ingress web/legacy (Ingress routes win over HTTPRoute routes)`},
-					{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[2].filters", Reason: reason.UnsupportedFeature,
-						Message: "filter RequestRedirect is not supported yet; the rule is not served"},
+					mirror,
 				},
 				Gateway: GatewayReport{
 					Classes: []string{"archway"},
@@ -86,8 +93,8 @@ func TestHTTPRoutes(t *testing.T) {
 						{Ref: ref("team", "blog"), Parents: []ParentResult{{Ref: parent("gw", "web", "local")}}},
 						{Ref: news, Parents: []ParentResult{{Ref: parent("gw", "web", "http"), Accepted: true}}, Refs: &Problem{
 							Kind: KindHTTPRoute, Object: news, Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted,
-							Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"}},
-						{Ref: store, Parents: []ParentResult{{Ref: parent("gw", "", ""), Accepted: true}}},
+							Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"}, Rules: 1},
+						{Ref: store, Parents: []ParentResult{{Ref: parent("gw", "", ""), Accepted: true}}, Rules: 4, Dropped: []Problem{mirror}},
 					},
 				},
 			},
@@ -153,4 +160,103 @@ func TestRouteWeights(t *testing.T) {
 		require.NoError(t, c.Validate())
 	}
 	require.Empty(t, b.problems)
+}
+
+func TestRouteFilters(t *testing.T) {
+	prefix := func(s string) *string { return &s }
+	header := func(name, value string) model.Header {
+		return model.Header{Name: name, Value: model.Template{{Text: value}}}
+	}
+	redirect := func(code int, url ...model.TemplatePart) *model.Redirect {
+		return &model.Redirect{Code: code, URL: url}
+	}
+	text := func(s string) model.TemplatePart { return model.TemplatePart{Text: s} }
+	variable := func(s string) model.TemplatePart { return model.TemplatePart{Var: s} }
+	scheme, host, query := variable("scheme"), variable("host"), []model.TemplatePart{variable("is_args"), variable("args")}
+	for _, tc := range []struct {
+		name  string
+		rule  string // YAML of an HTTPRouteRule
+		ports []gatewayv1.PortNumber
+		want  model.Policy
+		// rejected is "field reason" of the rejection.
+		rejected string
+	}{
+		{name: "request headers", rule: `{filters: [{type: RequestHeaderModifier, requestHeaderModifier: {
+			set: [{name: X-Set, value: "a b"}], add: [{name: x-add, value: "1,2"}], remove: [X-Gone]}}]}`,
+			want: model.Policy{RequestHeaders: model.HeaderChanges{Set: []model.Header{header("X-Set", "a b")},
+				Add: []model.Header{header("x-add", "1,2")}, Remove: []string{"X-Gone"}}}},
+		{name: "response headers", rule: `{filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {
+			set: [{name: X-Set, value: v}], add: [{name: X-Add, value: w}], remove: [X-Gone]}}]}`,
+			want: model.Policy{ResponseHeaders: []model.Header{header("X-Set", "v")}, AddResponseHeaders: []model.Header{header("X-Add", "w")},
+				RemoveResponseHeaders: []string{"X-Gone"}}},
+		{name: "a header named twice in any case", rule: `{filters: [{type: RequestHeaderModifier, requestHeaderModifier: {
+			set: [{name: X-A, value: v}], remove: [x-a]}}]}`, rejected: ".filters[0].requestHeaderModifier.remove[0] InvalidFilter"},
+		{name: "a value with $", rule: `{filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {add: [{name: X-A, value: $host}]}}]}`,
+			rejected: ".filters[0].responseHeaderModifier.add[0].value InvalidHeader"},
+		{name: "a value with a line break", rule: `{filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-A, value: "a\r\nB: c"}]}}]}`,
+			rejected: ".filters[0].requestHeaderModifier.set[0].value InvalidHeader"},
+		{name: "a name with a colon", rule: `{filters: [{type: RequestHeaderModifier, requestHeaderModifier: {remove: ["X:A"]}}]}`,
+			rejected: ".filters[0].requestHeaderModifier.remove[0] InvalidHeader"},
+		{name: "redirect: the request's scheme, host and path, the listener's port", rule: `{filters: [{type: RequestRedirect, requestRedirect: {}}]}`,
+			ports: []gatewayv1.PortNumber{80}, want: model.Policy{Redirect: redirect(302, scheme, text("://"), host, variable("port_80"), variable("request_uri"))}},
+		{name: "redirect: another listener port", rule: `{filters: [{type: RequestRedirect, requestRedirect: {hostname: example.org}}]}`,
+			ports: []gatewayv1.PortNumber{8080}, want: model.Policy{Redirect: redirect(302, scheme, text("://"), text("example.org"), text(":8080"), variable("request_uri"))}},
+		{name: "redirect: listeners of two ports", rule: `{filters: [{type: RequestRedirect, requestRedirect: {}}]}`,
+			ports: []gatewayv1.PortNumber{80, 8080}, rejected: ".filters[0].requestRedirect.port UnsupportedFeature"},
+		{name: "redirect: a scheme, its well-known port left out", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: https, statusCode: 301}}]}`,
+			ports: []gatewayv1.PortNumber{80, 8080}, want: model.Policy{Redirect: redirect(301, text("https"), text("://"), host, variable("request_uri"))}},
+		{name: "redirect: scheme and port", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: https, port: 8443}}]}`,
+			want: model.Policy{Redirect: redirect(302, text("https"), text("://"), host, text(":8443"), variable("request_uri"))}},
+		{name: "redirect: scheme and its default port", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: http, port: 80}}]}`,
+			want: model.Policy{Redirect: redirect(302, text("http"), text("://"), host, variable("request_uri"))}},
+		{name: "redirect: port 443 of the request's scheme", rule: `{filters: [{type: RequestRedirect, requestRedirect: {port: 443, statusCode: 308}}]}`,
+			want: model.Policy{Redirect: redirect(308, scheme, text("://"), host, variable("port_443"), variable("request_uri"))}},
+		{name: "redirect: full path", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: http, path: {type: ReplaceFullPath, replaceFullPath: /new}}}]}`,
+			want: model.Policy{Redirect: redirect(302, append([]model.TemplatePart{text("http"), text("://"), host, text("/new")}, query...)...)}},
+		{name: "redirect: prefix", rule: `{matches: [{path: {value: /old}}], filters: [{type: RequestRedirect, requestRedirect: {
+			scheme: http, path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}}]}`,
+			want: model.Policy{ReplacePrefix: prefix("/new"),
+				Redirect: redirect(302, append([]model.TemplatePart{text("http"), text("://"), host, variable("escaped_uri")}, query...)...)}},
+		{name: "redirect: a prefix replaced on an Exact match", rule: `{matches: [{path: {type: Exact, value: /old}}], filters: [{type: RequestRedirect,
+			requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}}]}`, ports: []gatewayv1.PortNumber{80},
+			rejected: ".filters[0].requestRedirect.path.type InvalidFilter"},
+		{name: "redirect: status 304", rule: `{filters: [{type: RequestRedirect, requestRedirect: {statusCode: 304}}]}`,
+			rejected: ".filters[0].requestRedirect.statusCode InvalidFilter"},
+		{name: "redirect: scheme ftp", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: ftp}}]}`,
+			rejected: ".filters[0].requestRedirect.scheme InvalidFilter"},
+		{name: "redirect: a wildcard hostname", rule: `{filters: [{type: RequestRedirect, requestRedirect: {hostname: "*.example.org"}}]}`,
+			rejected: ".filters[0].requestRedirect.hostname InvalidHost"},
+		{name: "rewrite: host and full path", rule: `{filters: [{type: URLRewrite, urlRewrite: {hostname: backend.example.org, path: {type: ReplaceFullPath, replaceFullPath: /one}}}]}`,
+			want: model.Policy{Proxy: model.Proxy{Host: "backend.example.org"}, RewriteTarget: model.Template{text("/one")}}},
+		{name: "rewrite: an empty prefix", rule: `{filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: ""}}}]}`,
+			want: model.Policy{ReplacePrefix: prefix("")}},
+		{name: "rewrite: a path with a query", rule: `{filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplaceFullPath, replaceFullPath: "/a?b"}}}]}`,
+			rejected: ".filters[0].urlRewrite.path.replaceFullPath InvalidFilter"},
+		{name: "redirect with rewrite", rule: `{filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}, {type: URLRewrite, urlRewrite: {hostname: a.example.org}}]}`,
+			rejected: ".filters InvalidFilter"},
+		{name: "a filter given twice", rule: `{filters: [{type: URLRewrite, urlRewrite: {}}, {type: URLRewrite, urlRewrite: {}}]}`,
+			rejected: ".filters[1] InvalidFilter"},
+		{name: "a filter without its settings", rule: `{filters: [{type: URLRewrite}]}`, rejected: ".filters[0] InvalidFilter"},
+		{name: "RequestMirror", rule: `{filters: [{type: RequestMirror, requestMirror: {backendRef: {name: a, port: 80}}}]}`,
+			rejected: ".filters[0] UnsupportedFeature"},
+		{name: "filters on a rule with a header match", rule: `{matches: [{path: {value: /a}}, {headers: [{name: x, value: "1"}]}],
+			filters: [{type: URLRewrite, urlRewrite: {hostname: a.example.org}}]}`, rejected: ".matches[1] UnsupportedFeature"},
+		{name: "a backendRef's filter", rule: `{backendRefs: [{name: a, port: 80, filters: [{type: RequestHeaderModifier, requestHeaderModifier: {remove: [a]}}]}]}`,
+			rejected: ".backendRefs[0].filters UnsupportedFeature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rule gatewayv1.HTTPRouteRule
+			require.NoError(t, yaml.UnmarshalStrict([]byte(tc.rule), &rule))
+			filters, rej := routeFilters(rule, tc.ports)
+			if tc.rejected != "" {
+				require.NotNil(t, rej)
+				require.Equal(t, tc.rejected, rej.field+" "+string(rej.reason), rej.message)
+				return
+			}
+			require.Nil(t, rej)
+			var got model.Policy
+			filters(&got)
+			require.Equal(t, tc.want, got)
+		})
+	}
 }

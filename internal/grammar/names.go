@@ -68,6 +68,28 @@ func HeaderName(s string) (string, error) {
 	return s, nil
 }
 
+// HeaderValueChars are the bytes of a header value besides letters and
+// digits: printable ASCII but quotes, backslash, "$" and braces. ";" and
+// "'" are common (HSTS, CSP) and harmless inside the quoted string package
+// render writes.
+const HeaderValueChars = " !#%&'()*+,-./:;<=>?@[]^_`|~"
+
+// maxHeaderText bounds literal header values, as the Gateway API does.
+const maxHeaderText = 4096
+
+// HeaderText accepts a literal header value: 1 to 4096 letters, digits and
+// HeaderValueChars, without a leading or trailing space. No line break,
+// quote, backslash, brace or "$" (which nginx would read as a variable).
+func HeaderText(s string) (string, error) {
+	if err := OnlyChars(s, HeaderValueChars, maxHeaderText); err != nil {
+		return "", fmt.Errorf("not a header value: %w", err)
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return "", errors.New("not a header value: leading or trailing space")
+	}
+	return s, nil
+}
+
 // Token accepts an HTTP header value made of one word: letters, digits and
 // "-" (a Connection header value such as "keep-alive").
 func Token(s string) (string, error) {

@@ -22,6 +22,12 @@ type Policy struct {
 	// empty when the path has no such group (as nginx, and ingress-nginx,
 	// do).
 	RewriteTarget Template
+	// ReplacePrefix, when not nil, replaces the path of a Prefix location
+	// (whole path elements) at the start of the request path before it is
+	// proxied or redirected (an HTTPRoute's ReplacePrefixMatch): at /foo,
+	// "/xyz" turns /foo/bar into /xyz/bar. A trailing "/" of it is ignored,
+	// and a path left empty is "/". Only with a nil RewriteTarget.
+	ReplacePrefix *string
 	// AppRoot redirects requests for "/" itself (302) to this path.
 	AppRoot string
 	// Redirect answers every request with a redirect instead of proxying.
@@ -49,6 +55,15 @@ type Policy struct {
 	// ResponseHeaders are set on every response of the location, error
 	// responses included (custom-headers).
 	ResponseHeaders []Header
+	// RequestHeaders change the headers of the requests sent to the
+	// backend (an HTTPRoute's RequestHeaderModifier).
+	RequestHeaders HeaderChanges
+	// AddResponseHeaders are added to every response of the location,
+	// after the backend's headers of the same name, and
+	// RemoveResponseHeaders removed (an HTTPRoute's
+	// ResponseHeaderModifier; its set is ResponseHeaders).
+	AddResponseHeaders    []Header
+	RemoveResponseHeaders []string
 	// WAF runs ModSecurity; nil leaves it off.
 	WAF *WAF
 	// Trace is the trace context of the locations' requests; nil traces
@@ -86,6 +101,15 @@ type Proxy struct {
 	Redirect *Replace
 	// CookieDomain and CookiePath rewrite Set-Cookie attributes.
 	CookieDomain, CookiePath *Replace
+}
+
+// HeaderChanges set, add and remove headers. Names are unique, in any
+// case, across the three lists; values are literal text.
+type HeaderChanges struct {
+	// Set replaces the request's header of the name; Add adds a line after
+	// the request's own.
+	Set, Add []Header
+	Remove   []string
 }
 
 // Replace turns the text From into To.
@@ -147,7 +171,10 @@ func (t Template) NamesRequestHost() bool {
 	return false
 }
 
-// Redirect answers with Code and a Location made from URL.
+// Redirect answers with Code and a Location made from URL. Besides nginx's
+// variables, its Var "escaped_uri" is the request path as the location's
+// ReplacePrefix changed it, escaped for a URL, and "port_80" ("port_443")
+// is ":80" (":443") unless the request's scheme is http (https).
 type Redirect struct {
 	Code int
 	URL  Template

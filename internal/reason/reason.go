@@ -48,6 +48,7 @@ const (
 	PassthroughConflict     Reason = "PassthroughConflict"
 	PassthroughIgnored      Reason = "PassthroughIgnored"
 	InvalidHeader           Reason = "InvalidHeader"
+	InvalidFilter           Reason = "InvalidFilter"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -110,6 +111,7 @@ var Docs = []Doc{
 	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
 	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
 	{RefNotPermitted, "An HTTPRoute's backendRef names a Service, or a Gateway's certificateRef a Secret, of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used, the listener not served. Create a ReferenceGrant in that namespace, from HTTPRoutes (or Gateways) of the referring namespace to that Service (or Secret).", false},
+	{InvalidFilter, "A filter of an HTTPRoute rule is invalid: given twice, RequestRedirect with URLRewrite, a header named twice (in any case) over set, add and remove, a redirect status or scheme the Gateway API does not define, a path that is not an absolute path of letters, digits and -._~/, or ReplacePrefixMatch on a rule with other matches than PathPrefix. The rule is not served (the route's status says PartiallyInvalid, or Accepted False when no rule is left). Fix the filter as docs/gateway-api.md describes.", false},
 	{UnsupportedFeature, "A Gateway API field or value that archway does not implement yet (docs/gateway-api.md lists them); the listener, rule or match that uses it is not served, the rest is. Do without it, or see docs/gateway-api.md for what works.", false},
 	{PassthroughConflict, "A host is passed through (ssl-passthrough) by one Ingress and routed by an Ingress of another namespace; the oldest Ingress wins the host, the other's rule for it is not served. Serve the host from one namespace.", false},
 	{PassthroughIgnored, "Part of an ssl-passthrough Ingress that passthrough cannot use: a path other than \"/\" (the connection goes whole to the backend of path \"/\"), a rule without host, spec.defaultBackend; or the annotation without --enable-ssl-passthrough, which serves the Ingress as any other. Remove the part, or start archway with the flag.", false},

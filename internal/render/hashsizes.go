@@ -59,6 +59,11 @@ func policyHashSizes(p httpPolicyView, log *accessLogView, shared []sharedMapVie
 		variables++
 		longestVar = max(longestVar, len(m.Var))
 	}
+	for _, m := range p.AddedHeaders {
+		entries = max(entries, 1)
+		variables++
+		longestVar = max(longestVar, len(m.Var))
+	}
 	for _, k := range p.LimitKeys {
 		variables += 2
 		longestVar = max(longestVar, len(k.Exempt), len(k.Key))

@@ -81,3 +81,58 @@ func setHeader(headers []headerView, name, value string) []headerView {
 	}
 	return append(headers, headerView{name, value})
 }
+
+// changeHeaders applies an HTTPRoute's request header changes to the
+// header list. A removed header is set to "", which nginx does not send.
+// An added one joins its value after a comma to the value the list (else
+// the client) gives the header, through a map of the http block that
+// leaves out the comma when there is none: nginx sends one line per name
+// (two proxy_set_header lines of a long name break its header hash).
+func (p *policies) changeHeaders(headers []headerView, c model.HeaderChanges) ([]headerView, error) {
+	for _, h := range c.Set {
+		value, err := requestHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		headers = setHeader(headers, h.Name, value)
+	}
+	for _, name := range c.Remove {
+		if _, err := grammar.HeaderName(name); err != nil {
+			return nil, err
+		}
+		headers = setHeader(headers, name, `""`)
+	}
+	for _, h := range c.Add {
+		value, err := requestHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		before := "${http_" + strings.ToLower(strings.ReplaceAll(h.Name, "-", "_")) + "}"
+		if i := slices.IndexFunc(headers, func(s headerView) bool { return strings.EqualFold(s.Name, h.Name) }); i >= 0 {
+			before = strings.Trim(headers[i].Value, `"`)
+		}
+		if before == "" {
+			headers = setHeader(headers, h.Name, value)
+			continue
+		}
+		m := addedHeaderView{Source: `"` + before + `"`, Var: "$archway_add_" + shortHash(before, value), Value: value,
+			Joined: `"` + before + "," + strings.Trim(value, `"`) + `"`}
+		if p.once(m.Var) {
+			p.http.AddedHeaders = append(p.http.AddedHeaders, m)
+		}
+		headers = setHeader(headers, h.Name, m.Var)
+	}
+	return headers, nil
+}
+
+// addedHeaderView maps Source, a request header's value, to Var: Value
+// when Source is empty, else Joined, Source and Value after a comma.
+type addedHeaderView struct{ Source, Var, Value, Joined string }
+
+// requestHeader checks a header's name and returns its value's token.
+func requestHeader(h model.Header) (string, error) {
+	if _, err := grammar.HeaderName(h.Name); err != nil {
+		return "", err
+	}
+	return headerValueToken(h.Value)
+}

@@ -84,6 +84,11 @@ type httpPolicyView struct {
 	// HeadersMore loads the headers-more module (more_set_headers and
 	// more_clear_headers of snippets).
 	HeadersMore bool
+	// AddedHeaders are the maps of request headers that locations add to.
+	AddedHeaders []addedHeaderView
+	// SchemePorts defines $archway_port_80 and $archway_port_443 for
+	// redirects (policyView.Return).
+	SchemePorts bool
 	// Pools are balancer upstreams of their own (see pool).
 	Pools          []string
 	LimitKeys      []limitKeyView

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -31,7 +32,10 @@ type policyView struct {
 	SetEscapedURI bool // defines $archway_escaped_request_uri
 	CORS          *corsView
 	AppRoot       string // redirect target of requests for "/"
-	Return        string // "CODE URL": the location only redirects
+	// RedirectPath is "REGEX TARGET", the rewrite that makes the path of
+	// Return's URL ($archway_redirect_path, escaped).
+	RedirectPath string
+	Return       string // "CODE URL": the location only redirects
 	// Snippet holds the directives of a configuration-snippet but
 	// proxy_set_header (see Headers), without their ";". location.tmpl
 	// prints them after the location sets $archway_backend, as Rewrite,
@@ -58,8 +62,9 @@ type policyView struct {
 	HTTPVersion                              string
 	// Headers, when set, replace every inherited proxy_set_header.
 	Headers []headerView
-	// SetHeaders is the more_set_headers line of custom-headers.
-	SetHeaders                              string
+	// ResponseHeaders are the lines that set, add and remove response
+	// headers (custom-headers, an HTTPRoute's ResponseHeaderModifier).
+	ResponseHeaders                         []string
 	ProxyRedirect, CookieDomain, CookiePath string
 	SSL                                     *sslView
 	InterceptErrors                         bool
@@ -158,11 +163,16 @@ func (p *policies) rewriteView(v *policyView, l model.Location) error {
 		if pol.Redirect.Code < 300 || pol.Redirect.Code > 308 {
 			return fmt.Errorf("redirect code %d", pol.Redirect.Code)
 		}
-		url, err := templateToken(pol.Redirect.URL, plainVar)
+		url, err := templateToken(pol.Redirect.URL, p.redirectVar)
 		if err != nil {
 			return fmt.Errorf("redirect: %w", err)
 		}
 		v.Return = strconv.Itoa(pol.Redirect.Code) + " " + url
+		if pol.ReplacePrefix != nil {
+			if v.RedirectPath, err = replacePrefix(l, *pol.ReplacePrefix); err != nil {
+				return err
+			}
+		}
 	}
 	if pol.AppRoot != "" && l.Path == "/" && l.Match != model.MatchRegex {
 		if v.AppRoot, err = templateToken(model.Template{{Var: "scheme"}, {Text: "://"}, {Var: "http_host"}, {Text: pol.AppRoot}}, plainVar); err != nil {
@@ -183,7 +193,49 @@ func (p *policies) rewriteView(v *policyView, l model.Location) error {
 		}
 		v.Rewrite = regex + " " + target
 	}
-	return nil
+	if pol.ReplacePrefix != nil && pol.Redirect == nil {
+		v.Rewrite, err = replacePrefix(l, *pol.ReplacePrefix)
+	}
+	return err
+}
+
+// replacePrefix returns the "REGEX TARGET" of a rewrite that replaces the
+// path of Prefix location l with prefix: whole path elements (the
+// location matched them), a trailing "/" of prefix ignored, and never an
+// empty path. The path grammar leaves "." the one regex metacharacter,
+// written "[.]".
+func replacePrefix(l model.Location, prefix string) (string, error) {
+	if l.Match != model.MatchPrefix {
+		return "", fmt.Errorf("ReplacePrefix on a %s location", l.Match)
+	}
+	matched := strings.TrimSuffix(l.Path, "/")
+	for _, path := range []string{matched, prefix} {
+		if err := grammar.OnlyChars(path, grammar.PathChars, 1024); path != "" && err != nil {
+			return "", fmt.Errorf("path %q: %w", path, err)
+		}
+	}
+	rest := "(.*)$"
+	if prefix = strings.TrimSuffix(prefix, "/"); prefix == "" {
+		rest, prefix = "/?(.*)$", "/"
+	}
+	regex, err := regexToken(strings.ReplaceAll(matched, ".", "[.]")+rest, "")
+	if err != nil {
+		return "", err
+	}
+	target, err := templateToken(model.Template{{Text: prefix}, {Var: "1"}}, captureVar)
+	return regex + " " + target, err
+}
+
+// redirectVar is plainVar, with model.Redirect's own variables.
+func (p *policies) redirectVar(v string) (string, bool) {
+	switch v {
+	case "escaped_uri":
+		return "${archway_redirect_path}", true
+	case "port_80", "port_443":
+		p.http.SchemePorts = true
+		return "${archway_" + v + "}", true
+	}
+	return plainVar(v)
 }
 
 func (p *policies) proxyView(v *policyView, l model.Location) error {
@@ -280,7 +332,9 @@ const (
 func (p *policies) headersView(v *policyView, l model.Location) error {
 	px, auth := l.Policy.Proxy, l.Policy.ExternalAuth
 	snip := l.Policy.Snippet
+	changes := l.Policy.RequestHeaders
 	changed := px.Host != "" || px.Connection != "" || px.ForwardedPrefix != "" || auth != nil && len(auth.ResponseHeaders) > 0 ||
+		len(changes.Set)+len(changes.Add)+len(changes.Remove) > 0 ||
 		snip != nil && slices.ContainsFunc(snip.Directives, func(d model.Directive) bool { return d.Kind == model.ProxySetHeader })
 	if !changed && v.Module != "grpc" && p.clientAuth == nil {
 		return nil
@@ -310,6 +364,10 @@ func (p *policies) headersView(v *policyView, l model.Location) error {
 		if headers, err = proxySetHeaders(&q, headers, snip); err != nil {
 			return fmt.Errorf("configuration-snippet: %w", err)
 		}
+	}
+	headers, err := p.changeHeaders(headers, changes)
+	if err != nil {
+		return err
 	}
 	if v.Module == "grpc" {
 		headers = hopByHop(headers)

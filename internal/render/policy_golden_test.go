@@ -64,6 +64,7 @@ func policyGoldenCases(t *testing.T) map[string]model.Config {
 	fallback.Errors = &model.ErrorPages{Backend: "errors"}
 	return map[string]model.Config{
 		"annotations_waf": wafGoldenCase(backends),
+		"gateway_filters": filterRoutesConfig(t, 8080),
 		"annotations_proxy": {
 			Backends: backends,
 			Servers: []model.Server{{Host: "proxy.example.com", Locations: []model.Location{

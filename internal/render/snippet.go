@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
 )
 
@@ -32,16 +33,42 @@ func (p *policies) snippetView(v *policyView, l model.Location) error {
 	return err
 }
 
-// responseHeadersView sets the location's custom-headers.
+// responseHeadersView sets the location's custom-headers and the headers
+// an HTTPRoute adds and removes: add_header adds a line after the
+// backend's (always: on every status, as more_set_headers sets).
 func (p *policies) responseHeadersView(v *policyView, l model.Location) error {
-	if len(l.Policy.ResponseHeaders) == 0 {
-		return nil
+	pol := l.Policy
+	var directives []model.Directive
+	if len(pol.ResponseHeaders) > 0 {
+		directives = append(directives, model.Directive{Kind: model.SetHeaders, Headers: pol.ResponseHeaders})
 	}
-	var err error
-	if v.SetHeaders, err = p.directiveLine(model.Directive{Kind: model.SetHeaders, Headers: l.Policy.ResponseHeaders}); err != nil {
-		return fmt.Errorf("custom-headers: %w", err)
+	for _, h := range pol.AddResponseHeaders {
+		directives = append(directives, model.Directive{Kind: model.AddHeader, Headers: []model.Header{h}, Always: true})
+	}
+	if len(pol.RemoveResponseHeaders) > 0 {
+		directives = append(directives, model.Directive{Kind: model.ClearHeaders, Names: pol.RemoveResponseHeaders})
+	}
+	for _, d := range directives {
+		for _, name := range append(d.Names, headerNames(d.Headers)...) {
+			if _, err := grammar.HeaderName(name); err != nil {
+				return fmt.Errorf("response headers: %w", err)
+			}
+		}
+		line, err := p.directiveLine(d)
+		if err != nil {
+			return fmt.Errorf("response headers: %w", err)
+		}
+		v.ResponseHeaders = append(v.ResponseHeaders, line)
 	}
 	return nil
+}
+
+func headerNames(headers []model.Header) []string {
+	names := make([]string, len(headers))
+	for i, h := range headers {
+		names[i] = h.Name
+	}
+	return names
 }
 
 // serverSnippet returns the server-level lines and the location blocks of

@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"slices"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -201,11 +202,22 @@ func (g gatewayStatus) routeStatus(route *gatewayv1.HTTPRoute, result builder.Ro
 		}); i >= 0 {
 			status.Conditions = route.Status.Parents[i].Conditions
 		}
-		accepted, message := string(gatewayv1.RouteReasonAccepted), ""
-		if !p.Accepted {
+		ok, accepted, message := p.Accepted, string(gatewayv1.RouteReasonAccepted), ""
+		switch {
+		case !p.Accepted:
 			accepted, message = string(gatewayv1.RouteReasonNotAllowedByListeners), "no listener of the Gateway takes this route"
+		case len(result.Dropped) > 0 && len(result.Dropped) == result.Rules:
+			ok, accepted, message = false, string(gatewayv1.RouteReasonUnsupportedValue), "no rule is served: "+droppedRules(result.Dropped)
 		}
-		condition(&status.Conditions, gen, string(gatewayv1.RouteConditionAccepted), p.Accepted, accepted, message)
+		condition(&status.Conditions, gen, string(gatewayv1.RouteConditionAccepted), ok, accepted, message)
+		// Rules dropped beside served ones: the Gateway API's "Drop Rule"
+		// way for a partly invalid route.
+		if ok && len(result.Dropped) > 0 {
+			condition(&status.Conditions, gen, string(gatewayv1.RouteConditionPartiallyInvalid), true,
+				string(gatewayv1.RouteReasonUnsupportedValue), "Dropped Rule(s): "+droppedRules(result.Dropped))
+		} else {
+			meta.RemoveStatusCondition(&status.Conditions, string(gatewayv1.RouteConditionPartiallyInvalid))
+		}
 		resolved, message := string(gatewayv1.RouteReasonResolvedRefs), ""
 		if r := result.Refs; r != nil {
 			resolved, message = string(gatewayv1.RouteReasonBackendNotFound), r.Field+": "+r.Message
@@ -221,4 +233,13 @@ func (g gatewayStatus) routeStatus(route *gatewayv1.HTTPRoute, result builder.Ro
 	}
 	route.Status.Parents = parents
 	return route
+}
+
+// droppedRules says which rules were left out, and why.
+func droppedRules(dropped []builder.Problem) string {
+	parts := make([]string, len(dropped))
+	for i, p := range dropped {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return strings.Join(parts, "; ")
 }

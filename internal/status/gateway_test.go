@@ -134,3 +134,36 @@ func TestGatewayStatus(t *testing.T) {
 	require.Zero(t, writer.write(t.Context(), snap, report, ours))
 	require.Len(t, client.Actions(), before)
 }
+
+// TestRouteStatusDroppedRules: rules left out for their filters make the
+// route PartiallyInvalid while others are served (the Gateway API's "Drop
+// Rule" way), and not Accepted when none is.
+func TestRouteStatusDroppedRules(t *testing.T) {
+	g := gatewayStatus{GatewayOptions{Controller: controllerName}}
+	route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "r", Generation: 3}}
+	mirror := builder.Problem{Field: "spec.rules[1].filters[0]", Reason: reason.UnsupportedFeature,
+		Message: "filter RequestMirror is not supported yet; the rule is not served"}
+	result := builder.RouteResult{Ref: model.Ref{Namespace: "web", Name: "r"},
+		Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Accepted: true}}, Rules: 2, Dropped: []builder.Problem{mirror}}
+
+	route = g.routeStatus(route, result)
+	conditions := route.Status.Parents[0].Conditions
+	require.True(t, meta.IsStatusConditionTrue(conditions, "Accepted"))
+	partly := meta.FindStatusCondition(conditions, "PartiallyInvalid")
+	require.Equal(t, metav1.ConditionTrue, partly.Status)
+	require.Equal(t, "UnsupportedValue", partly.Reason)
+	require.Equal(t, "Dropped Rule(s): spec.rules[1].filters[0]: filter RequestMirror is not supported yet; the rule is not served", partly.Message)
+
+	result.Rules = 1 // the dropped rule is the only one
+	route = g.routeStatus(route, result)
+	conditions = route.Status.Parents[0].Conditions
+	accepted := meta.FindStatusCondition(conditions, "Accepted")
+	require.Equal(t, metav1.ConditionFalse, accepted.Status)
+	require.Equal(t, "UnsupportedValue", accepted.Reason)
+	require.Nil(t, meta.FindStatusCondition(conditions, "PartiallyInvalid"), "only while some rule is served")
+
+	result.Dropped = nil
+	route = g.routeStatus(route, result)
+	require.True(t, meta.IsStatusConditionTrue(route.Status.Parents[0].Conditions, "Accepted"))
+	require.Nil(t, meta.FindStatusCondition(route.Status.Parents[0].Conditions, "PartiallyInvalid"))
+}
