@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
+	"github.com/archway-ingress/archway/internal/testutil"
 	"github.com/archway-ingress/archway/test/harness"
 )
 
@@ -44,6 +46,11 @@ func TestGatewayAPI(t *testing.T) {
 	controller := "archway.dev/" + ns
 
 	ctx := t.Context()
+	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"shop.example"}})
+	for _, namespace := range []string{ns, other} {
+		_, err := s.Cluster.Admin.CoreV1().Secrets(namespace).Create(ctx, cert.Secret("", "shop-tls"), metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
 	deleteGatewayObjects(t, gw, ns, other)
 	_, err := gw.GatewayV1().GatewayClasses().Create(ctx, &gatewayv1.GatewayClass{
 		ObjectMeta: metav1.ObjectMeta{Name: ns},
@@ -54,6 +61,8 @@ func TestGatewayAPI(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "gw"},
 		Spec: gatewayv1.GatewaySpec{GatewayClassName: gatewayv1.ObjectName(ns), Listeners: []gatewayv1.Listener{
 			{Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80},
+			httpsListener("https", "", "shop-tls"),
+			httpsListener("denied", gatewayv1.Namespace(other), "shop-tls"), // the grant is for HTTPRoutes
 		}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -88,6 +97,12 @@ func TestGatewayAPI(t *testing.T) {
 	a := s.startArchway(t, harness.ArchwayOptions{Class: ns, Args: []string{"--gateway-api", "--gateway-controller-name=" + controller,
 		"--publish-status-address=203.0.113.7"}})
 	a.WaitFor(t, "shop.example", "/cart", harness.Served("cart"))
+	// The HTTPS listener's certificate, by SNI.
+	resp, err := a.httpsClient("shop.example").Get("https://shop.example/cart")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, resp.TLS.PeerCertificates[0].Equal(cert.Leaf), "the listener's certificate is served")
 	a.Expect(t, "shop.example", "/cart/more", harness.NotFound)
 	a.Expect(t, "shop.example", "/shared/x", harness.Served("shared"))
 	a.Expect(t, "shop.example", "/old", harness.Served("legacy"))
@@ -133,15 +148,32 @@ func TestGatewayAPI(t *testing.T) {
 	gateway, err := gw.GatewayV1().Gateways(ns).Get(ctx, "gw", metav1.GetOptions{})
 	require.NoError(t, err)
 	require.Equal(t, []gatewayv1.GatewayStatusAddress{{Type: ptr.To(gatewayv1.IPAddressType), Value: "203.0.113.7"}}, gateway.Status.Addresses)
-	require.Len(t, gateway.Status.Listeners, 1)
-	require.Equal(t, int32(1), gateway.Status.Listeners[0].AttachedRoutes)
-	require.True(t, meta.IsStatusConditionTrue(gateway.Status.Listeners[0].Conditions, "Accepted"))
+	require.Len(t, gateway.Status.Listeners, 3)
+	for _, l := range gateway.Status.Listeners[:2] {
+		require.Equal(t, int32(1), l.AttachedRoutes, l.Name)
+		require.True(t, meta.IsStatusConditionTrue(l.Conditions, "Accepted"), l.Name)
+		require.True(t, meta.IsStatusConditionTrue(l.Conditions, "ResolvedRefs"), l.Name)
+	}
+	denied := gateway.Status.Listeners[2]
+	require.True(t, meta.IsStatusConditionFalse(denied.Conditions, "Programmed"))
+	require.Equal(t, "RefNotPermitted", meta.FindStatusCondition(denied.Conditions, "ResolvedRefs").Reason)
 	route, err = gw.GatewayV1().HTTPRoutes(ns).Get(ctx, "shop", metav1.GetOptions{})
 	require.NoError(t, err)
 	parent := route.Status.Parents[0]
 	require.Equal(t, gatewayv1.GatewayController(controller), parent.ControllerName)
 	require.True(t, meta.IsStatusConditionTrue(parent.Conditions, "Accepted"))
 	require.True(t, meta.IsStatusConditionTrue(parent.Conditions, "ResolvedRefs"))
+}
+
+// httpsListener is an HTTPS listener of the Secret name, of namespace
+// when it is not "".
+func httpsListener(name string, namespace gatewayv1.Namespace, secret string) gatewayv1.Listener {
+	ref := gatewayv1.SecretObjectReference{Name: gatewayv1.ObjectName(secret)}
+	if namespace != "" {
+		ref.Namespace = &namespace
+	}
+	return gatewayv1.Listener{Name: gatewayv1.SectionName(name), Protocol: gatewayv1.HTTPSProtocolType, Port: 443,
+		TLS: &gatewayv1.ListenerTLSConfig{CertificateRefs: []gatewayv1.SecretObjectReference{ref}}}
 }
 
 func rule(match gatewayv1.PathMatchType, path string, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {
