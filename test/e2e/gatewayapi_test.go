@@ -61,8 +61,9 @@ func TestGatewayAPI(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "gw"},
 		Spec: gatewayv1.GatewaySpec{GatewayClassName: gatewayv1.ObjectName(ns), Listeners: []gatewayv1.Listener{
 			{Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80},
-			httpsListener("https", "", "shop-tls"),
-			httpsListener("denied", gatewayv1.Namespace(other), "shop-tls"), // the grant is for HTTPRoutes
+			httpsListener("https", "", "", "shop-tls"),
+			// The grant is for HTTPRoutes. Its own hostname: listeners of one port and protocol differ in it.
+			httpsListener("denied", "denied.example", gatewayv1.Namespace(other), "shop-tls"),
 		}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
@@ -105,8 +106,17 @@ func TestGatewayAPI(t *testing.T) {
 	require.True(t, resp.TLS.PeerCertificates[0].Equal(cert.Leaf), "the listener's certificate is served")
 	a.Expect(t, "shop.example", "/cart/more", harness.NotFound)
 	a.Expect(t, "shop.example", "/shared/x", harness.Served("shared"))
-	a.Expect(t, "shop.example", "/old", harness.Served("legacy"))
-	a.Expect(t, "shop.example", "/both", harness.Served("legacy"))
+	// The host has TLS now (the HTTPS listener's certificate), so the
+	// Ingress's paths send plain HTTP to HTTPS, as ssl-redirect does.
+	redirect := harness.Answer{Status: http.StatusPermanentRedirect}
+	a.Expect(t, "shop.example", "/old", redirect)
+	a.Expect(t, "shop.example", "/both", redirect)
+	for path, backend := range map[string]string{"/old": "legacy", "/both": "legacy"} {
+		resp, err := a.httpsClient("shop.example").Get("https://shop.example" + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, harness.Served(backend), harness.Answer{Status: resp.StatusCode, Backend: resp.Header.Get("X-Backend")}, path)
+	}
 	seen := map[string]bool{}
 	for range 60 {
 		answer, err := a.Get("shop.example", "/split/x")
@@ -165,15 +175,19 @@ func TestGatewayAPI(t *testing.T) {
 	require.True(t, meta.IsStatusConditionTrue(parent.Conditions, "ResolvedRefs"))
 }
 
-// httpsListener is an HTTPS listener of the Secret name, of namespace
-// when it is not "".
-func httpsListener(name string, namespace gatewayv1.Namespace, secret string) gatewayv1.Listener {
+// httpsListener is an HTTPS listener of hostname (any when "") with the
+// Secret named secret, of namespace when it is not "".
+func httpsListener(name string, hostname gatewayv1.Hostname, namespace gatewayv1.Namespace, secret string) gatewayv1.Listener {
 	ref := gatewayv1.SecretObjectReference{Name: gatewayv1.ObjectName(secret)}
 	if namespace != "" {
 		ref.Namespace = &namespace
 	}
-	return gatewayv1.Listener{Name: gatewayv1.SectionName(name), Protocol: gatewayv1.HTTPSProtocolType, Port: 443,
+	l := gatewayv1.Listener{Name: gatewayv1.SectionName(name), Protocol: gatewayv1.HTTPSProtocolType, Port: 443,
 		TLS: &gatewayv1.ListenerTLSConfig{CertificateRefs: []gatewayv1.SecretObjectReference{ref}}}
+	if hostname != "" {
+		l.Hostname = &hostname
+	}
+	return l
 }
 
 func rule(match gatewayv1.PathMatchType, path string, backends ...gatewayv1.HTTPBackendRef) gatewayv1.HTTPRouteRule {
