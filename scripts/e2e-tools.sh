@@ -3,7 +3,8 @@
 # proxy and caches them under .cache/e2e/bin/<version>/, so only the first
 # run pays (5-10 minutes and ~2.5 GB of memory for kube-apiserver).
 #   scripts/e2e-tools.sh            build what is missing, print the bin dir
-#                                   of kube-apiserver (helm goes to
+#                                   of kube-apiserver and
+#                                   kube-controller-manager (helm goes to
 #                                   .cache/e2e/bin/helm-<version>/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +14,14 @@ STAGING_VERSION=v0${KUBE_VERSION#v1}   # v1.37.2 -> v0.37.2
 bin=$PWD/.cache/e2e/bin/$KUBE_VERSION
 mkdir -p "$bin"
 
-if [ ! -x "$bin/kube-apiserver" ]; then
+# kube-apiserver, and kube-controller-manager for the tests that run
+# Deployments (test/harness Workloads; it shares most packages with
+# kube-apiserver, so it adds little to a cold build).
+for cmd in kube-apiserver kube-controller-manager; do
+  [ -x "$bin/$cmd" ] && continue
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  echo "e2e-tools: building kube-apiserver $KUBE_VERSION (first run only)" >&2
+  echo "e2e-tools: building $cmd $KUBE_VERSION (first run only)" >&2
   # k8s.io/kubernetes cannot be 'go install'ed: its go.mod replaces every
   # staging module with a local folder. A throwaway module replaces them with
   # the published versions instead.
@@ -27,10 +32,11 @@ if [ ! -x "$bin/kube-apiserver" ]; then
     echo "require k8s.io/kubernetes $KUBE_VERSION"
     sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 '"$STAGING_VERSION"'#p' "$modfile"
   } > "$work/go.mod"
-  printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' > "$work/tools.go"
+  printf 'package tools\n\nimport _ "k8s.io/kubernetes/cmd/%s"\n' "$cmd" > "$work/tools.go"
   (cd "$work" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || true
-   GOFLAGS=-mod=mod go build -trimpath -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver)
-fi
+   GOFLAGS=-mod=mod go build -trimpath -o "$bin/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+  rm -rf "$work"
+done
 
 # helm, for the chart tests (test/chart): 2-3 minutes on the first run.
 HELM_VERSION=${HELM_VERSION:-v3.22.0}

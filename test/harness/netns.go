@@ -55,25 +55,16 @@ func (b Backend) Curl(args ...string) ([]byte, error) {
 // removed when the test ends.
 func (s *Suite) StartBackend(t testing.TB, name string) Backend {
 	t.Helper()
-	n, err := claimNetwork()
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := releaseNetwork(n); err != nil {
-			t.Errorf("remove backend %s: %v", name, err)
-		}
-	})
-	netns, hostLink, nsLink := networkNames(n)
-	hostIP, ip := fmt.Sprintf("10.244.%d.1", n), fmt.Sprintf("10.244.%d.2", n)
-	for _, args := range [][]string{
-		{"netns", "add", netns},
-		{"link", "add", hostLink, "type", "veth", "peer", "name", nsLink, "netns", netns},
-		{"addr", "add", hostIP + "/30", "dev", hostLink},
-		{"link", "set", hostLink, "up"},
-		{"-n", netns, "addr", "add", ip + "/30", "dev", nsLink},
-		{"-n", netns, "link", "set", nsLink, "up"},
-	} {
-		require.NoError(t, runIP(args...))
+	network, err := newNetwork()
+	if network != nil {
+		t.Cleanup(func() {
+			if err := network.release(); err != nil {
+				t.Errorf("remove backend %s: %v", name, err)
+			}
+		})
 	}
+	require.NoError(t, err)
+	netns, ip, hostIP := network.netns, network.ip, network.hostIP
 	listen := ip + ":" + strconv.Itoa(BackendPort)
 	proc, err := StartProcess("echo "+name, filepath.Join(s.Dir, "backend-"+netns+".log"), nil,
 		"ip", "netns", "exec", netns, s.EchoBin, "-listen", listen, "-name", name)
@@ -110,6 +101,41 @@ var networkLocks = filepath.Join(os.TempDir(), networkPrefix+"-networks")
 func networkNames(n int) (netns, hostLink, nsLink string) {
 	return fmt.Sprintf("%s-%d", networkPrefix, n), fmt.Sprintf("%s-h%d", networkPrefix, n), fmt.Sprintf("%s-n%d", networkPrefix, n)
 }
+
+// network is a claimed network N: the namespace awe2e-N, reached from
+// the host at ip through a veth pair whose host end has hostIP.
+type network struct {
+	n                 int
+	netns, ip, hostIP string
+}
+
+// newNetwork claims a network and creates its namespace and veth pair
+// (10.244.N.1/30 on the host, 10.244.N.2 inside). The caller releases it,
+// also when newNetwork fails.
+func newNetwork() (*network, error) {
+	n, err := claimNetwork()
+	if err != nil {
+		return nil, err
+	}
+	netns, hostLink, nsLink := networkNames(n)
+	nw := &network{n: n, netns: netns, hostIP: fmt.Sprintf("10.244.%d.1", n), ip: fmt.Sprintf("10.244.%d.2", n)}
+	for _, args := range [][]string{
+		{"netns", "add", netns},
+		{"link", "add", hostLink, "type", "veth", "peer", "name", nsLink, "netns", netns},
+		{"addr", "add", nw.hostIP + "/30", "dev", hostLink},
+		{"link", "set", hostLink, "up"},
+		{"-n", netns, "addr", "add", nw.ip + "/30", "dev", nsLink},
+		{"-n", netns, "link", "set", nsLink, "up"},
+	} {
+		if err := runIP(args...); err != nil {
+			return nw, err
+		}
+	}
+	return nw, nil
+}
+
+// release removes the network (see releaseNetwork).
+func (nw *network) release() error { return releaseNetwork(nw.n) }
 
 func lockPath(n int) string { return filepath.Join(networkLocks, strconv.Itoa(n)) }
 

@@ -42,7 +42,7 @@ func (s *Suite) NewNamespace(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		require.NoError(t, DeleteNamespace(ctx, client, name))
+		require.NoError(t, s.deleteNamespace(ctx, name))
 	})
 	return name
 }

@@ -25,6 +25,11 @@ type Process struct {
 // StartProcess starts binary with args and env (added to the test's own),
 // appending its stdout and stderr to logPath.
 func StartProcess(name, logPath string, env []string, binary string, args ...string) (*Process, error) {
+	return startProcess(name, logPath, append(os.Environ(), env...), binary, args...)
+}
+
+// startProcess is StartProcess with exactly env, none of the test's own.
+func startProcess(name, logPath string, env []string, binary string, args ...string) (*Process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -32,7 +37,7 @@ func StartProcess(name, logPath string, env []string, binary string, args ...str
 	defer logFile.Close() // the child holds its own copy
 	fmt.Fprintf(logFile, "### %s %s %s\n", time.Now().Format(time.RFC3339Nano), binary, strings.Join(args, " "))
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Should the test binary die (a -timeout panic skips every cleanup),
 	// its children die with it instead of holding ports and addresses.

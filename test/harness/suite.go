@@ -41,6 +41,11 @@ type Suite struct {
 	// asks (GatewayAPI); gatewayErr is what that gave.
 	gatewayOnce sync.Once
 	gatewayErr  error
+	// workloadsOnce starts kube-controller-manager and the node for the
+	// first test that asks (Workloads).
+	workloadsOnce sync.Once
+	workloadsErr  error
+	workloads     atomic.Pointer[workloads]
 }
 
 // Options configure Start.
@@ -97,7 +102,11 @@ func Start(opts Options) (*Suite, error) {
 // Stop stops the cluster; it keeps the suite's folder, with every log,
 // when failed.
 func (s *Suite) Stop(failed bool) error {
-	errs := s.Cluster.stop()
+	var errs []error
+	if w := s.workloads.Load(); w != nil {
+		errs = w.stop()
+	}
+	errs = append(errs, s.Cluster.stop()...)
 	if s.Dir == "" {
 		return errors.Join(errs...)
 	}
