@@ -15,8 +15,9 @@ bin=$PWD/.cache/e2e/bin/$KUBE_VERSION
 mkdir -p "$bin"
 
 # kube-apiserver, and kube-controller-manager for the tests that run
-# Deployments (test/harness Workloads; it shares most packages with
-# kube-apiserver, so it adds little to a cold build).
+# Deployments (test/harness Workloads). It shares most packages with
+# kube-apiserver: built after it, it cost 4m08s user + 1m19s sys of CPU
+# (about 3 minutes on 2 idle cores).
 for cmd in kube-apiserver kube-controller-manager; do
   [ -x "$bin/$cmd" ] && continue
   work=$(mktemp -d)

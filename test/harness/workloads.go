@@ -77,7 +77,13 @@ func (w *workloads) start(s *Suite) error {
 		// The token controller would need the service-account key; no Pod here reads a token.
 		"--use-service-account-credentials=false",
 	)
-	return err
+	if err != nil {
+		return err
+	}
+	// It keeps no state of its own (all is in the API server) and dies of
+	// SIGTERM rather than catching it.
+	w.controllerManager.ReraisesTerm = true
+	return nil
 }
 
 // stop stops kube-controller-manager and the node's Pods.
