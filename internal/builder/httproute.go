@@ -140,9 +140,9 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 		if len(found) == 0 {
 			continue
 		}
-		backend, canaries, unresolved := b.routeBackends(ref, field, rule.BackendRefs, result)
+		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs, result)
 		for k := range found {
-			found[k].cand.Backend, found[k].cand.Canaries, found[k].unresolved = backend, canaries, unresolved
+			found[k].cand.Backend, found[k].cand.Canaries = backend, canaries
 		}
 		matches = append(matches, found...)
 	}

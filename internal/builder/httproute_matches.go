@@ -46,9 +46,8 @@ type httpMatch struct {
 	field string // the rule's, for problems
 	// rank is the route's place, oldest first; rule the rule's index.
 	rank, rule int
-	cand       model.Candidate
-	// unresolved: the rule's backendRefs are all invalid (500).
-	unresolved bool
+	// cand has no Backend when the rule has no usable backendRef (500).
+	cand model.Candidate
 	// filters change the policy of the location the match has alone
 	// (unconditional); nil without filters.
 	filters ruleFilters
@@ -133,7 +132,7 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		loc := &b.locs[b.routes[key]]
 		loc.Policy = policy
 		if !group[0].cand.Conditional() {
-			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].unresolved
+			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].cand.Backend == ""
 			if group[0].filters != nil {
 				group[0].filters(&loc.Policy)
 			}
