@@ -200,6 +200,20 @@ func answer(t *testing.T, client *http.Client, request string, headers ...string
 	return string(body)
 }
 
+// routeRequest is a request for answer and the answer it must get.
+type routeRequest struct {
+	request string
+	headers []string
+	want    string
+}
+
+func requireAnswers(t *testing.T, client *http.Client, requests []routeRequest) {
+	t.Helper()
+	for _, r := range requests {
+		require.Equal(t, r.want, answer(t, client, r.request, r.headers...), "%s %v", r.request, r.headers)
+	}
+}
+
 // TestHTTPRouteMatchTraffic serves the conformance tests' HTTPRoutes
 // through the builder, real nginx and real backends, and sends their
 // requests: each kind of match, their combinations, and the precedence
@@ -208,13 +222,7 @@ func TestHTTPRouteMatchTraffic(t *testing.T) {
 	client, problems := serveHTTPRoutes(t, matchRoutes)
 	require.Empty(t, problems)
 
-	// request is "METHOD host/path?query" and headers "Name: value"; want
-	// is the backend that answers, or "404".
-	for _, tc := range []struct {
-		request string
-		headers []string
-		want    string
-	}{
+	requireAnswers(t, client, []routeRequest{
 		{"GET header.test/", []string{"Version: one"}, "v1"},
 		{"GET header.test/", []string{"Version: two"}, "v2"},
 		{"GET header.test/", []string{"Version: two", "Color: orange"}, "v1"},
@@ -278,9 +286,7 @@ func TestHTTPRouteMatchTraffic(t *testing.T) {
 		{"GET example.net/v2", nil, "v1"},
 		{"GET example.com/v2/example", nil, "v2"},
 		{"GET example.com/", []string{"Version: two"}, "v2"},
-	} {
-		require.Equal(t, tc.want, answer(t, client, tc.request, tc.headers...), "%s %v", tc.request, tc.headers)
-	}
+	})
 }
 
 // TestCandidatesRefused: render refuses candidates the builder would

@@ -43,11 +43,7 @@ func TestHTTPRouteUnusableBackendTraffic(t *testing.T) {
 		reasons = append(reasons, p.Reason)
 	}
 	require.ElementsMatch(t, []reason.Reason{reason.ServiceNotFound, reason.ServiceNotFound, reason.ServiceNotFound, reason.RefNotPermitted}, reasons, "%v", problems)
-	for _, tc := range []struct {
-		request string
-		headers []string
-		want    string
-	}{
+	requireAnswers(t, client, []routeRequest{
 		{"GET bad.test/none", nil, "500"},
 		{"GET bad.test/omitted", nil, "500"},
 		{"GET bad.test/zero", nil, "500"},
@@ -55,9 +51,7 @@ func TestHTTPRouteUnusableBackendTraffic(t *testing.T) {
 		{"GET bad.test/cond", []string{"Version: two"}, "500"},
 		{"GET bad.test/cond", nil, "404"},
 		{"POST bad.test/cond-half", nil, "404"},
-	} {
-		require.Equal(t, tc.want, answer(t, client, tc.request, tc.headers...), "%s %v", tc.request, tc.headers)
-	}
+	})
 	for request, want := range map[string][]string{
 		"GET bad.test/half":      {"500", "v1"},
 		"GET bad.test/cond-half": {"500", "v2"},
