@@ -184,6 +184,31 @@ func holdingPrefixes(key routeKey) []string {
 	return out
 }
 
+// parsedMatch is one match of a rule: its path and its conditions.
+type parsedMatch struct {
+	path  string
+	match model.Match
+	cand  model.Candidate
+}
+
+// ruleMatches reads the matches of a rule, a PathPrefix "/" without
+// conditions when it has none, and refuses the rule for the first match
+// archway cannot serve; the rejection's field is relative to the rule.
+func ruleMatches(ms []gatewayv1.HTTPRouteMatch) ([]parsedMatch, *rejection) {
+	if len(ms) == 0 {
+		ms = []gatewayv1.HTTPRouteMatch{{}}
+	}
+	out := make([]parsedMatch, len(ms))
+	for j, m := range ms {
+		path, match, cand, rej := routeMatch(m)
+		if rej != nil {
+			return nil, prefixed(fmt.Sprintf(".matches[%d]", j), rej)
+		}
+		out[j] = parsedMatch{path, match, cand}
+	}
+	return out, nil
+}
+
 // routeMatch returns the route of a match's path and its conditions,
 // the candidate's but for the backends: header names in lower case, and
 // conditions sorted by name. Of conditions on the same header (in any
@@ -192,7 +217,7 @@ func routeMatch(m gatewayv1.HTTPRouteMatch) (string, model.Match, model.Candidat
 	var cand model.Candidate
 	unsupported := func(field, what string) (string, model.Match, model.Candidate, *rejection) {
 		return "", "", cand, &rejection{field: field, reason: reason.UnsupportedFeature,
-			message: what + " is not supported yet; the match is not served"}
+			message: what + " is not supported; the rule is not served"}
 	}
 	for i, h := range m.Headers {
 		if deref(h.Type) == gatewayv1.HeaderMatchRegularExpression {
