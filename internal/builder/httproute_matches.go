@@ -138,24 +138,7 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 			}
 			continue
 		}
-		chain := group
-		for _, p := range holdingPrefixes(key) {
-			if last := chain[len(chain)-1]; !last.cand.Conditional() {
-				break
-			}
-			held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
-			if _, taken := b.routes[held]; taken && groups[held] == nil {
-				break // an Ingress's path: never a fallback
-			}
-			if filtered := slices.IndexFunc(groups[held], func(m *httpMatch) bool { return m.filters != nil }); filtered >= 0 {
-				m := groups[held][filtered]
-				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.UnsupportedFeature, fmt.Sprintf(
-					"the rule's filters cannot apply to the requests of host %q path %q (%s), whose matches have conditions: there they are not served (404)",
-					key.host, key.path, key.match))
-				break
-			}
-			chain = append(slices.Clip(chain), groups[held]...)
-		}
+		chain := b.candidateChain(key, group, groups)
 		for i, m := range chain {
 			if i == model.MaxCandidates {
 				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.LimitExceeded, fmt.Sprintf(
@@ -166,6 +149,43 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 			loc.Candidates = append(loc.Candidates, m.cand)
 		}
 	}
+}
+
+// candidateChain returns the matches a location whose first match has
+// conditions tries in order: its own, then those of the shorter prefixes
+// that hold its path, up to the first without conditions. It ends before
+// an Ingress's path, and before a match with filters (reported), whose
+// filters the location could not apply to that match's requests alone.
+func (b *build) candidateChain(key routeKey, group []*httpMatch, groups map[routeKey][]*httpMatch) []*httpMatch {
+	var chain []*httpMatch
+	more := func(ms []*httpMatch) bool { // false where the chain ends
+		for _, m := range ms {
+			if m.filters != nil {
+				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.UnsupportedFeature, fmt.Sprintf(
+					"the rule's filters cannot apply to the requests of host %q path %q (%s), whose matches have conditions: there they are not served (404)",
+					key.host, key.path, key.match))
+				return false
+			}
+			chain = append(chain, m)
+			if !m.cand.Conditional() {
+				return false
+			}
+		}
+		return true
+	}
+	if !more(group) {
+		return chain
+	}
+	for _, p := range holdingPrefixes(key) {
+		held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
+		if _, taken := b.routes[held]; taken && groups[held] == nil {
+			break // an Ingress's path: never a fallback
+		}
+		if !more(groups[held]) {
+			break
+		}
+	}
+	return chain
 }
 
 // holdingPrefixes returns the Prefix paths, longest first, that hold

@@ -195,6 +195,18 @@ spec:
 			want:     map[string][]string{"Prefix /": {"h:x=1 q:q=a -> web_echo_1"}},
 			problems: []string{"PathConflict spec.rules[0]"},
 		},
+		"a match with filters ends the chain of conditional matches, on its path and as a fallback": {
+			manifests: route("web", "r", old, `
+  - matches: [{headers: [{name: x, value: "1"}]}, {path: {value: /api}, headers: [{name: x, value: "2"}]}]
+    backendRefs: [{name: echo, port: 1}]
+  - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-from, value: archway}]}}]
+    backendRefs: [{name: echo, port: 2}]`),
+			want: map[string][]string{
+				"Prefix /":    {"h:x=1 -> web_echo_1"},
+				"Prefix /api": {"h:x=2 -> web_echo_1", "h:x=1 -> web_echo_1"},
+			},
+			problems: []string{"UnsupportedFeature spec.rules[1]", "UnsupportedFeature spec.rules[1]"}, // on / and /api
+		},
 		"regular expressions and names nginx drops are refused, with their rule": {
 			manifests: route("web", "r", old, `
   - matches: [{method: GET}, {headers: [{name: x, type: RegularExpression, value: "^a"}]}]
