@@ -25,7 +25,9 @@ type resolver struct {
 	backends []model.Backend
 	// sources holds where the endpoints of each of backends come from;
 	// they are read only once every backend is known (see used).
-	sources  []endpointSource
+	sources []endpointSource
+	// reads records the endpoints used reads, for Reendpoint.
+	reads    endpointReads
 	problems *problems
 	// loopback allows loopback endpoint addresses (Options.LoopbackEndpoints).
 	loopback bool
@@ -235,7 +237,7 @@ func (r *resolver) add(be model.Backend, src endpointSource) string {
 func (r *resolver) used(p *problems) []model.Backend {
 	for i, src := range r.sources {
 		if src.entry != nil {
-			r.backends[i].Endpoints = endpoints(src.entry.slices, src.port, r.loopback, p)
+			r.backends[i].Endpoints = r.reads.read(src.entry, src.port, endpointTarget{kind: toBackend, name: r.backends[i].Name}, r.loopback, p)
 		}
 	}
 	slices.SortFunc(r.backends, func(a, b model.Backend) int { return strings.Compare(a.Name, b.Name) })

@@ -67,6 +67,9 @@ type build struct {
 	// Build waits for it, then adds its problems.
 	background         sync.WaitGroup
 	backgroundProblems problems
+	// endpointReads are the Service ports whose endpoints the processors
+	// read, beside the backends' (resolver.reads), for Reendpoint.
+	endpointReads endpointReads
 	// ingressState is what the Ingress processors pass on (ingress.go).
 	ingressState
 	// gatewayState is what the Gateway API processors pass on
@@ -84,8 +87,12 @@ func (b *build) report() Report {
 		}
 	}
 	slices.SortFunc(served, compareRefs)
+	reads := b.endpointReads
+	if b.backends != nil {
+		reads = append(reads, b.backends.reads...)
+	}
 	return Report{Served: served, Problems: b.problems.sorted(), Gateway: b.gatewayReport.sorted(),
-		secrets: secretReads{now: b.opts.Now, certificates: b.tls.certs.parsed, other: b.secrets.read}}
+		secrets: secretReads{now: b.opts.Now, certificates: b.tls.certs.parsed, other: b.secrets.read}, endpoints: reads}
 }
 
 // rejection says why part of an object was dropped; field is relative to

@@ -68,7 +68,8 @@ func (b *build) addPassthrough(ing *networkingv1.Ingress, ref model.Ref, proxyPr
 		b.owners.claim(host, ref.Namespace)
 		b.serve(owner)
 		b.passthrough[host] = model.PassthroughHost{Host: host, Owner: owner, Service: model.Ref{Namespace: ref.Namespace, Name: e.svc.Name},
-			ServicePort: written, ProxyProtocol: proxyProtocol, Endpoints: endpoints(e.slices, port.Name, b.opts.LoopbackEndpoints, &b.problems)}
+			ServicePort: written, ProxyProtocol: proxyProtocol,
+			Endpoints: b.endpointReads.read(e, port.Name, endpointTarget{kind: toPassthrough, name: host}, b.opts.LoopbackEndpoints, &b.problems)}
 	})
 }
 

@@ -77,6 +77,9 @@ type Report struct {
 	Gateway GatewayReport
 	// secrets is what Build read of the Snapshot's Secrets, for Renew.
 	secrets secretReads
+	// endpoints are the Service ports whose endpoints Build read, for
+	// Reendpoint.
+	endpoints endpointReads
 }
 
 // Problem kinds: the Kubernetes kinds Build reads, and manifest files.

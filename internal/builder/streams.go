@@ -92,7 +92,7 @@ func (b *build) streamServer(protocol model.Protocol, key, value string, taken m
 			message: fmt.Sprintf("Service %s has no %s port %q", s.Service, protocol, shorten(parts[1]))}
 	}
 	s.ServicePort = parts[1]
-	s.Endpoints = endpoints(e.slices, servicePort.Name, b.opts.LoopbackEndpoints, &b.problems)
+	s.Endpoints = b.endpointReads.read(e, servicePort.Name, endpointTarget{kind: toStream, protocol: protocol, port: port}, b.opts.LoopbackEndpoints, &b.problems)
 	return s, nil
 }
 

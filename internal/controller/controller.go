@@ -159,8 +159,8 @@ func (c *Controller) sync(ctx context.Context) error {
 	opts := c.opts.Build
 	opts.Now = started // certificates are checked for expiry against it
 	c.forgetChangedCulprits(snap)
-	cand, renewed := c.renewal(snap, opts)
-	if !renewed {
+	cand, fast := c.withoutBuild(snap, opts)
+	if !fast {
 		cand = c.candidate(holdBack(snap, c.good, c.culprits), opts)
 	}
 	result, err := c.apply(ctx, cand)

@@ -9,24 +9,35 @@ import (
 	"github.com/archway-ingress/archway/internal/source"
 )
 
-// renewal returns the candidate of snap without a Build or a Render when
-// snap differs from the Snapshot of the live config only in Secrets that
-// builder.Renew can take: certificates of hosts renewed in place, and
-// Secrets the live config never read. A renewal then costs a push, not a
-// Build of every Ingress, at any scale. ok is false when a Build is needed.
-func (c *Controller) renewal(snap source.Snapshot, opts builder.Options) (_ candidate, ok bool) {
-	if !c.applied || len(c.culprits) > 0 || !sameBesides(c.good, snap, "Secrets") {
+// withoutBuild returns the candidate of snap without a Build or a Render
+// when snap differs from the Snapshot of the live config only in Secrets
+// that builder.Renew can take (certificates of hosts renewed in place, and
+// Secrets the live config never read) and in EndpointSlices, which
+// builder.Reendpoint reads again. A renewal or an endpoint change then
+// costs a push, not a Build of every Ingress, at any scale. ok is false
+// when a Build is needed.
+func (c *Controller) withoutBuild(snap source.Snapshot, opts builder.Options) (_ candidate, ok bool) {
+	if !c.applied || len(c.culprits) > 0 || !sameBesides(c.good, snap, "Secrets", "EndpointSlices") {
 		return candidate{}, false
 	}
 	var secrets []model.Ref
 	for _, ch := range changedOf(nil, 0, kindSecret, c.good.Secrets, snap.Secrets) {
 		secrets = append(secrets, ch.key.Ref)
 	}
+	// Renew also checks the clock, which may have expired a certificate.
 	cfg, report, ok := builder.Renew(c.last, c.report, snap.Secrets, secrets, opts)
 	if !ok {
 		return candidate{}, false
 	}
-	return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg.Servers)}, true
+	if sameObjects(reflect.ValueOf(c.good.EndpointSlices), reflect.ValueOf(snap.EndpointSlices)) {
+		return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg.Servers)}, true
+	}
+	cfg, report = builder.Reendpoint(cfg, report, snap.Services, snap.EndpointSlices, opts)
+	out, err := c.out.WithEndpoints(cfg)
+	if err != nil {
+		return candidate{}, false // the renderer's refusal, which a Render reports
+	}
+	return candidate{snap: snap, cfg: cfg, report: report, out: out}, true
 }
 
 // sameBesides reports whether a and b hold the same objects in every

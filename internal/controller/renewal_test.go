@@ -146,32 +146,43 @@ func TestRenewalEqualsBuild(t *testing.T) {
 			c.opts.Build.LoopbackEndpoints = true
 			c.opts.Now = func() time.Time { return w.now }
 			require.NoError(t, c.sync(t.Context()))
-			renewals := 0
-			for range 40 {
-				expectRenewal := w.change(rng) && len(c.culprits) == 0
-				snap := w.snapshot(rng)
-				opts := c.opts.Build
-				opts.Now = w.now
-				fast, ok := c.renewal(snap, opts)
-				full := c.candidate(snap, opts)
-				if ok {
-					renewals++
-					require.NoError(t, full.renderErr)
-					require.Equal(t, full.cfg, fast.cfg)
-					require.Equal(t, full.report, fast.report)
-					require.Equal(t, full.out.Version, fast.out.Version)
-					require.Equal(t, full.out.Files, fast.out.Files)
-					require.Equal(t, full.out.Endpoints, fast.out.Endpoints)
-				}
-				if expectRenewal {
-					require.True(t, ok, "a renewal in place took a Build")
-				}
-				src.mu.Lock()
-				src.snap = snap
-				src.mu.Unlock()
-				require.NoError(t, c.sync(t.Context()))
-			}
+			renewals := syncWithoutBuild(t, c, src, 40, func() (source.Snapshot, bool) {
+				renewal := w.change(rng) && len(c.culprits) == 0
+				return w.snapshot(rng), renewal
+			})
 			require.NotZero(t, renewals)
 		})
 	}
+}
+
+// syncWithoutBuild makes rounds changes, each giving the next Snapshot and
+// whether a sync must take it without a Build, and syncs c to each. It
+// compares the candidate of each that withoutBuild makes with the one
+// Build and Render make: model, report and Output must be equal. It
+// returns how many were made without a Build.
+func syncWithoutBuild(t *testing.T, c *Controller, src *memorySource, rounds int, change func() (source.Snapshot, bool)) int {
+	t.Helper()
+	fast := 0
+	for range rounds {
+		snap, expectFast := change()
+		opts := c.opts.Build
+		opts.Now = c.opts.Now()
+		got, ok := c.withoutBuild(snap, opts)
+		full := c.candidate(snap, opts)
+		if ok {
+			fast++
+			require.NoError(t, full.renderErr)
+			require.Equal(t, full.cfg, got.cfg)
+			require.Equal(t, full.report, got.report)
+			require.Equal(t, full.out, got.out)
+		}
+		if expectFast {
+			require.True(t, ok, "a change the sync can take without a Build took a Build")
+		}
+		src.mu.Lock()
+		src.snap = snap
+		src.mu.Unlock()
+		require.NoError(t, c.sync(t.Context()))
+	}
+	return fast
 }

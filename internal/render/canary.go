@@ -22,11 +22,7 @@ import (
 //	{"canary.0123456789abcdef": {"main": "web_app_80", "canaries": [
 //	  {"backend": "web_beta_80", "weight": 30, "weight_total": 100,
 //	   "header": "X-Canary", "header_value": "beta",
-//	   "header_pattern": "^v[0-9]+$", "cookie": "canary"},
-//	  {"unresolved": true, "weight": 10, "weight_total": 100}]}}
-//
-// An unresolved canary stands for an HTTPRoute backendRef that cannot be
-// used: the requests its weight takes answer 500.
+//	   "header_pattern": "^v[0-9]+$", "cookie": "canary"}]}}
 
 // canaryRouteName returns the name of a Location's canary route, or of
 // its candidates (candidates.go).
@@ -45,9 +41,7 @@ type canaryRoute struct {
 }
 
 type canaryEntry struct {
-	// Backend is empty when Unresolved: its share answers 500.
-	Backend       string `json:"backend,omitempty"`
-	Unresolved    bool   `json:"unresolved,omitempty"`
+	Backend       string `json:"backend"`
 	Weight        int    `json:"weight"`
 	WeightTotal   int    `json:"weight_total"`
 	Header        string `json:"header,omitempty"`
@@ -98,7 +92,7 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 func newCanaryRoute(main string, canaries []model.Canary) canaryRoute {
 	route := canaryRoute{Main: main, Canaries: make([]canaryEntry, len(canaries))}
 	for i, c := range canaries {
-		route.Canaries[i] = canaryEntry{Backend: c.Backend, Unresolved: c.Unresolved, Weight: c.Weight, WeightTotal: c.WeightTotal,
+		route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
 			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
 			LegacyAffinity: c.LegacyAffinity}
 	}
@@ -113,7 +107,7 @@ func checkCanaries(main string, canaries []model.Canary, known map[string]bool) 
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		if !c.Unresolved && !known[c.Backend] {
+		if !known[c.Backend] {
 			return fmt.Errorf("canary of unknown backend %q", c.Backend)
 		}
 	}

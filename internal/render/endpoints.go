@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 
@@ -222,4 +223,41 @@ func jsonString(out []byte, s string) ([]byte, error) {
 	out = append(out, '"')
 	out = append(out, s...)
 	return append(out, '"'), nil
+}
+
+// WithEndpoints returns out, rendered from a model, with the endpoints of
+// cfg in place of the model's: what Render gives for cfg when it differs
+// from that model only in the endpoints of backends, TCP and UDP services
+// and passthrough hosts (builder.Reendpoint), which reach neither the
+// files nor Version.
+func (out Output) WithEndpoints(cfg model.Config) (Output, error) {
+	endpoints, err := allEndpoints(cfg)
+	if err != nil {
+		return Output{}, fmt.Errorf("render: %w", err)
+	}
+	var hosts []model.PassthroughHost
+	if cfg.Passthrough != nil {
+		hosts = cfg.Passthrough.Hosts
+	}
+	// Render writes the stream servers' files, then the passthrough
+	// hosts', in the model's order.
+	if len(out.StreamEndpoints) != len(cfg.Streams)+len(hosts) {
+		return Output{}, fmt.Errorf("render: %d stream endpoint files for %d streams and %d passthrough hosts",
+			len(out.StreamEndpoints), len(cfg.Streams), len(hosts))
+	}
+	files := slices.Clone(out.StreamEndpoints)
+	lists := make([][]model.Endpoint, 0, len(files))
+	for _, s := range cfg.Streams {
+		lists = append(lists, s.Endpoints)
+	}
+	for _, h := range hosts {
+		lists = append(lists, h.Endpoints)
+	}
+	for i, list := range lists {
+		if files[i].Data, err = endpointLines(path.Base(files[i].Name), list); err != nil {
+			return Output{}, fmt.Errorf("render: %w", err)
+		}
+	}
+	out.Endpoints, out.StreamEndpoints = endpoints, files
+	return out, nil
 }
