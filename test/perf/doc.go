@@ -11,7 +11,9 @@
 // only).
 // Out: per size, rows "measurement<TAB>size<TAB>value": the time from
 // archway's start to ready and to every Ingress serving; the time from
-// creating one more Ingress to its first 200 (p50, p90, p99); the server
+// creating one more Ingress to its first 200 (p50, p90, p99), and one more
+// HTTPRoute (its own host, one rule, on a Gateway of archway's class
+// created before the start) the same way; the server
 // and location blocks of the config archway wrote; the bare nginx -t
 // and reload of the config archway wrote, and the ratio; requests per
 // second through nginx with the web application firewall (ModSecurity and

@@ -40,6 +40,7 @@ func TestPerf(t *testing.T) {
 			p.setUp()
 			p.coldStart()
 			p.createOneByOne(samples[min(k, len(samples)-1)])
+			p.createRoutesOneByOne(samples[min(k, len(samples)-1)])
 			p.bare()
 			p.waf()
 			p.accessLogCost()
@@ -69,11 +70,12 @@ type perfRun struct {
 
 func (p *perfRun) add(measurement, value string) { p.out.add(p.t, measurement, p.n, value) }
 
-// setUp creates the namespace, the IngressClass and n apps.
+// setUp creates the namespace, the IngressClass, a Gateway and n apps.
 func (p *perfRun) setUp() {
 	p.namespace = fmt.Sprintf("perf-%d", p.n)
 	require.NoError(p.t, harness.CreateNamespace(p.t.Context(), p.client, p.namespace))
 	p.s.CreateIngressClass(p.t, p.namespace, harness.ControllerClass)
+	p.createGateway()
 	start := time.Now()
 	createApps(p.t, p.client, p.namespace, p.namespace, "existing", 0, p.n, p.backends[0])
 	p.t.Logf("created %d Ingresses, Services and EndpointSlices in %s", p.n, time.Since(start).Round(time.Millisecond))
@@ -84,7 +86,8 @@ func (p *perfRun) setUp() {
 func (p *perfRun) coldStart() {
 	start := time.Now()
 	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
-		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.configMap()}})
+		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.configMap(),
+			"--gateway-api", "--gateway-controller-name=" + p.gatewayController()}})
 	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 	p.add("start to ready", seconds(time.Since(start)))
 	var wg sync.WaitGroup
@@ -130,20 +133,31 @@ func (p *perfRun) settled() {
 // the previous one serves and nginx settled, and times each to its first
 // 200.
 func (p *perfRun) createOneByOne(samples int) {
+	p.createP99 = p.timeCreates("Ingress", samples, func(i int) (string, time.Time) {
+		name := fmt.Sprintf("extra-%d", i)
+		host := name + ".perf.example"
+		return host, p.s.CreateIngress(p.t, harness.WithClass(harness.NewIngress(p.namespace, name, harness.Route{
+			Host: host, Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0",
+		}), p.namespace))
+	})
+}
+
+// timeCreates creates samples objects of kind with create, which returns
+// the host each serves and the time just before its creation, one at a
+// time, each once the previous one serves and nginx settled; it adds their
+// times to the first 200 as a row and returns the p99.
+func (p *perfRun) timeCreates(kind string, samples int, create func(i int) (string, time.Time)) time.Duration {
 	var took []time.Duration
 	for i := range samples {
 		p.settled()
-		name := fmt.Sprintf("extra-%d", i)
-		host := name + ".perf.example"
-		start := p.s.CreateIngress(p.t, harness.WithClass(harness.NewIngress(p.namespace, name, harness.Route{
-			Host: host, Path: "/", PathType: networkingv1.PathTypePrefix, Service: "app-0",
-		}), p.namespace))
+		host, start := create(i)
 		require.NoError(p.t, p.serves(host, 5*time.Minute))
 		took = append(took, time.Since(start))
 	}
-	p.createP99 = percentile(took, 99)
-	p.add("create one Ingress to its first 200, p50 / p90 / p99",
-		fmt.Sprintf("%s / %s / %s (%d samples)", seconds(percentile(took, 50)), seconds(percentile(took, 90)), seconds(p.createP99), samples))
+	p99 := percentile(took, 99)
+	p.add("create one "+kind+" to its first 200, p50 / p90 / p99",
+		fmt.Sprintf("%s / %s / %s (%d samples)", seconds(percentile(took, 50)), seconds(percentile(took, 90)), seconds(p99), samples))
+	return p99
 }
 
 // bare times nginx -t and a reload of the config archway wrote, and the
