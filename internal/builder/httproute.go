@@ -95,9 +95,9 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 // httpRouteMatches appends the matches of each rule of route, the
 // rank-th oldest, on every host, and claims the certificate of its HTTPS
 // listener for each host, as an Ingress's TLS section does (tls.go). A
-// rule or match archway cannot serve as written is reported and left out
-// alone: serving it without its condition or filter would send requests
-// where the author did not mean them to go.
+// rule with a filter or match archway cannot serve as written is reported
+// and dropped (result's Dropped) alone: serving it without its condition
+// or filter would send requests where the author did not mean them to go.
 func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1.HTTPRoute, hosts []routeHost, ports []gatewayv1.PortNumber, result *RouteResult) []httpMatch {
 	ref := model.Ref{Namespace: route.Namespace, Name: route.Name}
 	owner := model.Owner{Kind: KindHTTPRoute, Ref: ref}
@@ -110,6 +110,10 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		result.Rules++
 		filters, rej := routeFilters(rule, ports)
+		var parsed []parsedMatch
+		if rej == nil {
+			parsed, rej = ruleMatches(rule.Matches)
+		}
 		if rej != nil {
 			p := Problem{Kind: KindHTTPRoute, Object: ref, Field: field + rej.field, Reason: rej.reason, Message: rej.message}
 			b.problems = append(b.problems, p)
@@ -117,32 +121,23 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 			continue
 		}
 		var found []httpMatch
-		ms := rule.Matches
-		if len(ms) == 0 {
-			ms = []gatewayv1.HTTPRouteMatch{{}}
-		}
-		for j, m := range ms {
-			path, match, cand, rej := routeMatch(m)
-			if rej != nil {
-				b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("%s.matches[%d]%s", field, j, rej.field), rej.reason, rej.message)
-				continue
-			}
+		for _, m := range parsed {
 			for _, host := range hosts {
 				if rej := b.passedThrough(host.name, ref.Namespace); rej != nil {
 					b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
 					continue
 				}
 				b.owners.claim(host.name, ref.Namespace)
-				found = append(found, httpMatch{key: routeKey{host: host.name, path: path, match: match}, owner: owner,
-					field: field, rank: rank, rule: i, cand: cand, filters: filters})
+				found = append(found, httpMatch{key: routeKey{host: host.name, path: m.path, match: m.match}, owner: owner,
+					field: field, rank: rank, rule: i, cand: m.cand, filters: filters})
 			}
 		}
 		if len(found) == 0 {
 			continue
 		}
-		backend, canaries, unresolved := b.routeBackends(ref, field, rule.BackendRefs, result)
+		backend, canaries := b.routeBackends(ref, field, rule.BackendRefs, result)
 		for k := range found {
-			found[k].cand.Backend, found[k].cand.Canaries, found[k].unresolved = backend, canaries, unresolved
+			found[k].cand.Backend, found[k].cand.Canaries = backend, canaries
 		}
 		matches = append(matches, found...)
 	}

@@ -14,45 +14,48 @@ import (
 // maxWeightTotal is model.Canary's bound on WeightTotal.
 const maxWeightTotal = 1000000
 
-// weighted is one resolved backendRef of a rule.
+// weighted is one backendRef of a rule with a weight; backend is empty
+// when it cannot be used.
 type weighted struct {
 	backend string
 	weight  int
 }
 
 // routeBackends resolves a rule's backendRefs into the Location's Backend
-// and, for the others, weighted Canaries: the first backend with a weight
-// is the main one, and each other takes its share of the requests, as the
-// Lua balancer's canary weights split them (model.Canary). A backendRef
-// that cannot be resolved is reported and left out; with none left the
-// rule answers 503, or 500 (unresolved) when one was left out.
+// and, for the others, weighted Canaries: the first usable backend with a
+// weight is the main one, and each other takes its share of the requests,
+// as the Lua balancer's canary weights split them (model.Canary). A
+// backendRef that cannot be used is reported, and its share answers 500
+// (an Unresolved canary), as the spec asks. A rule without a usable
+// backend of some weight answers 500: it returns no backend.
 // The first backendRef left out goes into result's Refs.
-func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary, bool) {
+func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary) {
 	var all []weighted
-	total, unresolved := 0, false
+	total, main := 0, -1
 	for k, ref := range refs {
 		name, rej := b.routeBackend(route, ref.BackendRef)
 		if rej != nil {
 			p := Problem{Kind: KindHTTPRoute, Object: route, Field: fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field),
 				Reason: rej.reason, Message: rej.message}
 			b.problems = append(b.problems, p)
-			unresolved = true
 			if result.Refs == nil {
 				result.Refs = &p
 			}
-			continue
 		}
 		weight := 1
 		if ref.Weight != nil {
 			weight = int(*ref.Weight)
 		}
 		if weight > 0 {
+			if main < 0 && name != "" {
+				main = len(all)
+			}
 			all = append(all, weighted{name, weight})
 			total += weight
 		}
 	}
-	if len(all) == 0 {
-		return "", nil, unresolved
+	if main < 0 {
+		return "", nil
 	}
 	if total > maxWeightTotal { // scale down, keeping every share above 0
 		for i := range all {
@@ -64,11 +67,13 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 		}
 	}
 	var canaries []model.Canary
-	for _, w := range all[1:] {
-		canaries = append(canaries, model.Canary{Backend: w.backend, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route},
-			Weight: w.weight, WeightTotal: total})
+	for i, w := range all {
+		if i != main {
+			canaries = append(canaries, model.Canary{Backend: w.backend, Unresolved: w.backend == "",
+				Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: w.weight, WeightTotal: total})
+		}
 	}
-	return all[0].backend, canaries, false
+	return all[main].backend, canaries
 }
 
 // routeBackend resolves one backendRef: a Service port of the route's

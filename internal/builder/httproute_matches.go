@@ -46,9 +46,8 @@ type httpMatch struct {
 	field string // the rule's, for problems
 	// rank is the route's place, oldest first; rule the rule's index.
 	rank, rule int
-	cand       model.Candidate
-	// unresolved: the rule's backendRefs are all invalid (500).
-	unresolved bool
+	// cand has no Backend when the rule has no usable backendRef (500).
+	cand model.Candidate
 	// filters change the policy of the location the match has alone
 	// (unconditional); nil without filters.
 	filters ruleFilters
@@ -133,30 +132,13 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		loc := &b.locs[b.routes[key]]
 		loc.Policy = policy
 		if !group[0].cand.Conditional() {
-			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].unresolved
+			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].cand.Backend == ""
 			if group[0].filters != nil {
 				group[0].filters(&loc.Policy)
 			}
 			continue
 		}
-		chain := group
-		for _, p := range holdingPrefixes(key) {
-			if last := chain[len(chain)-1]; !last.cand.Conditional() {
-				break
-			}
-			held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
-			if _, taken := b.routes[held]; taken && groups[held] == nil {
-				break // an Ingress's path: never a fallback
-			}
-			if filtered := slices.IndexFunc(groups[held], func(m *httpMatch) bool { return m.filters != nil }); filtered >= 0 {
-				m := groups[held][filtered]
-				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.UnsupportedFeature, fmt.Sprintf(
-					"the rule's filters cannot apply to the requests of host %q path %q (%s), whose matches have conditions: there they are not served (404)",
-					key.host, key.path, key.match))
-				break
-			}
-			chain = append(slices.Clip(chain), groups[held]...)
-		}
+		chain := b.candidateChain(key, group, groups)
 		for i, m := range chain {
 			if i == model.MaxCandidates {
 				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.LimitExceeded, fmt.Sprintf(
@@ -167,6 +149,43 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 			loc.Candidates = append(loc.Candidates, m.cand)
 		}
 	}
+}
+
+// candidateChain returns the matches a location whose first match has
+// conditions tries in order: its own, then those of the shorter prefixes
+// that hold its path, up to the first without conditions. It ends before
+// an Ingress's path, and before a match with filters (reported), whose
+// filters the location could not apply to that match's requests alone.
+func (b *build) candidateChain(key routeKey, group []*httpMatch, groups map[routeKey][]*httpMatch) []*httpMatch {
+	var chain []*httpMatch
+	more := func(ms []*httpMatch) bool { // false where the chain ends
+		for _, m := range ms {
+			if m.filters != nil {
+				b.problems.add(KindHTTPRoute, m.owner.Ref, m.field, reason.UnsupportedFeature, fmt.Sprintf(
+					"the rule's filters cannot apply to the requests of host %q path %q (%s), whose matches have conditions: there they are not served (404)",
+					key.host, key.path, key.match))
+				return false
+			}
+			chain = append(chain, m)
+			if !m.cand.Conditional() {
+				return false
+			}
+		}
+		return true
+	}
+	if !more(group) {
+		return chain
+	}
+	for _, p := range holdingPrefixes(key) {
+		held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
+		if _, taken := b.routes[held]; taken && groups[held] == nil {
+			break // an Ingress's path: never a fallback
+		}
+		if !more(groups[held]) {
+			break
+		}
+	}
+	return chain
 }
 
 // holdingPrefixes returns the Prefix paths, longest first, that hold
@@ -185,6 +204,31 @@ func holdingPrefixes(key routeKey) []string {
 	return out
 }
 
+// parsedMatch is one match of a rule: its path and its conditions.
+type parsedMatch struct {
+	path  string
+	match model.Match
+	cand  model.Candidate
+}
+
+// ruleMatches reads the matches of a rule, a PathPrefix "/" without
+// conditions when it has none, and refuses the rule for the first match
+// archway cannot serve; the rejection's field is relative to the rule.
+func ruleMatches(ms []gatewayv1.HTTPRouteMatch) ([]parsedMatch, *rejection) {
+	if len(ms) == 0 {
+		ms = []gatewayv1.HTTPRouteMatch{{}}
+	}
+	out := make([]parsedMatch, len(ms))
+	for j, m := range ms {
+		path, match, cand, rej := routeMatch(m)
+		if rej != nil {
+			return nil, prefixed(fmt.Sprintf(".matches[%d]", j), rej)
+		}
+		out[j] = parsedMatch{path, match, cand}
+	}
+	return out, nil
+}
+
 // routeMatch returns the route of a match's path and its conditions,
 // the candidate's but for the backends: header names in lower case, and
 // conditions sorted by name. Of conditions on the same header (in any
@@ -193,7 +237,7 @@ func routeMatch(m gatewayv1.HTTPRouteMatch) (string, model.Match, model.Candidat
 	var cand model.Candidate
 	unsupported := func(field, what string) (string, model.Match, model.Candidate, *rejection) {
 		return "", "", cand, &rejection{field: field, reason: reason.UnsupportedFeature,
-			message: what + " is not supported yet; the match is not served"}
+			message: what + " is not supported; the rule is not served"}
 	}
 	for i, h := range m.Headers {
 		if deref(h.Type) == gatewayv1.HeaderMatchRegularExpression {

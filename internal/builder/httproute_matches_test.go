@@ -70,6 +70,7 @@ spec:
 		manifests string
 		want      map[string][]string
 		problems  []string // reason and field
+		dropped   int      // rules
 	}{
 		"headers: the most conditions first, then rule order (HTTPRouteHeaderMatching)": {
 			manifests: route("web", "r", old, `
@@ -194,23 +195,38 @@ spec:
 			want:     map[string][]string{"Prefix /": {"h:x=1 q:q=a -> web_echo_1"}},
 			problems: []string{"PathConflict spec.rules[0]"},
 		},
-		"regular expressions and names nginx drops are refused, the match alone": {
+		"a match with filters ends the chain of conditional matches, on its path and as a fallback": {
 			manifests: route("web", "r", old, `
-  - matches: [{headers: [{name: x, type: RegularExpression, value: "^a"}]}, {method: GET}]
+  - matches: [{headers: [{name: x, value: "1"}]}, {path: {value: /api}, headers: [{name: x, value: "2"}]}]
+    backendRefs: [{name: echo, port: 1}]
+  - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-from, value: archway}]}}]
+    backendRefs: [{name: echo, port: 2}]`),
+			want: map[string][]string{
+				"Prefix /":    {"h:x=1 -> web_echo_1"},
+				"Prefix /api": {"h:x=2 -> web_echo_1", "h:x=1 -> web_echo_1"},
+			},
+			problems: []string{"UnsupportedFeature spec.rules[1]", "UnsupportedFeature spec.rules[1]"}, // on / and /api
+		},
+		"regular expressions and names nginx drops are refused, with their rule": {
+			manifests: route("web", "r", old, `
+  - matches: [{method: GET}, {headers: [{name: x, type: RegularExpression, value: "^a"}]}]
     backendRefs: [{name: echo, port: 1}]
   - matches: [{queryParams: [{name: x, type: RegularExpression, value: "^a"}]}]
     backendRefs: [{name: echo, port: 1}]
   - matches: [{headers: [{name: x_y, value: "1"}]}]
     backendRefs: [{name: echo, port: 1}]
   - matches: [{path: {type: RegularExpression, value: "/a.*"}}]
-    backendRefs: [{name: echo, port: 1}]`),
-			want: map[string][]string{"Prefix /": {"GET -> web_echo_1"}},
+    backendRefs: [{name: echo, port: 1}]
+  - matches: [{method: PUT}]
+    backendRefs: [{name: echo, port: 2}]`),
+			want: map[string][]string{"Prefix /": {"PUT -> web_echo_2"}},
 			problems: []string{
-				"UnsupportedFeature spec.rules[0].matches[0].headers[0].type",
+				"UnsupportedFeature spec.rules[0].matches[1].headers[0].type",
 				"UnsupportedFeature spec.rules[1].matches[0].queryParams[0].type",
 				"UnsupportedFeature spec.rules[2].matches[0]",
 				"UnsupportedFeature spec.rules[3].matches[0].path.type",
 			},
+			dropped: 4,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -224,6 +240,11 @@ spec:
 				problems = append(problems, string(p.Reason)+" "+p.Field)
 			}
 			require.Equal(t, tc.problems, problems, "%v", report.Problems)
+			dropped := 0
+			for _, r := range report.Gateway.Routes {
+				dropped += len(r.Dropped)
+			}
+			require.Equal(t, tc.dropped, dropped, "rules dropped (PartiallyInvalid)")
 			for _, s := range cfg.Servers {
 				for _, l := range s.Locations {
 					for _, c := range l.Candidates {

@@ -148,7 +148,7 @@ func TestRouteWeights(t *testing.T) {
 	admin := gatewayv1.PortNumber(81)
 	weight := func(w int32) *int32 { return &w }
 	route := ref("web", "r")
-	backend, canaries, _ := b.routeBackends(route, "spec.rules[0]", []gatewayv1.HTTPBackendRef{
+	backend, canaries := b.routeBackends(route, "spec.rules[0]", []gatewayv1.HTTPBackendRef{
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(0)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &admin}, Weight: weight(1000000)}},
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(1000000)}},
@@ -160,6 +160,25 @@ func TestRouteWeights(t *testing.T) {
 		require.NoError(t, c.Validate())
 	}
 	require.Empty(t, b.problems)
+
+	gone := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "gone", Port: &port}, Weight: weight(2)}}
+	backend, canaries = b.routeBackends(route, "spec.rules[0]", []gatewayv1.HTTPBackendRef{gone,
+		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}}}}, &RouteResult{})
+	require.Equal(t, "web_app_80", backend, "the first usable backend is the main one")
+	require.Equal(t, []model.Canary{{Unresolved: true, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: 2, WeightTotal: 3}}, canaries,
+		"the share of a backendRef that cannot be used answers 500")
+	require.NoError(t, canaries[0].Validate())
+	require.Len(t, b.problems, 1)
+	for name, refs := range map[string][]gatewayv1.HTTPBackendRef{
+		"none":                   nil,
+		"only unusable":          {gone},
+		"only of weight 0":       {{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(0)}}},
+		"usable of weight 0 too": {gone, {BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(0)}}},
+	} {
+		backend, canaries = b.routeBackends(route, "spec.rules[0]", refs, &RouteResult{})
+		require.Empty(t, backend, "%s: no backend answers 500", name)
+		require.Empty(t, canaries, name)
+	}
 }
 
 func TestRouteFilters(t *testing.T) {

@@ -25,8 +25,12 @@ import (
 //
 // A chosen canary without ready endpoints gives way to the main Backend.
 type Canary struct {
-	// Backend is a Backend.Name, never empty.
+	// Backend is a Backend.Name, empty only when Unresolved.
 	Backend string
+	// Unresolved stands for a Gateway API backendRef that cannot be used:
+	// the requests its weight takes answer 500, as the spec asks. It has
+	// no Backend and only a weight.
+	Unresolved bool
 	// Owner is the canary Ingress.
 	Owner Owner
 	// Weight is from 0 to WeightTotal, which is from 1 to 1000000.
@@ -52,8 +56,11 @@ const maxCanaryTotal = 1000000
 // Validate checks c against the grammars above; package builder reports what
 // fails, and package render refuses it.
 func (c Canary) Validate() error {
+	if c.Unresolved && (c.Backend != "" || c.Header != "" || c.Cookie != "" || c.LegacyAffinity) {
+		return errors.New("an unresolved canary has only a weight")
+	}
 	switch {
-	case c.Backend == "":
+	case c.Backend == "" && !c.Unresolved:
 		return errors.New("canary without backend")
 	case c.WeightTotal < 1 || c.WeightTotal > maxCanaryTotal:
 		return fmt.Errorf("canary weight total %d is not between 1 and %d", c.WeightTotal, maxCanaryTotal)

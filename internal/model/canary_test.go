@@ -33,6 +33,10 @@ func TestCanaryValidate(t *testing.T) {
 		"pattern with a quote":  {canary: with(func(c *Canary) { c.Header, c.HeaderPattern = "X", `a"` }), err: "not a regex of"},
 		"pattern bad escape":    {canary: with(func(c *Canary) { c.Header, c.HeaderPattern = "X", `a\b` }), err: "not a regex of"},
 		"pattern not compiling": {canary: with(func(c *Canary) { c.Header, c.HeaderPattern = "X", "a(" }), err: "does not compile"},
+		"unresolved":            {canary: Canary{Unresolved: true, Weight: 1, WeightTotal: 2}},
+		"unresolved backend":    {canary: with(func(c *Canary) { c.Unresolved = true }), err: "only a weight"},
+		"unresolved header":     {canary: Canary{Unresolved: true, Header: "X", WeightTotal: 2}, err: "only a weight"},
+		"unresolved zero total": {canary: Canary{Unresolved: true}, err: "weight total 0"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -24,7 +24,8 @@ type Candidate struct {
 	// compared exactly after percent-decoding; the first of a repeated
 	// parameter counts.
 	Query []Condition
-	// Backend is a Backend.Name; empty answers 503.
+	// Backend is a Backend.Name; empty answers 500, the Gateway API's
+	// answer for a rule none of whose backendRefs can be used.
 	Backend string
 	// Canaries share the requests with Backend by weight, as a
 	// Location's (only weights: no header or cookie rules).

@@ -90,9 +90,15 @@ const failingVerifyTimeout = 3 * time.Second
 
 func newEnv(t testing.TB, verifyTimeout time.Duration) *env {
 	t.Helper()
+	return newEnvBinary(t, verifyTimeout, testutil.NginxBinary(t))
+}
+
+// newEnvBinary is newEnv running nginx as binary.
+func newEnvBinary(t testing.TB, verifyTimeout time.Duration, binary string) *env {
+	t.Helper()
 	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}
 	e.m = New(Options{
-		Binary:        testutil.NginxBinary(t),
+		Binary:        binary,
 		RuntimeDir:    e.dir,
 		Logger:        slog.New(e.logs),
 		VerifyTimeout: verifyTimeout,

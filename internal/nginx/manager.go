@@ -27,6 +27,9 @@ const (
 	defaultStopTimeout   = 30 * time.Second
 	minBackoff           = 100 * time.Millisecond
 	maxBackoff           = 10 * time.Second
+	// restartChecks bounds the checks of a restarted nginx that did not
+	// serve by the end of its verify: with backoff, about 40 s more.
+	restartChecks = 10
 )
 
 // Options configure a Manager.
@@ -174,6 +177,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			}
 			m.log.Error("restart nginx", "err", err, "retry_in", delay)
 		}
+		m.awaitRestarted(ctx)
 	}
 }
 
@@ -199,7 +203,7 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 		return err
 	}
 	// Verification failing here is left to Run: a dying nginx comes back
-	// through the exit path, a slow one keeps running unready.
+	// through the exit path, a slow one is checked again (awaitRestarted).
 	if err := m.verify(ctx, np, m.live.version, nil, nil); err != nil {
 		if ctx.Err() != nil {
 			return nil // shutting down anyway
@@ -208,20 +212,82 @@ func (m *Manager) restart(ctx context.Context, p *process) error {
 		m.heldKnown = false // it has no endpoints: the next Apply pushes them
 		return nil
 	}
-	// A new nginx starts with empty shared memory: it serves only once it
-	// has the endpoints. Without them it would answer 503 to everything,
-	// so it is stopped, and Run starts another after a pause.
+	m.serveRestarted(ctx, np)
+	return nil
+}
+
+// serveRestarted gives a restarted nginx that serves the live config its
+// endpoints, and makes archway ready. A new nginx starts with empty shared
+// memory: without the endpoints it would answer 503 to everything, so it
+// is stopped instead, and Run starts another after a pause.
+func (m *Manager) serveRestarted(ctx context.Context, np *process) {
 	if err := m.pushAll(ctx, m.live.endpoints); err != nil {
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		m.log.Error("nginx restarted but took no endpoints; restarting it", "pid", np.pid(), "err", err)
 		np.kill()
-		return nil
+		return
 	}
 	m.ready.Store(true)
 	m.log.Info("nginx restarted", "pid", np.pid(), "version", m.live.version)
+}
+
+// awaitRestarted checks again, with backoff, a restarted nginx that did
+// not serve the live config by the end of its verify (a slow start on a
+// busy machine), so that archway becomes ready once it does rather than
+// at the next change. After restartChecks it stops that nginx, and Run
+// starts another.
+func (m *Manager) awaitRestarted(ctx context.Context) {
+	delay := minBackoff
+	for range restartChecks {
+		if m.restartSettled() || !sleep(ctx, delay) {
+			return
+		}
+		delay = min(2*delay, maxBackoff)
+		if err := m.checkRestarted(ctx); err != nil {
+			m.log.Warn("restarted nginx does not serve the live config yet", "err", err, "retry_in", delay)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p := m.unverified(); p != nil {
+		m.log.Error("restarted nginx never served the live config; restarting it", "pid", p.pid())
+		p.kill()
+	}
+}
+
+// checkRestarted checks once whether the unverified nginx serves the live
+// config, and if so makes it serve.
+func (m *Manager) checkRestarted(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.unverified()
+	if p == nil {
+		return nil
+	}
+	if err := m.serves(ctx, p, m.live.version, nil); err != nil {
+		return err
+	}
+	m.serveRestarted(ctx, p)
 	return nil
+}
+
+func (m *Manager) restartSettled() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.unverified() == nil
+}
+
+// unverified is the running nginx while archway is not ready with a live
+// config: one a restart left unverified (or a rollback that failed). nil
+// once ready, stopped, exited (Run restarts it) or replaced by an Apply.
+func (m *Manager) unverified() *process {
+	p := m.proc
+	if m.stopped || m.live == nil || p == nil || p.hasExited() || m.ready.Load() {
+		return nil
+	}
+	return p
 }
 
 // Resync writes the live config and its files again where something

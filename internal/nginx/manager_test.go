@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/render"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func TestApplyStartsThenReloads(t *testing.T) {
@@ -201,6 +202,38 @@ func TestRunRestartsKilledNginx(t *testing.T) {
 		require.NoDirExists(t, fmt.Sprintf("/proc/%d", pid), "orphaned worker %d must be killed and reaped", pid)
 	}
 	require.Equal(t, 1, e.logs.count("nginx exited unexpectedly"))
+	e.requireServes("body-a")
+
+	e.apply(e.config("b"))
+	e.requireServes("body-b")
+}
+
+// TestRunAwaitsLateRestart: a restarted nginx that serves only after its
+// verify gave up (a slow start on a busy machine) makes archway ready when
+// it serves, without a new config.
+func TestRunAwaitsLateRestart(t *testing.T) {
+	// nginx started through a script that, while the file late exists,
+	// waits as many seconds as it says before it runs nginx, once.
+	dir := t.TempDir()
+	late, binary := filepath.Join(dir, "late"), filepath.Join(dir, "nginx")
+	script := fmt.Sprintf("#!/bin/sh\nif [ -e %[1]s ]; then sleep \"$(cat %[1]s)\"; rm %[1]s; fi\nexec %[2]s \"$@\"\n",
+		late, testutil.NginxBinary(t))
+	require.NoError(t, os.WriteFile(binary, []byte(script), 0o755))
+	e := newEnvBinary(t, time.Second, binary)
+	e.apply(e.config("a"))
+	master := e.masterPid()
+
+	// Late by a second more than the restart's verify waits.
+	delay := e.m.verifyTimeout() + time.Second
+	require.NoError(t, os.WriteFile(late, fmt.Appendf(nil, "%.1f", delay.Seconds()), 0o644))
+	require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
+
+	require.Eventually(t, func() bool {
+		pid, err := readPid(e.dir)
+		return err == nil && pid != master && e.m.Ready()
+	}, 60*time.Second, 20*time.Millisecond)
+	require.NoFileExists(t, late, "nginx started late")
+	require.Equal(t, 1, e.logs.count("nginx restarted but does not serve the live config"), "the restart's verify gave up")
 	e.requireServes("body-a")
 
 	e.apply(e.config("b"))

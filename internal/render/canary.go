@@ -22,7 +22,11 @@ import (
 //	{"canary.0123456789abcdef": {"main": "web_app_80", "canaries": [
 //	  {"backend": "web_beta_80", "weight": 30, "weight_total": 100,
 //	   "header": "X-Canary", "header_value": "beta",
-//	   "header_pattern": "^v[0-9]+$", "cookie": "canary"}]}}
+//	   "header_pattern": "^v[0-9]+$", "cookie": "canary"},
+//	  {"unresolved": true, "weight": 10, "weight_total": 100}]}}
+//
+// An unresolved canary stands for an HTTPRoute backendRef that cannot be
+// used: the requests its weight takes answer 500.
 
 // canaryRouteName returns the name of a Location's canary route, or of
 // its candidates (candidates.go).
@@ -41,7 +45,9 @@ type canaryRoute struct {
 }
 
 type canaryEntry struct {
-	Backend       string `json:"backend"`
+	// Backend is empty when Unresolved: its share answers 500.
+	Backend       string `json:"backend,omitempty"`
+	Unresolved    bool   `json:"unresolved,omitempty"`
 	Weight        int    `json:"weight"`
 	WeightTotal   int    `json:"weight_total"`
 	Header        string `json:"header,omitempty"`
@@ -92,7 +98,7 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 func newCanaryRoute(main string, canaries []model.Canary) canaryRoute {
 	route := canaryRoute{Main: main, Canaries: make([]canaryEntry, len(canaries))}
 	for i, c := range canaries {
-		route.Canaries[i] = canaryEntry{Backend: c.Backend, Weight: c.Weight, WeightTotal: c.WeightTotal,
+		route.Canaries[i] = canaryEntry{Backend: c.Backend, Unresolved: c.Unresolved, Weight: c.Weight, WeightTotal: c.WeightTotal,
 			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
 			LegacyAffinity: c.LegacyAffinity}
 	}
@@ -107,7 +113,7 @@ func checkCanaries(main string, canaries []model.Canary, known map[string]bool) 
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		if !known[c.Backend] {
+		if !c.Unresolved && !known[c.Backend] {
 			return fmt.Errorf("canary of unknown backend %q", c.Backend)
 		}
 	}

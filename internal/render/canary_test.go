@@ -56,7 +56,7 @@ func (e *canaryEnv) use(t *testing.T, canaries ...model.Canary) {
 }
 
 // get returns the name of the backend that answers a request with the
-// given headers ("Name: value").
+// given headers ("Name: value"), or "500" for a 500.
 func (e *canaryEnv) get(t *testing.T, headers ...string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://canary.test/", nil)
@@ -70,6 +70,9 @@ func (e *canaryEnv) get(t *testing.T, headers ...string) string {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	if resp.StatusCode == http.StatusInternalServerError {
+		return "500"
+	}
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	return string(body)
 }
@@ -179,6 +182,10 @@ func TestCanaryTraffic(t *testing.T) {
 			canaries: []model.Canary{canary("beta", 75), canary("gamma", 50)},
 			want:     map[string]int{"beta": 300, "gamma": 100},
 		},
+		"an unresolved canary's share answers 500": {
+			canaries: []model.Canary{canary("beta", 25), {Unresolved: true, Weight: 1, WeightTotal: 2}},
+			want:     map[string]int{"beta": 100, "500": 200, "main": 100},
+		},
 	}
 	for name, tc := range weights {
 		t.Run(name, func(t *testing.T) {
@@ -219,7 +226,12 @@ func TestCanaryEntries(t *testing.T) {
 				HeaderPattern: `^v\.[0-9]<>&$`, Cookie: "c"},
 			payload: `{"main":"main","canaries":[{"backend":"beta","weight":3,"weight_total":10,"header":"X-Canary","header_pattern":"^v\\.[0-9]\u003c\u003e\u0026$","cookie":"c"}]}`,
 		},
-		"unknown backend": {canary: model.Canary{Backend: "gone", WeightTotal: 100}, err: `canary of unknown backend "gone"`},
+		"unresolved": {
+			canary:  model.Canary{Unresolved: true, Weight: 1, WeightTotal: 2},
+			payload: `{"main":"main","canaries":[{"unresolved":true,"weight":1,"weight_total":2}]}`,
+		},
+		"unresolved with a header": {canary: model.Canary{Unresolved: true, WeightTotal: 2, Header: "X"}, err: "only a weight"},
+		"unknown backend":          {canary: model.Canary{Backend: "gone", WeightTotal: 100}, err: `canary of unknown backend "gone"`},
 		"weight above the total": {
 			canary: model.Canary{Backend: "beta", Weight: 101, WeightTotal: 100}, err: "canary weight 101 is not between 0 and 100",
 		},
@@ -263,6 +275,9 @@ func TestCanaryPushRefused(t *testing.T) {
 		"header with a space":    {route + `{"backend": "beta", "weight": 0, "weight_total": 4, "header": "a b"}]}`, "invalid canary header"},
 		"broken pattern":         {route + `{"backend": "beta", "weight": 0, "weight_total": 4, "header": "a", "header_pattern": "a("}]}`, "invalid canary header_pattern"},
 		"no main":                {`"canary.x": {"main": "", "canaries": []}`, "invalid main backend"},
+		"unresolved backend":     {route + `{"backend": "beta", "unresolved": true, "weight": 0, "weight_total": 4}]}`, "invalid canary backend"},
+		"unresolved header":      {route + `{"unresolved": true, "weight": 0, "weight_total": 4, "header": "a"}]}`, "invalid unresolved canary"},
+		"unresolved not true":    {route + `{"unresolved": 1, "weight": 0, "weight_total": 4}]}`, "invalid canary unresolved"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

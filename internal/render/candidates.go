@@ -13,7 +13,8 @@ import (
 // payload member "match.<hash of host, match and path>" that lists them
 // in order. The balancer takes the first whose conditions hold, then its
 // backend (through its weighted canaries), and answers 404 when none
-// holds, 503 for one without backend. The conditions' names and values
+// holds, 500 for one without backend (an HTTPRoute rule without a usable
+// backendRef). The conditions' names and values
 // are tenant input: they travel only as JSON data, never in nginx.conf,
 // and change with no reload.
 //
@@ -43,7 +44,7 @@ type candidateEntry struct {
 	Method  string           `json:"method,omitempty"`
 	Headers []conditionEntry `json:"headers,omitempty"`
 	Query   []conditionEntry `json:"query,omitempty"`
-	// Main is empty for a candidate that answers 503.
+	// Main is empty for a candidate that answers 500.
 	Main     string        `json:"main,omitempty"`
 	Canaries []canaryEntry `json:"canaries,omitempty"`
 }

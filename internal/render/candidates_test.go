@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -142,19 +143,19 @@ endpoints: [{addresses: [10.0.0.1]}]
 	return b.String()
 }
 
-// TestHTTPRouteMatchTraffic serves the conformance tests' HTTPRoutes
-// through the builder, real nginx and real backends, and sends their
-// requests: each kind of match, their combinations, and the precedence
-// among a host's matches.
-func TestHTTPRouteMatchTraffic(t *testing.T) {
+// serveHTTPRoutes builds the Gateway of the builder's
+// testdata/gateway-matches.yaml, routes (HTTPRoutes and Services) and the
+// Services v1, v2 and v3 of namespace web, serves them through real nginx
+// to real backends named v1, v2 and v3, and returns a client for it and
+// the build's problems.
+func serveHTTPRoutes(t *testing.T, routes string) (*http.Client, []builder.Problem) {
 	gateway, err := os.ReadFile(filepath.Join("..", "builder", "testdata", "gateway-matches.yaml"))
 	require.NoError(t, err)
 	var snap source.Snapshot
 	snap.AddManifests("gateway.yaml", gateway)
-	snap.AddManifests("routes.yaml", []byte(matchRoutes+matchBackends()))
+	snap.AddManifests("routes.yaml", []byte(routes+matchBackends()))
 	require.Empty(t, snap.LoadErrors)
 	cfg, report := builder.Build(snap, builder.Options{GatewayController: "archway.dev/gateway-controller"})
-	require.Empty(t, report.Problems)
 	eps := namedServers(t, nil, "v1", "v2", "v3")
 	for i, b := range cfg.Backends { // the builder refuses loopback endpoints
 		if ep, ok := eps[b.Service.Name]; ok {
@@ -169,15 +170,59 @@ func TestHTTPRouteMatchTraffic(t *testing.T) {
 	require.NoError(t, err)
 	startNginx(t, opts.RuntimeDir, out)
 	push(t, opts.RuntimeDir, out.Endpoints.Payload())
-	client := tcpClient(t, opts.HTTPPort)
+	return tcpClient(t, opts.HTTPPort), report.Problems
+}
 
-	// request is "METHOD host/path?query" and headers "Name: value"; want
-	// is the backend that answers, or "404".
-	for _, tc := range []struct {
-		request string
-		headers []string
-		want    string
-	}{
+// answer sends request, "METHOD host/path?query", with headers ("Name:
+// value") and returns the backend that answers, or the status when not
+// 200.
+func answer(t *testing.T, client *http.Client, request string, headers ...string) string {
+	t.Helper()
+	method, target, _ := strings.Cut(request, " ")
+	host, path, _ := strings.Cut(target, "/")
+	req, err := http.NewRequest(method, "http://"+host+"/"+path, nil)
+	require.NoError(t, err)
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ": ")
+		req.Header.Add(name, value)
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		return strconv.Itoa(resp.StatusCode)
+	case method == http.MethodHead:
+		return "200 to HEAD"
+	}
+	return string(body)
+}
+
+// routeRequest is a request for answer and the answer it must get.
+type routeRequest struct {
+	request string
+	headers []string
+	want    string
+}
+
+func requireAnswers(t *testing.T, client *http.Client, requests []routeRequest) {
+	t.Helper()
+	for _, r := range requests {
+		require.Equal(t, r.want, answer(t, client, r.request, r.headers...), "%s %v", r.request, r.headers)
+	}
+}
+
+// TestHTTPRouteMatchTraffic serves the conformance tests' HTTPRoutes
+// through the builder, real nginx and real backends, and sends their
+// requests: each kind of match, their combinations, and the precedence
+// among a host's matches.
+func TestHTTPRouteMatchTraffic(t *testing.T) {
+	client, problems := serveHTTPRoutes(t, matchRoutes)
+	require.Empty(t, problems)
+
+	requireAnswers(t, client, []routeRequest{
 		{"GET header.test/", []string{"Version: one"}, "v1"},
 		{"GET header.test/", []string{"Version: two"}, "v2"},
 		{"GET header.test/", []string{"Version: two", "Color: orange"}, "v1"},
@@ -241,32 +286,7 @@ func TestHTTPRouteMatchTraffic(t *testing.T) {
 		{"GET example.net/v2", nil, "v1"},
 		{"GET example.com/v2/example", nil, "v2"},
 		{"GET example.com/", []string{"Version: two"}, "v2"},
-	} {
-		method, target, _ := strings.Cut(tc.request, " ")
-		host, path, _ := strings.Cut(target, "/")
-		req, err := http.NewRequest(method, "http://"+host+"/"+path, nil)
-		require.NoError(t, err)
-		for _, h := range tc.headers {
-			name, value, _ := strings.Cut(h, ": ")
-			req.Header.Add(name, value)
-		}
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.NoError(t, err)
-		got := string(body)
-		if resp.StatusCode != http.StatusOK {
-			got = http.StatusText(resp.StatusCode)
-			if resp.StatusCode == http.StatusNotFound {
-				got = "404"
-			}
-		}
-		if method == http.MethodHead && resp.StatusCode == http.StatusOK {
-			got = "200 to HEAD"
-		}
-		require.Equal(t, tc.want, got, "%s %v", tc.request, tc.headers)
-	}
+	})
 }
 
 // TestCandidatesRefused: render refuses candidates the builder would

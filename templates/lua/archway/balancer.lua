@@ -6,9 +6,11 @@
 -- "gen", bumped by every push that changed an entry. Each worker decodes a
 -- backend on first use and again only after a push changed its entry.
 -- An entry with "main" is a canary route: rewrite() picks its main
--- backend or one of its canaries per request (see model.Canary). An entry
--- with "candidates" is a location's conditional routes: rewrite() takes
--- the first whose conditions hold (see model.Candidate), or answers 404.
+-- backend or one of its canaries per request (see model.Canary); an
+-- "unresolved" canary's share answers 500. An entry with "candidates" is
+-- a location's conditional routes: rewrite() takes the first whose
+-- conditions hold (see model.Candidate), or answers 404; one without
+-- "main" answers 500.
 --
 -- Phases: rewrite() answers 503 for an unknown backend or one without
 -- endpoints, and handles cookie affinity (it may set a cookie, which the
@@ -91,7 +93,9 @@ function M.parse_route(t)
   for i, c in ipairs(t.canaries) do
     check(type(c) == "table", "canary")
     optional_string(c.backend, "^[a-z0-9_.-]+$", "canary backend")
-    check(c.backend ~= nil, "canary backend")
+    check(c.unresolved == nil or c.unresolved == true, "canary unresolved")
+    check((c.backend ~= nil) ~= (c.unresolved == true), "canary backend")
+    check(not c.unresolved or (c.header == nil and c.cookie == nil and c.legacy_affinity == nil), "unresolved canary")
     count(c.weight_total, 1, 1000000, "canary weight_total")
     count(c.weight, 0, c.weight_total, "canary weight")
     optional_string(c.header, "^[%w_-]+$", "canary header")
@@ -104,7 +108,7 @@ function M.parse_route(t)
     optional_string(c.cookie, "^[%w_-]+$", "canary cookie")
     check(c.legacy_affinity == nil or type(c.legacy_affinity) == "boolean", "canary legacy_affinity")
     canaries[i] = {
-      sticky = not c.legacy_affinity,
+      sticky = not c.legacy_affinity and not c.unresolved, unresolved = c.unresolved,
       backend = c.backend, share = c.weight / c.weight_total,
       header = c.header and "http_" .. lower((gsub(c.header, "-", "_"))),
       value = c.header_value, pattern = c.header_pattern,
@@ -317,7 +321,8 @@ end
 
 -- choose returns the backend of a canary route for this request: header
 -- rules, then cookie rules, then affinity, then weights, then the main
--- backend. A canary without endpoints gives way to the main backend.
+-- backend. A canary without endpoints gives way to the main backend. The
+-- share of an unresolved canary gets nil and 500 instead.
 local function choose(route)
   local main, pick = route.main, nil
   for _, c in ipairs(route.canaries) do
@@ -336,6 +341,7 @@ local function choose(route)
     for _, c in ipairs(route.canaries) do
       acc = acc + c.share
       if x < acc then
+        if c.unresolved then return nil, ngx.HTTP_INTERNAL_SERVER_ERROR end
         pick = c.backend
         break
       end
@@ -408,13 +414,16 @@ function M.rewrite()
   if b and b.candidates then
     local c = first_candidate(b.candidates)
     if not c then return ngx.exit(ngx.HTTP_NOT_FOUND) end
+    if not c.route then return ngx.exit(ngx.HTTP_INTERNAL_SERVER_ERROR) end
     b = c.route
   end
   if b and b.main then
     -- The access log's $proxy_upstream_name: the main backend, as in
     -- ingress-nginx, whichever backend serves.
     var.archway_main_backend = b.main
-    b = choose(b)
+    local status
+    b, status = choose(b)
+    if status then return ngx.exit(status) end
   end
   if not b or not b.endpoints or #b.endpoints == 0 then return ngx.exit(ngx.HTTP_SERVICE_UNAVAILABLE) end
   local state = { backend = b, tried = {}, attempts = {} }
