@@ -136,3 +136,42 @@ spec:
 		return body == "200 one"
 	}, 10*time.Second, 20*time.Millisecond, "the renewed Secret is served")
 }
+
+// TestFolderGatewayCatchAllCertificate serves, as conformance
+// HTTPRouteHTTPSListener does, a Gateway with a hostless HTTPS listener:
+// its certificate answers its routes' hosts and the names no host has
+// (404), while an Ingress host without TLS keeps the default certificate.
+func TestFolderGatewayCatchAllCertificate(t *testing.T) {
+	f := startFolderInstance(t)
+	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*", "*.org"}})
+	f.write("backends.yaml", backendManifests("one", namedBackend(t, "one"))+"---"+backendManifests("two", namedBackend(t, "two")))
+	f.write("ingress.yaml", ingressManifest("legacy", "plain.example.net", "/", "one"))
+	f.write("gateway.yaml", tlsSecretManifest("any", cert)+"---"+gatewayManifests(
+		`{name: https, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: any}]}},
+   {name: https-with-hostname, protocol: HTTPS, port: 443, hostname: second-example.org, tls: {certificateRefs: [{name: any}]}}`)+`---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: named}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [example.org]
+  rules: [{backendRefs: [{name: one, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: no-hostname}
+spec:
+  parentRefs: [{name: gw, sectionName: https-with-hostname}]
+  rules: [{backendRefs: [{name: two, port: 80}]}]
+`)
+	f.waitFor("example.org", "/", "200 one")
+	for host, status := range map[string]int{"example.org": 200, "second-example.org": 200, "unknown-example.org": 404} {
+		require.Eventually(t, func() bool {
+			leaf, code := f.handshake(host)
+			return leaf.Equal(cert.Leaf) && code == status
+		}, 10*time.Second, 20*time.Millisecond, "%s: the listener's certificate and %d", host, status)
+	}
+	leaf, code := f.handshake("plain.example.net")
+	require.Equal(t, 200, code)
+	require.Equal(t, defaultCertificateName, leaf.Subject.CommonName, "an Ingress host without TLS keeps the default certificate")
+}

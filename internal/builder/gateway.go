@@ -58,7 +58,12 @@ func (b *build) gateways() gatewayListeners {
 		}
 	}
 	out := gatewayListeners{}
-	for _, gw := range b.snap.Gateways {
+	gateways := slices.Clone(b.snap.Gateways)
+	slices.SortFunc(gateways, func(a, b *gatewayv1.Gateway) int {
+		return cmp.Or(a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time),
+			compareRefs(model.Ref{Namespace: a.Namespace, Name: a.Name}, model.Ref{Namespace: b.Namespace, Name: b.Name}))
+	})
+	for _, gw := range gateways {
 		if !classes[string(gw.Spec.GatewayClassName)] {
 			continue
 		}
@@ -82,6 +87,9 @@ func (b *build) gateways() gatewayListeners {
 					b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
 					result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, RefsReason: err.reason, Message: err.message})
 					continue
+				}
+				if l.hostname == "" {
+					b.hostlessHTTPS = append(b.hostlessHTTPS, hostlessListener{gateway: ref, field: field, name: l.name, cert: l.cert})
 				}
 			}
 			listeners = append(listeners, l)
@@ -177,6 +185,43 @@ func (b *build) listenerCertificate(gw model.Ref, l gatewayv1.Listener) (*parsed
 		first = cmp.Or(first, cert)
 	}
 	return first, nil
+}
+
+// hostlessListener is a served HTTPS listener without hostname, whose
+// certificate may answer the server names no host has.
+type hostlessListener struct {
+	gateway     model.Ref
+	field, name string
+	cert        *parsedCertificate
+}
+
+// catchAllCertificate returns the certificate of the server names that no
+// host has: a listener without hostname takes every name, so the first
+// hostless HTTPS listener of the oldest Gateway (b.hostlessHTTPS is in
+// that order) gives them its certificate; later ones with another Secret
+// are reported. It runs before the HTTPRoutes claim hosts: when an
+// Ingress of another namespace than that Gateway's has a rule without
+// host, those names are that Ingress's, which keeps them on the default
+// certificate as an Ingress's TLS section wins over a listener's, and
+// the Gateway is reported.
+func (b *build) catchAllCertificate() *model.Certificate {
+	if len(b.hostlessHTTPS) == 0 {
+		return nil
+	}
+	first := b.hostlessHTTPS[0]
+	if owner, taken := b.owners[""]; taken && owner != first.gateway.Namespace {
+		b.problems.add(KindGateway, first.gateway, first.field, reason.HostNotOwned, fmt.Sprintf(
+			"listener %q: an Ingress rule without host of another namespace serves the names no host has; they keep the default certificate", first.name))
+		return nil
+	}
+	for _, l := range b.hostlessHTTPS[1:] {
+		if l.cert.secret != first.cert.secret {
+			b.problems.add(KindGateway, l.gateway, l.field, reason.TLSConflict, fmt.Sprintf(
+				"listener %q: the names no host has are served with the certificate of listener %q of Gateway %s (the oldest Gateway's hostless HTTPS listener wins)",
+				l.name, first.name, first.gateway))
+		}
+	}
+	return first.cert.cert
 }
 
 func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {

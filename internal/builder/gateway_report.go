@@ -65,6 +65,9 @@ type ParentResult struct {
 // gatewayState is what the Gateway API processors pass on to each other.
 type gatewayState struct {
 	gatewayReport GatewayReport
+	// hostlessHTTPS are the served HTTPS listeners without hostname,
+	// oldest Gateway first, then in spec order.
+	hostlessHTTPS []hostlessListener
 }
 
 // attach counts a route on the listener name of Gateway gw.

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -140,4 +142,75 @@ func TestGatewayHTTPS(t *testing.T) {
 	for _, p := range report.Problems {
 		require.False(t, strings.Contains(p.Message, "BEGIN"), "no key material in messages")
 	}
+}
+
+// TestGatewayCatchAllCertificate gives the names no host has the
+// certificate of the oldest Gateway's hostless HTTPS listener, reports a
+// newer one with another Secret, and leaves those names on the default
+// certificate when an Ingress of another namespace serves them.
+func TestGatewayCatchAllCertificate(t *testing.T) {
+	const gateways = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: archway}
+spec: {controllerName: archway.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: old, namespace: web, creationTimestamp: "2024-01-01T00:00:00Z"}
+spec:
+  gatewayClassName: archway
+  listeners:
+  - {name: named, protocol: HTTPS, port: 443, hostname: site.example.com, tls: {certificateRefs: [{name: site}]}}
+  - {name: any, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: any}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: new, namespace: other, creationTimestamp: "2025-01-01T00:00:00Z"}
+spec:
+  gatewayClassName: archway
+  listeners:
+  - {name: mine, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: mine}]}}
+`
+	const hostless = `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: hostless, namespace: %s}
+spec:
+  ingressClassName: archway
+  rules:
+  - http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
+`
+	cert := func(hosts ...string) testutil.Cert { return testutil.NewCert(t, testutil.CertOptions{Hosts: hosts}) }
+	secrets := []*corev1.Secret{cert("site.example.com").Secret("web", "site"), cert("*").Secret("web", "any"), cert("*").Secret("other", "mine")}
+	build := func(ingressNamespace string) (*model.Certificate, []string) {
+		snap := load(t, "classes.yaml", "service-web-app.yaml")
+		snap.AddManifests("gateways.yaml", []byte(gateways))
+		if ingressNamespace != "" {
+			snap.AddManifests("ingress.yaml", []byte(fmt.Sprintf(hostless, ingressNamespace)))
+		}
+		snap.Secrets = append(snap.Secrets, secrets...)
+		require.Empty(t, snap.LoadErrors)
+		cfg, report := Build(snap, *gatewayOpts())
+		var problems []string
+		for _, p := range report.Problems {
+			problems = append(problems, p.Kind+" "+p.Object.String()+" "+p.Field+" "+string(p.Reason))
+		}
+		return cfg.CatchAllCertificate, problems
+	}
+
+	got, problems := build("")
+	require.NotNil(t, got)
+	require.Equal(t, "web/any", got.Secret.String())
+	require.Equal(t, []string{"Gateway other/new spec.listeners[0] TLSConflict"}, problems)
+
+	got, _ = build("web") // the Gateway's own namespace
+	require.NotNil(t, got)
+	require.Equal(t, "web/any", got.Secret.String())
+
+	got, problems = build("other")
+	require.Nil(t, got)
+	require.Contains(t, problems, "Gateway web/old spec.listeners[1] HostNotOwned")
 }

@@ -23,6 +23,7 @@ func (b *build) addHTTPRoutes() {
 	if len(listeners) == 0 {
 		return
 	}
+	b.cfg.CatchAllCertificate = b.catchAllCertificate()
 	routes := slices.Clone(b.snap.HTTPRoutes)
 	slices.SortFunc(routes, func(a, b *gatewayv1.HTTPRoute) int {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time),

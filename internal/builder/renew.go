@@ -69,6 +69,9 @@ func Renew(cfg model.Config, report Report, secrets []*corev1.Secret, changed []
 	if len(renewed) == 0 {
 		return cfg, report, true
 	}
+	if c := cfg.CatchAllCertificate; c != nil && renewed[c.Secret] != nil {
+		cfg.CatchAllCertificate = renewed[c.Secret].cert
+	}
 	cfg.Servers = slices.Clone(cfg.Servers)
 	for i, s := range cfg.Servers {
 		if s.Certificate == nil {

@@ -30,7 +30,7 @@ func (c *Controller) withoutBuild(snap source.Snapshot, opts builder.Options) (_
 		return candidate{}, false
 	}
 	if sameObjects(reflect.ValueOf(c.good.EndpointSlices), reflect.ValueOf(snap.EndpointSlices)) {
-		return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg.Servers)}, true
+		return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg)}, true
 	}
 	cfg, report = builder.Reendpoint(cfg, report, snap.Services, snap.EndpointSlices, opts)
 	out, err := c.out.WithEndpoints(cfg)

@@ -20,6 +20,10 @@ type Config struct {
 	// DefaultCertificate answers HTTPS requests for hosts without a
 	// certificate of their own; nil means no HTTPS listener.
 	DefaultCertificate *Certificate
+	// CatchAllCertificate answers the TLS handshakes whose server name
+	// (SNI) no Server has, those the catch-all server answers; nil means
+	// DefaultCertificate, as do handshakes without a server name.
+	CatchAllCertificate *Certificate
 	// Streams are the TCP and UDP services (stream.go), sorted by
 	// Protocol, then Port.
 	Streams []StreamServer

@@ -19,41 +19,49 @@ import (
 //	"tls-cert:<id>": "<base64 of the PEM chain and key>"
 //	"tls-host:<name>": "<id>"
 //
-// <id> is a hash of the PEM. A name is a server's host or alias, or a
-// wildcard host ("*.example.com"). The empty id sends a host to the
-// default certificate, which the catch-all server's ssl_certificate holds:
-// an exact host without a certificate of its own gets the default one, not
-// the certificate of the wildcard host beside it, as nginx choosing the
-// server by SNI would do.
+// <id> is a hash of the PEM. A name is a server's host or alias, a
+// wildcard host ("*.example.com"), or "*": the names no server has, which
+// the catch-all server answers (model.Config.CatchAllCertificate). The
+// empty id sends a name to the default certificate, which the catch-all
+// server's ssl_certificate holds: an exact host without a certificate of
+// its own gets the default one, not the certificate of the wildcard host
+// beside it, as nginx choosing the server by SNI would do, nor the
+// catch-all certificate.
 const (
 	certificateMember = "tls-cert:"
 	hostMember        = "tls-host:"
+	catchAllHost      = "*"
 )
 
 // certificateEntries returns the payload members of the certificates of
-// servers, sorted by name.
-func certificateEntries(servers []model.Server) Endpoints {
+// cfg's servers and of its catch-all certificate, sorted by name.
+func certificateEntries(cfg model.Config) Endpoints {
 	ids := map[*model.Certificate]string{}
 	var entries Endpoints
 	host := func(name, id string) {
 		entries = append(entries, BackendEndpoints{Name: hostMember + name, JSON: []byte(`"` + id + `"`)})
 	}
-	wildcards := map[string]bool{} // suffixes (".example.com") of wildcard hosts with a certificate
-	for _, s := range servers {
-		if s.Host == "" || s.Certificate == nil {
-			continue
-		}
-		id, seen := ids[s.Certificate]
+	// idOf returns the id of c, adding its member the first time.
+	idOf := func(c *model.Certificate) string {
+		id, seen := ids[c]
 		if !seen {
-			pem := slices.Concat(s.Certificate.Chain, s.Certificate.Key)
+			pem := slices.Concat(c.Chain, c.Key)
 			sum := sha256.Sum256(pem)
 			id = hex.EncodeToString(sum[:versionLen])
-			ids[s.Certificate] = id
+			ids[c] = id
 			// One allocation of the JSON string: there are thousands.
 			json := make([]byte, 0, base64.StdEncoding.EncodedLen(len(pem))+2)
 			json = append(base64.StdEncoding.AppendEncode(append(json, '"'), pem), '"')
 			entries = append(entries, BackendEndpoints{Name: certificateMember + id, JSON: json})
 		}
+		return id
+	}
+	wildcards := map[string]bool{} // suffixes (".example.com") of wildcard hosts with a certificate
+	for _, s := range cfg.Servers {
+		if s.Host == "" || s.Certificate == nil {
+			continue
+		}
+		id := idOf(s.Certificate)
 		if s.Wildcard() {
 			wildcards[s.Host[1:]] = true
 		}
@@ -62,16 +70,20 @@ func certificateEntries(servers []model.Server) Endpoints {
 			host(alias, id)
 		}
 	}
-	for _, s := range servers {
+	catchAll := cfg.CatchAllCertificate != nil
+	if catchAll {
+		host(catchAllHost, idOf(cfg.CatchAllCertificate))
+	}
+	for _, s := range cfg.Servers {
 		if s.Host == "" || s.Certificate != nil {
 			continue
 		}
 		names := s.Aliases
-		if !s.Wildcard() {
+		if !s.Wildcard() || catchAll {
 			names = append([]string{s.Host}, names...)
 		}
 		for _, name := range names {
-			if _, suffix, ok := strings.Cut(name, "."); ok && wildcards["."+suffix] {
+			if _, suffix, ok := strings.Cut(name, "."); catchAll || ok && wildcards["."+suffix] {
 				host(name, "")
 			}
 		}
@@ -82,14 +94,14 @@ func certificateEntries(servers []model.Server) Endpoints {
 }
 
 // WithCertificates returns out, rendered from a model, with the
-// certificates of servers in place of the model's: what Render gives for
-// that model with these servers, when they differ from its servers only
-// in the content of hosts' certificates (builder.Renew), which reach
-// neither the files nor Version.
-func (out Output) WithCertificates(servers []model.Server) Output {
+// certificates of cfg in place of the model's: what Render gives for cfg
+// when it differs from that model only in the content of hosts' and the
+// catch-all certificates (builder.Renew), which reach neither the files
+// nor Version.
+func (out Output) WithCertificates(cfg model.Config) Output {
 	others := slices.DeleteFunc(slices.Clone(out.Endpoints), func(e BackendEndpoints) bool {
 		return strings.HasPrefix(e.Name, certificateMember) || strings.HasPrefix(e.Name, hostMember)
 	})
-	out.Endpoints = certificateEntries(servers).Merge(others)
+	out.Endpoints = certificateEntries(cfg).Merge(others)
 	return out
 }

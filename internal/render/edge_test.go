@@ -225,6 +225,47 @@ func TestHTTPS(t *testing.T) {
 	}
 }
 
+// TestCatchAllCertificate gives the names no server has the catch-all
+// certificate (a hostless Gateway HTTPS listener's), and keeps the default
+// one for hosts, aliases and wildcard hosts without a certificate of their
+// own, and for handshakes without SNI.
+func TestCatchAllCertificate(t *testing.T) {
+	site := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"site.example.com"}})
+	catchAll := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*"}})
+	fallback := testutil.NewCert(t, testutil.CertOptions{})
+	e := newEdgeEnv(t, model.Config{
+		Backends:            []model.Backend{clientBackend(t)},
+		DefaultCertificate:  modelCert(fallback, "default"),
+		CatchAllCertificate: modelCert(catchAll, "any"),
+		Settings:            edgeSettings(),
+		Servers: []model.Server{
+			{Host: "*.plain.test", Locations: []model.Location{prefix("/", "client")}},
+			{Host: "plain.test", Aliases: []string{"alias.test"}, Locations: []model.Location{prefix("/", "client")}},
+			{Host: "site.example.com", Certificate: modelCert(site, "site"), Locations: []model.Location{prefix("/", "client")}},
+		},
+	})
+	tests := map[string]struct {
+		sni, host string
+		leaf      *x509.Certificate
+		status    int
+	}{
+		"unknown name: catch-all certificate and 404": {sni: "unknown.example.org", host: "unknown.example.org", leaf: catchAll.Leaf, status: 404},
+		"own certificate":                {sni: "site.example.com", host: "site.example.com", leaf: site.Leaf, status: 200},
+		"host without a certificate":     {sni: "plain.test", host: "plain.test", leaf: fallback.Leaf, status: 200},
+		"alias without a certificate":    {sni: "alias.test", host: "alias.test", leaf: fallback.Leaf, status: 200},
+		"wildcard without a certificate": {sni: "a.plain.test", host: "a.plain.test", leaf: fallback.Leaf, status: 200},
+		"below the wildcard: catch-all":  {sni: "a.b.plain.test", host: "a.b.plain.test", leaf: catchAll.Leaf, status: 404},
+		"no SNI: default certificate":    {sni: "127.0.0.1", host: "unknown.example.org", leaf: fallback.Leaf, status: 404},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := e.request(t, tc.sni, tc.host, "/", "", nil)
+			require.Equal(t, tc.status, got.status, got.body)
+			require.True(t, tc.leaf.Equal(got.leaf), "nginx presented %v for %s", got.leaf.DNSNames, tc.sni)
+		})
+	}
+}
+
 // TestClientAddresses checks what backends and allow-lists learn about
 // the client, from trusted and untrusted peers, with X-Forwarded-For and
 // with the PROXY protocol.

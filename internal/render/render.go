@@ -123,5 +123,5 @@ func allEndpoints(cfg model.Config) (Endpoints, error) {
 	if err != nil {
 		return nil, err
 	}
-	return endpoints.Merge(canaries).Merge(certificateEntries(cfg.Servers)), nil
+	return endpoints.Merge(canaries).Merge(certificateEntries(cfg)), nil
 }

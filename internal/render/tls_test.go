@@ -126,14 +126,15 @@ func TestEdgeRejects(t *testing.T) {
 // wildcard host with a certificate would otherwise cover.
 func TestCertificateMembers(t *testing.T) {
 	site, wild := testCertificate(t, "site"), testCertificate(t, "wild")
-	got := certificateEntries([]model.Server{
+	servers := []model.Server{
 		{Host: ""},
 		{Host: "a.example.com", Certificate: site, Aliases: []string{"www.example.org"}},
 		{Host: "*.example.com", Certificate: wild},
 		{Host: "plain.example.com", Aliases: []string{"alias.example.com", "other.test"}},
 		{Host: "plain.example.org"},
 		{Host: "*.example.org"},
-	})
+	}
+	got := certificateEntries(model.Config{Servers: servers})
 	var names []string
 	for _, m := range got {
 		names = append(names, m.Name)
@@ -150,6 +151,18 @@ func TestCertificateMembers(t *testing.T) {
 		"plain.example.com": "", "alias.example.com": "",
 	}, hosts)
 	require.IsIncreasing(t, names)
+
+	// With a catch-all certificate, every name of a server without one
+	// keeps the default: "*" would take it otherwise.
+	got = certificateEntries(model.Config{Servers: servers, CatchAllCertificate: wild})
+	hosts = map[string]string{}
+	for _, m := range got[2:] {
+		hosts[strings.TrimPrefix(m.Name, hostMember)] = strings.Trim(string(m.JSON), `"`)
+	}
+	require.Equal(t, map[string]string{
+		"a.example.com": siteID, "www.example.org": siteID, "*.example.com": wildID, "*": wildID,
+		"plain.example.com": "", "alias.example.com": "", "other.test": "", "plain.example.org": "", "*.example.org": "",
+	}, hosts)
 }
 
 // TestSessionResumption resumes TLS sessions of hosts whose certificates

@@ -7,8 +7,9 @@
 --
 -- <id> is a hash of the PEM, so a renewed certificate is a new id: a
 -- handshake after the push serves it, with no reload. A host is an exact
--- name or "*.suffix", which stands for exactly one more label. A handshake
--- takes the exact name, then the wildcard; without either (or without SNI)
+-- name, "*.suffix", which stands for exactly one more label, or "*": the
+-- names no server has (the catch-all server's). A handshake takes the
+-- exact name, then the wildcard, then "*"; without any (or without SNI)
 -- the server's own certificate stays: the default one.
 local ssl = require "ngx.ssl"
 local clienthello = require "ngx.ssl.clienthello"
@@ -50,7 +51,7 @@ end
 
 -- valid_host tells whether name may be a host member's name.
 function M.valid_host(name)
-  return find(name, "^[a-z0-9.-]+$") ~= nil or find(name, "^%*%.[a-z0-9.-]+$") ~= nil
+  return find(name, "^[a-z0-9.-]+$") ~= nil or find(name, "^%*%.[a-z0-9.-]+$") ~= nil or name == "*"
 end
 
 -- Parsed certificates of this worker by id: ids never change meaning, so
@@ -64,6 +65,7 @@ local function lookup(sni)
   if id == nil then
     local dot = find(sni, ".", 1, true)
     if dot then id = dict:get(M.HOST .. "*" .. sub(sni, dot)) end
+    if id == nil then id = dict:get(M.HOST .. "*") end
   end
   if id == "" then return nil end
   return id
