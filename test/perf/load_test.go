@@ -5,6 +5,7 @@ package perf
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -26,13 +28,36 @@ const (
 // load counts what one load generator saw.
 type load struct {
 	requests, failures atomic.Int64
-	mu                 sync.Mutex
-	firstFailure       string
+	// unanswered counts the failures on a kept-alive connection that
+	// nginx closed before any byte of the answer: what a reload does to
+	// the idle connections of the workers it retires, which a client may
+	// have just sent a request on. sentAfterClose counts those of them
+	// whose request left after nginx's close had arrived.
+	unanswered, sentAfterClose atomic.Int64
+	mu                         sync.Mutex
+	firstFailure               string
 }
+
+// errUnanswered marks the failure of a request on a kept-alive connection
+// that the server closed before answering. HTTP/1.1 allows that close at
+// any time, and clients send such a request again on a new connection
+// (RFC 9112, section 9.3.1), as Go's client does; errSentAfterClose is
+// the case where the client could have seen the close before sending.
+var (
+	errUnanswered     = errors.New("kept-alive connection closed before any byte of the answer")
+	errSentAfterClose = fmt.Errorf("%w, sent after the close arrived", errUnanswered)
+)
 
 // fail counts a failure; the first is kept, without its addresses
 // ("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer").
-func (l *load) fail(what string) {
+func (l *load) fail(err error) {
+	if errors.Is(err, errUnanswered) {
+		l.unanswered.Add(1)
+	}
+	if errors.Is(err, errSentAfterClose) {
+		l.sentAfterClose.Add(1)
+	}
+	what := err.Error()
 	if i := strings.LastIndex(what, ": "); i >= 0 {
 		what = what[i+2:]
 	}
@@ -47,6 +72,10 @@ func (l *load) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := fmt.Sprintf("%d failed of %d", l.failures.Load(), l.requests.Load())
+	if unanswered := l.unanswered.Load(); unanswered > 0 {
+		s += fmt.Sprintf(": %d on a kept-alive connection nginx closed before answering (%d sent after its close arrived), %d other",
+			unanswered, l.sentAfterClose.Load(), l.failures.Load()-unanswered)
+	}
 	if l.firstFailure != "" {
 		s += " (first: " + l.firstFailure + ")"
 	}
@@ -71,7 +100,7 @@ func startLoad(ctx context.Context, addr string, hosts []string, retry bool) (l 
 			for i := c; ctx.Err() == nil; i++ {
 				l.requests.Add(1)
 				if err := send(ctx, hosts[i%len(hosts)]); err != nil && ctx.Err() == nil {
-					l.fail(err.Error())
+					l.fail(err)
 				}
 				select {
 				case <-ctx.Done():
@@ -110,26 +139,68 @@ func clientSender(addr string) sender {
 }
 
 // bareSender keeps one connection and never retries: an error drops the
-// connection, and the next request opens a new one.
+// connection, and the next request opens a new one. It sends each request
+// without looking whether nginx closed the connection meanwhile, but tells
+// that failure apart (errUnanswered).
 func bareSender(addr string) sender {
-	var conn net.Conn
+	var conn *countedConn
 	var reader *bufio.Reader
 	return func(ctx context.Context, host string) error {
-		if conn == nil {
-			var err error
-			if conn, err = (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr); err != nil {
-				conn = nil
+		reused, closed := conn != nil, false
+		if reused {
+			closed = closedByPeer(conn.TCPConn)
+		} else {
+			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
+			if err != nil {
 				return err
 			}
+			conn = &countedConn{TCPConn: c.(*net.TCPConn)}
 			reader = bufio.NewReader(conn)
 		}
+		conn.read = 0
 		keep, err := roundTrip(conn, reader, host)
+		unanswered := reused && conn.read == 0
 		if err != nil || !keep {
 			conn.Close()
 			conn = nil
 		}
+		switch {
+		case err != nil && unanswered && closed:
+			err = fmt.Errorf("%w: %w", errSentAfterClose, err)
+		case err != nil && unanswered:
+			err = fmt.Errorf("%w: %w", errUnanswered, err)
+		}
 		return err
 	}
+}
+
+// countedConn counts the bytes read from a connection.
+type countedConn struct {
+	*net.TCPConn
+	read int
+}
+
+func (c *countedConn) Read(b []byte) (int, error) {
+	n, err := c.TCPConn.Read(b)
+	c.read += n
+	return n, err
+}
+
+// closedByPeer tells whether the peer's end of conn, an idle connection,
+// arrived already (its FIN): a read would return end of file at once.
+func closedByPeer(conn *net.TCPConn) bool {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return false
+	}
+	closed := false
+	_ = raw.Read(func(fd uintptr) bool {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		closed = n == 0 && err == nil
+		return true // never wait: only a look
+	})
+	return closed
 }
 
 // roundTrip sends one request and reads its answer; keep is false when

@@ -25,12 +25,12 @@ import (
 // bareNginx times what nginx itself needs for the config archway wrote:
 // `nginx -t` of it, and a reload of archway's nginx with it unchanged,
 // from SIGHUP until only new workers accept connections (what archway
-// waits for too). Each is the median of three.
+// waits for too). Each is the median of five.
 func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload time.Duration) {
 	t.Helper()
 	conf := filepath.Join(a.RuntimeDir, "nginx.conf")
 	var tests, reloads []time.Duration
-	for range 3 {
+	for range 5 {
 		start := time.Now()
 		out, err := exec.Command(binary, "-t", "-q", "-p", a.RuntimeDir, "-c", conf, "-e", "stderr").CombinedOutput()
 		require.NoError(t, err, "nginx -t: %s", out)

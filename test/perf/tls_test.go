@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -53,13 +54,13 @@ func TestPerfTLS(t *testing.T) {
 				Args: []string{"--watch-namespace=" + p.namespace}})
 			require.NoError(t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 			require.NoError(t, p.serves(host(p.n-1), 5*time.Minute))
-			p.settled()
+			p.idle()
 			_, plainReload := bareNginx(t, p.a, s.NginxBin)
 			_, plainPSS, _ := memory(t, p.a)
 
 			certs := giveCertificates(t, client, p.namespace, p.n)
 			require.NoError(t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.presents(host(p.n-1), certs[p.n-1])))
-			p.settled()
+			p.idle()
 			_, tlsReload := bareNginx(t, p.a, s.NginxBin)
 			_, tlsPSS, _ := memory(t, p.a)
 			p.add("per-host TLS: bare reload without / with a TLS Secret per Ingress",
@@ -147,9 +148,9 @@ func (p *perfRun) underHTTPSLoad(hosts []string, change func()) (reloads int, se
 				seen.requests.Add(1)
 				switch {
 				case err != nil:
-					seen.fail(err.Error())
+					seen.fail(err)
 				case resp.StatusCode != http.StatusOK:
-					seen.fail(resp.Status)
+					seen.fail(errors.New(resp.Status))
 				}
 				if err == nil {
 					resp.Body.Close()

@@ -69,7 +69,7 @@ func (p *perfRun) waf() {
 	off := p.requestsPerSecond()
 	p.createConfigMap(map[string]string{"enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true", "modsecurity-mode": "On"})
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, p.refuses(host(0), wafProbe)), "the WAF never went live")
-	p.settled()
+	p.idle()
 	test, reload := bareNginx(p.t, p.a, p.s.NginxBin)
 	on := p.requestsPerSecond()
 	p.add("requests per second through nginx, WAF off / on (ModSecurity + CRS, paranoia 1)", fmt.Sprintf("%.0f / %.0f", off, on))
