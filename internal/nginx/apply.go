@@ -217,8 +217,10 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 	// Old and new workers share the endpoints in memory. Merged in before
 	// the reload, the new and changed backends are there for the new
 	// workers' first request while the old workers still find the
-	// backends they route to; the whole set after it drops what only the
-	// old config used, and holds whatever the reload did to the memory.
+	// backends they route to; after it, archway drops what only the old
+	// config used, and pushes the whole set unless the reload kept the
+	// memory: at 10,000 hosts with certificates, megabytes for a worker to
+	// decode.
 	if err := m.sendEndpoints(ctx, endpoints, true); err != nil {
 		return err
 	}
@@ -228,6 +230,9 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 	}
 	if err := m.verify(ctx, p, version, old, p.reloads.outcome); err != nil {
 		return err
+	}
+	if m.keptMemory(ctx) {
+		return m.sendEndpoints(ctx, endpoints, false)
 	}
 	return m.pushWhole(ctx, endpoints)
 }
@@ -252,7 +257,8 @@ func (m *Manager) pushAll(ctx context.Context, endpoints render.Endpoints) error
 }
 
 // pushWhole replaces all that nginx's shared memory holds with endpoints:
-// after a start, restart or reload, what it holds is not taken on trust.
+// after a start, a restart, or a reload that did not keep that memory,
+// what it holds is not taken on trust.
 func (m *Manager) pushWhole(ctx context.Context, endpoints render.Endpoints) error {
 	m.heldKnown = false
 	return m.sendEndpoints(ctx, endpoints, false)

@@ -146,6 +146,30 @@ func TestReloadServesNewBackendsAtOnce(t *testing.T) {
 	e.requireServes("a")
 }
 
+// TestReloadThatRemakesSharedMemoryPushesAll: nginx makes a dict anew
+// when a reload changes its size; archway finds out and pushes the whole
+// set, so the new workers have every backend and certificate.
+func TestReloadThatRemakesSharedMemoryPushesAll(t *testing.T) {
+	for _, dict := range []string{"archway_backends 64m", "archway_certificates 256m"} {
+		t.Run(dict, func(t *testing.T) {
+			e := newEnv(t, 0)
+			a := echo(t, "a")
+			e.apply(e.rendered([]model.Endpoint{a}))
+
+			resized := e.rendered([]model.Endpoint{a})
+			conf := &resized.Files[slices.IndexFunc(resized.Files, func(f render.File) bool { return f.Name == render.ConfigFile })]
+			smaller := strings.Replace(dict, "m", "0k", 1) // 64m -> 640k
+			changed := bytes.Replace(conf.Data, []byte("lua_shared_dict "+dict+";"), []byte("lua_shared_dict "+smaller+";"), 1)
+			require.NotEqual(t, conf.Data, changed)
+			conf.Data = changed
+			require.True(t, e.apply(resized).Changed)
+
+			e.requireServes("a")
+			require.Equal(t, 2, e.logs.count(`endpoints pushed merge="false"`), "the start and the reload push the whole set")
+		})
+	}
+}
+
 func TestRestartPushesEndpointsBeforeReady(t *testing.T) {
 	e := newEnv(t, 0)
 	a := echo(t, "a")

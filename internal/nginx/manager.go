@@ -75,6 +75,9 @@ type Manager struct {
 	// from a failed push, or a new nginx, until a whole push succeeds.
 	held      render.Endpoints
 	heldKnown bool
+	// generation is what nginx answered about its shared memory at the
+	// last push (generationHeader).
+	generation string
 	// readTime is how long the last `nginx -t` took.
 	readTime time.Duration
 }

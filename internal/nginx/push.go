@@ -27,6 +27,10 @@ var ErrRejected = errors.New("nginx refused the config")
 // pushTimeout bounds one push; nginx decodes the whole payload at once.
 const pushTimeout = 30 * time.Second
 
+// generationHeader carries, in every answer of the endpoints socket, the
+// generation of what nginx's shared memory holds (archway.push).
+const generationHeader = "Archway-Generation"
+
 // pushMode says what happens to backends missing from a payload.
 type pushMode int
 
@@ -120,8 +124,30 @@ func (m *Manager) push(ctx context.Context, payload []byte, mode pushMode) error
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("%w: nginx answers %s: %s", ErrPush, resp.Status, bytes.TrimSpace(body))
 	}
+	m.generation = resp.Header.Get(generationHeader)
 	m.log.Debug("endpoints pushed", "merge", mode == merge, "nginx", string(bytes.TrimSpace(body)), "bytes", len(payload))
 	return nil
+}
+
+// keptMemory tells whether nginx's shared memory, after a reload, still
+// holds what archway knows it held before: nginx keeps it unless the new
+// config changed its size, and only archway writes to it.
+func (m *Manager) keptMemory(ctx context.Context) bool {
+	if !m.heldKnown || m.generation == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://nginx-endpoints"+render.EndpointsPath, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := m.pusher.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && resp.Header.Get(generationHeader) == m.generation
 }
 
 // makePrivateDir creates the folder of the endpoints socket, reachable by

@@ -18,6 +18,11 @@
 -- the backends that changed otherwise. A backend whose value is null is
 -- deleted. With ?check=1 nothing is stored: the answer only says whether
 -- the payload is valid (400 and why, when it is not).
+--
+-- Every answer to a POST, and a GET, carry the generation of what the
+-- dicts hold in the Archway-Generation header: the same one after a reload
+-- tells archway that the reload kept both dicts (nginx makes a dict anew
+-- when its size changed), so it need not push everything again.
 local json = require "archway.json"
 local balancer = require "archway.balancer"
 local certificates = require "archway.certificates"
@@ -70,8 +75,17 @@ local function kind_of(name)
   return backend_kind
 end
 
+-- The certificates dict's copy of the backends' generation.
+local CERTS_GENERATION = "generation"
+
+-- generation names what both dicts hold: a dict made anew lacks its part.
+local function generation()
+  return (backends:get(balancer.GENERATION) or "-") .. "/" .. (certs:get(CERTS_GENERATION) or "-")
+end
+
 local function reply(status, text)
   ngx.status = status
+  ngx.header["Archway-Generation"] = generation()
   ngx.header["Content-Type"] = "text/plain"
   ngx.say(text)
   return ngx.exit(ngx.HTTP_OK)
@@ -104,7 +118,9 @@ local function prune(dict, prefix, names)
 end
 
 function M.handle()
-  if ngx.req.get_method() ~= "POST" then return reply(ngx.HTTP_NOT_ALLOWED, "POST the endpoints") end
+  local method = ngx.req.get_method()
+  if method == "GET" then return reply(ngx.HTTP_OK, "generation " .. generation()) end
+  if method ~= "POST" then return reply(ngx.HTTP_NOT_ALLOWED, "POST the endpoints") end
   ngx.req.read_body()
   local body = ngx.req.get_body_data()
   if not body then return reply(ngx.HTTP_BAD_REQUEST, "no body, or one larger than client_body_buffer_size") end
@@ -150,8 +166,11 @@ function M.handle()
   if writes > 0 then
     -- Workers look at the generation first: bump it only once every entry
     -- is in place.
-    local _, why = backends:incr(balancer.GENERATION, 1, 0)
+    local gen, why = backends:incr(balancer.GENERATION, 1, 0)
     if why then return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "bump generation: " .. why) end
+    local stored
+    stored, why = certs:safe_set(CERTS_GENERATION, gen)
+    if not stored then return reply(ngx.HTTP_INTERNAL_SERVER_ERROR, "copy generation: " .. why) end
   end
   return reply(ngx.HTTP_OK, ("%d members, %d entries changed"):format(count, writes))
 end
