@@ -26,7 +26,8 @@ type weighted struct {
 // weight is the main one, and each other takes its share of the requests,
 // as the Lua balancer's canary weights split them (model.Canary). A
 // backendRef that cannot be used is reported, and its share answers 500
-// (an Unresolved canary), as the spec asks. A rule without a usable
+// (an Unresolved canary), as the spec asks; that of a backend without
+// ready endpoints answers 503 (Strict), as does the main one's. A rule without a usable
 // backend of some weight answers 500: it returns no backend.
 // The first backendRef left out goes into result's Refs.
 func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HTTPBackendRef, result *RouteResult) (string, []model.Canary) {
@@ -69,7 +70,7 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 	var canaries []model.Canary
 	for i, w := range all {
 		if i != main {
-			canaries = append(canaries, model.Canary{Backend: w.backend, Unresolved: w.backend == "",
+			canaries = append(canaries, model.Canary{Backend: w.backend, Unresolved: w.backend == "", Strict: w.backend != "",
 				Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: w.weight, WeightTotal: total})
 		}
 	}

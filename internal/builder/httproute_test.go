@@ -37,7 +37,7 @@ func TestHTTPRoutes(t *testing.T) {
 	store, news := ref("web", "store"), ref("team", "news")
 	cart := func() model.Location {
 		return routeLocation(model.MatchExact, "/cart", "web_app_80", store, model.Canary{
-			Backend: "shop_api_8080", Owner: model.Owner{Kind: KindHTTPRoute, Ref: store}, Weight: 1, WeightTotal: 4})
+			Backend: "shop_api_8080", Strict: true, Owner: model.Owner{Kind: KindHTTPRoute, Ref: store}, Weight: 1, WeightTotal: 4})
 	}
 	// The header match of store's second rule: "/" with x-beta: 1 only.
 	beta := routeLocation(model.MatchPrefix, "/", "", store)
@@ -154,7 +154,7 @@ func TestRouteWeights(t *testing.T) {
 		{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: &port}, Weight: weight(1000000)}},
 	}, &RouteResult{})
 	require.Equal(t, "web_app_81", backend, "a backend of weight 0 gets no request")
-	require.Equal(t, []model.Canary{{Backend: "web_app_80", Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: 500000, WeightTotal: 1000000}}, canaries,
+	require.Equal(t, []model.Canary{{Backend: "web_app_80", Strict: true, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Weight: 500000, WeightTotal: 1000000}}, canaries,
 		"weights over model.Canary's total are scaled down")
 	for _, c := range canaries {
 		require.NoError(t, c.Validate())

@@ -31,6 +31,11 @@ type Canary struct {
 	// the requests its weight takes answer 500, as the spec asks. It has
 	// no Backend and only a weight.
 	Unresolved bool
+	// Strict: when Backend has no ready endpoints, the requests its weight
+	// takes answer 503 instead of going to the Location's Backend, as the
+	// Gateway API asks of a backendRef without endpoints. Only with a
+	// weight.
+	Strict bool
 	// Owner is the canary Ingress.
 	Owner Owner
 	// Weight is from 0 to WeightTotal, which is from 1 to 1000000.
@@ -58,6 +63,9 @@ const maxCanaryTotal = 1000000
 func (c Canary) Validate() error {
 	if c.Unresolved && (c.Backend != "" || c.Header != "" || c.Cookie != "" || c.LegacyAffinity) {
 		return errors.New("an unresolved canary has only a weight")
+	}
+	if c.Strict && (c.Unresolved || c.Header != "" || c.Cookie != "" || c.LegacyAffinity) {
+		return errors.New("a strict canary has only a backend and a weight")
 	}
 	switch {
 	case c.Backend == "" && !c.Unresolved:

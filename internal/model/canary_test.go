@@ -37,6 +37,9 @@ func TestCanaryValidate(t *testing.T) {
 		"unresolved backend":    {canary: with(func(c *Canary) { c.Unresolved = true }), err: "only a weight"},
 		"unresolved header":     {canary: Canary{Unresolved: true, Header: "X", WeightTotal: 2}, err: "only a weight"},
 		"unresolved zero total": {canary: Canary{Unresolved: true}, err: "weight total 0"},
+		"strict":                {canary: with(func(c *Canary) { c.Strict = true })},
+		"strict cookie":         {canary: with(func(c *Canary) { c.Strict, c.Cookie = true, "c" }), err: "only a backend and a weight"},
+		"strict unresolved":     {canary: Canary{Strict: true, Unresolved: true, WeightTotal: 2}, err: "a strict canary"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

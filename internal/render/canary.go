@@ -26,7 +26,8 @@ import (
 //	  {"unresolved": true, "weight": 10, "weight_total": 100}]}}
 //
 // An unresolved canary stands for an HTTPRoute backendRef that cannot be
-// used: the requests its weight takes answer 500.
+// used: the requests its weight takes answer 500. Those a "strict" one
+// takes answer 503 while its backend has no endpoints (HTTPRoutes too).
 
 // canaryRouteName returns the name of a Location's canary route, or of
 // its candidates (candidates.go).
@@ -46,8 +47,10 @@ type canaryRoute struct {
 
 type canaryEntry struct {
 	// Backend is empty when Unresolved: its share answers 500.
-	Backend       string `json:"backend,omitempty"`
-	Unresolved    bool   `json:"unresolved,omitempty"`
+	Backend    string `json:"backend,omitempty"`
+	Unresolved bool   `json:"unresolved,omitempty"`
+	// Strict: the share of a backend without endpoints answers 503.
+	Strict        bool   `json:"strict,omitempty"`
 	Weight        int    `json:"weight"`
 	WeightTotal   int    `json:"weight_total"`
 	Header        string `json:"header,omitempty"`
@@ -98,7 +101,7 @@ func canaryEntries(cfg model.Config) (Endpoints, error) {
 func newCanaryRoute(main string, canaries []model.Canary) canaryRoute {
 	route := canaryRoute{Main: main, Canaries: make([]canaryEntry, len(canaries))}
 	for i, c := range canaries {
-		route.Canaries[i] = canaryEntry{Backend: c.Backend, Unresolved: c.Unresolved, Weight: c.Weight, WeightTotal: c.WeightTotal,
+		route.Canaries[i] = canaryEntry{Backend: c.Backend, Unresolved: c.Unresolved, Strict: c.Strict, Weight: c.Weight, WeightTotal: c.WeightTotal,
 			Header: c.Header, HeaderValue: c.HeaderValue, HeaderPattern: c.HeaderPattern, Cookie: c.Cookie,
 			LegacyAffinity: c.LegacyAffinity}
 	}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ func (e *canaryEnv) use(t *testing.T, canaries ...model.Canary) {
 }
 
 // get returns the name of the backend that answers a request with the
-// given headers ("Name: value"), or "500" for a 500.
+// given headers ("Name: value"), or "500" or "503" for those.
 func (e *canaryEnv) get(t *testing.T, headers ...string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, "http://canary.test/", nil)
@@ -70,8 +71,8 @@ func (e *canaryEnv) get(t *testing.T, headers ...string) string {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	if resp.StatusCode == http.StatusInternalServerError {
-		return "500"
+	if resp.StatusCode == http.StatusInternalServerError || resp.StatusCode == http.StatusServiceUnavailable {
+		return strconv.Itoa(resp.StatusCode)
 	}
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	return string(body)
@@ -186,6 +187,10 @@ func TestCanaryTraffic(t *testing.T) {
 			canaries: []model.Canary{canary("beta", 25), {Unresolved: true, Weight: 1, WeightTotal: 2}},
 			want:     map[string]int{"beta": 100, "500": 200, "main": 100},
 		},
+		"the share of a strict canary without endpoints answers 503": {
+			canaries: []model.Canary{{Backend: "empty", Strict: true, Weight: 1, WeightTotal: 2}, {Backend: "beta", Strict: true, Weight: 1, WeightTotal: 4}},
+			want:     map[string]int{"503": 200, "beta": 100, "main": 100},
+		},
 	}
 	for name, tc := range weights {
 		t.Run(name, func(t *testing.T) {
@@ -278,6 +283,7 @@ func TestCanaryPushRefused(t *testing.T) {
 		"unresolved backend":     {route + `{"backend": "beta", "unresolved": true, "weight": 0, "weight_total": 4}]}`, "invalid canary backend"},
 		"unresolved header":      {route + `{"unresolved": true, "weight": 0, "weight_total": 4, "header": "a"}]}`, "invalid unresolved canary"},
 		"unresolved not true":    {route + `{"unresolved": 1, "weight": 0, "weight_total": 4}]}`, "invalid canary unresolved"},
+		"strict with a header":   {route + `{"backend": "beta", "strict": true, "weight": 0, "weight_total": 4, "header": "a"}]}`, "invalid canary strict"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

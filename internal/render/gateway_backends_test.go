@@ -10,7 +10,8 @@ import (
 
 // unusableRoutes are rules with backendRefs that cannot be used (a
 // missing Service, a Service of another namespace without a
-// ReferenceGrant) or none, on host bad.test.
+// ReferenceGrant) or none, or with a Service without endpoints (idle), on
+// host bad.test.
 const unusableRoutes = `
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -31,11 +32,19 @@ spec:
   - matches: [{path: {value: /cond}, headers: [{name: version, value: two}]}]
   - matches: [{path: {value: /cond-half}, method: GET}]
     backendRefs: [{name: v2, port: 8080, weight: 3}, {name: v3, namespace: other, port: 8080, weight: 3}]
+  - matches: [{path: {value: /idle-half}}]
+    backendRefs: [{name: v1, port: 8080}, {name: idle, port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: idle, namespace: web}
+spec: {ports: [{port: 8080}]}
 `
 
 // TestHTTPRouteUnusableBackendTraffic: the requests a rule would send to
 // a backendRef that cannot be used answer 500, as the Gateway API asks,
-// on paths with conditions too; a rule without backendRefs answers 500.
+// on paths with conditions too; a rule without backendRefs answers 500;
+// the share of a Service without endpoints answers 503.
 func TestHTTPRouteUnusableBackendTraffic(t *testing.T) {
 	client, problems := serveHTTPRoutes(t, unusableRoutes)
 	var reasons []reason.Reason
@@ -55,6 +64,7 @@ func TestHTTPRouteUnusableBackendTraffic(t *testing.T) {
 	for request, want := range map[string][]string{
 		"GET bad.test/half":      {"500", "v1"},
 		"GET bad.test/cond-half": {"500", "v2"},
+		"GET bad.test/idle-half": {"503", "v1"},
 	} {
 		seen := map[string]int{}
 		for range 200 {

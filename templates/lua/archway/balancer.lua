@@ -94,6 +94,7 @@ function M.parse_route(t)
     check(type(c) == "table", "canary")
     optional_string(c.backend, "^[a-z0-9_.-]+$", "canary backend")
     check(c.unresolved == nil or c.unresolved == true, "canary unresolved")
+    check(c.strict == nil or (c.strict == true and c.header == nil and c.cookie == nil), "canary strict")
     check((c.backend ~= nil) ~= (c.unresolved == true), "canary backend")
     check(not c.unresolved or (c.header == nil and c.cookie == nil and c.legacy_affinity == nil), "unresolved canary")
     count(c.weight_total, 1, 1000000, "canary weight_total")
@@ -108,7 +109,7 @@ function M.parse_route(t)
     optional_string(c.cookie, "^[%w_-]+$", "canary cookie")
     check(c.legacy_affinity == nil or type(c.legacy_affinity) == "boolean", "canary legacy_affinity")
     canaries[i] = {
-      sticky = not c.legacy_affinity and not c.unresolved, unresolved = c.unresolved,
+      sticky = not c.legacy_affinity and not c.unresolved, unresolved = c.unresolved, strict = c.strict,
       backend = c.backend, share = c.weight / c.weight_total,
       header = c.header and "http_" .. lower((gsub(c.header, "-", "_"))),
       value = c.header_value, pattern = c.header_pattern,
@@ -321,8 +322,9 @@ end
 
 -- choose returns the backend of a canary route for this request: header
 -- rules, then cookie rules, then affinity, then weights, then the main
--- backend. A canary without endpoints gives way to the main backend. The
--- share of an unresolved canary gets nil and 500 instead.
+-- backend. A canary without endpoints gives way to the main backend, but
+-- for the share of a strict one, which gets nil and 503, as that of an
+-- unresolved canary gets nil and 500.
 local function choose(route)
   local main, pick = route.main, nil
   for _, c in ipairs(route.canaries) do
@@ -336,13 +338,14 @@ local function choose(route)
     end
   end
   pick = pick or by_affinity(route)
+  local strict
   if not pick then
     local x, acc = random(), 0
     for _, c in ipairs(route.canaries) do
       acc = acc + c.share
       if x < acc then
         if c.unresolved then return nil, ngx.HTTP_INTERNAL_SERVER_ERROR end
-        pick = c.backend
+        pick, strict = c.backend, c.strict
         break
       end
     end
@@ -355,6 +358,7 @@ local function choose(route)
       var.archway_canary = pick
       return b
     end
+    if strict then return nil, ngx.HTTP_SERVICE_UNAVAILABLE end
   end
   return lookup(main)
 end
