@@ -28,8 +28,9 @@
 // (Service, EndpointSlice, Ingress) created at once, the time from the
 // first create to all 1,000 serving and to all 1,000 carrying archway's
 // status address (--publish-status-address, a documentation address).
-// TestPerfTLS: the bare reload and nginx's memory (summed PSS) of N
-// Ingresses without, then with, a TLS Secret each, in the same run; and
+// TestPerfTLS: the bare reload (its time and its CPU time) and nginx's
+// memory (summed PSS) of N Ingresses without, then with, a TLS Secret
+// each, in the same run; and
 // 1,000 certificate renewals under HTTPS load (a handshake per request):
 // reloads, failed requests, and the time from a Secret's update to the
 // first handshake presenting its new certificate (p50, p99).

@@ -4,6 +4,7 @@ package perf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -22,14 +23,20 @@ import (
 	"github.com/archway-ingress/archway/test/harness"
 )
 
-// bareNginx times what nginx itself needs for the config archway wrote:
-// `nginx -t` of it, and a reload of archway's nginx with it unchanged,
-// from SIGHUP until only new workers accept connections (what archway
-// waits for too). Each is the median of five.
-func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload time.Duration) {
+// nginxTimes are what nginx itself needs for a config: `nginx -t` of it,
+// a reload with it unchanged, and the CPU time that reload took (the
+// master's parse and fork, and the new workers' start): unlike the
+// reload's time, hardly changed by other work on the machine.
+type nginxTimes struct{ test, reload, reloadCPU time.Duration }
+
+// bareNginx times nginx on the config archway wrote: `nginx -t` of it,
+// and a reload of archway's nginx with it unchanged, from SIGHUP until
+// only new workers accept connections (what archway waits for too). Each
+// is the median of five.
+func bareNginx(t testing.TB, a *harness.Archway, binary string) nginxTimes {
 	t.Helper()
 	conf := filepath.Join(a.RuntimeDir, "nginx.conf")
-	var tests, reloads []time.Duration
+	var tests, reloads, cpus []time.Duration
 	for range 5 {
 		start := time.Now()
 		out, err := exec.Command(binary, "-t", "-q", "-p", a.RuntimeDir, "-c", conf, "-e", "stderr").CombinedOutput()
@@ -38,10 +45,13 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload ti
 
 		master, old, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
 		require.NoError(t, err)
+		before, err := cpuTime(master)
+		require.NoError(t, err)
 		start = time.Now()
 		require.NoError(t, syscall.Kill(master, syscall.SIGHUP))
+		var workers []int
 		require.NoError(t, harness.Eventually(5*time.Minute, 2*time.Millisecond, func() error {
-			_, workers, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
+			_, workers, err = harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
 			switch {
 			case err != nil:
 				return err
@@ -51,8 +61,41 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) (test, reload ti
 			return nil
 		}))
 		reloads = append(reloads, time.Since(start))
+		after, err := cpuTime(master)
+		require.NoError(t, err)
+		used := after - before
+		for _, w := range workers {
+			if cpu, err := cpuTime(w); err == nil { // a worker may exit meanwhile
+				used += cpu
+			}
+		}
+		cpus = append(cpus, used)
 	}
-	return percentile(tests, 50), percentile(reloads, 50)
+	return nginxTimes{test: percentile(tests, 50), reload: percentile(reloads, 50), reloadCPU: percentile(cpus, 50)}
+}
+
+// cpuTime is the user and system CPU time that process pid used so far.
+func cpuTime(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which may hold spaces: the
+	// state, ..., utime and stime (the 14th and 15th fields of the line),
+	// in ticks of 1/100 s.
+	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100, nil
 }
 
 // blocks counts the server and location blocks of the config archway

@@ -55,16 +55,18 @@ func TestPerfTLS(t *testing.T) {
 			require.NoError(t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 			require.NoError(t, p.serves(host(p.n-1), 5*time.Minute))
 			p.idle()
-			_, plainReload := bareNginx(t, p.a, s.NginxBin)
+			plain := bareNginx(t, p.a, s.NginxBin)
 			_, plainPSS, _ := memory(t, p.a)
 
 			certs := giveCertificates(t, client, p.namespace, p.n)
 			require.NoError(t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.presents(host(p.n-1), certs[p.n-1])))
 			p.idle()
-			_, tlsReload := bareNginx(t, p.a, s.NginxBin)
+			withTLS := bareNginx(t, p.a, s.NginxBin)
 			_, tlsPSS, _ := memory(t, p.a)
 			p.add("per-host TLS: bare reload without / with a TLS Secret per Ingress",
-				fmt.Sprintf("%s / %s (%.2f×)", seconds(plainReload), seconds(tlsReload), tlsReload.Seconds()/plainReload.Seconds()))
+				fmt.Sprintf("%s / %s (%.2f×); its CPU time %s / %s (%.2f×)",
+					seconds(plain.reload), seconds(withTLS.reload), withTLS.reload.Seconds()/plain.reload.Seconds(),
+					seconds(plain.reloadCPU), seconds(withTLS.reloadCPU), withTLS.reloadCPU.Seconds()/plain.reloadCPU.Seconds()))
 			p.add("per-host TLS: nginx memory (summed PSS) without / with a TLS Secret per Ingress",
 				fmt.Sprintf("%s / %s (%.2f×)", megabytes(plainPSS), megabytes(tlsPSS), float64(tlsPSS)/float64(plainPSS)))
 			p.renewUnderLoad(certs)

@@ -70,10 +70,10 @@ func (p *perfRun) waf() {
 	p.createConfigMap(map[string]string{"enable-modsecurity": "true", "enable-owasp-modsecurity-crs": "true", "modsecurity-mode": "On"})
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, p.refuses(host(0), wafProbe)), "the WAF never went live")
 	p.idle()
-	test, reload := bareNginx(p.t, p.a, p.s.NginxBin)
+	bare := bareNginx(p.t, p.a, p.s.NginxBin)
 	on := p.requestsPerSecond()
 	p.add("requests per second through nginx, WAF off / on (ModSecurity + CRS, paranoia 1)", fmt.Sprintf("%.0f / %.0f", off, on))
-	p.add("bare nginx -t / reload with the WAF on every Ingress", seconds(test)+" / "+seconds(reload))
+	p.add("bare nginx -t / reload with the WAF on every Ingress", seconds(bare.test)+" / "+seconds(bare.reload))
 
 	p.deleteConfigMap()
 	require.NoError(p.t, harness.Eventually(5*time.Minute, 10*time.Millisecond, p.answers(host(0), wafProbe, "")), "the WAF never went off")
