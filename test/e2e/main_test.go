@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/archway-ingress/archway/test/harness"
 )
@@ -39,24 +36,10 @@ func (s *suite) classNamespace(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := 1
-	started := time.Now()
 	restricted := harness.NewAccount(harness.ControllerNamespace, "archway-restricted")
-	hs, err := harness.Start(harness.Options{Accounts: []harness.Account{restricted}})
-	s := &suite{Suite: hs, restricted: restricted}
-	if err == nil {
-		s.restrictedKubeconfig, err = hs.Cluster.WriteKubeconfig("archway-restricted", restricted.Token)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: e2e: cannot start the test environment: %v\n", err)
-	} else {
-		fmt.Fprintf(os.Stderr, "e2e: environment ready in %s\n", time.Since(started).Round(time.Millisecond))
-		env = s
-		code = m.Run()
-	}
-	if err := hs.Stop(code != 0); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: e2e: tear down: %v\n", err)
-		code = 1
-	}
-	os.Exit(code)
+	harness.Main(m, "e2e", harness.Options{Accounts: []harness.Account{restricted}}, func(hs *harness.Suite) error {
+		kubeconfig, err := hs.Cluster.WriteKubeconfig("archway-restricted", restricted.Token)
+		env = &suite{Suite: hs, restricted: restricted, restrictedKubeconfig: kubeconfig}
+		return err
+	})
 }

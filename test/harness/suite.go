@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -53,6 +54,29 @@ type Options struct {
 	// Accounts are more token users the API server knows, besides the
 	// admin and archway; the caller binds them to roles.
 	Accounts []Account
+}
+
+// Main is a TestMain for a test binary named name: it starts the Suite,
+// hands it to ready (which may finish the binary's own setup), runs the
+// tests, stops the Suite and exits with the result.
+func Main(m *testing.M, name string, opts Options, ready func(*Suite) error) {
+	code := 1
+	started := time.Now()
+	s, err := Start(opts)
+	if err == nil {
+		err = ready(s)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %s: cannot start the test environment: %v\n", name, err)
+	} else {
+		fmt.Fprintf(os.Stderr, "%s: environment ready in %s\n", name, time.Since(started).Round(time.Millisecond))
+		code = m.Run()
+	}
+	if err := s.Stop(code != 0); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %s: tear down: %v\n", name, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // Start checks the tools, builds archway and the echo backend, and starts

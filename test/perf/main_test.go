@@ -3,10 +3,7 @@
 package perf
 
 import (
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/archway-ingress/archway/test/harness"
 )
@@ -15,19 +12,8 @@ import (
 var env *harness.Suite
 
 func TestMain(m *testing.M) {
-	code := 1
-	started := time.Now()
-	s, err := harness.Start(harness.Options{})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: perf: cannot start the test environment: %v\n", err)
-	} else {
-		fmt.Fprintf(os.Stderr, "perf: environment ready in %s\n", time.Since(started).Round(time.Millisecond))
+	harness.Main(m, "perf", harness.Options{}, func(s *harness.Suite) error {
 		env = s
-		code = m.Run()
-	}
-	if err := s.Stop(code != 0); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: perf: tear down: %v\n", err)
-		code = 1
-	}
-	os.Exit(code)
+		return nil
+	})
 }
