@@ -3,8 +3,13 @@ package builder
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -32,9 +37,9 @@ type listener struct {
 	port gatewayv1.PortNumber
 	// hostname is "" for any host.
 	hostname string
-	// allowAll admits routes of every namespace; else only of the
-	// Gateway's own.
-	allowAll bool
+	// admits says whether routes of a namespace may attach
+	// (allowedRoutes.namespaces).
+	admits func(namespace string) bool
 	// cert is the certificate of an HTTPS listener, nil for HTTP.
 	cert *parsedCertificate
 }
@@ -76,7 +81,7 @@ func (b *build) gateways() gatewayListeners {
 		result := GatewayResult{Ref: ref}
 		for i, spec := range gw.Spec.Listeners {
 			field := fmt.Sprintf("spec.listeners[%d]", i)
-			l, err := b.listener(spec)
+			l, err := b.listener(gw.Namespace, spec)
 			if err != nil {
 				b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
 				result.Listeners = append(result.Listeners, ListenerResult{Name: string(spec.Name), Reason: err.reason, Message: err.message})
@@ -101,10 +106,10 @@ func (b *build) gateways() gatewayListeners {
 	return out
 }
 
-// listener reads one listener of a Gateway, or says why archway does not
-// serve it.
-func (b *build) listener(l gatewayv1.Listener) (listener, *rejection) {
-	out := listener{name: string(l.Name), port: l.Port}
+// listener reads one listener of a Gateway of namespace, or says why
+// archway does not serve it.
+func (b *build) listener(namespace string, l gatewayv1.Listener) (listener, *rejection) {
+	out := listener{name: string(l.Name), port: l.Port, admits: func(ns string) bool { return ns == namespace }}
 	unsupported := func(what string) (listener, *rejection) {
 		return listener{}, &rejection{reason: reason.UnsupportedFeature,
 			message: fmt.Sprintf("listener %q: %s; the listener is not served", l.Name, what)}
@@ -125,10 +130,17 @@ func (b *build) listener(l gatewayv1.Listener) (listener, *rejection) {
 		if a.Namespaces != nil && a.Namespaces.From != nil {
 			switch *a.Namespaces.From {
 			case gatewayv1.NamespacesFromAll:
-				out.allowAll = true
+				out.admits = func(string) bool { return true }
 			case gatewayv1.NamespacesFromSame:
+			case gatewayv1.NamespacesFromSelector:
+				selector, err := metav1.LabelSelectorAsSelector(a.Namespaces.Selector)
+				if err != nil || a.Namespaces.Selector == nil {
+					return listener{}, &rejection{field: ".allowedRoutes.namespaces.selector", reason: reason.InvalidSelector,
+						message: fmt.Sprintf("listener %q: allowedRoutes.namespaces.selector is missing or invalid (%v); the listener is not served", l.Name, err)}
+				}
+				out.admits = func(ns string) bool { return selector.Matches(b.namespaceLabels(ns)) }
 			default:
-				return unsupported(fmt.Sprintf("allowedRoutes.namespaces.from %s is not supported yet (All or Same)", *a.Namespaces.From))
+				return unsupported(fmt.Sprintf("allowedRoutes.namespaces.from %s is not supported (All, Same or Selector)", *a.Namespaces.From))
 			}
 		}
 		if len(a.Kinds) > 0 && !slices.ContainsFunc(a.Kinds, isHTTPRouteKind) {
@@ -224,6 +236,24 @@ func (b *build) catchAllCertificate() *model.Certificate {
 	return first.cert.cert
 }
 
+// namespaceLabels returns the labels of the Namespace ns, with the
+// kubernetes.io/metadata.name label the API server gives every Namespace,
+// also for namespaces a folder of manifests does not declare.
+func (b *build) namespaceLabels(ns string) labels.Set {
+	if b.namespaces == nil {
+		b.namespaces = make(map[string]labels.Set, len(b.snap.Namespaces))
+		for _, n := range b.snap.Namespaces {
+			b.namespaces[n.Name] = n.Labels
+		}
+	}
+	set := maps.Clone(b.namespaces[ns])
+	if set == nil {
+		set = labels.Set{}
+	}
+	set[corev1.LabelMetadataName] = ns
+	return set
+}
+
 func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 	return k.Kind == KindHTTPRoute && (k.Group == nil || *k.Group == gatewayGroup)
 }
@@ -277,7 +307,7 @@ func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentR
 	for _, l := range listeners {
 		if parent.SectionName != nil && string(*parent.SectionName) != l.name ||
 			parent.Port != nil && *parent.Port != l.port ||
-			!l.allowAll && namespace != gw.Namespace {
+			!l.admits(namespace) {
 			continue
 		}
 		took := false

@@ -3,6 +3,7 @@ package builder
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/labels"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -68,6 +69,9 @@ type gatewayState struct {
 	// hostlessHTTPS are the served HTTPS listeners without hostname,
 	// oldest Gateway first, then in spec order.
 	hostlessHTTPS []hostlessListener
+	// namespaces are the labels of the Snapshot's Namespaces, by name,
+	// once a listener's selector asked for them (namespaceLabels).
+	namespaces map[string]labels.Set
 }
 
 // attach counts a route on the listener name of Gateway gw.

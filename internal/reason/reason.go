@@ -49,6 +49,7 @@ const (
 	PassthroughIgnored      Reason = "PassthroughIgnored"
 	InvalidHeader           Reason = "InvalidHeader"
 	InvalidFilter           Reason = "InvalidFilter"
+	InvalidSelector         Reason = "InvalidSelector"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -109,6 +110,7 @@ var Docs = []Doc{
 	{CanaryWithoutMain, "A canary Ingress has no main Ingress of the same host, path and pathType in its namespace; it is not served. Add the main Ingress.", false},
 	{InvalidStreamService, "An entry of the TCP or UDP services ConfigMap (--tcp-services-configmap, --udp-services-configmap) is malformed, or names a Service or Service port that does not exist; the entry is not served, the others are. Write \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\" with a port from 1 to 65535 and an existing Service port of the protocol (PROXY for TCP only).", false},
 	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
+	{InvalidSelector, "A Gateway listener's allowedRoutes.namespaces has from Selector without a selector, or with one that is not a valid label selector; the listener is not served. Give it a valid selector.", false},
 	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
 	{RefNotPermitted, "An HTTPRoute's backendRef names a Service, or a Gateway's certificateRef a Secret, of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used, the listener not served. Create a ReferenceGrant in that namespace, from HTTPRoutes (or Gateways) of the referring namespace to that Service (or Secret).", false},
 	{InvalidFilter, "A filter of an HTTPRoute rule is invalid: given twice, RequestRedirect with URLRewrite, a header named twice (in any case) over set, add and remove, a redirect status or scheme the Gateway API does not define, a path that is not an absolute path of letters, digits and -._~/, or ReplacePrefixMatch on a rule with other matches than PathPrefix. The rule is not served (the route's status says PartiallyInvalid, or Accepted False when no rule is left). Fix the filter as docs/gateway-api.md describes.", false},

@@ -109,6 +109,8 @@ func (s *Snapshot) addDocument(file string, doc int, raw []byte) error {
 		addNamespaced(&s.HTTPRoutes, o)
 	case *gatewayv1.ReferenceGrant:
 		addNamespaced(&s.ReferenceGrants, o)
+	case *corev1.Namespace:
+		s.Namespaces = append(s.Namespaces, o)
 	}
 	return nil
 }
@@ -135,6 +137,7 @@ func (s *Snapshot) Add(o Snapshot) {
 	s.Gateways = append(s.Gateways, o.Gateways...)
 	s.HTTPRoutes = append(s.HTTPRoutes, o.HTTPRoutes...)
 	s.ReferenceGrants = append(s.ReferenceGrants, o.ReferenceGrants...)
+	s.Namespaces = append(s.Namespaces, o.Namespaces...)
 	if o.ConfigMap != nil {
 		s.ConfigMap = o.ConfigMap
 	}

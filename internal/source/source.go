@@ -42,6 +42,9 @@ type Snapshot struct {
 	Gateways        []*gatewayv1.Gateway
 	HTTPRoutes      []*gatewayv1.HTTPRoute
 	ReferenceGrants []*gatewayv1.ReferenceGrant
+	// Namespaces, for their labels (a listener's allowedRoutes selector):
+	// watched with the Gateway API kinds.
+	Namespaces []*corev1.Namespace
 	// LoadErrors are documents that could not be read (folder source only).
 	// They were skipped; everything else is in the Snapshot.
 	LoadErrors []LoadError

@@ -136,6 +136,35 @@ func TestGatewayAPI(t *testing.T) {
 	require.NoError(t, err)
 	a.WaitFor(t, "shop.example", "/cart", harness.Served("route"))
 
+	// A listener that takes the routes of the namespaces of a label: a
+	// route of the other namespace attaches once its Namespace has it.
+	label := "e2e.archway.dev/team"
+	_, err = gw.GatewayV1().Gateways(ns).Create(ctx, &gatewayv1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Name: "teams"},
+		Spec: gatewayv1.GatewaySpec{GatewayClassName: gatewayv1.ObjectName(ns), Listeners: []gatewayv1.Listener{{
+			Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80, Hostname: ptr.To(gatewayv1.Hostname("team.example")),
+			AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{
+				From: ptr.To(gatewayv1.NamespacesFromSelector), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{label: ns}}}},
+		}}},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = gw.GatewayV1().HTTPRoutes(other).Create(ctx, &gatewayv1.HTTPRoute{
+		ObjectMeta: metav1.ObjectMeta{Name: "team"},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "teams", Namespace: ptr.To(gatewayv1.Namespace(ns))}}},
+			Rules:           []gatewayv1.HTTPRouteRule{rule(gatewayv1.PathMatchPathPrefix, "/", backendRef(other, "shared", 1))},
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	a.WaitFor(t, "shop.example", "/cart", harness.Served("route")) // a sync since
+	a.Expect(t, "team.example", "/", harness.NotFound)
+	namespace, err := s.Cluster.Admin.CoreV1().Namespaces().Get(ctx, other, metav1.GetOptions{})
+	require.NoError(t, err)
+	namespace.Labels[label] = ns
+	_, err = s.Cluster.Admin.CoreV1().Namespaces().Update(ctx, namespace, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	a.WaitFor(t, "team.example", "/", harness.Served("shared"))
+
 	// Status, written by the leader with the Ingress status's addresses.
 	require.NoError(t, harness.Eventually(20*time.Second, 100*time.Millisecond, func() error {
 		class, err := gw.GatewayV1().GatewayClasses().Get(ctx, ns, metav1.GetOptions{})

@@ -10,9 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -46,9 +50,12 @@ type gatewayWatch struct {
 	opts      GatewayOptions
 	namespace string
 	discovery discovery.DiscoveryInterface
-	notifier  *source.Notifier
-	logger    *slog.Logger
-	listers   atomic.Pointer[gatewayListers] // nil until the caches are filled
+	// core lists the Namespaces, whose labels listeners' allowedRoutes
+	// selectors match.
+	core     kubernetes.Interface
+	notifier *source.Notifier
+	logger   *slog.Logger
+	listers  atomic.Pointer[gatewayListers] // nil until the caches are filled
 }
 
 type gatewayListers struct {
@@ -56,6 +63,8 @@ type gatewayListers struct {
 	gateways gatewaylisters.GatewayLister
 	routes   gatewaylisters.HTTPRouteLister
 	grants   gatewaylisters.ReferenceGrantLister
+	// namespaces are all Namespaces, or the watched one alone.
+	namespaces corelisters.NamespaceLister
 }
 
 // start watches at once when the CRDs are served; else it fails with
@@ -130,9 +139,15 @@ func (w *gatewayWatch) watch(ctx context.Context) error {
 	gateways := namespaced.Gateway().V1().Gateways()
 	routes := namespaced.Gateway().V1().HTTPRoutes()
 	grants := namespaced.Gateway().V1().ReferenceGrants()
+	coreOptions := []informers.SharedInformerOption{informers.WithTransform(slim)}
+	if w.namespace != "" {
+		coreOptions = append(coreOptions, byName(w.namespace))
+	}
+	core := informers.NewSharedInformerFactoryWithOptions(w.core, 0, coreOptions...)
+	namespaces := core.Core().V1().Namespaces()
 	handler := changeHandler(everyChange{w.notifier})
 	for _, informer := range []cache.SharedIndexInformer{
-		classes.Informer(), gateways.Informer(), routes.Informer(), grants.Informer(),
+		classes.Informer(), gateways.Informer(), routes.Informer(), grants.Informer(), namespaces.Informer(),
 	} {
 		if _, err := informer.AddEventHandler(handler); err != nil {
 			return fmt.Errorf("add informer event handler: %w", err)
@@ -144,8 +159,13 @@ func (w *gatewayWatch) watch(ctx context.Context) error {
 			return fmt.Errorf("fill Gateway API informer caches: %w", err)
 		}
 	}
+	core.StartWithContext(ctx)
+	if err := core.WaitForCacheSyncWithContext(ctx).AsError(); err != nil {
+		return fmt.Errorf("fill the Namespace informer cache: %w", err)
+	}
 	w.listers.Store(&gatewayListers{
 		classes: classes.Lister(), gateways: gateways.Lister(), routes: routes.Lister(), grants: grants.Lister(),
+		namespaces: namespaces.Lister(),
 	})
 	w.logger.Info("watching the Gateway API")
 	return nil
@@ -163,6 +183,7 @@ func (w *gatewayWatch) list(snap *source.Snapshot) error {
 		listAll(&snap.Gateways, l.gateways),
 		listAll(&snap.HTTPRoutes, l.routes),
 		listAll(&snap.ReferenceGrants, l.grants),
+		listAll(&snap.Namespaces, l.namespaces),
 	)
 }
 
@@ -179,6 +200,17 @@ func onlyGatewayStatus(oldObj, newObj any) bool {
 	switch oldObj.(type) {
 	case *gatewayv1.GatewayClass, *gatewayv1.Gateway, *gatewayv1.HTTPRoute:
 		return maps.Equal(o.GetAnnotations(), n.GetAnnotations())
+	}
+	return false
+}
+
+// sameNamespaceLabels reports whether an update of a Namespace left its
+// labels, all that archway reads of it, as they were.
+func sameNamespaceLabels(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(*corev1.Namespace)
+	n, ok2 := newObj.(*corev1.Namespace)
+	if ok1 && ok2 {
+		return maps.Equal(o.Labels, n.Labels)
 	}
 	return false
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -120,4 +121,43 @@ func TestGatewayStatusWritesSignalNothing(t *testing.T) {
 	annotated.Annotations = map[string]string{"a": "b"}
 	require.False(t, onlyGatewayStatus(route, annotated), "an annotation change")
 	require.False(t, onlyGatewayStatus(&gatewayv1.HTTPRoute{}, &gatewayv1.HTTPRoute{}), "no generation proves nothing")
+}
+
+// TestGatewayNamespaces lists the Namespaces, for listeners' selectors,
+// once the Gateway API is watched, and signals a change of their labels.
+func TestGatewayNamespaces(t *testing.T) {
+	var installed atomic.Bool
+	installed.Store(true)
+	client := gatewayCluster(&installed)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "blue", Labels: map[string]string{"team": "a"}}}
+	require.NoError(t, client.Tracker().Add(ns))
+	src := start(t, client, Options{Gateway: &GatewayOptions{Client: gatewayClient()}})
+	labels := func() map[string]string {
+		snap, err := src.Snapshot()
+		require.NoError(t, err)
+		require.Len(t, snap.Namespaces, 1)
+		return snap.Namespaces[0].Labels
+	}
+	require.Equal(t, map[string]string{"team": "a"}, labels())
+
+	relabelled := ns.DeepCopy()
+	relabelled.Labels["team"] = "b"
+	_, err := client.CoreV1().Namespaces().Update(t.Context(), relabelled, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	waitChanged(t, src, func() bool { return labels()["team"] == "b" })
+
+	without := start(t, fake.NewClientset(ns.DeepCopy()), Options{})
+	snap, err := without.Snapshot()
+	require.NoError(t, err)
+	require.Empty(t, snap.Namespaces, "no Namespaces without the Gateway API")
+}
+
+func TestNamespaceUpdatesBesideLabelsSignalNothing(t *testing.T) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "blue", ResourceVersion: "1", Labels: map[string]string{"team": "a"}}}
+	annotated := ns.DeepCopy()
+	annotated.ResourceVersion, annotated.Annotations = "2", map[string]string{"a": "b"}
+	require.True(t, sameNamespaceLabels(ns, annotated))
+	relabelled := ns.DeepCopy()
+	relabelled.ResourceVersion, relabelled.Labels = "2", map[string]string{"team": "b"}
+	require.False(t, sameNamespaceLabels(ns, relabelled))
 }

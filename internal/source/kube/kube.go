@@ -104,7 +104,7 @@ func New(client kubernetes.Interface, opts Options) *Source {
 		ingresses.Informer(), services.Informer(), endpointSlices.Informer(), secrets.Informer(), ingressClasses.Informer(),
 	}
 	if opts.Gateway != nil {
-		s.gateway = &gatewayWatch{opts: *opts.Gateway, namespace: opts.Namespace, discovery: client.Discovery(),
+		s.gateway = &gatewayWatch{opts: *opts.Gateway, namespace: opts.Namespace, discovery: client.Discovery(), core: client,
 			notifier: s.notifier, logger: s.logger}
 	}
 
@@ -148,14 +148,18 @@ func (s *Source) watchConfigMap(client kubernetes.Interface, value string, trans
 	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {
 		return namedConfigMap{}, fmt.Errorf("configmap %q: want namespace/name", value)
 	}
-	byName := informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-	})
-	own := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace), byName, transform)
+	own := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace), byName(name), transform)
 	configMaps := own.Core().V1().ConfigMaps()
 	s.factories = append(s.factories, own)
 	s.informers = append(s.informers, configMaps.Informer())
 	return namedConfigMap{lister: configMaps.Lister().ConfigMaps(namespace), name: name}, nil
+}
+
+// byName makes informers list and watch the objects of that name alone.
+func byName(name string) informers.SharedInformerOption {
+	return informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+	})
 }
 
 // secretSelector keeps Helm's release Secrets, often the largest objects
@@ -289,7 +293,8 @@ func changeHandler(n notifier) cache.ResourceEventHandler {
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
-			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) && !onlyGatewayStatus(oldObj, newObj) {
+			if !sameVersion(oldObj, newObj) && !onlyIngressStatus(oldObj, newObj) && !onlyGatewayStatus(oldObj, newObj) &&
+				!sameNamespaceLabels(oldObj, newObj) {
 				n.NotifyOf(newObj)
 			}
 		},
