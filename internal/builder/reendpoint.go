@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -48,29 +47,57 @@ type endpointReads []endpointRead
 
 // Reendpoint returns what Build would return for a Snapshot that differs
 // from the one that gave cfg and report only in its EndpointSlices, now
-// endpointSlices, with services its Services. EndpointSlices feed nothing
-// but the endpoints of backends, TCP and UDP services and passthrough
-// hosts, and the problems of EndpointSlices: Reendpoint reads again the
-// Service ports the Build read, and leaves every other decision as it was.
-func Reendpoint(cfg model.Config, report Report, services []*corev1.Service, endpointSlices []*discoveryv1.EndpointSlice, opts Options) (model.Config, Report) {
+// endpointSlices: changed holds every version that differs between the two
+// lists (added, deleted, and both versions of a modified one).
+// EndpointSlices feed nothing but the endpoints of backends, TCP and UDP
+// services and passthrough hosts, and the problems of EndpointSlices:
+// Reendpoint reads again the Service ports that the Build read of the
+// Services that changed slices name, and leaves every other decision as it
+// was.
+func Reendpoint(cfg model.Config, report Report, endpointSlices, changed []*discoveryv1.EndpointSlice, opts Options) (model.Config, Report) {
+	serviceOf := func(s *discoveryv1.EndpointSlice) (model.Ref, bool) {
+		name := s.Labels[discoveryv1.LabelServiceName]
+		return model.Ref{Namespace: s.Namespace, Name: name}, name != ""
+	}
+	// The Services whose slices changed, with their slices now, and the
+	// changed slices, whose problems may be gone: the reads give those of
+	// the others again.
+	affected := map[model.Ref][]*discoveryv1.EndpointSlice{}
+	stale := map[model.Ref]bool{}
+	for _, s := range changed {
+		if svc, ok := serviceOf(s); ok {
+			affected[svc] = nil
+		}
+		stale[model.Ref{Namespace: s.Namespace, Name: s.Name}] = true
+	}
+	for _, s := range endpointSlices {
+		if svc, ok := serviceOf(s); ok {
+			if list, ok := affected[svc]; ok {
+				affected[svc] = append(list, s)
+			}
+		}
+	}
 	var found problems
-	index := newResolver(services, endpointSlices, &found)
 	cfg.Backends = slices.Clone(cfg.Backends)
 	cfg.Streams = slices.Clone(cfg.Streams)
 	if cfg.Passthrough != nil {
 		cfg.Passthrough = &model.Passthrough{Hosts: slices.Clone(cfg.Passthrough.Hosts)}
 	}
 	for _, read := range report.endpoints {
-		e := index.services[read.service]
-		if e == nil {
-			continue // Build read it: the Services are the same
+		svcSlices, ok := affected[read.service]
+		if !ok {
+			continue
 		}
-		eps := endpoints(e.slices, read.port, opts.LoopbackEndpoints, &found)
+		eps := endpoints(svcSlices, read.port, opts.LoopbackEndpoints, &found)
 		if at := read.target.in(cfg); at != nil {
 			*at = eps
 		}
 	}
-	found = append(found, slices.DeleteFunc(slices.Clone(report.Problems), func(p Problem) bool { return p.Kind == KindEndpointSlice })...)
+	for _, p := range report.Problems {
+		if p.Kind != KindEndpointSlice || !stale[p.Object] {
+			found = append(found, p)
+		}
+	}
 	report.Problems = found.sorted()
 	return cfg, report
 }

@@ -20,8 +20,10 @@ import (
 // endpointWorld is a cluster whose EndpointSlices a test changes at
 // random. Its Services' endpoints feed every kind of reader: backends of
 // Ingresses by port number and by name, a service-upstream twin, a
-// balancing twin, a TCP service and a passthrough host.
+// balancing twin, a TCP service and a passthrough host. A host's
+// certificate is renewed now and then in the same sync.
 type endpointWorld struct {
+	t      *testing.T
 	ings   []*networkingv1.Ingress
 	slices []*discoveryv1.EndpointSlice
 	base   source.Snapshot
@@ -30,7 +32,7 @@ type endpointWorld struct {
 var endpointServices = []string{"web", "api", "db", "tls"}
 
 func newEndpointWorld(t *testing.T) *endpointWorld {
-	w := &endpointWorld{}
+	w := &endpointWorld{t: t}
 	var services []*corev1.Service
 	for _, name := range endpointServices {
 		svc := service(name)
@@ -48,6 +50,7 @@ func newEndpointWorld(t *testing.T) *endpointWorld {
 		withAnnotations(ingress("upstream", "up.example.com"), map[string]string{"nginx.ingress.kubernetes.io/service-upstream": "true"}),
 		withAnnotations(byName(ingress("hashed", "hash.example.com"), "api", "http"), map[string]string{"nginx.ingress.kubernetes.io/upstream-hash-by": "$request_uri"}),
 		withAnnotations(byName(ingress("passed", "tls.example.com"), "tls", "http"), map[string]string{"nginx.ingress.kubernetes.io/ssl-passthrough": "true"}),
+		tlsIngress("secure", "secure.example.com", "secure-tls"),
 	}
 	for i, name := range endpointServices {
 		for k := range 2 {
@@ -55,10 +58,16 @@ func newEndpointWorld(t *testing.T) *endpointWorld {
 		}
 	}
 	w.base = source.Snapshot{IngressClasses: archwayClass(), Services: services,
-		Secrets: []*corev1.Secret{testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"default.example.com"}}).Secret("default", "default-tls")},
+		Secrets: []*corev1.Secret{testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"default.example.com"}}).Secret("default", "default-tls"),
+			w.secureSecret()},
 		ConfigMaps: []*corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "tcp"},
 			Data: map[string]string{"5432": "default/db:http", "5433": "default/db:9000"}}}}
 	return w
+}
+
+// secureSecret returns a new certificate of host secure.example.com.
+func (w *endpointWorld) secureSecret() *corev1.Secret {
+	return testutil.NewCert(w.t, testutil.CertOptions{Hosts: []string{"secure.example.com"}}).Secret("default", "secure-tls")
 }
 
 // slice returns an EndpointSlice of Service svc with two ready endpoints
@@ -97,6 +106,9 @@ func (w *endpointWorld) change(rng *rand.Rand) (endpointsOnly bool) {
 		w.ings[i] = w.ings[i].DeepCopy() // the same Ingress, a new object
 		return false
 	}
+	if rng.IntN(6) == 0 { // renewed in place, in the same sync
+		w.base.Secrets = []*corev1.Secret{w.base.Secrets[0], w.secureSecret()}
+	}
 	w.slices = slices.Clone(w.slices)
 	if rng.IntN(8) == 0 || len(w.slices) == 0 { // a new slice
 		svc := endpointServices[rng.IntN(len(endpointServices))]
@@ -131,7 +143,7 @@ func (w *endpointWorld) change(rng *rand.Rand) (endpointsOnly bool) {
 }
 
 // TestEndpointChangeEqualsBuild changes EndpointSlices (and now and then
-// an Ingress) at random and compares, after each change, the config a
+// an Ingress or a certificate) at random and compares, after each change, the config a
 // sync makes without a Build with the one Build and Render make: model,
 // report and Output must be equal. Every change of EndpointSlices alone
 // must take the path without a Build.

@@ -29,15 +29,39 @@ func (c *Controller) withoutBuild(snap source.Snapshot, opts builder.Options) (_
 	if !ok {
 		return candidate{}, false
 	}
-	if sameObjects(reflect.ValueOf(c.good.EndpointSlices), reflect.ValueOf(snap.EndpointSlices)) {
-		return candidate{snap: snap, cfg: cfg, report: report, out: c.out.WithCertificates(cfg)}, true
+	out := c.out
+	if len(secrets) > 0 {
+		out = out.WithCertificates(cfg)
 	}
-	cfg, report = builder.Reendpoint(cfg, report, snap.Services, snap.EndpointSlices, opts)
-	out, err := c.out.WithEndpoints(cfg)
-	if err != nil {
-		return candidate{}, false // the renderer's refusal, which a Render reports
+	if !sameObjects(reflect.ValueOf(c.good.EndpointSlices), reflect.ValueOf(snap.EndpointSlices)) {
+		cfg, report = builder.Reendpoint(cfg, report, snap.EndpointSlices, changedPointers(c.good.EndpointSlices, snap.EndpointSlices), opts)
+		var err error
+		if out, err = out.WithEndpoints(cfg, c.last); err != nil {
+			return candidate{}, false // the renderer's refusal, which a Render reports
+		}
 	}
 	return candidate{snap: snap, cfg: cfg, report: report, out: out}, true
+}
+
+// changedPointers returns the objects that are in one of a and b only.
+func changedPointers[T comparable](a, b []T) []T {
+	inA := make(map[T]bool, len(a))
+	for _, o := range a {
+		inA[o] = true
+	}
+	var out []T
+	for _, o := range b {
+		if !inA[o] {
+			out = append(out, o)
+		}
+		delete(inA, o)
+	}
+	for _, o := range a {
+		if inA[o] {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // sameBesides reports whether a and b hold the same objects in every

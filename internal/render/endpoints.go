@@ -225,13 +225,26 @@ func jsonString(out []byte, s string) ([]byte, error) {
 	return append(out, '"'), nil
 }
 
-// WithEndpoints returns out, rendered from a model, with the endpoints of
-// cfg in place of the model's: what Render gives for cfg when it differs
-// from that model only in the endpoints of backends, TCP and UDP services
-// and passthrough hosts (builder.Reendpoint), which reach neither the
-// files nor Version.
-func (out Output) WithEndpoints(cfg model.Config) (Output, error) {
-	endpoints, err := allEndpoints(cfg)
+// WithEndpoints returns out, rendered from the model from, with the
+// endpoints of cfg in place of from's: what Render gives for cfg when it
+// differs from from only in the endpoints of backends, TCP and UDP services
+// and passthrough hosts (builder.Reendpoint), which reach neither the files
+// nor Version. Only the members of the backends whose endpoints changed
+// are made anew.
+func (out Output) WithEndpoints(cfg, from model.Config) (Output, error) {
+	if len(cfg.Backends) != len(from.Backends) {
+		return Output{}, fmt.Errorf("render: %d backends, rendered with %d", len(cfg.Backends), len(from.Backends))
+	}
+	var changed []model.Backend
+	for i, b := range cfg.Backends {
+		if b.Name != from.Backends[i].Name {
+			return Output{}, fmt.Errorf("render: backend %q, rendered with %q", b.Name, from.Backends[i].Name)
+		}
+		if !slices.Equal(b.Endpoints, from.Backends[i].Endpoints) {
+			changed = append(changed, b)
+		}
+	}
+	members, err := endpointEntries(changed)
 	if err != nil {
 		return Output{}, fmt.Errorf("render: %w", err)
 	}
@@ -258,6 +271,6 @@ func (out Output) WithEndpoints(cfg model.Config) (Output, error) {
 			return Output{}, fmt.Errorf("render: %w", err)
 		}
 	}
-	out.Endpoints, out.StreamEndpoints = endpoints, files
+	out.Endpoints, out.StreamEndpoints = members.Merge(out.Endpoints), files
 	return out, nil
 }
