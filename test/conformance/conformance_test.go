@@ -60,7 +60,20 @@ const (
 // claimedFeatures are the extended features of GATEWAY-HTTP that archway
 // claims; the profile's core features (Gateway, HTTPRoute, ReferenceGrant)
 // come with the profile.
-var claimedFeatures = []features.FeatureName{}
+var claimedFeatures = []features.FeatureName{
+	features.SupportHTTPRouteQueryParamMatching,
+	features.SupportHTTPRouteMethodMatching,
+	features.SupportHTTPRouteResponseHeaderModification,
+	features.SupportHTTPRoutePathRewrite,
+	features.SupportHTTPRouteHostRewrite,
+	features.SupportHTTPRouteSchemeRedirect,
+	features.SupportHTTPRoutePathRedirect,
+	features.SupportHTTPRoutePortRedirect,
+	features.SupportHTTPRoute303RedirectStatusCode,
+	features.SupportHTTPRoute307RedirectStatusCode,
+	features.SupportHTTPRoute308RedirectStatusCode,
+	features.SupportHTTPRouteNamedRouteRule,
+}
 
 // TestConformance runs the GATEWAY-HTTP profile of the Gateway API
 // conformance suite against one archway, and checks its report against

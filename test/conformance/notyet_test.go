@@ -19,7 +19,6 @@ var notYetPassing = map[string]string{
 	"HTTPRouteListenerHostnameMatching":               "a wildcard listener hostname matches one label only (multiple.prefixes.bar.com is not served)",
 	"HTTPRouteMultipleGateways": "every Gateway of archway shares its address and ports: two Gateways' routes for the same host and path " +
 		"are one route (the first wins), where each Gateway should serve its own",
-	"HTTPRouteNoBackendRefs": "a rule without backendRefs answers 503, not the 500 the spec asks for",
 }
 
 // notYetProgrammed are the suite's base Gateways that archway cannot
