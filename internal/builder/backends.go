@@ -235,6 +235,7 @@ func (r *resolver) add(be model.Backend, src endpointSource) string {
 // built. It sorts them in place: no backend can be resolved after it. It
 // touches nothing but the resolver, so it may run beside the routes' work.
 func (r *resolver) used(p *problems) []model.Backend {
+	r.reads = slices.Grow(r.reads, len(r.sources))
 	for i, src := range r.sources {
 		if src.entry != nil {
 			r.backends[i].Endpoints = r.reads.read(src.entry, src.port, endpointTarget{kind: toBackend, name: r.backends[i].Name}, r.loopback, p)
