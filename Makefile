@@ -29,10 +29,11 @@ run: deps build
 test: test-deps tools lint fuzz-short unit image-test
 
 # gofmt, go vet and staticcheck (built once into .cache/tools/; its checks
-# are in staticcheck.conf).
+# are in staticcheck.conf). vet type-checks against the packages compiled
+# with -race, as `unit` compiles them: make test compiles them once.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -race ./...
 	GO=$(GO) scripts/staticcheck.sh
 
 unit:

@@ -11,7 +11,23 @@ fuzztime=${1:?usage: scripts/fuzz.sh DURATION}
 go=${GO:-go}
 cd "$(dirname "$0")/.."
 
-fuzz_target() { "$go" test -run '^$' -fuzz "^${2}\$" -fuzztime "$fuzztime" "$1" 2>&1; }
+# Each package's test binary is built once, instrumented for fuzzing, and
+# run for each of its targets (go test -fuzz would link it again for every
+# one), in the package's folder, where go test runs it: the seed corpus
+# and any finding are under its testdata/fuzz/. Inputs found earlier are
+# kept where go test keeps them.
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+fuzzcache=$("$go" env GOCACHE)/fuzz
+module=$("$go" list -m)
+fuzz_target() {
+	local bin=$bins/${1//\//_}.test
+	if [ ! -x "$bin" ]; then
+		"$go" test -c -fuzz . -o "$bin" "$1" 2>&1 || return
+	fi
+	(cd "$1" && "$bin" -test.run '^$' -test.fuzz "^${2}\$" -test.fuzztime "$fuzztime" \
+		-test.fuzzcachedir "$fuzzcache/$module/${1#./}" -test.paniconexit0 2>&1)
+}
 
 # Go 1.26's fuzz coordinator can fail a target at the end of -fuzztime with
 # a bare "context deadline exceeded" although nothing was found
