@@ -44,7 +44,9 @@ func archwayHeaders() []headerView {
 	return []headerView{
 		{"Upgrade", "$http_upgrade"},
 		{"Connection", "$connection_upgrade"},
-		{"Host", "$host"},
+		// The Host the client sent, port included (ingress-nginx's
+		// $best_http_host; the Gateway API asks for it unchanged).
+		{"Host", "$archway_best_http_host"},
 		// The real client address, and what trusted peers said about the
 		// client (http_clients.tmpl defines the variables).
 		{"X-Real-IP", "$remote_addr"},
