@@ -254,6 +254,18 @@ func (b *build) namespaceLabels(ns string) labels.Set {
 	return set
 }
 
+// markAnyDepth lets the wildcard hosts that HTTPRoutes alone have match
+// one or more labels, as the Gateway API's wildcards do; a wildcard host
+// that an Ingress has keeps the Ingress's one label, for every route on it.
+func (b *build) markAnyDepth() {
+	if len(b.anyDepth) == 0 {
+		return
+	}
+	for i := range b.cfg.Servers {
+		b.cfg.Servers[i].AnyDepth = b.anyDepth[b.cfg.Servers[i].Host]
+	}
+}
+
 func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 	return k.Kind == KindHTTPRoute && (k.Group == nil || *k.Group == gatewayGroup)
 }

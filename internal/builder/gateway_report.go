@@ -72,6 +72,9 @@ type gatewayState struct {
 	// namespaces are the labels of the Snapshot's Namespaces, by name,
 	// once a listener's selector asked for them (namespaceLabels).
 	namespaces map[string]labels.Set
+	// anyDepth are the wildcard hosts of HTTPRoutes that no Ingress has:
+	// they match as the Gateway API's wildcards do (markAnyDepth).
+	anyDepth map[string]bool
 }
 
 // attach counts a route on the listener name of Gateway gw.

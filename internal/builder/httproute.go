@@ -24,6 +24,7 @@ func (b *build) addHTTPRoutes() {
 		return
 	}
 	b.cfg.CatchAllCertificate = b.catchAllCertificate()
+	b.anyDepth = map[string]bool{}
 	routes := slices.Clone(b.snap.HTTPRoutes)
 	slices.SortFunc(routes, func(a, b *gatewayv1.HTTPRoute) int {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(b.CreationTimestamp.Time),
@@ -127,6 +128,9 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 				if rej := b.passedThrough(host.name, ref.Namespace); rej != nil {
 					b.problems.add(KindHTTPRoute, ref, field, rej.reason, rej.message)
 					continue
+				}
+				if _, taken := b.owners[host.name]; !taken && strings.HasPrefix(host.name, "*.") {
+					b.anyDepth[host.name] = true // no Ingress has this wildcard
 				}
 				b.owners.claim(host.name, ref.Namespace)
 				found = append(found, httpMatch{key: routeKey{host: host.name, path: m.path, match: m.match}, owner: owner,

@@ -61,7 +61,7 @@ func TestHTTPRoutes(t *testing.T) {
 				Servers: []model.Server{
 					// news has no hostnames: the listener's wildcard; its
 					// backend is of another namespace without a grant: 500.
-					{Host: "*.example.com", Locations: []model.Location{unresolved(routeLocation(model.MatchPrefix, "/", "", news))}},
+					{Host: "*.example.com", AnyDepth: true, Locations: []model.Location{unresolved(routeLocation(model.MatchPrefix, "/", "", news))}},
 					// other.org only through the listener without hostname.
 					{Host: "other.org", Locations: []model.Location{beta, cart(), routeLocation(model.MatchPrefix, "/docs", "web_app_80", store), old}},
 					// The Ingress keeps /docs although the HTTPRoute is older.

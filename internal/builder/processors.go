@@ -72,7 +72,10 @@ func (b *build) addBackends() {
 	b.background.Go(func() { b.cfg.Backends = b.backends.used(&b.backgroundProblems) })
 }
 
-func (b *build) addServers() { b.cfg.Servers = servers(b.keys, b.locs) }
+func (b *build) addServers() {
+	b.cfg.Servers = servers(b.keys, b.locs)
+	b.markAnyDepth()
+}
 
 func (b *build) applyTLS() { b.tls.apply(b.cfg.Servers, b.owners, &b.problems) }
 

@@ -35,10 +35,14 @@ type Config struct {
 // Server is one virtual host.
 type Server struct {
 	// Host is an exact DNS name ("foo.example.com"), a wildcard with one
-	// leading label ("*.example.com"), which matches exactly one extra label,
-	// or "": the catch-all server for requests whose Host matches no other
-	// server.
+	// leading label ("*.example.com"), which matches exactly one extra label
+	// (or one or more with AnyDepth), or "": the catch-all server for
+	// requests whose Host matches no other server.
 	Host string
+	// AnyDepth makes a wildcard Host match one or more extra labels, as a
+	// Gateway API wildcard does. Of the wildcards that match a name, those
+	// of one label come first, then the longest suffix.
+	AnyDepth bool
 	// Aliases are more exact DNS names this server answers for (the
 	// server-alias annotation); sorted, and never the Host or an Alias of
 	// another server.

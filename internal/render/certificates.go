@@ -20,7 +20,8 @@ import (
 //	"tls-host:<name>": "<id>"
 //
 // <id> is a hash of the PEM. A name is a server's host or alias, a
-// wildcard host ("*.example.com"), or "*": the names no server has, which
+// wildcard host ("*.example.com"; "**.example.com" for one of any depth),
+// or "*": the names no server has, which
 // the catch-all server answers (model.Config.CatchAllCertificate). The
 // empty id sends a name to the default certificate, which the catch-all
 // server's ssl_certificate holds: an exact host without a certificate of
@@ -56,18 +57,44 @@ func certificateEntries(cfg model.Config) Endpoints {
 		}
 		return id
 	}
-	wildcards := map[string]bool{} // suffixes (".example.com") of wildcard hosts with a certificate
+	// Suffixes (".example.com") of wildcard hosts with a certificate, of
+	// one label and of any depth.
+	wildcards, anyDepth := map[string]bool{}, map[string]bool{}
 	for _, s := range cfg.Servers {
 		if s.Host == "" || s.Certificate == nil {
 			continue
 		}
 		id := idOf(s.Certificate)
-		if s.Wildcard() {
+		switch {
+		case s.AnyDepth:
+			anyDepth[s.Host[1:]] = true
+		case s.Wildcard():
 			wildcards[s.Host[1:]] = true
 		}
-		host(s.Host, id)
+		host(hostName(s), id)
 		for _, alias := range s.Aliases {
 			host(alias, id)
+		}
+	}
+	// covered says whether a wildcard with a certificate would answer
+	// name, which then needs a member of its own.
+	covered := func(name string) bool {
+		dot := strings.IndexByte(name, '.')
+		if dot < 0 {
+			return false
+		}
+		if wildcards[name[dot:]] {
+			return true
+		}
+		for suffix := name[dot:]; ; { // ".b.example.com", ".example.com", ".com"
+			if anyDepth[suffix] {
+				return true
+			}
+			next := strings.IndexByte(suffix[1:], '.')
+			if next < 0 {
+				return false
+			}
+			suffix = suffix[next+1:]
 		}
 	}
 	catchAll := cfg.CatchAllCertificate != nil
@@ -78,12 +105,8 @@ func certificateEntries(cfg model.Config) Endpoints {
 		if s.Host == "" || s.Certificate != nil {
 			continue
 		}
-		names := s.Aliases
-		if !s.Wildcard() || catchAll {
-			names = append([]string{s.Host}, names...)
-		}
-		for _, name := range names {
-			if _, suffix, ok := strings.Cut(name, "."); catchAll || ok && wildcards["."+suffix] {
+		for _, name := range append([]string{hostName(s)}, s.Aliases...) {
+			if catchAll || covered(name) {
 				host(name, "")
 			}
 		}
@@ -91,6 +114,15 @@ func certificateEntries(cfg model.Config) Endpoints {
 	slices.SortFunc(entries, func(a, b BackendEndpoints) int { return strings.Compare(a.Name, b.Name) })
 	// Two certificates of equal content are one member.
 	return slices.CompactFunc(entries, func(a, b BackendEndpoints) bool { return a.Name == b.Name })
+}
+
+// hostName is the member name of s's host: "**.example.com" for a
+// wildcard of any depth.
+func hostName(s model.Server) string {
+	if s.AnyDepth {
+		return "*" + s.Host
+	}
+	return s.Host
 }
 
 // WithCertificates returns out, rendered from a model, with the

@@ -266,6 +266,56 @@ func TestCatchAllCertificate(t *testing.T) {
 	}
 }
 
+// TestAnyDepthWildcards serves Gateway API wildcard hosts (AnyDepth) for
+// one or more labels, after the wildcards of one label and by longest
+// suffix, and gives their names the same certificates as nginx picks the
+// server: a wildcard of one label without a certificate keeps the default.
+func TestAnyDepthWildcards(t *testing.T) {
+	wild := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.example.com"}})
+	deep := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"*.z.example.com"}})
+	fallback := testutil.NewCert(t, testutil.CertOptions{})
+	e := newEdgeEnv(t, model.Config{
+		Backends:           liveBackends(t, "any", "deep", "one", "plain"),
+		DefaultCertificate: modelCert(fallback, "default"),
+		Settings:           edgeSettings(),
+		Servers: []model.Server{
+			{Host: "*.b.example.com", Locations: []model.Location{prefix("/", "one")}},
+			{Host: "*.example.com", AnyDepth: true, Certificate: modelCert(wild, "wild"), Locations: []model.Location{prefix("/", "any")}},
+			{Host: "*.z.example.com", AnyDepth: true, Certificate: modelCert(deep, "deep"), Locations: []model.Location{prefix("/", "deep")}},
+			{Host: "plain.example.com", Locations: []model.Location{prefix("/", "plain")}},
+		},
+	})
+	tests := map[string]struct {
+		backend string // "" for 404
+		leaf    *x509.Certificate
+	}{
+		"a.example.com":       {"any", wild.Leaf},
+		"a.b.c.example.com":   {"any", wild.Leaf},
+		"x.b.example.com":     {"one", fallback.Leaf}, // one label, more specific
+		"x.y.b.example.com":   {"any", wild.Leaf},
+		"a.z.example.com":     {"deep", deep.Leaf}, // the longer suffix
+		"a.b.z.example.com":   {"deep", deep.Leaf},
+		"plain.example.com":   {"plain", fallback.Leaf},
+		"example.com":         {"", fallback.Leaf},
+		"a.example.com.other": {"", fallback.Leaf},
+	}
+	for host, tc := range tests {
+		t.Run(host, func(t *testing.T) {
+			for _, sni := range []string{"", host} {
+				got := e.request(t, sni, host, "/", "", nil)
+				if tc.backend == "" {
+					require.Equal(t, 404, got.status, "SNI %q", sni)
+				} else {
+					require.Equal(t, tc.backend, got.body, "SNI %q", sni)
+				}
+				if sni != "" {
+					require.True(t, tc.leaf.Equal(got.leaf), "nginx presented %v for %s", got.leaf.DNSNames, sni)
+				}
+			}
+		})
+	}
+}
+
 // TestClientAddresses checks what backends and allow-lists learn about
 // the client, from trusted and untrusted peers, with X-Forwarded-For and
 // with the PROXY protocol.

@@ -163,6 +163,17 @@ func TestCertificateMembers(t *testing.T) {
 		"a.example.com": siteID, "www.example.org": siteID, "*.example.com": wildID, "*": wildID,
 		"plain.example.com": "", "alias.example.com": "", "other.test": "", "plain.example.org": "", "*.example.org": "",
 	}, hosts)
+
+	// A wildcard of any depth covers the names of every depth below it.
+	got = certificateEntries(model.Config{Servers: []model.Server{
+		{Host: "*.gw.test", AnyDepth: true, Certificate: wild},
+		{Host: "a.b.gw.test"}, {Host: "*.x.gw.test"}, {Host: "other.test"}, {Host: "gw.test"},
+	}})
+	hosts = map[string]string{}
+	for _, m := range got[1:] {
+		hosts[strings.TrimPrefix(m.Name, hostMember)] = strings.Trim(string(m.JSON), `"`)
+	}
+	require.Equal(t, map[string]string{"**.gw.test": wildID, "a.b.gw.test": "", "*.x.gw.test": ""}, hosts)
 }
 
 // TestSessionResumption resumes TLS sessions of hosts whose certificates

@@ -273,6 +273,7 @@ func serverViews(servers []model.Server, routes map[string]route, fallback route
 	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" }) {
 		servers = append([]model.Server{{}}, servers...)
 	}
+	servers = anyDepthLast(servers)
 	seen := make(map[string]bool, len(servers))
 	var q quoter
 	set := &locationSet{q: &q}
@@ -314,10 +315,35 @@ func serverViews(servers []model.Server, routes map[string]route, fallback route
 	return views, nil
 }
 
+// anyDepthLast returns servers with the AnyDepth wildcards last, longest
+// suffix first: nginx tries regex server names in their order, and a
+// wildcard of one label, or of a longer suffix, is the more specific.
+func anyDepthLast(servers []model.Server) []model.Server {
+	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.AnyDepth }) {
+		return servers
+	}
+	out := slices.Clone(servers)
+	slices.SortStableFunc(out, func(a, b model.Server) int {
+		if a.AnyDepth != b.AnyDepth {
+			if a.AnyDepth {
+				return 1
+			}
+			return -1
+		}
+		if a.AnyDepth {
+			return len(b.Host) - len(a.Host)
+		}
+		return 0
+	})
+	return out
+}
+
 // serverName returns the server_name token of s. A wildcard host becomes a
 // regex because nginx's own "*.example.com" matches any number of extra
-// labels, while the Ingress spec allows exactly one. nginx tries exact
-// names before regexes, so an exact host beats a wildcard.
+// labels, while the Ingress spec allows exactly one (AnyDepth: one or
+// more, as nginx's own, but tried after the regexes of one label, which
+// its leading wildcards are not). nginx tries exact names before regexes,
+// so an exact host beats a wildcard.
 func serverName(q *quoter, s model.Server) (string, error) {
 	switch {
 	case s.Host == "":
@@ -327,9 +353,13 @@ func serverName(q *quoter, s model.Server) (string, error) {
 		if err := grammar.CheckDNSName(s.Host, true); err != nil {
 			return "", fmt.Errorf("host is %w", err)
 		}
+		labels := `[^.]+`
+		if s.AnyDepth {
+			labels = `.+`
+		}
 		// suffix is made of [a-z0-9.-] only; quote would refuse the
 		// regex's '\' and '$', which are safe inside the quotes.
-		return `"~^[^.]+\.` + strings.ReplaceAll(suffix, ".", `\.`) + `$"`, nil
+		return `"~^` + labels + `\.` + strings.ReplaceAll(suffix, ".", `\.`) + `$"`, nil
 	default:
 		if err := grammar.CheckDNSName(s.Host, false); err != nil {
 			return "", fmt.Errorf("host is %w", err)

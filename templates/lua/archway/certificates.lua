@@ -7,10 +7,12 @@
 --
 -- <id> is a hash of the PEM, so a renewed certificate is a new id: a
 -- handshake after the push serves it, with no reload. A host is an exact
--- name, "*.suffix", which stands for exactly one more label, or "*": the
--- names no server has (the catch-all server's). A handshake takes the
--- exact name, then the wildcard, then "*"; without any (or without SNI)
--- the server's own certificate stays: the default one.
+-- name, "*.suffix", which stands for exactly one more label, "**.suffix",
+-- for one or more (a Gateway API wildcard), or "*": the names no server
+-- has (the catch-all server's). A handshake takes the exact name, then
+-- the wildcard of one label, then those of any depth, longest suffix
+-- first, then "*", as nginx picks the server; without any (or without
+-- SNI) the server's own certificate stays: the default one.
 local ssl = require "ngx.ssl"
 local clienthello = require "ngx.ssl.clienthello"
 local lrucache = require "resty.lrucache"
@@ -51,7 +53,7 @@ end
 
 -- valid_host tells whether name may be a host member's name.
 function M.valid_host(name)
-  return find(name, "^[a-z0-9.-]+$") ~= nil or find(name, "^%*%.[a-z0-9.-]+$") ~= nil or name == "*"
+  return find(name, "^[a-z0-9.-]+$") ~= nil or find(name, "^%*%*?%.[a-z0-9.-]+$") ~= nil or name == "*"
 end
 
 -- Parsed certificates of this worker by id: ids never change meaning, so
@@ -62,11 +64,13 @@ local parsed = lrucache.new(1000)
 -- for the default.
 local function lookup(sni)
   local id = dict:get(M.HOST .. sni)
-  if id == nil then
-    local dot = find(sni, ".", 1, true)
-    if dot then id = dict:get(M.HOST .. "*" .. sub(sni, dot)) end
-    if id == nil then id = dict:get(M.HOST .. "*") end
+  local dot = find(sni, ".", 1, true)
+  if id == nil and dot then id = dict:get(M.HOST .. "*" .. sub(sni, dot)) end
+  while id == nil and dot do
+    id = dict:get(M.HOST .. "**" .. sub(sni, dot))
+    dot = find(sni, ".", dot + 1, true)
   end
+  if id == nil then id = dict:get(M.HOST .. "*") end
   if id == "" then return nil end
   return id
 end

@@ -75,3 +75,49 @@ spec:
 	}
 	require.Equal(t, map[string]bool{"blue": true, "green": false, "red": true}, accepted)
 }
+
+// TestGatewayWildcardsAnyDepth lets the wildcard hosts of HTTPRoutes match
+// any depth, and keeps one label for a wildcard host an Ingress has.
+func TestGatewayWildcardsAnyDepth(t *testing.T) {
+	const manifests = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: archway}
+spec: {controllerName: archway.dev/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: archway
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: web}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: ["*.gateway.example", "*.shared.example", exact.example]
+  rules: [{matches: [{path: {type: PathPrefix, value: /api}}], backendRefs: [{name: app, port: 80}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: legacy, namespace: web}
+spec:
+  ingressClassName: archway
+  rules:
+  - host: "*.shared.example"
+    http:
+      paths:
+      - {path: /old, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
+`
+	snap := load(t, "classes.yaml", "service-web-app.yaml")
+	snap.AddManifests("gateway.yaml", []byte(manifests))
+	require.Empty(t, snap.LoadErrors)
+	cfg, _ := Build(snap, *gatewayOpts())
+	anyDepth := map[string]bool{}
+	for _, s := range cfg.Servers {
+		anyDepth[s.Host] = s.AnyDepth
+	}
+	require.Equal(t, map[string]bool{"*.gateway.example": true, "*.shared.example": false, "exact.example": false}, anyDepth)
+}
