@@ -10,10 +10,7 @@ var notYetPassing = map[string]string{
 	"GatewayWithAttachedRoutes": "allowedRoutes.namespaces.from Selector is not served (the listener is not accepted, so no supportedKinds); " +
 		"a listener whose certificateRef cannot be resolved takes no routes, where the spec counts them in attachedRoutes",
 	"HTTPRouteCrossNamespace": "its Gateway backend-namespaces admits routes by allowedRoutes.namespaces.from Selector, which is not served",
-	"HTTPRouteHTTPSListener": "an HTTPS listener without a hostname does not answer hosts no route names with its certificate " +
-		"(the request to unknown-example.org gets the default certificate)",
 	"HTTPRouteHostnameIntersection": "a wildcard listener hostname matches one label only (foo.bar.anotherwildcard.io is not served); " +
-		"the Host header reaches the backend without its port (very.specific.com:1234); " +
 		"a route whose hostnames meet no listener's is refused with NotAllowedByListeners, not NoMatchingListenerHostname",
 	"HTTPRouteInvalidParentRefNotMatchingSectionName": "a parentRef whose sectionName names no listener is refused with NotAllowedByListeners, not NoMatchingParent",
 	"HTTPRouteListenerHostnameMatching":               "a wildcard listener hostname matches one label only (multiple.prefixes.bar.com is not served)",
