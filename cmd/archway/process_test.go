@@ -42,10 +42,7 @@ func archwayBinary(t *testing.T) string {
 			return
 		}
 		builtPath = filepath.Join(dir, "archway")
-		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
-		if err != nil {
-			buildError = fmt.Errorf("go build: %w\n%s", err, out)
-		}
+		buildError = testutil.BuildArchway(builtPath)
 	})
 	require.NoError(t, buildError)
 	return builtPath

@@ -1,8 +1,8 @@
 // Package testutil holds the helpers that tests of several packages share:
 // finding the real nginx, picking free loopback ports, TCP and UDP echoes
 // (echo.go), a log buffer that is safe to write from many goroutines, the
-// check of generated docs, test certificates (certs.go), and the Ingresses
-// of the benchmarks (scale.go).
+// check of generated docs, test certificates (certs.go), the Ingresses
+// of the benchmarks (scale.go), and archway's binary (build.go).
 // Only tests import it.
 package testutil
 

@@ -98,12 +98,8 @@ func dashboardMetrics(t *testing.T, path string) map[string]bool {
 // returns its /metrics.
 func scrapeArchway(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
 	bin := filepath.Join(t.TempDir(), "archway")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/archway")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	require.NoError(t, testutil.BuildArchway(bin))
 
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "hello\n")

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // KubeVersion is the kube-apiserver that scripts/e2e-tools.sh builds.
@@ -197,19 +199,13 @@ func (s *Suite) findTools() (string, error) {
 func (s *Suite) buildBinaries() error {
 	s.ArchwayBin = filepath.Join(s.Dir, "archway")
 	s.EchoBin = filepath.Join(s.Dir, "echo")
-	archwayArgs := []string{"build", "-o", s.ArchwayBin}
-	if raceEnabled {
-		archwayArgs = append(archwayArgs, "-race")
+	if err := testutil.BuildArchway(s.ArchwayBin); err != nil {
+		return err
 	}
-	for _, args := range [][]string{
-		append(archwayArgs, "./cmd/archway"),
-		{"build", "-o", s.EchoBin, "./test/echo"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = s.Root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
-		}
+	cmd := exec.Command("go", "build", "-o", s.EchoBin, "./test/echo")
+	cmd.Dir = s.Root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./test/echo: %w\n%s", err, out)
 	}
 	return nil
 }
