@@ -167,9 +167,8 @@ func gatewayDialer(a *harness.Archway) func(context.Context, string, string) (ne
 // baseManifestsFS is the suite's base/manifests.yaml as this run applies
 // it: without the coredns Deployment, Service and ConfigMap, which only
 // the UDPRoute tests (not in GATEWAY-HTTP) use, whose image no node here
-// runs and whose configuration forwards to public resolvers; and with the
-// Gateways of notYetProgrammed excluded from the setup's readiness wait.
-// Every other document is the suite's, byte for byte.
+// runs and whose configuration forwards to public resolvers. Every other
+// document is the suite's, byte for byte.
 func baseManifestsFS() (fs.FS, error) {
 	data, err := conformance.Manifests.ReadFile("base/manifests.yaml")
 	if err != nil {
@@ -178,7 +177,6 @@ func baseManifestsFS() (fs.FS, error) {
 	var out []string
 	for _, doc := range strings.Split(string(data), "\n---\n") {
 		var obj struct {
-			Kind     string `json:"kind"`
 			Metadata struct {
 				Name string `json:"name"`
 			} `json:"metadata"`
@@ -186,21 +184,8 @@ func baseManifestsFS() (fs.FS, error) {
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
 			return nil, fmt.Errorf("base manifests: %w", err)
 		}
-		switch {
-		case obj.Metadata.Name == "coredns":
+		if obj.Metadata.Name == "coredns" {
 			continue
-		case obj.Kind == "Gateway" && notYetProgrammed[obj.Metadata.Name] != "":
-			var gateway map[string]any
-			if err := yaml.Unmarshal([]byte(doc), &gateway); err != nil {
-				return nil, err
-			}
-			metadata := gateway["metadata"].(map[string]any)
-			metadata["annotations"] = map[string]any{"gateway-api/skip-this-for-readiness": "true"}
-			annotated, err := yaml.Marshal(gateway)
-			if err != nil {
-				return nil, err
-			}
-			doc = string(annotated)
 		}
 		out = append(out, doc)
 	}
