@@ -20,12 +20,7 @@ import (
 // --gateway-controller-name) and a Gateway gw of it with the listener, a
 // flow mapping.
 func gatewayManifests(listener string) string {
-	return `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
+	return testutil.GatewayClassYAML + `
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/reason"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // TestGatewayNamespaceSelector attaches routes to listeners whose
@@ -14,12 +15,7 @@ import (
 // manifests do not declare), and refuses a listener with an invalid
 // selector.
 func TestGatewayNamespaceSelector(t *testing.T) {
-	const manifests = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
+	const manifests = testutil.GatewayClassYAML + `
 apiVersion: v1
 kind: Namespace
 metadata: {name: blue, labels: {team: a}}
@@ -79,19 +75,7 @@ spec:
 // TestGatewayWildcardsAnyDepth lets the wildcard hosts of HTTPRoutes match
 // any depth, and keeps one label for a wildcard host an Ingress has.
 func TestGatewayWildcardsAnyDepth(t *testing.T) {
-	const manifests = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: web}
-spec:
-  gatewayClassName: archway
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
+	const manifests = testutil.HTTPGatewayYAML + `
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: r, namespace: web}

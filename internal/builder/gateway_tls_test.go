@@ -16,12 +16,7 @@ import (
 
 // gatewayHTTPS is a Gateway of this instance whose HTTPS listeners name
 // Secrets of its namespace and of others, and HTTPRoutes through them.
-const gatewayHTTPS = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
+const gatewayHTTPS = testutil.GatewayClassYAML + `
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw, namespace: web}
@@ -149,12 +144,7 @@ func TestGatewayHTTPS(t *testing.T) {
 // newer one with another Secret, and leaves those names on the default
 // certificate when an Ingress of another namespace serves them.
 func TestGatewayCatchAllCertificate(t *testing.T) {
-	const gateways = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
+	const gateways = testutil.GatewayClassYAML + `
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: old, namespace: web, creationTimestamp: "2024-01-01T00:00:00Z"}

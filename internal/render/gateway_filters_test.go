@@ -14,24 +14,13 @@ import (
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // filterRoutes are an HTTPRoute with each core filter of the Gateway API,
 // as the conformance tests of v1.6.3 use them, on Service app; %d is the
 // port of app's endpoint.
-const filterRoutes = `
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: archway}
-spec: {controllerName: archway.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: web}
-spec:
-  gatewayClassName: archway
-  listeners: [{name: http, protocol: HTTP, port: 80}]
----
+const filterRoutes = testutil.HTTPGatewayYAML + `
 apiVersion: v1
 kind: Service
 metadata: {name: app, namespace: web}
