@@ -302,39 +302,64 @@ func listenerRank(hostname string) int {
 	return 2*len(hostname) + 1
 }
 
-// hostnames returns the hosts an HTTPRoute of namespace with the
-// hostnames routes ("" for none) is served on through parent: the
-// intersection of its hostnames with each listener's that takes it, "" for
-// any host, and those listeners' names. No host means no listener of the
-// parent takes it; ours says whether parent is a Gateway of this instance.
-func (gls gatewayListeners) hostnames(namespace string, parent gatewayv1.ParentReference, routes []string) (hosts []routeHost, taken []string, gw model.Ref, ours bool) {
+// attachment is what the listeners of a parentRef's Gateway make of an
+// HTTPRoute: the hosts it is served on ("" for any host), the names of
+// the listeners that take it, and why none does ("" when one does).
+type attachment struct {
+	gw      model.Ref
+	hosts   []routeHost
+	taken   []string
+	refused gatewayv1.RouteConditionReason
+}
+
+// attach returns what the listeners of parent take of an HTTPRoute of
+// namespace with the hostnames routes ("" for none): the intersection of
+// its hostnames with each listener's that takes it, "" for any host. No
+// listener takes it when none matches the parentRef's sectionName and
+// port (NoMatchingParent), none of those allows its namespace
+// (NotAllowedByListeners), or none of those shares a hostname with it
+// (NoMatchingListenerHostname). ours says whether parent is a Gateway of
+// this instance.
+func (gls gatewayListeners) attach(namespace string, parent gatewayv1.ParentReference, routes []string) (a attachment, ours bool) {
 	if parent.Group != nil && *parent.Group != gatewayGroup || parent.Kind != nil && *parent.Kind != KindGateway {
-		return nil, nil, gw, false
+		return a, false
 	}
-	gw = model.Ref{Namespace: namespace, Name: string(parent.Name)}
+	a.gw = model.Ref{Namespace: namespace, Name: string(parent.Name)}
 	if parent.Namespace != nil {
-		gw.Namespace = string(*parent.Namespace)
+		a.gw.Namespace = string(*parent.Namespace)
 	}
-	listeners, ours := gls[gw]
+	listeners, ours := gls[a.gw]
+	matched, allowed := false, false
 	for _, l := range listeners {
-		if parent.SectionName != nil && string(*parent.SectionName) != l.name ||
-			parent.Port != nil && *parent.Port != l.port ||
-			!l.admits(namespace) {
+		if parent.SectionName != nil && string(*parent.SectionName) != l.name || parent.Port != nil && *parent.Port != l.port {
 			continue
 		}
+		matched = true
+		if !l.admits(namespace) {
+			continue
+		}
+		allowed = true
 		took := false
 		for _, r := range routes {
 			host, ok := intersect(l.hostname, r)
 			took = took || ok
 			if ok {
-				hosts = addRouteHost(hosts, routeHost{name: host, cert: l.cert, rank: listenerRank(l.hostname)})
+				a.hosts = addRouteHost(a.hosts, routeHost{name: host, cert: l.cert, rank: listenerRank(l.hostname)})
 			}
 		}
 		if took {
-			taken = append(taken, l.name)
+			a.taken = append(a.taken, l.name)
 		}
 	}
-	return hosts, taken, gw, ours
+	switch {
+	case !matched:
+		a.refused = gatewayv1.RouteReasonNoMatchingParent
+	case !allowed:
+		a.refused = gatewayv1.RouteReasonNotAllowedByListeners
+	case len(a.taken) == 0:
+		a.refused = gatewayv1.RouteReasonNoMatchingListenerHostname
+	}
+	return a, ours
 }
 
 // port returns the port of the listener name of Gateway gw.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
@@ -67,7 +68,7 @@ spec:
 	require.Equal(t, map[string]string{"team-a": "", "by-name": "", "bad": string(reason.InvalidSelector), "none": string(reason.InvalidSelector)}, listeners)
 	accepted := map[string]bool{}
 	for _, r := range report.Gateway.Routes {
-		accepted[r.Ref.Namespace] = r.Parents[0].Accepted
+		accepted[r.Ref.Namespace] = r.Parents[0].Refused == ""
 	}
 	require.Equal(t, map[string]bool{"blue": true, "green": false, "red": true}, accepted)
 }
@@ -104,4 +105,64 @@ spec:
 		anyDepth[s.Host] = s.AnyDepth
 	}
 	require.Equal(t, map[string]bool{"*.gateway.example": true, "*.shared.example": false, "exact.example": false}, anyDepth)
+}
+
+// TestGatewayRefusals says why no listener takes a route, per parentRef:
+// no listener of its sectionName and port (NoMatchingParent), listeners
+// that do not allow its namespace (NotAllowedByListeners), or listeners
+// with no hostname in common (NoMatchingListenerHostname); and attaches
+// the route to none of them.
+func TestGatewayRefusals(t *testing.T) {
+	const manifests = testutil.GatewayClassYAML + `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: archway
+  listeners:
+  - {name: foo, protocol: HTTP, port: 80, hostname: foo.example.com}
+  - {name: bar, protocol: HTTP, port: 8080, hostname: bar.example.com, allowedRoutes: {namespaces: {from: All}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: web}
+spec:
+  parentRefs:
+  - {name: gw, sectionName: nope}
+  - {name: gw, port: 81}
+  - {name: gw, sectionName: foo}
+  - {name: gw, sectionName: foo, port: 8080}
+  hostnames: [other.example.com]
+  rules: [{backendRefs: [{name: app, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: team}
+spec:
+  parentRefs: [{name: gw, namespace: web, port: 80}, {name: gw, namespace: web}]
+  rules: [{backendRefs: [{name: app, port: 80}]}]
+`
+	snap := load(t, "classes.yaml", "service-web-app.yaml")
+	snap.AddManifests("gateway.yaml", []byte(manifests))
+	require.Empty(t, snap.LoadErrors)
+	cfg, report := Build(snap, *gatewayOpts())
+
+	refused := map[string][]gatewayv1.RouteConditionReason{}
+	for _, r := range report.Gateway.Routes {
+		for _, p := range r.Parents {
+			refused[r.Ref.Namespace] = append(refused[r.Ref.Namespace], p.Refused)
+		}
+	}
+	require.Equal(t, map[string][]gatewayv1.RouteConditionReason{
+		"web": {gatewayv1.RouteReasonNoMatchingParent, gatewayv1.RouteReasonNoMatchingParent,
+			gatewayv1.RouteReasonNoMatchingListenerHostname, gatewayv1.RouteReasonNoMatchingParent},
+		"team": {gatewayv1.RouteReasonNotAllowedByListeners, ""}, // bar allows All
+	}, refused)
+	attached := map[string]int32{}
+	for _, l := range report.Gateway.Gateways[0].Listeners {
+		attached[l.Name] = l.AttachedRoutes
+	}
+	require.Equal(t, map[string]int32{"foo": 0, "bar": 1}, attached)
+	require.Len(t, cfg.Servers, 1)
+	require.Equal(t, "bar.example.com", cfg.Servers[0].Host)
 }

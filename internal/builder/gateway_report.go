@@ -56,11 +56,23 @@ type RouteResult struct {
 	Dropped []Problem
 }
 
-// ParentResult is one parentRef, as written, and whether a listener of
-// its Gateway took the route.
+// ParentResult is one parentRef, as written, and why no listener of its
+// Gateway took the route: gatewayv1.RouteReasonNoMatchingParent,
+// RouteReasonNotAllowedByListeners or RouteReasonNoMatchingListenerHostname
+// ("" when one did).
 type ParentResult struct {
-	Ref      gatewayv1.ParentReference
-	Accepted bool
+	Ref     gatewayv1.ParentReference
+	Refused gatewayv1.RouteConditionReason
+}
+
+// Why says why no listener took the route, "" when one did.
+func (p ParentResult) Why() string { return refusals[p.Refused] }
+
+// refusals say what each reason of a ParentResult's Refused means.
+var refusals = map[gatewayv1.RouteConditionReason]string{
+	gatewayv1.RouteReasonNoMatchingParent:           "no listener has the parentRef's sectionName and port",
+	gatewayv1.RouteReasonNotAllowedByListeners:      "the listeners' allowedRoutes do not allow its namespace",
+	gatewayv1.RouteReasonNoMatchingListenerHostname: "no listener shares a hostname with it",
 }
 
 // gatewayState is what the Gateway API processors pass on to each other.

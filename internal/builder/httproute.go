@@ -64,7 +64,7 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 	var ports []gatewayv1.PortNumber
 	var result *RouteResult
 	for i, parent := range route.Spec.ParentRefs {
-		found, taken, gw, ours := listeners.hostnames(route.Namespace, parent, names)
+		a, ours := listeners.attach(route.Namespace, parent, names)
 		if !ours {
 			continue // another controller's, or no Gateway of ours
 		}
@@ -76,16 +76,16 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 			b.gatewayReport.Routes = append(b.gatewayReport.Routes, RouteResult{Ref: ref})
 			result = &b.gatewayReport.Routes[len(b.gatewayReport.Routes)-1]
 		}
-		result.Parents = append(result.Parents, ParentResult{Ref: parent, Accepted: len(found) > 0})
-		for _, name := range taken {
-			b.gatewayReport.attach(gw, name)
-			ports = append(ports, listeners.port(gw, name))
+		result.Parents = append(result.Parents, ParentResult{Ref: parent, Refused: a.refused})
+		for _, name := range a.taken {
+			b.gatewayReport.attach(a.gw, name)
+			ports = append(ports, listeners.port(a.gw, name))
 		}
-		if len(found) == 0 {
+		if a.refused != "" {
 			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.parentRefs[%d]", i), reason.RouteNotAllowed,
-				fmt.Sprintf("no listener of Gateway %s takes this route (allowedRoutes, sectionName, port or hostnames)", parent.Name))
+				fmt.Sprintf("no listener of Gateway %s takes this route (%s)", parent.Name, result.Parents[len(result.Parents)-1].Why()))
 		}
-		for _, h := range found {
+		for _, h := range a.hosts {
 			hosts = addRouteHost(hosts, h)
 		}
 	}

@@ -73,7 +73,7 @@ func TestHTTPRoutes(t *testing.T) {
 				Served: []model.Ref{ref("web", "legacy")},
 				Problems: []Problem{
 					{Kind: KindHTTPRoute, Object: ref("team", "blog"), Field: "spec.parentRefs[0]", Reason: reason.RouteNotAllowed,
-						Message: "no listener of Gateway gw takes this route (allowedRoutes, sectionName, port or hostnames)"},
+						Message: "no listener of Gateway gw takes this route (the listeners' allowedRoutes do not allow its namespace)"},
 					{Kind: KindHTTPRoute, Object: news, Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted,
 						Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"},
 					{Kind: KindGateway, Object: ref("web", "gw"), Field: "spec.listeners[2]", Reason: reason.UnsupportedFeature,
@@ -90,11 +90,11 @@ func TestHTTPRoutes(t *testing.T) {
 						{Name: "tls", Reason: reason.UnsupportedFeature, Message: `listener "tls": protocol TLS is not supported yet (only HTTP and HTTPS); the listener is not served`},
 					}}},
 					Routes: []RouteResult{
-						{Ref: ref("team", "blog"), Parents: []ParentResult{{Ref: parent("gw", "web", "local")}}},
-						{Ref: news, Parents: []ParentResult{{Ref: parent("gw", "web", "http"), Accepted: true}}, Refs: &Problem{
+						{Ref: ref("team", "blog"), Parents: []ParentResult{{Ref: parent("gw", "web", "local"), Refused: gatewayv1.RouteReasonNotAllowedByListeners}}},
+						{Ref: news, Parents: []ParentResult{{Ref: parent("gw", "web", "http")}}, Refs: &Problem{
 							Kind: KindHTTPRoute, Object: news, Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted,
 							Message: "no ReferenceGrant of namespace shop allows HTTPRoutes of team to use Service api"}, Rules: 1},
-						{Ref: store, Parents: []ParentResult{{Ref: parent("gw", "", ""), Accepted: true}}, Rules: 4, Dropped: []Problem{mirror}},
+						{Ref: store, Parents: []ParentResult{{Ref: parent("gw", "", "")}}, Rules: 4, Dropped: []Problem{mirror}},
 					},
 				},
 			},

@@ -202,10 +202,10 @@ func (g gatewayStatus) routeStatus(route *gatewayv1.HTTPRoute, result builder.Ro
 		}); i >= 0 {
 			status.Conditions = route.Status.Parents[i].Conditions
 		}
-		ok, accepted, message := p.Accepted, string(gatewayv1.RouteReasonAccepted), ""
+		ok, accepted, message := p.Refused == "", string(gatewayv1.RouteReasonAccepted), ""
 		switch {
-		case !p.Accepted:
-			accepted, message = string(gatewayv1.RouteReasonNotAllowedByListeners), "no listener of the Gateway takes this route"
+		case !ok:
+			accepted, message = string(p.Refused), "no listener of the Gateway takes this route: "+p.Why()
 		case len(result.Dropped) > 0 && len(result.Dropped) == result.Rules:
 			ok, accepted, message = false, string(gatewayv1.RouteReasonUnsupportedValue), "no rule is served: "+droppedRules(result.Dropped)
 		}

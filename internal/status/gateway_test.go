@@ -70,7 +70,7 @@ func TestGatewayStatus(t *testing.T) {
 			{Name: "granted", RefsReason: reason.RefNotPermitted, Message: "no ReferenceGrant"},
 			{Name: "missing", RefsReason: reason.InvalidTLSSecret, Message: "Secret web/nope not found"},
 		}}},
-		Routes: []builder.RouteResult{{Ref: route, Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Accepted: true}},
+		Routes: []builder.RouteResult{{Ref: route, Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}}},
 			Refs: &builder.Problem{Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted, Message: "no ReferenceGrant"}}},
 	}
 	writer := gatewayStatus{GatewayOptions{Client: client, Controller: controllerName}}
@@ -144,7 +144,7 @@ func TestRouteStatusDroppedRules(t *testing.T) {
 	mirror := builder.Problem{Field: "spec.rules[1].filters[0]", Reason: reason.UnsupportedFeature,
 		Message: "filter RequestMirror is not supported yet; the rule is not served"}
 	result := builder.RouteResult{Ref: model.Ref{Namespace: "web", Name: "r"},
-		Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Accepted: true}}, Rules: 2, Dropped: []builder.Problem{mirror}}
+		Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}}}, Rules: 2, Dropped: []builder.Problem{mirror}}
 
 	route = g.routeStatus(route, result)
 	conditions := route.Status.Parents[0].Conditions
@@ -166,4 +166,21 @@ func TestRouteStatusDroppedRules(t *testing.T) {
 	route = g.routeStatus(route, result)
 	require.True(t, meta.IsStatusConditionTrue(route.Status.Parents[0].Conditions, "Accepted"))
 	require.Nil(t, meta.FindStatusCondition(route.Status.Parents[0].Conditions, "PartiallyInvalid"))
+}
+
+// TestRouteStatusRefused: a parentRef that no listener takes is not
+// Accepted, with the reason the build gives (why no listener took it).
+func TestRouteStatusRefused(t *testing.T) {
+	g := gatewayStatus{GatewayOptions{Controller: controllerName}}
+	route := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "r", Generation: 3}}
+	for _, why := range []gatewayv1.RouteConditionReason{gatewayv1.RouteReasonNoMatchingParent,
+		gatewayv1.RouteReasonNotAllowedByListeners, gatewayv1.RouteReasonNoMatchingListenerHostname} {
+		result := builder.RouteResult{Ref: model.Ref{Namespace: "web", Name: "r"},
+			Parents: []builder.ParentResult{{Ref: gatewayv1.ParentReference{Name: "gw"}, Refused: why}}, Rules: 1}
+		route = g.routeStatus(route, result)
+		accepted := meta.FindStatusCondition(route.Status.Parents[0].Conditions, "Accepted")
+		require.Equal(t, metav1.ConditionFalse, accepted.Status)
+		require.Equal(t, string(why), accepted.Reason)
+		require.Equal(t, "no listener of the Gateway takes this route: "+result.Parents[0].Why(), accepted.Message)
+	}
 }

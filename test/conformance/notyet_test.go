@@ -7,10 +7,7 @@ package conformance
 var notYetPassing = map[string]string{
 	"GatewayInvalidRouteKind": "a listener whose allowedRoutes.kinds has no HTTPRoute is not accepted (Accepted False UnsupportedProtocol); " +
 		"the spec asks for ResolvedRefs False InvalidRouteKinds, and supportedKinds with HTTPRoute when the kinds also name it",
-	"GatewayWithAttachedRoutes": "a listener whose certificateRef cannot be resolved takes no routes, where the spec counts them in attachedRoutes; " +
-		"a route whose hostnames meet no listener's is refused with NotAllowedByListeners, not NoMatchingListenerHostname",
-	"HTTPRouteHostnameIntersection":                   "a route whose hostnames meet no listener's is refused with NotAllowedByListeners, not NoMatchingListenerHostname",
-	"HTTPRouteInvalidParentRefNotMatchingSectionName": "a parentRef whose sectionName names no listener is refused with NotAllowedByListeners, not NoMatchingParent",
+	"GatewayWithAttachedRoutes": "a listener whose certificateRef cannot be resolved takes no routes, where the spec counts them in attachedRoutes",
 	"HTTPRouteMultipleGateways": "every Gateway of archway shares its address and ports: two Gateways' routes for the same host and path " +
 		"are one route (the first wins), where each Gateway should serve its own",
 }
