@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
@@ -47,10 +48,7 @@ spec:
   rules: [{backendRefs: [{name: app, port: 80}]}]
 `
 	}
-	snap := load(t, "classes.yaml", "service-web-app.yaml")
-	snap.AddManifests("gateway.yaml", []byte(manifests+route("blue")+route("green")+route("red")))
-	require.Empty(t, snap.LoadErrors)
-	cfg, report := Build(snap, *gatewayOpts())
+	cfg, report := buildGateway(t, manifests+route("blue")+route("green")+route("red"))
 
 	hosts := map[string]string{}
 	for _, s := range cfg.Servers {
@@ -96,10 +94,7 @@ spec:
       paths:
       - {path: /old, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
 `
-	snap := load(t, "classes.yaml", "service-web-app.yaml")
-	snap.AddManifests("gateway.yaml", []byte(manifests))
-	require.Empty(t, snap.LoadErrors)
-	cfg, _ := Build(snap, *gatewayOpts())
+	cfg, _ := buildGateway(t, manifests)
 	anyDepth := map[string]bool{}
 	for _, s := range cfg.Servers {
 		anyDepth[s.Host] = s.AnyDepth
@@ -142,10 +137,7 @@ spec:
   parentRefs: [{name: gw, namespace: web, port: 80}, {name: gw, namespace: web}]
   rules: [{backendRefs: [{name: app, port: 80}]}]
 `
-	snap := load(t, "classes.yaml", "service-web-app.yaml")
-	snap.AddManifests("gateway.yaml", []byte(manifests))
-	require.Empty(t, snap.LoadErrors)
-	cfg, report := Build(snap, *gatewayOpts())
+	cfg, report := buildGateway(t, manifests)
 
 	refused := map[string][]gatewayv1.RouteConditionReason{}
 	for _, r := range report.Gateway.Routes {
@@ -165,4 +157,12 @@ spec:
 	require.Equal(t, map[string]int32{"foo": 0, "bar": 1}, attached)
 	require.Len(t, cfg.Servers, 1)
 	require.Equal(t, "bar.example.com", cfg.Servers[0].Host)
+}
+
+// buildGateway builds the Gateway API manifests with Service web/app.
+func buildGateway(t *testing.T, manifests string) (model.Config, Report) {
+	snap := load(t, "classes.yaml", "service-web-app.yaml")
+	snap.AddManifests("gateway.yaml", []byte(manifests))
+	require.Empty(t, snap.LoadErrors)
+	return Build(snap, *gatewayOpts())
 }
