@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.build.Certificates = builder.NewCertificateCache()
+	cfg.build.Annotations = builder.NewAnnotationCache()
 	switch command {
 	case "render":
 		return renderOnce(ctx, cfg, logger, stdout, stderr)

@@ -88,6 +88,13 @@ func (d Defaults) parse(annotations map[string]string, prefix string) (Parsed, [
 	return p, problems
 }
 
+// Read reports whether Parse reads the annotation key: a key under prefix
+// or under OwnPrefix. Parse's result depends on these keys alone.
+func Read(key, prefix string) bool {
+	_, ok := keyName(key, prefix)
+	return ok
+}
+
 // keyName returns the table name of a key that is archway's business: the
 // name under prefix, or the whole key under OwnPrefix (see OwnPrefix).
 func keyName(key, prefix string) (string, bool) {

@@ -47,8 +47,12 @@ type ingressPolicy struct {
 // ingressPolicy parses and resolves the annotations of ing, reporting
 // every problem.
 func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
-	parsed, problems := b.annotationDefaults.Parse(ing.Annotations, b.prefix)
-	problems, snippets := b.snippets(ing.Annotations, problems)
+	a := b.parses.parse(ing.Annotations, func() parsedAnnotations {
+		parsed, problems := b.annotationDefaults.Parse(ing.Annotations, b.prefix)
+		problems, snippets := b.snippets(ing.Annotations, problems)
+		return parsedAnnotations{parsed: parsed, problems: problems, snippets: snippets}
+	})
+	parsed, problems, snippets := a.parsed, a.problems, a.snippets
 	var pol ingressPolicy
 	for _, p := range problems {
 		b.problems.addAnnotation(ref, p.Key, p.Reason, p.Message)

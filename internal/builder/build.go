@@ -22,6 +22,7 @@ func Build(snap source.Snapshot, opts Options) (model.Config, Report) {
 func run(snap source.Snapshot, opts Options, procs []func(*build)) (model.Config, Report) {
 	defer opts.Certificates.rotate()
 	b := &build{snap: snap, opts: opts, secrets: secretIndex{all: snap.Secrets}, owners: hostOwners{}}
+	defer func() { b.parses.rotate() }()
 	b.passthrough = passthroughClaims{}
 	b.tls = newTLSState(opts, &b.secrets)
 	for _, process := range procs {

@@ -27,6 +27,9 @@ type ingressState struct {
 	// annotationDefaults are what each Ingress's annotations apply over,
 	// with the ConfigMap's defaults (settings_locations.go).
 	annotationDefaults annotations.Defaults
+	// parses holds what annotations parsed to in earlier Builds, with
+	// the same defaults (annotationcache.go); nil without a cache.
+	parses *annotationGeneration
 	// globalAuth is the ConfigMap's external auth, nil when off
 	// (settings_auth.go).
 	globalAuth *model.ExternalAuth

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/archway-ingress/archway/internal/annotations"
@@ -82,6 +83,8 @@ func (b *build) applyTLS() { b.tls.apply(b.cfg.Servers, b.owners, &b.problems) }
 func (b *build) addSettings() {
 	cm := b.controllerConfigMap()
 	b.cfg.Settings = settings(cm, &b.problems)
+	b.parses = b.opts.Annotations.generation(annotationInputs{prefix: cmp.Or(b.opts.AnnotationsPrefix, annotations.DefaultPrefix),
+		safeSnippets: b.cfg.Settings.SafeSnippets, defaults: b.cfg.Settings.LocationDefaults})
 	b.annotationDefaults = annotationDefaults(cm, &b.cfg.Settings, &b.problems)
 	b.globalAuth = annotations.ExternalAuthPolicy(&b.cfg.Settings.GlobalAuth.Auth)
 	b.addHeaderConfigMaps()

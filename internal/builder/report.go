@@ -34,6 +34,9 @@ type Options struct {
 	Now time.Time
 	// Certificates, when set, remembers parsed TLS Secrets across Builds.
 	Certificates *CertificateCache
+	// Annotations, when set, remembers parsed Ingress annotations across
+	// Builds.
+	Annotations *AnnotationCache
 	// Limits bound what one tenant may add (see Limits).
 	Limits Limits
 	// LoopbackEndpoints accepts EndpointSlice addresses in 127.0.0.0/8 and

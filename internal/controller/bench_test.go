@@ -42,9 +42,9 @@ func benchController(b testing.TB, src source.Source, applier Applier) *Controll
 	renderer, err := render.New("")
 	require.NoError(b, err)
 	return New(src, renderer, applier, Options{
-		// The certificate cache as cmd/archway sets it.
+		// The caches as cmd/archway sets them.
 		Build: builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass,
-			Certificates: builder.NewCertificateCache()},
+			Certificates: builder.NewCertificateCache(), Annotations: builder.NewAnnotationCache()},
 		Render:  render.Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: metrics.New(prometheus.NewRegistry(), metrics.Labels{Class: testutil.ScaleIngressClass}),
@@ -64,6 +64,27 @@ func BenchmarkControlPlane(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				builder.Build(snap, opts)
+			}
+		})
+		annotated := annotatedSnapshot(snap)
+		b.Run(fmt.Sprintf("build-annotated/ingresses=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				builder.Build(annotated, opts)
+			}
+		})
+		b.Run(fmt.Sprintf("build-annotated-after-one-change/ingresses=%d", n), func(b *testing.B) {
+			cached := opts
+			cached.Annotations = builder.NewAnnotationCache()
+			extra, svc, slice := testutil.ScaleObjects(n)
+			with := annotated
+			with.Ingresses = append(annotated.Ingresses[:n:n], annotate(extra))
+			with.Services = append(annotated.Services[:n:n], svc)
+			with.EndpointSlices = append(annotated.EndpointSlices[:n:n], slice)
+			builder.Build(annotated, cached)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				builder.Build([2]source.Snapshot{with, annotated}[i%2], cached)
 			}
 		})
 		b.Run(fmt.Sprintf("render/ingresses=%d", n), func(b *testing.B) {
@@ -154,4 +175,31 @@ func withTLS(b *testing.B, snap source.Snapshot) source.Snapshot {
 		snap.Secrets = append(snap.Secrets, cert.Secret(ing.Namespace, ing.Name+"-tls"))
 	}
 	return snap
+}
+
+// annotatedSnapshot returns snap with annotations on every Ingress, as
+// clusters moved from ingress-nginx have them: a few policy keys, one value
+// of each Ingress's own, and a key of another tool.
+func annotatedSnapshot(snap source.Snapshot) source.Snapshot {
+	snap.Ingresses = slices.Clone(snap.Ingresses)
+	for i, ing := range snap.Ingresses {
+		snap.Ingresses[i] = annotate(ing)
+	}
+	return snap
+}
+
+func annotate(ing *networkingv1.Ingress) *networkingv1.Ingress {
+	ing = ing.DeepCopy()
+	const prefix = "nginx.ingress.kubernetes.io/"
+	ing.Annotations = map[string]string{
+		prefix + "proxy-body-size":                         "8m",
+		prefix + "proxy-read-timeout":                      "120",
+		prefix + "ssl-redirect":                            "false",
+		prefix + "enable-cors":                             "true",
+		prefix + "cors-allow-origin":                       "https://" + ing.Spec.Rules[0].Host,
+		prefix + "whitelist-source-range":                  "10.0.0.0/8,192.168.0.0/16",
+		prefix + "limit-rps":                               "50",
+		"kubectl.kubernetes.io/last-applied-configuration": `{"kind":"Ingress","metadata":{"name":"` + ing.Name + `"}}`,
+	}
+	return ing
 }

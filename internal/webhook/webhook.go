@@ -60,9 +60,10 @@ type Options struct {
 // New returns the webhook's handler: POST Path with an AdmissionReview.
 func New(opts Options) http.Handler {
 	build := opts.Build
-	// The controller's certificate cache is its own: a build here would
-	// rotate it, and no Secret is parsed here anyway.
-	build.Certificates = nil
+	// The controller's caches are its own: a build here would rotate
+	// them (and start another generation of the annotation cache when its
+	// ConfigMap differs), and it builds one Ingress, parsed once anyway.
+	build.Certificates, build.Annotations = nil, nil
 	h := &handler{
 		build:        build,
 		ingressClass: opts.IngressClass,
