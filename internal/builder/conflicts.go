@@ -48,6 +48,9 @@ func olderOwner(loser, winner model.Owner) string {
 
 // routeKey identifies one route; two paths with equal keys conflict.
 type routeKey struct {
+	// gateway is the Gateway whose own ports serve the route, the zero
+	// Ref for the HTTP and HTTPS ports.
+	gateway    model.Ref
 	host, path string
 	match      model.Match
 }
@@ -61,9 +64,12 @@ func (k routeKey) conflict(loser, winner model.Owner) string {
 	return fmt.Sprintf("host %q path %q (%s) is already routed by %s", k.host, k.path, k.match, owner)
 }
 
-// compare orders routes by host, path and match. Unlike cmp.Or, it
-// compares paths only on a tie of hosts: Build sorts every route.
+// compare orders routes by gateway, host, path and match. Unlike cmp.Or,
+// it compares paths only on a tie of hosts: Build sorts every route.
 func (k routeKey) compare(o routeKey) int {
+	if k.gateway != o.gateway {
+		return compareRefs(k.gateway, o.gateway)
+	}
 	if c := strings.Compare(k.host, o.host); c != 0 {
 		return c
 	}
@@ -87,10 +93,10 @@ func servers(keys []routeKey, locs []model.Location) []model.Server {
 	var out []model.Server
 	start := 0
 	for i, key := range keys {
-		if i+1 == len(keys) || keys[i+1].host != key.host {
+		if i+1 == len(keys) || keys[i+1].host != key.host || keys[i+1].gateway != key.gateway {
 			// A full slice expression: appending to one server's
 			// Locations must never overwrite the next server's.
-			out = append(out, model.Server{Host: key.host, Locations: locs[start : i+1 : i+1]})
+			out = append(out, model.Server{Gateway: key.gateway, Host: key.host, Locations: locs[start : i+1 : i+1]})
 			start = i + 1
 		}
 	}

@@ -275,7 +275,10 @@ func isHTTPRouteKind(k gatewayv1.RouteGroupKind) bool {
 // only HTTP listeners take it.
 type routeHost struct {
 	name string
-	cert *parsedCertificate
+	// gateway is the Gateway whose own ports serve the host, the zero
+	// Ref for the HTTP and HTTPS ports.
+	gateway model.Ref
+	cert    *parsedCertificate
 	// rank is how specific that listener's hostname is (listenerRank).
 	rank int
 }
@@ -283,7 +286,7 @@ type routeHost struct {
 // addRouteHost adds h to hosts, or gives the host already there h's
 // certificate when h's listener is more specific.
 func addRouteHost(hosts []routeHost, h routeHost) []routeHost {
-	i := slices.IndexFunc(hosts, func(o routeHost) bool { return o.name == h.name })
+	i := slices.IndexFunc(hosts, func(o routeHost) bool { return o.name == h.name && o.gateway == h.gateway })
 	switch {
 	case i < 0:
 		return append(hosts, h)

@@ -18,6 +18,9 @@ type GatewayReport struct {
 	Classes  []string
 	Gateways []GatewayResult
 	Routes   []RouteResult
+	// Ports are the Gateways served on ports of their own, whose
+	// Services internal/status keeps (Config.GatewayPorts).
+	Ports []model.GatewayPorts
 }
 
 // GatewayResult is one Gateway of this instance.
@@ -87,6 +90,9 @@ type gatewayState struct {
 	// anyDepth are the wildcard hosts of HTTPRoutes that no Ingress has:
 	// they match as the Gateway API's wildcards do (markAnyDepth).
 	anyDepth map[string]bool
+	// ownPorts are the Gateways served on ports of their own
+	// (gateway_ports.go).
+	ownPorts map[model.Ref]bool
 }
 
 // attach counts a route on the listener name of Gateway gw.

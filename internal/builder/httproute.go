@@ -24,6 +24,12 @@ func (b *build) addHTTPRoutes() {
 		return
 	}
 	b.cfg.CatchAllCertificate = b.catchAllCertificate()
+	b.cfg.GatewayPorts = b.gatewayPorts(listeners)
+	b.gatewayReport.Ports = b.cfg.GatewayPorts
+	b.ownPorts = map[model.Ref]bool{}
+	for _, g := range b.cfg.GatewayPorts {
+		b.ownPorts[g.Gateway] = true
+	}
 	b.anyDepth = map[string]bool{}
 	routes := slices.Clone(b.snap.HTTPRoutes)
 	slices.SortFunc(routes, func(a, b *gatewayv1.HTTPRoute) int {
@@ -86,10 +92,15 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 				fmt.Sprintf("no listener of Gateway %s takes this route (%s)", parent.Name, result.Parents[len(result.Parents)-1].Why()))
 		}
 		for _, h := range a.hosts {
+			if b.ownPorts[a.gw] {
+				h.gateway = a.gw
+			}
 			hosts = addRouteHost(hosts, h)
 		}
 	}
-	slices.SortFunc(hosts, func(a, b routeHost) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(hosts, func(a, b routeHost) int {
+		return cmp.Or(compareRefs(a.gateway, b.gateway), strings.Compare(a.name, b.name))
+	})
 	slices.Sort(ports)
 	return hosts, slices.Compact(ports), result
 }
@@ -133,7 +144,7 @@ func (b *build) httpRouteMatches(matches []httpMatch, rank int, route *gatewayv1
 					b.anyDepth[host.name] = true // no Ingress has this wildcard
 				}
 				b.owners.claim(host.name, ref.Namespace)
-				found = append(found, httpMatch{key: routeKey{host: host.name, path: m.path, match: m.match}, owner: owner,
+				found = append(found, httpMatch{key: routeKey{gateway: host.gateway, host: host.name, path: m.path, match: m.match}, owner: owner,
 					field: field, rank: rank, rule: i, cand: m.cand, filters: filters})
 			}
 		}

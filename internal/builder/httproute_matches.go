@@ -177,7 +177,7 @@ func (b *build) candidateChain(key routeKey, group []*httpMatch, groups map[rout
 		return chain
 	}
 	for _, p := range holdingPrefixes(key) {
-		held := routeKey{host: key.host, path: p, match: model.MatchPrefix}
+		held := routeKey{gateway: key.gateway, host: key.host, path: p, match: model.MatchPrefix}
 		if _, taken := b.routes[held]; taken && groups[held] == nil {
 			break // an Ingress's path: never a fallback
 		}

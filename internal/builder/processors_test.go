@@ -32,9 +32,9 @@ func TestProcessorOfAnotherKind(t *testing.T) {
 			owner model.Owner
 			key   routeKey
 		}{
-			{route, routeKey{sharedHost, "/", model.MatchPrefix}},
-			{route, routeKey{sharedHost, "/api", model.MatchPrefix}},
-			{intruding, routeKey{sharedHost, "/x", model.MatchRegex}},
+			{route, routeKey{host: sharedHost, path: "/", match: model.MatchPrefix}},
+			{route, routeKey{host: sharedHost, path: "/api", match: model.MatchPrefix}},
+			{intruding, routeKey{host: sharedHost, path: "/x", match: model.MatchRegex}},
 		} {
 			loc, rej := b.route(r.owner, r.key)
 			if rej != nil {

@@ -20,6 +20,14 @@ type Options struct {
 	// GatewayController is the spec.controllerName of the GatewayClasses
 	// whose Gateways this instance serves (gateway.go).
 	GatewayController string
+	// GatewayPorts, when set, serves each Gateway on nginx ports of its
+	// own from this range (--gateway-service=per-gateway,
+	// gateway_ports.go); the zero value serves every Gateway on the HTTP
+	// and HTTPS ports, beside the Ingresses.
+	GatewayPorts PortRange
+	// Namespace is archway's own namespace, where the Services of the
+	// Gateways are.
+	Namespace string
 	// DefaultBackendService ("namespace/name", on the Service's first
 	// port) serves unmatched requests when no Ingress has a
 	// spec.defaultBackend.

@@ -4,7 +4,8 @@ import "strings"
 
 // Config is everything one archway instance serves.
 type Config struct {
-	// Servers are sorted by Host; each Host appears once.
+	// Servers are sorted by Gateway, then Host; each Host appears once
+	// per Gateway.
 	Servers []Server
 	// DefaultBackend is the Backend.Name that serves requests no rule
 	// matches; empty means such requests get 404, or 503 when
@@ -30,10 +31,17 @@ type Config struct {
 	// Passthrough, with --enable-ssl-passthrough, serves the HTTPS port
 	// (passthrough.go); nil leaves it to the HTTP servers.
 	Passthrough *Passthrough
+	// GatewayPorts are the Gateways served on nginx ports of their own
+	// (gateway.go), sorted by Gateway.
+	GatewayPorts []GatewayPorts
 }
 
 // Server is one virtual host.
 type Server struct {
+	// Gateway, when set, is the Gateway of GatewayPorts whose ports alone
+	// serve this server; the zero Ref is the HTTP and HTTPS ports of the
+	// Ingresses (and of the Gateways without ports of their own).
+	Gateway Ref
 	// Host is an exact DNS name ("foo.example.com"), a wildcard with one
 	// leading label ("*.example.com"), which matches exactly one extra label
 	// (or one or more with AnyDepth), or "": the catch-all server for

@@ -14,6 +14,7 @@ import (
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // matchRoutes are the HTTPRoutes of the upstream conformance tests
@@ -122,27 +123,6 @@ spec:
     backendRefs: [{name: v2, port: 8080}]
 `
 
-// matchBackends are the Services v1, v2 and v3 of namespace web.
-func matchBackends() string {
-	var b strings.Builder
-	for _, name := range []string{"v1", "v2", "v3"} {
-		b.WriteString(`---
-apiVersion: v1
-kind: Service
-metadata: {name: ` + name + `, namespace: web}
-spec: {ports: [{port: 8080}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: ` + name + `, namespace: web, labels: {kubernetes.io/service-name: ` + name + `}}
-addressType: IPv4
-ports: [{port: 8080}]
-endpoints: [{addresses: [10.0.0.1]}]
-`)
-	}
-	return b.String()
-}
-
 // serveHTTPRoutes builds the Gateway of the builder's
 // testdata/gateway-matches.yaml, routes (HTTPRoutes and Services) and the
 // Services v1, v2 and v3 of namespace web, serves them through real nginx
@@ -151,17 +131,28 @@ endpoints: [{addresses: [10.0.0.1]}]
 func serveHTTPRoutes(t *testing.T, routes string) (*http.Client, []builder.Problem) {
 	gateway, err := os.ReadFile(filepath.Join("..", "builder", "testdata", "gateway-matches.yaml"))
 	require.NoError(t, err)
+	cfg, report := buildLive(t, string(gateway)+"---\n"+routes, builder.Options{GatewayController: "archway.dev/gateway-controller"})
+	return tcpClient(t, serveLive(t, cfg)), report.Problems
+}
+
+// buildLive builds manifests and the Services v1, v2 and v3 of namespace
+// web, whose endpoints are real backends named v1, v2 and v3.
+func buildLive(t *testing.T, manifests string, opts builder.Options) (model.Config, builder.Report) {
 	var snap source.Snapshot
-	snap.AddManifests("gateway.yaml", gateway)
-	snap.AddManifests("routes.yaml", []byte(routes+matchBackends()))
+	snap.AddManifests("manifests.yaml", []byte(manifests+testutil.BackendsYAML))
 	require.Empty(t, snap.LoadErrors)
-	cfg, report := builder.Build(snap, builder.Options{GatewayController: "archway.dev/gateway-controller"})
+	cfg, report := builder.Build(snap, opts)
 	eps := namedServers(t, nil, "v1", "v2", "v3")
 	for i, b := range cfg.Backends { // the builder refuses loopback endpoints
 		if ep, ok := eps[b.Service.Name]; ok {
 			cfg.Backends[i].Endpoints = []model.Endpoint{ep}
 		}
 	}
+	return cfg, report
+}
+
+// serveLive serves cfg through real nginx and returns its HTTP port.
+func serveLive(t *testing.T, cfg model.Config) int {
 	r, err := New("")
 	require.NoError(t, err)
 	opts := Options{HTTPPort: freePort(t), RuntimeDir: t.TempDir()}
@@ -170,7 +161,7 @@ func serveHTTPRoutes(t *testing.T, routes string) (*http.Client, []builder.Probl
 	require.NoError(t, err)
 	startNginx(t, opts.RuntimeDir, out)
 	push(t, opts.RuntimeDir, out.Endpoints.Payload())
-	return tcpClient(t, opts.HTTPPort), report.Problems
+	return opts.HTTPPort
 }
 
 // answer sends request, "METHOD host/path?query", with headers ("Name:

@@ -123,6 +123,9 @@ func newPassthroughView(cfg model.Config, opts Options, e *edge) (*passthroughVi
 	// An exact host or alias of an HTTP server beats a passthrough
 	// wildcard, as the Ingress rules want.
 	for _, s := range cfg.Servers {
+		if s.Gateway != (model.Ref{}) {
+			continue // on its Gateway's ports, not behind the passthrough front
+		}
 		for _, name := range append([]string{s.Host}, s.Aliases...) {
 			if name == "" || passed[name] || strings.HasPrefix(name, "*.") || !passed["*."+name[strings.IndexByte(name, '.')+1:]] {
 				continue

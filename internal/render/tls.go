@@ -37,6 +37,11 @@ type edge struct {
 	// listenOthers is the listen parameters of every server but the
 	// catch-all, once made (see listen).
 	listenOthers []string
+	// gateways holds the listen parameters of the servers of each Gateway
+	// with ports of its own: of its catch-all, then of the others.
+	gateways map[model.Ref][2][]string
+	// gatewayOrder lists those Gateways in model order.
+	gatewayOrder []model.Ref
 }
 
 // httpTLSView is what http_tls.tmpl prints in the http block; nil when
@@ -75,6 +80,9 @@ func newEdge(cfg model.Config, opts Options, pol *policies) (*edge, *httpTLSView
 	}
 	e := &edge{pol: pol, paths: map[*model.Certificate]string{}, httpPort: opts.HTTPPort, addresses: addresses,
 		proxyProtocol: cfg.Settings.Clients.UseProxyProtocol, restricted: len(cfg.Settings.Clients.Allow) > 0}
+	if err := e.gatewayListens(cfg.GatewayPorts, cfg.DefaultCertificate != nil); err != nil {
+		return nil, nil, err
+	}
 	if cfg.DefaultCertificate == nil {
 		return e, nil, nil
 	}
@@ -178,9 +186,52 @@ func (e *edge) listen(isDefault bool) []string {
 	return l
 }
 
+// gatewayListens makes the listen parameters of the servers of the
+// Gateways with ports of their own. An HTTPS port needs the default
+// certificate, which the catch-all server of its Gateway holds.
+func (e *edge) gatewayListens(gateways []model.GatewayPorts, haveCertificate bool) error {
+	e.gateways = make(map[model.Ref][2][]string, len(gateways))
+	for _, g := range gateways {
+		if _, dup := e.gateways[g.Gateway]; dup {
+			return fmt.Errorf("Gateway %s: duplicate ports", g.Gateway)
+		}
+		var sets [2][]string
+		for _, p := range g.Ports {
+			if p.Target < 1 || p.Target > 65535 {
+				return fmt.Errorf("Gateway %s: port %d out of range", g.Gateway, p.Target)
+			}
+			if p.TLS && !haveCertificate {
+				return fmt.Errorf("Gateway %s: HTTPS port %d without a default certificate", g.Gateway, p.Port)
+			}
+			params := ""
+			if p.TLS {
+				params = " ssl http2"
+			}
+			if e.proxyProtocol {
+				params += " proxy_protocol"
+			}
+			sets[0] = append(sets[0], listens(e.addresses, int(p.Target), params+" default_server")...)
+			sets[1] = append(sets[1], listens(e.addresses, int(p.Target), params)...)
+		}
+		e.gateways[g.Gateway] = sets
+		e.gatewayOrder = append(e.gatewayOrder, g.Gateway)
+	}
+	return nil
+}
+
 // server returns the listeners and access of one server.
 func (e *edge) server(s model.Server, isDefault bool) (serverEdgeView, error) {
 	v := serverEdgeView{Listen: e.listen(isDefault), Restricted: e.restricted}
+	if s.Gateway != (model.Ref{}) {
+		sets, ok := e.gateways[s.Gateway]
+		if !ok {
+			return v, fmt.Errorf("Gateway %s has no ports", s.Gateway)
+		}
+		v.Listen = sets[1]
+		if isDefault {
+			v.Listen = sets[0]
+		}
+	}
 	switch {
 	case isDefault && s.Certificate != nil:
 		cert, err := e.certificate(s.Certificate)

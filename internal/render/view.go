@@ -267,21 +267,28 @@ func resolve(routes map[string]route, name string, none int) (route, error) {
 
 // serverViews returns one server per model server, led by the catch-all
 // (default_server) one, which is added with only the fallback location
-// when the model has no Host "" server.
+// when the model has no Host "" server; so is the catch-all of each
+// Gateway with ports of its own.
 func serverViews(servers []model.Server, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
-	views := make([]serverView, 0, len(servers)+1)
-	if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" }) {
-		servers = append([]model.Server{{}}, servers...)
+	views := make([]serverView, 0, len(servers)+1+len(edge.gatewayOrder))
+	for _, gw := range append([]model.Ref{{}}, edge.gatewayOrder...) {
+		if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" && s.Gateway == gw }) {
+			servers = append([]model.Server{{Gateway: gw}}, servers...)
+		}
 	}
 	servers = anyDepthLast(servers)
-	seen := make(map[string]bool, len(servers))
+	type serverKey struct {
+		gateway model.Ref
+		host    string
+	}
+	seen := make(map[serverKey]bool, len(servers))
 	var q quoter
 	set := &locationSet{q: &q}
 	for _, s := range servers {
-		if seen[s.Host] {
+		if seen[serverKey{s.Gateway, s.Host}] {
 			return nil, fmt.Errorf("server %q: duplicate host", s.Host)
 		}
-		seen[s.Host] = true
+		seen[serverKey{s.Gateway, s.Host}] = true
 		name, err := serverName(&q, s)
 		if err == nil {
 			name, err = withAliases(name, s.Aliases)
@@ -306,8 +313,9 @@ func serverViews(servers []model.Server, routes map[string]route, fallback route
 		view := serverView{Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
 			Snippet: snippet, SnippetLocations: snippetLocs}
 		// A name without a dot could be a map's keyword (default,
-		// include, ...).
-		if s.Host != "" && !s.Wildcard() && len(s.Aliases) == 0 && strings.Contains(s.Host, ".") {
+		// include, ...). The maps go by $host alone, so only the
+		// servers of the HTTP and HTTPS ports share.
+		if s.Gateway == (model.Ref{}) && s.Host != "" && !s.Wildcard() && len(s.Aliases) == 0 && strings.Contains(s.Host, ".") {
 			view.shareAs = name
 		}
 		views = append(views, view)
