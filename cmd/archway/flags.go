@@ -44,6 +44,7 @@ type config struct {
 	election         status.ElectionOptions
 	webhook          webhookConfig
 	metrics          metricsConfig
+	gatewayService   gatewayServiceConfig
 }
 
 func newFlagSet(name string, cfg *config) *pflag.FlagSet {
@@ -89,6 +90,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.StringVar(&cfg.webhook.keyFile, "webhook-key-file", "", "The webhook's private key (PEM).")
 	addMetricsFlags(fs, &cfg.metrics)
 	addStreamFlags(fs, &cfg.build)
+	addGatewayServiceFlags(fs, &cfg.gatewayService)
 	return fs
 }
 
@@ -114,6 +116,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("--default-ssl-certificate must be namespace/name, not %q", c.build.DefaultCertificate)
 	}
 	if err := c.validateStreams(); err != nil {
+		return err
+	}
+	if err := c.gatewayService.validate(&c.build); err != nil {
 		return err
 	}
 	if err := c.webhook.validate(c.manifests); err != nil {

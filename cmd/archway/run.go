@@ -83,7 +83,7 @@ func newPublisher(cfg config, client *clients, logger *slog.Logger) (*status.Pub
 		Client:       client.kube,
 		UpdateStatus: cfg.updateStatus,
 		Publish:      cfg.publish,
-		Gateway:      status.GatewayOptions{Client: client.gateway, Controller: cfg.build.GatewayController},
+		Gateway:      status.GatewayOptions{Client: client.gateway, Controller: cfg.build.GatewayController, Services: cfg.gatewayService.services(client.kube)},
 		Election:     election,
 		Logger:       logger.With("component", "status"),
 	})

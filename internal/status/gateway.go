@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +27,10 @@ type GatewayOptions struct {
 	// Controller is --gateway-controller-name: archway writes the
 	// HTTPRoute parent statuses of this controller name only.
 	Controller string
+	// Services, when set, keeps a Service per Gateway served on ports of
+	// its own, whose addresses are that Gateway's (gatewayservices.go);
+	// the other Gateways get the Ingresses' addresses.
+	Services *GatewayServices
 }
 
 // gatewayStatus writes the status of this instance's GatewayClasses,
@@ -49,11 +54,21 @@ func (g gatewayStatus) write(ctx context.Context, snap source.Snapshot, report b
 			count(writeStatus(ctx, class, classStatus, v1.GatewayClasses().Get, v1.GatewayClasses().UpdateStatus, class.Name))
 		}
 	}
+	var services map[model.Ref]*corev1.Service
+	if g.Services != nil {
+		var servicesFailed int
+		services, servicesFailed = g.Services.sync(ctx, g.Controller, snap, report.Ports)
+		failed += servicesFailed
+	}
 	for _, gw := range snap.Gateways {
 		i := slices.IndexFunc(report.Gateways, func(r builder.GatewayResult) bool { return r.Ref == refOf(gw) })
 		if i >= 0 {
+			ours := addresses
+			if g.Services != nil {
+				ours = gatewayAddresses(services[refOf(gw)])
+			}
 			want := func(gw *gatewayv1.Gateway) *gatewayv1.Gateway {
-				return gatewayStatusOf(gw, report.Gateways[i], addresses)
+				return gatewayStatusOf(gw, report.Gateways[i], ours)
 			}
 			count(writeStatus(ctx, gw, want, v1.Gateways(gw.Namespace).Get, v1.Gateways(gw.Namespace).UpdateStatus, gw.Name))
 		}

@@ -22,6 +22,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -39,6 +40,7 @@ import (
 	"sigs.k8s.io/gateway-api/pkg/features"
 	"sigs.k8s.io/yaml"
 
+	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/test/harness"
 )
 
@@ -48,9 +50,12 @@ const (
 	// gatewayClass is the GatewayClass the suite tests, of controller.
 	gatewayClass = "archway"
 	controller   = "archway.dev/gateway-controller"
-	// statusAddress is the Gateways' address: the suite's requests to it
-	// go to archway's ports (gatewayDialer).
+	// statusAddress is the Ingresses' address, which no Gateway has:
+	// each has its own Service (gatewayDialer).
 	statusAddress = "127.0.0.1"
+	// gatewayPorts is the size of archway's --gateway-port-range: every
+	// listener port of the Gateways that the suite has at once.
+	gatewayPorts = 100
 	// baseManifests is the suite's base/manifests.yaml as this run
 	// applies it (baseManifestsFS).
 	baseManifests = "archway/base-manifests.yaml"
@@ -99,8 +104,15 @@ func TestConformance(t *testing.T) {
 		Spec:       gatewayv1.GatewayClassSpec{ControllerName: controller},
 	}))
 
-	a := s.StartArchway(t, harness.ArchwayOptions{Class: "conformance", Args: []string{
+	first, err := harness.FreePortRange(gatewayPorts)
+	require.NoError(t, err)
+	s.StartArchway(t, harness.ArchwayOptions{Class: "conformance", Args: []string{
 		"--gateway-api", "--gateway-controller-name=" + controller, "--publish-status-address=" + statusAddress,
+		// Each Gateway on ports of its own behind a ClusterIP Service,
+		// whose address the API server gives at once: no cloud provider
+		// here would give a LoadBalancer one.
+		"--gateway-service=per-gateway", "--gateway-service-type=ClusterIP", "--gateway-service-selector=app=archway-conformance",
+		fmt.Sprintf("--gateway-port-range=%d-%d", first, first+gatewayPorts-1),
 	}})
 	base, err := baseManifestsFS()
 	require.NoError(t, err)
@@ -131,7 +143,7 @@ func TestConformance(t *testing.T) {
 		ClientOptions: clientOptions,
 		Clientset:     s.Cluster.Admin,
 		RestConfig:    restConfig,
-		RoundTripper:  &roundtripper.DefaultRoundTripper{TimeoutConfig: timeouts, CustomDialContext: gatewayDialer(a)},
+		RoundTripper:  &roundtripper.DefaultRoundTripper{TimeoutConfig: timeouts, CustomDialContext: gatewayDialer(s.Cluster.Admin)},
 		BaseManifests: baseManifests,
 		ManifestFS:    []fs.FS{base, &conformance.Manifests},
 	}
@@ -144,23 +156,30 @@ func TestConformance(t *testing.T) {
 	checkReport(t, reportPath)
 }
 
-// gatewayDialer plays the load balancer in front of archway, as the
-// chart's Service does: the Gateways' listener ports 80 and 443 at
-// statusAddress go to archway's HTTP and HTTPS ports (archway serves every
-// HTTP listener on its HTTP port, whatever port the listener names). The
-// suite reaches nothing else.
-func gatewayDialer(a *harness.Archway) func(context.Context, string, string) (net.Conn, error) {
-	ports := map[string]int{"80": a.HTTPPort, "443": a.HTTPSPort}
+// gatewayDialer plays kube-proxy for the Gateways' Services, which
+// archway keeps in its namespace: a connection to a Service's cluster IP
+// and port goes to the port it targets on archway, which runs on this
+// host's loopback. The Service is looked up through the API for every
+// connection, as kube-proxy follows it. The suite reaches nothing else.
+func gatewayDialer(client kubernetes.Interface) func(context.Context, string, string) (net.Conn, error) {
 	var dialer net.Dialer
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(address)
 		if err != nil {
 			return nil, err
 		}
-		if host != statusAddress || ports[port] == 0 {
-			return nil, fmt.Errorf("the suite reaches only the Gateway address %s, ports 80 and 443, not %s", statusAddress, address)
+		services, err := client.CoreV1().Services(harness.ControllerNamespace).List(ctx, metav1.ListOptions{LabelSelector: builder.GatewayServiceLabel})
+		if err != nil {
+			return nil, err
 		}
-		return dialer.DialContext(ctx, network, net.JoinHostPort(host, strconv.Itoa(ports[port])))
+		for _, svc := range services.Items {
+			for _, p := range svc.Spec.Ports {
+				if slices.Contains(svc.Spec.ClusterIPs, host) && strconv.Itoa(int(p.Port)) == port {
+					return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", p.TargetPort.String()))
+				}
+			}
+		}
+		return nil, fmt.Errorf("the suite reaches only the Gateways' Services, not %s", address)
 	}
 }
 

@@ -8,6 +8,4 @@ var notYetPassing = map[string]string{
 	"GatewayInvalidRouteKind": "a listener whose allowedRoutes.kinds has no HTTPRoute is not accepted (Accepted False UnsupportedProtocol); " +
 		"the spec asks for ResolvedRefs False InvalidRouteKinds, and supportedKinds with HTTPRoute when the kinds also name it",
 	"GatewayWithAttachedRoutes": "a listener whose certificateRef cannot be resolved takes no routes, where the spec counts them in attachedRoutes",
-	"HTTPRouteMultipleGateways": "every Gateway of archway shares its address and ports: two Gateways' routes for the same host and path " +
-		"are one route (the first wins), where each Gateway should serve its own",
 }

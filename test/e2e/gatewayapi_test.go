@@ -43,21 +43,14 @@ func TestGatewayAPI(t *testing.T) {
 		s.CreateService(t, ns, name, true, s.StartBackend(t, name))
 	}
 	s.CreateService(t, other, "shared", true, s.StartBackend(t, "shared"))
-	controller := "archway.dev/" + ns
-
 	ctx := t.Context()
 	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"shop.example"}})
 	for _, namespace := range []string{ns, other} {
 		_, err := s.Cluster.Admin.CoreV1().Secrets(namespace).Create(ctx, cert.Secret("", "shop-tls"), metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
-	deleteGatewayObjects(t, gw, ns, other)
-	_, err := gw.GatewayV1().GatewayClasses().Create(ctx, &gatewayv1.GatewayClass{
-		ObjectMeta: metav1.ObjectMeta{Name: ns},
-		Spec:       gatewayv1.GatewayClassSpec{ControllerName: gatewayv1.GatewayController(controller)},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = gw.GatewayV1().Gateways(ns).Create(ctx, &gatewayv1.Gateway{
+	controller := createGatewayClass(t, gw, ns, other)
+	_, err := gw.GatewayV1().Gateways(ns).Create(ctx, &gatewayv1.Gateway{
 		ObjectMeta: metav1.ObjectMeta{Name: "gw"},
 		Spec: gatewayv1.GatewaySpec{GatewayClassName: gatewayv1.ObjectName(ns), Listeners: []gatewayv1.Listener{
 			{Name: "http", Protocol: gatewayv1.HTTPProtocolType, Port: 80},
@@ -233,6 +226,20 @@ func backendRef(namespace, service string, weight int32) gatewayv1.HTTPBackendRe
 		},
 		Weight: &weight,
 	}}
+}
+
+// createGatewayClass creates the GatewayClass named namespaces[0] of the
+// controller name it returns, unique to the test, and deletes it and the
+// Gateway API objects of namespaces when the test ends.
+func createGatewayClass(t *testing.T, gw gatewayclient.Interface, namespaces ...string) string {
+	controller := "archway.dev/" + namespaces[0]
+	deleteGatewayObjects(t, gw, namespaces...)
+	_, err := gw.GatewayV1().GatewayClasses().Create(t.Context(), &gatewayv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: namespaces[0]},
+		Spec:       gatewayv1.GatewayClassSpec{ControllerName: gatewayv1.GatewayController(controller)},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return controller
 }
 
 // deleteGatewayObjects deletes, when the test ends, the Gateway API

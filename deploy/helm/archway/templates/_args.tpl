@@ -6,6 +6,19 @@
 {{- if .Values.gatewayAPI.required }}
 - "--gateway-api"
 {{- end }}
+{{- with .Values.gatewayAPI.service }}
+- {{ printf "--gateway-service=%s" .mode | quote }}
+{{- if eq .mode "per-gateway" }}
+- {{ printf "--gateway-port-range=%s" .portRange | quote }}
+- {{ printf "--gateway-service-type=%s" .type | quote }}
+- {{ printf "--gateway-service-namespace=%s" $.Release.Namespace | quote }}
+{{- $selector := list }}
+{{- range $key, $value := include "archway.selectorLabels" $ | fromYaml }}
+{{- $selector = append $selector (printf "%s=%s" $key $value) }}
+{{- end }}
+- {{ printf "--gateway-service-selector=%s" (join "," $selector) | quote }}
+{{- end }}
+{{- end }}
 - {{ printf "--configmap=%s/%s" .Release.Namespace (include "archway.fullname" .) | quote }}
 {{- with .Values.watchNamespace }}
 - {{ printf "--watch-namespace=%s" . | quote }}

@@ -1,0 +1,82 @@
+package status
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/source"
+)
+
+// gatewayService is a Service as archway wrote it for gw, of controller,
+// whose listener port 80 targets target.
+func gatewayService(gw model.Ref, controller string, target int32) *corev1.Service {
+	s := (&GatewayServices{Namespace: "archway", Selector: map[string]string{"app": "archway"}, Type: corev1.ServiceTypeClusterIP}).
+		service(controller, model.GatewayPorts{Gateway: gw, Ports: []model.GatewayPort{{Port: 80, Target: target}}})
+	s.Spec.ClusterIP = "10.96.0.7"
+	s.Spec.Ports[0].NodePort = 30080
+	return s
+}
+
+// TestGatewayServices: the leader creates the Service of a new Gateway,
+// updates one whose ports moved (keeping what the API server filled in),
+// deletes the Service of a Gateway gone, and leaves other controllers'
+// Services alone; the Gateway's addresses are its Service's.
+func TestGatewayServices(t *testing.T) {
+	a, b, gone := model.Ref{Namespace: "web", Name: "a"}, model.Ref{Namespace: "web", Name: "b"}, model.Ref{Namespace: "web", Name: "gone"}
+	theirs := gatewayService(b, "example.com/other", 9000)
+	theirs.Name = "theirs"
+	existing := []*corev1.Service{gatewayService(a, controllerName, 10005), gatewayService(gone, controllerName, 10001), theirs}
+	client := fake.NewClientset()
+	for _, s := range existing {
+		_, err := client.CoreV1().Services("archway").Create(t.Context(), s, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	s := &GatewayServices{Client: client, Namespace: "archway", Selector: map[string]string{"app": "archway"}, Type: corev1.ServiceTypeClusterIP}
+	ports := []model.GatewayPorts{
+		{Gateway: a, Ports: []model.GatewayPort{{Port: 80, Target: 10000}, {Port: 443, Target: 10002, TLS: true}}},
+		{Gateway: b, Ports: []model.GatewayPort{{Port: 80, Target: 10001}}},
+	}
+	services, failed := s.sync(t.Context(), controllerName, source.Snapshot{Services: existing}, ports)
+	require.Zero(t, failed)
+	require.Len(t, services, 2)
+
+	list, err := client.CoreV1().Services("archway").List(t.Context(), metav1.ListOptions{})
+	require.NoError(t, err)
+	byName := map[string]corev1.Service{}
+	for _, svc := range list.Items {
+		byName[svc.Name] = svc
+	}
+	require.Len(t, byName, 3, "the gone Gateway's Service is deleted")
+	require.Contains(t, byName, "theirs")
+	updated := byName[builder.GatewayServiceName(a)]
+	require.Equal(t, []corev1.ServicePort{
+		{Name: "port-80", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromInt32(10000), NodePort: 30080},
+		{Name: "port-443", Protocol: corev1.ProtocolTCP, Port: 443, TargetPort: intstr.FromInt32(10002)},
+	}, updated.Spec.Ports)
+	require.Equal(t, "10.96.0.7", updated.Spec.ClusterIP)
+	created := byName[builder.GatewayServiceName(b)]
+	require.Equal(t, map[string]string{"app": "archway"}, created.Spec.Selector)
+	require.Equal(t, "web/b", created.Annotations[builder.GatewayAnnotation])
+	require.Equal(t, intstr.FromInt32(10001), created.Spec.Ports[0].TargetPort)
+
+	require.Equal(t, []networkingv1.IngressLoadBalancerIngress{{IP: "10.96.0.7"}}, gatewayAddresses(services[a]))
+	require.Nil(t, gatewayAddresses(nil))
+
+	// A second pass over what the first left writes nothing.
+	var snap source.Snapshot
+	for _, svc := range list.Items {
+		snap.Services = append(snap.Services, &svc)
+	}
+	client.ClearActions()
+	_, failed = s.sync(t.Context(), controllerName, snap, ports)
+	require.Zero(t, failed)
+	require.Empty(t, client.Actions())
+}
