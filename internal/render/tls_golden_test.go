@@ -56,6 +56,29 @@ func TestEdgeGolden(t *testing.T) {
 				},
 			}, rootOptions(goldenRuntimeDir)
 		},
+		// Two Gateways on ports of their own beside the HTTP and HTTPS
+		// ports' hosts: the same host on each, never in a shared block or
+		// map of another's, and a catch-all default_server per Gateway.
+		"gateway_ports": func() (model.Config, Options) {
+			one, two := model.Ref{Namespace: "web", Name: "one"}, model.Ref{Namespace: "web", Name: "two"}
+			root := func(gw model.Ref, host, backend string) model.Server {
+				return model.Server{Gateway: gw, Host: host, Locations: []model.Location{prefix("/", backend)}}
+			}
+			return model.Config{
+				Backends:           []model.Backend{app, backend("v2", 8080, "10.0.0.2"), backend("v3", 8080, "10.0.0.3")},
+				DefaultCertificate: testCertificate(t, "default"),
+				Settings:           edgeSettings(),
+				GatewayPorts: []model.GatewayPorts{
+					{Gateway: one, Ports: []model.GatewayPort{{Port: 80, Target: 10000}, {Port: 443, Target: 10001, TLS: true}}},
+					{Gateway: two, Ports: []model.GatewayPort{{Port: 8080, Target: 10002}}},
+				},
+				Servers: []model.Server{
+					root(model.Ref{}, "a.example.com", "app"), root(model.Ref{}, "same.example.com", "app"),
+					root(one, "", "v2"), root(one, "b.example.com", "v2"), root(one, "same.example.com", "v2"),
+					root(two, "c.example.com", "v3"), root(two, "same.example.com", "v3"),
+				},
+			}, rootOptions(goldenRuntimeDir)
+		},
 		"bind_addresses": func() (model.Config, Options) {
 			s := edgeSettings()
 			// A duplicate is listened on once: nginx refuses a repeated
