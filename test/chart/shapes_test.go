@@ -3,6 +3,7 @@ package chart
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -121,6 +122,24 @@ func TestShapes(t *testing.T) {
 				var np networkingv1.NetworkPolicy
 				r.get(t, "NetworkPolicy", &np)
 				require.Equal(t, map[string]string{"team": "observability"}, np.Spec.Ingress[1].From[0].NamespaceSelector.MatchLabels)
+			},
+		},
+		"Gateways on Services of their own": {
+			set: []string{"gatewayAPI.service.mode=per-gateway", "gatewayAPI.service.type=ClusterIP",
+				"gatewayAPI.service.portRange=20000-20099", "networkPolicy.enabled=true"},
+			check: func(t *testing.T, r release, d deployed) {
+				args := flags(t, d.container)
+				require.Equal(t, "per-gateway", args["gateway-service"])
+				require.Equal(t, "ClusterIP", args["gateway-service-type"])
+				require.Equal(t, "20000-20099", args["gateway-port-range"])
+				require.Equal(t, r.namespace, args["gateway-service-namespace"])
+				selector := map[string]string{}
+				for pair := range strings.SplitSeq(args["gateway-service-selector"], ",") {
+					key, value, _ := strings.Cut(pair, "=")
+					selector[key] = value
+				}
+				require.Equal(t, d.selector, selector, "the Gateways' Services select the release's pods")
+				// checkRelease requires that the NetworkPolicy opens the range.
 			},
 		},
 		"Prometheus annotations on the pods": {

@@ -2,6 +2,8 @@ package chart
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 )
 
 // checkWorkload finds the release's one workload, a Deployment or a
@@ -107,6 +110,16 @@ func checkNetworkPolicy(t *testing.T, r release, d deployed) {
 	}
 	require.Empty(t, traffic.From, "HTTP, HTTPS and the TCP and UDP services from anywhere")
 	trafficPorts := []networkingv1.NetworkPolicyPort{policyPort("http"), policyPort("https")}
+	if args := flags(t, d.container); args["gateway-service"] == "per-gateway" {
+		// The Gateways' ports, which no containerPort names.
+		first, last, _ := strings.Cut(args["gateway-port-range"], "-")
+		from, err := strconv.Atoi(first)
+		require.NoError(t, err)
+		to, err := strconv.ParseInt(last, 10, 32)
+		require.NoError(t, err)
+		n := intstr.FromInt(from)
+		trafficPorts = append(trafficPorts, networkingv1.NetworkPolicyPort{Protocol: &tcp, Port: &n, EndPort: ptr.To(int32(to))})
+	}
 	for _, p := range streamPorts(d.container) {
 		n := intstr.FromInt32(p.ContainerPort)
 		trafficPorts = append(trafficPorts, networkingv1.NetworkPolicyPort{Protocol: &p.Protocol, Port: &n})
