@@ -79,9 +79,13 @@ func (b *build) gateways() gatewayListeners {
 		}
 		listeners := []listener{}
 		result := GatewayResult{Ref: ref}
+		protocols := map[gatewayv1.PortNumber]gatewayv1.Listener{}
 		for i, spec := range gw.Spec.Listeners {
 			field := fmt.Sprintf("spec.listeners[%d]", i)
 			l, err := b.listener(gw.Namespace, spec)
+			if err == nil {
+				err = b.protocolConflict(protocols, spec)
+			}
 			if err != nil {
 				b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
 				result.Listeners = append(result.Listeners, ListenerResult{Name: string(spec.Name), Reason: err.reason, Message: err.message})

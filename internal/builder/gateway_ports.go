@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/reason"
 )
@@ -99,6 +101,25 @@ func (b *build) gatewayPorts(gls gatewayListeners) []model.GatewayPorts {
 		out[i].Ports = ports
 	}
 	return slices.DeleteFunc(out, func(g model.GatewayPorts) bool { return len(g.Ports) == 0 })
+}
+
+// protocolConflict refuses, with ports of their own, a listener whose
+// port an earlier listener of its Gateway (in earlier) has with another
+// protocol: an nginx port serves HTTP or HTTPS, not both.
+func (b *build) protocolConflict(earlier map[gatewayv1.PortNumber]gatewayv1.Listener, l gatewayv1.Listener) *rejection {
+	if b.opts.GatewayPorts.Last == 0 {
+		return nil
+	}
+	first, taken := earlier[l.Port]
+	if !taken {
+		earlier[l.Port] = l
+		return nil
+	}
+	if first.Protocol == l.Protocol {
+		return nil
+	}
+	return &rejection{field: ".protocol", reason: reason.UnsupportedFeature, message: fmt.Sprintf(
+		"listener %q: port %d is listener %q's, of protocol %s, and a port has one protocol; the listener is not served", l.Name, l.Port, first.Name, first.Protocol)}
 }
 
 // gatewayServiceTargets returns the nginx port that each Gateway's Service

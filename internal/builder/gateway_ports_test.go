@@ -85,3 +85,31 @@ func TestGatewayPortsExhausted(t *testing.T) {
 	require.Equal(t, ref("web", "other"), report.Problems[0].Object)
 	require.Contains(t, report.Problems[0].Message, "port 8080")
 }
+
+// TestGatewayPortsProtocolConflict: with ports of their own, a listener
+// whose port an earlier listener has with another protocol is refused:
+// its routes would go out on a port of the other protocol.
+func TestGatewayPortsProtocolConflict(t *testing.T) {
+	conflicting := testutil.GatewayClassYAML + `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: archway
+  listeners:
+  - {name: http, protocol: HTTP, port: 8443}
+  - {name: https, protocol: HTTPS, port: 8443, tls: {certificateRefs: [{name: missing}]}}
+  - {name: other, protocol: HTTP, port: 8443, hostname: other.test}
+`
+	cfg, report := buildGatewayPorts(t, PortRange{First: 10000, Last: 10009}, conflicting)
+	require.Equal(t, []model.GatewayPorts{{Gateway: ref("web", "gw"), Ports: []model.GatewayPort{{Port: 8443, Target: 10000}}}}, cfg.GatewayPorts)
+	require.Len(t, report.Problems, 1)
+	require.Equal(t, "spec.listeners[1].protocol", report.Problems[0].Field)
+	require.Contains(t, report.Problems[0].Message, `port 8443 is listener "http"'s, of protocol HTTP`)
+	require.Equal(t, []ListenerResult{{Name: "http", Served: true}, {Name: "https", Reason: reason.UnsupportedFeature, Message: report.Problems[0].Message},
+		{Name: "other", Served: true}}, report.Gateway.Gateways[0].Listeners)
+
+	_, report = buildGatewayPorts(t, PortRange{}, conflicting)
+	require.Len(t, report.Problems, 1, "on the shared ports no listener's port is its own: no conflict")
+	require.Equal(t, reason.InvalidTLSSecret, report.Problems[0].Reason)
+}
