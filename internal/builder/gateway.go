@@ -42,6 +42,10 @@ type listener struct {
 	admits func(namespace string) bool
 	// cert is the certificate of an HTTPS listener, nil for HTTP.
 	cert *parsedCertificate
+	// unserved is a listener whose references cannot be resolved (its
+	// certificate, or its allowedRoutes.kinds): the routes it takes count
+	// as attached, but it serves none of them.
+	unserved bool
 }
 
 // gatewayListeners are the HTTP listeners of this instance's Gateways, by
@@ -91,18 +95,28 @@ func (b *build) gateways() gatewayListeners {
 				result.Listeners = append(result.Listeners, ListenerResult{Name: string(spec.Name), Reason: err.reason, Message: err.message})
 				continue
 			}
-			if spec.Protocol == gatewayv1.HTTPSProtocolType {
-				if l.cert, err = b.listenerCertificate(ref, spec); err != nil {
-					b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
-					result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, RefsReason: err.reason, Message: err.message})
-					continue
+			res := ListenerResult{Name: l.name, Served: true}
+			unresolved := func(err *rejection) {
+				b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)
+				res.Served, res.RefsReason, res.Message = false, err.reason, err.message
+			}
+			if err := routeKinds(spec); err != nil {
+				unresolved(err)
+				res.Served = slices.ContainsFunc(spec.AllowedRoutes.Kinds, isHTTPRouteKind)
+				if res.NoRouteKinds = !res.Served; res.NoRouteKinds {
+					l.admits = func(string) bool { return false }
 				}
-				if l.hostname == "" {
+			}
+			if spec.Protocol == gatewayv1.HTTPSProtocolType && res.Served {
+				if l.cert, err = b.listenerCertificate(ref, spec); err != nil {
+					unresolved(err)
+				} else if l.hostname == "" {
 					b.hostlessHTTPS = append(b.hostlessHTTPS, hostlessListener{gateway: ref, field: field, name: l.name, cert: l.cert})
 				}
 			}
+			l.unserved = !res.Served
 			listeners = append(listeners, l)
-			result.Listeners = append(result.Listeners, ListenerResult{Name: l.name, Served: true})
+			result.Listeners = append(result.Listeners, res)
 		}
 		out[ref] = listeners
 		b.gatewayReport.Gateways = append(b.gatewayReport.Gateways, result)
@@ -147,11 +161,28 @@ func (b *build) listener(namespace string, l gatewayv1.Listener) (listener, *rej
 				return unsupported(fmt.Sprintf("allowedRoutes.namespaces.from %s is not supported (All, Same or Selector)", *a.Namespaces.From))
 			}
 		}
-		if len(a.Kinds) > 0 && !slices.ContainsFunc(a.Kinds, isHTTPRouteKind) {
-			return unsupported("allowedRoutes.kinds has no HTTPRoute")
-		}
 	}
 	return out, nil
+}
+
+// routeKinds says which kinds of a listener's allowedRoutes.kinds archway
+// does not take (only HTTPRoute), nil when it takes them all. The
+// rejection's field is relative to the listener.
+func routeKinds(l gatewayv1.Listener) *rejection {
+	if l.AllowedRoutes == nil {
+		return nil
+	}
+	var invalid []string
+	for _, k := range l.AllowedRoutes.Kinds {
+		if !isHTTPRouteKind(k) {
+			invalid = append(invalid, strings.TrimPrefix(fmt.Sprintf("%s/%s", deref(k.Group), k.Kind), "/"))
+		}
+	}
+	if len(invalid) == 0 {
+		return nil
+	}
+	return &rejection{field: ".allowedRoutes.kinds", reason: reason.InvalidRouteKind, message: fmt.Sprintf(
+		"listener %q: allowedRoutes.kinds names %s, which archway does not take (only HTTPRoute)", l.Name, strings.Join(invalid, ", "))}
 }
 
 // listenerCertificate returns the certificate of an HTTPS listener of
@@ -310,11 +341,13 @@ func listenerRank(hostname string) int {
 }
 
 // attachment is what the listeners of a parentRef's Gateway make of an
-// HTTPRoute: the hosts it is served on ("" for any host), the names of
-// the listeners that take it, and why none does ("" when one does).
+// HTTPRoute: the hosts it is served on ("" for any host) and the ports of
+// the listeners that serve it, the names of the listeners that take it
+// (served or not), and why none does ("" when one does).
 type attachment struct {
 	gw      model.Ref
 	hosts   []routeHost
+	ports   []gatewayv1.PortNumber
 	taken   []string
 	refused gatewayv1.RouteConditionReason
 }
@@ -350,12 +383,15 @@ func (gls gatewayListeners) attach(namespace string, parent gatewayv1.ParentRefe
 		for _, r := range routes {
 			host, ok := intersect(l.hostname, r)
 			took = took || ok
-			if ok {
+			if ok && !l.unserved {
 				a.hosts = addRouteHost(a.hosts, routeHost{name: host, cert: l.cert, rank: listenerRank(l.hostname)})
 			}
 		}
 		if took {
 			a.taken = append(a.taken, l.name)
+		}
+		if took && !l.unserved {
+			a.ports = append(a.ports, l.port)
 		}
 	}
 	switch {
@@ -367,12 +403,6 @@ func (gls gatewayListeners) attach(namespace string, parent gatewayv1.ParentRefe
 		a.refused = gatewayv1.RouteReasonNoMatchingListenerHostname
 	}
 	return a, ours
-}
-
-// port returns the port of the listener name of Gateway gw.
-func (gls gatewayListeners) port(gw model.Ref, name string) gatewayv1.PortNumber {
-	i := slices.IndexFunc(gls[gw], func(l listener) bool { return l.name == name })
-	return gls[gw][i].port
 }
 
 // intersect returns the host that a listener's hostname and a route's

@@ -166,3 +166,64 @@ func buildGateway(t *testing.T, manifests string) (model.Config, Report) {
 	require.Empty(t, snap.LoadErrors)
 	return Build(snap, *gatewayOpts())
 }
+
+// TestGatewayListenerRefs: a listener whose allowedRoutes.kinds names a
+// kind archway does not take has ResolvedRefs InvalidRouteKind, and takes
+// HTTPRoutes only when the kinds also name them; an HTTPS listener whose
+// certificate is missing counts the routes it takes as attached and
+// serves none of them, not even on another listener that does not take
+// them.
+func TestGatewayListenerRefs(t *testing.T) {
+	const manifests = testutil.GatewayClassYAML + `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: archway
+  listeners:
+  - {name: invalid, protocol: HTTP, port: 80, hostname: invalid.example.com, allowedRoutes: {kinds: [{kind: InvalidRoute}]}}
+  - {name: mixed, protocol: HTTP, port: 80, hostname: mixed.example.com, allowedRoutes: {kinds: [{kind: InvalidRoute}, {kind: HTTPRoute}]}}
+  - {name: nocert, protocol: HTTPS, port: 443, hostname: nocert.example.com, tls: {certificateRefs: [{name: nope}]}}
+  - {name: plain, protocol: HTTP, port: 80, hostname: plain.example.com}
+`
+	route := func(name, section, backend string) string {
+		return `
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ` + name + `, namespace: web}
+spec:
+  parentRefs: [{name: gw, sectionName: ` + section + `}]
+  rules: [{backendRefs: [{name: ` + backend + `, port: 80}]}]
+`
+	}
+	cfg, report := buildGateway(t, manifests+route("invalid", "invalid", "app")+route("mixed", "mixed", "app")+
+		route("nocert", "nocert", "missing")+route("nocert-ok", "nocert", "app"))
+
+	require.Len(t, cfg.Servers, 1)
+	require.Equal(t, "mixed.example.com", cfg.Servers[0].Host)
+	require.Len(t, cfg.Backends, 1, "no backend for routes served nowhere")
+	require.Equal(t, "web_app_80", cfg.Backends[0].Name)
+
+	listeners := report.Gateway.Gateways[0].Listeners
+	for i := range listeners {
+		listeners[i].Message = ""
+	}
+	require.Equal(t, []ListenerResult{
+		{Name: "invalid", RefsReason: reason.InvalidRouteKind, NoRouteKinds: true},
+		{Name: "mixed", Served: true, RefsReason: reason.InvalidRouteKind, AttachedRoutes: 1},
+		{Name: "nocert", RefsReason: reason.InvalidTLSSecret, AttachedRoutes: 2},
+		{Name: "plain", Served: true},
+	}, listeners)
+
+	refused, refs := map[string]gatewayv1.RouteConditionReason{}, map[string]reason.Reason{}
+	for _, r := range report.Gateway.Routes {
+		refused[r.Ref.Name] = r.Parents[0].Refused
+		if r.Refs != nil {
+			refs[r.Ref.Name] = r.Refs.Reason
+		}
+	}
+	require.Equal(t, map[string]gatewayv1.RouteConditionReason{
+		"invalid": gatewayv1.RouteReasonNotAllowedByListeners, "mixed": "", "nocert": "", "nocert-ok": ""}, refused)
+	require.Equal(t, map[string]reason.Reason{"nocert": reason.ServiceNotFound}, refs)
+}

@@ -31,15 +31,19 @@ type GatewayResult struct {
 }
 
 // ListenerResult is one listener: served, or why not. Reason says why
-// archway does not accept it (reason.UnsupportedFeature or
-// reason.InvalidHost); RefsReason why a certificateRef of an accepted
-// listener cannot be used (reason.InvalidTLSSecret or
-// reason.RefNotPermitted). Message says what.
+// archway does not accept it (reason.UnsupportedFeature,
+// reason.InvalidHost or reason.InvalidSelector); RefsReason why a
+// reference of an accepted listener cannot be resolved: a certificateRef
+// (reason.InvalidTLSSecret or reason.RefNotPermitted; the listener is not
+// served) or a kind of its allowedRoutes.kinds (reason.InvalidRouteKind;
+// it serves HTTPRoutes if they name it, else NoRouteKinds). Message says
+// what.
 type ListenerResult struct {
 	Name           string
 	Served         bool
 	Reason         reason.Reason
 	RefsReason     reason.Reason
+	NoRouteKinds   bool
 	Message        string
 	AttachedRoutes int32
 }

@@ -41,8 +41,11 @@ func (b *build) addHTTPRoutes() {
 	b.reserve(0, len(routes))
 	var matches []httpMatch
 	for rank, route := range routes {
-		if hosts, ports, result := b.routeHosts(listeners, route); len(hosts) > 0 {
+		switch hosts, ports, result := b.routeHosts(listeners, route); {
+		case len(hosts) > 0:
 			matches = b.httpRouteMatches(matches, rank, route, hosts, ports, result)
+		case result != nil && slices.ContainsFunc(result.Parents, func(p ParentResult) bool { return p.Refused == "" }):
+			b.checkBackends(model.Ref{Namespace: route.Namespace, Name: route.Name}, route.Spec.Rules, result)
 		}
 	}
 	b.claimMatches(matches, policy)
@@ -85,8 +88,8 @@ func (b *build) routeHosts(listeners gatewayListeners, route *gatewayv1.HTTPRout
 		result.Parents = append(result.Parents, ParentResult{Ref: parent, Refused: a.refused})
 		for _, name := range a.taken {
 			b.gatewayReport.attach(a.gw, name)
-			ports = append(ports, listeners.port(a.gw, name))
 		}
+		ports = append(ports, a.ports...)
 		if a.refused != "" {
 			b.problems.add(KindHTTPRoute, ref, fmt.Sprintf("spec.parentRefs[%d]", i), reason.RouteNotAllowed,
 				fmt.Sprintf("no listener of Gateway %s takes this route (%s)", parent.Name, result.Parents[len(result.Parents)-1].Why()))

@@ -34,14 +34,9 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 	var all []weighted
 	total, main := 0, -1
 	for k, ref := range refs {
-		name, rej := b.routeBackend(route, ref.BackendRef)
+		name, rej := b.routeBackend(route, ref.BackendRef, true)
 		if rej != nil {
-			p := Problem{Kind: KindHTTPRoute, Object: route, Field: fmt.Sprintf("%s.backendRefs[%d]%s", field, k, rej.field),
-				Reason: rej.reason, Message: rej.message}
-			b.problems = append(b.problems, p)
-			if result.Refs == nil {
-				result.Refs = &p
-			}
+			b.backendProblem(route, fmt.Sprintf("%s.backendRefs[%d]", field, k), rej, result)
 		}
 		weight := 1
 		if ref.Weight != nil {
@@ -77,10 +72,34 @@ func (b *build) routeBackends(route model.Ref, field string, refs []gatewayv1.HT
 	return all[main].backend, canaries
 }
 
+// checkBackends reports the backendRefs that could not be used of a
+// route that only unserved listeners take, as routeBackends does, so that
+// its status says so; it builds no backend.
+func (b *build) checkBackends(route model.Ref, rules []gatewayv1.HTTPRouteRule, result *RouteResult) {
+	for i, rule := range rules {
+		for k, ref := range rule.BackendRefs {
+			if _, rej := b.routeBackend(route, ref.BackendRef, false); rej != nil {
+				b.backendProblem(route, fmt.Sprintf("spec.rules[%d].backendRefs[%d]", i, k), rej, result)
+			}
+		}
+	}
+}
+
+// backendProblem reports a backendRef at field that could not be used,
+// and keeps the first in result's Refs.
+func (b *build) backendProblem(route model.Ref, field string, rej *rejection, result *RouteResult) {
+	p := Problem{Kind: KindHTTPRoute, Object: route, Field: field + rej.field, Reason: rej.reason, Message: rej.message}
+	b.problems = append(b.problems, p)
+	if result.Refs == nil {
+		result.Refs = &p
+	}
+}
+
 // routeBackend resolves one backendRef: a Service port of the route's
-// namespace, or of another that allows it by a ReferenceGrant. The
-// rejection's field is relative to the backendRef.
-func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef) (string, *rejection) {
+// namespace, or of another that allows it by a ReferenceGrant, and builds
+// its backend if build says so. The rejection's field is relative to the
+// backendRef.
+func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef, build bool) (string, *rejection) {
 	if deref(ref.Group) != "" || deref(ref.Kind) != "" && deref(ref.Kind) != KindService {
 		return "", &rejection{reason: reason.UnsupportedBackend,
 			message: fmt.Sprintf("backendRef of group %q kind %q: only Services are supported", deref(ref.Group), deref(ref.Kind))}
@@ -96,8 +115,15 @@ func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef) (string,
 				"no ReferenceGrant of namespace %s allows HTTPRoutes of %s to use Service %s", namespace, route.Namespace, ref.Name)}
 		}
 	}
-	name, rej := b.backends.ingressBackend(namespace, networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-		Name: string(ref.Name), Port: networkingv1.ServiceBackendPort{Number: int32(*ref.Port)}}})
+	be := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+		Name: string(ref.Name), Port: networkingv1.ServiceBackendPort{Number: int32(*ref.Port)}}}
+	var name string
+	var rej *rejection
+	if build {
+		name, rej = b.backends.ingressBackend(namespace, be)
+	} else {
+		_, _, _, rej = b.backends.ingressServicePort(namespace, be)
+	}
 	if rej != nil {
 		rej.field = ""
 	}

@@ -50,6 +50,7 @@ const (
 	InvalidHeader           Reason = "InvalidHeader"
 	InvalidFilter           Reason = "InvalidFilter"
 	InvalidSelector         Reason = "InvalidSelector"
+	InvalidRouteKind        Reason = "InvalidRouteKind"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -110,6 +111,7 @@ var Docs = []Doc{
 	{CanaryWithoutMain, "A canary Ingress has no main Ingress of the same host, path and pathType in its namespace; it is not served. Add the main Ingress.", false},
 	{InvalidStreamService, "An entry of the TCP or UDP services ConfigMap (--tcp-services-configmap, --udp-services-configmap) is malformed, or names a Service or Service port that does not exist; the entry is not served, the others are. Write \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\" with a port from 1 to 65535 and an existing Service port of the protocol (PROXY for TCP only).", false},
 	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
+	{InvalidRouteKind, "A Gateway listener's allowedRoutes.kinds names a route kind other than HTTPRoute; the listener's ResolvedRefs condition says InvalidRouteKinds, and it takes no route unless the kinds also name HTTPRoute. List only HTTPRoute (or no kinds).", false},
 	{InvalidSelector, "A Gateway listener's allowedRoutes.namespaces has from Selector without a selector, or with one that is not a valid label selector; the listener is not served. Give it a valid selector.", false},
 	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
 	{RefNotPermitted, "An HTTPRoute's backendRef names a Service, or a Gateway's certificateRef a Secret, of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used (its share of the rule's requests answers 500), the listener not served. Create a ReferenceGrant in that namespace, from HTTPRoutes (or Gateways) of the referring namespace to that Service (or Secret).", false},

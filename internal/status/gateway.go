@@ -163,11 +163,14 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 			status.Conditions = gw.Status.Listeners[i].Conditions
 		}
 		accepted, why := l.Reason == "", string(gatewayv1.ListenerReasonAccepted)
-		if accepted {
+		switch {
+		case l.Reason == reason.UnsupportedFeature:
+			why = string(gatewayv1.ListenerReasonUnsupportedProtocol)
+		case !accepted:
+			why = string(gatewayv1.ListenerReasonInvalid)
+		case !l.NoRouteKinds:
 			status.SupportedKinds = append(status.SupportedKinds, gatewayv1.RouteGroupKind{
 				Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)), Kind: builder.KindHTTPRoute})
-		} else if why = string(gatewayv1.ListenerReasonUnsupportedProtocol); l.Reason != reason.UnsupportedFeature {
-			why = string(gatewayv1.ListenerReasonInvalid)
 		}
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionAccepted), accepted, why, acceptedMessage(l))
 		programmed := string(gatewayv1.ListenerReasonProgrammed)
@@ -181,6 +184,8 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 			resolved, message = string(gatewayv1.ListenerReasonRefNotPermitted), l.Message
 		case reason.InvalidTLSSecret:
 			resolved, message = string(gatewayv1.ListenerReasonInvalidCertificateRef), l.Message
+		case reason.InvalidRouteKind:
+			resolved, message = string(gatewayv1.ListenerReasonInvalidRouteKinds), l.Message
 		}
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionResolvedRefs), l.RefsReason == "", resolved, message)
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionConflicted), false, string(gatewayv1.ListenerReasonNoConflicts), "")

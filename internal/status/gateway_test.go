@@ -184,3 +184,26 @@ func TestRouteStatusRefused(t *testing.T) {
 		require.Equal(t, "no listener of the Gateway takes this route: "+result.Parents[0].Why(), accepted.Message)
 	}
 }
+
+// TestListenerStatusRouteKinds: a listener with a route kind archway does
+// not take is accepted with ResolvedRefs False InvalidRouteKinds, and its
+// supportedKinds name HTTPRoute only when it takes HTTPRoutes.
+func TestListenerStatusRouteKinds(t *testing.T) {
+	gw := &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "gw", Generation: 1}}
+	gw = gatewayStatusOf(gw, builder.GatewayResult{Ref: refOf(gw), Listeners: []builder.ListenerResult{
+		{Name: "invalid", RefsReason: reason.InvalidRouteKind, NoRouteKinds: true, Message: "InvalidRoute"},
+		{Name: "mixed", Served: true, RefsReason: reason.InvalidRouteKind, Message: "InvalidRoute", AttachedRoutes: 1},
+	}}, nil)
+	invalid, mixed := gw.Status.Listeners[0], gw.Status.Listeners[1]
+	require.Empty(t, invalid.SupportedKinds)
+	require.NotNil(t, invalid.SupportedKinds, "an empty list, as the CRD requires")
+	require.Equal(t, []gatewayv1.RouteGroupKind{{Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)), Kind: "HTTPRoute"}}, mixed.SupportedKinds)
+	for _, l := range []gatewayv1.ListenerStatus{invalid, mixed} {
+		require.True(t, meta.IsStatusConditionTrue(l.Conditions, "Accepted"), l.Name)
+		resolved := meta.FindStatusCondition(l.Conditions, "ResolvedRefs")
+		require.Equal(t, metav1.ConditionFalse, resolved.Status, l.Name)
+		require.Equal(t, "InvalidRouteKinds", resolved.Reason, l.Name)
+	}
+	require.True(t, meta.IsStatusConditionFalse(invalid.Conditions, "Programmed"))
+	require.True(t, meta.IsStatusConditionTrue(mixed.Conditions, "Programmed"))
+}
