@@ -108,13 +108,7 @@ spec:
 // with no hostname in common (NoMatchingListenerHostname); and attaches
 // the route to none of them.
 func TestGatewayRefusals(t *testing.T) {
-	const manifests = testutil.GatewayClassYAML + `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: web}
-spec:
-  gatewayClassName: archway
-  listeners:
+	const manifests = gatewayWebYAML + `
   - {name: foo, protocol: HTTP, port: 80, hostname: foo.example.com}
   - {name: bar, protocol: HTTP, port: 8080, hostname: bar.example.com, allowedRoutes: {namespaces: {from: All}}}
 ---
@@ -174,13 +168,7 @@ func buildGateway(t *testing.T, manifests string) (model.Config, Report) {
 // serves none of them, not even on another listener that does not take
 // them.
 func TestGatewayListenerRefs(t *testing.T) {
-	const manifests = testutil.GatewayClassYAML + `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: web}
-spec:
-  gatewayClassName: archway
-  listeners:
+	const manifests = gatewayWebYAML + `
   - {name: invalid, protocol: HTTP, port: 80, hostname: invalid.example.com, allowedRoutes: {kinds: [{kind: InvalidRoute}]}}
   - {name: mixed, protocol: HTTP, port: 80, hostname: mixed.example.com, allowedRoutes: {kinds: [{kind: InvalidRoute}, {kind: HTTPRoute}]}}
   - {name: nocert, protocol: HTTPS, port: 443, hostname: nocert.example.com, tls: {certificateRefs: [{name: nope}]}}
@@ -227,3 +215,14 @@ spec:
 		"invalid": gatewayv1.RouteReasonNotAllowedByListeners, "mixed": "", "nocert": "", "nocert-ok": ""}, refused)
 	require.Equal(t, map[string]reason.Reason{"nocert": reason.ServiceNotFound}, refs)
 }
+
+// gatewayWebYAML is GatewayClassYAML and Gateway web/gw up to its
+// listeners, which follow, one a line.
+const gatewayWebYAML = testutil.GatewayClassYAML + `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: web}
+spec:
+  gatewayClassName: archway
+  listeners:
+`

@@ -16,13 +16,7 @@ import (
 
 // gatewayHTTPS is a Gateway of this instance whose HTTPS listeners name
 // Secrets of its namespace and of others, and HTTPRoutes through them.
-const gatewayHTTPS = testutil.GatewayClassYAML + `
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: gw, namespace: web}
-spec:
-  gatewayClassName: archway
-  listeners:
+const gatewayHTTPS = gatewayWebYAML + `
   - {name: wild, protocol: HTTPS, port: 443, hostname: "*.example.com", tls: {certificateRefs: [{name: wild}]}}
   - {name: site, protocol: HTTPS, port: 443, hostname: site.example.com, tls: {certificateRefs: [{kind: Secret, group: "", name: site}]}}
   - {name: granted, protocol: HTTPS, port: 443, hostname: shared.example.org, tls: {certificateRefs: [{name: shared, namespace: certs}]}}
