@@ -185,8 +185,8 @@ spec:
   rules: [{backendRefs: [{name: ` + backend + `, port: 80}]}]
 `
 	}
-	cfg, report := buildGateway(t, manifests+route("invalid", "invalid", "app")+route("mixed", "mixed", "app")+
-		route("nocert", "nocert", "missing")+route("nocert-ok", "nocert", "app"))
+	routes := route("invalid", "invalid", "app") + route("mixed", "mixed", "app") + route("nocert", "nocert", "missing") + route("nocert-ok", "nocert", "app")
+	cfg, report := buildGateway(t, manifests+routes)
 
 	require.Len(t, cfg.Servers, 1)
 	require.Equal(t, "mixed.example.com", cfg.Servers[0].Host)
@@ -214,6 +214,10 @@ spec:
 	require.Equal(t, map[string]gatewayv1.RouteConditionReason{
 		"invalid": gatewayv1.RouteReasonNotAllowedByListeners, "mixed": "", "nocert": "", "nocert-ok": ""}, refused)
 	require.Equal(t, map[string]reason.Reason{"nocert": reason.ServiceNotFound}, refs)
+
+	// With ports of its own, the Gateway's unserved listeners get none.
+	cfg, _ = buildGatewayPorts(t, PortRange{First: 10000, Last: 10009}, manifests+routes)
+	require.Equal(t, []model.GatewayPorts{{Gateway: ref("web", "gw"), Ports: []model.GatewayPort{{Port: 80, Target: 10000}}}}, cfg.GatewayPorts)
 }
 
 // gatewayWebYAML is GatewayClassYAML and Gateway web/gw up to its

@@ -61,6 +61,9 @@ func (b *build) gatewayPorts(gls gatewayListeners) []model.GatewayPorts {
 	for gw, listeners := range gls {
 		g := model.GatewayPorts{Gateway: gw}
 		for _, l := range listeners {
+			if l.unserved {
+				continue // no port: an HTTPS listener without certificate answers nothing
+			}
 			if !slices.ContainsFunc(g.Ports, func(p model.GatewayPort) bool { return p.Port == int32(l.port) }) {
 				g.Ports = append(g.Ports, model.GatewayPort{Port: int32(l.port), TLS: l.cert != nil})
 			}
