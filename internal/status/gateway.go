@@ -38,10 +38,10 @@ type GatewayOptions struct {
 // Writer's passes (so as leader only, with the Ingresses' addresses).
 type gatewayStatus struct{ GatewayOptions }
 
-// write updates every object whose status differs and returns how many
-// writes failed.
+// write keeps the Gateways' Services, then, with statuses, updates every
+// object whose status differs, and returns how many writes failed.
 func (g gatewayStatus) write(ctx context.Context, snap source.Snapshot, report builder.GatewayReport,
-	addresses []networkingv1.IngressLoadBalancerIngress) int {
+	addresses []networkingv1.IngressLoadBalancerIngress, statuses bool) int {
 	v1 := g.Client.GatewayV1()
 	failed := 0
 	count := func(err error) {
@@ -49,16 +49,19 @@ func (g gatewayStatus) write(ctx context.Context, snap source.Snapshot, report b
 			failed++
 		}
 	}
-	for _, class := range snap.GatewayClasses {
-		if slices.Contains(report.Classes, class.Name) {
-			count(writeStatus(ctx, class, classStatus, v1.GatewayClasses().Get, v1.GatewayClasses().UpdateStatus, class.Name))
-		}
-	}
 	var services map[model.Ref]*corev1.Service
 	if g.Services != nil {
 		var servicesFailed int
 		services, servicesFailed = g.Services.sync(ctx, g.Controller, snap, report.Ports)
 		failed += servicesFailed
+	}
+	if !statuses {
+		return failed
+	}
+	for _, class := range snap.GatewayClasses {
+		if slices.Contains(report.Classes, class.Name) {
+			count(writeStatus(ctx, class, classStatus, v1.GatewayClasses().Get, v1.GatewayClasses().UpdateStatus, class.Name))
+		}
 	}
 	for _, gw := range snap.Gateways {
 		i := slices.IndexFunc(report.Gateways, func(r builder.GatewayResult) bool { return r.Ref == refOf(gw) })

@@ -74,7 +74,7 @@ func TestGatewayStatus(t *testing.T) {
 			Refs: &builder.Problem{Field: "spec.rules[0].backendRefs[0].namespace", Reason: reason.RefNotPermitted, Message: "no ReferenceGrant"}}},
 	}
 	writer := gatewayStatus{GatewayOptions{Client: client, Controller: controllerName}}
-	require.Zero(t, writer.write(t.Context(), gatewaySnapshot(t, client), report, ours))
+	require.Zero(t, writer.write(t.Context(), gatewaySnapshot(t, client), report, ours, true))
 
 	v1 := client.GatewayV1()
 	class, err := v1.GatewayClasses().Get(t.Context(), "archway", metav1.GetOptions{})
@@ -131,7 +131,7 @@ func TestGatewayStatus(t *testing.T) {
 	// Statuses as written are not written again.
 	snap := gatewaySnapshot(t, client)
 	before := len(client.Actions())
-	require.Zero(t, writer.write(t.Context(), snap, report, ours))
+	require.Zero(t, writer.write(t.Context(), snap, report, ours, true))
 	require.Len(t, client.Actions(), before)
 }
 

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
@@ -79,4 +81,40 @@ func TestGatewayServices(t *testing.T) {
 	_, failed = s.sync(t.Context(), controllerName, snap, ports)
 	require.Zero(t, failed)
 	require.Empty(t, client.Actions())
+}
+
+// TestGatewayServicesWithoutStatus: the Gateways' Services carry their
+// traffic, so archway keeps them without publish settings, and with
+// --update-status=false, where it writes no status: neither the served
+// Ingress's (whose address someone else may keep) nor the Gateway's.
+func TestGatewayServicesWithoutStatus(t *testing.T) {
+	for name, updateStatus := range map[string]bool{"no publish settings": true, "--update-status=false": false} {
+		t.Run(name, func(t *testing.T) {
+			gw := model.Ref{Namespace: "web", Name: "gw"}
+			client := fake.NewClientset(ingress("a", lbi{IP: "192.0.2.9"}))
+			gateways := gatewayfake.NewSimpleClientset()
+			require.NoError(t, gateways.Tracker().Create(gatewayv1.Resource("gateways").WithVersion("v1"),
+				&gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: gw.Namespace, Name: gw.Name}}, gw.Namespace))
+			p, err := New(Options{Client: client, UpdateStatus: updateStatus, Election: fastElection(client, "a"), Gateway: GatewayOptions{Client: gateways, Controller: controllerName,
+				Services: &GatewayServices{Client: client, Namespace: "archway", Selector: map[string]string{"app": "archway"}, Type: corev1.ServiceTypeClusterIP}}})
+			require.NoError(t, err)
+			require.NotNil(t, p.writer)
+			p.writer.SetLeader(true)
+			report := served("a")
+			report.Gateway = builder.GatewayReport{Gateways: []builder.GatewayResult{{Ref: gw, Listeners: []builder.ListenerResult{{Name: "http", Served: true}}}},
+				Ports: []model.GatewayPorts{{Gateway: gw, Ports: []model.GatewayPort{{Port: 80, Target: 10000}}}}}
+			snap := snapshot(t, client)
+			snap.Gateways = gatewaySnapshot(t, gateways).Gateways
+			p.writer.Synced(snap, report)
+			require.True(t, p.writer.pass(t.Context()))
+
+			_, err = client.CoreV1().Services("archway").Get(t.Context(), builder.GatewayServiceName(gw), metav1.GetOptions{})
+			require.NoError(t, err, "the Gateway's Service is kept")
+			require.Empty(t, statusUpdates(client))
+			require.Equal(t, []lbi{{IP: "192.0.2.9"}}, statusOf(t, client, "a"))
+			written, err := gateways.GatewayV1().Gateways(gw.Namespace).Get(t.Context(), gw.Name, metav1.GetOptions{})
+			require.NoError(t, err)
+			require.Equal(t, updateStatus, len(written.Status.Conditions) > 0, "the Gateway's status is written with --update-status only")
+		})
+	}
 }

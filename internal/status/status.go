@@ -51,9 +51,11 @@ func New(opts Options) (*Publisher, error) {
 	}
 	p := &Publisher{client: opts.Client}
 	switch {
-	case opts.UpdateStatus && opts.Publish.Enabled():
+	case opts.UpdateStatus && opts.Publish.Enabled(), opts.Gateway.Services != nil:
+		// The Gateways' Services carry their traffic: kept without
+		// publish settings, and without status writes.
 		p.writer = NewWriter(WriterOptions{Client: opts.Client, Publish: opts.Publish, Gateway: opts.Gateway,
-			Logger: opts.Logger.With("part", "status")})
+			NoStatus: !opts.UpdateStatus, Logger: opts.Logger.With("part", "status")})
 	case opts.UpdateStatus:
 		opts.Logger.Info("Ingress status is not written: set --publish-service or --publish-status-address")
 	}

@@ -37,6 +37,9 @@ type WriterOptions struct {
 	// Gateway, when its Client is set, has the Writer's passes write the
 	// status of the Gateway API objects too (gateway.go).
 	Gateway GatewayOptions
+	// NoStatus (--update-status=false) writes no status: the passes only
+	// keep the Gateways' Services (Gateway.Services).
+	NoStatus bool
 	// Logger receives the Writer's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -237,7 +240,13 @@ func (w *Writer) pass(ctx context.Context) bool {
 	}
 	var updates []update
 	present := make(map[types.UID]bool, len(snap.Ingresses))
-	for _, ing := range snap.Ingresses {
+	// Without publish settings (a Writer for the Gateways' Services
+	// alone) archway has no address of its own for Ingresses.
+	ingresses := snap.Ingresses
+	if w.opts.NoStatus || !w.opts.Publish.Enabled() {
+		ingresses = nil
+	}
+	for _, ing := range ingresses {
 		present[ing.UID] = true
 		u := w.latest(ing, served[model.Ref{Namespace: ing.Namespace, Name: ing.Name}])
 		if _, ok := desired(u.current, u.served, ours); ok {
@@ -247,7 +256,7 @@ func (w *Writer) pass(ctx context.Context) bool {
 	w.forget(present)
 	gatewayFailed := 0
 	if w.opts.Gateway.Client != nil {
-		gatewayFailed = gatewayStatus{w.opts.Gateway}.write(ctx, snap, gateway, ours)
+		gatewayFailed = gatewayStatus{w.opts.Gateway}.write(ctx, snap, gateway, ours, !w.opts.NoStatus)
 	}
 	if len(updates) == 0 {
 		return gatewayFailed == 0
