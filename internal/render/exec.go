@@ -219,8 +219,11 @@ func (r rangeNode) runChunks(s *execState, v reflect.Value) error {
 			errs[c] = runOpt(r.list, &parts[c], v.Index(i))
 		}
 	}
-	// s.out was sized for the whole config: share out what is left.
+	// s.out was sized for the whole config: share out what is left, with
+	// room to spare, as chunks of as many servers differ in bytes (and a
+	// buffer that grows copies megabytes).
 	size := (cap(s.out) - len(s.out)) / chunks
+	size += size / 4
 	var wg sync.WaitGroup
 	for c := range parts {
 		parts[c] = execState{e: s.e, out: s.out, root: s.root, depth: s.depth, inChunk: true}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
@@ -89,7 +91,7 @@ type basicAuthView struct{ Realm, File string }
 // backend's protocol.
 func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	pol := &l.Policy
-	if p.clientAuth == nil && reflect.ValueOf(pol).Elem().IsZero() {
+	if p.clientAuth == nil && isZero(pol) {
 		return r, nil
 	}
 	scheme, module, err := protocolScheme(pol.Protocol)
@@ -118,6 +120,20 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	}
 	r.policy = v
 	return r, nil
+}
+
+// isZero reports whether *v is the zero value of its type. Nearly every
+// location has the zero Policy, which reflect.Value.IsZero would check
+// field by field (slices make the type incomparable): memory of zero
+// bytes only is the zero value of any type, and a value with another byte
+// (perhaps in padding) takes reflect's answer.
+func isZero[T any](v *T) bool {
+	var zero T
+	size := unsafe.Sizeof(zero)
+	if bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(v)), size), unsafe.Slice((*byte)(unsafe.Pointer(&zero)), size)) {
+		return true
+	}
+	return reflect.ValueOf(v).Elem().IsZero()
 }
 
 // protocolScheme returns the scheme that proxies in protocol and the
