@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -112,4 +113,44 @@ func builtScaleConfig(t *testing.T, ingresses int) model.Config {
 		builder.Options{IngressClass: testutil.ScaleIngressClass, ControllerClass: testutil.ScaleControllerClass})
 	require.Len(t, report.Served, ingresses)
 	return cfg
+}
+
+// TestParallelServers renders a large config whose servers are made on
+// several goroutines, some with policies (made in order: their zones and
+// maps go to the http block), and checks the bytes and the first error
+// against servers made one after another.
+func TestParallelServers(t *testing.T) {
+	r, err := New("")
+	require.NoError(t, err)
+	opts := Options{HTTPPort: 80, HTTPSPort: 443, RuntimeDir: "/run/archway", User: "nobody", Group: "nogroup"}
+	withPolicies := policyScaleConfig(600, 50)
+	for i := range withPolicies.Servers {
+		if i%3 != 0 {
+			for j := range withPolicies.Servers[i].Locations {
+				withPolicies.Servers[i].Locations[j].Policy = model.Policy{}
+			}
+		}
+	}
+	broken := scaleConfig(600, 50)
+	broken.Servers[500].Locations[0].Path = "late"
+	broken.Servers[100].Locations[1].Path = "early"
+	renderAt := func(procs int, cfg model.Config) (Output, error) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		return r.Render(cfg, opts)
+	}
+	for name, cfg := range map[string]model.Config{"plain": scaleConfig(600, 50), "with policies": withPolicies, "broken": broken} {
+		t.Run(name, func(t *testing.T) {
+			want, wantErr := renderAt(1, cfg)
+			for _, procs := range []int{2, 3} {
+				got, err := renderAt(procs, cfg)
+				if name == "broken" {
+					require.ErrorContains(t, wantErr, `"early"`)
+					require.EqualError(t, err, wantErr.Error())
+					continue
+				}
+				require.NoError(t, err)
+				require.Equal(t, string(want.Files[0].Data), string(got.Files[0].Data), "GOMAXPROCS %d", procs)
+			}
+		})
+	}
 }

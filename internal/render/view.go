@@ -6,8 +6,10 @@ import (
 	"math/bits"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
@@ -269,58 +271,130 @@ func resolve(routes map[string]route, name string, none int) (route, error) {
 // (default_server) one, which is added with only the fallback location
 // when the model has no Host "" server; so is the catch-all of each
 // Gateway with ports of its own.
+//
+// A large config's plain servers (plainServer) are made on every CPU: they
+// read pol and edge but change nothing in them, so they need not wait for
+// the servers before them. The other servers, whose policies add zones,
+// maps and files to the http block in server order, are made in order on
+// this goroutine. Each server's view and error go to its own slot, and the
+// first error in server order is returned, as if made one after another.
 func serverViews(servers []model.Server, routes map[string]route, fallback route, pol *policies, edge *edge) ([]serverView, error) {
-	views := make([]serverView, 0, len(servers)+1+len(edge.gatewayOrder))
 	for _, gw := range append([]model.Ref{{}}, edge.gatewayOrder...) {
 		if !slices.ContainsFunc(servers, func(s model.Server) bool { return s.Host == "" && s.Gateway == gw }) {
 			servers = append([]model.Server{{Gateway: gw}}, servers...)
 		}
 	}
 	servers = anyDepthLast(servers)
+	views, errs := make([]serverView, len(servers)), make([]error, len(servers))
 	type serverKey struct {
 		gateway model.Ref
 		host    string
 	}
 	seen := make(map[serverKey]bool, len(servers))
-	var q quoter
-	set := &locationSet{q: &q}
-	for _, s := range servers {
+	for i, s := range servers {
 		if seen[serverKey{s.Gateway, s.Host}] {
-			return nil, fmt.Errorf("server %q: duplicate host", s.Host)
+			errs[i] = fmt.Errorf("server %q: duplicate host", s.Host)
 		}
 		seen[serverKey{s.Gateway, s.Host}] = true
-		name, err := serverName(&q, s)
-		if err == nil {
-			name, err = withAliases(name, s.Aliases)
+	}
+	makeAll := func(m *serverMaker, want func(i int) bool) {
+		for i := range servers {
+			if want(i) && errs[i] == nil { // want first: a slot is read by its goroutine only
+				views[i], errs[i] = m.view(servers[i])
+			}
 		}
+	}
+	chunks := runtime.GOMAXPROCS(0)
+	if len(servers) < parallelRange || chunks == 1 {
+		makeAll(newServerMaker(routes, fallback, pol, edge), func(int) bool { return true })
+	} else {
+		edge.listen(false) // fills its cache before the goroutines read it
+		plain := make([]bool, len(servers))
+		for i := range servers {
+			plain[i] = plainServer(&servers[i])
+		}
+		var wg sync.WaitGroup
+		for c := 1; c < chunks; c++ {
+			// A copy of pol of its own: startServer sets its current server.
+			local := *pol
+			m := newServerMaker(routes, fallback, &local, edge)
+			wg.Go(func() { makeAll(m, func(i int) bool { return plain[i] && i*chunks/len(servers) == c }) })
+		}
+		makeAll(newServerMaker(routes, fallback, pol, edge), func(i int) bool { return !plain[i] || i*chunks/len(servers) == 0 })
+		wg.Wait()
+	}
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("server %q: %w", s.Host, err)
+			return nil, err
 		}
-		pol.startServer(&s)
-		set.snippetRegex = s.Snippet != nil && slices.ContainsFunc(s.Snippet.Locations, model.SnippetLocation.Regex)
-		locs, err := set.locationViews(s.Host, s.Locations, routes, fallback, pol)
-		if err != nil {
-			return nil, fmt.Errorf("server %q: %w", s.Host, err)
-		}
-		snippet, snippetLocs, err := pol.serverSnippet(&s, set)
-		if err != nil {
-			return nil, fmt.Errorf("server %q: %w", s.Host, err)
-		}
-		listeners, err := edge.server(s, s.Host == "")
-		if err != nil {
-			return nil, fmt.Errorf("server %q: %w", s.Host, err)
-		}
-		view := serverView{Name: name, Locations: locs, Internal: pol.server, Edge: listeners,
-			Snippet: snippet, SnippetLocations: snippetLocs}
-		// A name without a dot could be a map's keyword (default,
-		// include, ...). The maps go by $host alone, so only the
-		// servers of the HTTP and HTTPS ports share.
-		if s.Gateway == (model.Ref{}) && s.Host != "" && !s.Wildcard() && len(s.Aliases) == 0 && strings.Contains(s.Host, ".") {
-			view.shareAs = name
-		}
-		views = append(views, view)
 	}
 	return views, nil
+}
+
+// plainServer reports whether the view of s reads pol and edge only: no
+// client certificates, snippet or annotations, and not the catch-all
+// server, which may hold the default certificate.
+func plainServer(s *model.Server) bool {
+	if s.Host == "" || s.ClientAuth != nil || s.Snippet != nil {
+		return false
+	}
+	for i := range s.Locations {
+		if !isZero(&s.Locations[i].Policy) {
+			return false
+		}
+	}
+	return true
+}
+
+// serverMaker makes server views, one after another, into shared blocks
+// (locationSet, quoter).
+type serverMaker struct {
+	q        quoter
+	set      locationSet
+	routes   map[string]route
+	fallback route
+	pol      *policies
+	edge     *edge
+}
+
+func newServerMaker(routes map[string]route, fallback route, pol *policies, edge *edge) *serverMaker {
+	m := &serverMaker{routes: routes, fallback: fallback, pol: pol, edge: edge}
+	m.set.q = &m.q
+	return m
+}
+
+// view returns the view of s.
+func (m *serverMaker) view(s model.Server) (serverView, error) {
+	name, err := serverName(&m.q, s)
+	if err == nil {
+		name, err = withAliases(name, s.Aliases)
+	}
+	if err != nil {
+		return serverView{}, fmt.Errorf("server %q: %w", s.Host, err)
+	}
+	m.pol.startServer(&s)
+	m.set.snippetRegex = s.Snippet != nil && slices.ContainsFunc(s.Snippet.Locations, model.SnippetLocation.Regex)
+	locs, err := m.set.locationViews(s.Host, s.Locations, m.routes, m.fallback, m.pol)
+	if err != nil {
+		return serverView{}, fmt.Errorf("server %q: %w", s.Host, err)
+	}
+	snippet, snippetLocs, err := m.pol.serverSnippet(&s, &m.set)
+	if err != nil {
+		return serverView{}, fmt.Errorf("server %q: %w", s.Host, err)
+	}
+	listeners, err := m.edge.server(s, s.Host == "")
+	if err != nil {
+		return serverView{}, fmt.Errorf("server %q: %w", s.Host, err)
+	}
+	view := serverView{Name: name, Locations: locs, Internal: m.pol.server, Edge: listeners,
+		Snippet: snippet, SnippetLocations: snippetLocs}
+	// A name without a dot could be a map's keyword (default,
+	// include, ...). The maps go by $host alone, so only the
+	// servers of the HTTP and HTTPS ports share.
+	if s.Gateway == (model.Ref{}) && s.Host != "" && !s.Wildcard() && len(s.Aliases) == 0 && strings.Contains(s.Host, ".") {
+		view.shareAs = name
+	}
+	return view, nil
 }
 
 // anyDepthLast returns servers with the AnyDepth wildcards last, longest
