@@ -134,7 +134,8 @@ func classStatus(class *gatewayv1.GatewayClass) *gatewayv1.GatewayClass {
 }
 
 // gatewayStatusOf is the Gateway's status: accepted, programmed while a
-// listener is served, the published addresses, and each listener's.
+// listener is served and it has an address, the published addresses, and
+// each listener's.
 func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addresses []networkingv1.IngressLoadBalancerIngress) *gatewayv1.Gateway {
 	gw = gw.DeepCopy()
 	gen := gw.Generation
@@ -146,10 +147,16 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 	}
 	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionAccepted), accepted, why, message)
 	programmed, message := string(gatewayv1.GatewayReasonProgrammed), ""
-	if !served {
+	switch {
+	case !served:
 		programmed, message = string(gatewayv1.GatewayReasonInvalid), "no listener is served"
+	case len(addresses) == 0:
+		// The spec's answer while a load balancer has no address yet:
+		// nginx serves the listeners, but nothing reaches them.
+		programmed, message = string(gatewayv1.GatewayReasonAddressNotAssigned),
+			"no address is assigned yet: the Gateway's Service (or --publish-service) has none, as a load balancer before the cloud gives it one"
 	}
-	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionProgrammed), served, programmed, message)
+	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionProgrammed), served && len(addresses) > 0, programmed, message)
 	gw.Status.Addresses = nil
 	for _, a := range addresses {
 		address := gatewayv1.GatewayStatusAddress{Type: ptr.To(gatewayv1.HostnameAddressType), Value: a.Hostname}

@@ -6,9 +6,11 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 
@@ -117,4 +119,52 @@ func TestGatewayServicesWithoutStatus(t *testing.T) {
 			require.Equal(t, updateStatus, len(written.Status.Conditions) > 0, "the Gateway's status is written with --update-status only")
 		})
 	}
+}
+
+// TestGatewayAddressNotAssigned: while the LoadBalancer Service of a
+// Gateway has no address, the Gateway is not Programmed (the spec's
+// AddressNotAssigned) though its listeners are; once the load balancer has
+// one, the Gateway is Programmed with that address.
+func TestGatewayAddressNotAssigned(t *testing.T) {
+	gw := model.Ref{Namespace: "web", Name: "gw"}
+	client := fake.NewClientset()
+	gateways := gatewayfake.NewSimpleClientset()
+	require.NoError(t, gateways.Tracker().Create(gatewayv1.Resource("gateways").WithVersion("v1"),
+		&gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: gw.Namespace, Name: gw.Name}}, gw.Namespace))
+	writer := gatewayStatus{GatewayOptions{Client: gateways, Controller: controllerName,
+		Services: &GatewayServices{Client: client, Namespace: "archway", Selector: map[string]string{"app": "archway"}, Type: corev1.ServiceTypeLoadBalancer}}}
+	report := builder.GatewayReport{Gateways: []builder.GatewayResult{{Ref: gw, Listeners: []builder.ListenerResult{{Name: "http", Served: true}}}},
+		Ports: []model.GatewayPorts{{Gateway: gw, Ports: []model.GatewayPort{{Port: 80, Target: 10000}}}}}
+	pass := func() *gatewayv1.Gateway {
+		t.Helper()
+		snap := gatewaySnapshot(t, gateways)
+		services, err := client.CoreV1().Services("archway").List(t.Context(), metav1.ListOptions{})
+		require.NoError(t, err)
+		for i := range services.Items {
+			snap.Services = append(snap.Services, &services.Items[i])
+		}
+		require.Zero(t, writer.write(t.Context(), snap, report, nil, true))
+		written, err := gateways.GatewayV1().Gateways(gw.Namespace).Get(t.Context(), gw.Name, metav1.GetOptions{})
+		require.NoError(t, err)
+		return written
+	}
+
+	pending := pass()
+	require.Empty(t, pending.Status.Addresses)
+	programmed := meta.FindStatusCondition(pending.Status.Conditions, "Programmed")
+	require.Equal(t, metav1.ConditionFalse, programmed.Status)
+	require.Equal(t, "AddressNotAssigned", programmed.Reason)
+	require.True(t, meta.IsStatusConditionTrue(pending.Status.Conditions, "Accepted"))
+	require.True(t, meta.IsStatusConditionTrue(pending.Status.Listeners[0].Conditions, "Programmed"), "nginx serves the listener")
+
+	svc, err := client.CoreV1().Services("archway").Get(t.Context(), builder.GatewayServiceName(gw), metav1.GetOptions{})
+	require.NoError(t, err)
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.20"}}
+	_, err = client.CoreV1().Services("archway").UpdateStatus(t.Context(), svc, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	assigned := pass()
+	require.Equal(t, []gatewayv1.GatewayStatusAddress{{Type: ptr.To(gatewayv1.IPAddressType), Value: "192.0.2.20"}}, assigned.Status.Addresses)
+	programmed = meta.FindStatusCondition(assigned.Status.Conditions, "Programmed")
+	require.Equal(t, metav1.ConditionTrue, programmed.Status)
+	require.Equal(t, "Programmed", programmed.Reason)
 }
