@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 )
 
 // execute runs the main template on view, on the fast path when it can.
@@ -39,7 +37,7 @@ func stampVersion(conf []byte) ([]byte, string, error) {
 	if at < 0 || bytes.Contains(conf[at+len(placeholder):], placeholder) {
 		return nil, "", fmt.Errorf("%s prints the config version %d times, want once", mainTemplate, bytes.Count(conf, placeholder))
 	}
-	sum := contentHash(conf)
+	sum := sha256.Sum256(conf)
 	version := hex.EncodeToString(sum[:versionLen/2])
 	// The version is shorter than the placeholder, which is near the top:
 	// close the gap by moving what comes before it, not the megabytes of
@@ -49,33 +47,4 @@ func stampVersion(conf []byte) ([]byte, string, error) {
 	gap := len(placeholder) - len(version)
 	copy(conf[gap:], conf[:at])
 	return conf[gap:], version, nil
-}
-
-// hashBlock is the size of the parts of a large nginx.conf that
-// contentHash hashes on every CPU.
-const hashBlock = 1 << 20
-
-// contentHash returns the SHA-256 of data up to hashBlock bytes, and of
-// larger data the SHA-256 of the SHA-256 of each hashBlock bytes, which
-// every CPU computes (a 12 MB config took milliseconds on one). Different
-// configs hash differently unless SHA-256 has a collision: a one-block
-// nginx.conf is text, never the bytes of a larger one's block hashes.
-func contentHash(data []byte) [sha256.Size]byte {
-	blocks := (len(data) + hashBlock - 1) / hashBlock
-	if blocks <= 1 {
-		return sha256.Sum256(data)
-	}
-	sums := make([]byte, blocks*sha256.Size)
-	workers := min(runtime.GOMAXPROCS(0), blocks)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for b := w; b < blocks; b += workers {
-				sum := sha256.Sum256(data[b*hashBlock : min(len(data), (b+1)*hashBlock)])
-				copy(sums[b*sha256.Size:], sum[:])
-			}
-		})
-	}
-	wg.Wait()
-	return sha256.Sum256(sums)
 }

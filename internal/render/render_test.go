@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
@@ -106,31 +104,6 @@ func TestRenderVersion(t *testing.T) {
 	other, err := r.Render(changed, tc.opts)
 	require.NoError(t, err)
 	require.NotEqual(t, out.Version, other.Version)
-}
-
-// TestContentHash checks the hash of a config larger than hashBlock: the
-// SHA-256 of its blocks' SHA-256, the same on any number of CPUs, and
-// changed by a byte of any block.
-func TestContentHash(t *testing.T) {
-	data := bytes.Repeat([]byte("location / { return 404; }\n"), 7*hashBlock/2/27)
-	var sums []byte
-	for block := range slices.Chunk(data, hashBlock) {
-		sum := sha256.Sum256(block)
-		sums = append(sums, sum[:]...)
-	}
-	want := sha256.Sum256(sums)
-	for _, procs := range []int{1, 2, 3, 5} {
-		func() {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			require.Equal(t, want, contentHash(data), "GOMAXPROCS %d", procs)
-		}()
-	}
-	for _, at := range []int{0, hashBlock, len(data) - 1} {
-		changed := slices.Clone(data)
-		changed[at] ^= 1
-		require.NotEqual(t, want, contentHash(changed), "byte %d", at)
-	}
-	require.Equal(t, sha256.Sum256(data[:hashBlock]), contentHash(data[:hashBlock]), "one block is hashed once")
 }
 
 func TestRenderNeedsVersionOnce(t *testing.T) {
