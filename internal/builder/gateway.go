@@ -83,12 +83,12 @@ func (b *build) gateways() gatewayListeners {
 		}
 		listeners := []listener{}
 		result := GatewayResult{Ref: ref}
-		protocols := map[gatewayv1.PortNumber]gatewayv1.Listener{}
+		conflicts := b.protocolConflicts(gw.Spec.Listeners)
 		for i, spec := range gw.Spec.Listeners {
 			field := fmt.Sprintf("spec.listeners[%d]", i)
 			l, err := b.listener(gw.Namespace, spec)
 			if err == nil {
-				err = b.protocolConflict(protocols, spec)
+				err = conflicts[spec.Port]
 			}
 			if err != nil {
 				b.problems.add(KindGateway, ref, field+err.field, err.reason, err.message)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -106,23 +107,34 @@ func (b *build) gatewayPorts(gls gatewayListeners) []model.GatewayPorts {
 	return slices.DeleteFunc(out, func(g model.GatewayPorts) bool { return len(g.Ports) == 0 })
 }
 
-// protocolConflict refuses, with ports of their own, a listener whose
-// port an earlier listener of its Gateway (in earlier) has with another
-// protocol: an nginx port serves HTTP or HTTPS, not both.
-func (b *build) protocolConflict(earlier map[gatewayv1.PortNumber]gatewayv1.Listener, l gatewayv1.Listener) *rejection {
+// protocolConflicts returns, with ports of their own, why each listener
+// port that HTTP and HTTPS listeners of one Gateway share is refused: an
+// nginx port serves HTTP or HTTPS, not both, so those listeners are
+// Conflicted, and the spec lets none of them win.
+func (b *build) protocolConflicts(listeners []gatewayv1.Listener) map[gatewayv1.PortNumber]*rejection {
 	if b.opts.GatewayPorts.Last == 0 {
 		return nil
 	}
-	first, taken := earlier[l.Port]
-	if !taken {
-		earlier[l.Port] = l
-		return nil
+	protocols := map[gatewayv1.PortNumber][]string{}
+	names := map[gatewayv1.PortNumber][]string{}
+	for _, l := range listeners {
+		if l.Protocol != gatewayv1.HTTPProtocolType && l.Protocol != gatewayv1.HTTPSProtocolType {
+			continue
+		}
+		if !slices.Contains(protocols[l.Port], string(l.Protocol)) {
+			protocols[l.Port] = append(protocols[l.Port], string(l.Protocol))
+		}
+		names[l.Port] = append(names[l.Port], strconv.Quote(string(l.Name)))
 	}
-	if first.Protocol == l.Protocol {
-		return nil
+	out := map[gatewayv1.PortNumber]*rejection{}
+	for port, p := range protocols {
+		if len(p) > 1 {
+			out[port] = &rejection{field: ".protocol", reason: reason.ProtocolConflict, message: fmt.Sprintf(
+				"port %d has listeners %s of protocols %s, and a port serves one protocol; none of them is served",
+				port, strings.Join(names[port], ", "), strings.Join(p, " and "))}
+		}
 	}
-	return &rejection{field: ".protocol", reason: reason.UnsupportedFeature, message: fmt.Sprintf(
-		"listener %q: port %d is listener %q's, of protocol %s, and a port has one protocol; the listener is not served", l.Name, l.Port, first.Name, first.Protocol)}
+	return out
 }
 
 // gatewayServiceTargets returns the nginx port that each Gateway's Service

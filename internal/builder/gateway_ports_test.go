@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,9 +87,10 @@ func TestGatewayPortsExhausted(t *testing.T) {
 	require.Contains(t, report.Problems[0].Message, "port 8080")
 }
 
-// TestGatewayPortsProtocolConflict: with ports of their own, a listener
-// whose port an earlier listener has with another protocol is refused:
-// its routes would go out on a port of the other protocol.
+// TestGatewayPortsProtocolConflict: with ports of their own, HTTP and
+// HTTPS listeners that share a port are all refused as Conflicted (the
+// spec lets none of them win: the routes of one would go out on a port of
+// the other protocol); the Gateway's other listeners are served.
 func TestGatewayPortsProtocolConflict(t *testing.T) {
 	conflicting := testutil.GatewayClassYAML + `
 apiVersion: gateway.networking.k8s.io/v1
@@ -100,16 +102,27 @@ spec:
   - {name: http, protocol: HTTP, port: 8443}
   - {name: https, protocol: HTTPS, port: 8443, tls: {certificateRefs: [{name: missing}]}}
   - {name: other, protocol: HTTP, port: 8443, hostname: other.test}
+  - {name: plain, protocol: HTTP, port: 8080}
 `
 	cfg, report := buildGatewayPorts(t, PortRange{First: 10000, Last: 10009}, conflicting)
-	require.Equal(t, []model.GatewayPorts{{Gateway: ref("web", "gw"), Ports: []model.GatewayPort{{Port: 8443, Target: 10000}}}}, cfg.GatewayPorts)
-	require.Len(t, report.Problems, 1)
-	require.Equal(t, "spec.listeners[1].protocol", report.Problems[0].Field)
-	require.Contains(t, report.Problems[0].Message, `port 8443 is listener "http"'s, of protocol HTTP`)
-	require.Equal(t, []ListenerResult{{Name: "http", Served: true}, {Name: "https", Reason: reason.UnsupportedFeature, Message: report.Problems[0].Message},
-		{Name: "other", Served: true}}, report.Gateway.Gateways[0].Listeners)
+	require.Equal(t, []model.GatewayPorts{{Gateway: ref("web", "gw"), Ports: []model.GatewayPort{{Port: 8080, Target: 10000}}}}, cfg.GatewayPorts)
+	require.Len(t, report.Problems, 3)
+	message := `port 8443 has listeners "http", "https", "other" of protocols HTTP and HTTPS, and a port serves one protocol; none of them is served`
+	for i, p := range report.Problems {
+		require.Equal(t, fmt.Sprintf("spec.listeners[%d].protocol", i), p.Field)
+		require.Equal(t, reason.ProtocolConflict, p.Reason)
+		require.Equal(t, message, p.Message)
+	}
+	conflicted := ListenerResult{Reason: reason.ProtocolConflict, Message: message}
+	require.Equal(t, []ListenerResult{withName(conflicted, "http"), withName(conflicted, "https"), withName(conflicted, "other"),
+		{Name: "plain", Served: true}}, report.Gateway.Gateways[0].Listeners)
 
 	_, report = buildGatewayPorts(t, PortRange{}, conflicting)
 	require.Len(t, report.Problems, 1, "on the shared ports no listener's port is its own: no conflict")
 	require.Equal(t, reason.InvalidTLSSecret, report.Problems[0].Reason)
+}
+
+func withName(l ListenerResult, name string) ListenerResult {
+	l.Name = name
+	return l
 }

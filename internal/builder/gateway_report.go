@@ -32,7 +32,8 @@ type GatewayResult struct {
 
 // ListenerResult is one listener: served, or why not. Reason says why
 // archway does not accept it (reason.UnsupportedFeature,
-// reason.InvalidHost or reason.InvalidSelector); RefsReason why a
+// reason.InvalidHost, reason.InvalidSelector, or reason.ProtocolConflict
+// for a Conflicted one); RefsReason why a
 // reference of an accepted listener cannot be resolved: a certificateRef
 // (reason.InvalidTLSSecret or reason.RefNotPermitted; the listener is not
 // served) or a kind of its allowedRoutes.kinds (reason.InvalidRouteKind;

@@ -51,6 +51,7 @@ const (
 	InvalidFilter           Reason = "InvalidFilter"
 	InvalidSelector         Reason = "InvalidSelector"
 	InvalidRouteKind        Reason = "InvalidRouteKind"
+	ProtocolConflict        Reason = "ProtocolConflict"
 )
 
 // Reasons of the Problems the controller adds for objects it holds back
@@ -112,6 +113,7 @@ var Docs = []Doc{
 	{InvalidStreamService, "An entry of the TCP or UDP services ConfigMap (--tcp-services-configmap, --udp-services-configmap) is malformed, or names a Service or Service port that does not exist; the entry is not served, the others are. Write \"<port>\": \"<namespace>/<service>:<port>[:PROXY][:PROXY]\" with a port from 1 to 65535 and an existing Service port of the protocol (PROXY for TCP only).", false},
 	{StreamPortConflict, "An entry of the TCP or UDP services ConfigMap claims a port that archway serves HTTP, HTTPS, metrics or the webhook on; the entry is not served. Choose another port.", false},
 	{InvalidRouteKind, "A Gateway listener's allowedRoutes.kinds names a route kind other than HTTPRoute; the listener's ResolvedRefs condition says InvalidRouteKinds, and it takes no route unless the kinds also name HTTPRoute. List only HTTPRoute (or no kinds).", false},
+	{ProtocolConflict, "With --gateway-service=per-gateway, HTTP and HTTPS listeners of one Gateway share a port: an nginx port serves one protocol, so none of them is served (their Conflicted condition says ProtocolConflict), the Gateway's other listeners are. Give HTTP and HTTPS listeners different ports.", false},
 	{InvalidSelector, "A Gateway listener's allowedRoutes.namespaces has from Selector without a selector, or with one that is not a valid label selector; the listener is not served. Give it a valid selector.", false},
 	{RouteNotAllowed, "An HTTPRoute names a Gateway of this instance, but no listener of it takes the route (its allowedRoutes, the parentRef's sectionName or port, or no hostname in common); the route is not served through that Gateway. Attach it to a listener that allows its namespace and shares a hostname.", false},
 	{RefNotPermitted, "An HTTPRoute's backendRef names a Service, or a Gateway's certificateRef a Secret, of another namespace, and no ReferenceGrant of that namespace allows it; the backend is not used (its share of the rule's requests answers 500), the listener not served. Create a ReferenceGrant in that namespace, from HTTPRoutes (or Gateways) of the referring namespace to that Service (or Secret).", false},

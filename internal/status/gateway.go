@@ -144,6 +144,9 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 	why, message := string(gatewayv1.GatewayReasonAccepted), ""
 	if slices.ContainsFunc(result.Listeners, func(l builder.ListenerResult) bool { return !l.Served }) {
 		why, message = string(gatewayv1.GatewayReasonListenersNotValid), "a listener is not served (see its conditions)"
+		if conflicted := conflictedListeners(result.Listeners); conflicted != "" {
+			message += "; conflicted, not accepted: " + conflicted
+		}
 	}
 	condition(&gw.Status.Conditions, gen, string(gatewayv1.GatewayConditionAccepted), accepted, why, message)
 	programmed, message := string(gatewayv1.GatewayReasonProgrammed), ""
@@ -176,6 +179,8 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 		switch {
 		case l.Reason == reason.UnsupportedFeature:
 			why = string(gatewayv1.ListenerReasonUnsupportedProtocol)
+		case l.Reason == reason.ProtocolConflict:
+			why = string(gatewayv1.ListenerReasonProtocolConflict)
 		case !accepted:
 			why = string(gatewayv1.ListenerReasonInvalid)
 		case !l.NoRouteKinds:
@@ -198,11 +203,28 @@ func gatewayStatusOf(gw *gatewayv1.Gateway, result builder.GatewayResult, addres
 			resolved, message = string(gatewayv1.ListenerReasonInvalidRouteKinds), l.Message
 		}
 		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionResolvedRefs), l.RefsReason == "", resolved, message)
-		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionConflicted), false, string(gatewayv1.ListenerReasonNoConflicts), "")
+		conflicted, message := l.Reason == reason.ProtocolConflict, ""
+		conflict := string(gatewayv1.ListenerReasonNoConflicts)
+		if conflicted {
+			conflict, message = string(gatewayv1.ListenerReasonProtocolConflict), l.Message
+		}
+		condition(&status.Conditions, gen, string(gatewayv1.ListenerConditionConflicted), conflicted, conflict, message)
 		listeners = append(listeners, status)
 	}
 	gw.Status.Listeners = listeners
 	return gw
+}
+
+// conflictedListeners names the listeners that are Conflicted, as the
+// spec asks the Gateway's ListenersNotValid message to.
+func conflictedListeners(listeners []builder.ListenerResult) string {
+	var names []string
+	for _, l := range listeners {
+		if l.Reason == reason.ProtocolConflict {
+			names = append(names, l.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // acceptedMessage is the message of a listener's Accepted condition: why

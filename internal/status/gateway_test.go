@@ -207,3 +207,36 @@ func TestListenerStatusRouteKinds(t *testing.T) {
 	require.True(t, meta.IsStatusConditionFalse(invalid.Conditions, "Programmed"))
 	require.True(t, meta.IsStatusConditionTrue(mixed.Conditions, "Programmed"))
 }
+
+// TestListenerStatusProtocolConflict: listeners that share a port with
+// another protocol are Conflicted True ProtocolConflict, neither accepted
+// nor programmed, and the Gateway's ListenersNotValid message names them.
+func TestListenerStatusProtocolConflict(t *testing.T) {
+	gw := &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "gw", Generation: 1}}
+	message := `port 8443 has listeners "http", "https" of protocols HTTP and HTTPS, and a port serves one protocol; none of them is served`
+	gw = gatewayStatusOf(gw, builder.GatewayResult{Ref: refOf(gw), Listeners: []builder.ListenerResult{
+		{Name: "http", Reason: reason.ProtocolConflict, Message: message},
+		{Name: "https", Reason: reason.ProtocolConflict, Message: message},
+		{Name: "plain", Served: true},
+	}}, ours)
+	accepted := meta.FindStatusCondition(gw.Status.Conditions, "Accepted")
+	require.Equal(t, metav1.ConditionTrue, accepted.Status, "a distinct listener is left")
+	require.Equal(t, "ListenersNotValid", accepted.Reason)
+	require.Contains(t, accepted.Message, "conflicted, not accepted: http, https")
+	require.True(t, meta.IsStatusConditionTrue(gw.Status.Conditions, "Programmed"))
+	for _, l := range gw.Status.Listeners[:2] {
+		conflicted := meta.FindStatusCondition(l.Conditions, "Conflicted")
+		require.Equal(t, metav1.ConditionTrue, conflicted.Status, l.Name)
+		require.Equal(t, "ProtocolConflict", conflicted.Reason, l.Name)
+		require.Equal(t, message, conflicted.Message, l.Name)
+		accepted := meta.FindStatusCondition(l.Conditions, "Accepted")
+		require.Equal(t, metav1.ConditionFalse, accepted.Status, l.Name)
+		require.Equal(t, "ProtocolConflict", accepted.Reason, l.Name)
+		require.True(t, meta.IsStatusConditionFalse(l.Conditions, "Programmed"), l.Name)
+		require.Empty(t, l.SupportedKinds, l.Name)
+	}
+	plain := gw.Status.Listeners[2]
+	require.True(t, meta.IsStatusConditionFalse(plain.Conditions, "Conflicted"))
+	require.Equal(t, "NoConflicts", meta.FindStatusCondition(plain.Conditions, "Conflicted").Reason)
+	require.True(t, meta.IsStatusConditionTrue(plain.Conditions, "Accepted"))
+}
