@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/archway-ingress/archway/internal/model"
@@ -142,7 +143,7 @@ func (b *build) protocolConflicts(listeners []gatewayv1.Listener) map[gatewayv1.
 func (b *build) gatewayServiceTargets() map[model.Ref]map[int32]int32 {
 	out := map[model.Ref]map[int32]int32{}
 	for _, s := range b.snap.Services {
-		ref, ok := b.gatewayOfService(s.Namespace, s.Labels, s.Annotations)
+		ref, ok := GatewayOfService(s, b.opts.Namespace, b.opts.GatewayController)
 		if !ok {
 			continue
 		}
@@ -157,18 +158,19 @@ func (b *build) gatewayServiceTargets() map[model.Ref]map[int32]int32 {
 	return out
 }
 
-// gatewayOfService returns the Gateway whose Service of this instance an
-// object of namespace with these labels and annotations is.
-func (b *build) gatewayOfService(namespace string, labels, annotations map[string]string) (model.Ref, bool) {
-	if namespace != b.opts.Namespace || annotations[GatewayControllerAnnotation] != b.opts.GatewayController {
+// GatewayOfService returns the Gateway whose Service svc is, when it is in
+// namespace (archway's) and the instance of controller manages it. Build
+// reads it to keep ports; the status side, to keep the Services.
+func GatewayOfService(svc *corev1.Service, namespace, controller string) (model.Ref, bool) {
+	if svc.Namespace != namespace || svc.Annotations[GatewayControllerAnnotation] != controller {
 		return model.Ref{}, false
 	}
-	ref, ok := ParseGatewayAnnotation(annotations[GatewayAnnotation])
-	return ref, ok && labels[GatewayServiceLabel] == GatewayServiceName(ref)
+	ref, ok := parseGatewayAnnotation(svc.Annotations[GatewayAnnotation])
+	return ref, ok && svc.Labels[GatewayServiceLabel] == GatewayServiceName(ref)
 }
 
-// ParseGatewayAnnotation reads a GatewayAnnotation value.
-func ParseGatewayAnnotation(v string) (model.Ref, bool) {
+// parseGatewayAnnotation reads a GatewayAnnotation value.
+func parseGatewayAnnotation(v string) (model.Ref, bool) {
 	namespace, name, ok := strings.Cut(v, "/")
 	return model.Ref{Namespace: namespace, Name: name}, ok && namespace != "" && name != ""
 }

@@ -42,7 +42,7 @@ type GatewayServices struct {
 func (s *GatewayServices) sync(ctx context.Context, controller string, snap source.Snapshot, ports []model.GatewayPorts) (map[model.Ref]*corev1.Service, int) {
 	current := map[model.Ref]*corev1.Service{}
 	for _, svc := range snap.Services {
-		if ref, ok := s.gatewayOf(controller, svc); ok {
+		if ref, ok := builder.GatewayOfService(svc, s.Namespace, controller); ok {
 			current[ref] = svc
 		}
 	}
@@ -77,16 +77,6 @@ func (s *GatewayServices) sync(ctx context.Context, controller string, snap sour
 		}
 	}
 	return out, failed
-}
-
-// gatewayOf returns the Gateway whose Service svc is, when this
-// controller manages it.
-func (s *GatewayServices) gatewayOf(controller string, svc *corev1.Service) (model.Ref, bool) {
-	if svc.Namespace != s.Namespace || svc.Annotations[builder.GatewayControllerAnnotation] != controller {
-		return model.Ref{}, false
-	}
-	ref, ok := builder.ParseGatewayAnnotation(svc.Annotations[builder.GatewayAnnotation])
-	return ref, ok && svc.Labels[builder.GatewayServiceLabel] == builder.GatewayServiceName(ref)
 }
 
 // service is the Service that g should have.
