@@ -209,12 +209,7 @@ func TestChart(t *testing.T) {
 	// The same release name in another namespace: cluster-scoped names
 	// must not collide with the installed releases'.
 	other := ns + "-other"
-	require.NoError(t, harness.CreateNamespace(ctx, admin, other))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, harness.DeleteNamespace(ctx, admin, other))
-	})
+	s.NewNamespaceNamed(t, other)
 	_, err := s.renderChart(t, "external", other, "deploy/examples/values-external.yaml", other+"-external").create(ctx, admin, true)
 	require.NoError(t, err, "a release of the same name installs in another namespace")
 

@@ -32,12 +32,7 @@ func TestGatewayAPI(t *testing.T) {
 	gw := s.GatewayAPI(t)
 	ns := s.NewNamespace(t)
 	other := ns + "-b"
-	require.NoError(t, harness.CreateNamespace(t.Context(), s.Cluster.Admin, other))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, harness.DeleteNamespace(ctx, s.Cluster.Admin, other))
-	})
+	s.NewNamespaceNamed(t, other)
 	s.CreateIngressClass(t, ns, harness.ControllerClass)
 	for _, name := range []string{"cart", "a", "b", "legacy", "route"} {
 		s.CreateService(t, ns, name, true, s.StartBackend(t, name))

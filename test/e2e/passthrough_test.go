@@ -119,12 +119,7 @@ func TestSSLPassthrough(t *testing.T) {
 
 	// An Ingress of another namespace, younger, routes the passthrough host.
 	other := ns + "-other"
-	require.NoError(t, harness.CreateNamespace(ctx, admin, other))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, harness.DeleteNamespace(ctx, admin, other))
-	})
+	s.NewNamespaceNamed(t, other)
 	s.CreateIngress(t, harness.WithClass(harness.NewIngress(other, "intruder",
 		harness.Route{Host: "vault.example", Path: "/", PathType: prefix, Service: "app"}), ns))
 	require.NoError(t, harness.Eventually(30*time.Second, 200*time.Millisecond, func() error {

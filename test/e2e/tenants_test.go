@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -34,12 +33,7 @@ func TestHostileTenant(t *testing.T) {
 		aIngress     = "storefront"
 	)
 	for _, ns := range []string{teamA, teamB} {
-		require.NoError(t, harness.CreateNamespace(t.Context(), s.Cluster.Admin, ns))
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			require.NoError(t, harness.DeleteNamespace(ctx, s.Cluster.Admin, ns))
-		})
+		s.NewNamespaceNamed(t, ns)
 	}
 	const class = "hostile-tenant"
 	s.CreateIngressClass(t, class, harness.ControllerClass)

@@ -37,14 +37,20 @@ func (s *Suite) NewNamespace(t testing.TB) string {
 	t.Helper()
 	name := strings.Trim(nonLabel.ReplaceAllString(strings.ToLower(strings.TrimPrefix(t.Name(), "Test")), "-"), "-")
 	name = strings.TrimRight("e2e-"+name[:min(len(name), 50)], "-")
-	client := s.Cluster.Admin
-	require.NoError(t, CreateNamespace(t.Context(), client, name))
+	s.NewNamespaceNamed(t, name)
+	return name
+}
+
+// NewNamespaceNamed creates the namespace name and deletes it, with
+// everything the tests put in it, when the test ends.
+func (s *Suite) NewNamespaceNamed(t testing.TB, name string) {
+	t.Helper()
+	require.NoError(t, CreateNamespace(t.Context(), s.Cluster.Admin, name))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		require.NoError(t, s.deleteNamespace(ctx, name))
 	})
-	return name
 }
 
 // CreateNamespace creates the namespace name.
