@@ -53,20 +53,8 @@ func TestAccessLogSettings(t *testing.T) {
 	requireRoot(t)
 	manifests := t.TempDir()
 	backend := bodyLengthBackend(t)
-	writeManifests(t, manifests, backendManifests("web", backend)+"---"+ingressManifest("open", "open.example.com", "/", "web")+`
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: quiet
-  annotations: {nginx.ingress.kubernetes.io/enable-access-log: "false"}
-spec:
-  ingressClassName: archway
-  rules:
-  - host: quiet.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+	writeManifests(t, manifests, backendManifests("web", backend)+"---"+ingressManifest("open", "open.example.com", "/", "web")+
+		"---"+annotatedIngress("quiet", "quiet.example.com", "/", "web", `nginx.ingress.kubernetes.io/enable-access-log: "false"`)+`
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -149,23 +137,9 @@ func TestCanaryInLogAndMetrics(t *testing.T) {
 	requireRoot(t)
 	manifests := t.TempDir()
 	writeManifests(t, manifests, backendManifests("web", namedBackend(t, "web"))+"---"+backendManifests("beta", namedBackend(t, "beta"))+
-		"---"+ingressManifest("open", "open.example.com", "/app", "web")+`
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: open-canary
-  annotations:
-    nginx.ingress.kubernetes.io/canary: "true"
-    nginx.ingress.kubernetes.io/canary-by-header: X-Canary
-spec:
-  ingressClassName: archway
-  rules:
-  - host: open.example.com
-    http:
-      paths:
-      - {path: /app, pathType: Prefix, backend: {service: {name: beta, port: {number: 80}}}}
-`)
+		"---"+ingressManifest("open", "open.example.com", "/app", "web")+
+		"---"+annotatedIngress("open-canary", "open.example.com", "/app", "beta",
+		`nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-by-header: X-Canary`))
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
 	p.waitReady()
 	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+"/app/x", nil)

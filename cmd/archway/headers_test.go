@@ -3,7 +3,6 @@ package main
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +15,7 @@ import (
 // and an edit of a header ConfigMap applies without a restart.
 func TestFolderHeaderConfigMaps(t *testing.T) {
 	f := startFolderInstance(t, "--configmap", "default/archway")
-	ingress := strings.Replace(ingressManifest("app", "app.example", "/", "app"), "metadata: {name: app}",
-		"metadata: {name: app, annotations: {nginx.ingress.kubernetes.io/custom-headers: team}}", 1)
+	ingress := annotatedIngress("app", "app.example", "/", "app", "nginx.ingress.kubernetes.io/custom-headers: team")
 	f.write("app.yaml", backendManifests("app", namedBackend(t, "app"))+"---"+ingress)
 	configMaps := func(team string) string {
 		return `

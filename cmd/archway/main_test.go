@@ -224,10 +224,20 @@ endpoints: [{addresses: [127.0.0.1]}]
 }
 
 func ingressManifest(name, host, path, service string) string {
+	return annotatedIngress(name, host, path, service, "")
+}
+
+// annotatedIngress is ingressManifest's Ingress with these annotations (a
+// YAML flow mapping's content).
+func annotatedIngress(name, host, path, service, annotations string) string {
+	metadata := "{name: " + name + "}"
+	if annotations != "" {
+		metadata = "{name: " + name + ", annotations: {" + annotations + "}}"
+	}
 	return fmt.Sprintf(`
 apiVersion: networking.k8s.io/v1
 kind: Ingress
-metadata: {name: %s}
+metadata: %s
 spec:
   ingressClassName: archway
   rules:
@@ -235,7 +245,7 @@ spec:
     http:
       paths:
       - {path: %s, pathType: Prefix, backend: {service: {name: %s, port: {number: 80}}}}
-`, name, host, path, service)
+`, metadata, host, path, service)
 }
 
 func namedBackend(t *testing.T, name string) int {

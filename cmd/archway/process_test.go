@@ -240,22 +240,8 @@ apiVersion: v1
 kind: Secret
 metadata: {name: users}
 data: {auth: %s}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: auth
-  annotations:
-    nginx.ingress.kubernetes.io/auth-type: basic
-    nginx.ingress.kubernetes.io/auth-secret: users
-spec:
-  ingressClassName: archway
-  rules:
-  - host: auth.example.com
-    http:
-      paths:
-      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
-`, base64.StdEncoding.EncodeToString([]byte(users)))
+---`, base64.StdEncoding.EncodeToString([]byte(users))) +
+		annotatedIngress("auth", "auth.example.com", "/", "web", "nginx.ingress.kubernetes.io/auth-type: basic, nginx.ingress.kubernetes.io/auth-secret: users")
 }
 
 const classManifest = `

@@ -18,10 +18,9 @@ import (
 func TestSafeSnippets(t *testing.T) {
 	requireRoot(t)
 	manifests := t.TempDir()
-	ingress := strings.Replace(ingressManifest("cloud", "cloud.example.com", "/", "web"), "metadata: {name: cloud}",
-		`metadata: {name: cloud, annotations: {
+	ingress := annotatedIngress("cloud", "cloud.example.com", "/", "web", `
   "nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers \"X-Frame-Options: SAMEORIGIN\";",
-  "nginx.ingress.kubernetes.io/server-snippet": "location ~ ^/(metrics|ping) { deny all; return 404; }"}}`, 1)
+  "nginx.ingress.kubernetes.io/server-snippet": "location ~ ^/(metrics|ping) { deny all; return 404; }"`)
 	app := backendManifests("web", namedBackend(t, "web")) + "---" + ingress + `
 ---
 apiVersion: v1

@@ -88,8 +88,7 @@ data:
 // tracedIngress is ingressManifest's Ingress of Service web with these
 // annotations (a YAML flow mapping's content).
 func tracedIngress(name, host, path, annotations string) string {
-	return "---" + strings.Replace(ingressManifest(name, host, path, "web"), "metadata: {name: "+name+"}",
-		"metadata: {name: "+name+", annotations: {"+annotations+"}}", 1)
+	return "---" + annotatedIngress(name, host, path, "web", annotations)
 }
 
 // sendTagged sends GET host/path with X-Tag: tag and the headers given.

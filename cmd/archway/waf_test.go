@@ -23,12 +23,8 @@ func TestWAFAuditLogAndMetric(t *testing.T) {
 	requireRoot(t)
 	manifests := t.TempDir()
 	waf := func(name, host, mode string) string {
-		return strings.Replace(ingressManifest(name, host, "/", "web"), "metadata: {name: "+name+"}", `metadata:
-  name: `+name+`
-  annotations:
-    nginx.ingress.kubernetes.io/enable-modsecurity: "true"
-    nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true"
-    archway.dev/modsecurity-mode: "`+mode+`"`, 1)
+		return annotatedIngress(name, host, "/", "web", `nginx.ingress.kubernetes.io/enable-modsecurity: "true",
+  nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true", archway.dev/modsecurity-mode: "`+mode+`"`)
 	}
 	writeManifests(t, manifests, backendManifests("web", bodyLengthBackend(t))+"---"+
 		waf("shop", "shop.example.com", "On")+"---"+waf("probe", "probe.example.com", "DetectionOnly")+"---"+
