@@ -18,24 +18,13 @@ import (
 // labels joined with spaces.
 func gaugeSeries(t *testing.T, registry *prometheus.Registry, name string, labels ...string) map[string]float64 {
 	t.Helper()
-	families, err := registry.Gather()
-	require.NoError(t, err)
 	series := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
+	for _, s := range samples(t, registry, name) {
+		key := make([]string, len(labels))
+		for i, l := range labels {
+			key[i] = s.labels[l]
 		}
-		for _, m := range f.GetMetric() {
-			values := map[string]string{}
-			for _, l := range m.GetLabel() {
-				values[l.GetName()] = l.GetValue()
-			}
-			key := make([]string, len(labels))
-			for i, l := range labels {
-				key[i] = values[l]
-			}
-			series[strings.Join(key, " ")] = m.GetGauge().GetValue()
-		}
+		series[strings.Join(key, " ")] = s.value
 	}
 	return series
 }

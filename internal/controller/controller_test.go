@@ -204,28 +204,44 @@ func TestProblemsAreLoggedOnce(t *testing.T) {
 	require.Contains(t, h.logs.String(), "reason=InvalidHost")
 }
 
-// labelledValue returns the counter or gauge name whose labels include
-// labels (name, value, name, value...); 0 when there is none.
-func labelledValue(t *testing.T, registry *prometheus.Registry, name string, labels ...string) float64 {
+// sample is one series of a counter or gauge.
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+// samples returns the series of the counter or gauge name.
+func samples(t *testing.T, registry *prometheus.Registry, name string) []sample {
 	t.Helper()
 	families, err := registry.Gather()
 	require.NoError(t, err)
+	var found []sample
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			has := map[string]string{}
+			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
-				has[l.GetName()] = l.GetValue()
+				labels[l.GetName()] = l.GetValue()
 			}
-			matches := true
-			for i := 0; i+1 < len(labels); i += 2 {
-				matches = matches && has[labels[i]] == labels[i+1]
-			}
-			if matches {
-				return m.GetCounter().GetValue() + m.GetGauge().GetValue()
-			}
+			found = append(found, sample{labels, m.GetCounter().GetValue() + m.GetGauge().GetValue()})
+		}
+	}
+	return found
+}
+
+// labelledValue returns the counter or gauge name whose labels include
+// labels (name, value, name, value...); 0 when there is none.
+func labelledValue(t *testing.T, registry *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	for _, s := range samples(t, registry, name) {
+		matches := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			matches = matches && s.labels[labels[i]] == labels[i+1]
+		}
+		if matches {
+			return s.value
 		}
 	}
 	return 0
@@ -234,14 +250,9 @@ func labelledValue(t *testing.T, registry *prometheus.Registry, name string, lab
 // metricValue returns the value of the one counter or gauge named name.
 func metricValue(t *testing.T, registry *prometheus.Registry, name string) float64 {
 	t.Helper()
-	families, err := registry.Gather()
-	require.NoError(t, err)
-	for _, f := range families {
-		if f.GetName() == name {
-			m := f.GetMetric()[0]
-			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
+	found := samples(t, registry, name)
+	if len(found) == 0 {
+		t.Fatalf("metric %s not registered", name)
 	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
+	return found[0].value
 }

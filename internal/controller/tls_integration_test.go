@@ -89,18 +89,9 @@ func (c *cluster) expiryIs(host string, want time.Time) {
 
 // expiry returns the expiry gauge of host, or false when it has none.
 func (c *cluster) expiry(host string) (float64, bool) {
-	families, err := c.registry.Gather()
-	require.NoError(c.t, err)
-	for _, f := range families {
-		if f.GetName() != "nginx_ingress_controller_ssl_expire_time_seconds" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "host" && l.GetValue() == host {
-					return m.GetGauge().GetValue(), true
-				}
-			}
+	for _, s := range samples(c.t, c.registry, "nginx_ingress_controller_ssl_expire_time_seconds") {
+		if s.labels["host"] == host {
+			return s.value, true
 		}
 	}
 	return 0, false
