@@ -87,6 +87,13 @@ var (
 		new:  func(ns, name string) runtime.Object { return &corev1.ConfigMap{ObjectMeta: meta(ns, name)} },
 		pick: func(s source.Snapshot) []metav1.Object { return objects(nonNil(s.ConfigMap)) },
 	}
+	// listedConfigMaps are the ConfigMaps the Snapshot lists, beside the
+	// controller's.
+	listedConfigMaps = kind{
+		gvr:  configMaps.gvr,
+		new:  configMaps.new,
+		pick: func(s source.Snapshot) []metav1.Object { return objects(s.ConfigMaps) },
+	}
 )
 
 func nonNil(cm *corev1.ConfigMap) []*corev1.ConfigMap {

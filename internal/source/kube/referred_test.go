@@ -24,16 +24,7 @@ func TestReferredConfigMaps(t *testing.T) {
 	src := start(t, client, Options{ConfigMapRefs: func(snap source.Snapshot) []string {
 		return []string{"web/headers", "web/later"}
 	}})
-	names := func() []string {
-		snap, err := src.Snapshot()
-		require.NoError(t, err)
-		var names []string
-		for _, cm := range snap.ConfigMaps {
-			names = append(names, cm.Namespace+"/"+cm.Name)
-		}
-		return names
-	}
-	require.Equal(t, []string{"web/headers"}, names(), "a missing one is left out")
+	require.Equal(t, []string{"web/headers"}, keys(t, src, listedConfigMaps), "a missing one is left out")
 
 	time.Sleep(200 * time.Millisecond) // late signals of the initial lists
 	select {
@@ -53,6 +44,6 @@ func TestReferredConfigMaps(t *testing.T) {
 	}, 300*time.Millisecond, tick, "an unreferred ConfigMap signals no change")
 
 	require.NoError(t, client.Tracker().Create(configMaps.gvr, configMaps.new("web", "later"), "web"))
-	waitChanged(t, src, func() bool { return len(names()) == 2 })
-	require.Equal(t, []string{"web/headers", "web/later"}, names())
+	waitChanged(t, src, func() bool { return len(keys(t, src, listedConfigMaps)) == 2 })
+	require.Equal(t, []string{"web/headers", "web/later"}, keys(t, src, listedConfigMaps))
 }

@@ -17,21 +17,13 @@ func TestOtherConfigMaps(t *testing.T) {
 		configMaps.new("ingress", "other"),
 	)
 	src := start(t, client, Options{ConfigMap: "system/archway", Others: []string{"ingress/tcp-services", "ingress/udp-services"}})
-	names := func() []string {
-		snap, err := src.Snapshot()
-		require.NoError(t, err)
-		require.Equal(t, "archway", snap.ConfigMap.Name)
-		var names []string
-		for _, cm := range snap.ConfigMaps {
-			names = append(names, cm.Namespace+"/"+cm.Name)
-		}
-		return names
-	}
-	require.Equal(t, []string{"ingress/tcp-services"}, names(), "a missing one is left out")
+	require.Equal(t, []string{"system/archway"}, keys(t, src, configMaps))
+	require.Equal(t, []string{"ingress/tcp-services"}, keys(t, src, listedConfigMaps), "a missing one is left out")
 
 	require.NoError(t, client.Tracker().Create(configMaps.gvr, configMaps.new("ingress", "udp-services"), "ingress"))
-	waitChanged(t, src, func() bool { return len(names()) == 2 })
-	require.Equal(t, []string{"ingress/tcp-services", "ingress/udp-services"}, names())
+	waitChanged(t, src, func() bool { return len(keys(t, src, listedConfigMaps)) == 2 })
+	require.Equal(t, []string{"ingress/tcp-services", "ingress/udp-services"}, keys(t, src, listedConfigMaps))
+	require.Equal(t, []string{"system/archway"}, keys(t, src, configMaps))
 }
 
 func TestMalformedOtherConfigMap(t *testing.T) {
