@@ -14,7 +14,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var updateLint = flag.Bool("update", false, "rewrite testdata/lint.golden.*")
+var updateLint = flag.Bool("update", false, "rewrite testdata/lint.golden.* and testdata/corpus.lint.golden.txt")
+
+// requireGolden compares a lint report with the golden file, which
+// -update rewrites first.
+func requireGolden(t *testing.T, golden string, report []byte) {
+	t.Helper()
+	if *updateLint {
+		require.NoError(t, os.WriteFile(golden, report, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(report))
+}
 
 const lintCorpus = "testdata/lint"
 
@@ -27,13 +39,7 @@ func TestLintCorpus(t *testing.T) {
 			var out bytes.Buffer
 			err := run(context.Background(), []string{"lint", lintCorpus, "-o", format}, &out, io.Discard)
 			require.EqualError(t, err, "lint: 7 errors (archway will not serve those objects as written)")
-			golden := "testdata/lint.golden." + map[string]string{"text": "txt", "json": "json"}[format]
-			if *updateLint {
-				require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err)
-			require.Equal(t, string(want), out.String())
+			requireGolden(t, "testdata/lint.golden."+map[string]string{"text": "txt", "json": "json"}[format], out.Bytes())
 		})
 	}
 }
@@ -103,13 +109,7 @@ func TestLintRealCorpus(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"lint", "../../test/corpus"}, &out, io.Discard)
 	require.ErrorContains(t, err, "errors (archway will not serve those objects as written)")
-	golden := "testdata/corpus.lint.golden.txt"
-	if *updateLint {
-		require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	require.Equal(t, string(want), out.String())
+	requireGolden(t, "testdata/corpus.lint.golden.txt", out.Bytes())
 }
 
 // TestLintStreamServices: among files, a ConfigMap named as ingress-nginx's
