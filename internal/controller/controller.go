@@ -156,11 +156,14 @@ func (c *Controller) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read snapshot: %w", err)
 	}
+	snapped := c.phaseDone(metrics.PhaseSnapshot, started)
 	opts := c.opts.Build
 	opts.Now = started // certificates are checked for expiry against it
 	c.forgetChangedCulprits(snap)
 	cand, fast := c.withoutBuild(snap, opts)
-	if !fast {
+	if fast {
+		c.phaseDone(metrics.PhaseBuild, snapped)
+	} else {
 		cand = c.candidate(holdBack(snap, c.good, c.culprits), opts)
 	}
 	result, err := c.apply(ctx, cand)
@@ -180,8 +183,11 @@ func (c *Controller) sync(ctx context.Context) error {
 	if result.Changed || result.EndpointsPushed {
 		// Hosts' certificates go with the endpoints: a renewal is a push.
 		c.opts.Metrics.CertificatesServed(servedCertificates(cfg))
+		c.opts.Metrics.SyncPhase(metrics.PhasePush, result.Push)
 	}
 	if result.Changed {
+		c.opts.Metrics.SyncPhase(metrics.PhaseWrite, result.Duration-result.Reload-result.Push)
+		c.opts.Metrics.SyncPhase(metrics.PhaseReload, result.Reload)
 		reason := c.reloadReason(cfg)
 		c.opts.Metrics.ReloadSucceeded(reason, out.Version, result.Duration, c.opts.Now())
 		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
@@ -211,6 +217,14 @@ func (c *Controller) sync(ctx context.Context) error {
 		o.Synced(snap, report)
 	}
 	return nil
+}
+
+// phaseDone records that phase of the sync, begun at since, ended now,
+// and returns now.
+func (c *Controller) phaseDone(phase string, since time.Time) time.Time {
+	now := c.opts.Now()
+	c.opts.Metrics.SyncPhase(phase, now.Sub(since))
+	return now
 }
 
 // apply makes cand's config live; it counts failures, and leaves counting

@@ -204,13 +204,15 @@ func TestProblemsAreLoggedOnce(t *testing.T) {
 	require.Contains(t, h.logs.String(), "reason=InvalidHost")
 }
 
-// sample is one series of a counter or gauge.
+// sample is one series of a counter or gauge (value), or of a histogram
+// (count and sum).
 type sample struct {
-	labels map[string]string
-	value  float64
+	labels     map[string]string
+	value      float64
+	count, sum float64
 }
 
-// samples returns the series of the counter or gauge name.
+// samples returns the series of the counter, gauge or histogram name.
 func samples(t *testing.T, registry *prometheus.Registry, name string) []sample {
 	t.Helper()
 	families, err := registry.Gather()
@@ -225,7 +227,9 @@ func samples(t *testing.T, registry *prometheus.Registry, name string) []sample 
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			found = append(found, sample{labels, m.GetCounter().GetValue() + m.GetGauge().GetValue()})
+			h := m.GetHistogram()
+			found = append(found, sample{labels, m.GetCounter().GetValue() + m.GetGauge().GetValue(),
+				float64(h.GetSampleCount()), h.GetSampleSum()})
 		}
 	}
 	return found

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/archway-ingress/archway/internal/builder"
+	"github.com/archway-ingress/archway/internal/metrics"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/nginx"
 	"github.com/archway-ingress/archway/internal/reason"
@@ -27,9 +28,14 @@ type candidate struct {
 	renderErr error
 }
 
+// candidate builds and renders the config of snap; a sync that looks for
+// culprits times each of its Builds and Renders.
 func (c *Controller) candidate(snap source.Snapshot, opts builder.Options) candidate {
+	start := c.opts.Now()
 	cfg, report := builder.Build(snap, opts)
+	built := c.phaseDone(metrics.PhaseBuild, start)
 	out, err := c.renderer.Render(cfg, c.opts.Render)
+	c.phaseDone(metrics.PhaseRender, built)
 	return candidate{snap: snap, cfg: cfg, report: report, out: out, renderErr: err}
 }
 

@@ -39,6 +39,7 @@ type Metrics struct {
 	reloadDuration       prometheus.Histogram
 	reloadReasons        *prometheus.CounterVec
 	syncDuration         prometheus.Histogram
+	syncPhases           *prometheus.HistogramVec
 	rejected             *prometheus.GaugeVec
 	ingresses            prometheus.Gauge
 	endpointPushes       *prometheus.CounterVec
@@ -77,6 +78,10 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 			Name: "archway_sync_duration_seconds", Help: "Time of one sync: snapshot, build, render and apply.",
 			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
+		syncPhases: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "archway_sync_phase_seconds", Help: "Time of each phase of the syncs: snapshot, build, render, write, reload and push.",
+			ConstLabels: constLabels, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}, []string{"phase"}),
 		rejected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "archway_rejected_objects", Help: "Objects or parts of objects rejected by the last sync, by kind and reason.",
 			ConstLabels: constLabels,
@@ -96,7 +101,7 @@ func New(reg prometheus.Registerer, l Labels) *Metrics {
 	}, []string{"version"})
 	buildInfo.WithLabelValues(l.Version).Set(1)
 	reg.MustRegister(m.reloadSuccessful, m.reloadSuccessfulTime, m.configHash, m.reloads, m.reloadErrors,
-		m.reloadDuration, m.reloadReasons, m.syncDuration, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
+		m.reloadDuration, m.reloadReasons, m.syncDuration, m.syncPhases, m.rejected, m.ingresses, m.endpointPushes, buildInfo,
 		m.unsupported, m.unsupportedSettings, m.certificateExpiry, m.waf.count)
 	reg.MustRegister(m.requests.collectors()...)
 	reg.MustRegister(m.streams.collectors()...)
@@ -136,6 +141,21 @@ func (m *Metrics) ReloadFailed(reason string, took time.Duration) {
 	m.reloadSuccessful.Set(0)
 	m.reloadDuration.Observe(took.Seconds())
 	m.reloadReasons.WithLabelValues(reason, "failure").Inc()
+}
+
+// Phases of a sync, the phase label of archway_sync_phase_seconds.
+const (
+	PhaseSnapshot = "snapshot" // reading the informers' caches
+	PhaseBuild    = "build"    // Build, or the update of the live model when only endpoints or certificates changed
+	PhaseRender   = "render"   // Render
+	PhaseWrite    = "write"    // writing the files, and merging new endpoints into nginx before the reload
+	PhaseReload   = "reload"   // from the SIGHUP, or nginx's start, to nginx serving the new config
+	PhasePush     = "push"     // pushing the endpoints after the reload, or without one
+)
+
+// SyncPhase records the time one phase of a sync took.
+func (m *Metrics) SyncPhase(phase string, took time.Duration) {
+	m.syncPhases.WithLabelValues(phase).Observe(took.Seconds())
 }
 
 // Synced records one sync's duration, its rejected objects counted by kind

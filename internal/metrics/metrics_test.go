@@ -51,6 +51,18 @@ func TestObserveRequest(t *testing.T) {
 		"nginx_ingress_controller_response_size", "nginx_ingress_controller_bytes_sent"))
 }
 
+func TestSyncPhase(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := New(reg, testLabels)
+	m.SyncPhase(PhaseBuild, 250*time.Millisecond)
+	m.SyncPhase(PhaseBuild, 500*time.Millisecond)
+	m.SyncPhase(PhaseReload, 2*time.Second)
+	require.Equal(t, map[string]sample{
+		`archway_sync_phase_seconds{phase="build"}`:  {Count: 2, Sum: 0.75},
+		`archway_sync_phase_seconds{phase="reload"}`: {Count: 1, Sum: 2},
+	}, gather(t, reg, "archway_sync_phase_seconds"))
+}
+
 func TestLeader(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	leader := false

@@ -27,7 +27,11 @@ type Result struct {
 	// EndpointsPushed tells that nginx took out.Endpoints: on every
 	// reload, and without one when only the endpoints changed.
 	EndpointsPushed bool
-	Duration        time.Duration // from the call to verified serving
+	// Duration runs from the call to the end of the endpoints push. Reload
+	// is its part from the SIGHUP (or nginx's start) to verified serving,
+	// and Push its part after that; the rest went to writing the files
+	// and merging new endpoints in before the reload.
+	Duration, Reload, Push time.Duration
 }
 
 // Apply makes out the live configuration: it writes out's files and its
@@ -67,7 +71,8 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 			return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 		}
 		m.live.endpoints = out.Endpoints
-		return Result{EndpointsPushed: true, Duration: time.Since(begin)}, nil
+		took := time.Since(begin)
+		return Result{EndpointsPushed: true, Duration: took, Push: took}, nil
 	}
 	if err := checkStreamPorts(out, m.live); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
@@ -88,7 +93,9 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	pruneStreamEndpoints(m.opts.RuntimeDir, out.StreamEndpoints, m.log)
 	m.ready.Store(true)
-	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: time.Since(begin)}, nil
+	end := time.Now()
+	return Result{Changed: true, EndpointsPushed: out.Endpoints != nil, Duration: end.Sub(begin),
+		Reload: m.reloaded.to.Sub(m.reloaded.from), Push: end.Sub(m.reloaded.to)}, nil
 }
 
 // Check tells whether Apply would refuse out for its content, without
@@ -201,6 +208,7 @@ func (m *Manager) test(ctx context.Context, conf string) error {
 func (m *Manager) activate(ctx context.Context, version string, endpoints render.Endpoints) error {
 	p := m.proc
 	if p == nil || p.hasExited() {
+		from := time.Now()
 		np, err := m.startLocked()
 		if err != nil {
 			return err
@@ -208,6 +216,7 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 		if err := m.verify(ctx, np, version, nil, nil); err != nil {
 			return err
 		}
+		m.reloaded.from, m.reloaded.to = from, time.Now()
 		return m.pushAll(ctx, endpoints)
 	}
 	old, err := activeWorkers(p.pid())
@@ -224,6 +233,7 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 	if err := m.sendEndpoints(ctx, endpoints, true); err != nil {
 		return err
 	}
+	from := time.Now()
 	p.reloads.forget()
 	if err := p.signal(syscall.SIGHUP); err != nil {
 		return err
@@ -231,6 +241,7 @@ func (m *Manager) activate(ctx context.Context, version string, endpoints render
 	if err := m.verify(ctx, p, version, old, p.reloads.outcome); err != nil {
 		return err
 	}
+	m.reloaded.from, m.reloaded.to = from, time.Now()
 	if m.keptMemory(ctx) {
 		return m.sendEndpoints(ctx, endpoints, false)
 	}

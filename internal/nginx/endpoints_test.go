@@ -74,7 +74,11 @@ func TestEndpointChangesCauseNoReload(t *testing.T) {
 	e := newEnv(t, 0)
 	a, b := echo(t, "a"), echo(t, "b")
 	res := e.apply(e.rendered([]model.Endpoint{a}))
-	require.Equal(t, Result{Changed: true, EndpointsPushed: true, Duration: res.Duration}, res)
+	require.Equal(t, Result{Changed: true, EndpointsPushed: true, Duration: res.Duration, Reload: res.Reload, Push: res.Push}, res)
+	// nginx's start and the push are parts of the Apply.
+	require.Positive(t, res.Reload)
+	require.Positive(t, res.Push)
+	require.LessOrEqual(t, res.Reload+res.Push, res.Duration)
 	e.requireServes("a")
 	master := e.masterPid()
 	workers, err := activeWorkers(master)
@@ -99,6 +103,7 @@ func TestEndpointChangesCauseNoReload(t *testing.T) {
 		res := e.apply(e.rendered(step.eps))
 		require.False(t, res.Changed, "change %d", i)
 		require.True(t, res.EndpointsPushed, "change %d", i)
+		require.Equal(t, res.Duration, res.Push, "change %d: the push is all of it", i)
 		// The very next request sees the change.
 		code, body := e.getPath("/")
 		if step.want == nil {
@@ -162,7 +167,11 @@ func TestReloadThatRemakesSharedMemoryPushesAll(t *testing.T) {
 			changed := bytes.Replace(conf.Data, []byte("lua_shared_dict "+dict+";"), []byte("lua_shared_dict "+smaller+";"), 1)
 			require.NotEqual(t, conf.Data, changed)
 			conf.Data = changed
-			require.True(t, e.apply(resized).Changed)
+			res := e.apply(resized)
+			require.True(t, res.Changed)
+			// The reload and the push after it are this Apply's.
+			require.Positive(t, res.Reload)
+			require.LessOrEqual(t, res.Reload+res.Push, res.Duration)
 
 			e.requireServes("a")
 			require.Equal(t, 2, e.logs.count(`endpoints pushed merge="false"`), "the start and the reload push the whole set")

@@ -80,6 +80,9 @@ type Manager struct {
 	generation string
 	// readTime is how long the last `nginx -t` took.
 	readTime time.Duration
+	// reloaded is when the last activate signalled (or started) nginx,
+	// and when nginx then served the new config: Result's Reload.
+	reloaded struct{ from, to time.Time }
 }
 
 // liveConfig is what the last successful Apply made live.
