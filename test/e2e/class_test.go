@@ -16,10 +16,8 @@ import (
 func TestClassSelection(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	class, foreign := ns, ns+"-foreign"
-	s.CreateIngressClass(t, class, harness.ControllerClass)
-	s.CreateIngressClass(t, foreign, "example.com/another-controller")
+	ns := s.classNamespace(t)
+	class, foreign := ns, s.foreignClass(t, ns)
 	web := s.StartBackend(t, "web")
 	s.CreateService(t, ns, "web", true, web)
 

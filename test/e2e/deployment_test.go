@@ -32,8 +32,7 @@ func TestDeployment(t *testing.T) {
 	t.Parallel()
 	s := env
 	s.Workloads(t)
-	ns := s.NewNamespace(t)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
+	ns := s.classNamespace(t)
 	ctx := t.Context()
 	client := s.Cluster.Admin
 	labels := map[string]string{"app": "echo"}

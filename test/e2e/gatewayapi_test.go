@@ -30,10 +30,9 @@ func TestGatewayAPI(t *testing.T) {
 	t.Parallel()
 	s := env
 	gw := s.GatewayAPI(t)
-	ns := s.NewNamespace(t)
+	ns := s.classNamespace(t)
 	other := ns + "-b"
 	s.NewNamespaceNamed(t, other)
-	s.CreateIngressClass(t, ns, harness.ControllerClass)
 	for _, name := range []string{"cart", "a", "b", "legacy", "route"} {
 		s.CreateService(t, ns, name, true, s.StartBackend(t, name))
 	}

@@ -35,6 +35,15 @@ func (s *suite) classNamespace(t *testing.T) string {
 	return ns
 }
 
+// foreignClass creates an IngressClass of another ingress controller,
+// named after ns, and returns its name.
+func (s *suite) foreignClass(t *testing.T, ns string) string {
+	t.Helper()
+	foreign := ns + "-foreign"
+	s.CreateIngressClass(t, foreign, "example.com/another-controller")
+	return foreign
+}
+
 func TestMain(m *testing.M) {
 	restricted := harness.NewAccount(harness.ControllerNamespace, "archway-restricted")
 	harness.Main(m, "e2e", harness.Options{Accounts: []harness.Account{restricted}}, func(hs *harness.Suite) error {

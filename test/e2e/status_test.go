@@ -14,10 +14,6 @@ import (
 	"github.com/archway-ingress/archway/test/harness"
 )
 
-// foreignController is the spec.controller of IngressClasses that belong
-// to some other ingress controller.
-const foreignController = "example.com/another-controller"
-
 // TestStatusPublishAddresses writes --publish-status-address into the
 // status of every served Ingress (IPs as .ip, names as .hostname), removes
 // it from an Ingress moved to another class and from one whose rules no
@@ -25,10 +21,8 @@ const foreignController = "example.com/another-controller"
 func TestStatusPublishAddresses(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	class, foreign := ns, ns+"-foreign"
-	s.CreateIngressClass(t, class, harness.ControllerClass)
-	s.CreateIngressClass(t, foreign, foreignController)
+	ns := s.classNamespace(t)
+	class, foreign := ns, s.foreignClass(t, ns)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 
 	s.CreateIngress(t, hostIngress(ns, "foreign", foreign, "app"))
@@ -68,10 +62,8 @@ func TestStatusPublishAddresses(t *testing.T) {
 func TestStatusPublishService(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
-	class, foreign := ns, ns+"-foreign"
-	s.CreateIngressClass(t, class, harness.ControllerClass)
-	s.CreateIngressClass(t, foreign, foreignController)
+	ns := s.classNamespace(t)
+	class, foreign := ns, s.foreignClass(t, ns)
 	s.CreateService(t, ns, "app", true, s.StartBackend(t, "app"))
 	services := s.Cluster.Admin.CoreV1().Services(ns)
 	published, err := services.Create(t.Context(), &corev1.Service{

@@ -56,9 +56,8 @@ func (w *warnings) take() []string {
 func TestAdmissionWebhook(t *testing.T) {
 	t.Parallel()
 	s := env
-	ns := s.NewNamespace(t)
+	ns := s.classNamespace(t)
 	class := ns
-	s.CreateIngressClass(t, class, harness.ControllerClass)
 
 	cert := testutil.NewCert(t, testutil.CertOptions{Hosts: []string{"127.0.0.1"}})
 	dir := t.TempDir()
