@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,13 +67,7 @@ data:
 	p.waitReady()
 
 	req := func(host, path, agent string) {
-		r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+path, nil)
-		require.NoError(t, err)
-		r.Host, r.Header["User-Agent"] = host, []string{agent}
-		resp, err := http.DefaultClient.Do(r)
-		require.NoError(t, err)
-		require.NoError(t, resp.Body.Close())
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, http.StatusOK, p.get(host, path, "User-Agent", agent).StatusCode)
 	}
 	req("open.example.com", "/healthz", "probe")
 	req("quiet.example.com", "/", "quiet")
@@ -142,13 +135,7 @@ func TestCanaryInLogAndMetrics(t *testing.T) {
 		`nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-by-header: X-Canary`))
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
 	p.waitReady()
-	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+"/app/x", nil)
-	require.NoError(t, err)
-	r.Host, r.Header["X-Canary"] = "open.example.com", []string{"always"}
-	resp, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusOK, p.get("open.example.com", "/app/x", "X-Canary", "always").StatusCode)
 
 	require.Eventually(t, func() bool {
 		return len(p.metric("nginx_ingress_controller_requests{", `canary="default_beta_80"`, `ingress="open"`, `path="/app"`)) == 1

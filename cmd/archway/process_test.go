@@ -197,6 +197,22 @@ func (p *archwayProcess) request(method, host, path, body, user, password string
 	return resp.StatusCode, string(got)
 }
 
+// get sends GET path to host with the headers given (name, value, name,
+// value...) and returns the answer, whose body it has closed.
+func (p *archwayProcess) get(host, path string, headers ...string) *http.Response {
+	p.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+path, nil)
+	require.NoError(p.t, err)
+	req.Host = host
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(p.t, err)
+	require.NoError(p.t, resp.Body.Close())
+	return resp
+}
+
 // metric returns the /metrics lines that contain every one of parts.
 func (p *archwayProcess) metric(parts ...string) []string {
 	resp, err := http.Get("http://" + p.metrics + "/metrics")

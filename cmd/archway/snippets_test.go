@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,12 +31,7 @@ data: {safe-snippet-annotations: "SAFE"}
 	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
 	p.waitReady()
 	get := func(path string) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+path, nil)
-		require.NoError(t, err)
-		req.Host = "cloud.example.com"
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		require.NoError(t, resp.Body.Close())
+		resp := p.get("cloud.example.com", path)
 		return resp.StatusCode, resp.Header.Get("X-Frame-Options")
 	}
 	code, frame := get("/")

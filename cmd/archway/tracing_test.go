@@ -94,17 +94,7 @@ func tracedIngress(name, host, path, annotations string) string {
 // sendTagged sends GET host/path with X-Tag: tag and the headers given.
 func sendTagged(t *testing.T, p *archwayProcess, host, path, tag string, headers ...string) {
 	t.Helper()
-	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(p.httpPort)+path, nil)
-	require.NoError(t, err)
-	r.Host = host
-	r.Header.Set("X-Tag", tag)
-	for i := 0; i < len(headers); i += 2 {
-		r.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, http.StatusOK, p.get(host, path, append([]string{"X-Tag", tag}, headers...)...).StatusCode)
 }
 
 // waitSpans waits until the receiver holds exactly the spans of these
