@@ -22,12 +22,7 @@ import (
 func TestDefaultLimitsRefuseAnOversizedIngress(t *testing.T) {
 	dir := t.TempDir()
 	var manifests strings.Builder
-	manifests.WriteString(`
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: archway}
-spec: {controller: archway.dev/ingress-controller}
----
+	manifests.WriteString(classManifest + `---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: small, namespace: team}

@@ -128,12 +128,7 @@ func startFolderInstance(t *testing.T, args ...string) *folderInstance {
 	runtimeDir := testutil.RuntimeDir(t)
 	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t), httpsPort: testutil.FreePort(t),
 		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
-	f.write("class.yaml", `
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: archway}
-spec: {controller: archway.dev/ingress-controller}
-`)
+	f.write("class.yaml", classManifest)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &testutil.SyncBuffer{}
