@@ -324,6 +324,20 @@ func (m *Manager) verifyTimeout() time.Duration {
 // workers starting give the time the read took and restart the clock.
 // Until then it waits twice as long: the master may be reading a bigger
 // config than the last one, or trying a busy port again (for 2.5 s).
+//
+// Once new workers started, the master has taken the config and ordered
+// the old workers to stop accepting; a worker acts on that at the next
+// turn of its event loop, which on a loaded machine may come late. That is
+// no fault of the new config, and a rollback would be one more reload
+// waiting for the same workers: so while old workers still accept, the
+// wait goes on until RetireTimeout after the new workers started. Those
+// still accepting then have not turned their event loop for that long:
+// they serve no one, and would hold up every later reload too. archway
+// kills them (the master replaces no old worker), and the new workers get
+// the bound again to answer. The status answer counts only once no old
+// worker accepts, as an old worker could give it (the same version, for a
+// resync or a rollback). nginx's worker_shutdown_timeout bounds none of
+// this: it starts once a worker stopped accepting.
 func (m *Manager) verify(ctx context.Context, p *process, version string, old []int, reloaded <-chan error) error {
 	begin := time.Now()
 	wait := m.verifyTimeout()
@@ -334,6 +348,7 @@ func (m *Manager) verify(ctx context.Context, p *process, version string, old []
 	defer deadline.Stop()
 	tick := time.NewTicker(verifyInterval)
 	defer tick.Stop()
+	var retireBy time.Time // set once the new workers started, until stalled ones are killed
 	for {
 		reason := m.serves(ctx, p, version, old)
 		if reason == nil {
@@ -345,15 +360,48 @@ func (m *Manager) verify(ctx context.Context, p *process, version string, old []
 		case <-ctx.Done():
 			return fmt.Errorf("verify version %q: %w; last check: %w", version, ctx.Err(), reason)
 		case <-deadline.C:
-			return fmt.Errorf("verify version %q: %w; last check: %w", version, context.DeadlineExceeded, reason)
+			var stalled stillAccepting
+			if retireBy.IsZero() || !errors.As(reason, &stalled) {
+				return fmt.Errorf("verify version %q: %w; last check: %w", version, context.DeadlineExceeded, reason)
+			}
+			if left := time.Until(retireBy); left > 0 {
+				deadline.Reset(left)
+				continue
+			}
+			m.killStalled(p, stalled)
+			retireBy = time.Time{}
+			deadline.Reset(m.verifyTimeout())
 		case err := <-reloaded:
 			if err != nil {
 				return err
 			}
 			reloaded = nil
 			m.readTime = time.Since(begin)
+			retireBy = time.Now().Add(m.opts.RetireTimeout)
 			deadline.Reset(m.verifyTimeout())
 		case <-tick.C:
+		}
+	}
+}
+
+// stillAccepting are workers of the previous config that still accept
+// connections.
+type stillAccepting []int
+
+func (w stillAccepting) Error() string {
+	return fmt.Sprintf("workers %v of the previous config still accept connections", []int(w))
+}
+
+// killStalled kills the workers that still accept connections
+// RetireTimeout after the master started new ones and ordered them to stop.
+func (m *Manager) killStalled(p *process, stalled stillAccepting) {
+	for _, pid := range stalled {
+		killed, err := killWorker(p.pid(), pid)
+		if err != nil {
+			m.log.Error("kill stalled nginx worker", "err", err)
+		} else if killed {
+			m.log.Error("killed an nginx worker of the previous config that still accepted connections long after nginx ordered it to stop",
+				"pid", pid, "retire_timeout", m.opts.RetireTimeout)
 		}
 	}
 }
@@ -367,8 +415,14 @@ func (m *Manager) serves(ctx context.Context, p *process, version string, old []
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(old, func(pid int) bool { return slices.Contains(workers, pid) }) {
-			return errors.New("workers of the previous config still accept connections")
+		var left stillAccepting
+		for _, pid := range old {
+			if slices.Contains(workers, pid) {
+				left = append(left, pid)
+			}
+		}
+		if len(left) > 0 {
+			return left
 		}
 	}
 	got, err := m.servedVersion(ctx)

@@ -90,21 +90,28 @@ const failingVerifyTimeout = 3 * time.Second
 
 func newEnv(t testing.TB, verifyTimeout time.Duration) *env {
 	t.Helper()
-	return newEnvBinary(t, verifyTimeout, testutil.NginxBinary(t))
+	return newEnvWith(t, func(o *Options) { o.VerifyTimeout = verifyTimeout })
 }
 
 // newEnvBinary is newEnv running nginx as binary.
 func newEnvBinary(t testing.TB, verifyTimeout time.Duration, binary string) *env {
 	t.Helper()
+	return newEnvWith(t, func(o *Options) { o.VerifyTimeout, o.Binary = verifyTimeout, binary })
+}
+
+// newEnvWith is an env whose Manager's options set changes.
+func newEnvWith(t testing.TB, set func(*Options)) *env {
+	t.Helper()
 	e := &env{t: t, dir: runtimeDir(t), port: freePort(t), logs: &lineLog{}}
-	e.m = New(Options{
-		Binary:        binary,
+	opts := Options{
+		Binary:        testutil.NginxBinary(t),
 		RuntimeDir:    e.dir,
 		Logger:        slog.New(e.logs),
-		VerifyTimeout: verifyTimeout,
 		StopTimeout:   5 * time.Second,
 		DroppedRecord: func() { e.dropped.Add(1) },
-	})
+	}
+	set(&opts)
+	e.m = New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.m.Run(ctx) }()

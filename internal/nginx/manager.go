@@ -25,6 +25,7 @@ const (
 	defaultBinary        = "/usr/sbin/nginx"
 	defaultVerifyTimeout = 10 * time.Second
 	defaultStopTimeout   = 30 * time.Second
+	defaultRetireTimeout = time.Minute
 	minBackoff           = 100 * time.Millisecond
 	maxBackoff           = 10 * time.Second
 	// restartChecks bounds the checks of a restarted nginx that did not
@@ -40,6 +41,10 @@ type Options struct {
 	// VerifyTimeout bounds the wait for nginx to serve a new version
 	// (default 10s), on top of the time nginx takes to read the config.
 	VerifyTimeout time.Duration
+	// RetireTimeout bounds the wait, once nginx started the workers of a
+	// new config, for those of the previous one to stop accepting
+	// connections (default 1m); archway kills those that have not.
+	RetireTimeout time.Duration
 	// StopTimeout bounds the graceful stop before SIGKILL (default 30s).
 	StopTimeout time.Duration
 	// DroppedRecord is called for every access log record that nginx says
@@ -113,6 +118,9 @@ func New(opts Options) *Manager {
 	}
 	if opts.VerifyTimeout <= 0 {
 		opts.VerifyTimeout = defaultVerifyTimeout
+	}
+	if opts.RetireTimeout <= 0 {
+		opts.RetireTimeout = defaultRetireTimeout
 	}
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = defaultStopTimeout

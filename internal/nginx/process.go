@@ -232,9 +232,7 @@ func levelOf(line string) slog.Level {
 }
 
 // activeWorkers lists the children of master that are nginx workers still
-// accepting connections. A worker retires the moment it gets a graceful
-// shutdown order: it renames itself "worker process is shutting down" and
-// closes its listening sockets right away.
+// accepting connections.
 func activeWorkers(master int) ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -242,23 +240,44 @@ func activeWorkers(master int) ([]int, error) {
 	}
 	var pids []int
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		// Errors below mean the process just exited: not a worker.
-		if ppid, err := parentOf(pid); err != nil || ppid != master {
-			continue
-		}
-		title, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if bytes.Contains(title, []byte("worker process")) && !bytes.Contains(title, []byte("shutting down")) {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && isActiveWorker(master, pid) {
 			pids = append(pids, pid)
 		}
 	}
 	return pids, nil
+}
+
+// isActiveWorker tells whether pid is a worker of master still accepting
+// connections. A worker retires the moment it acts on a graceful shutdown
+// order: it renames itself "worker process is shutting down" and closes
+// its listening sockets right away. It acts on the order at the next turn
+// of its event loop, the loop that accepts connections too.
+func isActiveWorker(master, pid int) bool {
+	// Errors below mean the process just exited: not a worker.
+	if ppid, err := parentOf(pid); err != nil || ppid != master {
+		return false
+	}
+	title, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.Contains(title, []byte("worker process")) && !bytes.Contains(title, []byte("shutting down"))
+}
+
+// killWorker kills pid if it still is a worker of master accepting
+// connections, and tells whether it did. The pidfd, opened before the
+// check, makes the signal reach the process checked, never one that took
+// its pid since.
+func killWorker(master, pid int) (bool, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false, nil // it exited
+	}
+	defer unix.Close(fd)
+	if !isActiveWorker(master, pid) {
+		return false, nil
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil {
+		return false, fmt.Errorf("kill nginx worker %d: %w", pid, err)
+	}
+	return true, nil
 }
 
 // parentOf reads the parent pid from /proc/<pid>/stat ("pid (comm) state ppid ...").
