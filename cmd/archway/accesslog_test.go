@@ -50,9 +50,8 @@ func TestAccessLogOnStdout(t *testing.T) {
 // with enable-access-log: "false" in the ConfigMap and manifests.
 func TestAccessLogSettings(t *testing.T) {
 	requireRoot(t)
-	manifests := t.TempDir()
 	backend := bodyLengthBackend(t)
-	writeManifests(t, manifests, backendManifests("web", backend)+"---"+ingressManifest("open", "open.example.com", "/", "web")+
+	p := serveManifests(t, backendManifests("web", backend)+"---"+ingressManifest("open", "open.example.com", "/", "web")+
 		"---"+annotatedIngress("quiet", "quiet.example.com", "/", "web", `nginx.ingress.kubernetes.io/enable-access-log: "false"`)+`
 ---
 apiVersion: v1
@@ -63,8 +62,6 @@ data:
   log-format-escape-json: "true"
   skip-access-log-urls: /healthz
 `)
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
-	p.waitReady()
 
 	req := func(host, path, agent string) {
 		require.Equal(t, http.StatusOK, p.get(host, path, "User-Agent", agent).StatusCode)
@@ -128,13 +125,10 @@ func accessLines(out string) []string {
 // request metrics' canary label, with the rule's path.
 func TestCanaryInLogAndMetrics(t *testing.T) {
 	requireRoot(t)
-	manifests := t.TempDir()
-	writeManifests(t, manifests, backendManifests("web", namedBackend(t, "web"))+"---"+backendManifests("beta", namedBackend(t, "beta"))+
+	p := serveManifests(t, backendManifests("web", namedBackend(t, "web"))+"---"+backendManifests("beta", namedBackend(t, "beta"))+
 		"---"+ingressManifest("open", "open.example.com", "/app", "web")+
 		"---"+annotatedIngress("open-canary", "open.example.com", "/app", "beta",
 		`nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-by-header: X-Canary`))
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
-	p.waitReady()
 	require.Equal(t, http.StatusOK, p.get("open.example.com", "/app/x", "X-Canary", "always").StatusCode)
 
 	require.Eventually(t, func() bool {

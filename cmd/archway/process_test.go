@@ -316,6 +316,18 @@ func startServing(t *testing.T, args ...string) (*archwayProcess, string) {
 	return p, runtimeDir
 }
 
+// serveManifests runs archway, as `make run` does, on a new folder (its
+// p.manifests) holding manifests, with a runtime dir it creates and the
+// args given, and waits until it is ready.
+func serveManifests(t *testing.T, manifests string, args ...string) *archwayProcess {
+	t.Helper()
+	dir := t.TempDir()
+	writeManifests(t, dir, manifests)
+	p := startProcess(t, dir, processOptions{args: append([]string{"--runtime-dir", testutil.RuntimeDir(t)}, args...)})
+	p.waitReady()
+	return p
+}
+
 // TestWorkersReachRuntimeDirAsRoot starts archway as root on a runtime dir
 // that does not exist yet, in /tmp, as `make run` does: nginx's workers
 // (nobody) must reach everything they open while serving, while the key

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // TestSafeSnippets runs archway on a folder whose ConfigMap turns the safe
@@ -16,7 +14,6 @@ import (
 // the key is off again they go, with the module, on a reload.
 func TestSafeSnippets(t *testing.T) {
 	requireRoot(t)
-	manifests := t.TempDir()
 	ingress := annotatedIngress("cloud", "cloud.example.com", "/", "web", `
   "nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers \"X-Frame-Options: SAMEORIGIN\";",
   "nginx.ingress.kubernetes.io/server-snippet": "location ~ ^/(metrics|ping) { deny all; return 404; }"`)
@@ -27,9 +24,7 @@ kind: ConfigMap
 metadata: {name: archway}
 data: {safe-snippet-annotations: "SAFE"}
 `
-	writeManifests(t, manifests, strings.ReplaceAll(app, "SAFE", "true"))
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
-	p.waitReady()
+	p := serveManifests(t, strings.ReplaceAll(app, "SAFE", "true"))
 	get := func(path string) (int, string) {
 		resp := p.get("cloud.example.com", path)
 		return resp.StatusCode, resp.Header.Get("X-Frame-Options")
@@ -40,7 +35,7 @@ data: {safe-snippet-annotations: "SAFE"}
 	code, _ = get("/metrics")
 	require.Equal(t, http.StatusNotFound, code)
 
-	writeManifests(t, manifests, strings.ReplaceAll(app, "SAFE", "false"))
+	writeManifests(t, p.manifests, strings.ReplaceAll(app, "SAFE", "false"))
 	require.Eventually(t, func() bool {
 		code, frame := get("/metrics")
 		return code == http.StatusOK && frame == ""

@@ -115,13 +115,10 @@ data:
 		}
 		return out
 	}
-	manifests := t.TempDir()
-	writeManifests(t, manifests, services(port))
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t), "--tcp-services-configmap", "default/tcp-services"}})
-	p.waitReady()
+	p := serveManifests(t, services(port), "--tcp-services-configmap", "default/tcp-services")
 	requireEcho(t, port)
 
-	writeManifests(t, manifests, services(port, busy.Addr().(*net.TCPAddr).Port)+"---"+ingressManifest("late", "late.example.com", "/", "web"))
+	writeManifests(t, p.manifests, services(port, busy.Addr().(*net.TCPAddr).Port)+"---"+ingressManifest("late", "late.example.com", "/", "web"))
 	require.Eventually(t, func() bool {
 		code, _ := p.request("GET", "late.example.com", "/", "", "", "")
 		return code == 200
@@ -155,11 +152,8 @@ metadata: {name: udp-services}
 data: {"%d": default/echo:dns}
 `, tcpPort, udpPort)
 	}
-	manifests := t.TempDir()
-	writeManifests(t, manifests, services(oldTCP, oldUDP))
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t),
-		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services"}})
-	p.waitReady()
+	p := serveManifests(t, services(oldTCP, oldUDP),
+		"--tcp-services-configmap", "default/tcp-services", "--udp-services-configmap", "default/udp-services")
 	longLived := dial(t, "tcp", tcpPort)
 	lines := bufio.NewReader(longLived)
 	requireLine(t, lines, "old\n")
@@ -173,7 +167,7 @@ data: {"%d": default/echo:dns}
 	echoes := map[string][2]int{"new": {newTCP, newUDP}, "old": {oldTCP, oldUDP}}
 	for k := range changes {
 		name := []string{"new", "old"}[k%2]
-		writeManifests(t, manifests, services(echoes[name][0], echoes[name][1]))
+		writeManifests(t, p.manifests, services(echoes[name][0], echoes[name][1]))
 		require.Eventually(t, func() bool { return tcpGreeting(tcpPort) == name+"\n" },
 			10*time.Second, 20*time.Millisecond, "new connections go to the %s endpoint", name)
 		// The UDP port's file is written after the TCP port's.

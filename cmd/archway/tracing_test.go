@@ -68,8 +68,7 @@ func (b *traceBackend) tracestate(tag string) string {
 // and a ConfigMap whose collector is receiver, with the data given.
 func startTracing(t *testing.T, b *traceBackend, receiver *testutil.OTLPReceiver, data, ingresses string) *archwayProcess {
 	requireRoot(t)
-	manifests := t.TempDir()
-	writeManifests(t, manifests, backendManifests("web", b.port)+ingresses+fmt.Sprintf(`
+	return serveManifests(t, backendManifests("web", b.port)+ingresses+fmt.Sprintf(`
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -80,9 +79,6 @@ data:
   otel-schedule-delay-millis: "50"
   otel-service-name: edge
 %s`, receiver.Port, data))
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
-	p.waitReady()
-	return p
 }
 
 // tracedIngress is ingressManifest's Ingress of Service web with these

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/accesslog"
-	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // TestWAFAuditLogAndMetric runs archway as `make run` does with a
@@ -21,12 +20,11 @@ import (
 // counts in archway_waf_requests_total for its Ingress.
 func TestWAFAuditLogAndMetric(t *testing.T) {
 	requireRoot(t)
-	manifests := t.TempDir()
 	waf := func(name, host, mode string) string {
 		return annotatedIngress(name, host, "/", "web", `nginx.ingress.kubernetes.io/enable-modsecurity: "true",
   nginx.ingress.kubernetes.io/enable-owasp-core-rules: "true", archway.dev/modsecurity-mode: "`+mode+`"`)
 	}
-	writeManifests(t, manifests, backendManifests("web", bodyLengthBackend(t))+"---"+
+	p := serveManifests(t, backendManifests("web", bodyLengthBackend(t))+"---"+
 		waf("shop", "shop.example.com", "On")+"---"+waf("probe", "probe.example.com", "DetectionOnly")+"---"+
 		ingressManifest("open", "open.example.com", "/", "web")+`
 ---
@@ -36,8 +34,6 @@ metadata: {name: archway}
 data:
   access-log-path: access.log
 `)
-	p := startProcess(t, manifests, processOptions{args: []string{"--runtime-dir", testutil.RuntimeDir(t)}})
-	p.waitReady()
 	const sqli = "/items?id=1%27%20OR%20%271%27%3D%271"
 	for host, want := range map[string]int{"shop.example.com": 403, "probe.example.com": 200, "open.example.com": 200} {
 		code, _ := p.request(http.MethodGet, host, sqli, "", "", "")
