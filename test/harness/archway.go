@@ -3,6 +3,7 @@ package harness
 import (
 	"bufio"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -259,7 +260,7 @@ func (a *Archway) Expect(t testing.TB, host, path string, want Answer) {
 // archway's /metrics.
 func (a *Archway) Metric(name string) (float64, error) {
 	var value string
-	err := a.scrape(func(sample, v string) bool {
+	err := a.scrape(func(sample, _, v string) bool {
 		if sample == name {
 			value = v
 		}
@@ -278,7 +279,7 @@ func (a *Archway) Metric(name string) (float64, error) {
 // has.
 func (a *Archway) Series(name string) (int, error) {
 	n := 0
-	err := a.scrape(func(sample, _ string) bool {
+	err := a.scrape(func(sample, _, _ string) bool {
 		if sample == name {
 			n++
 		}
@@ -287,9 +288,26 @@ func (a *Archway) Series(name string) (int, error) {
 	return n, err
 }
 
-// scrape reads archway's /metrics and calls each with the metric name and
-// value of every sample, until each returns false.
-func (a *Archway) scrape(each func(name, value string) bool) error {
+// MetricBy returns the values of the named metric's samples on archway's
+// /metrics by the value of their label key.
+func (a *Archway) MetricBy(name, key string) (map[string]float64, error) {
+	values := map[string]float64{}
+	var parseErr error
+	err := a.scrape(func(sample, labels, v string) bool {
+		_, rest, found := strings.Cut(labels, key+`="`)
+		if sample == name && found {
+			value, _, _ := strings.Cut(rest, `"`)
+			values[value], parseErr = strconv.ParseFloat(v, 64)
+		}
+		return parseErr == nil
+	})
+	return values, errors.Join(err, parseErr)
+}
+
+// scrape reads archway's /metrics and calls each with the metric name,
+// labels (`{...}`, or "") and value of every sample, until each returns
+// false.
+func (a *Archway) scrape(each func(name, labels, value string) bool) error {
 	resp, err := metricsClient.Get("http://" + a.Metrics + "/metrics")
 	if err != nil {
 		return err
@@ -305,8 +323,12 @@ func (a *Archway) scrape(each func(name, value string) bool) error {
 			continue
 		}
 		name := line[:strings.IndexAny(line+" ", "{ ")]
+		labels := ""
+		if end := strings.LastIndexByte(line, '}'); strings.HasPrefix(line[len(name):], "{") && end > 0 {
+			labels = line[len(name) : end+1]
+		}
 		fields := strings.Fields(line)
-		if !each(name, fields[len(fields)-1]) {
+		if !each(name, labels, fields[len(fields)-1]) {
 			return nil
 		}
 	}

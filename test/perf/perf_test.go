@@ -155,18 +155,84 @@ func (p *perfRun) createOneByOne(samples int) {
 // the host each serves and the time just before its creation, one at a
 // time, each once the previous one serves and nginx settled; it adds their
 // times to the first 200 as a row and returns the p99.
+//
+// It also splits each sample's time by archway's own metrics, read before
+// the create and once archway finished the syncs it caused: archway's sync
+// work (snapshot, build, render, write), the reload (SIGHUP to serving),
+// and the rest (watch, hold-off, endpoints push, and the test's polling).
+// The syncs of a sample are summed: each one is on the way to the 200.
 func (p *perfRun) timeCreates(kind string, samples int, create func(i int) (string, time.Time)) time.Duration {
-	var took []time.Duration
+	var took, work, reload, rest []time.Duration
+	before := p.syncTotals(0)
+	first := before.syncs
 	for i := range samples {
 		p.settled()
 		host, start := create(i)
 		require.NoError(p.t, p.serves(host, 5*time.Minute))
 		took = append(took, time.Since(start))
+		after := p.syncTotals(before.syncs)
+		work = append(work, after.work-before.work)
+		reload = append(reload, after.reload-before.reload)
+		rest = append(rest, took[i]-work[i]-reload[i])
+		before = after
 	}
 	p99 := percentile(took, 99)
-	p.add("create one "+kind+" to its first 200, p50 / p90 / p99",
+	what := "create one " + kind + " to its first 200"
+	p.add(what+", p50 / p90 / p99",
 		fmt.Sprintf("%s / %s / %s (%d samples)", seconds(percentile(took, 50)), seconds(percentile(took, 90)), seconds(p99), samples))
+	p50p90 := func(ds []time.Duration) string {
+		return seconds(percentile(ds, 50)) + " / " + seconds(percentile(ds, 90))
+	}
+	p.add(what+": archway's sync work (snapshot, build, render, write), p50 / p90",
+		fmt.Sprintf("%s (%d syncs in %d samples, summed per sample)", p50p90(work), int(before.syncs-first), samples))
+	p.add(what+": nginx reload (SIGHUP to serving), p50 / p90", p50p90(reload))
+	p.add(what+": the rest (watch, hold-off, endpoints push, polling), p50 / p90", p50p90(rest))
 	return p99
+}
+
+// syncTotals are the sums of archway's sync metrics at one moment.
+type syncTotals struct {
+	syncs        float64
+	work, reload time.Duration
+}
+
+// syncTotals reads archway's sync metrics once more than past syncs ran
+// and they held still for a second: the sync that made a change live
+// records its phases after nginx serves it.
+func (p *perfRun) syncTotals(past float64) syncTotals {
+	return heldStill(p.t, func() (syncTotals, error) {
+		syncs, err := p.a.Metric("archway_sync_duration_seconds_count")
+		if err == nil && syncs <= past {
+			err = fmt.Errorf("%v syncs, not more than %v", syncs, past)
+		}
+		if err != nil {
+			return syncTotals{}, err
+		}
+		phases, err := p.a.MetricBy("archway_sync_phase_seconds_sum", "phase")
+		in := func(phases ...float64) (sum time.Duration) {
+			for _, s := range phases {
+				sum += time.Duration(s * float64(time.Second))
+			}
+			return sum
+		}
+		return syncTotals{syncs: syncs, work: in(phases["snapshot"], phases["build"], phases["render"], phases["write"]),
+			reload: in(phases["reload"])}, err
+	})
+}
+
+// heldStill returns what read returns once it returned it twice, a second
+// apart, without an error.
+func heldStill[T comparable](t testing.TB, read func() (T, error)) T {
+	var last T
+	seen := false
+	require.NoError(t, harness.Eventually(time.Minute, time.Second, func() error {
+		v, err := read()
+		if err == nil && (!seen || v != last) {
+			last, seen, err = v, true, fmt.Errorf("went to %v", v)
+		}
+		return err
+	}))
+	return last
 }
 
 // bare times nginx -t and a reload of the config archway wrote, and the
@@ -224,15 +290,7 @@ func (p *perfRun) underLoad(hosts []string, change func(), done func() error) (r
 // reloads returns archway's count of reloads once it held still for a
 // second: archway counts a reload only after nginx retired old workers.
 func (p *perfRun) reloads() int {
-	last := -1.0
-	require.NoError(p.t, harness.Eventually(time.Minute, time.Second, func() error {
-		n, err := p.a.Metric("nginx_ingress_controller_success")
-		if err == nil && n != last {
-			last, err = n, fmt.Errorf("reloads went to %v", n)
-		}
-		return err
-	}))
-	return int(last)
+	return int(heldStill(p.t, func() (float64, error) { return p.a.Metric("nginx_ingress_controller_success") }))
 }
 
 // answers returns nil once host's path answers 200 from backend, or from
