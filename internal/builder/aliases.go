@@ -132,7 +132,7 @@ func (h hostClaims) owned(servers []model.Server, at map[string]int, owners host
 func wwwRedirect(from, to string, owner model.Owner) model.Server {
 	return model.Server{Host: from, Locations: []model.Location{{
 		Path: "/", Match: model.MatchPrefix, Owner: owner,
-		Policy: model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect, URL: model.Template{
+		Policy: &model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect, URL: model.Template{
 			{Var: "scheme"}, {Text: "://" + to}, {Var: "request_uri"},
 		}}},
 	}}}

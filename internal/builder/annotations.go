@@ -21,7 +21,8 @@ type ingressPolicy struct {
 	// clientAuth is kept when the Ingress is blocked: its hosts must not
 	// be opened by what blocked it.
 	clientAuth clientAuthClaim
-	policy     model.Policy
+	// policy is what the Ingress's paths share; nil asks nothing.
+	policy *model.Policy
 	// blocked: an annotation could not be applied as written, so every
 	// route of the Ingress answers 503 (see package annotations).
 	blocked bool
@@ -61,12 +62,12 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 	loc := &parsed.Location
 	pol.server = parsed.Server
 	pol.passthrough, pol.passthroughProxy = parsed.Server.SSLPassthrough, parsed.Server.PassthroughProxyProtocol
-	pol.policy = loc.Policy()
-	if pol.policy.ExternalAuth == nil && loc.GlobalAuth && b.globalAuth != nil {
-		pol.policy.ExternalAuth, pol.globalAuth = b.globalAuth, true
+	policy := loc.Policy()
+	if policy.ExternalAuth == nil && loc.GlobalAuth && b.globalAuth != nil {
+		policy.ExternalAuth, pol.globalAuth = b.globalAuth, true
 	}
-	pol.policy.Trace = loc.Tracing.Trace(b.cfg.Settings.Tracing)
-	pol.policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
+	policy.Trace = loc.Tracing.Trace(b.cfg.Settings.Tracing)
+	policy.Snippet, pol.serverSnippet = snippets.location, snippets.server
 	pol.regex = loc.UseRegex || loc.RewriteTarget != nil
 	pol.serviceUpstream = loc.ServiceUpstream
 	pol.redirect = redirectFlags{ssl: loc.SSLRedirect, force: loc.ForceSSLRedirect}
@@ -85,32 +86,36 @@ func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressP
 			fail("auth-secret", err)
 		}
 		auth.Realm = loc.AuthRealm
-		pol.policy.BasicAuth = &auth
+		policy.BasicAuth = &auth
 	}
 	var err error
 	if pol.clientAuth, err = b.clientAuth(ref.Namespace, parsed.Server.ClientAuth, problems); err != nil {
 		fail("auth-tls-secret", err)
 	}
 	if loc.ProxySSLSecret != nil {
-		if err := b.secrets.backendTLS(ref.Namespace, *loc.ProxySSLSecret, pol.policy.BackendTLS); err != nil {
+		if err := b.secrets.backendTLS(ref.Namespace, *loc.ProxySSLSecret, policy.BackendTLS); err != nil {
 			fail("proxy-ssl-secret", err)
 		}
 	}
 	if loc.CustomHeaders != nil {
-		if pol.policy.ResponseHeaders, err = b.customHeaders(ref.Namespace, *loc.CustomHeaders); err != nil {
+		if policy.ResponseHeaders, err = b.customHeaders(ref.Namespace, *loc.CustomHeaders); err != nil {
 			fail("custom-headers", err)
 		}
 	}
 	if loc.CustomHTTPErrors != nil || loc.DefaultBackend != "" {
-		pol.policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
+		policy.Errors = &model.ErrorPages{Codes: loc.CustomHTTPErrors}
 		if loc.DefaultBackend != "" {
-			pol.policy.Errors.Backend = b.annotationBackend(ref, b.prefix+"/default-backend", loc.DefaultBackend)
+			policy.Errors.Backend = b.annotationBackend(ref, b.prefix+"/default-backend", loc.DefaultBackend)
 		}
 	}
 	if pol.blocked {
-		pol.policy, pol.server, pol.serverSnippet = model.Policy{}, annotations.Server{}, nil
-	} else {
-		b.wafs.add(ref, loc.WAF)
+		pol.server, pol.serverSnippet = annotations.Server{}, nil
+		return pol
+	}
+	b.wafs.add(ref, loc.WAF)
+	if !policy.IsZero() {
+		shared := policy // only a policy that asks something is copied to the heap
+		pol.policy = &shared
 	}
 	return pol
 }

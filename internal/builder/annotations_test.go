@@ -54,7 +54,7 @@ func TestProblemKey(t *testing.T) {
 func TestBuildAnnotationPolicies(t *testing.T) {
 	tuned, broken, auth := ref("web", "tuned"), ref("web", "broken"), ref("web", "auth")
 	elsewhere, authMap, missing, canary := ref("web", "auth-elsewhere"), ref("web", "auth-map"), ref("web", "auth-missing"), ref("web", "canary")
-	with := func(l model.Location, p model.Policy) model.Location { l.Policy = p; return l }
+	with := func(l model.Location, p model.Policy) model.Location { l.Policy = &p; return l }
 	bodySize := model.Size(8 << 20)
 	sha := "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="
 	runFixtures(t, map[string]fixture{
@@ -115,9 +115,9 @@ func TestBuildAnnotationRegex(t *testing.T) {
 				Servers: []model.Server{{Host: "b.example.com", Locations: []model.Location{
 					prefix("/api", "web_app_80", plain),
 					{Path: "/api(/|$)(.*)", Match: model.MatchRegex, Backend: "web_app_80", Owner: ingressOwner(regex),
-						Policy: model.Policy{RewriteTarget: target}},
+						Policy: &model.Policy{RewriteTarget: target}},
 					{Path: "/health", Match: model.MatchExact, Backend: "web_app_80", Owner: ingressOwner(regex),
-						Policy: model.Policy{RewriteTarget: target}}, // $2 is empty, as in ingress-nginx
+						Policy: &model.Policy{RewriteTarget: target}}, // $2 is empty, as in ingress-nginx
 					prefix("/static", "web_app_80", plain),
 				}}},
 				Backends: []model.Backend{webApp80()},
@@ -139,7 +139,7 @@ func TestBuildAnnotationHosts(t *testing.T) {
 	site, shop, errs, errsMissing := ref("web", "site"), ref("web", "shop"), ref("web", "errors"), ref("web", "errors-missing")
 	redirect := func(from, to string, ing model.Ref) model.Server {
 		return model.Server{Host: from, Locations: []model.Location{{Path: "/", Match: model.MatchPrefix, Owner: ingressOwner(ing),
-			Policy: model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect,
+			Policy: &model.Policy{Redirect: &model.Redirect{Code: http.StatusPermanentRedirect,
 				URL: model.Template{{Var: "scheme"}, {Text: "://" + to}, {Var: "request_uri"}}}}}}}
 	}
 	errorPages := model.Backend{Name: "web_error-pages_8081", Service: ref("web", "error-pages"), Port: "8081"}
@@ -153,9 +153,9 @@ func TestBuildAnnotationHosts(t *testing.T) {
 				Servers: []model.Server{
 					{Host: "err.example.com", Locations: []model.Location{
 						{Path: "/", Match: model.MatchPrefix, Backend: apiClusterIP.Name, Owner: ingressOwner(errs),
-							Policy: model.Policy{Errors: &model.ErrorPages{Codes: []int{404, 503}, Backend: errorPages.Name}}},
+							Policy: &model.Policy{Errors: &model.ErrorPages{Codes: []int{404, 503}, Backend: errorPages.Name}}},
 						{Path: "/x", Match: model.MatchPrefix, Backend: "web_app_80", Owner: ingressOwner(errsMissing),
-							Policy: model.Policy{Errors: &model.ErrorPages{}}},
+							Policy: &model.Policy{Errors: &model.ErrorPages{}}},
 					}},
 					{Host: "example.com", Aliases: []string{"alias.example.com"}, Locations: []model.Location{prefix("/", "web_app_80", site)}},
 					{Host: "shop.example.com", Aliases: []string{"store.example.com"}, Locations: []model.Location{prefix("/", "web_app_80", shop)}},
@@ -304,7 +304,7 @@ func TestBuildRefusesWeakBackendClientCertificate(t *testing.T) {
 	for _, s := range cfg.Servers {
 		backends[s.Host] = s.Locations[0].Backend
 		if s.Host == "good.example.com" {
-			require.Equal(t, good.CertPEM, s.Locations[0].Policy.BackendTLS.ClientCertificate)
+			require.Equal(t, good.CertPEM, policyOf(s.Locations[0]).BackendTLS.ClientCertificate)
 		}
 	}
 	require.Equal(t, map[string]string{"weak.example.com": "", "good.example.com": "web_app_http", "plain.example.com": "web_app_http"}, backends)
@@ -324,7 +324,7 @@ func TestBuildAuthURLOnRequestHost(t *testing.T) {
 	served := map[string]bool{}
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			served[s.Host+l.Path] = l.Backend != "" && l.Policy.ExternalAuth != nil
+			served[s.Host+l.Path] = l.Backend != "" && policyOf(l).ExternalAuth != nil
 		}
 	}
 	require.Equal(t, map[string]bool{"a.example.com/": true, "/x": false}, served)
@@ -358,12 +358,13 @@ func TestBuildGlobalAuth(t *testing.T) {
 	auth := map[string]string{}
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			switch a := l.Policy.ExternalAuth; {
+			switch {
 			case l.Backend == "":
 				auth[s.Host+l.Path] = "503"
-			case a == nil:
+			case policyOf(l).ExternalAuth == nil:
 				auth[s.Host+l.Path] = "none"
 			default:
+				a := policyOf(l).ExternalAuth
 				auth[s.Host+l.Path] = probeURL(a.URL) + " " + strings.Join(a.ResponseHeaders, ",")
 			}
 		}

@@ -76,6 +76,14 @@ type build struct {
 	// gatewayState is what the Gateway API processors pass on
 	// (gateway_report.go).
 	gatewayState
+	// pathPolicies are the policies of Ingress paths that their Ingress's
+	// policy does not fit (applyPath).
+	pathPolicies policyCopies[pathPolicy]
+	// ownPolicies, set by tests only, gives each location a copy of the
+	// policy it would share (sharePolicy), which no write through a
+	// shared policy reaches: with and without it, Build must give equal
+	// Configs (TestSharedPoliciesEqualCopies).
+	ownPolicies func(*model.Policy) *model.Policy
 }
 
 // report lists the Ingresses among the owners served: Ingress status

@@ -129,6 +129,14 @@ func exact(path, backend string, ing model.Ref) model.Location {
 	return model.Location{Path: path, Match: model.MatchExact, Backend: backend, Owner: ingressOwner(ing)}
 }
 
+// policyOf returns the policy of l, the zero Policy for nil.
+func policyOf(l model.Location) model.Policy {
+	if l.Policy == nil {
+		return model.Policy{}
+	}
+	return *l.Policy
+}
+
 // webApp80 is the Backend of testdata/service-web-app.yaml's port 80.
 func webApp80() model.Backend {
 	return model.Backend{

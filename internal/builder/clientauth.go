@@ -98,7 +98,11 @@ func (s *secretIndex) clientCA(namespace string, ref annotations.SecretRef) (ca,
 // the client would choose where the auth request goes).
 func (b *build) hostless(ing *networkingv1.Ingress, ref model.Ref, pol *ingressPolicy) *ingressPolicy {
 	var message string
-	switch auth := pol.policy.ExternalAuth; {
+	var auth *model.ExternalAuth
+	if pol.policy != nil {
+		auth = pol.policy.ExternalAuth
+	}
+	switch {
 	case pol.clientAuth.asked:
 		message = "client certificates (auth-tls-*) are asked for by host name, which this %s has not: it answers 503"
 	case auth != nil && auth.URL.NamesRequestHost():
@@ -162,7 +166,7 @@ func (h hostClaims) applyClientAuth(servers []model.Server, at map[string]int, p
 func answer503(s *model.Server, owner model.Owner) {
 	for j := range s.Locations {
 		if l := &s.Locations[j]; owner == (model.Owner{}) || l.Owner == owner {
-			l.Backend, l.Policy, l.Canaries, l.Candidates = "", model.Policy{}, nil, nil
+			l.Backend, l.Policy, l.Canaries, l.Candidates = "", nil, nil, nil
 		}
 	}
 }

@@ -38,6 +38,10 @@ func (b *build) addHTTPRoutes() {
 	})
 	parsed, _ := annotations.Parse(nil, annotations.DefaultPrefix)
 	policy := parsed.Location.Policy() // what an Ingress without annotations gets
+	shared := &policy
+	if policy.IsZero() {
+		shared = nil
+	}
 	b.reserve(0, len(routes))
 	var matches []httpMatch
 	for rank, route := range routes {
@@ -48,7 +52,7 @@ func (b *build) addHTTPRoutes() {
 			b.checkBackends(model.Ref{Namespace: route.Namespace, Name: route.Name}, route.Spec.Rules, result)
 		}
 	}
-	b.claimMatches(matches, policy)
+	b.claimMatches(matches, shared)
 }
 
 // routeHosts returns the hosts an HTTPRoute is served on ("" for any host),

@@ -53,6 +53,12 @@ type httpMatch struct {
 	filters ruleFilters
 }
 
+// routeRule is a rule of an HTTPRoute, by index.
+type routeRule struct {
+	owner model.Owner
+	rule  int
+}
+
 // before orders two matches of one location by precedence (2 to 6).
 func (m *httpMatch) before(o *httpMatch) int {
 	return cmp.Or(
@@ -79,7 +85,7 @@ func sameConditions(a, b model.Candidate) bool {
 // precedence order, and then each location its route: the backend of its
 // first candidate when that has no condition, else its candidates,
 // followed by those of the shorter prefixes that hold its path.
-func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
+func (b *build) claimMatches(matches []httpMatch, policy *model.Policy) {
 	groups := map[routeKey][]*httpMatch{}
 	var keys []routeKey
 	for i := range matches {
@@ -124,17 +130,19 @@ func (b *build) claimMatches(matches []httpMatch, policy model.Policy) {
 		groups[key] = group
 		b.route(first, key) // free: not an Ingress's, nor a regex
 	}
+	filtered := policyCopies[routeRule]{} // the locations of one rule share its policy
 	for _, key := range keys {
 		group, ok := groups[key]
 		if !ok {
 			continue
 		}
 		loc := &b.locs[b.routes[key]]
-		loc.Policy = policy
+		b.sharePolicy(loc, policy)
 		if !group[0].cand.Conditional() {
 			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].cand.Backend == ""
 			if group[0].filters != nil {
-				group[0].filters(&loc.Policy)
+				m := group[0]
+				filtered.edit(loc, routeRule{m.owner, m.rule}, m.filters)
 			}
 			continue
 		}

@@ -23,8 +23,11 @@ func gatewayOpts() *Options {
 // without annotations gets.
 func routeLocation(match model.Match, path, backend string, route model.Ref, canaries ...model.Canary) model.Location {
 	parsed, _ := annotations.Parse(nil, annotations.DefaultPrefix)
-	return model.Location{Path: path, Match: match, Backend: backend, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route},
-		Policy: parsed.Location.Policy(), Canaries: canaries}
+	l := model.Location{Path: path, Match: match, Backend: backend, Owner: model.Owner{Kind: KindHTTPRoute, Ref: route}, Canaries: canaries}
+	if p := parsed.Location.Policy(); !p.IsZero() {
+		l.Policy = &p
+	}
+	return l
 }
 
 // unresolved marks l as a route whose backendRefs are all invalid.
@@ -45,8 +48,8 @@ func TestHTTPRoutes(t *testing.T) {
 	// /old redirects to new.example.com, keeping the listeners' port 80
 	// out of the Location when the request's scheme is http.
 	old := routeLocation(model.MatchPrefix, "/old", "web_app_80", store)
-	old.Policy.Redirect = &model.Redirect{Code: 302, URL: model.Template{{Var: "scheme"}, {Text: "://"}, {Text: "new.example.com"},
-		{Var: "port_80"}, {Var: "request_uri"}}}
+	old.Policy = &model.Policy{Redirect: &model.Redirect{Code: 302, URL: model.Template{{Var: "scheme"}, {Text: "://"}, {Text: "new.example.com"},
+		{Var: "port_80"}, {Var: "request_uri"}}}}
 	mirror := Problem{Kind: KindHTTPRoute, Object: store, Field: "spec.rules[3].filters[0]", Reason: reason.UnsupportedFeature,
 		Message: "filter RequestMirror is not supported yet; the rule is not served"}
 	withAPI := []model.Backend{

@@ -54,6 +54,7 @@ type ingressState struct {
 func (b *build) addIngresses() {
 	b.prefix = cmp.Or(b.opts.AnnotationsPrefix, annotations.DefaultPrefix)
 	b.safeSnippets = b.cfg.Settings.SafeSnippets
+	b.pathPolicies = policyCopies[pathPolicy]{}
 	sel := ingressclass.Selector{
 		IngressClass:      b.opts.IngressClass,
 		ControllerClass:   b.opts.ControllerClass,
@@ -139,17 +140,32 @@ func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend
 	if pol.blocked {
 		return
 	}
-	loc.Policy = pol.policy
-	if pol.globalAuth && underPrefix(loc.Path, b.cfg.Settings.GlobalAuth.NoAuthLocations) {
-		loc.Policy.ExternalAuth = nil
+	b.sharePolicy(loc, pol.policy)
+	if p := loc.Policy; p != nil {
+		noAuth := pol.globalAuth && underPrefix(loc.Path, b.cfg.Settings.GlobalAuth.NoAuthLocations)
+		if host := upstreamVhost(p.Proxy.Host, ing.Namespace, backend); noAuth || host != p.Proxy.Host {
+			b.pathPolicies.edit(loc, pathPolicy{noAuth, host}, func(p *model.Policy) {
+				if noAuth {
+					p.ExternalAuth = nil
+				}
+				p.Proxy.Host = host
+			})
+		}
 	}
-	loc.Policy.Proxy.Host = upstreamVhost(loc.Policy.Proxy.Host, ing.Namespace, backend)
 	name, rej := b.backends.ingressBackend(ing.Namespace, backend)
 	if rej != nil {
 		b.reject(ing, at.field()+".backend", rej)
 		return
 	}
 	loc.Backend = b.tuned(name, pol)
+}
+
+// pathPolicy is how a path's policy differs from its Ingress's: without
+// the global auth (no-auth-locations) and with the upstream-vhost of the
+// path's Service.
+type pathPolicy struct {
+	noAuth bool
+	host   string
 }
 
 // tuned returns the variant of a resolved backend that the Ingress's

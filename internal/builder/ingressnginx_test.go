@@ -82,7 +82,7 @@ func TestIngressNginxManifests(t *testing.T) {
 		t.Run(key, func(t *testing.T) {
 			l, ok := locations[key]
 			require.True(t, ok, "no location %s", key)
-			check(t, l.Policy)
+			check(t, policyOf(l))
 		})
 	}
 }

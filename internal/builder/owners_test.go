@@ -172,7 +172,7 @@ func TestTLSSectionNeedsTheHost(t *testing.T) {
 			cfg, report := Build(tenantSnapshot(t, tc.ingresses...), defaultOpts())
 			s := serverOf(t, cfg, sharedHost)
 			require.Equal(t, tc.tls, s.Certificate != nil, "certificate")
-			require.Equal(t, tc.tls, s.Locations[0].Policy.HTTPSRedirect, "redirect")
+			require.Equal(t, tc.tls, policyOf(s.Locations[0]).HTTPSRedirect, "redirect")
 			require.Equal(t, tc.problems, problemsOf(report))
 		})
 	}

@@ -71,7 +71,7 @@ func TestBuildCustomHeaders(t *testing.T) {
 	got := map[string][]model.Header{}
 	for _, s := range cfg.Servers {
 		if l := s.Locations[0]; l.Backend != "" {
-			got[s.Host] = l.Policy.ResponseHeaders
+			got[s.Host] = policyOf(l).ResponseHeaders
 		}
 	}
 	require.Equal(t, map[string][]model.Header{"own.example.com": want, "qualified.example.com": want}, got)

@@ -43,7 +43,7 @@ func TestLocationDefaults(t *testing.T) {
 		tlsIngress("own", 1, []string{"b.example.com"}, nil, map[string]string{"proxy-body-size": "5m", "load-balance": "round_robin"}))
 	require.Empty(t, problems)
 	size := func(n model.Size) *model.Size { return &n }
-	plain, own := locs["plain"].Policy, locs["own"].Policy
+	plain, own := policyOf(locs["plain"]), policyOf(locs["own"])
 	require.Equal(t, size(100<<20), plain.Proxy.BodySize)
 	require.Equal(t, size(5<<20), own.Proxy.BodySize, "the annotation wins")
 	require.Equal(t, time.Hour, plain.Proxy.ReadTimeout)
@@ -69,7 +69,7 @@ func TestLocationDefaultsConflicts(t *testing.T) {
 	require.Equal(t, reason.InvalidAnnotation, problems[2].Reason)
 	require.Equal(t, ref("web", "small"), problems[2].Object)
 	require.Contains(t, problems[2].Message, `value "8k": must be from one proxy buffer (16384 bytes)`)
-	require.Nil(t, locs["plain"].Policy.Proxy.BusyBuffersSize)
-	require.Equal(t, model.Size(16<<10), *locs["plain"].Policy.Proxy.BufferSize, "the default that goes alone is kept")
+	require.Nil(t, policyOf(locs["plain"]).Proxy.BusyBuffersSize)
+	require.Equal(t, model.Size(16<<10), *policyOf(locs["plain"]).Proxy.BufferSize, "the default that goes alone is kept")
 	require.Empty(t, locs["small"].Backend, "the blocked Ingress answers 503")
 }

@@ -25,7 +25,7 @@ func TestSnippets(t *testing.T) {
 		cfg, report := Build(tenantSnapshot(t, pathIngress("owner", 0, sharedHost, "/", config("deny all;"))), defaultOpts())
 		require.Equal(t, []string{"web/owner " + annotation("configuration-snippet") + " SnippetRefused"}, problemsOf(report))
 		require.Contains(t, report.Problems[0].Message, `safe-snippet-annotations: "true"`)
-		require.Nil(t, serverOf(t, cfg, sharedHost).Locations[0].Policy.Snippet)
+		require.Nil(t, policyOf(serverOf(t, cfg, sharedHost).Locations[0]).Snippet)
 	})
 	t.Run("a value other than true or false keeps them off", func(t *testing.T) {
 		snap := withSafeSnippets(tenantSnapshot(t, pathIngress("owner", 0, sharedHost, "/", config("deny all;"))))
@@ -40,7 +40,7 @@ func TestSnippets(t *testing.T) {
 		cfg, report := Build(withSafeSnippets(tenantSnapshot(t, ing)), defaultOpts())
 		require.Empty(t, report.Problems)
 		s := serverOf(t, cfg, sharedHost)
-		require.Len(t, s.Locations[0].Policy.Snippet.Directives, 1)
+		require.Len(t, policyOf(s.Locations[0]).Snippet.Directives, 1)
 		require.Equal(t, "/metrics", s.Snippet.Locations[0].Path)
 	})
 	t.Run("on, a snippet outside the subset names its token", func(t *testing.T) {

@@ -168,6 +168,7 @@ func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems)
 		return
 	}
 	hosts := t.hosts(owners, p)
+	redirects := policyCopies[bool]{}
 	for i := range servers {
 		s := &servers[i]
 		claim, tls := hosts[s.Host]
@@ -175,8 +176,11 @@ func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems)
 			s.Certificate = claim.cert
 		}
 		for j := range s.Locations {
-			f := t.redirects[s.Locations[j].Owner]
-			s.Locations[j].Policy.HTTPSRedirect = f.force || tls && f.ssl
+			l := &s.Locations[j]
+			f := t.redirects[l.Owner]
+			if redirect := f.force || tls && f.ssl; redirect != (l.Policy != nil && l.Policy.HTTPSRedirect) {
+				redirects.edit(l, redirect, func(p *model.Policy) { p.HTTPSRedirect = redirect })
+			}
 		}
 	}
 }

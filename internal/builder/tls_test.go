@@ -202,7 +202,7 @@ func TestBuildTLS(t *testing.T) {
 						require.Equal(t, "web", s.Certificate.Secret.Namespace)
 					}
 					for _, l := range s.Locations {
-						sv.redirect = sv.redirect || l.Policy.HTTPSRedirect
+						sv.redirect = sv.redirect || policyOf(l).HTTPSRedirect
 					}
 					got[s.Host] = sv
 				}

@@ -52,6 +52,7 @@ func (b *build) applyWAF() {
 		}
 		return w
 	}
+	withWAF := policyCopies[*model.WAF]{}
 	for si := range cfg.Servers {
 		srv := &cfg.Servers[si]
 		owner := b.owners[srv.Host]
@@ -63,17 +64,19 @@ func (b *build) applyWAF() {
 		}
 		for li := range srv.Locations {
 			l := &srv.Locations[li]
-			l.Policy.WAF = wafOf(l.Owner)
-			if host == nil || l.Owner.Namespace == owner {
-				continue
+			waf := wafOf(l.Owner)
+			if host != nil && l.Owner.Namespace != owner {
+				hostWAF := wafOf(*host)
+				if b.wafClaim(l.Owner).IsSet() && !reflect.DeepEqual(waf, hostWAF) {
+					// Repeats for other paths are dropped with the Report's.
+					b.problems.add(l.Owner.Kind, l.Owner.Ref, annotationsField, reason.HostNotOwned,
+						notOwned(srv.Host, "its web application firewall (ModSecurity)")+"; its paths there get the owner's")
+				}
+				waf = hostWAF
 			}
-			hostWAF := wafOf(*host)
-			if b.wafClaim(l.Owner).IsSet() && !reflect.DeepEqual(l.Policy.WAF, hostWAF) {
-				// Repeats for other paths are dropped with the Report's.
-				b.problems.add(l.Owner.Kind, l.Owner.Ref, annotationsField, reason.HostNotOwned,
-					notOwned(srv.Host, "its web application firewall (ModSecurity)")+"; its paths there get the owner's")
+			if waf != nil { // no policy has a WAF before
+				withWAF.edit(l, waf, func(p *model.Policy) { p.WAF = waf })
 			}
-			l.Policy.WAF = hostWAF
 		}
 	}
 }

@@ -81,7 +81,7 @@ func TestBuildWAF(t *testing.T) {
 			snap.ConfigMap = wafConfigMap(tc.configMap)
 			cfg, report := Build(snap, defaultOpts())
 			require.Empty(t, report.Problems)
-			require.Equal(t, tc.want, serverOf(t, cfg, sharedHost).Locations[0].Policy.WAF)
+			require.Equal(t, tc.want, policyOf(serverOf(t, cfg, sharedHost).Locations[0]).WAF)
 		})
 	}
 }
@@ -126,7 +126,7 @@ func TestWAFNeedsTheHost(t *testing.T) {
 			srv := serverOf(t, cfg, sharedHost)
 			require.Len(t, srv.Locations, 2)
 			for _, l := range srv.Locations {
-				require.Equal(t, ownerWAF, l.Policy.WAF, l.Path)
+				require.Equal(t, ownerWAF, policyOf(l).WAF, l.Path)
 			}
 			var want []string
 			if tc.problem {
@@ -134,7 +134,7 @@ func TestWAFNeedsTheHost(t *testing.T) {
 			}
 			require.Equal(t, want, problemsOf(report))
 			// On its own host, the intruder decides.
-			mineWAF := serverOf(t, cfg, "mine.example.com").Locations[0].Policy.WAF
+			mineWAF := policyOf(serverOf(t, cfg, "mine.example.com").Locations[0]).WAF
 			require.Nil(t, mineWAF)
 		})
 	}

@@ -114,8 +114,11 @@ type Location struct {
 	// Owner is the object this route comes from.
 	Owner Owner
 	// Policy is what the owner asks of this route (an Ingress's
-	// annotations).
-	Policy Policy
+	// annotations); nil asks nothing, as the zero Policy does, and Build
+	// gives nil rather than a zero Policy. Locations share policies (the
+	// paths of one Ingress share its policy), so a Policy in a Config is
+	// never written: a change is a changed copy.
+	Policy *Policy
 	// Canaries are alternative backends (see Canary), oldest canary
 	// Ingress first; only on a Location with a Backend.
 	Canaries []Canary

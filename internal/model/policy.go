@@ -1,8 +1,11 @@
 package model
 
 import (
+	"bytes"
 	"net/netip"
+	"reflect"
 	"time"
+	"unsafe"
 )
 
 // Size is a number of bytes.
@@ -69,6 +72,22 @@ type Policy struct {
 	// Trace is the trace context of the locations' requests; nil traces
 	// none.
 	Trace *Trace
+}
+
+// IsZero reports whether p asks nothing: p is nil or the zero Policy.
+// reflect.Value.IsZero would check field by field (slices make the type
+// incomparable): memory of zero bytes only is the zero value, and a
+// value with another byte (perhaps in padding) takes reflect's answer.
+func (p *Policy) IsZero() bool {
+	if p == nil {
+		return true
+	}
+	var zero Policy
+	size := unsafe.Sizeof(zero)
+	if bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(p)), size), unsafe.Slice((*byte)(unsafe.Pointer(&zero)), size)) {
+		return true
+	}
+	return reflect.ValueOf(p).Elem().IsZero()
 }
 
 // Proxy holds the proxy settings of a location.

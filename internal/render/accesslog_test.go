@@ -19,7 +19,7 @@ func TestAccessLogGolden(t *testing.T) {
 		Backends: []model.Backend{{Name: "app"}},
 		Servers: []model.Server{{Host: "app.example.com", Locations: []model.Location{
 			prefix("/", "app"),
-			{Path: "/quiet", Match: model.MatchPrefix, Backend: "app", Policy: model.Policy{AccessLog: &off}},
+			{Path: "/quiet", Match: model.MatchPrefix, Backend: "app", Policy: &model.Policy{AccessLog: &off}},
 		}}},
 		Settings: model.Settings{AccessLog: model.AccessLog{
 			Path:     "access.log",

@@ -323,9 +323,9 @@ func TestClientAddresses(t *testing.T) {
 	app := clientBackend(t)
 	locations := func() []model.Location {
 		allowed, other, denied := prefix("/allowed", "client"), prefix("/other", "client"), prefix("/denied", "client")
-		allowed.Policy.Access = &model.Access{Allow: mustPrefixes("203.0.113.0/24")}
-		other.Policy.Access = &model.Access{Allow: mustPrefixes("198.51.100.0/24")}
-		denied.Policy.Access = &model.Access{Deny: mustPrefixes("203.0.113.7/32")}
+		own(&allowed).Access = &model.Access{Allow: mustPrefixes("203.0.113.0/24")}
+		own(&other).Access = &model.Access{Allow: mustPrefixes("198.51.100.0/24")}
+		own(&denied).Access = &model.Access{Deny: mustPrefixes("203.0.113.7/32")}
 		return []model.Location{prefix("/", "client"), allowed, other, denied}
 	}
 	config := func(c model.ClientSettings) model.Config {

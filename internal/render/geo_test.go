@@ -30,7 +30,7 @@ func TestGeoListsPassNginxQuietly(t *testing.T) {
 	s.Clients.UseForwardedHeaders = true
 	s.Clients.Allow = mustPrefixes("0.0.0.0/0", "::/0", "10.0.0.0/8", "10.0.0.0/8")
 	limited := prefix("/", "client")
-	limited.Policy.RateLimit = &model.RateLimit{RPS: 1000, Allow: mustPrefixes("0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/8")}
+	own(&limited).RateLimit = &model.RateLimit{RPS: 1000, Allow: mustPrefixes("0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/8")}
 	cfg := model.Config{Backends: []model.Backend{clientBackend(t)}, Settings: s,
 		DefaultCertificate: modelCert(testutil.NewCert(t, testutil.CertOptions{}), "default"),
 		Servers:            []model.Server{{Host: "app.test", Locations: []model.Location{limited}}}}

@@ -37,10 +37,20 @@ func prefix(path, backend string) model.Location {
 	return model.Location{Path: path, Match: model.MatchPrefix, Backend: backend}
 }
 
+// own gives l a copy of its policy, which it may share, to change.
+func own(l *model.Location) *model.Policy {
+	var p model.Policy
+	if l.Policy != nil {
+		p = *l.Policy
+	}
+	l.Policy = &p
+	return l.Policy
+}
+
 // traced is a Prefix location whose requests carry trace context.
 func traced(path, backend string, trust bool) model.Location {
 	l := prefix(path, backend)
-	l.Policy.Trace = &model.Trace{TrustIncoming: trust}
+	own(&l).Trace = &model.Trace{TrustIncoming: trust}
 	return l
 }
 
@@ -125,7 +135,7 @@ var goldenCases = map[string]struct {
 		cfg: model.Config{
 			Backends: []model.Backend{backend("app", 3000, "10.0.0.1")},
 			Servers: []model.Server{{Host: "app.example.com", Locations: []model.Location{prefix("/", "app"),
-				{Path: "/custom", Match: model.MatchPrefix, Backend: "app", Policy: model.Policy{ResponseHeaders: []model.Header{
+				{Path: "/custom", Match: model.MatchPrefix, Backend: "app", Policy: &model.Policy{ResponseHeaders: []model.Header{
 					{Name: "Cache-Control", Value: model.Template{{Text: "no-store"}}}}}}}}},
 			Settings: model.Settings{Headers: model.HeaderSettings{OriginalURI: true,
 				Request: []model.Header{{Name: "X-Request-Start", Value: model.Template{{Text: "t="}, {Var: "msec"}}},

@@ -23,7 +23,7 @@ func policyScaleConfig(servers, limited int) model.Config {
 			pol.RateLimit = &model.RateLimit{RPS: 10, Allow: []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}}
 		}
 		for j := range cfg.Servers[i].Locations {
-			cfg.Servers[i].Locations[j].Policy = pol
+			cfg.Servers[i].Locations[j].Policy = &pol
 			cfg.Servers[i].Locations[j].Owner = model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "ns", Name: fmt.Sprintf("ing-%d", i)}}
 		}
 	}

@@ -26,7 +26,7 @@ func TestHeaderSettings(t *testing.T) {
 	e := newAnnotationEnv(t, model.Config{
 		Backends: []model.Backend{handlerBackend(t, "app", app)},
 		Servers: []model.Server{{Host: "headers.test", Locations: []model.Location{prefix("/", "app"),
-			{Path: "/custom", Match: model.MatchPrefix, Backend: "app", Policy: model.Policy{ResponseHeaders: []model.Header{
+			{Path: "/custom", Match: model.MatchPrefix, Backend: "app", Policy: &model.Policy{ResponseHeaders: []model.Header{
 				{Name: "Cache-Control", Value: text("no-store")}, {Name: "X-Frame-Options", Value: text("SAMEORIGIN")}}}}}}},
 		Settings: model.Settings{Headers: model.HeaderSettings{OriginalURI: true,
 			Request: []model.Header{{Name: "X-Using-Archway", Value: text("true")},

@@ -34,9 +34,9 @@ func requireIPv6Loopback(t *testing.T) {
 // refuses it and a denylist of ::1.
 func ipv6Config(t *testing.T, s model.Settings) model.Config {
 	allowed, other, denied := prefix("/allowed", "client"), prefix("/other", "client"), prefix("/denied", "client")
-	allowed.Policy.Access = &model.Access{Allow: mustPrefixes("::1/128", "2001:db8::/32")}
-	other.Policy.Access = &model.Access{Allow: mustPrefixes("127.0.0.0/8", "fd00::/8")}
-	denied.Policy.Access = &model.Access{Deny: mustPrefixes("::1/128", "2001:db8::7/128")}
+	own(&allowed).Access = &model.Access{Allow: mustPrefixes("::1/128", "2001:db8::/32")}
+	own(&other).Access = &model.Access{Allow: mustPrefixes("127.0.0.0/8", "fd00::/8")}
+	own(&denied).Access = &model.Access{Deny: mustPrefixes("::1/128", "2001:db8::7/128")}
 	return model.Config{Backends: []model.Backend{clientBackend(t)}, Settings: s,
 		DefaultCertificate: modelCert(testutil.NewCert(t, testutil.CertOptions{}), "default"),
 		Servers:            []model.Server{{Host: "app.test", Locations: []model.Location{prefix("/", "client"), allowed, other, denied}}}}

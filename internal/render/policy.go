@@ -1,15 +1,12 @@
 package render
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/archway-ingress/archway/internal/grammar"
 	"github.com/archway-ingress/archway/internal/model"
@@ -90,11 +87,17 @@ type basicAuthView struct{ Realm, File string }
 // Policy on a server without client certificates), proxying in the
 // backend's protocol.
 func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
-	pol := &l.Policy
-	if p.clientAuth == nil && isZero(pol) {
-		return r, nil
+	if l.Policy.IsZero() {
+		if p.clientAuth == nil {
+			return r, nil
+		}
+		if l.Policy == nil { // the steps read the zero Policy
+			asksNothing := *l
+			asksNothing.Policy = &model.Policy{}
+			l = &asksNothing
+		}
 	}
-	scheme, module, err := protocolScheme(pol.Protocol)
+	scheme, module, err := protocolScheme(l.Policy.Protocol)
 	if err != nil {
 		return r, err
 	}
@@ -120,20 +123,6 @@ func (p *policies) locationPolicy(l *model.Location, r route) (route, error) {
 	}
 	r.policy = v
 	return r, nil
-}
-
-// isZero reports whether *v is the zero value of its type. Nearly every
-// location has the zero Policy, which reflect.Value.IsZero would check
-// field by field (slices make the type incomparable): memory of zero
-// bytes only is the zero value of any type, and a value with another byte
-// (perhaps in padding) takes reflect's answer.
-func isZero[T any](v *T) bool {
-	var zero T
-	size := unsafe.Sizeof(zero)
-	if bytes.Equal(unsafe.Slice((*byte)(unsafe.Pointer(v)), size), unsafe.Slice((*byte)(unsafe.Pointer(&zero)), size)) {
-		return true
-	}
-	return reflect.ValueOf(v).Elem().IsZero()
 }
 
 // protocolScheme returns the scheme that proxies in protocol and the

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/utils/ptr"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
@@ -71,7 +72,7 @@ func FuzzPolicyRender(f *testing.F) {
 			return
 		}
 		loc := model.Location{Path: "/", Match: model.MatchPrefix, Backend: "app", Owner: model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "ns", Name: "ing"}},
-			Policy: parsed.Location.Policy()}
+			Policy: ptr.To(parsed.Location.Policy())}
 		be := backend("app", 80, "10.0.0.1")
 		be.Balancing = parsed.Location.Balancing()
 		cfg := model.Config{Backends: []model.Backend{be}, Servers: []model.Server{{Host: "a.test", Aliases: parsed.Server.Aliases, Locations: []model.Location{loc}}}}

@@ -29,7 +29,7 @@ func annotated(t testing.TB, values map[string]string) model.Policy {
 
 // with returns l with policy p and Ingress ns/name.
 func with(l model.Location, ingress string, p model.Policy) model.Location {
-	l.Policy, l.Owner = p, model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "web", Name: ingress}}
+	l.Policy, l.Owner = &p, model.Owner{Kind: model.KindIngress, Ref: model.Ref{Namespace: "web", Name: ingress}}
 	return l
 }
 

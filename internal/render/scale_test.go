@@ -127,7 +127,7 @@ func TestParallelServers(t *testing.T) {
 	for i := range withPolicies.Servers {
 		if i%3 != 0 {
 			for j := range withPolicies.Servers[i].Locations {
-				withPolicies.Servers[i].Locations[j].Policy = model.Policy{}
+				withPolicies.Servers[i].Locations[j].Policy = nil
 			}
 		}
 	}

@@ -156,7 +156,7 @@ func TestSharedServersWithPolicies(t *testing.T) {
 	redirect := model.Policy{HTTPSRedirect: true}
 	withPolicy := func(host string, pol model.Policy, cert *model.Certificate) model.Server {
 		l := prefix("/", "app")
-		l.Policy = pol
+		l.Policy = &pol
 		return model.Server{Host: host, Certificate: cert, Locations: []model.Location{l}}
 	}
 	a, b := testCertificate(t, "site"), testCertificate(t, "wild")

@@ -78,7 +78,7 @@ func snippetConfig(snip *model.Snippet, kind annotations.SnippetKind, host strin
 	if kind == annotations.ServerSnippet {
 		srv.Snippet = snip
 	} else {
-		srv.Locations[0].Policy.Snippet = snip
+		own(&srv.Locations[0]).Snippet = snip
 	}
 	return srv
 }

@@ -29,12 +29,12 @@ func edgeSettings() model.Settings {
 }
 
 func redirected(l model.Location) model.Location {
-	l.Policy.HTTPSRedirect = true
+	own(&l).HTTPSRedirect = true
 	return l
 }
 
 func preserving(l model.Location) model.Location {
-	l.Policy.PreserveTrailingSlash = true
+	own(&l).PreserveTrailingSlash = true
 	return l
 }
 
@@ -137,10 +137,10 @@ func TestEdgeGolden(t *testing.T) {
 				ComputeFullForwardedFor: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
 				Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.0/16")}}
 			internal := prefix("/internal", "app")
-			internal.Policy.Access = &model.Access{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("fd00::/8")},
+			own(&internal).Access = &model.Access{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("fd00::/8")},
 				Deny: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/32")}}
 			blocked := prefix("/blocked", "app")
-			blocked.Policy.Access = &model.Access{Deny: []netip.Prefix{netip.MustParsePrefix("192.168.7.0/24")}}
+			own(&blocked).Access = &model.Access{Deny: []netip.Prefix{netip.MustParsePrefix("192.168.7.0/24")}}
 			return model.Config{
 				Backends: []model.Backend{app},
 				Settings: settings,

@@ -339,7 +339,7 @@ func plainServer(s *model.Server) bool {
 		return false
 	}
 	for i := range s.Locations {
-		if !isZero(&s.Locations[i].Policy) {
+		if !s.Locations[i].Policy.IsZero() {
 			return false
 		}
 	}

@@ -99,8 +99,8 @@ func wafViews(cfg *model.Config, p *policies) error {
 	used, coreRules := false, false
 	for _, s := range cfg.Servers {
 		for _, l := range s.Locations {
-			if w := l.Policy.WAF; w != nil {
-				used, coreRules = true, coreRules || w.CoreRules
+			if l.Policy != nil && l.Policy.WAF != nil {
+				used, coreRules = true, coreRules || l.Policy.WAF.CoreRules
 			}
 		}
 	}
