@@ -15,8 +15,9 @@
 // HTTPRoute (its own host, one rule, on a Gateway of archway's class
 // created before the start) the same way, each split by archway's
 // archway_sync_phase_seconds into archway's sync work (snapshot, build,
-// render, write), the reload (SIGHUP to serving) and the rest (p50, p90;
-// the syncs of one create summed); the server
+// render, write), the reload (SIGHUP to verified) and the rest (p50, p90;
+// the syncs of one create summed; the log has the work's mean by phase);
+// the server
 // and location blocks of the config archway wrote; the bare nginx -t
 // and reload of the config archway wrote, and the ratio; requests per
 // second through nginx with the web application firewall (ModSecurity and
