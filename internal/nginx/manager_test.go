@@ -47,8 +47,13 @@ func TestApplyIdenticalIsNoop(t *testing.T) {
 	e.apply(e.config("b"))
 	before, err := os.Stat(filepath.Join(e.dir, render.ConfigFile))
 	require.NoError(t, err)
-	workers, err := activeWorkers(e.masterPid())
-	require.NoError(t, err)
+	// Apply returns once one new worker answers; the config's second
+	// worker may still be starting.
+	var workers []int
+	require.Eventually(t, func() bool {
+		workers, err = activeWorkers(e.masterPid())
+		return err == nil && len(workers) == 2
+	}, 10*time.Second, 10*time.Millisecond, "the two workers of config b")
 
 	res := e.apply(e.config("b"))
 	require.False(t, res.Changed)
