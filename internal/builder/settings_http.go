@@ -33,7 +33,7 @@ func workerSettings() []SettingSpec {
 			Doc: "Open files limit of each worker (`worker_rlimit_nofile`); `0` keeps the limit archway was started with.",
 			set: parseInto(grammar.IntRange(0, 1<<20), func(s *model.Settings) *int { return &h(s).WorkerOpenFiles })},
 		{Key: "error-log-level", Group: g, Scope: ScopeGlobal, Syntax: "`debug`, `info`, `notice`, `warn`, `error`, `crit`, `alert` or `emerg`", Default: "notice",
-			Doc: "Least severity of nginx's error log lines (on archway's stderr).",
+			Doc: "Least severity of nginx's error log lines that archway passes on to its stderr. nginx itself always logs at `notice` or more verbosely, as archway learns how each reload went from nginx's notices; archway then drops the lines below this level.",
 			set: parseInto(grammar.OneOf("debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"), func(s *model.Settings) *string { return &h(s).ErrorLogLevel })},
 	}
 }

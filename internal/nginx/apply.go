@@ -64,6 +64,9 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 			return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 		}
 		m.live.streamEndpoints = out.StreamEndpoints
+		// Levels less verbose than notice render the same nginx.conf.
+		m.live.errorLogLevel = out.ErrorLogLevel
+		m.errorLog.use(out.ErrorLogLevel)
 		if out.Endpoints == nil || m.heldKnown && m.held.Equal(out.Endpoints) {
 			return Result{}, nil
 		}
@@ -84,11 +87,15 @@ func (m *Manager) Apply(ctx context.Context, out render.Output) (Result, error) 
 	if err := m.install(ctx, out); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, err)
 	}
+	// From the SIGHUP (or the start) on, nginx prints about out: the
+	// master reading it, then out's workers or the master's refusal of it
+	// (an [emerg], shown at any level). rollback puts the live level back.
+	m.errorLog.use(out.ErrorLogLevel)
 	if err := m.activate(ctx, out.Version, out.Endpoints); err != nil {
 		return Result{}, fmt.Errorf("apply config %q: %w", out.Version, m.rollback(ctx, err))
 	}
 	m.live = &liveConfig{digest: digest, version: out.Version, conf: conf, files: otherFiles(out), endpoints: out.Endpoints,
-		streamPorts: out.StreamPorts, streamEndpoints: out.StreamEndpoints}
+		streamPorts: out.StreamPorts, streamEndpoints: out.StreamEndpoints, errorLogLevel: out.ErrorLogLevel}
 	m.access.use(out.AccessLogStream)
 	m.files.promote(out, m.opts.RuntimeDir, m.log)
 	pruneStreamEndpoints(m.opts.RuntimeDir, out.StreamEndpoints, m.log)
@@ -291,6 +298,7 @@ func (m *Manager) rollback(ctx context.Context, cause error) error {
 		}
 		return cause
 	}
+	m.errorLog.use(m.live.errorLogLevel)
 	if err := writeFile(m.opts.RuntimeDir, render.ConfigFile, m.live.conf, 0o644, -1); err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous config: %w", err))
 	}

@@ -42,8 +42,6 @@ func echo(t *testing.T, name string) model.Endpoint {
 // when api is given.
 func (e *env) rendered(web []model.Endpoint, api ...model.Endpoint) render.Output {
 	e.t.Helper()
-	r, err := render.New("")
-	require.NoError(e.t, err)
 	cfg := model.Config{DefaultBackend: "web", Backends: []model.Backend{{Name: "web", Endpoints: web}}}
 	if len(api) > 0 {
 		cfg.Backends = append(cfg.Backends, model.Backend{Name: "api", Endpoints: api})
@@ -52,7 +50,15 @@ func (e *env) rendered(web []model.Endpoint, api ...model.Endpoint) render.Outpu
 			{Path: "/", Match: model.MatchPrefix, Backend: "web"},
 		}}}
 	}
-	opts := render.Options{HTTPPort: e.port, RuntimeDir: e.dir}
+	return e.render(cfg, e.port)
+}
+
+// render is the real renderer's output for cfg, serving HTTP on port.
+func (e *env) render(cfg model.Config, port int) render.Output {
+	e.t.Helper()
+	r, err := render.New("")
+	require.NoError(e.t, err)
+	opts := render.Options{HTTPPort: port, RuntimeDir: e.dir}
 	opts.User, opts.Group = WorkerUser()
 	out, err := r.Render(cfg, opts)
 	require.NoError(e.t, err)

@@ -61,15 +61,17 @@ type Options struct {
 
 // Manager runs nginx and applies configurations to it.
 type Manager struct {
-	opts    Options
-	log     *slog.Logger  // archway's own messages
-	nginx   *slog.Logger  // lines nginx printed
-	status  *http.Client  // talks to the status socket only
-	pusher  *http.Client  // talks to the endpoints socket only
-	started chan struct{} // poked whenever a new process replaces proc
-	access  *accessLog
-	pid     atomic.Int64 // the last nginx master's, for PID
-	ready   atomic.Bool
+	opts  Options
+	log   *slog.Logger // archway's own messages
+	nginx *slog.Logger // lines nginx printed, those errorLog shows
+	// errorLog is the least level of nginx's lines that archway logs.
+	errorLog errorLogLevel
+	status   *http.Client  // talks to the status socket only
+	pusher   *http.Client  // talks to the endpoints socket only
+	started  chan struct{} // poked whenever a new process replaces proc
+	access   *accessLog
+	pid      atomic.Int64 // the last nginx master's, for PID
+	ready    atomic.Bool
 
 	mu      sync.Mutex
 	proc    *process        // nil until the first start and after a stop
@@ -106,6 +108,8 @@ type liveConfig struct {
 	// again too before nginx restarts.
 	streamPorts     []render.StreamPort
 	streamEndpoints []render.File
+	// errorLogLevel is its render.Output.ErrorLogLevel.
+	errorLogLevel string
 }
 
 // New returns a Manager; nothing starts before Apply is called.
@@ -346,7 +350,7 @@ func (m *Manager) restoreLive() error {
 // startLocked starts nginx on the nginx.conf in place and tells Run to
 // watch it.
 func (m *Manager) startLocked() (*process, error) {
-	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx, m.opts.DroppedRecord, m.access)
+	p, err := startProcess(m.opts.Binary, m.opts.RuntimeDir, m.nginx, &m.errorLog, m.opts.DroppedRecord, m.access)
 	if err != nil {
 		return nil, err
 	}

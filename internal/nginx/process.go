@@ -31,9 +31,10 @@ type process struct {
 }
 
 // startProcess starts nginx on dir/nginx.conf. nginx's stderr (its error
-// log) is forwarded to log line by line, but for the records it could not
-// send (see forward); its stdout (the access log) goes to access.
-func startProcess(binary, dir string, log *slog.Logger, dropped func(), access *accessLog) (*process, error) {
+// log) is forwarded to log line by line, the lines at shown's level, but
+// for the records it could not send (see forward); its stdout (the access
+// log) goes to access.
+func startProcess(binary, dir string, log *slog.Logger, shown *errorLogLevel, dropped func(), access *accessLog) (*process, error) {
 	// A socket file left by a killed nginx makes bind fail.
 	if err := os.Remove(filepath.Join(dir, render.StatusSocket)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("remove stale status socket: %w", err)
@@ -77,7 +78,7 @@ func startProcess(binary, dir string, log *slog.Logger, dropped func(), access *
 		return nil, fmt.Errorf("start nginx: %w", err)
 	}
 	p := &process{cmd: cmd, started: time.Now(), done: make(chan struct{}), reloads: newReloads(cmd.Process.Pid)}
-	go forward(r, log, dropped, p.reloads.see)
+	go forward(r, log, dropped, p.reloads.see, shown)
 	go access.copyLines(ar)
 	go func() {
 		p.err = cmd.Wait()
@@ -174,13 +175,13 @@ const syslogFailed = "send() to syslog failed"
 // dropWarnEvery is how often at most forward warns of dropped records.
 const dropWarnEvery = time.Minute
 
-// forward logs each line read from r until every writer closed it. It never
-// stops reading early, since nginx would block on a full pipe. nginx prints
-// a warning for every access log record it drops, which under load would
-// be thousands of lines a second: those call dropped instead, and one
-// warning a minute at most sums them up. Every other line goes to see
-// first.
-func forward(r io.ReadCloser, log *slog.Logger, dropped func(), see func(line string)) {
+// forward logs each line read from r that shown passes until every writer
+// closed it. It never stops reading early, since nginx would block on a
+// full pipe. nginx prints a warning for every access log record it drops,
+// which under load would be thousands of lines a second: those call
+// dropped instead, and one warning a minute at most sums them up. Every
+// other line goes to see first, shown or not.
+func forward(r io.ReadCloser, log *slog.Logger, dropped func(), see func(line string), shown *errorLogLevel) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 16<<10)
 	unwarned := 0
@@ -198,7 +199,9 @@ func forward(r io.ReadCloser, log *slog.Logger, dropped func(), see func(line st
 			}
 		default:
 			see(text)
-			log.Log(context.Background(), levelOf(text), text)
+			if shown.shows(text) {
+				log.Log(context.Background(), levelOf(text), text)
+			}
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return
@@ -206,20 +209,13 @@ func forward(r io.ReadCloser, log *slog.Logger, dropped func(), see func(line st
 	}
 }
 
-// levelOf maps the level of an nginx log line to a slog level. nginx writes
-// "2006/01/02 15:04:05 [warn] 1#1: ..." once its log is open and
-// "nginx: [emerg] ..." before.
+// levelOf maps the level of an nginx log line to a slog level.
 func levelOf(line string) slog.Level {
 	if strings.Contains(line, "] ModSecurity: ") {
 		// A request's matched rules: archway's WAF audit log has them.
 		return slog.LevelDebug
 	}
-	at := strings.IndexByte(line, '[')
-	if at < 0 || at > len("2006/01/02 15:04:05 ") {
-		return slog.LevelInfo
-	}
-	level, _, _ := strings.Cut(line[at+1:], "]")
-	switch level {
+	switch levelTag(line) {
 	case "emerg", "alert", "crit", "error":
 		return slog.LevelError
 	case "warn":

@@ -11,9 +11,10 @@ import (
 // it printed why and kept its workers on the previous config.
 var errReloadRefused = errors.New("nginx kept the previous config")
 
-// The master's notices around a reload (error_log stderr notice, which
-// nginx.conf.tmpl sets): after reconfiguring, it either starts workers on
-// the new config or prints an [emerg] line and keeps the old one.
+// The master's notices around a reload (nginx.conf.tmpl logs to stderr at
+// notice at least, whatever the user's level, which errorLogLevel applies):
+// after reconfiguring, it either starts workers on the new config or
+// prints an [emerg] line and keeps the old one.
 const (
 	reconfiguring = ": reconfiguring"
 	workersStart  = ": start worker processes"

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net"
@@ -184,6 +185,25 @@ func TestDefaultSettingsRenderAsZero(t *testing.T) {
 		return fmt.Sprintf("%+v", *v)
 	}
 	require.Equal(t, render(tlsZero), render(tlsDefaults))
+}
+
+// TestErrorLogLevelLogsNotices: nginx.conf logs at notice at least, for
+// package nginx to learn each reload's outcome from the master's notices;
+// Output.ErrorLogLevel keeps the user's level, which package nginx applies
+// to the lines it passes on.
+func TestErrorLogLevelLogsNotices(t *testing.T) {
+	r, err := New("")
+	require.NoError(t, err)
+	for level, logged := range map[string]string{"": "notice", "debug": "debug", "info": "info", "notice": "notice",
+		"warn": "notice", "error": "notice", "crit": "notice", "alert": "notice", "emerg": "notice"} {
+		cfg := model.Config{Settings: model.Settings{HTTP: model.HTTPSettings{ErrorLogLevel: level}}}
+		out, err := r.Render(cfg, rootOptions(t.TempDir()))
+		require.NoError(t, err)
+		require.Contains(t, string(out.Files[0].Data), "\nerror_log stderr "+logged+";\n", "level %q", level)
+		require.Equal(t, cmp.Or(level, "notice"), out.ErrorLogLevel)
+	}
+	_, err = r.Render(model.Config{Settings: model.Settings{HTTP: model.HTTPSettings{ErrorLogLevel: "loud"}}}, rootOptions(t.TempDir()))
+	require.ErrorContains(t, err, `error log level "loud"`)
 }
 
 // TestIngressNginxConfigMapRenders: builder's ingress-nginx installation

@@ -19,7 +19,13 @@ type httpView struct {
 	WorkerProcesses   string
 	WorkerConnections int
 	WorkerOpenFiles   int // 0: no worker_rlimit_nofile
-	ErrorLogLevel     string
+	// ErrorLogLevel is the level nginx.conf logs at: notice, or the user's
+	// level when more verbose. Package nginx learns the outcome of each
+	// reload from the master's notices, and passes on to archway's stderr
+	// only the lines at the user's level, shownLogLevel (Output's
+	// ErrorLogLevel).
+	ErrorLogLevel string
+	shownLogLevel string
 
 	KeepAlive                string
 	KeepAliveRequests        int
@@ -46,15 +52,18 @@ type compressionView struct {
 	Types            string // space-separated quoted MIME types
 }
 
-// logLevels are nginx's error_log levels.
-var logLevels = []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
+// ErrorLogLevels are nginx's error_log levels, the most verbose first.
+var ErrorLogLevels = []string{"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
+
+// noticeLevel is the least verbose level nginx.conf logs at.
+const noticeLevel = "notice"
 
 func newHTTPView(h model.HTTPSettings) (httpView, error) {
 	v := httpView{
 		WorkerProcesses:           "auto",
 		WorkerConnections:         cmp.Or(h.WorkerConnections, 16384),
 		WorkerOpenFiles:           h.WorkerOpenFiles,
-		ErrorLogLevel:             cmp.Or(h.ErrorLogLevel, "notice"),
+		shownLogLevel:             cmp.Or(h.ErrorLogLevel, noticeLevel),
 		KeepAlive:                 "75s",
 		KeepAliveRequests:         cmp.Or(h.KeepAliveRequests, 1000),
 		ClientHeaderBufferSize:    nginxSize(cmp.Or(h.ClientHeaderBufferSize, 1<<10)),
@@ -83,9 +92,11 @@ func newHTTPView(h model.HTTPSettings) (httpView, error) {
 	if h.UpstreamKeepalive != nil {
 		v.UpstreamKeepalive = *h.UpstreamKeepalive
 	}
-	if !slices.Contains(logLevels, v.ErrorLogLevel) {
-		return httpView{}, fmt.Errorf("error log level %q", v.ErrorLogLevel)
+	shown := slices.Index(ErrorLogLevels, v.shownLogLevel)
+	if shown < 0 {
+		return httpView{}, fmt.Errorf("error log level %q", v.shownLogLevel)
 	}
+	v.ErrorLogLevel = ErrorLogLevels[min(shown, slices.Index(ErrorLogLevels, noticeLevel))]
 	if v.WorkerConnections < 0 || v.WorkerOpenFiles < 0 || v.UpstreamKeepalive < 0 || v.KeepAliveRequests < 0 {
 		return httpView{}, errors.New("negative worker or connection count")
 	}

@@ -59,6 +59,11 @@ type Output struct {
 	// package nginx copies nginx's stdout (the access log) to; "" when
 	// the access log is off or goes to a file.
 	AccessLogStream string
+	// ErrorLogLevel is the least severity of the nginx error log lines
+	// that package nginx passes on to archway's stderr, the ConfigMap's
+	// error-log-level. nginx.conf logs at notice at least whatever it
+	// says: package nginx follows each reload by the master's notices.
+	ErrorLogLevel string
 	// StreamEndpoints are the files of StreamEndpointsDir, which nginx
 	// reads for each new TCP connection and UDP session: package nginx
 	// writes the ones that changed (atomically) and removes the others.

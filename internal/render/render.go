@@ -106,6 +106,7 @@ func (r *Renderer) render(cfg model.Config, opts Options) (Output, error) {
 	return Output{
 		Version:         version,
 		AccessLogStream: view.accessLogStream,
+		ErrorLogLevel:   view.HTTP.shownLogLevel,
 		StreamPorts:     view.streams.ports,
 		StreamEndpoints: view.streams.endpoints,
 		Files:           append(files, view.files...),
