@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,13 +65,25 @@ func (k routeKey) conflict(loser, winner model.Owner) string {
 	return fmt.Sprintf("host %q path %q (%s) is already routed by %s", k.host, k.path, k.match, owner)
 }
 
-// compare orders routes by gateway, host, path and match. Unlike cmp.Or,
-// it compares paths only on a tie of hosts: Build sorts every route.
-func (k routeKey) compare(o routeKey) int {
-	if k.gateway != o.gateway {
-		return compareRefs(k.gateway, o.gateway)
+// server is the part of a route that picks its server.
+type server struct {
+	gateway model.Ref
+	host    string
+}
+
+func (k routeKey) server() server { return server{gateway: k.gateway, host: k.host} }
+
+// compare orders servers by gateway, then host.
+func (s server) compare(o server) int {
+	if s.gateway != o.gateway {
+		return compareRefs(s.gateway, o.gateway)
 	}
-	if c := strings.Compare(k.host, o.host); c != 0 {
+	return strings.Compare(s.host, o.host)
+}
+
+// compare orders routes by gateway, host, path and match.
+func (k routeKey) compare(o routeKey) int {
+	if c := k.server().compare(o.server()); c != 0 {
 		return c
 	}
 	if c := strings.Compare(k.path, o.path); c != 0 {
@@ -80,20 +93,14 @@ func (k routeKey) compare(o routeKey) int {
 }
 
 // servers groups the winning routes (locs, whose routes are keys) into
-// servers, in model order. It sorts the routes' indexes, which are small
-// to move, then puts keys and locs in that order in place; every server's
-// Locations share the array of locs.
+// servers, in model order. It puts keys and locs in serverOrder in place;
+// every server's Locations share the array of locs.
 func servers(keys []routeKey, locs []model.Location) []model.Server {
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(i, j int) int { return keys[i].compare(keys[j]) })
-	permute(order, keys, locs)
+	permute(serverOrder(keys), keys, locs)
 	var out []model.Server
 	start := 0
 	for i, key := range keys {
-		if i+1 == len(keys) || keys[i+1].host != key.host || keys[i+1].gateway != key.gateway {
+		if i+1 == len(keys) || keys[i+1].server() != key.server() {
 			// A full slice expression: appending to one server's
 			// Locations must never overwrite the next server's.
 			out = append(out, model.Server{Gateway: key.gateway, Host: key.host, Locations: locs[start : i+1 : i+1]})
@@ -101,6 +108,36 @@ func servers(keys []routeKey, locs []model.Location) []model.Server {
 		}
 	}
 	return out
+}
+
+// serverOrder returns the indexes of keys in the order of a stable sort by
+// routeKey.compare. Sorting every route by host and path took 8% of a
+// Build at 10,000 Ingresses. Routes come in runs of one server (the paths
+// of one rule), so it sorts the runs by server instead, then the paths of
+// each server, which are few.
+func serverOrder(keys []routeKey) []int {
+	runs := make([]int, 0, len(keys)) // where each run starts
+	for i := range keys {
+		if i == 0 || keys[i].server() != keys[i-1].server() {
+			runs = append(runs, i)
+		}
+	}
+	// Runs of one server keep their order, as a stable sort would.
+	slices.SortFunc(runs, func(a, b int) int {
+		return cmp.Or(keys[a].server().compare(keys[b].server()), cmp.Compare(a, b))
+	})
+	order := make([]int, 0, len(keys))
+	first := 0 // where the current server's routes start in order
+	for r, start := range runs {
+		for i := start; i < len(keys) && keys[i].server() == keys[start].server(); i++ {
+			order = append(order, i)
+		}
+		if r+1 == len(runs) || keys[runs[r+1]].server() != keys[start].server() {
+			slices.SortStableFunc(order[first:], func(i, j int) int { return keys[i].compare(keys[j]) })
+			first = len(order)
+		}
+	}
+	return order
 }
 
 // permute moves the order[i]-th key and Location to index i, following
