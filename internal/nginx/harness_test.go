@@ -51,16 +51,20 @@ func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
 }
 
 // count tells how many messages contain s.
-func (l *lineLog) count(s string) int {
+func (l *lineLog) count(s string) int { return len(l.matching(s)) }
+
+// matching returns the messages that contain s. nginx's output goes on
+// arriving while a test reads them.
+func (l *lineLog) matching(s string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
+	var found []string
 	for _, line := range l.lines {
 		if strings.Contains(line, s) {
-			n++
+			found = append(found, line)
 		}
 	}
-	return n
+	return found
 }
 
 // runtimeDir returns a runtime dir path in /tmp, which every user can pass
