@@ -46,7 +46,7 @@ type build struct {
 	backends *resolver
 	// routes maps each route to the index of its winning Location in
 	// locs; keys holds the route of each Location in locs (see routes.go).
-	routes map[routeKey]int
+	routes routeTable
 	locs   []model.Location
 	keys   []routeKey
 	// defaultOwner is the owner of the default backend that won, if any.

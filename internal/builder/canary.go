@@ -44,7 +44,7 @@ func (b *build) addCanaryPath(ing model.Owner, host string, at pathAt, p network
 		return
 	}
 	key := routeKey{host: host, path: path, match: match}
-	i, found := b.routes[key]
+	i, found := b.routes.find(key)
 	if found && b.locs[i].Owner.Namespace != ing.Namespace {
 		b.problems.add(KindIngress, ing.Ref, at.field(), reason.CanaryWithoutMain,
 			fmt.Sprintf("host %q path %q (%s) is routed by another namespace, and a canary attaches only to routes of its own; the canary path is ignored", host, path, match))

@@ -100,7 +100,7 @@ func (b *build) claimMatches(matches []httpMatch, policy *model.Policy) {
 	}
 	for _, key := range keys {
 		group := groups[key]
-		if i, taken := b.routes[key]; taken { // an Ingress's
+		if i, taken := b.routes.find(key); taken { // an Ingress's
 			for _, m := range group {
 				lose(m, b.locs[i].Owner)
 			}
@@ -136,7 +136,8 @@ func (b *build) claimMatches(matches []httpMatch, policy *model.Policy) {
 		if !ok {
 			continue
 		}
-		loc := &b.locs[b.routes[key]]
+		i, _ := b.routes.find(key)
+		loc := &b.locs[i]
 		b.sharePolicy(loc, policy)
 		if !group[0].cand.Conditional() {
 			loc.Backend, loc.Canaries, loc.Unresolved = group[0].cand.Backend, group[0].cand.Canaries, group[0].cand.Backend == ""
@@ -186,7 +187,7 @@ func (b *build) candidateChain(key routeKey, group []*httpMatch, groups map[rout
 	}
 	for _, p := range holdingPrefixes(key) {
 		held := routeKey{gateway: key.gateway, host: key.host, path: p, match: model.MatchPrefix}
-		if _, taken := b.routes[held]; taken && groups[held] == nil {
+		if _, taken := b.routes.find(held); taken && groups[held] == nil {
 			break // an Ingress's path: never a fallback
 		}
 		if !more(groups[held]) {

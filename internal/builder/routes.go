@@ -16,8 +16,8 @@ import (
 // that the tables do not grow one by one; the first call sizes the maps.
 // A processor calls it before it adds routes.
 func (b *build) reserve(routes, owners int) {
-	if b.routes == nil {
-		b.routes = make(map[routeKey]int, routes)
+	if b.routes.byPath == nil {
+		b.routes = routeTable{servers: map[server]int32{}, byPath: make(map[pathKey]int, routes)}
 		b.tls.redirects = make(map[model.Owner]redirectFlags, owners)
 	}
 	b.locs, b.keys = slices.Grow(b.locs, routes), slices.Grow(b.keys, routes)
@@ -46,14 +46,54 @@ func (b *build) route(owner model.Owner, key routeKey) (*model.Location, *reject
 		return nil, &rejection{reason: reason.HostNotOwned, message: notOwned(key.host, "regex paths") +
 			" (nginx tries them before Prefix \"/\"); the path is ignored"}
 	}
-	if winner, taken := b.routes[key]; taken {
+	if winner, taken := b.routes.find(key); taken {
 		return nil, &rejection{reason: reason.PathConflict, message: key.conflict(owner, b.locs[winner].Owner)}
 	}
 	b.serve(owner)
-	b.routes[key] = len(b.locs)
+	b.routes.byPath[b.routes.pathKey(key)] = len(b.locs)
 	b.keys = append(b.keys, key)
 	b.locs = append(b.locs, model.Location{Path: key.path, Match: key.match, Owner: owner})
 	return &b.locs[len(b.locs)-1], nil
+}
+
+// routeTable maps each route to the index of its winning Location. Its
+// key is the route's path and match beside a number for its server (the
+// paths of a rule share one), 40 bytes where a routeKey has 80: at 10,000
+// Ingresses the map is the most hashed and the largest of a Build.
+type routeTable struct {
+	// servers numbers the servers of the routes seen, in any order.
+	servers map[server]int32
+	byPath  map[pathKey]int
+	// last is the server numbered last, and lastID its number.
+	last   server
+	lastID int32
+}
+
+// pathKey is a route by its server's number in routeTable.servers.
+type pathKey struct {
+	server int32
+	match  model.Match
+	path   string
+}
+
+// pathKey returns the table's key of route k, numbering k's server if
+// it is new.
+func (t *routeTable) pathKey(k routeKey) pathKey {
+	if s := k.server(); s != t.last || len(t.servers) == 0 {
+		id, ok := t.servers[s]
+		if !ok {
+			id = int32(len(t.servers))
+			t.servers[s] = id
+		}
+		t.last, t.lastID = s, id
+	}
+	return pathKey{server: t.lastID, match: k.match, path: k.path}
+}
+
+// find returns the index of the Location that routes k, if any.
+func (t *routeTable) find(k routeKey) (int, bool) {
+	i, ok := t.byPath[t.pathKey(k)]
+	return i, ok
 }
 
 // defaultTaken says why owner cannot have the default backend: an older
