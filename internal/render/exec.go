@@ -145,8 +145,21 @@ func (l listNode) run(s *execState, dot reflect.Value) error {
 }
 
 func (t textNode) run(s *execState, _ reflect.Value) error {
-	s.out = append(s.out, t...)
+	write(s, t)
 	return nil
+}
+
+// write appends b to s.out. While it fits, only the length changes: the
+// compiler stores s.out's pointer after every append, which costs a write
+// barrier (an execState is on the heap) for each write while the GC runs.
+func write[B ~string | ~[]byte](s *execState, b B) {
+	n := len(s.out)
+	if len(b) > cap(s.out)-n {
+		s.out = append(s.out, b...)
+		return
+	}
+	s.out = s.out[:n+len(b)]
+	copy(s.out[n:], b)
 }
 
 func (slowNode) run(*execState, reflect.Value) error { return errSlowPath }
@@ -396,15 +409,16 @@ func (s *execState) print(v reflect.Value) error {
 	if t := v.Type(); t != stringType && t.PkgPath() != "" && (t.NumMethod() > 0 || reflect.PointerTo(t).NumMethod() > 0) {
 		return errSlowPath
 	}
+	var number [24]byte
 	switch v.Kind() {
 	case reflect.String:
-		s.out = append(s.out, v.String()...)
+		write(s, v.String())
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		s.out = strconv.AppendInt(s.out, v.Int(), 10)
+		write(s, strconv.AppendInt(number[:0], v.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		s.out = strconv.AppendUint(s.out, v.Uint(), 10)
+		write(s, strconv.AppendUint(number[:0], v.Uint(), 10))
 	case reflect.Bool:
-		s.out = strconv.AppendBool(s.out, v.Bool())
+		write(s, strconv.AppendBool(number[:0], v.Bool()))
 	default:
 		return errSlowPath
 	}
