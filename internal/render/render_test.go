@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +107,44 @@ func TestRenderVersion(t *testing.T) {
 	other, err := r.Render(changed, tc.opts)
 	require.NoError(t, err)
 	require.NotEqual(t, out.Version, other.Version)
+}
+
+// TestContentHash checks that the hash of the version of a config larger
+// than a block is the SHA-256 of the SHA-256 sums of fixed blocks, on any
+// number of CPUs, and that a change of one byte anywhere, at the edges of
+// blocks too, or of the length changes it. TestRenderVersion checks a
+// small config, hashed whole.
+func TestContentHash(t *testing.T) {
+	data := make([]byte, 3*hashBlock+hashBlock/2)
+	_, _ = rand.NewChaCha8([32]byte{}).Read(data)
+	var sums []byte
+	for block := range slices.Chunk(data, hashBlock) {
+		sum := sha256.Sum256(block)
+		sums = append(sums, sum[:]...)
+	}
+	want := sha256.Sum256(sums)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		require.Equal(t, want, contentHash(data), "GOMAXPROCS %d", procs)
+	}
+
+	positions := []int{0, len(data) - 1}
+	for b := hashBlock; b < len(data); b += hashBlock {
+		positions = append(positions, b-1, b, b+1)
+	}
+	for range 50 {
+		positions = append(positions, rand.IntN(len(data)))
+	}
+	for _, at := range positions {
+		data[at]++
+		require.NotEqual(t, want, contentHash(data), "byte %d changed", at)
+		data[at]--
+	}
+	require.Equal(t, want, contentHash(data))
+	require.NotEqual(t, want, contentHash(data[:len(data)-1]), "one byte less")
+	require.NotEqual(t, want, contentHash(append(slices.Clip(data), 0)), "one byte more")
+	require.NotEqual(t, contentHash(data[:hashBlock]), contentHash(data[:hashBlock+1]), "one byte past a block")
 }
 
 func TestRenderNeedsVersionOnce(t *testing.T) {
