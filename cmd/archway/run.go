@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -297,8 +296,9 @@ func healthMux(registry *prometheus.Registry, ready func() bool) *http.ServeMux 
 		metrics.ServeHTTP(w, r)
 		// A scrape builds every series at once: at 10,000 Ingresses with
 		// traffic, over a hundred megabytes of garbage. Give it back now,
-		// as after a reload, rather than hold it until the next scrape.
-		debug.FreeOSMemory()
+		// as the sync loop does once idle, rather than hold it until the
+		// next scrape: scrapes come seconds apart, not in bursts.
+		controller.ReleaseMemory()
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync/atomic"
@@ -59,7 +60,28 @@ type Options struct {
 	// live (the tracing exporter follows them); it must return quickly.
 	Settings func(model.Settings)
 	Now      func() time.Time
+	// After and Release are time.After and ReleaseMemory unless set: the
+	// loop gives a reload's garbage back to the OS with Release once it
+	// had no sync to run for ReleaseAfter (see Run).
+	After   func(time.Duration) <-chan time.Time
+	Release func()
 }
+
+// ReleaseMemory gives the memory of every dead object back to the OS,
+// that of the buffers sync.Pools keep for the next Render too: they
+// survive one collection.
+func ReleaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// ReleaseAfter is how long the sync loop waits, idle, after a sync that
+// reloaded nginx before it gives the memory that sync freed back to the
+// OS. The syncs of a burst of changes follow each other within about
+// --sync-max-delay; releasing after each made the next one fault every
+// page it touched in again, which doubled its CPU time at 10,000
+// Ingresses.
+const ReleaseAfter = 10 * time.Second
 
 // Controller runs syncs until its context ends.
 type Controller struct {
@@ -80,12 +102,21 @@ type Controller struct {
 	// the objects held back at their version in good (see isolate.go).
 	good     source.Snapshot
 	culprits map[objectKey]culprit
+	// garbage is set by a sync that reloaded nginx, which leaves the
+	// garbage of a whole Build and Render, until Run gave it back.
+	garbage bool
 }
 
 // New returns a Controller; Run starts it.
 func New(src source.Source, renderer Renderer, applier Applier, opts Options) *Controller {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.After == nil {
+		opts.After = time.After
+	}
+	if opts.Release == nil {
+		opts.Release = ReleaseMemory
 	}
 	return &Controller{src: src, renderer: renderer, applier: applier, opts: opts}
 }
@@ -94,7 +125,8 @@ func New(src source.Source, renderer Renderer, applier Applier, opts Options) *C
 func (c *Controller) Ready() bool { return c.ready.Load() }
 
 // Run starts the source, syncs once, then syncs after every burst of changes
-// until ctx ends.
+// until ctx ends. Once no sync ran for ReleaseAfter since one that
+// reloaded nginx, it gives the memory freed since back to the OS.
 func (c *Controller) Run(ctx context.Context) error {
 	if err := c.src.Start(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -105,10 +137,15 @@ func (c *Controller) Run(ctx context.Context) error {
 	retry := time.NewTimer(0) // the first sync runs at once
 	defer retry.Stop()
 	backoff := c.opts.RetryDelay
+	var release <-chan time.Time // nil while there is nothing to give back
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-release:
+			release, c.garbage = nil, false
+			c.opts.Release()
+			continue
 		case <-c.src.Changed():
 			if !c.waitForQuiet(ctx) {
 				return nil
@@ -116,7 +153,12 @@ func (c *Controller) Run(ctx context.Context) error {
 		case <-retry.C:
 		}
 		retry.Stop()
-		if err := c.sync(ctx); err != nil {
+		release = nil
+		err := c.sync(ctx)
+		if c.garbage {
+			release = c.opts.After(ReleaseAfter)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -193,13 +235,8 @@ func (c *Controller) sync(ctx context.Context) error {
 		c.opts.Logger.Info("nginx config applied", "version", out.Version, "reason", reason,
 			"servers", len(cfg.Servers), "backends", len(cfg.Backends), "held_back", len(c.culprits), "took", result.Duration)
 		// Building and rendering thousands of Ingresses leaves tens of
-		// megabytes of garbage; give it back now rather than hold it until
-		// the next sync. A reload took nginx far longer than this GC. The
-		// next sync pays for it in page faults (at 10,000 Ingresses about
-		// half of it), but without it the RSS nearly doubles; a memory
-		// limit instead still ends over the RSS target (docs/architecture.md,
-		// the sync loop).
-		debug.FreeOSMemory()
+		// megabytes of garbage, which Run gives back once idle.
+		c.garbage = true
 	} else if result.EndpointsPushed {
 		c.opts.Logger.Debug("endpoints pushed without a reload", "backends", len(cfg.Backends), "took", result.Duration)
 	}

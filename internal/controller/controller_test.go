@@ -133,11 +133,12 @@ func archwayClass() []*networkingv1.IngressClass {
 
 // startController runs a controller over src and applier until the test
 // ends; it coalesces changes for holdOff, at most five times that.
-func startController(t *testing.T, src source.Source, applier Applier, registry *prometheus.Registry, logs *testutil.SyncBuffer, holdOff time.Duration) *Controller {
+// configure, if any, changes its Options first.
+func startController(t *testing.T, src source.Source, applier Applier, registry *prometheus.Registry, logs *testutil.SyncBuffer, holdOff time.Duration, configure ...func(*Options)) *Controller {
 	t.Helper()
 	renderer, err := render.New("")
 	require.NoError(t, err)
-	ctrl := New(src, renderer, applier, Options{
+	opts := Options{
 		// endpointSlice's address is loopback.
 		Build:      builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", LoopbackEndpoints: true},
 		Render:     render.Options{HTTPPort: 8080, HTTPSPort: 8443, RuntimeDir: t.TempDir()},
@@ -146,7 +147,11 @@ func startController(t *testing.T, src source.Source, applier Applier, registry 
 		RetryDelay: holdOff / 2,
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 		Metrics:    metrics.New(registry, metrics.Labels{Class: "archway"}),
-	})
+	}
+	for _, change := range configure {
+		change(&opts)
+	}
+	ctrl := New(src, renderer, applier, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ctrl.Run(ctx) }()
