@@ -264,23 +264,44 @@ func (p *perfRun) bare() {
 
 // memory records archway's and nginx's resident memory, and archway's
 // Go heap, which RSS holds about twice of between collections. It runs
-// after every Ingress got traffic (coldStart), and reads RSS after a
-// scrape of /metrics, as a monitored controller runs.
+// after every Ingress got traffic (coldStart), once archway is idle (no
+// sync, reload or push under way: one would hold a whole model more), and
+// reads RSS after a scrape of /metrics, as a monitored controller runs:
+// archway gives the scrape's garbage back before the scrape ends. It
+// reads it memoryReads times a few seconds apart and records the last,
+// and the log has them all, so that a figure taken mid-way shows.
 func (p *perfRun) memory() {
-	p.settled()
-	// Each Ingress that got traffic holds request series (a counter and two
-	// histograms each) for as long as it is served.
-	series, err := p.a.Series("nginx_ingress_controller_requests")
-	require.NoError(p.t, err)
-	archway, nginxPSS, nginxRSS := memory(p.t, p.a)
-	heap, err := p.a.Metric("go_memstats_heap_inuse_bytes")
-	require.NoError(p.t, err)
+	p.idle()
+	var archway, nginxPSS, nginxRSS int64
+	var heap float64
+	var series int
+	for i := range memoryReads {
+		if i > 0 {
+			time.Sleep(memoryReadsApart)
+		}
+		// Each Ingress that got traffic holds request series (a counter and
+		// two histograms each) for as long as it is served.
+		var err error
+		series, err = p.a.Series("nginx_ingress_controller_requests")
+		require.NoError(p.t, err)
+		archway, nginxPSS, nginxRSS = memory(p.t, p.a)
+		heap, err = p.a.Metric("go_memstats_heap_inuse_bytes")
+		require.NoError(p.t, err)
+		p.t.Logf("memory read %d at %d Ingresses: controller RSS %s, Go heap in use %s (read during a scrape)",
+			i+1, p.n, megabytes(archway), megabytes(int64(heap)/1024))
+	}
 	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
 	require.NoError(p.t, err)
 	p.add("controller RSS (Go heap in use; peak RSS since start; request series)",
 		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+"; "+strconv.Itoa(series)+")")
 	p.add("nginx memory, master and workers: proportional share (resident) summed", megabytes(nginxPSS)+" ("+megabytes(nginxRSS)+")")
 }
+
+// memoryReads are the reads of the memory step, memoryReadsApart apart.
+const (
+	memoryReads      = 3
+	memoryReadsApart = 5 * time.Second
+)
 
 // underLoad runs both load generators against hosts while change runs
 // and until done says that the last change is live, lets the load go on
