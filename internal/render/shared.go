@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"hash/maphash"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -42,28 +44,47 @@ const nameSeparator = "\n            "
 func shareServers(views []serverView) ([]serverView, []sharedMapView) {
 	out := make([]serverView, 0, len(views))
 	var members [][]serverView // of out's servers, when they share
-	byShape := make(map[string]int, len(views))
+	// Most servers share with none: a first pass hashes every shape, and
+	// only the servers whose hashes are alike have their shapes written
+	// and compared whole.
+	alike := make([]bool, len(views))
+	hashes := make(map[uint64]int, len(views)) // the first server with a shape of that hash
+	var hash maphash.Hash
+	locations := 0
+	for i, v := range views {
+		hash.Reset()
+		if !writeShape(&hash, v) {
+			continue
+		}
+		first, seen := hashes[hash.Sum64()]
+		if !seen {
+			hashes[hash.Sum64()] = i
+			continue
+		}
+		for _, j := range [2]int{first, i} {
+			if !alike[j] {
+				alike[j], locations = true, locations+len(views[j].Locations)
+			}
+		}
+	}
+	byShape := make(map[string]int)
 	// Every shape is written to one builder and keyed by a slice of its
 	// String, which a Builder never changes: no allocation per server.
 	// Sized for all at once, it copies no megabytes as it would doubling.
 	var shapes strings.Builder
-	locations := 0
-	for _, v := range views {
-		locations += len(v.Locations)
-	}
 	shapes.Grow(locations * shapeSizePerLocation)
-	for _, v := range views {
+	for i, v := range views {
 		start := shapes.Len()
-		if !writeShape(&shapes, v) {
+		if !alike[i] || !writeShape(&shapes, v) {
 			out, members = append(out, v), append(members, nil)
 			continue
 		}
 		shape := shapes.String()[start:]
-		if i, seen := byShape[shape]; seen {
-			if members[i] == nil {
-				members[i] = []serverView{out[i]}
+		if first, seen := byShape[shape]; seen {
+			if members[first] == nil {
+				members[first] = []serverView{out[first]}
 			}
-			members[i] = append(members[i], v)
+			members[first] = append(members[first], v)
 			continue
 		}
 		byShape[shape] = len(out)
@@ -90,7 +111,7 @@ const shapeSizePerLocation = 96
 // policies are compared whole;
 // TestShapeKnowsEveryField fails when a view gains a field, so that it is
 // added here or makes servers unshareable.
-func writeShape(b *strings.Builder, v serverView) bool {
+func writeShape(b shapeWriter, v serverView) bool {
 	if v.shareAs == "" || v.Edge.ClientAuth != nil || len(v.Internal.Errors)+len(v.Internal.Auth) > 0 ||
 		len(v.Snippet)+len(v.SnippetLocations) > 0 {
 		return false
@@ -101,14 +122,15 @@ func writeShape(b *strings.Builder, v serverView) bool {
 	}
 	b.WriteString(v.Edge.Certificate)
 	b.WriteString(strconv.FormatBool(v.Edge.Restricted))
-	var status [20]byte
 	for _, l := range v.Locations {
 		for _, f := range [...]string{l.Modifier, l.Path, l.PassDirective, l.ProxyPass, l.MetricsPath} {
 			b.WriteByte(0)
 			b.WriteString(f)
 		}
 		b.WriteByte(0)
-		b.Write(strconv.AppendInt(status[:0], int64(l.Status), 10))
+		for shift := 0; shift < strconv.IntSize; shift += 8 {
+			b.WriteByte(byte(l.Status >> shift)) // an array given to b.Write would escape
+		}
 		if l.Policy != nil {
 			// Every field: equal values print equal policies (pointers
 			// print as addresses, so only one object is equal to itself),
@@ -120,6 +142,13 @@ func writeShape(b *strings.Builder, v serverView) bool {
 		}
 	}
 	return true
+}
+
+// shapeWriter takes a shape: a strings.Builder, or a maphash.Hash.
+type shapeWriter interface {
+	io.Writer
+	io.ByteWriter
+	io.StringWriter
 }
 
 // sharedMaps makes the maps of one Render's shared servers; locations
