@@ -44,11 +44,10 @@ type build struct {
 	// cfg is the Config the processors fill.
 	cfg      model.Config
 	backends *resolver
-	// routes maps each route to the index of its winning Location in
-	// locs; keys holds the route of each Location in locs (see routes.go).
+	// routes finds the index in locs of each route's winning Location,
+	// and holds the route of each (see routes.go).
 	routes routeTable
 	locs   []model.Location
-	keys   []routeKey
 	// defaultOwner is the owner of the default backend that won, if any.
 	defaultOwner *model.Owner
 	// defaultAsked is set once an owner or the option asked for a

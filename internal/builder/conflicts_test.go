@@ -36,3 +36,29 @@ func TestServerOrderIsStableSort(t *testing.T) {
 		require.Equal(t, want, serverOrder(keys), "seed %d", seed)
 	}
 }
+
+// TestRouteTableFindsLikeAMap checks routeTable against a map of whole
+// routeKeys over random routes: servers with a few routes (found by their
+// list) and many (found by the map), repeated keys and Gateways.
+func TestRouteTableFindsLikeAMap(t *testing.T) {
+	gateways := []model.Ref{{}, {Namespace: "a", Name: "gw"}}
+	matches := []model.Match{model.MatchPrefix, model.MatchExact, model.MatchRegex}
+	for seed := range uint64(50) {
+		rnd := rand.New(rand.NewPCG(seed, 2))
+		table := routeTable{servers: map[server]int32{}, byPath: map[pathKey]int32{}}
+		want := map[routeKey]int{}
+		for range rnd.IntN(500) {
+			key := routeKey{gateway: gateways[rnd.IntN(len(gateways))], host: fmt.Sprintf("h%d.example.com", rnd.IntN(5)),
+				path: fmt.Sprintf("/p%d", rnd.IntN(40)), match: matches[rnd.IntN(len(matches))]}
+			i, found := table.find(key)
+			j, ok := want[key]
+			require.Equal(t, ok, found, "seed %d key %v", seed, key)
+			if !ok {
+				want[key] = len(table.keys)
+				table.add(key)
+				continue
+			}
+			require.Equal(t, j, i, "seed %d key %v", seed, key)
+		}
+	}
+}

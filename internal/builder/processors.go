@@ -74,7 +74,7 @@ func (b *build) addBackends() {
 }
 
 func (b *build) addServers() {
-	b.cfg.Servers = servers(b.keys, b.locs)
+	b.cfg.Servers = servers(b.routes.keys, b.locs)
 	b.markAnyDepth()
 }
 

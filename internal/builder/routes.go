@@ -13,14 +13,15 @@ import (
 // losers are told.
 
 // reserve makes room for routes more routes and owners more owners, so
-// that the tables do not grow one by one; the first call sizes the maps.
+// that the tables do not grow one by one; the first call sizes the map.
 // A processor calls it before it adds routes.
 func (b *build) reserve(routes, owners int) {
-	if b.routes.byPath == nil {
-		b.routes = routeTable{servers: map[server]int32{}, byPath: make(map[pathKey]int, routes)}
+	if b.routes.servers == nil {
+		b.routes = routeTable{servers: map[server]int32{}, byPath: map[pathKey]int32{}}
 		b.tls.redirects = make(map[model.Owner]redirectFlags, owners)
 	}
-	b.locs, b.keys = slices.Grow(b.locs, routes), slices.Grow(b.keys, routes)
+	b.locs = slices.Grow(b.locs, routes)
+	b.routes.keys, b.routes.prev = slices.Grow(b.routes.keys, routes), slices.Grow(b.routes.prev, routes)
 	b.served = slices.Grow(b.served, owners)
 }
 
@@ -50,50 +51,90 @@ func (b *build) route(owner model.Owner, key routeKey) (*model.Location, *reject
 		return nil, &rejection{reason: reason.PathConflict, message: key.conflict(owner, b.locs[winner].Owner)}
 	}
 	b.serve(owner)
-	b.routes.byPath[b.routes.pathKey(key)] = len(b.locs)
-	b.keys = append(b.keys, key)
+	b.routes.add(key)
 	b.locs = append(b.locs, model.Location{Path: key.path, Match: key.match, Owner: owner})
 	return &b.locs[len(b.locs)-1], nil
 }
 
-// routeTable maps each route to the index of its winning Location. Its
-// key is the route's path and match beside a number for its server (the
-// paths of a rule share one), 40 bytes where a routeKey has 80: at 10,000
-// Ingresses the map is the most hashed and the largest of a Build.
+// routeTable finds the winning route of a routeKey. It numbers the
+// servers of routes; most servers have a few routes, found by a scan of
+// their own list, and those of a server with more than smallServer are in
+// a map keyed by the server's number, the path and the match. A map of
+// every route by its whole routeKey was the most hashed and the largest
+// of a Build at 10,000 Ingresses.
 type routeTable struct {
-	// servers numbers the servers of the routes seen, in any order.
+	// keys holds the route of each Location of build.locs, in order.
+	keys []routeKey
+	// prev is, for each route, the one before it of its server, or -1.
+	prev []int32
+	// servers numbers the servers seen, list holds them by number.
 	servers map[server]int32
-	byPath  map[pathKey]int
-	// last is the server numbered last, and lastID its number.
+	list    []tableServer
+	// last is the server numbered last (the paths of a rule share it),
+	// and lastID its number.
 	last   server
 	lastID int32
+	// byPath holds the routes of the servers with more than smallServer.
+	byPath map[pathKey]int32
 }
 
-// pathKey is a route by its server's number in routeTable.servers.
+// smallServer is the most routes that a server's list holds.
+const smallServer = 8
+
+// tableServer is a server's list of routes: its latest route (-1 for
+// none), which prev links to the others, and their count.
+type tableServer struct{ latest, count int32 }
+
+// pathKey is a route by its server's number.
 type pathKey struct {
 	server int32
 	match  model.Match
 	path   string
 }
 
-// pathKey returns the table's key of route k, numbering k's server if
-// it is new.
-func (t *routeTable) pathKey(k routeKey) pathKey {
-	if s := k.server(); s != t.last || len(t.servers) == 0 {
+// number returns the number of server s, giving it one if it is new.
+func (t *routeTable) number(s server) int32 {
+	if s != t.last || len(t.list) == 0 {
 		id, ok := t.servers[s]
 		if !ok {
-			id = int32(len(t.servers))
+			id = int32(len(t.list))
 			t.servers[s] = id
+			t.list = append(t.list, tableServer{latest: -1})
 		}
 		t.last, t.lastID = s, id
 	}
-	return pathKey{server: t.lastID, match: k.match, path: k.path}
+	return t.lastID
 }
 
-// find returns the index of the Location that routes k, if any.
+// find returns the index of the route k, if any.
 func (t *routeTable) find(k routeKey) (int, bool) {
-	i, ok := t.byPath[t.pathKey(k)]
-	return i, ok
+	n := t.number(k.server())
+	if s := t.list[n]; s.count <= smallServer {
+		for i := s.latest; i >= 0; i = t.prev[i] {
+			if t.keys[i].path == k.path && t.keys[i].match == k.match {
+				return int(i), true
+			}
+		}
+		return 0, false
+	}
+	i, ok := t.byPath[pathKey{n, k.match, k.path}]
+	return int(i), ok
+}
+
+// add appends route k, which find does not find.
+func (t *routeTable) add(k routeKey) {
+	n := t.number(k.server())
+	s, i := &t.list[n], int32(len(t.keys))
+	t.keys, t.prev = append(t.keys, k), append(t.prev, s.latest)
+	s.latest, s.count = i, s.count+1
+	switch {
+	case s.count == smallServer+1: // the list is full: its routes move to the map
+		for ; i >= 0; i = t.prev[i] {
+			t.byPath[pathKey{n, t.keys[i].match, t.keys[i].path}] = i
+		}
+	case s.count > smallServer+1:
+		t.byPath[pathKey{n, k.match, k.path}] = i
+	}
 }
 
 // defaultTaken says why owner cannot have the default backend: an older
