@@ -55,7 +55,7 @@ func TestEndpointChurnCausesNoReload(t *testing.T) {
 	// The last change (i = 49) moved the slice to d: wait until traffic
 	// reaches d again, then a little more.
 	last := load.seen("d")
-	require.Eventually(t, func() bool { return load.seen("d") > last }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return load.seen("d") > last }, nginxWait, 20*time.Millisecond)
 	time.Sleep(200 * time.Millisecond)
 	sent, failures := load.stop()
 

@@ -47,6 +47,12 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster { return startClusterWith(t, "") }
 
+// nginxWait bounds each wait for the cluster's real nginx to take a
+// change: a reload runs in well under a second, but `make test` runs many
+// packages at once on two CPUs, and a wait that passes returns as soon as
+// it does.
+const nginxWait = 30 * time.Second
+
 // startClusterWith starts the cluster with nginx templates from
 // templateDir ("" for the embedded ones) and observers of every sync.
 func startClusterWith(t *testing.T, templateDir string, observers ...Observer) *cluster {
@@ -88,7 +94,7 @@ func startClusterWith(t *testing.T, templateDir string, observers ...Observer) *
 		require.NoError(t, <-ctrlDone)
 		require.NoError(t, <-managerDone)
 	})
-	require.Eventually(t, ctrl.Ready, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, ctrl.Ready, nginxWait, 10*time.Millisecond)
 	return c
 }
 

@@ -111,7 +111,7 @@ func TestRefusedIngressDoesNotFreezeOthers(t *testing.T) {
 	c.serves("x.example.com", "/", http.StatusNotFound, "")
 	require.Eventually(t, func() bool {
 		return rejectedMetric(t, c.registry, "Ingress", "RejectedByNginx") == 1
-	}, 10*time.Second, 10*time.Millisecond)
+	}, nginxWait, 10*time.Millisecond)
 	require.Equal(t, 0.0, metricValue(t, c.registry, "nginx_ingress_controller_config_last_reload_successful"))
 	select {
 	case event := <-recorder.Events:
@@ -136,6 +136,6 @@ func TestRefusedIngressDoesNotFreezeOthers(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return metricValue(t, c.registry, "nginx_ingress_controller_config_last_reload_successful") == 1 &&
 			rejectedMetric(t, c.registry, "Ingress", "RejectedByNginx") == 0
-	}, 10*time.Second, 10*time.Millisecond)
+	}, nginxWait, 10*time.Millisecond)
 	require.Empty(t, failures(), "y.example.com answered other than 200")
 }

@@ -118,7 +118,7 @@ func (c *tenants) unchanged() {
 // reported waits until the last sync rejected something for reason.
 func (c *tenants) reported(why reason.Reason) {
 	c.t.Helper()
-	require.Eventually(c.t, func() bool { return rejected(c.t, c.cluster, string(why)) > 0 }, 5*time.Second, 20*time.Millisecond,
+	require.Eventually(c.t, func() bool { return rejected(c.t, c.cluster, string(why)) > 0 }, nginxWait, 20*time.Millisecond,
 		"no rejection %s", why)
 }
 

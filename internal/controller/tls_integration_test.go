@@ -71,7 +71,7 @@ func (c *cluster) presents(host string, want *x509.Certificate, status int) {
 	require.Eventually(c.t, func() bool {
 		got, code := c.handshake(host)
 		return got != nil && got.Equal(want) && code == status
-	}, 5*time.Second, 20*time.Millisecond, "%s: want the certificate for %v and %d", host, want.DNSNames, status)
+	}, nginxWait, 20*time.Millisecond, "%s: want the certificate for %v and %d", host, want.DNSNames, status)
 }
 
 // expiryIs waits until the expiry gauge of host is want (0: no series),
@@ -84,7 +84,7 @@ func (c *cluster) expiryIs(host string, want time.Time) {
 			return !ok
 		}
 		return ok && got == float64(want.Unix())
-	}, 5*time.Second, 20*time.Millisecond, "expiry of %s", host)
+	}, nginxWait, 20*time.Millisecond, "expiry of %s", host)
 }
 
 // expiry returns the expiry gauge of host, or false when it has none.
