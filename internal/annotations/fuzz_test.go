@@ -7,29 +7,39 @@ import (
 	"unicode"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // FuzzParse feeds any value to every annotation and checks that whatever a
 // grammar accepts holds no byte that could end an nginx string or
 // directive, and no variable outside the variable names of templates.
 func FuzzParse(f *testing.F) {
-	specs := Specs()
-	for i, s := range specs {
-		for _, v := range []string{s.Default, "on", "1", "/a/$1", "https://a.example.com$request_uri", "10.0.0.0/8", `^v\.[0-9]+$`, "CN=(a|b)$"} {
-			f.Add(uint8(i), v)
-		}
-		for _, v := range breakouts {
-			f.Add(uint8(i), v)
-		}
+	testutil.FuzzSpecs(f, parseDefaults, parseValues, checkParse)
+}
+
+// TestParseEverySpecValue is FuzzParse's check of every annotation with
+// every one of its seed values.
+func TestParseEverySpecValue(t *testing.T) {
+	testutil.CheckEverySpec(t, parseDefaults, parseValues, checkParse)
+}
+
+// parseValues are values that some grammars accept, and breakouts.
+var parseValues = append([]string{"on", "1", "/a/$1", "https://a.example.com$request_uri", "10.0.0.0/8", `^v\.[0-9]+$`, "CN=(a|b)$"}, breakouts...)
+
+// parseSpecs are the annotations checkParse goes through, and their defaults.
+var (
+	parseSpecs    = Specs()
+	parseDefaults = testutil.Defaults(parseSpecs, func(s Spec) string { return s.Default })
+)
+
+func checkParse(t *testing.T, spec uint16, value string) {
+	s := parseSpecs[int(spec)%len(parseSpecs)]
+	p, problems := Parse(map[string]string{prefix + "/" + s.Key: value}, prefix)
+	if len(problems) > 0 {
+		return
 	}
-	f.Fuzz(func(t *testing.T, i uint8, value string) {
-		s := specs[int(i)%len(specs)]
-		p, problems := Parse(map[string]string{prefix + "/" + s.Key: value}, prefix)
-		if len(problems) > 0 {
-			return
-		}
-		walkStrings(t, reflect.ValueOf(p), "Parsed")
-	})
+	walkStrings(t, reflect.ValueOf(p), "Parsed")
 }
 
 // walkStrings checks every string reachable from v.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 func TestTLSSettingsDefaults(t *testing.T) {
@@ -26,28 +27,41 @@ func TestTLSSettingsDefaults(t *testing.T) {
 // that could end an nginx token, and that a location default is one the
 // annotation's grammar accepts.
 func FuzzSettings(f *testing.F) {
-	table := SettingSpecs()
-	for i, st := range table {
-		for _, v := range []string{st.Default, "HIGH:!aNULL", "10.0.0.0/8", "X-Real-IP", "TLSv1.3", "4 8k", "text/css", "X25519", "100m", "auto",
-			`x"; load_module y;`, "a}b", "a\nb", "1;", "$host"} {
-			f.Add(uint8(i), v)
-		}
+	testutil.FuzzSpecs(f, settingDefaults, settingValues, checkSetting)
+}
+
+// TestSettingsEverySpecValue is FuzzSettings' check of every ConfigMap key
+// with every one of its seed values.
+func TestSettingsEverySpecValue(t *testing.T) {
+	testutil.CheckEverySpec(t, settingDefaults, settingValues, checkSetting)
+}
+
+// settingValues are values that some ConfigMap keys accept, and ones that
+// try to end an nginx token.
+var settingValues = []string{"HIGH:!aNULL", "10.0.0.0/8", "X-Real-IP", "TLSv1.3", "4 8k", "text/css", "X25519", "100m", "auto",
+	`x"; load_module y;`, "a}b", "a\nb", "1;", "$host"}
+
+// settingSpecs are the ConfigMap keys checkSetting goes through, and
+// their defaults.
+var (
+	settingSpecs    = SettingSpecs()
+	settingDefaults = testutil.Defaults(settingSpecs, func(s SettingSpec) string { return s.Default })
+)
+
+func checkSetting(t *testing.T, spec uint16, value string) {
+	var s model.Settings
+	if settingSpecs[int(spec)%len(settingSpecs)].set(value, &s) != nil {
+		return
 	}
-	f.Fuzz(func(t *testing.T, i uint8, value string) {
-		var s model.Settings
-		if table[int(i)%len(table)].set(value, &s) != nil {
-			return
-		}
-		words := slices.Concat([]string{s.TLS.Ciphers, s.TLS.ECDHCurves, s.Clients.ForwardedForHeader, s.HTTP.ErrorLogLevel},
-			s.TLS.Protocols, s.HTTP.GzipTypes, s.HTTP.BrotliTypes)
-		for _, v := range words {
-			require.False(t, strings.ContainsAny(v, "\"'\\;{}#$ \t\r\n\x00"), "%q", v)
-		}
-		for _, p := range append(s.Clients.TrustedProxies, s.Clients.Allow...) {
-			require.True(t, p.IsValid() && p == p.Masked(), "%v", p)
-		}
-		for name, v := range s.LocationDefaults {
-			require.NoError(t, annotations.CheckDefault(name, v))
-		}
-	})
+	words := slices.Concat([]string{s.TLS.Ciphers, s.TLS.ECDHCurves, s.Clients.ForwardedForHeader, s.HTTP.ErrorLogLevel},
+		s.TLS.Protocols, s.HTTP.GzipTypes, s.HTTP.BrotliTypes)
+	for _, v := range words {
+		require.False(t, strings.ContainsAny(v, "\"'\\;{}#$ \t\r\n\x00"), "%q", v)
+	}
+	for _, p := range append(s.Clients.TrustedProxies, s.Clients.Allow...) {
+		require.True(t, p.IsValid() && p == p.Masked(), "%v", p)
+	}
+	for name, v := range s.LocationDefaults {
+		require.NoError(t, annotations.CheckDefault(name, v))
+	}
 }

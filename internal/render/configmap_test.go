@@ -22,6 +22,7 @@ import (
 	"github.com/archway-ingress/archway/internal/builder"
 	"github.com/archway-ingress/archway/internal/model"
 	"github.com/archway-ingress/archway/internal/source"
+	"github.com/archway-ingress/archway/internal/testutil"
 )
 
 // The controller ConfigMap's keys, through the builder and the real
@@ -224,24 +225,39 @@ func TestIngressNginxConfigMapRenders(t *testing.T) {
 // build keeps or refuses it and the renderer accepts the result: the
 // builder refuses what the renderer would.
 func FuzzConfigMapRender(f *testing.F) {
+	testutil.FuzzSpecs(f, settingDefaults(), configMapValues, configMapRenderCheck(f))
+}
+
+// TestConfigMapRenderEverySpecValue is FuzzConfigMapRender's check of
+// every ConfigMap key with every one of its seed values.
+func TestConfigMapRenderEverySpecValue(t *testing.T) {
+	testutil.CheckEverySpec(t, settingDefaults(), configMapValues, configMapRenderCheck(t))
+}
+
+// configMapValues are values that some ConfigMap keys accept, and ones
+// that try to end an nginx token.
+var configMapValues = []string{"0", "1", "true", "off", "100m", "4 8k", "3600", "text/css", `x"; user root; #`, "a}b", "$host"}
+
+func settingDefaults() []string {
+	return testutil.Defaults(builder.SettingSpecs(), func(s builder.SettingSpec) string { return s.Default })
+}
+
+// configMapRenderCheck builds and renders one Ingress with a ConfigMap
+// of one key, and fails unless the renderer accepts the result.
+func configMapRenderCheck(tb testing.TB) testutil.SpecCheck {
 	specs := builder.SettingSpecs()
-	for i, s := range specs {
-		for _, v := range []string{s.Default, "0", "1", "true", "off", "100m", "4 8k", "3600", "text/css", `x"; user root; #`, "a}b", "$host"} {
-			f.Add(uint8(i), v)
-		}
-	}
 	r, err := New("")
-	require.NoError(f, err)
+	require.NoError(tb, err)
 	opts := builder.Options{IngressClass: "archway", ControllerClass: "archway.dev/ingress-controller", WatchWithoutClass: true,
-		FallbackCertificate: testCertificate(f, "default")}
+		FallbackCertificate: testCertificate(tb, "default")}
 	var base source.Snapshot
 	base.AddManifests("app.yaml", []byte(hostIngress("plain", "plain.example.com", map[string]string{"proxy-busy-buffers-size": "8k"})+serviceYAML("app", 80, 8080)))
-	f.Fuzz(func(t *testing.T, i uint8, value string) {
+	return func(t *testing.T, spec uint16, value string) {
 		snap := base
 		snap.ConfigMap = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "archway"},
-			Data: map[string]string{specs[int(i)%len(specs)].Key: value}}
+			Data: map[string]string{specs[int(spec)%len(specs)].Key: value}}
 		cfg, _ := builder.Build(snap, opts)
 		_, err := r.Render(cfg, rootOptions("/run/archway-fuzz"))
 		require.NoError(t, err)
-	})
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
+	"github.com/archway-ingress/archway/internal/testutil"
 	"github.com/archway-ingress/archway/templates"
 )
 
@@ -55,18 +56,33 @@ func templateDirectives(t testing.TB) map[string]bool {
 // is one known directive whose quotes balance: no value can end its token
 // and start a directive of its own.
 func FuzzPolicyRender(f *testing.F) {
+	testutil.FuzzSpecs(f, annotationDefaults(), policyValues, policyRenderCheck(f))
+}
+
+// TestPolicyRenderEverySpecValue is FuzzPolicyRender's check of every
+// annotation with every one of its seed values.
+func TestPolicyRenderEverySpecValue(t *testing.T) {
+	testutil.CheckEverySpec(t, annotationDefaults(), policyValues, policyRenderCheck(t))
+}
+
+// policyValues are values that some annotations accept, and ones that try
+// to end an nginx token or directive.
+var policyValues = []string{"on", "true", "3", "/a/$1", "https://a.example.com$request_uri",
+	"10.0.0.0/8", "x\"; return 200 \"owned", "a}b", "a\nb"}
+
+func annotationDefaults() []string {
+	return testutil.Defaults(annotations.Specs(), func(s annotations.Spec) string { return s.Default })
+}
+
+// policyRenderCheck renders a location with one annotation's value when
+// package annotations accepts it, and checks nginx.conf's directives.
+func policyRenderCheck(tb testing.TB) testutil.SpecCheck {
 	specs := annotations.Specs()
-	for i, s := range specs {
-		for _, v := range []string{s.Default, "on", "true", "3", "/a/$1", "https://a.example.com$request_uri",
-			"10.0.0.0/8", "x\"; return 200 \"owned", "a}b", "a\nb"} {
-			f.Add(uint8(i), v)
-		}
-	}
-	known := templateDirectives(f)
+	known := templateDirectives(tb)
 	r, err := New("")
-	require.NoError(f, err)
-	f.Fuzz(func(t *testing.T, i uint8, value string) {
-		s := specs[int(i)%len(specs)]
+	require.NoError(tb, err)
+	return func(t *testing.T, spec uint16, value string) {
+		s := specs[int(spec)%len(specs)]
 		parsed, problems := annotations.Parse(map[string]string{annotations.DefaultPrefix + "/" + s.Key: value}, annotations.DefaultPrefix)
 		if len(problems) > 0 {
 			return
@@ -79,7 +95,7 @@ func FuzzPolicyRender(f *testing.F) {
 		out, err := r.Render(cfg, rootOptions("/run/archway"))
 		require.NoError(t, err, "%s=%q", s.Key, value)
 		checkDirectives(t, known, out.Files[0].Data, fmt.Sprintf("%s=%q", s.Key, value))
-	})
+	}
 }
 
 // checkDirectives checks that every line of conf is one known directive

@@ -2,7 +2,8 @@
 // finding the real nginx, picking free loopback ports, TCP and UDP echoes
 // (echo.go), a log buffer that is safe to write from many goroutines, the
 // check of generated docs, test certificates (certs.go), the Ingresses
-// of the benchmarks (scale.go), and archway's binary (build.go).
+// of the benchmarks (scale.go), archway's binary (build.go), and the
+// seeds of fuzz targets over a table of specs (fuzzseeds.go).
 // Only tests import it.
 package testutil
 
