@@ -74,18 +74,11 @@ func (c *AnnotationCache) generation(inputs annotationInputs) *annotationGenerat
 	return c.gen
 }
 
-// parse returns what values parse to, through the generation g when there
-// is one; values with no key that Parse reads skip the cache, as Parse
-// gives them the defaults at no cost.
-func (g *annotationGeneration) parse(values map[string]string, parse func() parsedAnnotations) parsedAnnotations {
-	if g == nil {
-		return parse()
-	}
+// parse returns what values, which hold a key that Parse reads, parse to
+// through the generation; the result is shared, and read only.
+func (g *annotationGeneration) parse(values map[string]string, parse func() parsedAnnotations) *parsedAnnotations {
 	var buf [1024]byte
 	key := parsedKey(buf[:0], values, g.inputs.prefix)
-	if key == nil {
-		return parse()
-	}
 	g.mu.Lock()
 	r, found := g.cur[string(key)]
 	if !found {
@@ -103,7 +96,7 @@ func (g *annotationGeneration) parse(values map[string]string, parse func() pars
 		g.cur = map[string]*parsedAnnotations{}
 	}
 	g.cur[r.key] = r
-	return *r
+	return r
 }
 
 // rotate ends a Build: what it did not use is dropped after the next one.
@@ -114,6 +107,17 @@ func (g *annotationGeneration) rotate() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.prev, g.cur = g.cur, nil
+}
+
+// readsAny reports whether values hold a key that Parse reads: without
+// one, Parse gives the defaults.
+func readsAny(values map[string]string, prefix string) bool {
+	for k := range values {
+		if annotations.Read(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // parsedKey appends to key the annotations that Parse reads, sorted, each

@@ -45,15 +45,19 @@ type ingressPolicy struct {
 	globalAuth bool
 }
 
-// ingressPolicy parses and resolves the annotations of ing, reporting
-// every problem.
-func (b *build) ingressPolicy(ing *networkingv1.Ingress, ref model.Ref) ingressPolicy {
-	a := b.parses.parse(ing.Annotations, func() parsedAnnotations {
-		parsed, problems := b.annotationDefaults.Parse(ing.Annotations, b.prefix)
-		problems, snippets := b.snippets(ing.Annotations, problems)
-		return parsedAnnotations{parsed: parsed, problems: problems, snippets: snippets}
-	})
-	parsed, problems, snippets := a.parsed, a.problems, a.snippets
+// parseAnnotations returns what the annotations of ing parse to. It
+// reads nothing that Build writes, so it may run beside the build (see
+// prepareIngresses).
+func (b *build) parseAnnotations(ing *networkingv1.Ingress) parsedAnnotations {
+	parsed, problems := b.annotationDefaults.Parse(ing.Annotations, b.prefix)
+	problems, snippets := b.snippets(ing.Annotations, problems)
+	return parsedAnnotations{parsed: parsed, problems: problems, snippets: snippets}
+}
+
+// ingressPolicy resolves the parsed annotations a of the Ingress ref,
+// reporting every problem.
+func (b *build) ingressPolicy(ref model.Ref, a *parsedAnnotations) ingressPolicy {
+	parsed, problems, snippets := &a.parsed, a.problems, a.snippets
 	var pol ingressPolicy
 	for _, p := range problems {
 		b.problems.addAnnotation(ref, p.Key, p.Reason, p.Message)
@@ -132,5 +136,5 @@ func (b *build) annotationBackend(ing model.Ref, key, service string) string {
 		b.problems.addAnnotation(ing, key, rej.reason, rej.message)
 		return ""
 	}
-	return b.backends.backend(e, e.svc.Spec.Ports[0], fmt.Sprint(e.svc.Spec.Ports[0].Port))
+	return b.backends.backend(e, e.svc.Spec.Ports[0].Name, fmt.Sprint(e.svc.Spec.Ports[0].Port))
 }

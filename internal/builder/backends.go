@@ -38,6 +38,13 @@ type resolver struct {
 		service   networkingv1.IngressServiceBackend
 		name      string
 	}
+	// lastBackend is the latest Backend that backend returned, by its
+	// Service and port as written: the paths of an Ingress usually share
+	// one, which then skips the lookup by name.
+	lastBackend struct {
+		entry         *serviceEntry
+		written, name string
+	}
 }
 
 // serviceEntry is one name of the Services. A name held by count > 1
@@ -99,34 +106,52 @@ func (r *resolver) ingressBackend(namespace string, be networkingv1.IngressBacke
 	if l := &r.last; l.name != "" && be.Resource == nil && be.Service != nil && l.namespace == namespace && l.service == *be.Service {
 		return l.name, nil
 	}
-	e, port, written, rej := r.ingressServicePort(namespace, be)
-	if rej != nil {
-		return "", rej
+	name, rej := r.chosen(r.ingressServicePort(namespace, be))
+	if rej == nil {
+		r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
 	}
-	name := r.backend(e, port, written)
-	r.last.namespace, r.last.service, r.last.name = namespace, *be.Service, name
-	return name, nil
+	return name, rej
+}
+
+// servicePortChoice is the Service port that an Ingress backend names, or
+// why it names none (see ingressServicePort).
+type servicePortChoice struct {
+	entry *serviceEntry
+	// port is the Service port's name, which its EndpointSlices use;
+	// written is the port as the backend wrote it (see servicePort).
+	port, written string
+	rej           *rejection
+}
+
+// chosen returns the name of the Backend of the Service port c, building
+// it on first use; on a rejection the name is "".
+func (r *resolver) chosen(c servicePortChoice) (string, *rejection) {
+	if c.rej != nil {
+		return "", c.rej
+	}
+	return r.backend(c.entry, c.port, c.written), nil
 }
 
 // ingressServicePort finds the Service and the port of it that an Ingress
-// backend names, with the port as written (see servicePort).
-func (r *resolver) ingressServicePort(namespace string, be networkingv1.IngressBackend) (*serviceEntry, corev1.ServicePort, string, *rejection) {
+// backend names. It only reads the resolver's Services, so it may run
+// beside the build (see prepareIngresses).
+func (r *resolver) ingressServicePort(namespace string, be networkingv1.IngressBackend) servicePortChoice {
 	if be.Resource != nil {
-		return nil, corev1.ServicePort{}, "", &rejection{field: "resource", reason: reason.UnsupportedBackend,
-			message: "resource backends are not supported"}
+		return servicePortChoice{rej: &rejection{field: "resource", reason: reason.UnsupportedBackend,
+			message: "resource backends are not supported"}}
 	}
 	if be.Service == nil {
-		return nil, corev1.ServicePort{}, "", &rejection{field: "service", reason: reason.ServiceNotFound,
-			message: "the backend names no Service"}
+		return servicePortChoice{rej: &rejection{field: "service", reason: reason.ServiceNotFound,
+			message: "the backend names no Service"}}
 	}
 	ref := model.Ref{Namespace: namespace, Name: be.Service.Name}
 	e, rej := r.lookup(ref)
 	if rej != nil {
 		rej.field = "service." + rej.field
-		return nil, corev1.ServicePort{}, "", rej
+		return servicePortChoice{rej: rej}
 	}
 	port, written, rej := servicePort(e.svc, ref, be.Service.Port)
-	return e, port, written, rej
+	return servicePortChoice{entry: e, port: port.Name, written: written, rej: rej}
 }
 
 // servicePort finds the port of svc (named ref) that an Ingress backend
@@ -183,7 +208,7 @@ func (r *resolver) defaultService(value string) string {
 		return ""
 	}
 	port := e.svc.Spec.Ports[0]
-	return r.backend(e, port, strconv.Itoa(int(port.Port)))
+	return r.backend(e, port.Name, strconv.Itoa(int(port.Port)))
 }
 
 // lookup finds a Service that can back a route. The rejection's field is
@@ -207,18 +232,25 @@ func (r *resolver) lookup(ref model.Ref) (*serviceEntry, *rejection) {
 	return e, nil
 }
 
-// backend returns the name of the Backend for one Service port, building it
-// on first use. The name is "<namespace>_<service>_<port>" with the port as
+// backend returns the name of the Backend for one Service port (port is
+// its name), building it on first use. The name is "<namespace>_<service>_<port>" with the port as
 // written (a number, or a name made of [a-z0-9-]), so "_" keeps it unique.
-func (r *resolver) backend(e *serviceEntry, port corev1.ServicePort, written string) string {
+func (r *resolver) backend(e *serviceEntry, port, written string) string {
+	if l := &r.lastBackend; l.entry == e && l.written == written {
+		return l.name
+	}
 	// The name is looked up from a stack buffer: most routes share a
 	// Backend, so only the first use of a name allocates it.
 	var buf [128]byte
 	key := append(append(append(append(append(buf[:0], e.ref.Namespace...), '_'), e.ref.Name...), '_'), written...)
+	name := ""
 	if i, ok := r.built[string(key)]; ok {
-		return r.backends[i].Name
+		name = r.backends[i].Name
+	} else {
+		name = r.add(model.Backend{Name: string(key), Service: e.ref, Port: written}, endpointSource{e, port})
 	}
-	return r.add(model.Backend{Name: string(key), Service: e.ref, Port: written}, endpointSource{e, port.Name})
+	r.lastBackend.entry, r.lastBackend.written, r.lastBackend.name = e, written, name
+	return name
 }
 
 // add records a new Backend and where its endpoints come from, and returns

@@ -28,12 +28,13 @@ func run(snap source.Snapshot, opts Options, procs []func(*build)) (model.Config
 	for _, process := range procs {
 		process(b)
 	}
+	served := b.servedIngresses() // while the background may still run
 	b.background.Wait()
 	b.problems = append(b.problems, b.backgroundProblems...)
 	// A default backend that was asked for and failed answers 503, as a
 	// path whose Service is missing does, not 404.
 	b.cfg.DefaultBackendUnavailable = b.cfg.DefaultBackend == "" && b.defaultAsked
-	return b.cfg, b.report()
+	return b.cfg, b.report(served)
 }
 
 // build is what one Build call has decided so far. Every processor reads
@@ -85,9 +86,9 @@ type build struct {
 	ownPolicies func(*model.Policy) *model.Policy
 }
 
-// report lists the Ingresses among the owners served: Ingress status
-// and request metrics are per Ingress.
-func (b *build) report() Report {
+// servedIngresses lists the Ingresses among the owners served, sorted:
+// Ingress status and request metrics are per Ingress.
+func (b *build) servedIngresses() []model.Ref {
 	served := slices.Grow([]model.Ref(nil), len(b.served)) // nil when none
 	for _, o := range b.served {
 		if o.Kind == KindIngress {
@@ -95,6 +96,11 @@ func (b *build) report() Report {
 		}
 	}
 	slices.SortFunc(served, compareRefs)
+	return served
+}
+
+// report is the Report of the build, which served the Ingresses served.
+func (b *build) report(served []model.Ref) Report {
 	reads := b.endpointReads
 	if b.backends != nil {
 		reads = append(reads, b.backends.reads...)

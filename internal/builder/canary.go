@@ -29,7 +29,7 @@ func (b *build) addCanaries() {
 				"the canary is not used, since some of its annotations are invalid")
 			continue
 		}
-		b.eachRule(c.ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+		b.eachRule(c.ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath, _ int) {
 			for j, path := range paths {
 				b.addCanaryPath(ingressOwner(ref), host, pathAt{rule, j}, path, &c.pol)
 			}

@@ -122,7 +122,7 @@ func (b *build) routeBackend(route model.Ref, ref gatewayv1.BackendRef, build bo
 	if build {
 		name, rej = b.backends.ingressBackend(namespace, be)
 	} else {
-		_, _, _, rej = b.backends.ingressServicePort(namespace, be)
+		rej = b.backends.ingressServicePort(namespace, be).rej
 	}
 	if rej != nil {
 		rej.field = ""

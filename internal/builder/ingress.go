@@ -22,6 +22,8 @@ import (
 
 // ingressState is what the Ingress processors pass on to each other.
 type ingressState struct {
+	// ingresses are this instance's Ingresses (pickIngresses).
+	ingresses []*networkingv1.Ingress
 	// prefix is the annotations prefix; secrets are looked up by them.
 	prefix string
 	// annotationDefaults are what each Ingress's annotations apply over,
@@ -48,20 +50,27 @@ type ingressState struct {
 	passthrough passthroughClaims
 }
 
-// addIngresses adds this instance's Ingresses (select.go) within the
-// limits (limits.go), oldest first: the first Ingress to claim a route or
-// the default backend is the oldest, so it wins every conflict.
-func (b *build) addIngresses() {
-	b.prefix = cmp.Or(b.opts.AnnotationsPrefix, annotations.DefaultPrefix)
-	b.safeSnippets = b.cfg.Settings.SafeSnippets
-	b.pathPolicies = policyCopies[pathPolicy]{}
+// pickIngresses picks this instance's Ingresses (select.go) within the
+// limits (limits.go), oldest first. It reads only the Snapshot's
+// Ingresses and IngressClasses, and the Options.
+func (b *build) pickIngresses() {
 	sel := ingressclass.Selector{
 		IngressClass:      b.opts.IngressClass,
 		ControllerClass:   b.opts.ControllerClass,
 		WatchWithoutClass: b.opts.WatchWithoutClass,
 	}
 	classes := b.indexClasses(b.snap.IngressClasses, b.opts.IngressClass)
-	ings := b.withinLimits(b.selectIngresses(b.snap.Ingresses, classes, sel), b.opts.Limits)
+	b.ingresses = b.withinLimits(b.selectIngresses(b.snap.Ingresses, classes, sel), b.opts.Limits)
+}
+
+// addIngresses adds the Ingresses picked, oldest first: the first Ingress
+// to claim a route or the default backend is the oldest, so it wins every
+// conflict.
+func (b *build) addIngresses() {
+	b.prefix = cmp.Or(b.opts.AnnotationsPrefix, annotations.DefaultPrefix)
+	b.safeSnippets = b.cfg.Settings.SafeSnippets
+	b.pathPolicies = policyCopies[pathPolicy]{}
+	ings := b.ingresses
 	paths := 0
 	for _, ing := range ings {
 		for _, rule := range ing.Spec.Rules {
@@ -71,15 +80,26 @@ func (b *build) addIngresses() {
 		}
 	}
 	b.reserve(paths, len(ings))
-	for _, ing := range ings {
-		b.addIngress(ing)
+	// Annotations that Parse does not read give the defaults, which most
+	// Ingresses share.
+	none := &parsedAnnotations{}
+	none.parsed, _ = b.annotationDefaults.Parse(nil, b.prefix)
+	prepared := b.prepareIngresses(ings, paths, none)
+	for i, ing := range ings {
+		b.addIngress(ing, prepared.get(i))
 	}
 }
 
-func (b *build) addIngress(ing *networkingv1.Ingress) {
+func (b *build) addIngress(ing *networkingv1.Ingress, prep *ingressPrep) {
 	ref := model.Ref{Namespace: ing.Namespace, Name: ing.Name}
 	owner := ingressOwner(ref)
-	pol := b.ingressPolicy(ing, ref)
+	a := prep.annotations
+	if a == nil { // not prepared (see prepareIngress)
+		parsed := b.parseAnnotations(ing)
+		b.preparePaths(ing, &parsed.parsed.Location, prep.paths)
+		a = &parsed
+	}
+	pol := b.ingressPolicy(ref, a)
 	if pol.canary.Enabled {
 		b.canaries = append(b.canaries, canaryIngress{ing: ing, pol: pol})
 		return
@@ -96,7 +116,7 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 	if ing.Spec.DefaultBackend != nil {
 		b.addDefaultBackend(owner, ing.Spec.DefaultBackend, hostless)
 	}
-	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath, first int) {
 		if rej := b.passedThrough(host, ref.Namespace); rej != nil {
 			b.reject(ref, "spec.rules["+strconv.Itoa(rule)+"].host", rej)
 			return
@@ -107,7 +127,7 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 			rulePol = hostless
 		}
 		for j, path := range paths {
-			b.addPath(owner, host, pathAt{rule, j}, path, rulePol)
+			b.addPath(owner, host, pathAt{rule, j}, path.Backend, &prep.paths[first+j], rulePol)
 		}
 		if host != "" && b.serving(owner) {
 			b.hosts.claim(host, ref, pol.server, pol.clientAuth, b.prefix)
@@ -119,15 +139,15 @@ func (b *build) addIngress(ing *networkingv1.Ingress) {
 // ingressOwner is the owner of an Ingress's routes.
 func ingressOwner(ing model.Ref) model.Owner { return model.Owner{Kind: KindIngress, Ref: ing} }
 
-// addPath adds one path of an Ingress with its policy. A path whose
-// Ingress has a blocked policy, or that cannot take the policy, keeps its
-// route and answers 503 (see package annotations).
-func (b *build) addPath(ing model.Owner, host string, at pathAt, p networkingv1.HTTPIngressPath, pol *ingressPolicy) {
-	path, match, rej := parsePath(p.PathType, p.Path, pol.regex)
+// addPath adds one path of an Ingress, prepared as pp, with its policy. A
+// path whose Ingress has a blocked policy, or that cannot take the policy,
+// keeps its route and answers 503 (see package annotations).
+func (b *build) addPath(ing model.Owner, host string, at pathAt, backend networkingv1.IngressBackend, pp *pathPrep, pol *ingressPolicy) {
+	rej := pp.rej
 	if rej == nil {
 		var loc *model.Location
-		if loc, rej = b.route(ing, routeKey{host: host, path: path, match: match}); loc != nil {
-			b.applyPath(ing.Ref, loc, at, p.Backend, pol)
+		if loc, rej = b.route(ing, routeKey{host: host, path: pp.path, match: pp.match}); loc != nil {
+			b.applyPath(ing.Ref, loc, at, backend, pp.service, pol)
 			return
 		}
 	}
@@ -135,8 +155,8 @@ func (b *build) addPath(ing model.Owner, host string, at pathAt, p networkingv1.
 }
 
 // applyPath gives the new Location of an Ingress's path its policy and
-// backend.
-func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend networkingv1.IngressBackend, pol *ingressPolicy) {
+// the backend of service.
+func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend networkingv1.IngressBackend, service servicePortChoice, pol *ingressPolicy) {
 	if pol.blocked {
 		return
 	}
@@ -152,7 +172,7 @@ func (b *build) applyPath(ing model.Ref, loc *model.Location, at pathAt, backend
 			})
 		}
 	}
-	name, rej := b.backends.ingressBackend(ing.Namespace, backend)
+	name, rej := b.backends.chosen(service)
 	if rej != nil {
 		b.reject(ing, at.field()+".backend", rej)
 		return
@@ -221,10 +241,16 @@ func (b *build) applyHostAnnotations() {
 func (b *build) applyServerSnippets() { b.serverSnippets.apply(b.cfg.Servers, b.owners, &b.problems) }
 
 // eachRule calls visit for every rule of the Ingress that has paths and a
-// valid host (or none), with the rule's index; an invalid host is reported
+// valid host (or none), with the rule's index and the index of its first
+// path among the paths of the Ingress's rules; an invalid host is reported
 // and its rule skipped.
-func (b *build) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(host string, rule int, paths []networkingv1.HTTPIngressPath)) {
+func (b *build) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(host string, rule int, paths []networkingv1.HTTPIngressPath, first int)) {
+	next := 0
 	for i, rule := range ing.Spec.Rules {
+		first := next
+		if rule.HTTP != nil {
+			next += len(rule.HTTP.Paths)
+		}
 		if rule.Host != "" {
 			if err := checkHost(rule.Host); err != nil {
 				b.problems.add(KindIngress, ref, "spec.rules["+strconv.Itoa(i)+"].host", reason.InvalidHost, err.Error())
@@ -232,7 +258,7 @@ func (b *build) eachRule(ing *networkingv1.Ingress, ref model.Ref, visit func(ho
 			}
 		}
 		if rule.HTTP != nil {
-			visit(rule.Host, i, rule.HTTP.Paths)
+			visit(rule.Host, i, rule.HTTP.Paths, first)
 		}
 	}
 }

@@ -38,7 +38,7 @@ func (b *build) addPassthrough(ing *networkingv1.Ingress, ref model.Ref, proxyPr
 	if ing.Spec.DefaultBackend != nil {
 		ignored("spec.defaultBackend", "ssl-passthrough routes connections by their server name: spec.defaultBackend is not used")
 	}
-	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath) {
+	b.eachRule(ing, ref, func(host string, rule int, paths []networkingv1.HTTPIngressPath, _ int) {
 		field := "spec.rules[" + strconv.Itoa(rule) + "]"
 		if host == "" {
 			ignored(field, "ssl-passthrough routes connections by their server name: a rule without host is not used")
@@ -60,16 +60,16 @@ func (b *build) addPassthrough(ing *networkingv1.Ingress, ref model.Ref, proxyPr
 			b.reject(ref, field+".host", rej)
 			return
 		}
-		e, port, written, rej := b.backends.ingressServicePort(ref.Namespace, paths[root].Backend)
-		if rej != nil {
-			b.reject(ref, pathAt{rule, root}.field()+".backend", rej)
+		c := b.backends.ingressServicePort(ref.Namespace, paths[root].Backend)
+		if c.rej != nil {
+			b.reject(ref, pathAt{rule, root}.field()+".backend", c.rej)
 			return
 		}
 		b.owners.claim(host, ref.Namespace)
 		b.serve(owner)
-		b.passthrough[host] = model.PassthroughHost{Host: host, Owner: owner, Service: model.Ref{Namespace: ref.Namespace, Name: e.svc.Name},
-			ServicePort: written, ProxyProtocol: proxyProtocol,
-			Endpoints: b.endpointReads.read(e, port.Name, endpointTarget{kind: toPassthrough, name: host}, b.opts.LoopbackEndpoints, &b.problems)}
+		b.passthrough[host] = model.PassthroughHost{Host: host, Owner: owner, Service: model.Ref{Namespace: ref.Namespace, Name: c.entry.svc.Name},
+			ServicePort: c.written, ProxyProtocol: proxyProtocol,
+			Endpoints: b.endpointReads.read(c.entry, c.port, endpointTarget{kind: toPassthrough, name: host}, b.opts.LoopbackEndpoints, &b.problems)}
 	})
 }
 

@@ -3,6 +3,8 @@ package builder
 import (
 	"cmp"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/archway-ingress/archway/internal/annotations"
 	"github.com/archway-ingress/archway/internal/model"
@@ -24,7 +26,7 @@ import (
 // problems under its kind (docs/developing.md).
 var processors = []func(*build){
 	(*build).addSettings,              // the ConfigMap (settings.go), which the Ingresses' snippets need
-	(*build).indexServices,            // Services and EndpointSlices, which backends resolve
+	(*build).indexServices,            // Services and EndpointSlices, which backends resolve; this instance's Ingresses
 	(*build).addIngresses,             // this instance's Ingresses, oldest first (ingress.go)
 	(*build).addCanaries,              // canary Ingresses, onto the routes of their namespace (canary.go)
 	(*build).addHTTPRoutes,            // Gateway API HTTPRoutes, on what the Ingresses left (httproute.go)
@@ -41,9 +43,19 @@ var processors = []func(*build){
 	(*build).addDefaultCertificate,    // --default-ssl-certificate (tls.go)
 }
 
+// indexServices indexes the Services and EndpointSlices, and picks this
+// instance's Ingresses (pickIngresses) beside it when there are many:
+// neither reads what the other writes, and they take about as long.
 func (b *build) indexServices() {
+	var picking sync.WaitGroup
+	if len(b.snap.Ingresses) >= aheadMin && runtime.GOMAXPROCS(0) > 1 {
+		picking.Go(b.pickIngresses)
+	} else {
+		b.pickIngresses()
+	}
 	b.backends = newResolver(b.snap.Services, b.snap.EndpointSlices, &b.problems)
 	b.backends.loopback = b.opts.LoopbackEndpoints
+	picking.Wait()
 }
 
 func (b *build) addDefaultBackendService() {

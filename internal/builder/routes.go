@@ -18,7 +18,6 @@ import (
 func (b *build) reserve(routes, owners int) {
 	if b.routes.servers == nil {
 		b.routes = routeTable{servers: map[server]int32{}, byPath: map[pathKey]int32{}}
-		b.tls.redirects = make(map[model.Owner]redirectFlags, owners)
 	}
 	b.locs = slices.Grow(b.locs, routes)
 	b.routes.keys, b.routes.prev = slices.Grow(b.routes.keys, routes), slices.Grow(b.routes.prev, routes)

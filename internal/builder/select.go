@@ -27,8 +27,14 @@ func (b *build) selectIngresses(all []*networkingv1.Ingress, classes map[string]
 		b.problems.add(KindIngress, ref, "", reason.DuplicateObject,
 			fmt.Sprintf("%d Ingresses are named %s; none of them is served", n, ref))
 	}
+	// In input order, not the map's: the sort below is then a pass when
+	// the input is oldest first already.
 	selected := make([]*networkingv1.Ingress, 0, len(byRef))
-	for ref, ing := range byRef {
+	for _, ing := range mine {
+		ref := model.Ref{Namespace: ing.Namespace, Name: ing.Name}
+		if dups[ref] > 0 {
+			continue
+		}
 		if err := checkRef(ref.Namespace, ref.Name); err != nil {
 			b.problems.add(KindIngress, ref, "metadata", reason.InvalidName, err.Error())
 			continue

@@ -26,10 +26,14 @@ type tlsState struct {
 	// Ingresses were added; apply decides which count, once every host's
 	// owner is known.
 	claims []tlsClaim
-	// redirects are the ssl-redirect annotations of each Ingress; forced
-	// says whether any of them has force-ssl-redirect.
-	redirects map[model.Owner]redirectFlags
-	forced    bool
+	// redirects are the ssl-redirect annotations of the Ingresses whose
+	// flags differ from common, those of the first Ingress added: most
+	// Ingresses share theirs (the defaults, or what a cluster writes on
+	// every Ingress), and need no entry. added says an Ingress was
+	// added; forced, that one has force-ssl-redirect.
+	redirects     map[model.Owner]redirectFlags
+	common        redirectFlags
+	added, forced bool
 }
 
 // tlsClaim is a host's certificate as an Ingress's TLS section or an
@@ -51,9 +55,7 @@ func (c tlsClaim) source() string {
 
 type redirectFlags struct{ ssl, force bool }
 
-// newTLSState returns an empty tlsState; build.reserve makes room for the
-// redirect flags of owners: most Ingresses have them, as ssl-redirect is
-// on by default.
+// newTLSState returns an empty tlsState.
 func newTLSState(opts Options, secrets *secretIndex) tlsState {
 	return tlsState{now: opts.Now, certs: certificates{secrets: secrets, memo: opts.Certificates}}
 }
@@ -63,10 +65,15 @@ func newTLSState(opts Options, secrets *secretIndex) tlsState {
 // Ingress's namespace owns, even when the Ingress has no rule for them:
 // a namespace may keep its TLS sections apart from its rules.
 func (t *tlsState) addIngress(ing *networkingv1.Ingress, ref model.Ref, redirect redirectFlags, p *problems) {
-	if redirect.ssl || redirect.force {
+	if !t.added {
+		t.common, t.added = redirect, true
+	} else if redirect != t.common {
+		if t.redirects == nil {
+			t.redirects = map[model.Owner]redirectFlags{}
+		}
 		t.redirects[ingressOwner(ref)] = redirect
-		t.forced = t.forced || redirect.force
 	}
+	t.forced = t.forced || redirect.force
 	for i, section := range ing.Spec.TLS {
 		field := fmt.Sprintf("spec.tls[%d]", i)
 		cert := t.sectionCertificate(ref, section.SecretName, field, p)
@@ -177,7 +184,10 @@ func (t *tlsState) apply(servers []model.Server, owners hostOwners, p *problems)
 		}
 		for j := range s.Locations {
 			l := &s.Locations[j]
-			f := t.redirects[l.Owner]
+			f, ok := t.redirects[l.Owner]
+			if !ok && l.Owner.Kind == KindIngress {
+				f = t.common // every Ingress of a Location went through addIngress
+			}
 			if redirect := f.force || tls && f.ssl; redirect != (l.Policy != nil && l.Policy.HTTPSRedirect) {
 				redirects.edit(l, redirect, func(p *model.Policy) { p.HTTPSRedirect = redirect })
 			}
