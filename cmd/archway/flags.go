@@ -30,6 +30,7 @@ type config struct {
 	httpPort       int
 	httpsPort      int
 	metricsAddress string
+	profiling      bool
 	syncHoldOff    time.Duration
 	syncMaxDelay   time.Duration
 	logFormat      string
@@ -70,6 +71,7 @@ func newFlagSet(name string, cfg *config) *pflag.FlagSet {
 	fs.IntVar(&cfg.httpPort, "http-port", 80, "Port nginx serves HTTP on.")
 	fs.IntVar(&cfg.httpsPort, "https-port", 443, "Port nginx serves HTTPS on.")
 	fs.StringVar(&cfg.metricsAddress, "metrics-address", ":10254", "Address serving /healthz, /readyz and /metrics.")
+	fs.BoolVar(&cfg.profiling, "profiling", false, "Also serve Go's profiles (/debug/pprof/) on --metrics-address, for memory and CPU investigations. They show the process's internals: keep that address private.")
 	fs.DurationVar(&cfg.syncHoldOff, "sync-hold-off", 50*time.Millisecond, "Wait this long after the last change before syncing.")
 	fs.DurationVar(&cfg.syncMaxDelay, "sync-max-delay", time.Second, "Sync at most this long after the first change of a burst.")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "Log format: text or json.")

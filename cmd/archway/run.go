@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -217,7 +217,7 @@ func runController(ctx context.Context, cfg config, logger *slog.Logger, stdout,
 	// Ready once a config is live, and only while nginx serves it: not
 	// while nginx is down and being restarted.
 	ready := func() bool { return ctrl.Ready() && manager.Ready() }
-	server := &http.Server{Handler: healthMux(registry, ready), ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: healthMux(m.Handler(registry), ready, ctrl.ReleaseIfIdle, cfg.profiling), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -289,16 +289,24 @@ func resyncOnHangup(ctx context.Context, manager *nginx.Manager, logger *slog.Lo
 	}
 }
 
-func healthMux(registry *prometheus.Registry, ready func() bool) *http.ServeMux {
+// healthMux serves the metrics, liveness and readiness, and Go's profiles
+// when profiling; release is called after each scrape.
+func healthMux(metrics http.Handler, ready func() bool, release func(), profiling bool) *http.ServeMux {
 	mux := http.NewServeMux()
-	metrics := promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry})
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		metrics.ServeHTTP(w, r)
-		// A scrape builds every series at once: at 10,000 Ingresses with
-		// traffic, over a hundred megabytes of garbage. Give it back now,
-		// as the sync loop does once idle, rather than hold it until the
-		// next scrape: scrapes come seconds apart, not in bursts.
-		controller.ReleaseMemory()
+		// A scrape copies every request series: at 10,000 Ingresses with
+		// traffic, megabytes of garbage. Give it back now if the sync loop
+		// is idle; within a burst of syncs, a release would cost the next
+		// sync its warm pages.
+		release()
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -62,7 +62,8 @@ type Options struct {
 	Now      func() time.Time
 	// After and Release are time.After and ReleaseMemory unless set: the
 	// loop gives a reload's garbage back to the OS with Release once it
-	// had no sync to run for ReleaseAfter (see Run).
+	// had no sync to run for ReleaseAfter (see Run), and ReleaseIfIdle
+	// only once it had none for ReleaseAfter by Now.
 	After   func(time.Duration) <-chan time.Time
 	Release func()
 }
@@ -105,6 +106,9 @@ type Controller struct {
 	// garbage is set by a sync that reloaded nginx, which leaves the
 	// garbage of a whole Build and Render, until Run gave it back.
 	garbage bool
+	// idleSince is when the last sync ended; nil while one runs and
+	// before the first one ended.
+	idleSince atomic.Pointer[time.Time]
 }
 
 // New returns a Controller; Run starts it.
@@ -152,9 +156,12 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		case <-retry.C:
 		}
+		c.idleSince.Store(nil)
 		retry.Stop()
 		release = nil
 		err := c.sync(ctx)
+		ended := c.opts.Now()
+		c.idleSince.Store(&ended)
 		if c.garbage {
 			release = c.opts.After(ReleaseAfter)
 		}
@@ -168,6 +175,17 @@ func (c *Controller) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = c.opts.RetryDelay
+	}
+}
+
+// ReleaseIfIdle gives memory back to the OS as Run does once idle, if no
+// sync is under way and none ended within ReleaseAfter; otherwise it leaves
+// the garbage to the next collection. The /metrics handler calls it after
+// each scrape: a release between the syncs of a burst would cost the next
+// one its warm pages, as Run's own wait avoids.
+func (c *Controller) ReleaseIfIdle() {
+	if idle := c.idleSince.Load(); idle != nil && c.opts.Now().Sub(*idle) >= ReleaseAfter {
+		c.opts.Release()
 	}
 }
 

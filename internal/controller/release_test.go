@@ -1,12 +1,16 @@
 package controller
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/archway-ingress/archway/internal/nginx"
+	"github.com/archway-ingress/archway/internal/render"
 	"github.com/archway-ingress/archway/internal/testutil"
 )
 
@@ -81,4 +85,85 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 	t.Fatalf("no %s came", what)
 	return *new(T)
+}
+
+// gatedApplier is a recordingApplier whose Apply says it started on
+// started and goes on once the test sends on proceed, or fails once the
+// loop stops.
+type gatedApplier struct {
+	recordingApplier
+	started, proceed chan struct{}
+}
+
+func (a *gatedApplier) Apply(ctx context.Context, out render.Output) (nginx.Result, error) {
+	a.started <- struct{}{}
+	select {
+	case <-a.proceed:
+		return a.recordingApplier.Apply(ctx, out)
+	case <-ctx.Done():
+		return nginx.Result{}, ctx.Err()
+	}
+}
+
+// TestScrapeReleasesOnlyOnceIdle checks ReleaseIfIdle, which the /metrics
+// handler calls after each scrape, with the loop's clock in the test's
+// hands: it releases nothing while a sync runs or within ReleaseAfter of
+// one, and releases once the loop had no sync for ReleaseAfter.
+func TestScrapeReleasesOnlyOnceIdle(t *testing.T) {
+	src := newMemorySource()
+	src.snap.IngressClasses = archwayClass()
+	applier := &gatedApplier{started: make(chan struct{}, 1), proceed: make(chan struct{})}
+	var mu sync.Mutex
+	now := time.Unix(1_000_000, 0)
+	advance := func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+	}
+	waits := make(chan time.Duration, 10)
+	released := make(chan struct{}, 10)
+	ctrl := startController(t, src, applier, prometheus.NewRegistry(), &testutil.SyncBuffer{}, 10*time.Millisecond, func(o *Options) {
+		o.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		}
+		// The loop's own release never comes: its waits never end.
+		o.After = func(d time.Duration) <-chan time.Time {
+			waits <- d
+			return nil
+		}
+		o.Release = func() { released <- struct{}{} }
+	})
+	scrape := func() bool {
+		ctrl.ReleaseIfIdle()
+		select {
+		case <-released:
+			return true
+		default:
+			return false
+		}
+	}
+
+	// syncs checks scrapes during the sync whose Apply is about to start,
+	// just after it, and up to ReleaseAfter after it.
+	syncs := func(which string) {
+		t.Helper()
+		receive(t, applier.started, "the "+which+" Apply")
+		advance(time.Hour)
+		require.False(t, scrape(), "a scrape during the %s sync released", which)
+		applier.proceed <- struct{}{}
+		// Run asks for its wait once the sync's end is recorded.
+		receive(t, waits, "a wait before the release")
+		require.False(t, scrape(), "a scrape just after the %s sync released", which)
+		advance(ReleaseAfter - time.Millisecond)
+		require.False(t, scrape(), "a scrape within ReleaseAfter of the %s sync released", which)
+		advance(time.Millisecond)
+		require.True(t, scrape(), "a scrape ReleaseAfter after the %s sync released nothing", which)
+	}
+
+	require.False(t, scrape(), "a scrape before the first sync ended released")
+	syncs("first")
+	src.addIngress(ingress("a", "a.example.com"))
+	syncs("second")
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestObserveRequest(t *testing.T) {
 		"nginx_ingress_controller_response_size" + unknown:                {Count: 1, Sum: 150},
 		"nginx_ingress_controller_bytes_sent" + shopLabels:                {Count: 2, Sum: 6000},
 		"nginx_ingress_controller_bytes_sent" + unknown:                   {Count: 1, Sum: 150},
-	}, gather(t, reg, "nginx_ingress_controller_requests", "nginx_ingress_controller_request_duration_seconds",
+	}, gather(t, served{t, m, reg}, "nginx_ingress_controller_requests", "nginx_ingress_controller_request_duration_seconds",
 		"nginx_ingress_controller_response_duration_seconds", "nginx_ingress_controller_request_size",
 		"nginx_ingress_controller_response_size", "nginx_ingress_controller_bytes_sent"))
 }
@@ -85,7 +86,7 @@ func TestSyncedDeletesRequestSeriesOfGoneIngresses(t *testing.T) {
 		m.ObserveRequest(r)
 	}
 	series := func() []string {
-		return slices.Sorted(maps.Keys(gather(t, reg, "nginx_ingress_controller_requests",
+		return slices.Sorted(maps.Keys(gather(t, served{t, m, reg}, "nginx_ingress_controller_requests",
 			"nginx_ingress_controller_request_duration_seconds", "nginx_ingress_controller_response_size")))
 	}
 	const (
@@ -139,7 +140,7 @@ func TestRequestOptions(t *testing.T) {
 	m.ObserveRequest(Request{Namespace: "shop", Ingress: "web", Service: "web", Host: "shop.example.com", Status: "200", Method: "GET",
 		Path: "/", Canary: "shop_web_canary_80", Duration: 0.7, Size: 150, RequestSize: 80, ResponseTime: 0.6})
 	m.ObserveRequest(Request{Host: "_", Status: "404", Method: "GET", ResponseTime: -1})
-	families, err := reg.Gather()
+	families, err := served{t, m, reg}.Gather()
 	require.NoError(t, err)
 	buckets := map[string][]float64{}
 	counts := map[string]int{}
@@ -156,11 +157,12 @@ func TestRequestOptions(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, []float64{0.5, 1}, buckets["nginx_ingress_controller_request_duration_seconds"])
-	require.Equal(t, []float64{0.5, 1}, buckets["nginx_ingress_controller_response_duration_seconds"])
-	require.Equal(t, []float64{100}, buckets["nginx_ingress_controller_request_size"])
-	require.Equal(t, []float64{100}, buckets["nginx_ingress_controller_response_size"])
-	require.Equal(t, []float64{1000}, buckets["nginx_ingress_controller_bytes_sent"])
+	inf := math.Inf(1) // the text format writes the +Inf bucket too
+	require.Equal(t, []float64{0.5, 1, inf}, buckets["nginx_ingress_controller_request_duration_seconds"])
+	require.Equal(t, []float64{0.5, 1, inf}, buckets["nginx_ingress_controller_response_duration_seconds"])
+	require.Equal(t, []float64{100, inf}, buckets["nginx_ingress_controller_request_size"])
+	require.Equal(t, []float64{100, inf}, buckets["nginx_ingress_controller_response_size"])
+	require.Equal(t, []float64{1000, inf}, buckets["nginx_ingress_controller_bytes_sent"])
 	require.Equal(t, 2, counts["nginx_ingress_controller_requests"])
 	require.Equal(t, 1, counts["nginx_ingress_controller_response_duration_seconds"], "no backend, no response duration")
 }

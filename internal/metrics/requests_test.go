@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 
@@ -20,7 +21,7 @@ func TestRequestHistogramBuckets(t *testing.T) {
 		m.ObserveRequest(Request{Namespace: "shop", Ingress: "web", Status: "200", Method: "GET", Duration: v, ResponseTime: -1})
 		reference.Observe(v)
 	}
-	families, err := reg.Gather()
+	families, err := served{t, m, reg}.Gather()
 	require.NoError(t, err)
 	want := &dto.Metric{}
 	require.NoError(t, reference.Write(want))
@@ -30,11 +31,15 @@ func TestRequestHistogramBuckets(t *testing.T) {
 			got := f.GetMetric()[0].GetHistogram()
 			require.Equal(t, want.GetHistogram().GetSampleCount(), got.GetSampleCount())
 			require.Equal(t, want.GetHistogram().GetSampleSum(), got.GetSampleSum())
-			require.Len(t, got.GetBucket(), len(DefaultTimeBuckets))
+			// The text format ends with the +Inf bucket, which counts all.
+			require.Len(t, got.GetBucket(), len(DefaultTimeBuckets)+1)
 			for i, b := range want.GetHistogram().GetBucket() {
 				require.Equal(t, b.GetUpperBound(), got.GetBucket()[i].GetUpperBound())
 				require.Equal(t, b.GetCumulativeCount(), got.GetBucket()[i].GetCumulativeCount(), "le=%v", b.GetUpperBound())
 			}
+			inf := got.GetBucket()[len(DefaultTimeBuckets)]
+			require.True(t, math.IsInf(inf.GetUpperBound(), 1))
+			require.Equal(t, want.GetHistogram().GetSampleCount(), inf.GetCumulativeCount())
 			return
 		}
 	}
