@@ -20,21 +20,30 @@ bins=$(mktemp -d)
 trap 'rm -rf "$bins"' EXIT
 fuzzcache=$("$go" env GOCACHE)/fuzz
 module=$("$go" list -m)
+# fuzz_target PACKAGE TARGET FUZZTIME
 fuzz_target() {
 	local bin=$bins/${1//\//_}.test
 	if [ ! -x "$bin" ]; then
 		"$go" test -c -fuzz . -o "$bin" "$1" 2>&1 || return
 	fi
-	(cd "$1" && "$bin" -test.run '^$' -test.fuzz "^${2}\$" -test.fuzztime "$fuzztime" \
+	(cd "$1" && "$bin" -test.run '^$' -test.fuzz "^${2}\$" -test.fuzztime "$3" -test.timeout 10m \
 		-test.fuzzcachedir "$fuzzcache/$module/${1#./}" -test.paniconexit0 2>&1)
 }
 
-# Go 1.26's fuzz coordinator can fail a target at the end of -fuzztime with
-# a bare "context deadline exceeded" although nothing was found
-# (golang/go#75804, fixed in Go 1.27). A real finding always says where its
-# input was written, so only that exact signature earns one more run.
+# Go 1.26's fuzz coordinator can fail a target at the end of a timed
+# -fuzztime with a bare "context deadline exceeded" although nothing was
+# found (golang/go#75804, fixed in Go 1.27): it compares the deadline's
+# error with its workers' context before that context is cancelled. On a
+# loaded machine the window is wide enough to hit the same target twice
+# in a row. A real finding always says where its input was written, so
+# only that exact signature earns one more run, and that run counts
+# executions instead of time: without a deadline the race cannot happen,
+# and a target that hangs meets -test.timeout.
 coordinator_deadline_race() {
 	grep -qx '    context deadline exceeded' <<<"$1" && ! grep -q 'Failing input written' <<<"$1"
+}
+last_execs() {
+	grep -o 'execs: [0-9]*' <<<"$1" | tail -n 1 | cut -d' ' -f2 || true
 }
 
 total=0
@@ -42,11 +51,13 @@ status=0
 while IFS=: read -r file name; do
 	pkg=./$(dirname "$file")
 	rc=0
-	out=$(fuzz_target "$pkg" "$name") || rc=$?
+	out=$(fuzz_target "$pkg" "$name" "$fuzztime") || rc=$?
 	if [ "$rc" -ne 0 ] && coordinator_deadline_race "$out"; then
-		echo "$pkg $name: the fuzz coordinator's deadline race (golang/go#75804), no input found; running it again"
+		count=$(last_execs "$out")
+		count=${count:-1}x
+		echo "$pkg $name: the fuzz coordinator's deadline race (golang/go#75804), no input found; running it again for $count"
 		rc=0
-		out=$(fuzz_target "$pkg" "$name") || rc=$?
+		out=$(fuzz_target "$pkg" "$name" "$count") || rc=$?
 	fi
 	if [ "$rc" -ne 0 ]; then
 		echo "$out"
@@ -56,7 +67,7 @@ while IFS=: read -r file name; do
 	fi
 	# Without an "execs" line the time ran out while go test was still
 	# running the seed corpus (baseline coverage).
-	execs=$(grep -o 'execs: [0-9]*' <<<"$out" | tail -n 1 | cut -d' ' -f2 || true)
+	execs=$(last_execs "$out")
 	printf '%-28s %-36s %12s execs\n' "$pkg" "$name" "${execs:-seeds only}"
 	total=$((total + ${execs:-0}))
 done < <(grep -rHo --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*' cmd internal test 2>/dev/null |

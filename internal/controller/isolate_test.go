@@ -236,7 +236,10 @@ func TestCulpritSearchIsBounded(t *testing.T) {
 	// maps of shared servers, where a value follows it).
 	served := regexp.MustCompile(`"host-[0-9]+\.example\.com"[;\n]`)
 	require.Len(t, served.FindAllString(conf, -1), n-1, "every other Ingress is served")
-	require.Contains(t, h.logs.String(), fmt.Sprintf("object=default/ing-%02d", n/3))
+	// The sync reports the culprit after the apply went live.
+	require.Eventually(t, func() bool {
+		return strings.Contains(h.logs.String(), fmt.Sprintf("object=default/ing-%02d", n/3))
+	}, 5*time.Second, 5*time.Millisecond, h.logs.String())
 	checks := h.applier.checkCount()
 	t.Logf("%d checks to find 1 culprit among %d changed objects", checks, n)
 	require.LessOrEqual(t, checks, 2+int(math.Ceil(math.Log2(n))))

@@ -126,10 +126,26 @@ func NginxProcesses(archwayPID int) (master int, workers []int, err error) {
 		return 0, nil, err
 	}
 	for pid, title := range procs {
-		if strings.Contains(title, "worker process") && !strings.Contains(title, "shutting down") {
+		if strings.Contains(title, "worker process") && !retiring(title) {
 			workers = append(workers, pid)
 		}
 	}
 	slices.Sort(workers)
 	return master, workers, nil
 }
+
+// ShuttingDown returns the workers among procs (an nginx master's
+// children, pid to title) that a reload told to finish.
+func ShuttingDown(procs map[int]string) []int {
+	var old []int
+	for pid, title := range procs {
+		if retiring(title) {
+			old = append(old, pid)
+		}
+	}
+	return old
+}
+
+// retiring tells whether a worker's title says it is shutting down: it
+// renamed itself so when it closed its listening sockets.
+func retiring(title string) bool { return strings.Contains(title, "shutting down") }

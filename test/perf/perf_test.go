@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/archway-ingress/archway/internal/controller"
 	"github.com/archway-ingress/archway/test/harness"
 )
 
@@ -88,7 +89,7 @@ func (p *perfRun) coldStart() {
 	start := time.Now()
 	p.a = p.s.StartArchway(p.t, harness.ArchwayOptions{Class: p.namespace, Unready: true,
 		Args: []string{"--watch-namespace=" + p.namespace, "--publish-status-address=" + publishAddress, "--configmap=" + p.configMap(),
-			"--gateway-api", "--gateway-controller-name=" + p.gatewayController()}})
+			"--gateway-api", "--gateway-controller-name=" + p.gatewayController(), "--profiling"}})
 	require.NoError(p.t, harness.Eventually(10*time.Minute, 10*time.Millisecond, p.a.Ready), "archway never became ready")
 	p.add("start to ready", seconds(time.Since(start)))
 	var wg sync.WaitGroup
@@ -262,18 +263,26 @@ func (p *perfRun) bare() {
 	p.add("create-to-200 p99 / (bare nginx -t + reload)", strconv.FormatFloat(p.createP99.Seconds()/(bare.test+bare.reload).Seconds(), 'f', 2, 64))
 }
 
-// memory records archway's and nginx's resident memory, and archway's
-// Go heap, which RSS holds about twice of between collections. It runs
-// after every Ingress got traffic (coldStart), once archway is idle (no
-// sync, reload or push under way: one would hold a whole model more), and
-// reads RSS after a scrape of /metrics, as a monitored controller runs:
-// archway gives the scrape's garbage back before the scrape ends. It
-// reads it memoryReads times a few seconds apart and records the last,
-// and the log has them all, so that a figure taken mid-way shows.
+// memory records archway's and nginx's resident memory. It runs after
+// every Ingress got traffic (coldStart), once archway is idle (no sync,
+// reload or push under way: one would hold a whole model more), and reads
+// RSS after a scrape of /metrics, as a monitored controller runs: once
+// archway had no sync for controller.ReleaseAfter, it gives the scrape's
+// garbage back before the scrape ends (and its sync loop gave the last
+// sync's back), so the step waits that long first. It reads RSS
+// memoryReads times a few seconds apart and records the last, and the log
+// has them all, so that a figure taken mid-way shows.
+//
+// The row splits RSS into archway's private memory and the pages of its
+// binary (clean, shared with the page cache, and tens of megabytes at
+// any size: client-go registers every API group's types at start), and
+// gives the Go heap after a collection (from --profiling's heap profile):
+// the live objects, and the spans holding them, which a live object
+// anywhere in a span keeps resident.
 func (p *perfRun) memory() {
 	p.idle()
+	time.Sleep(controller.ReleaseAfter)
 	var archway, nginxPSS, nginxRSS int64
-	var heap float64
 	var series int
 	for i := range memoryReads {
 		if i > 0 {
@@ -285,15 +294,19 @@ func (p *perfRun) memory() {
 		series, err = p.a.Series("nginx_ingress_controller_requests")
 		require.NoError(p.t, err)
 		archway, nginxPSS, nginxRSS = memory(p.t, p.a)
-		heap, err = p.a.Metric("go_memstats_heap_inuse_bytes")
-		require.NoError(p.t, err)
-		p.t.Logf("memory read %d at %d Ingresses: controller RSS %s, Go heap in use %s (read during a scrape)",
-			i+1, p.n, megabytes(archway), megabytes(int64(heap)/1024))
+		p.t.Logf("memory read %d at %d Ingresses: controller RSS %s", i+1, p.n, megabytes(archway))
 	}
-	peak, err := statusKB(p.a.Proc.Cmd.Process.Pid, "VmHWM")
+	pid := p.a.Proc.Cmd.Process.Pid
+	private, err := statusKB(pid, "RssAnon")
 	require.NoError(p.t, err)
-	p.add("controller RSS (Go heap in use; peak RSS since start; request series)",
-		megabytes(archway)+" ("+megabytes(int64(heap)/1024)+"; "+megabytes(peak)+"; "+strconv.Itoa(series)+")")
+	binary, err := statusKB(pid, "RssFile")
+	require.NoError(p.t, err)
+	peak, err := statusKB(pid, "VmHWM")
+	require.NoError(p.t, err)
+	live, spans := goHeap(p.t, p.a)
+	p.add("controller RSS = private + binary pages (Go heap after a collection: live / in spans; peak RSS; request series)",
+		fmt.Sprintf("%s = %s + %s (%s / %s; %s; %d)", megabytes(archway), megabytes(private), megabytes(binary),
+			megabytes(live), megabytes(spans), megabytes(peak), series))
 	p.add("nginx memory, master and workers: proportional share (resident) summed", megabytes(nginxPSS)+" ("+megabytes(nginxRSS)+")")
 }
 
