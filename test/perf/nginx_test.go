@@ -31,9 +31,8 @@ import (
 type nginxTimes struct{ test, reload, reloadCPU time.Duration }
 
 // bareNginx times nginx on the config archway wrote: `nginx -t` of it,
-// and a reload of archway's nginx with it unchanged, from SIGHUP until
-// only new workers accept connections (what archway waits for too). Each
-// is the median of five.
+// and a reload of archway's nginx with it unchanged (bareReload). Each is
+// the median of five.
 func bareNginx(t testing.TB, a *harness.Archway, binary string) nginxTimes {
 	t.Helper()
 	conf := filepath.Join(a.RuntimeDir, "nginx.conf")
@@ -43,36 +42,68 @@ func bareNginx(t testing.TB, a *harness.Archway, binary string) nginxTimes {
 		out, err := exec.Command(binary, "-t", "-q", "-p", a.RuntimeDir, "-c", conf, "-e", "stderr").CombinedOutput()
 		require.NoError(t, err, "nginx -t: %s", out)
 		tests = append(tests, time.Since(start))
-
-		master, old, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
-		require.NoError(t, err)
-		before, err := cpuTime(master)
-		require.NoError(t, err)
-		start = time.Now()
-		require.NoError(t, syscall.Kill(master, syscall.SIGHUP))
-		var workers []int
-		require.NoError(t, harness.Eventually(5*time.Minute, 2*time.Millisecond, func() error {
-			_, workers, err = harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
-			switch {
-			case err != nil:
-				return err
-			case len(workers) == 0 || slices.ContainsFunc(workers, func(pid int) bool { return slices.Contains(old, pid) }):
-				return errors.New("workers of the previous config still accept connections")
-			}
-			return nil
-		}))
-		reloads = append(reloads, time.Since(start))
-		after, err := cpuTime(master)
-		require.NoError(t, err)
-		used := after - before
-		for _, w := range workers {
-			if cpu, err := cpuTime(w); err == nil { // a worker may exit meanwhile
-				used += cpu
-			}
-		}
-		cpus = append(cpus, used)
+		took, cpu := bareReload(t, a)
+		reloads, cpus = append(reloads, took), append(cpus, cpu)
 	}
 	return nginxTimes{test: percentile(tests, 50), reload: percentile(reloads, 50), reloadCPU: percentile(cpus, 50)}
+}
+
+// alternateReloads times reloads of archway's nginx with each of two
+// configs in turn, five times each, and gives the medians: the two run
+// within the same seconds, so drift of the machine's other work between
+// them cancels out. archway's own config is left in place, and nginx
+// serving it, as archway checks it only when it reloads.
+func alternateReloads(t testing.TB, a *harness.Archway, other []byte) (withOther, withOwn nginxTimes) {
+	t.Helper()
+	conf := filepath.Join(a.RuntimeDir, "nginx.conf")
+	own, err := os.ReadFile(conf)
+	require.NoError(t, err)
+	var reloads, cpus [2][]time.Duration
+	for range 5 {
+		for i, config := range [][]byte{other, own} {
+			require.NoError(t, os.WriteFile(conf, config, 0o644))
+			took, cpu := bareReload(t, a)
+			reloads[i], cpus[i] = append(reloads[i], took), append(cpus[i], cpu)
+		}
+	}
+	times := func(i int) nginxTimes {
+		return nginxTimes{reload: percentile(reloads[i], 50), reloadCPU: percentile(cpus[i], 50)}
+	}
+	return times(0), times(1)
+}
+
+// bareReload reloads archway's nginx with the config on disk, and gives the
+// time from SIGHUP until only new workers accept connections (what archway
+// waits for too), and the CPU time the master and the new workers spent.
+func bareReload(t testing.TB, a *harness.Archway) (took, cpu time.Duration) {
+	t.Helper()
+	master, old, err := harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
+	require.NoError(t, err)
+	before, err := cpuTime(master)
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, syscall.Kill(master, syscall.SIGHUP))
+	var workers []int
+	require.NoError(t, harness.Eventually(5*time.Minute, 2*time.Millisecond, func() error {
+		_, workers, err = harness.NginxProcesses(a.Proc.Cmd.Process.Pid)
+		switch {
+		case err != nil:
+			return err
+		case len(workers) == 0 || slices.ContainsFunc(workers, func(pid int) bool { return slices.Contains(old, pid) }):
+			return errors.New("workers of the previous config still accept connections")
+		}
+		return nil
+	}))
+	took = time.Since(start)
+	after, err := cpuTime(master)
+	require.NoError(t, err)
+	cpu = after - before
+	for _, w := range workers {
+		if used, err := cpuTime(w); err == nil { // a worker may exit meanwhile
+			cpu += used
+		}
+	}
+	return took, cpu
 }
 
 // cpuTime is the user and system CPU time that process pid used so far.
