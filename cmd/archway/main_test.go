@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archway-ingress/archway/internal/testutil"
+	"github.com/archway-ingress/archway/test/harness"
 )
 
 func TestVersion(t *testing.T) {
@@ -119,6 +120,9 @@ type folderInstance struct {
 	httpPort  int
 	httpsPort int
 	metrics   string
+	// runtimeDir tells this instance's nginx apart from others the
+	// test process runs.
+	runtimeDir string
 }
 
 // startFolderInstance runs archway on a new folder, with more flags args.
@@ -127,7 +131,7 @@ func startFolderInstance(t *testing.T, args ...string) *folderInstance {
 	// as it does for users.
 	runtimeDir := testutil.RuntimeDir(t)
 	f := &folderInstance{t: t, dir: t.TempDir(), httpPort: testutil.FreePort(t), httpsPort: testutil.FreePort(t),
-		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t))}
+		metrics: "127.0.0.1:" + strconv.Itoa(testutil.FreePort(t)), runtimeDir: runtimeDir}
 	f.write("class.yaml", classManifest)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -164,23 +168,36 @@ func (f *folderInstance) write(name, content string) {
 
 // waitFor polls host+path through nginx until it answers want (a status
 // code, or a status code and body as "200 body"), and returns how long that
-// took.
+// took; then it waits for oneGeneration.
 func (f *folderInstance) waitFor(host, path, want string) time.Duration {
 	f.t.Helper()
 	start := time.Now()
 	var got string
 	// The durations are logged, not asserted: the bound only ends a test
 	// whose change is never served, and a busy 2-core machine needs
-	// seconds for a sync's nginx -t and reload.
+	// seconds for a sync's reload.
 	for time.Since(start) < 10*time.Second {
 		got = f.get(host, path)
 		if got == want || strings.HasPrefix(got, want+" ") {
-			return time.Since(start)
+			took := time.Since(start)
+			f.oneGeneration()
+			return took
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	f.t.Fatalf("%s%s: want %q within 10s, last got %q", host, path, want, got)
 	return 0
+}
+
+// oneGeneration waits until nginx's workers of older configs stopped
+// accepting connections: an answer of a new config may come from a new
+// worker while old ones still accept, and what the test checks next must
+// see the new config only.
+func (f *folderInstance) oneGeneration() {
+	f.t.Helper()
+	require.NoError(f.t, harness.Eventually(10*time.Second, 10*time.Millisecond, func() error {
+		return harness.NginxGenerationsIn(os.Getpid(), f.runtimeDir)
+	}))
 }
 
 func (f *folderInstance) get(host, path string) string {

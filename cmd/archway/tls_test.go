@@ -89,29 +89,21 @@ func TestFolderTLS(t *testing.T) {
 	f.write("site.yaml", backendManifests("site", namedBackend(t, "site"))+"---"+
 		strings.Replace(ingressManifest("site", "secure.example.com", "/", "site"), "  rules:",
 			"  tls: [{hosts: [secure.example.com], secretName: site-tls}]\n  rules:", 1)+"---"+tlsSecretManifest("site-tls", cert))
-	// Plain HTTP to the TLS host is redirected, not followed here. Both
-	// answers are awaited together: while nginx reloads, a worker of the
-	// previous config may still take a connection, so one new answer does
-	// not mean the next connection reaches the new config.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	redirect := func() *http.Response {
-		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(f.httpPort)+"/a?b", nil)
-		require.NoError(t, err)
-		req.Host = "secure.example.com"
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp
-	}
-	var resp *http.Response
 	require.Eventually(t, func() bool {
 		leaf, status := f.handshake("secure.example.com")
-		if !cert.Leaf.Equal(leaf) || status != 200 {
-			return false
-		}
-		resp = redirect()
-		return resp.StatusCode == http.StatusPermanentRedirect
-	}, 5*time.Second, 20*time.Millisecond, "the Secret's certificate is served, and plain HTTP redirected")
+		return cert.Leaf.Equal(leaf) && status == 200
+	}, 5*time.Second, 20*time.Millisecond, "the Secret's certificate is served")
+	f.oneGeneration()
+
+	// Plain HTTP to the TLS host is redirected, not followed here.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(f.httpPort)+"/a?b", nil)
+	require.NoError(t, err)
+	req.Host = "secure.example.com"
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusPermanentRedirect, resp.StatusCode)
 	require.Equal(t, "https://secure.example.com:"+strconv.Itoa(f.httpsPort)+"/a?b", resp.Header.Get("Location"))
 
 	leaf, status := f.handshake("unknown.example.com")

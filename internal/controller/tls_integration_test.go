@@ -65,13 +65,15 @@ func (c *cluster) redirect(host, path string) string {
 	return resp.Header.Get("Location")
 }
 
-// presents waits until nginx presents want for host and answers status.
+// presents waits until nginx presents want for host and answers status,
+// then for oneGeneration.
 func (c *cluster) presents(host string, want *x509.Certificate, status int) {
 	c.t.Helper()
 	require.Eventually(c.t, func() bool {
 		got, code := c.handshake(host)
 		return got != nil && got.Equal(want) && code == status
 	}, nginxWait, 20*time.Millisecond, "%s: want the certificate for %v and %d", host, want.DNSNames, status)
+	c.oneGeneration()
 }
 
 // expiryIs waits until the expiry gauge of host is want (0: no series),

@@ -51,7 +51,7 @@ func TestTLSSecrets(t *testing.T) {
 }
 
 // presents waits until an HTTPS request for host gets want's certificate
-// and a 200 from the backend.
+// and a 200 from the backend, and only workers of that config accept.
 func (a *archway) presents(t *testing.T, host string, want testutil.Cert) {
 	t.Helper()
 	client := a.httpsClient(host)
@@ -69,6 +69,7 @@ func (a *archway) presents(t *testing.T, host string, want testutil.Cert) {
 		}
 		return nil
 	}), "HTTPS for %s", host)
+	a.OneGeneration(t)
 }
 
 // httpsClient sends every request to archway's HTTPS port, with SNI host

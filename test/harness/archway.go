@@ -241,11 +241,18 @@ func (a *Archway) WaitForWithin(t testing.TB, timeout time.Duration, host, path 
 	})
 	require.NoError(t, err, "GET http://%s%s: want %s", host, path, want)
 	first := time.Now()
-	// The answer may have come from a new worker while old ones still
-	// accept; what the test checks next must see the new config only.
+	a.OneGeneration(t)
+	return first
+}
+
+// OneGeneration waits until nginx's workers of older configs stopped
+// accepting connections. Call it after an answer of a new config: that
+// answer may have come from a new worker while old ones still accept, and
+// what the test checks next must see the new config only.
+func (a *Archway) OneGeneration(t testing.TB) {
+	t.Helper()
 	pid := a.Proc.Cmd.Process.Pid
 	require.NoError(t, Eventually(10*time.Second, 10*time.Millisecond, func() error { return NginxGenerations(pid) }))
-	return first
 }
 
 // Expect requires that (host, path) answers want now.

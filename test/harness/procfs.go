@@ -77,8 +77,13 @@ func Children(pid int) (map[int]string, error) {
 // generation has (worker_processes auto: one per CPU), or their start
 // times lie further apart than one generation's forks do, even on a
 // loaded machine (100ms; reloads are further apart than that).
-func NginxGenerations(archwayPID int) error {
-	_, workers, err := NginxProcesses(archwayPID)
+func NginxGenerations(archwayPID int) error { return NginxGenerationsIn(archwayPID, "") }
+
+// NginxGenerationsIn is NginxGenerations for the nginx of runtime dir dir
+// among the children of parent ("" for any): a test that runs archway in
+// its own process may run several nginx at once.
+func NginxGenerationsIn(parent int, dir string) error {
+	_, workers, err := nginxProcesses(parent, dir)
 	if err != nil {
 		return err
 	}
@@ -110,12 +115,18 @@ func NginxGenerations(archwayPID int) error {
 // NginxProcesses returns the pid of the nginx master that archway (pid)
 // runs and those of its workers that still accept connections, sorted.
 func NginxProcesses(archwayPID int) (master int, workers []int, err error) {
-	procs, err := Children(archwayPID)
+	return nginxProcesses(archwayPID, "")
+}
+
+// nginxProcesses is NginxProcesses for the master among parent's children
+// whose command line holds dir.
+func nginxProcesses(parent int, dir string) (master int, workers []int, err error) {
+	procs, err := Children(parent)
 	if err != nil {
 		return 0, nil, err
 	}
 	for pid, title := range procs {
-		if strings.HasPrefix(title, "nginx: master") {
+		if strings.HasPrefix(title, "nginx: master") && strings.Contains(title, dir) {
 			master = pid
 		}
 	}
