@@ -87,7 +87,10 @@ func TestChartStreams(t *testing.T) {
 	require.NoError(t, harness.Eventually(30*time.Second, 100*time.Millisecond, func() error {
 		return answers("tcp", tcpPort, "hello\n", "new\n")
 	}), "new connections go to the new endpoint")
-	require.NoError(t, answers("udp", udpPort, "hello\n", "new:hello\n"))
+	// The UDP port's endpoint file is written after the TCP port's.
+	require.NoError(t, harness.Eventually(10*time.Second, 100*time.Millisecond, func() error {
+		return answers("udp", udpPort, "hello\n", "new:hello\n")
+	}), "new datagrams go to the new endpoint")
 	require.NoError(t, exchange(longLived, lines, "after\n"), "the connection opened before keeps its echo")
 	after, err := a.Metric("nginx_ingress_controller_success")
 	require.NoError(t, err)
