@@ -189,15 +189,11 @@ func (f *folderInstance) waitFor(host, path, want string) time.Duration {
 	return 0
 }
 
-// oneGeneration waits until nginx's workers of older configs stopped
-// accepting connections: an answer of a new config may come from a new
-// worker while old ones still accept, and what the test checks next must
-// see the new config only.
+// oneGeneration waits until this instance's nginx runs workers of one
+// config only (harness.OneGenerationOf).
 func (f *folderInstance) oneGeneration() {
 	f.t.Helper()
-	require.NoError(f.t, harness.Eventually(10*time.Second, 10*time.Millisecond, func() error {
-		return harness.NginxGenerationsIn(os.Getpid(), f.runtimeDir)
-	}))
+	harness.OneGenerationOf(f.t, os.Getpid(), f.runtimeDir)
 }
 
 func (f *folderInstance) get(host, path string) string {

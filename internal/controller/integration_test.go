@@ -188,15 +188,11 @@ func (c *cluster) serves(host, path string, status int, body string) {
 	}
 }
 
-// oneGeneration waits until nginx's workers of older configs stopped
-// accepting connections: an answer of a new config may come from a new
-// worker while old ones still accept, and what the test checks next must
-// see the new config only.
+// oneGeneration waits until the cluster's nginx runs workers of one
+// config only (harness.OneGenerationOf).
 func (c *cluster) oneGeneration() {
 	c.t.Helper()
-	require.NoError(c.t, nginxprocs.Eventually(nginxWait, 10*time.Millisecond, func() error {
-		return nginxprocs.NginxGenerationsIn(os.Getpid(), c.dir)
-	}))
+	nginxprocs.OneGenerationOf(c.t, os.Getpid(), c.dir)
 }
 
 func (c *cluster) reloads() float64 {

@@ -245,14 +245,22 @@ func (a *Archway) WaitForWithin(t testing.TB, timeout time.Duration, host, path 
 	return first
 }
 
-// OneGeneration waits until nginx's workers of older configs stopped
-// accepting connections. Call it after an answer of a new config: that
-// answer may have come from a new worker while old ones still accept, and
-// what the test checks next must see the new config only.
+// OneGeneration waits until the workers of older configs of the nginx
+// archway runs stopped accepting connections (see OneGenerationOf).
 func (a *Archway) OneGeneration(t testing.TB) {
 	t.Helper()
-	pid := a.Proc.Cmd.Process.Pid
-	require.NoError(t, Eventually(10*time.Second, 10*time.Millisecond, func() error { return NginxGenerations(pid) }))
+	OneGenerationOf(t, a.Proc.Cmd.Process.Pid, "")
+}
+
+// OneGenerationOf waits until the nginx of runtime dir dir among the
+// children of parent ("" for any; a test that runs archway in its own
+// process may run several nginx at once) runs workers of one config only.
+// Call it after an answer of a new config: that answer may have come from
+// a new worker while old ones still accept, and what the test checks next
+// must see the new config only.
+func OneGenerationOf(t testing.TB, parent int, dir string) {
+	t.Helper()
+	require.NoError(t, Eventually(30*time.Second, 10*time.Millisecond, func() error { return nginxGenerations(parent, dir) }))
 }
 
 // Expect requires that (host, path) answers want now.

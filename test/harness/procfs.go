@@ -69,20 +69,16 @@ func Children(pid int) (map[int]string, error) {
 	return out, nil
 }
 
-// NginxGenerations returns nil once the nginx that archway (pid) runs
-// has only workers of one generation accepting connections: after a
-// reload, workers of the old config keep accepting for a moment next to
-// the new ones, so a new answer may be followed by an old one. Old workers
-// are told apart in two ways: there are more active workers than one
-// generation has (worker_processes auto: one per CPU), or their start
-// times lie further apart than one generation's forks do, even on a
-// loaded machine (100ms; reloads are further apart than that).
-func NginxGenerations(archwayPID int) error { return NginxGenerationsIn(archwayPID, "") }
-
-// NginxGenerationsIn is NginxGenerations for the nginx of runtime dir dir
-// among the children of parent ("" for any): a test that runs archway in
-// its own process may run several nginx at once.
-func NginxGenerationsIn(parent int, dir string) error {
+// nginxGenerations returns nil once the nginx of runtime dir dir among
+// the children of parent ("" for any) has only workers of one generation
+// accepting connections: after a reload, workers of the old config keep
+// accepting for a moment next to the new ones, so a new answer may be
+// followed by an old one. Old workers are told apart in two ways: there
+// are more active workers than one generation has (worker_processes auto:
+// one per CPU), or their start times lie further apart than one
+// generation's forks do, even on a loaded machine (100ms; reloads are
+// further apart than that).
+func nginxGenerations(parent int, dir string) error {
 	_, workers, err := nginxProcesses(parent, dir)
 	if err != nil {
 		return err
